@@ -1,0 +1,13 @@
+#!/bin/sh
+# Installs everything imagespec needs to build and to run its whole test suite
+# on Debian 12. Run as root. Idempotent.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+	build-essential meson ninja-build pkg-config git ca-certificates \
+	libyaml-dev libyajl-dev libarchive-dev libcurl4-openssl-dev libssl-dev \
+	zlib1g-dev libzstd-dev \
+	skopeo umoci busybox-static python3 python3-jsonschema python3-yaml \
+	docker-registry apache2-utils openssl curl jq tar gzip zstd xz-utils \
+	valgrind time

@@ -1,0 +1,35 @@
+/* sha256 digests: the only room that includes OpenSSL. */
+#ifndef IMS_DIGEST_H
+#define IMS_DIGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "imagespec/error.h"
+
+/* "sha256:" + 64 hex + NUL */
+#define IMS_DIGEST_LEN 71
+#define IMS_DIGEST_BUFSZ 72
+
+typedef struct ims_sha256 ims_sha256;
+
+ims_sha256 *ims_sha256_new(void);
+void ims_sha256_update(ims_sha256 *h, const void *p, size_t n);
+/* Writes "sha256:<hex>" into out (IMS_DIGEST_BUFSZ bytes). May be called once. */
+void ims_sha256_final(ims_sha256 *h, char out[IMS_DIGEST_BUFSZ]);
+void ims_sha256_free(ims_sha256 *h);
+/* One-shot digest of a buffer. */
+void ims_sha256_buf(const void *p, size_t n, char out[IMS_DIGEST_BUFSZ]);
+
+/* True when s is exactly "sha256:" followed by 64 lowercase hex digits.
+ * Checked before a digest is ever used in a path, URL or comparison. */
+bool ims_digest_valid(const char *s);
+/* Like ims_digest_valid, with an error that names what the digest was for. */
+int ims_digest_check(const char *s, const char *what, ims_error **err);
+/* The hex part of a valid digest. */
+const char *ims_digest_hex(const char *digest);
+
+/* Fills buf with n cryptographically random bytes. */
+int ims_random_bytes(void *buf, size_t n, ims_error **err);
+
+#endif

@@ -1,0 +1,42 @@
+/* The streaming pipeline under every layer: tar entries (libarchive, pax
+ * restricted) → tee(sha256 = diffId) → compressor (gzip via zlib with no
+ * name/mtime in the header, zstd, or none) → tee(sha256 = digest, count)
+ * → sink. Internal to the layer room. */
+#ifndef IMS_LAYER_TARW_H
+#define IMS_LAYER_TARW_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "layer/layer.h"
+
+typedef enum {
+	IMS_TAR_FILE,
+	IMS_TAR_DIR,
+	IMS_TAR_SYMLINK,
+	IMS_TAR_HARDLINK,
+} ims_tar_type;
+
+typedef struct {
+	const char *path;     /* relative to the layer root, no leading '/', cleaned */
+	ims_tar_type type;
+	uint32_t perm;        /* 07777 bits */
+	int64_t uid, gid;
+	int64_t mtime;
+	int64_t size;         /* IMS_TAR_FILE only */
+	const char *linkname; /* symlink target, or hardlink target path (relative, in this layer) */
+} ims_tar_entry;
+
+typedef struct ims_tarw ims_tarw;
+
+int ims_tarw_open(ims_tarw **out, ims_compress_alg alg, int level, ims_sink *sink, ims_error **err);
+/* Adds one entry. For IMS_TAR_FILE, exactly e->size bytes are read from data
+ * (fewer or more is an error: "file changed as we read it"). */
+int ims_tarw_add(ims_tarw *w, const ims_tar_entry *e, ims_reader *data, ims_error **err);
+/* Adds a regular file from an in-memory buffer. */
+int ims_tarw_add_buf(ims_tarw *w, const ims_tar_entry *e, const void *buf, size_t len, ims_error **err);
+/* Writes the end-of-archive, flushes the compressor, fills res. */
+int ims_tarw_finish(ims_tarw *w, ims_layer_result *res, ims_error **err);
+void ims_tarw_free(ims_tarw *w);
+
+#endif

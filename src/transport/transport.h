@@ -1,0 +1,114 @@
+/* Transports: where images are read from and written to, behind one
+ * versioned vtable chosen by the reference's prefix (libgit2-style table in
+ * transport.c). The registry transport joins through the same table. */
+#ifndef IMS_TRANSPORT_H
+#define IMS_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imagespec/error.h"
+#include "json/oci.h"
+#include "ref/ref.h"
+#include "util/stream.h"
+
+typedef struct ims_transport ims_transport;
+
+/* A blob being written. Write through `sink`, then commit (which verifies
+ * the digest and size of what was written and stores it) or abort. Either
+ * call frees the writer. */
+typedef struct ims_blob_writer ims_blob_writer;
+struct ims_blob_writer {
+	ims_sink sink;
+	int (*commit)(ims_blob_writer *w, const char *digest, int64_t size, ims_error **err);
+	void (*abort)(ims_blob_writer *w);
+};
+
+enum {
+	IMS_TRANSPORT_READ = 1,
+	IMS_TRANSPORT_WRITE = 2,
+};
+
+/* Capability flags of a transport. */
+enum {
+	IMS_TRANSPORT_UNCOMPRESSED_LAYERS = 1 << 0, /* layers must be plain tar (docker-archive) */
+	IMS_TRANSPORT_NO_INDEX = 1 << 1,            /* cannot store an index (docker-archive) */
+};
+
+typedef struct {
+	const char *base_dir; /* relative paths in refs resolve against this (NULL: cwd) */
+	const char *tmp_dir;  /* for staging and extraction (NULL: $TMPDIR) */
+} ims_transport_opts;
+
+#define IMS_TRANSPORT_OPS_VERSION 1
+
+typedef struct ims_transport_ops {
+	int version; /* IMS_TRANSPORT_OPS_VERSION */
+	ims_ref_kind kind;
+	const char *name; /* "oci", "oci-archive", ... for messages */
+	unsigned flags;
+
+	int (*open)(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts,
+		    ims_error **err);
+
+	/* Reading. digest NULL: the manifest or index the reference names
+	 * (its tag/name; for a layout with a single image and no tag, that one). */
+	int (*get_manifest)(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
+			    ims_error **err);
+	/* Opens a blob for reading. The reader yields exactly the stored bytes;
+	 * callers verify digest and size. */
+	int (*open_blob)(ims_transport *t, const char *digest, ims_reader *out, ims_error **err);
+
+	/* Writing. */
+	int (*has_blob)(ims_transport *t, const char *digest, bool *exists, ims_error **err);
+	int (*new_blob)(ims_transport *t, ims_blob_writer **out, ims_error **err);
+	/* Stores a manifest or index document (by digest). */
+	int (*put_manifest)(ims_transport *t, const char *data, size_t len, const char *media_type,
+			    const char *digest, ims_error **err);
+	/* Points a name at a stored manifest/index. name NULL: the reference's own
+	 * tag (or none). Several calls add several names. */
+	int (*tag)(ims_transport *t, const char *name, const ims_descriptor *desc, ims_error **err);
+	/* Makes everything visible atomically (index.json rename, archive rename).
+	 * Without commit, close leaves the destination as it was. */
+	int (*commit)(ims_transport *t, ims_error **err);
+	void (*close)(ims_transport *t);
+} ims_transport_ops;
+
+/* Every transport struct starts with this header. */
+struct ims_transport {
+	const ims_transport_ops *ops;
+	ims_ref *ref;
+	int mode;
+};
+
+/* Looks the reference's kind up in the table and opens it. */
+int ims_transport_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts,
+		       ims_error **err);
+void ims_transport_close(ims_transport *t);
+
+/* Convenience wrappers (NULL-checking the optional ops). */
+int ims_transport_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
+			       ims_error **err);
+/* Reads a whole blob into memory (capped at max), verifying its digest. */
+int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
+			    ims_error **err);
+/* Copies a blob from src to dst, verifying digest and size while streaming. */
+int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err);
+/* A sink wrapper that hashes and counts what passes through. */
+typedef struct {
+	ims_sink sink;      /* write here */
+	ims_sink *next;     /* forwards to */
+	void *hash;         /* ims_sha256* */
+	int64_t count;
+} ims_hashing_sink;
+void ims_hashing_sink_init(ims_hashing_sink *h, ims_sink *next);
+/* Finishes: fills digest, frees the hash. */
+void ims_hashing_sink_final(ims_hashing_sink *h, char digest[IMS_DIGEST_BUFSZ]);
+
+/* The table entries, defined in their own files. */
+extern const ims_transport_ops ims_transport_scratch_ops;
+extern const ims_transport_ops ims_transport_oci_ops;
+extern const ims_transport_ops ims_transport_oci_archive_ops;
+extern const ims_transport_ops ims_transport_docker_archive_ops;
+
+#endif

@@ -1,0 +1,121 @@
+#include "util/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+void ims_error_free(ims_error *err)
+{
+	if (!err)
+		return;
+	free(err->message);
+	free(err->hint);
+	free(err);
+}
+
+void ims_error_clear(ims_error **err)
+{
+	if (err && *err) {
+		ims_error_free(*err);
+		*err = NULL;
+	}
+}
+
+int ims_error_exit_status(int code)
+{
+	switch (code) {
+	case IMS_OK:
+		return 0;
+	case IMS_EINVALID:
+		return 2;
+	case IMS_EAUTH:
+		return 3;
+	default:
+		return 1;
+	}
+}
+
+static int vset(ims_error **err, int code, int errnum, const char *fmt, va_list ap)
+{
+	if (!err || *err)
+		return code;
+	ims_error *e = xcalloc(1, sizeof(*e));
+	e->code = code;
+	e->sys_errno = errnum;
+	e->message = xvasprintf(fmt, ap);
+	if (errnum) {
+		char *m = xasprintf("%s: %s", e->message, strerror(errnum));
+		free(e->message);
+		e->message = m;
+	}
+	*err = e;
+	return code;
+}
+
+int ims_error_set(ims_error **err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vset(err, code, 0, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int ims_error_sys(ims_error **err, int errnum, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vset(err, code, errnum, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int ims_error_wrap(ims_error **err, const char *fmt, ...)
+{
+	if (!err || !*err)
+		return IMS_EGENERIC;
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = xvasprintf(fmt, ap);
+	va_end(ap);
+	char *m = xasprintf("%s: %s", what, (*err)->message);
+	free(what);
+	free((*err)->message);
+	(*err)->message = m;
+	return (*err)->code;
+}
+
+void ims_error_hint(ims_error **err, const char *fmt, ...)
+{
+	if (!err || !*err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	free((*err)->hint);
+	(*err)->hint = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+int ims_error_append(ims_error **err, int code, const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (!*err) {
+		ims_error *e = xcalloc(1, sizeof(*e));
+		e->code = code;
+		e->message = line;
+		*err = e;
+		return code;
+	}
+	char *m = xasprintf("%s\n%s", (*err)->message, line);
+	free(line);
+	free((*err)->message);
+	(*err)->message = m;
+	return (*err)->code;
+}

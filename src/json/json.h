@@ -1,4 +1,4 @@
-/* A small ordered JSON tree over yajl: the only room that includes <yajl/*>.
+/* A small ordered JSON tree over yajl: the only room that includes <yajl/...>.
  *
  * Parsing is strict and bounded (size, depth, counts, duplicate keys are
  * refused). Numbers keep their source text so a round trip changes nothing.
@@ -40,6 +40,10 @@ typedef struct {
 
 /* Parses one JSON document. Errors are IMS_EGENERIC with "invalid JSON: ..." */
 int ims_json_parse(ims_json **out, const char *data, size_t len, const ims_json_limits *lim, ims_error **err);
+/* Parses a document that must be an object, with max_bytes as the size cap
+ * (0: the default). Errors are IMS_EINVALID, prefixed with "<what>: ". */
+int ims_json_parse_object(ims_json **out, const char *data, size_t len, size_t max_bytes, const char *what,
+			  ims_error **err);
 void ims_json_free(ims_json *v);
 ims_json *ims_json_clone(const ims_json *v);
 /* Compact encoding; caller frees. */
@@ -67,5 +71,10 @@ ims_json *ims_json_get(const ims_json *obj, const char *key);
 const char *ims_json_get_string(const ims_json *obj, const char *key);
 /* Parses a NUMBER as int64; false when not an integer in range. */
 bool ims_json_int(const ims_json *v, int64_t *out);
+/* True when v is an object whose values are all strings (annotations, labels). */
+bool ims_json_is_string_map(const ims_json *v);
+/* Sets *out to a copy of the string member key, or NULL when absent; a member
+ * of another type is an IMS_EINVALID error "<what>: `key` must be a string". */
+int ims_json_opt_string(char **out, const ims_json *obj, const char *key, const char *what, ims_error **err);
 
 #endif

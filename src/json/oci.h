@@ -89,6 +89,13 @@ char *ims_index_encode(const ims_index *ix, size_t *len);
 void ims_index_free(ims_index *ix);
 
 void ims_descriptor_dispose(ims_descriptor *d);
+/* Reads and validates one descriptor (what names it in errors, e.g.
+ * "layers[2]"); *d is zeroed first and left empty on failure. */
+int ims_descriptor_from_json(ims_descriptor *d, const ims_json *v, const char *what, ims_error **err);
+/* The canonical JSON object for a descriptor (owned). */
+ims_json *ims_descriptor_to_json(const ims_descriptor *d);
+/* True for a bare RFC 6838 "type/subtype" (no parameters). */
+bool ims_media_type_valid(const char *s);
 void ims_descriptor_copy(ims_descriptor *dst, const ims_descriptor *src);
 void ims_platform_free(ims_platform *p);
 ims_platform *ims_platform_dup(const ims_platform *p);
@@ -121,6 +128,7 @@ ims_json *ims_config_tree(ims_config *c);
 /* Replaces the tree (takes ownership); validates like ims_config_parse. */
 int ims_config_set_tree(ims_config *c, ims_json *tree, ims_error **err);
 
+/* NULL when the config has no os or architecture; caller frees. */
 ims_platform *ims_config_platform(const ims_config *c);
 
 /* "config" members. NULL/0 when absent. Arrays are borrowed JSON arrays. */
@@ -131,6 +139,8 @@ void ims_config_set(ims_config *c, const char *config_key, ims_json *val);
 char **ims_config_env(const ims_config *c);
 /* The value of env NAME in the config, or NULL (borrowed). */
 const char *ims_config_env_get(const ims_config *c, const char *name);
+/* Sets env NAME to value: replaces the last NAME=... entry, else appends. */
+void ims_config_env_set(ims_config *c, const char *name, const char *value);
 
 /* rootfs.diff_ids */
 size_t ims_config_ndiff_ids(const ims_config *c);
@@ -141,7 +151,9 @@ void ims_config_remove_diff_id(ims_config *c, size_t i);
 /* history: appends {created, created_by, comment, empty_layer}. */
 void ims_config_add_history(ims_config *c, const char *created_rfc3339, const char *created_by,
 			    const char *comment, bool empty_layer);
-/* Removes the history entry that belongs to the i-th non-empty layer, if any. */
+/* Removes the history entry that belongs to the i-th non-empty layer, if any.
+ * Does nothing unless the non-empty entries match the diff_ids one to one,
+ * so call it before ims_config_remove_diff_id. */
 void ims_config_remove_layer_history(ims_config *c, size_t layer_index);
 void ims_config_set_created(ims_config *c, const char *rfc3339);
 

@@ -17,19 +17,28 @@ bool ims_glob_match(const char *pattern, const char *path);
 /* A list of patterns evaluated in order; a pattern starting with `!`
  * re-includes. Returns true when the last matching pattern is a positive one.
  * A path also matches when one of its parent directories matched
- * (so `node_modules/**` and `node_modules` both exclude the tree). */
+ * (so `node_modules` alone excludes the whole tree, as its `**` form does). */
 typedef struct ims_patterns ims_patterns;
 ims_patterns *ims_patterns_new(void);
 /* base: the directory (relative to src, "" for the top) the pattern is anchored in. */
 void ims_patterns_add(ims_patterns *p, const char *pattern, const char *base);
 bool ims_patterns_match(const ims_patterns *p, const char *path, bool is_dir);
 size_t ims_patterns_count(const ims_patterns *p);
+/* For walkers that prune: whether some path strictly below dir could make
+ * ims_patterns_match true (descend into a directory an include list does
+ * not match), and whether some path below could make it false (descend
+ * into an excluded directory that a later `!` rule may re-include).
+ * Both are conservative: a false answer is certain, a true one is not. */
+bool ims_patterns_may_match_below(const ims_patterns *p, const char *dir);
+bool ims_patterns_may_unmatch_below(const ims_patterns *p, const char *dir);
 void ims_patterns_free(ims_patterns *p);
 
 /* Reads a .gitignore-style file (comments, blank lines, `!`, trailing `/`
  * for directories only, leading `/` anchors, a pattern without a slash
  * matches at any depth below its directory) and adds its rules, anchored at
- * `dir` (relative to src). */
+ * `dir` (relative to src). The file is opened with O_NOFOLLOW and capped at
+ * 1 MiB; a missing file adds nothing and is not an error. Rules are then
+ * evaluated like the others: the last match wins, parents included. */
 int ims_ignore_load(ims_patterns *p, int dirfd, const char *name, const char *dir, ims_error **err);
 
 #endif

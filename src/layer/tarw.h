@@ -25,13 +25,23 @@ typedef struct {
 	int64_t mtime;
 	int64_t size;         /* IMS_TAR_FILE only */
 	const char *linkname; /* symlink target, or hardlink target path (relative, in this layer) */
+	const char *source;   /* for messages: where the data comes from (a file relative
+			       * to the spec dir, an archive member); NULL: path */
 } ims_tar_entry;
+
+/* No layer may hold more than this many bytes of tar (sparse files and
+ * endless sources stop here; anchors-reliability.md item 26). */
+#define IMS_LAYER_MAX_TAR_SIZE ((int64_t)64 << 30)
 
 typedef struct ims_tarw ims_tarw;
 
 int ims_tarw_open(ims_tarw **out, ims_compress_alg alg, int level, ims_sink *sink, ims_error **err);
 /* Adds one entry. For IMS_TAR_FILE, exactly e->size bytes are read from data
- * (fewer or more is an error: "file changed as we read it"). */
+ * (fewer or more is an error: "file changed as we read it"); data may be
+ * NULL when e->size is 0. The path must pass ims_lpath_valid (layer/lpath.h);
+ * a hardlink must name a regular file already added to this layer. After
+ * any failure the writer is broken: later calls fail too, and nothing more
+ * reaches the sink. */
 int ims_tarw_add(ims_tarw *w, const ims_tar_entry *e, ims_reader *data, ims_error **err);
 /* Adds a regular file from an in-memory buffer. */
 int ims_tarw_add_buf(ims_tarw *w, const ims_tar_entry *e, const void *buf, size_t len, ims_error **err);

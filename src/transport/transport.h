@@ -81,18 +81,40 @@ struct ims_transport {
 	int mode;
 };
 
-/* Looks the reference's kind up in the table and opens it. */
+/* Looks the reference's kind up in the table and opens it. ops->open only
+ * allocates its struct; this fills the header (ops, a copy of ref, mode).
+ * Registry references fail with IMS_EUNSUPPORTED until registry.c joins. */
 int ims_transport_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts,
 		       ims_error **err);
+/* Calls ops->close (which frees the transport's own struct), then frees the
+ * header's ref. NULL-safe. */
 void ims_transport_close(ims_transport *t);
+/* The table entry for a kind, or NULL (registry, for now). */
+const ims_transport_ops *ims_transport_ops_for(ims_ref_kind kind);
+/* Opens with an explicit vtable (a plugin, or a transport that delegates). */
+int ims_transport_open_with(ims_transport **out, const ims_transport_ops *ops, const ims_ref *ref, int mode,
+			    const ims_transport_opts *opts, ims_error **err);
+/* IMS_TRANSPORT_UNCOMPRESSED_LAYERS | IMS_TRANSPORT_NO_INDEX ... */
+unsigned ims_transport_flags(const ims_transport *t);
 
 /* Convenience wrappers (NULL-checking the optional ops). */
 int ims_transport_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
 			       ims_error **err);
+/* The wrappers below check that the op exists (IMS_EUNSUPPORTED), that the
+ * mode allows it, and that digests are valid before a transport sees them. */
+int ims_transport_open_blob(ims_transport *t, const char *digest, ims_reader *out, ims_error **err);
+int ims_transport_has_blob(ims_transport *t, const char *digest, bool *exists, ims_error **err);
+int ims_transport_new_blob(ims_transport *t, ims_blob_writer **out, ims_error **err);
+int ims_transport_put_manifest(ims_transport *t, const char *data, size_t len, const char *media_type,
+			       const char *digest, ims_error **err);
+int ims_transport_tag(ims_transport *t, const char *name, const ims_descriptor *desc, ims_error **err);
+int ims_transport_commit(ims_transport *t, ims_error **err);
 /* Reads a whole blob into memory (capped at max), verifying its digest. */
 int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
 			    ims_error **err);
-/* Copies a blob from src to dst, verifying digest and size while streaming. */
+/* Copies a blob from src to dst, verifying digest and size while streaming.
+ * Skipped when dst already has it; on a mismatch the writer is aborted and
+ * the error (IMS_EDIGEST) names the blob. */
 int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err);
 /* A sink wrapper that hashes and counts what passes through. */
 typedef struct {
@@ -100,6 +122,7 @@ typedef struct {
 	ims_sink *next;     /* forwards to */
 	void *hash;         /* ims_sha256* */
 	int64_t count;
+	int64_t limit;      /* >= 0: refuse to pass more bytes than this (IMS_EDIGEST); init sets -1 */
 } ims_hashing_sink;
 void ims_hashing_sink_init(ims_hashing_sink *h, ims_sink *next);
 /* Finishes: fills digest, frees the hash. */

@@ -1,0 +1,53 @@
+/**
+ * @file imagespec/build.h
+ * @brief Running a plan: building layers, editing the config, writing the target.
+ */
+#ifndef IMAGESPEC_BUILD_H
+#define IMAGESPEC_BUILD_H
+
+#include "common.h"
+#include "context.h"
+#include "error.h"
+#include "plan.h"
+
+IMS_BEGIN_DECL
+
+/** What happened to one layer. */
+typedef enum {
+	IMS_ACTION_WRITTEN,  /**< written to a local target */
+	IMS_ACTION_UPLOADED, /**< pushed to a registry */
+	IMS_ACTION_MOUNTED,  /**< mounted from another repository */
+	IMS_ACTION_SKIPPED,  /**< the target already had it */
+} ims_layer_action;
+
+typedef struct ims_build_result ims_build_result;
+
+#define IMS_BUILD_OPTIONS_VERSION 1
+
+typedef struct {
+	int version;  /**< IMS_BUILD_OPTIONS_VERSION */
+	int dry_run;  /**< compute everything, write nothing (`imagespec plan`) */
+} ims_build_options;
+
+#define IMS_BUILD_OPTIONS_INIT { IMS_BUILD_OPTIONS_VERSION, 0 }
+
+/** Runs the plan. On success *out describes what was written. */
+IMS_EXTERN(int) ims_build(ims_build_result **out, ims_context *ctx, ims_plan *plan, const ims_build_options *opts,
+			  ims_error **err);
+IMS_EXTERN(void) ims_build_result_free(ims_build_result *r);
+
+/** The digest of the top-level manifest or index ("sha256:..."). */
+IMS_EXTERN(const char *) ims_build_result_digest(const ims_build_result *r);
+IMS_EXTERN(const char *) ims_build_result_media_type(const ims_build_result *r);
+IMS_EXTERN(long long) ims_build_result_size(const ims_build_result *r);
+/** Every reference written (target and tags), without digest. */
+IMS_EXTERN(size_t) ims_build_result_nreferences(const ims_build_result *r);
+IMS_EXTERN(const char *) ims_build_result_reference(const ims_build_result *r, size_t i);
+/** The --json document of SPEC-v1.md (caller frees). */
+IMS_EXTERN(char *) ims_build_result_json(const ims_build_result *r);
+/** A human-readable summary of the steps and actions (caller frees). */
+IMS_EXTERN(char *) ims_build_result_describe(const ims_build_result *r);
+
+IMS_END_DECL
+
+#endif

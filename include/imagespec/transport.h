@@ -1,0 +1,37 @@
+/**
+ * @file imagespec/transport.h
+ * @brief Reading and copying images wherever they are (the seed's RegistryClient verbs).
+ */
+#ifndef IMAGESPEC_TRANSPORT_H
+#define IMAGESPEC_TRANSPORT_H
+
+#include "common.h"
+#include "context.h"
+#include "error.h"
+
+IMS_BEGIN_DECL
+
+typedef enum {
+	IMS_INSPECT_SUMMARY,  /**< reference, digest, media type, platforms, config summary */
+	IMS_INSPECT_MANIFEST, /**< the manifest (of the selected platform), pretty JSON */
+	IMS_INSPECT_CONFIG,   /**< the config (of the selected platform), pretty JSON */
+	IMS_INSPECT_RAW,      /**< the top-level document, bytes as stored */
+} ims_inspect_what;
+
+/** Describes an image. platform NULL: the host's (for an index). Caller frees *out. */
+IMS_EXTERN(int) ims_inspect(ims_context *ctx, const char *ref, const char *platform, ims_inspect_what what,
+			    char **out, size_t *len, ims_error **err);
+
+/** Copies an image (with every blob) from src to dst. platform: NULL keeps an
+ * index whole ("all"), else selects one platform. On success *digest (if
+ * non-NULL) gets the digest written; caller frees. */
+IMS_EXTERN(int) ims_copy(ims_context *ctx, const char *src, const char *dst, const char *platform, char **digest,
+			 ims_error **err);
+
+/** Lists the tags of a repository (registry) or the ref names of a layout. Caller frees with ims_strv_dispose. */
+IMS_EXTERN(int) ims_tags(ims_context *ctx, const char *repo, char ***tags, size_t *n, ims_error **err);
+IMS_EXTERN(void) ims_strv_dispose(char **v, size_t n);
+
+IMS_END_DECL
+
+#endif

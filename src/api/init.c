@@ -1,0 +1,26 @@
+#include "http/http.h"
+#include "imagespec/imagespec.h"
+#include "ims_config.h"
+
+extern const char ims_schema_json[];
+
+/* The only global state of the library: libcurl's, owned by the http room. */
+int ims_init(void)
+{
+	return ims_http_global_init();
+}
+
+void ims_shutdown(void)
+{
+	ims_http_global_cleanup();
+}
+
+const char *ims_version(void)
+{
+	return IMS_VERSION;
+}
+
+const char *ims_schema(void)
+{
+	return ims_schema_json;
+}

@@ -1,0 +1,50 @@
+/* Shared pieces of the command line. The CLI uses the public API only. */
+#ifndef IMS_CLI_H
+#define IMS_CLI_H
+
+#include <stdbool.h>
+
+#include "imagespec/imagespec.h"
+
+enum { EXIT_USAGE = 2 };
+
+/* Prints "imagespec: LINE" for each line of the error, then its hint, and
+ * returns the exit status for its code. */
+int cli_fail(ims_error *err);
+/* Prints a usage error and returns 2. */
+int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+typedef enum { PROGRESS_AUTO, PROGRESS_PLAIN, PROGRESS_QUIET } cli_progress;
+
+/* Options shared by every verb that touches images. */
+typedef struct {
+	cli_progress progress;
+	const char **insecure;
+	size_t ninsecure;
+	const char *ca_cert;
+	const char *cache_dir;
+	bool no_cache;
+	int jobs;
+	int verbose;
+} cli_common;
+
+/* Makes a context from the common options; events go to stderr. */
+int cli_context(ims_context **out, const cli_common *c, ims_error **err);
+
+/* A growable list of strings (for repeated flags). */
+typedef struct {
+	const char **v;
+	size_t n;
+} cli_list;
+void cli_list_add(cli_list *l, const char *s);
+
+int cmd_build(int argc, char **argv, bool plan_only);
+int cmd_validate(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
+int cmd_tags(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+int cmd_auth(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,49 @@
+/* imagespec copy SRC DST [--platform P|all] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+static const struct option longopts[] = {
+	{ "platform", required_argument, NULL, 'P' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cmd_copy(int argc, char **argv)
+{
+	const char *platform = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			platform = optarg;
+			break;
+		case 'h':
+			puts("usage: imagespec copy SRC DST [--platform os/arch[/variant]|all]");
+			return 0;
+		case ':':
+			return cli_usage("copy", "option `%s` needs a value", argv[optind - 1]);
+		default:
+			return cli_usage("copy", "unknown option `%s`", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage("copy", "name a source and a destination");
+	cli_common common = { .progress = PROGRESS_QUIET };
+	ims_context *ctx = NULL;
+	ims_error *err = NULL;
+	char *digest = NULL;
+	if (cli_context(&ctx, &common, &err) < 0 ||
+	    ims_copy(ctx, argv[optind], argv[optind + 1], platform, &digest, &err) < 0) {
+		ims_context_free(ctx);
+		return cli_fail(err);
+	}
+	printf("%s@%s\n", argv[optind + 1], digest);
+	free(digest);
+	ims_context_free(ctx);
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* imagespec inspect REF [--platform P] [--config|--manifest|--raw] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct option longopts[] = {
+	{ "platform", required_argument, NULL, 'P' },
+	{ "config", no_argument, NULL, 'c' },
+	{ "manifest", no_argument, NULL, 'm' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cmd_inspect(int argc, char **argv)
+{
+	const char *platform = NULL;
+	ims_inspect_what what = IMS_INSPECT_SUMMARY;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			platform = optarg;
+			break;
+		case 'c':
+			what = IMS_INSPECT_CONFIG;
+			break;
+		case 'm':
+			what = IMS_INSPECT_MANIFEST;
+			break;
+		case 'r':
+			what = IMS_INSPECT_RAW;
+			break;
+		case 'h':
+			puts("usage: imagespec inspect REF [--platform P] [--config|--manifest|--raw]");
+			return 0;
+		case ':':
+			return cli_usage("inspect", "option `%s` needs a value", argv[optind - 1]);
+		default:
+			return cli_usage("inspect", "unknown option `%s`", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage("inspect", "name exactly one image reference");
+	cli_common common = { .progress = PROGRESS_QUIET };
+	ims_context *ctx = NULL;
+	ims_error *err = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	if (cli_context(&ctx, &common, &err) < 0 ||
+	    ims_inspect(ctx, argv[optind], platform, what, &out, &len, &err) < 0) {
+		ims_context_free(ctx);
+		return cli_fail(err);
+	}
+	fwrite(out, 1, len, stdout);
+	if (what != IMS_INSPECT_RAW || (len && out[len - 1] != '\n'))
+		if (what != IMS_INSPECT_RAW)
+			putchar('\n');
+	free(out);
+	ims_context_free(ctx);
+	return 0;
+}

@@ -1,0 +1,11 @@
+/* imagespec version */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	printf("imagespec %s\n", ims_version());
+	return 0;
+}

@@ -1,0 +1,233 @@
+/* ims_build: base → new layers → per-platform images → index → tags → commit.
+ * The target only becomes visible at commit, after every blob it names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/exec.h"
+#include "exec/platform.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+static bool want_docker(const ims_plan *p, const ims_base *b)
+{
+	ims_format f = p->spec->m->format;
+	if (f == IMS_FORMAT_DOCKER)
+		return true;
+	if (f == IMS_FORMAT_OCI)
+		return false;
+	return b->n && b->images[0].docker;
+}
+
+/* The names the target gets: its own tag/name plus every extra tag. */
+static int target_names(const ims_plan *p, char ***out, size_t *n, ims_error **err)
+{
+	const ims_ref *t = p->target;
+	char **names = xcalloc(p->ntags + 2, sizeof(char *));
+	size_t k = 0;
+	if (t->kind == IMS_REF_DOCKER_ARCHIVE) {
+		if (t->name)
+			names[k++] = xstrdup(t->name);
+		if (p->ntags && !t->name) {
+			free(names);
+			return ims_error_set(err, IMS_EINVALID,
+					     "tags on a docker-archive need a name: write docker-archive:FILE:REPO:TAG");
+		}
+		if (p->ntags) {
+			ims_ref *r = NULL;
+			if (ims_ref_parse(&r, t->name, err) < 0) {
+				free(names[0]);
+				free(names);
+				return IMS_EINVALID;
+			}
+			for (size_t i = 0; i < p->ntags; i++) {
+				r->tag = (free(r->tag), xstrdup(p->tags[i]));
+				free(r->digest);
+				r->digest = NULL;
+				names[k++] = ims_ref_string(r);
+			}
+			ims_ref_free(r);
+		}
+	} else {
+		if (t->kind == IMS_REF_REGISTRY)
+			names[k++] = xstrdup(t->tag ? t->tag : "latest");
+		else if (t->name)
+			names[k++] = xstrdup(t->name);
+		for (size_t i = 0; i < p->ntags; i++) {
+			bool dup = false;
+			for (size_t j = 0; j < k; j++)
+				dup |= !strcmp(names[j], p->tags[i]);
+			if (!dup)
+				names[k++] = xstrdup(p->tags[i]);
+		}
+	}
+	*out = names;
+	*n = k;
+	return 0;
+}
+
+static char *display_ref(const ims_plan *p, const char *name)
+{
+	const ims_ref *t = p->target;
+	switch (t->kind) {
+	case IMS_REF_OCI:
+		return xasprintf("oci:%s%s%s", t->path, name ? ":" : "", name ? name : "");
+	case IMS_REF_OCI_ARCHIVE:
+		return xasprintf("oci-archive:%s%s%s", t->path, name ? ":" : "", name ? name : "");
+	case IMS_REF_DOCKER_ARCHIVE:
+		return xasprintf("docker-archive:%s%s%s", t->path, name ? ":" : "", name ? name : "");
+	default:
+		return xasprintf("%s/%s:%s", t->registry, t->repository, name ? name : "latest");
+	}
+}
+
+static int write_index(const ims_plan *p, ims_transport *target, bool docker, ims_descriptor *descs, size_t n,
+		       ims_descriptor *out, ims_error **err)
+{
+	const ims_spec_model *m = p->spec->m;
+	ims_index ix = { 0 };
+	ix.media_type = (char *)(docker ? IMS_MT_DOCKER_LIST : IMS_MT_OCI_INDEX);
+	ix.manifests = descs;
+	ix.nmanifests = n;
+	if (m->annotations.n) {
+		ix.annotations = ims_json_new_object();
+		for (size_t i = 0; i < m->annotations.n; i++)
+			if (m->annotations.v[i].value.s)
+				ims_json_set(ix.annotations, m->annotations.v[i].key.s,
+					     ims_json_new_string(m->annotations.v[i].value.s));
+	}
+	size_t len = 0;
+	_cleanup_free_ char *bytes = ims_index_encode(&ix, &len);
+	ims_json_free(ix.annotations);
+	out->media_type = xstrdup(ix.media_type);
+	ims_sha256_buf(bytes, len, out->digest);
+	out->size = (int64_t)len;
+	if (!target)
+		return 0;
+	return target->ops->put_manifest(target, bytes, len, out->media_type, out->digest, err);
+}
+
+static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, ims_error **err)
+{
+	ims_base base = { 0 };
+	ims_transport *target = NULL;
+	ims_new_layer *nl = NULL;
+	size_t nnew = 0;
+	ims_descriptor *descs = NULL;
+	size_t ndescs = 0;
+	char **names = NULL;
+	size_t nnames = 0;
+	int r;
+
+	if (p->base->kind == IMS_REF_REGISTRY || p->target->kind == IMS_REF_REGISTRY) {
+		r = ims_error_set(err, IMS_EUNSUPPORTED,
+				  "registry references are not supported yet; build to oci:, oci-archive: or "
+				  "docker-archive: (--output) and push with skopeo");
+		goto out;
+	}
+	if ((r = ims_exec_base_load(&base, ctx, p, err)) < 0)
+		goto out;
+	if ((r = target_names(p, &names, &nnames, err)) < 0)
+		goto out;
+	const ims_transport_ops *tops = NULL;
+	if (!dry) {
+		ims_transport_opts o = { p->target_dir, ctx->tmp_dir };
+		if ((r = ims_transport_open(&target, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0) {
+			_cleanup_free_ char *ts = ims_ref_string(p->target);
+			r = ims_error_wrap(err, "open target `%s`", ts);
+			goto out;
+		}
+		tops = target->ops;
+	} else {
+		extern const ims_transport_ops ims_transport_docker_archive_ops;
+		if (p->target->kind == IMS_REF_DOCKER_ARCHIVE)
+			tops = &ims_transport_docker_archive_ops;
+	}
+	bool uncompressed = tops && (tops->flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS);
+	bool docker = uncompressed || want_docker(p, &base);
+	if (base.n > 1 && tops && (tops->flags & IMS_TRANSPORT_NO_INDEX)) {
+		r = ims_error_set(err, IMS_EINVALID, "a docker-archive holds one platform; build one with --platform");
+		goto out;
+	}
+	if ((r = ims_exec_build_layers(ctx, p, target, &base, uncompressed, &nl, &nnew, err)) < 0)
+		goto out;
+
+	res->manifests = xcalloc(base.n, sizeof(*res->manifests));
+	descs = xcalloc(base.n, sizeof(*descs));
+	for (size_t i = 0; i < base.n; i++) {
+		ims_result_manifest *rm = &res->manifests[res->nmanifests++];
+		rm->platform = base.images[i].platform ? ims_platform_string(base.images[i].platform) : NULL;
+		ims_platform_job j = { p, &base, &base.images[i], target, nl, nnew, docker, uncompressed, rm, NULL };
+		ims_ctx_info(ctx, "writing image for %s", rm->platform ? rm->platform : "the base's platform");
+		r = ims_exec_platform(&j, &descs[ndescs], err);
+		if (r >= 0) {
+			ndescs++;
+			ims_descriptor_copy(&rm->manifest, &descs[ndescs - 1]);
+			ims_platform_free(rm->manifest.platform);
+			rm->manifest.platform = NULL;
+		}
+		if (base.n == 1) {
+			free(res->config_digest);
+			res->config_digest = j.config_digest;
+		} else {
+			free(j.config_digest);
+		}
+		if (r < 0)
+			goto out;
+	}
+
+	ims_descriptor top = { 0 };
+	if (ndescs == 1) {
+		ims_descriptor_copy(&top, &descs[0]);
+		ims_platform_free(top.platform);
+		top.platform = NULL;
+	} else if ((r = write_index(p, target, docker, descs, ndescs, &top, err)) < 0) {
+		ims_descriptor_dispose(&top);
+		goto out;
+	}
+	snprintf(res->digest, sizeof(res->digest), "%s", top.digest);
+	res->media_type = xstrdup(top.media_type);
+	res->size = top.size;
+	if (target) {
+		if (nnames == 0)
+			r = target->ops->tag(target, NULL, &top, err);
+		for (size_t i = 0; i < nnames && r >= 0; i++)
+			r = target->ops->tag(target, names[i], &top, err);
+		if (r >= 0)
+			r = target->ops->commit(target, err);
+	}
+	ims_descriptor_dispose(&top);
+	if (r < 0)
+		goto out;
+	res->refs = xcalloc(nnames + 1, sizeof(char *));
+	if (nnames == 0)
+		res->refs[res->nrefs++] = display_ref(p, NULL);
+	for (size_t i = 0; i < nnames; i++)
+		res->refs[res->nrefs++] = display_ref(p, p->target->kind == IMS_REF_DOCKER_ARCHIVE ? names[i] : names[i]);
+out:
+	for (size_t i = 0; i < ndescs; i++)
+		ims_descriptor_dispose(&descs[i]);
+	free(descs);
+	for (size_t i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	ims_exec_new_layers_free(nl, nnew);
+	ims_transport_close(target);
+	ims_exec_base_dispose(&base);
+	return r;
+}
+
+int ims_build(ims_build_result **out, ims_context *ctx, ims_plan *plan, const ims_build_options *opts,
+	      ims_error **err)
+{
+	bool dry = opts && opts->dry_run;
+	ims_build_result *res = ims_result_new();
+	res->dry_run = dry;
+	int r = run(res, ctx, plan, dry, err);
+	if (r < 0) {
+		ims_build_result_free(res);
+		return r;
+	}
+	*out = res;
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* Building one platform's image; internal to exec/. */
+#ifndef IMS_EXEC_PLATFORM_H
+#define IMS_EXEC_PLATFORM_H
+
+#include "exec/exec.h"
+
+typedef struct {
+	const ims_plan *p;
+	ims_base *base;
+	const ims_base_image *im;
+	ims_transport *target; /* NULL: dry run */
+	const ims_new_layer *nl;
+	size_t nnew;
+	bool docker;       /* Docker media types */
+	bool uncompressed; /* the target wants plain tar layers */
+	ims_result_manifest *rm;
+	char *config_digest; /* out; caller frees */
+} ims_platform_job;
+
+int ims_exec_platform(ims_platform_job *j, ims_descriptor *out, ims_error **err);
+
+#endif

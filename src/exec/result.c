@@ -1,0 +1,137 @@
+/* The build result: accessors, the --json document, a human summary. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/exec.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+ims_build_result *ims_result_new(void)
+{
+	return xcalloc(1, sizeof(ims_build_result));
+}
+
+void ims_build_result_free(ims_build_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nrefs; i++)
+		free(r->refs[i]);
+	free(r->refs);
+	free(r->media_type);
+	free(r->config_digest);
+	for (size_t i = 0; i < r->nmanifests; i++) {
+		ims_result_manifest *m = &r->manifests[i];
+		free(m->platform);
+		ims_descriptor_dispose(&m->manifest);
+		for (size_t j = 0; j < m->nlayers; j++)
+			ims_descriptor_dispose(&m->layers[j].desc);
+		free(m->layers);
+	}
+	free(r->manifests);
+	free(r);
+}
+
+const char *ims_build_result_digest(const ims_build_result *r)
+{
+	return r->digest;
+}
+
+const char *ims_build_result_media_type(const ims_build_result *r)
+{
+	return r->media_type;
+}
+
+long long ims_build_result_size(const ims_build_result *r)
+{
+	return r->size;
+}
+
+size_t ims_build_result_nreferences(const ims_build_result *r)
+{
+	return r->nrefs;
+}
+
+const char *ims_build_result_reference(const ims_build_result *r, size_t i)
+{
+	return i < r->nrefs ? r->refs[i] : NULL;
+}
+
+static const char *action_name(ims_layer_action a)
+{
+	switch (a) {
+	case IMS_ACTION_UPLOADED:
+		return "uploaded";
+	case IMS_ACTION_MOUNTED:
+		return "mounted";
+	case IMS_ACTION_SKIPPED:
+		return "skipped";
+	default:
+		return "written";
+	}
+}
+
+char *ims_build_result_json(const ims_build_result *r)
+{
+	ims_json *o = ims_json_new_object();
+	ims_json *refs = ims_json_new_array();
+	for (size_t i = 0; i < r->nrefs; i++)
+		ims_json_append(refs, ims_json_new_string(r->refs[i]));
+	ims_json_set(o, "references", refs);
+	ims_json_set(o, "digest", ims_json_new_string(r->digest));
+	ims_json_set(o, "mediaType", ims_json_new_string(r->media_type ? r->media_type : ""));
+	ims_json_set(o, "size", ims_json_new_int(r->size));
+	if (r->config_digest)
+		ims_json_set(o, "configDigest", ims_json_new_string(r->config_digest));
+	if (r->dry_run)
+		ims_json_set(o, "dryRun", ims_json_new_bool(true));
+	ims_json *ms = ims_json_new_array();
+	for (size_t i = 0; i < r->nmanifests; i++) {
+		const ims_result_manifest *m = &r->manifests[i];
+		ims_json *mo = ims_json_new_object();
+		ims_json_set(mo, "platform", ims_json_new_string(m->platform ? m->platform : ""));
+		ims_json_set(mo, "digest", ims_json_new_string(m->manifest.digest));
+		ims_json_set(mo, "mediaType", ims_json_new_string(m->manifest.media_type ? m->manifest.media_type : ""));
+		ims_json_set(mo, "size", ims_json_new_int(m->manifest.size));
+		ims_json *ls = ims_json_new_array();
+		for (size_t j = 0; j < m->nlayers; j++) {
+			const ims_result_layer *l = &m->layers[j];
+			ims_json *lo = ims_json_new_object();
+			ims_json_set(lo, "digest", ims_json_new_string(l->desc.digest));
+			ims_json_set(lo, "diffId", ims_json_new_string(l->diff_id));
+			ims_json_set(lo, "size", ims_json_new_int(l->desc.size));
+			ims_json_set(lo, "mediaType", ims_json_new_string(l->desc.media_type ? l->desc.media_type : ""));
+			ims_json_set(lo, "action", ims_json_new_string(action_name(l->action)));
+			ims_json_append(ls, lo);
+		}
+		ims_json_set(mo, "layers", ls);
+		ims_json_append(ms, mo);
+	}
+	ims_json_set(o, "manifests", ms);
+	char *s = ims_json_encode(o, NULL);
+	ims_json_free(o);
+	return s;
+}
+
+char *ims_build_result_describe(const ims_build_result *r)
+{
+	ims_buf b = IMS_BUF_INIT(0);
+	for (size_t i = 0; i < r->nmanifests; i++) {
+		const ims_result_manifest *m = &r->manifests[i];
+		ims_buf_printf(&b, "%s manifest %s (%lld bytes)\n", m->platform ? m->platform : "", m->manifest.digest,
+			       (long long)m->manifest.size);
+		for (size_t j = 0; j < m->nlayers; j++) {
+			const ims_result_layer *l = &m->layers[j];
+			const char *a = action_name(l->action);
+			if (r->dry_run)
+				a = l->action == IMS_ACTION_SKIPPED ? "would skip" : "would write";
+			ims_buf_printf(&b, "  layer %s %12lld bytes  %s\n", l->desc.digest, (long long)l->desc.size, a);
+		}
+	}
+	ims_buf_printf(&b, "%s %s %s\n", r->dry_run ? "would write" : "wrote", r->media_type ? r->media_type : "",
+		       r->digest);
+	for (size_t i = 0; i < r->nrefs; i++)
+		ims_buf_printf(&b, "  %s\n", r->refs[i]);
+	return ims_buf_steal(&b, NULL);
+}

@@ -1,0 +1,59 @@
+/* The entries of a files layer, gathered before any data is read: every
+ * mapping adds its entries here, then they are sorted by tar path, merged
+ * (a later mapping replaces an earlier one's entry of the same path),
+ * checked (no directory/non-directory clash, no entry below a
+ * non-directory, the size cap) and their hard links settled, and only then
+ * written. Internal to the layer room. */
+#ifndef IMS_LAYER_ENTRIES_H
+#define IMS_LAYER_ENTRIES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "layer/tarw.h"
+
+/* The metadata a mapping gives its entries: its own attrs over the layer's
+ * defaults over the built-in ones (SPEC "Modes"). */
+typedef struct {
+	bool has_mode; /* else files get 0755 or 0644 from their x bits */
+	uint32_t mode;
+	bool has_dir_mode; /* else directories get 0755 */
+	uint32_t dir_mode;
+	int64_t uid, gid, mtime;
+} ims_fattrs;
+
+typedef struct {
+	char *path;        /* tar path */
+	ims_tar_type type; /* FILE, DIR or SYMLINK; some FILEs become HARDLINKs */
+	uint32_t perm;
+	int64_t uid, gid, mtime, size;
+	char *linkname;    /* symlink text; for a hard link, its file's path */
+	char *canon;       /* data on disk: canonical path beneath the spec dir */
+	char *shown;       /* the source for messages, relative to the spec dir */
+	const char *mem;   /* data from the spec (content:), borrowed */
+	dev_t dev;         /* with canon: identity, checked again at open */
+	ino_t ino;
+	bool multi_link;   /* st_nlink > 1: may be stored as a hard link */
+	size_t mapping;    /* index of the mapping that made it */
+	size_t seq;        /* order of insertion */
+} ims_fent;
+
+typedef struct {
+	ims_fent *v;
+	size_t n, cap;
+} ims_fents;
+
+/* A zeroed entry at the end of the list (owned by it), with seq set. */
+ims_fent *ims_fents_add(ims_fents *l, size_t mapping);
+void ims_fents_dispose(ims_fents *l);
+
+/* Sorts, merges and checks the list, and turns later links to the same
+ * file into hard links to the first in path order. */
+int ims_fents_finalize(ims_fents *l, const ims_file_spec *files, const ims_layer_opts *o, ims_error **err);
+
+/* Streams the finalized entries into a new layer. rootfd: the spec dir. */
+int ims_fents_write(const ims_fents *l, int rootfd, const ims_layer_opts *o, ims_sink *out, ims_layer_result *res,
+		    ims_error **err);
+
+#endif

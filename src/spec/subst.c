@@ -1,0 +1,182 @@
+/* Parameter substitution (SPEC "Substitution") in parsed scalar values.
+ *
+ * Working on values, never on raw text, means a parameter can never
+ * inject YAML structure, and keys are never substituted. The grammar is a
+ * small subset of POSIX's:
+ *   ${NAME} ${NAME:-default} ${NAME:?message}   parameters (-p wins over params:)
+ *   ${host:NAME} (and the same :- and :? forms)  the build process's environment
+ *   ${base:NAME}                                 env values only; kept for the executor
+ *   $$                                           a literal $
+ * Anything else after a `$` ($NAME, $1, a trailing $) is kept as is, so
+ * shell snippets in cmd keep working. Defaults and messages are literal
+ * text: a `${` inside a default is not expanded. */
+#include "spec/spec_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+bool spec_name_valid(const char *s)
+{
+	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (s++; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
+			return false;
+	return true;
+}
+
+/* A parameter's value: the last -p NAME=VALUE, else params:, else NULL. */
+static const char *param_value(const spec_ctx *c, const char *name)
+{
+	if (c->cli)
+		for (size_t i = c->cli->n; i-- > 0;)
+			if (c->cli->names[i] && !strcmp(c->cli->names[i], name))
+				return c->cli->values[i] ? c->cli->values[i] : "";
+	if (c->params)
+		for (size_t i = 0; i < c->params->n; i++)
+			if (c->params->v[i].key.s && !strcmp(c->params->v[i].key.s, name))
+				return c->params->v[i].value.s ? c->params->v[i].value.s : "";
+	return NULL;
+}
+
+typedef struct {
+	spec_ctx *c;
+	ims_pos pos;
+	int flags;
+	bool *from_host;
+} subst_state;
+
+/* Expands the inside of one ${...}; appends to b. Returns false on error. */
+static bool expand(subst_state *st, const char *expr, ims_buf *b, ims_error **overflow)
+{
+	spec_ctx *c = st->c;
+	const char *name = expr;
+	enum { PARAM, HOST, BASE } ns = PARAM;
+	if (!strncmp(expr, "host:", 5)) {
+		ns = HOST;
+		name = expr + 5;
+	} else if (!strncmp(expr, "base:", 5)) {
+		ns = BASE;
+		name = expr + 5;
+	}
+	size_t nl = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+	_cleanup_free_ char *id = xstrndup(name, nl);
+	const char *op = name + nl;
+	if (!spec_name_valid(id) || (*op && strncmp(op, ":-", 2) && strncmp(op, ":?", 2))) {
+		if (st->flags & SUBST_SECRET)
+			spec_error(c, st->pos, "bad substitution; write `${NAME}`, `${NAME:-default}`, "
+					       "`${NAME:?message}` or `${host:NAME}`, and `$$` for a literal `$`");
+		else
+			spec_error(c, st->pos,
+				   "bad substitution `${%s}`; write `${NAME}`, `${NAME:-default}`, "
+				   "`${NAME:?message}` or `${host:NAME}`, and `$$` for a literal `$`",
+				   expr);
+		return false;
+	}
+	if (ns == BASE) {
+		if (!(st->flags & SUBST_BASE)) {
+			spec_error(c, st->pos, "`${base:%s}` is only allowed in `env` values", id);
+			return false;
+		}
+		if (*op) {
+			spec_error(c, st->pos, "`${base:%s}` takes no default or message", id);
+			return false;
+		}
+		/* resolved per platform by the executor */
+		ims_buf_printf(b, "${base:%s}", id);
+		return true;
+	}
+	const char *val;
+	if (ns == HOST) {
+		val = getenv(id);
+	} else {
+		if (st->flags & SUBST_NO_PARAMS) {
+			spec_error(c, st->pos,
+				   "parameter values cannot refer to other parameters (`${%s}`); use `$${%s}` "
+				   "for the literal text",
+				   id, id);
+			return false;
+		}
+		val = param_value(c, id);
+	}
+	if (val && *val) {
+		if (ns == HOST)
+			*st->from_host = true;
+	} else if (!strncmp(op, ":-", 2)) {
+		val = op + 2;
+	} else if (!strncmp(op, ":?", 2)) {
+		const char *msg = op + 2;
+		if (ns == HOST)
+			spec_error(c, st->pos, "environment variable `%s` is not set: %s", id,
+				   *msg ? msg : "it is required");
+		else
+			spec_error(c, st->pos, "parameter `%s` is not set: %s", id, *msg ? msg : "it is required");
+		return false;
+	} else if (!val) {
+		if (ns == HOST)
+			spec_error(c, st->pos,
+				   "environment variable `%s` is not set (for `${host:%s}`; give a default with "
+				   "`${host:%s:-default}`)",
+				   id, id, id);
+		else
+			spec_error(c, st->pos,
+				   "undefined parameter `%s`; set it with `-p %s=VALUE` or under `params:`", id, id);
+		return false;
+	}
+	return ims_buf_add(b, val, strlen(val), overflow) == 0;
+}
+
+bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags, size_t max, char **out,
+		size_t *outlen, bool *from_host)
+{
+	ims_buf b = IMS_BUF_INIT(max);
+	subst_state st = { c, pos, flags, from_host };
+	ims_error *overflow = NULL;
+	bool ok = true;
+	*from_host = false;
+	size_t i = 0;
+	while (i < len && ok && !overflow) {
+		const char *dollar = memchr(in + i, '$', len - i);
+		size_t lit = dollar ? (size_t)(dollar - (in + i)) : len - i;
+		if (ims_buf_add(&b, in + i, lit, &overflow) < 0)
+			break;
+		i += lit;
+		if (i >= len)
+			break;
+		/* in[i] == '$' */
+		if (i + 1 < len && in[i + 1] == '$') {
+			ims_buf_add(&b, "$", 1, &overflow);
+			i += 2;
+		} else if (i + 1 < len && in[i + 1] == '{') {
+			const char *close = memchr(in + i + 2, '}', len - i - 2);
+			if (!close) {
+				spec_error(c, pos, "unterminated `${`; write `$${` for a literal `${`");
+				ok = false;
+				break;
+			}
+			_cleanup_free_ char *expr = xstrndup(in + i + 2, (size_t)(close - (in + i + 2)));
+			ok = expand(&st, expr, &b, &overflow);
+			i = (size_t)(close - in) + 1;
+		} else {
+			ims_buf_add(&b, "$", 1, &overflow);
+			i++;
+		}
+	}
+	if (overflow) {
+		spec_error(c, pos, "value is longer than the limit of %zu KiB after substitution", max >> 10);
+		ims_error_free(overflow);
+		ok = false;
+	}
+	if (!ok) {
+		ims_buf_dispose(&b);
+		return false;
+	}
+	*out = ims_buf_steal(&b, outlen);
+	return true;
+}

@@ -1,0 +1,515 @@
+/* `docker-archive:FILE[:REF]`: the `docker save` / `docker load` format.
+ *
+ * Reading extracts the archive into a private temp directory, picks one
+ * image from manifest.json and presents it as a Docker schema2 manifest
+ * synthesized from the files (each hashed once at open), so the rest of
+ * imagespec sees it like any registry image.
+ *
+ * Writing stages blobs by digest in a temp directory; commit writes
+ * <config hex>.json, <layer hex>.tar, manifest.json and repositories into
+ * FILE through a temp file and a rename. An existing FILE is replaced as a
+ * whole, as `docker save -o` does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest/digest.h"
+#include "transport/blobdir.h"
+#include "transport/docker_archive_manifest.h"
+#include "transport/tarball.h"
+#include "transport/transport.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+/* A file of the extracted archive, known by its digest. */
+typedef struct {
+	char digest[IMS_DIGEST_BUFSZ];
+	int64_t size;
+	char *path;
+} da_file;
+
+/* An image staged for writing. */
+typedef struct {
+	char digest[IMS_DIGEST_BUFSZ]; /* of its manifest */
+	ims_manifest *m;
+	char **tags; /* short form */
+	size_t ntags, cap;
+} da_image;
+
+typedef struct {
+	ims_transport pub;
+	char *file;
+	char *shown;
+	char *tmp;
+	char *name;
+	/* reading */
+	da_file *files;
+	size_t nfiles, fcap;
+	char *manifest;
+	size_t manifest_len;
+	char manifest_digest[IMS_DIGEST_BUFSZ];
+	/* writing */
+	ims_blobdir stage;
+	da_image *images;
+	size_t nimages, icap;
+} docker_archive;
+
+static void archive_free(docker_archive *a)
+{
+	for (size_t i = 0; i < a->nfiles; i++)
+		free(a->files[i].path);
+	free(a->files);
+	free(a->manifest);
+	for (size_t i = 0; i < a->nimages; i++) {
+		ims_manifest_free(a->images[i].m);
+		for (size_t j = 0; j < a->images[i].ntags; j++)
+			free(a->images[i].tags[j]);
+		free(a->images[i].tags);
+	}
+	free(a->images);
+	ims_blobdir_dispose(&a->stage);
+	if (a->tmp)
+		ims_rm_rf(a->tmp, NULL);
+	free(a->tmp);
+	free(a->file);
+	free(a->shown);
+	free(a->name);
+	free(a);
+}
+
+/* ---- reading ---- */
+
+/* Hashes one file of the archive, noting whether it is gzip-compressed. */
+static int hash_file(docker_archive *a, const char *rel, da_file *f, bool *gzip, ims_error **err)
+{
+	_cleanup_free_ char *path = ims_path_join(a->tmp, rel);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return ims_error_sys(err, errno, errno == ENOENT ? IMS_ENOTFOUND : IMS_EGENERIC, "%s: `%s`",
+				     a->shown, rel);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return ims_error_set(err, IMS_EGENERIC, "%s: `%s` is not a regular file", a->shown, rel);
+	ims_sha256 *h = ims_sha256_new();
+	unsigned char buf[1 << 16];
+	int64_t total = 0;
+	int r = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = ims_error_sys(err, errno, IMS_EGENERIC, "%s: read `%s`", a->shown, rel);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (total == 0 && gzip)
+			*gzip = n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
+		ims_sha256_update(h, buf, (size_t)n);
+		total += n;
+	}
+	ims_sha256_final(h, f->digest);
+	ims_sha256_free(h);
+	f->size = total;
+	f->path = steal_pointer(&path);
+	return r;
+}
+
+static int add_file(docker_archive *a, const char *rel, ims_descriptor *d, const char *plain, const char *gz,
+		    ims_error **err)
+{
+	da_file f = { 0 };
+	bool gzip = false;
+	int r = hash_file(a, rel, &f, &gzip, err);
+	if (r < 0) {
+		free(f.path);
+		return r;
+	}
+	memcpy(d->digest, f.digest, sizeof(d->digest));
+	d->size = f.size;
+	d->media_type = xstrdup(gzip && gz ? gz : plain);
+	a->files = xgrow(a->files, &a->fcap, a->nfiles + 1, sizeof(*a->files));
+	a->files[a->nfiles++] = f;
+	return 0;
+}
+
+static char *list_tags(const ims_docker_archive_manifest *dm)
+{
+	ims_buf b = IMS_BUF_INIT(0);
+	for (size_t i = 0; i < dm->nimages; i++) {
+		const ims_docker_archive_image *im = &dm->images[i];
+		if (i)
+			ims_buf_puts(&b, ", ");
+		if (!im->ntags)
+			ims_buf_printf(&b, "untagged `%s`", im->config);
+		for (size_t j = 0; j < im->ntags; j++)
+			ims_buf_printf(&b, "%s`%s`", j ? " " : "", im->repo_tags[j]);
+	}
+	if (!b.data)
+		ims_buf_puts(&b, "nothing");
+	return ims_buf_steal(&b, NULL);
+}
+
+static int pick(docker_archive *a, const ims_docker_archive_manifest *dm, const ims_docker_archive_image **out,
+		ims_error **err)
+{
+	if (a->name) {
+		_cleanup_free_ char *want = ims_docker_archive_long_name(a->name);
+		for (size_t i = 0; want && i < dm->nimages; i++) {
+			for (size_t j = 0; j < dm->images[i].ntags; j++) {
+				_cleanup_free_ char *have = ims_docker_archive_long_name(dm->images[i].repo_tags[j]);
+				if (have && !strcmp(have, want)) {
+					*out = &dm->images[i];
+					return 0;
+				}
+			}
+		}
+		_cleanup_free_ char *names = list_tags(dm);
+		ims_error_set(err, IMS_ENOTFOUND, "`%s` not found in %s", a->name, a->shown);
+		ims_error_hint(err, "it holds %s", names);
+		return IMS_ENOTFOUND;
+	}
+	if (dm->nimages == 1) {
+		*out = &dm->images[0];
+		return 0;
+	}
+	if (dm->nimages == 0)
+		return ims_error_set(err, IMS_ENOTFOUND, "%s holds no images", a->shown);
+	_cleanup_free_ char *names = list_tags(dm);
+	ims_error_set(err, IMS_EINVALID, "%s holds %zu images and no name was given: %s", a->shown, dm->nimages,
+		      names);
+	ims_error_hint(err, "name one, as in `docker-archive:FILE:REPO:TAG`");
+	return IMS_EINVALID;
+}
+
+/* Builds the schema2 manifest the rest of imagespec reads. */
+static int synthesize(docker_archive *a, const ims_docker_archive_image *im, ims_error **err)
+{
+	ims_manifest *m = xcalloc(1, sizeof(*m));
+	m->media_type = xstrdup(IMS_MT_DOCKER_MANIFEST);
+	int r = add_file(a, im->config, &m->config, IMS_MT_DOCKER_CONFIG, NULL, err);
+	m->layers = xcalloc(im->nlayers + 1, sizeof(*m->layers));
+	for (size_t i = 0; r == 0 && i < im->nlayers; i++) {
+		r = add_file(a, im->layers[i], &m->layers[i], IMS_MT_DOCKER_LAYER, IMS_MT_DOCKER_LAYER_GZIP, err);
+		m->nlayers++;
+	}
+	if (r == 0) {
+		a->manifest = ims_manifest_encode(m, &a->manifest_len);
+		ims_sha256_buf(a->manifest, a->manifest_len, a->manifest_digest);
+	}
+	ims_manifest_free(m);
+	return r;
+}
+
+static int open_read(docker_archive *a, ims_error **err)
+{
+	int r = ims_tarball_extract(a->file, a->tmp, a->shown, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *mp = ims_path_join(a->tmp, "manifest.json");
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	ims_error *e = NULL;
+	if ((r = ims_read_file(mp, IMS_DOCKER_ARCHIVE_MANIFEST_MAX, &data, &len, &e)) < 0) {
+		ims_error_set(err, r == IMS_ENOTFOUND ? IMS_ENOTFOUND : IMS_EGENERIC, "%s has no usable manifest.json: %s",
+			      a->shown, e->message);
+		ims_error_free(e);
+		return r == IMS_ENOTFOUND ? IMS_ENOTFOUND : IMS_EGENERIC;
+	}
+	ims_docker_archive_manifest *dm = NULL;
+	if ((r = ims_docker_archive_manifest_parse(&dm, data, len, err)) < 0)
+		return ims_error_wrap(err, "%s", a->shown);
+	const ims_docker_archive_image *im = NULL;
+	r = pick(a, dm, &im, err);
+	if (r == 0)
+		r = synthesize(a, im, err);
+	ims_docker_archive_manifest_free(dm);
+	return r;
+}
+
+static int da_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
+			   ims_error **err)
+{
+	docker_archive *a = (docker_archive *)t;
+	if (!a->manifest)
+		return ims_error_set(err, IMS_EINVALID, "%s was opened for writing only", a->shown);
+	if (digest && strcmp(digest, a->manifest_digest) != 0)
+		return ims_error_set(err, IMS_ENOTFOUND, "manifest %s not found in %s", digest, a->shown);
+	*data = xmemdup(a->manifest, a->manifest_len + 1);
+	*len = a->manifest_len;
+	*media_type = xstrdup(IMS_MT_DOCKER_MANIFEST);
+	return 0;
+}
+
+static int da_open_blob(ims_transport *t, const char *digest, ims_reader *out, ims_error **err)
+{
+	docker_archive *a = (docker_archive *)t;
+	if (!(t->mode & IMS_TRANSPORT_READ))
+		return ims_blobdir_open(&a->stage, digest, out, err);
+	for (size_t i = 0; i < a->nfiles; i++) {
+		if (strcmp(a->files[i].digest, digest) != 0)
+			continue;
+		int fd = open(a->files[i].path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return ims_error_sys(err, errno, IMS_EGENERIC, "%s: open blob %s", a->shown, digest);
+		*out = ims_reader_fd(fd);
+		return 0;
+	}
+	return ims_error_set(err, IMS_ENOTFOUND, "blob %s not found in %s", digest, a->shown);
+}
+
+/* ---- writing ---- */
+
+static int da_has_blob(ims_transport *t, const char *digest, bool *exists, ims_error **err)
+{
+	return ims_blobdir_has(&((docker_archive *)t)->stage, digest, exists, err);
+}
+
+static int da_new_blob(ims_transport *t, ims_blob_writer **out, ims_error **err)
+{
+	return ims_blobdir_new_writer(&((docker_archive *)t)->stage, out, err);
+}
+
+static int require_blob(docker_archive *a, const ims_descriptor *d, const char *what, ims_error **err)
+{
+	bool exists = false;
+	int r = ims_blobdir_has(&a->stage, d->digest, &exists, err);
+	if (r < 0)
+		return r;
+	if (!exists)
+		return ims_error_set(err, IMS_ENOTFOUND, "%s %s was not stored in %s before its manifest", what,
+				     d->digest, a->shown);
+	return 0;
+}
+
+static int check_manifest(docker_archive *a, const ims_manifest *m, ims_error **err)
+{
+	int r = require_blob(a, &m->config, "config", err);
+	for (size_t i = 0; r == 0 && i < m->nlayers; i++) {
+		const char *mt = m->layers[i].media_type ? m->layers[i].media_type : "";
+		/* docker load reads plain and gzip tar only. */
+		if (strstr(mt, "zstd"))
+			return ims_error_set(err, IMS_EUNSUPPORTED, "%s cannot hold zstd layer %s", a->shown,
+					     m->layers[i].digest);
+		r = require_blob(a, &m->layers[i], "layer", err);
+	}
+	return r;
+}
+
+static da_image *find_image(docker_archive *a, const char *digest)
+{
+	for (size_t i = 0; i < a->nimages; i++)
+		if (!strcmp(a->images[i].digest, digest))
+			return &a->images[i];
+	return NULL;
+}
+
+static int da_put_manifest(ims_transport *t, const char *data, size_t len, const char *media_type,
+			   const char *digest, ims_error **err)
+{
+	docker_archive *a = (docker_archive *)t;
+	ims_doc_kind kind;
+	_cleanup_free_ char *mt = NULL;
+	int r = ims_doc_detect(data, len, media_type, &kind, &mt, err);
+	if (r < 0)
+		return ims_error_wrap(err, "store manifest %s", digest);
+	if (kind == IMS_DOC_INDEX) {
+		ims_error_set(err, IMS_EUNSUPPORTED, "docker-archive holds one platform; build one --platform");
+		ims_error_hint(err, "or write an index with `oci:` or `oci-archive:`");
+		return IMS_EUNSUPPORTED;
+	}
+	char got[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf(data, len, got);
+	if (strcmp(got, digest) != 0)
+		return ims_error_set(err, IMS_EDIGEST, "manifest %s has digest %s", digest, got);
+	ims_manifest *m = NULL;
+	if ((r = ims_manifest_parse(&m, data, len, err)) < 0)
+		return ims_error_wrap(err, "store manifest %s", digest);
+	if ((r = check_manifest(a, m, err)) < 0) {
+		ims_manifest_free(m);
+		return r;
+	}
+	da_image *im = find_image(a, digest);
+	if (im) {
+		ims_manifest_free(im->m);
+		im->m = m;
+		return 0;
+	}
+	a->images = xgrow(a->images, &a->icap, a->nimages + 1, sizeof(*a->images));
+	im = &a->images[a->nimages++];
+	*im = (da_image){ .m = m };
+	memcpy(im->digest, digest, sizeof(im->digest));
+	return 0;
+}
+
+static void drop_tag(da_image *im, const char *tag)
+{
+	for (size_t i = 0; i < im->ntags; i++) {
+		if (strcmp(im->tags[i], tag) != 0)
+			continue;
+		free(im->tags[i]);
+		memmove(&im->tags[i], &im->tags[i + 1], (im->ntags - i) * sizeof(char *));
+		im->ntags--;
+		return;
+	}
+}
+
+static int da_tag(ims_transport *t, const char *name, const ims_descriptor *desc, ims_error **err)
+{
+	docker_archive *a = (docker_archive *)t;
+	da_image *im = find_image(a, desc->digest);
+	if (!im)
+		return ims_error_set(err, IMS_ENOTFOUND, "manifest %s was not stored in %s", desc->digest, a->shown);
+	if (!name)
+		name = a->name;
+	if (!name)
+		return 0; /* an untagged image: docker load gives it no name */
+	char *tag = ims_docker_archive_short_name(name);
+	if (!tag)
+		return ims_error_set(err, IMS_EINVALID, "`%s` is not a valid docker-archive name (want repo:tag)", name);
+	/* A name points at one image, as in docker. */
+	for (size_t i = 0; i < a->nimages; i++)
+		drop_tag(&a->images[i], tag);
+	im->tags = xgrow(im->tags, &im->cap, im->ntags + 2, sizeof(char *));
+	im->tags[im->ntags++] = tag;
+	im->tags[im->ntags] = NULL;
+	return 0;
+}
+
+/* Adds "<hex><ext>" for a staged blob once, however many images use it. */
+static void add_blob_entry(docker_archive *a, ims_tarball_entry **v, size_t *n, size_t *cap, const char *digest,
+			   const char *ext)
+{
+	char *name = xasprintf("%s%s", ims_digest_hex(digest), ext);
+	for (size_t i = 0; i < *n; i++) {
+		if (!strcmp((*v)[i].name, name)) {
+			free(name);
+			return;
+		}
+	}
+	*v = xgrow(*v, cap, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (ims_tarball_entry){ .name = name, .src = ims_blobdir_path(&a->stage, digest) };
+}
+
+static ims_json *strings_json(char **s, size_t n)
+{
+	ims_json *arr = ims_json_new_array();
+	for (size_t i = 0; i < n; i++)
+		ims_json_append(arr, ims_json_new_string(s[i]));
+	return arr;
+}
+
+/* The legacy `repositories` file: repo → tag → top layer id. Old docker
+ * versions read it; newer ones only need manifest.json. */
+static void add_repositories(ims_json *repos, const da_image *im)
+{
+	if (!im->m->nlayers)
+		return;
+	const char *top = ims_digest_hex(im->m->layers[im->m->nlayers - 1].digest);
+	for (size_t i = 0; i < im->ntags; i++) {
+		_cleanup_free_ char *repo = xstrdup(im->tags[i]);
+		char *colon = strrchr(repo, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		ims_json *tags = ims_json_get(repos, repo);
+		if (!tags) {
+			tags = ims_json_new_object();
+			ims_json_set(repos, repo, tags);
+		}
+		ims_json_set(tags, colon + 1, ims_json_new_string(top));
+	}
+}
+
+static int da_commit(ims_transport *t, ims_error **err)
+{
+	docker_archive *a = (docker_archive *)t;
+	if (!a->nimages)
+		return ims_error_set(err, IMS_EGENERIC, "%s: no image was stored", a->shown);
+	ims_tarball_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	ims_json *list = ims_json_new_array();
+	ims_json *repos = ims_json_new_object();
+	for (size_t i = 0; i < a->nimages; i++) {
+		const da_image *im = &a->images[i];
+		ims_json *o = ims_json_new_object();
+		_cleanup_free_ char *config = xasprintf("%s.json", ims_digest_hex(im->m->config.digest));
+		ims_json_set(o, "Config", ims_json_new_string(config));
+		ims_json_set(o, "RepoTags", strings_json(im->tags, im->ntags));
+		ims_json *layers = ims_json_new_array();
+		add_blob_entry(a, &v, &n, &cap, im->m->config.digest, ".json");
+		for (size_t j = 0; j < im->m->nlayers; j++) {
+			const char *d = im->m->layers[j].digest;
+			char *ln = xasprintf("%s.tar", ims_digest_hex(d));
+			ims_json_append(layers, ims_json_new_string(ln));
+			free(ln);
+			add_blob_entry(a, &v, &n, &cap, d, ".tar");
+		}
+		ims_json_set(o, "Layers", layers);
+		ims_json_append(list, o);
+		add_repositories(repos, im);
+	}
+	size_t mlen = 0, rlen = 0;
+	_cleanup_free_ char *mdata = ims_json_encode(list, &mlen);
+	_cleanup_free_ char *rdata = repos->n ? ims_json_encode(repos, &rlen) : NULL;
+	ims_json_free(list);
+	ims_json_free(repos);
+	v = xgrow(v, &cap, n + 2, sizeof(*v));
+	v[n++] = (ims_tarball_entry){ .name = xstrdup("manifest.json"), .data = mdata, .len = mlen };
+	if (rdata)
+		v[n++] = (ims_tarball_entry){ .name = xstrdup("repositories"), .data = rdata, .len = rlen };
+	int r = ims_tarball_write(a->file, v, n, a->shown, err);
+	ims_tarball_entries_free(v, n);
+	return r;
+}
+
+static void da_close(ims_transport *t)
+{
+	archive_free((docker_archive *)t);
+}
+
+static int da_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts,
+		   ims_error **err)
+{
+	if ((mode & IMS_TRANSPORT_READ) && (mode & IMS_TRANSPORT_WRITE))
+		return ims_error_set(err, IMS_EUNSUPPORTED, "docker-archive is opened for reading or for writing, not both");
+	docker_archive *a = xcalloc(1, sizeof(*a));
+	a->file = ims_path_absolute(opts->base_dir, ref->path);
+	a->shown = xasprintf("docker-archive `%s`", ref->path);
+	a->name = ref->name ? xstrdup(ref->name) : NULL;
+	int r = ims_mkdtemp(opts->tmp_dir, "imagespec-docker-archive", &a->tmp, err);
+	ims_blobdir_init(&a->stage, a->tmp ? a->tmp : "", a->shown);
+	if (r == 0 && (mode & IMS_TRANSPORT_READ))
+		r = open_read(a, err);
+	else if (r == 0)
+		r = ims_blobdir_create(&a->stage, err);
+	if (r < 0) {
+		archive_free(a);
+		return r;
+	}
+	*out = &a->pub;
+	return 0;
+}
+
+const ims_transport_ops ims_transport_docker_archive_ops = {
+	.version = IMS_TRANSPORT_OPS_VERSION,
+	.kind = IMS_REF_DOCKER_ARCHIVE,
+	.name = "docker-archive",
+	.flags = IMS_TRANSPORT_UNCOMPRESSED_LAYERS | IMS_TRANSPORT_NO_INDEX,
+	.open = da_open,
+	.get_manifest = da_get_manifest,
+	.open_blob = da_open_blob,
+	.has_blob = da_has_blob,
+	.new_blob = da_new_blob,
+	.put_manifest = da_put_manifest,
+	.tag = da_tag,
+	.commit = da_commit,
+	.close = da_close,
+};

@@ -1,0 +1,287 @@
+/* The scheme table and the helpers every caller goes through. Like libgit2's
+ * transport table, the entry is chosen by the reference's kind, and the
+ * vtable carries a version so plugins built against another layout are
+ * refused instead of misread. */
+#include "transport/transport.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest/digest.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+static const ims_transport_ops *lookup(ims_ref_kind kind)
+{
+	static const ims_transport_ops *const table[] = {
+		[IMS_REF_REGISTRY] = NULL, /* joins when registry.c lands */
+		[IMS_REF_SCRATCH] = &ims_transport_scratch_ops,
+		[IMS_REF_OCI] = &ims_transport_oci_ops,
+		[IMS_REF_OCI_ARCHIVE] = &ims_transport_oci_archive_ops,
+		[IMS_REF_DOCKER_ARCHIVE] = &ims_transport_docker_archive_ops,
+	};
+	if ((size_t)kind >= IMS_ARRAY_SIZE(table))
+		return NULL;
+	return table[kind];
+}
+
+const ims_transport_ops *ims_transport_ops_for(ims_ref_kind kind)
+{
+	return lookup(kind);
+}
+
+int ims_transport_open_with(ims_transport **out, const ims_transport_ops *ops, const ims_ref *ref, int mode,
+			    const ims_transport_opts *opts, ims_error **err)
+{
+	static const ims_transport_opts defaults = { 0 };
+	if (!ops || ops->version != IMS_TRANSPORT_OPS_VERSION || !ops->open || !ops->close)
+		return ims_error_set(err, IMS_EUNSUPPORTED, "transport `%s` has an unknown interface version",
+				     ops && ops->name ? ops->name : "?");
+	if (!(mode & (IMS_TRANSPORT_READ | IMS_TRANSPORT_WRITE)))
+		return ims_error_set(err, IMS_EINVALID, "open a transport: no mode given");
+	ims_transport *t = NULL;
+	int r = ops->open(&t, ref, mode, opts ? opts : &defaults, err);
+	if (r < 0)
+		return r;
+	/* The header is filled here so no transport has to remember to. */
+	t->ops = ops;
+	t->ref = ims_ref_dup(ref);
+	t->mode = mode;
+	*out = t;
+	return 0;
+}
+
+int ims_transport_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts,
+		       ims_error **err)
+{
+	const ims_transport_ops *ops = lookup(ref->kind);
+	if (!ops) {
+		if (ref->kind == IMS_REF_REGISTRY)
+			return ims_error_set(err, IMS_EUNSUPPORTED, "registry references are not supported yet");
+		return ims_error_set(err, IMS_EUNSUPPORTED, "unknown reference kind %d", (int)ref->kind);
+	}
+	return ims_transport_open_with(out, ops, ref, mode, opts, err);
+}
+
+void ims_transport_close(ims_transport *t)
+{
+	if (!t)
+		return;
+	ims_ref *ref = t->ref;
+	t->ops->close(t);
+	ims_ref_free(ref);
+}
+
+unsigned ims_transport_flags(const ims_transport *t)
+{
+	return t->ops->flags;
+}
+
+static int missing(ims_transport *t, const char *what, ims_error **err)
+{
+	return ims_error_set(err, IMS_EUNSUPPORTED, "%s cannot %s", t->ops->name, what);
+}
+
+static int need_mode(ims_transport *t, int mode, ims_error **err)
+{
+	if (t->mode & mode)
+		return 0;
+	return ims_error_set(err, IMS_EINVALID, "%s was opened for %s only", t->ops->name,
+			     (t->mode & IMS_TRANSPORT_READ) ? "reading" : "writing");
+}
+
+int ims_transport_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
+			       ims_error **err)
+{
+	int r;
+	if (!t->ops->get_manifest)
+		return missing(t, "read manifests", err);
+	if (digest && (r = ims_digest_check(digest, "manifest", err)) < 0)
+		return r;
+	char *mt = NULL;
+	if ((r = t->ops->get_manifest(t, digest, data, len, &mt, err)) < 0)
+		return r;
+	if (media_type)
+		*media_type = mt;
+	else
+		free(mt);
+	return 0;
+}
+
+int ims_transport_open_blob(ims_transport *t, const char *digest, ims_reader *out, ims_error **err)
+{
+	int r;
+	if (!t->ops->open_blob)
+		return missing(t, "read blobs", err);
+	if ((r = ims_digest_check(digest, "blob", err)) < 0)
+		return r;
+	return t->ops->open_blob(t, digest, out, err);
+}
+
+int ims_transport_has_blob(ims_transport *t, const char *digest, bool *exists, ims_error **err)
+{
+	int r;
+	if (!t->ops->has_blob)
+		return missing(t, "look blobs up", err);
+	if ((r = ims_digest_check(digest, "blob", err)) < 0)
+		return r;
+	return t->ops->has_blob(t, digest, exists, err);
+}
+
+int ims_transport_new_blob(ims_transport *t, ims_blob_writer **out, ims_error **err)
+{
+	int r;
+	if (!t->ops->new_blob)
+		return missing(t, "store blobs", err);
+	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
+		return r;
+	return t->ops->new_blob(t, out, err);
+}
+
+int ims_transport_put_manifest(ims_transport *t, const char *data, size_t len, const char *media_type,
+			       const char *digest, ims_error **err)
+{
+	int r;
+	if (!t->ops->put_manifest)
+		return missing(t, "store manifests", err);
+	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
+		return r;
+	if ((r = ims_digest_check(digest, "manifest", err)) < 0)
+		return r;
+	return t->ops->put_manifest(t, data, len, media_type, digest, err);
+}
+
+int ims_transport_tag(ims_transport *t, const char *name, const ims_descriptor *desc, ims_error **err)
+{
+	int r;
+	if (!t->ops->tag)
+		return missing(t, "tag", err);
+	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
+		return r;
+	if ((r = ims_digest_check(desc->digest, "tag", err)) < 0)
+		return r;
+	return t->ops->tag(t, name, desc, err);
+}
+
+int ims_transport_commit(ims_transport *t, ims_error **err)
+{
+	int r;
+	if (!t->ops->commit)
+		return 0; /* nothing staged, nothing to publish */
+	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
+		return r;
+	return t->ops->commit(t, err);
+}
+
+/* ---- reading and copying blobs ---- */
+
+int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
+			    ims_error **err)
+{
+	ims_reader rd = { 0 };
+	int r = ims_transport_open_blob(t, digest, &rd, err);
+	if (r < 0)
+		return r;
+	ims_buf buf = IMS_BUF_INIT(max);
+	ims_sha256 *h = ims_sha256_new();
+	char chunk[1 << 16];
+	for (;;) {
+		ssize_t n = rd.read(rd.ud, chunk, sizeof(chunk), err);
+		if (n < 0) {
+			r = (int)n;
+			ims_error_wrap(err, "read blob %s", digest);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (ims_buf_add(&buf, chunk, (size_t)n, NULL) < 0) {
+			r = ims_error_set(err, IMS_EGENERIC, "blob %s is larger than the limit of %zu bytes", digest,
+					  max);
+			break;
+		}
+		ims_sha256_update(h, chunk, (size_t)n);
+	}
+	ims_reader_close(&rd);
+	char got[IMS_DIGEST_BUFSZ];
+	ims_sha256_final(h, got);
+	ims_sha256_free(h);
+	if (r == 0 && strcmp(got, digest) != 0)
+		r = ims_error_set(err, IMS_EDIGEST, "blob %s: content has digest %s", digest, got);
+	if (r < 0) {
+		ims_buf_dispose(&buf);
+		return r;
+	}
+	if (!buf.data)
+		ims_buf_puts(&buf, "");
+	*data = ims_buf_steal(&buf, len);
+	return 0;
+}
+
+static int hashing_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	ims_hashing_sink *h = ud;
+	/* Stop a source that sends more than promised before it fills the disk. */
+	if (h->limit >= 0 && (int64_t)n > h->limit - h->count)
+		return ims_error_set(err, IMS_EDIGEST, "more than the expected %lld bytes", (long long)h->limit);
+	ims_sha256_update(h->hash, p, n);
+	h->count += (int64_t)n;
+	return h->next ? ims_sink_write(h->next, p, n, err) : 0;
+}
+
+void ims_hashing_sink_init(ims_hashing_sink *h, ims_sink *next)
+{
+	h->sink = (ims_sink){ hashing_write, h };
+	h->next = next;
+	h->hash = ims_sha256_new();
+	h->count = 0;
+	h->limit = -1;
+}
+
+void ims_hashing_sink_final(ims_hashing_sink *h, char digest[IMS_DIGEST_BUFSZ])
+{
+	ims_sha256_final(h->hash, digest);
+	ims_sha256_free(h->hash);
+	h->hash = NULL;
+}
+
+int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err)
+{
+	int r;
+	if ((r = ims_digest_check(d->digest, "blob", err)) < 0)
+		return r;
+	if (d->size < 0)
+		return ims_error_set(err, IMS_EINVALID, "blob %s has a negative size", d->digest);
+	bool exists = false;
+	if ((r = ims_transport_has_blob(dst, d->digest, &exists, err)) < 0)
+		return r;
+	if (exists)
+		return 0;
+
+	ims_reader rd = { 0 };
+	if ((r = ims_transport_open_blob(src, d->digest, &rd, err)) < 0)
+		return r;
+	ims_blob_writer *w = NULL;
+	if ((r = ims_transport_new_blob(dst, &w, err)) < 0) {
+		ims_reader_close(&rd);
+		return r;
+	}
+	ims_hashing_sink h;
+	ims_hashing_sink_init(&h, &w->sink);
+	h.limit = d->size;
+	r = ims_stream_copy(&rd, &h.sink, NULL, err);
+	ims_reader_close(&rd);
+	char got[IMS_DIGEST_BUFSZ];
+	ims_hashing_sink_final(&h, got);
+	if (r == 0 && (strcmp(got, d->digest) != 0 || h.count != d->size))
+		r = ims_error_set(err, IMS_EDIGEST, "content has digest %s and %lld bytes, expected %lld bytes",
+				  got, (long long)h.count, (long long)d->size);
+	if (r < 0)
+		w->abort(w);
+	else
+		r = w->commit(w, d->digest, d->size, err);
+	if (r < 0)
+		ims_error_wrap(err, "copy blob %s", d->digest);
+	return r;
+}

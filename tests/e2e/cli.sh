@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The command line of SPEC-v1.md section 2: version, schema, validate, plan,
+# inspect, copy, and build's -p, -t, --target, -, --json, --metadata-out.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need skopeo jq python3 sha256sum cmp
+
+VERSION=$(sed -n "s/^[[:space:]]*version: '\([^']*\)'.*/\1/p" "$SRCDIR/meson.build" | head -n 1)
+
+# --- version, schema ---------------------------------------------------------
+run_expect 0 '' ims version
+check_match "version prints the project's version ($VERSION)" "(^|[^0-9.])${VERSION//./\\.}([^0-9.]|$)" "$RUN_STDOUT"
+
+run_expect 0 '' ims schema
+check "schema is JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$RUN_OUT"
+check_eq "schema = schema/imagespec.schema.json" "$(jq -S . "$SRCDIR/schema/imagespec.schema.json")" "$(jq -S . "$RUN_OUT")"
+cp "$RUN_OUT" "$TMP/schema.json"
+
+# --- validate ----------------------------------------------------------------
+# A copy of the examples without their binaries and without out/: validate
+# is offline and checks the spec, not the sources or the base.
+mkdir -p "$TMP/ex"
+cp -r "$SRCDIR/examples" "$TMP/ex/examples"
+rm -rf "$TMP/ex/examples/hello/app" "$TMP/ex/examples/busybox/rootfs"
+DESC="validate examples/*/image.yaml: exit 0" \
+	run_expect 0 '' ims validate "$TMP"/ex/examples/*/image.yaml
+check "validate wrote nothing" test ! -e "$TMP/ex/out"
+
+if "$PY" -c 'import jsonschema, yaml' 2>/dev/null; then
+	check "the schema accepts every example (python3-jsonschema)" "$PY" - "$TMP/schema.json" "$TMP"/ex/examples/*/image.yaml <<'EOF'
+import json, sys, yaml, jsonschema
+schema = json.load(open(sys.argv[1]))
+cls = jsonschema.validators.validator_for(schema)
+for p in sys.argv[2:]:
+    cls(schema).validate(yaml.safe_load(open(p)))
+EOF
+	check "the schema refuses an unknown key (Cmd)" "$PY" - "$TMP/schema.json" <<'EOF'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+cls = jsonschema.validators.validator_for(schema)
+doc = {"base": "scratch", "target": "oci:out:x", "Cmd": ["/a"]}
+assert not cls(schema).is_valid(doc), "accepted"
+EOF
+else
+	skip "the schema accepts every example" "no python3 yaml/jsonschema"
+fi
+
+# --- a spec used below -------------------------------------------------------
+S=$TMP/spec
+mkdir -p "$S"
+echo "data" >"$S/data.txt"
+cat >"$S/image.yaml" <<'EOF'
+base: scratch
+target: oci:out:fromspec
+created: "2026-01-01T00:00:00Z"
+params: {version: dev}
+files:
+  - src: ./data.txt
+    dest: /data.txt
+  - dest: /version
+    content: "${version}\n"
+cmd: ["/bin/sh", "-c", "echo $HOME"]
+labels:
+  version: "${version}"
+  literal: "$${version}"
+  shell: "$HOME"
+  fallback: "${nosuch:-fallback}"
+  hostvar: "${host:E2E_HOST_VAR}"
+EOF
+export E2E_HOST_VAR=from-host
+
+# --- plan --------------------------------------------------------------------
+cd "$S" || bail "cd"
+DESC="plan SPEC: exit 0" run_expect 0 '' ims plan "$S/image.yaml"
+check_match "plan prints the layers" '[Ll]ayer' "$RUN_STDOUT"
+DESC="plan --output: exit 0" run_expect 0 '' ims plan "$S/image.yaml" --output "oci:$TMP/plan-out:x"
+check "plan wrote nothing (no spec target, no --output)" test ! -e "$S/out" -a ! -e "$TMP/plan-out"
+
+# --- build: -p, substitution ---------------------------------------------------
+L=$TMP/L
+DESC="build with the params' defaults" \
+	run_expect 0 '' ims build "$S/image.yaml" --output "oci:$L:latest" --progress quiet
+D=$(digest_of_output "$RUN_OUT")
+check_eq "--progress quiet: nothing on stderr" "" "$RUN_STDERR"
+CFG=$(skopeo inspect --config "oci:$L:latest" 2>&1)
+check_eq "params: default value in a label" dev "$(jq -r .config.Labels.version <<<"$CFG")"
+check_eq '$$ is a literal $' '${version}' "$(jq -r .config.Labels.literal <<<"$CFG")"
+check_eq 'a bare $NAME is left alone' '$HOME' "$(jq -r .config.Labels.shell <<<"$CFG")"
+check_eq '${NAME:-default}' fallback "$(jq -r .config.Labels.fallback <<<"$CFG")"
+check_eq '${host:NAME} reads the environment' from-host "$(jq -r .config.Labels.hostvar <<<"$CFG")"
+check_eq 'cmd keeps its shell $HOME' '["/bin/sh","-c","echo $HOME"]' "$(jq -c .config.Cmd <<<"$CFG")"
+
+DESC="build -p version=1.2.3" \
+	run_expect 0 '' ims build "$S/image.yaml" -p version=1.2.3 --output "oci:$TMP/P:latest" --progress quiet
+check_eq "-p NAME=VALUE wins over params:" 1.2.3 \
+	"$(skopeo inspect --config "oci:$TMP/P:latest" | jq -r .config.Labels.version)"
+check "-p substitutes in inline content too" bash -c \
+	"skopeo inspect --raw 'oci:$TMP/P:latest' | jq -r '.layers[0].digest' | sed 's/sha256://' |
+	 xargs -I{} tar -xzOf '$TMP/P/blobs/sha256/{}' version | grep -qx 1.2.3"
+
+# --- inspect -----------------------------------------------------------------
+DESC="inspect oci:DIR:TAG" run_expect 0 '' ims inspect "oci:$L:latest"
+check "inspect prints something" test -s "$RUN_OUT"
+DESC="inspect --config" run_expect 0 '' ims inspect "oci:$L:latest" --config
+check_eq "inspect --config = skopeo's config" "$(skopeo inspect --config "oci:$L:latest" | jq -S .)" \
+	"$(jq -S . "$RUN_OUT" 2>&1)"
+DESC="inspect --manifest" run_expect 0 '' ims inspect "oci:$L:latest" --manifest
+check_eq "inspect --manifest = skopeo's manifest" "$(skopeo inspect --raw "oci:$L:latest" | jq -S .)" \
+	"$(jq -S . "$RUN_OUT" 2>&1)"
+DESC="inspect --raw" run_expect 0 '' ims inspect "oci:$L:latest" --raw
+check_eq "inspect --raw: the manifest's exact bytes (sha256 = digest)" "$D" "sha256:$(sha256sum <"$RUN_OUT" | cut -d' ' -f1)"
+DESC="inspect of a missing layout: fails" \
+	run_expect 1 '' ims inspect "oci:$TMP/no-such-layout:x"
+
+# --- copy --------------------------------------------------------------------
+DESC="copy oci:A:latest oci:B:y" run_expect 0 '' ims copy "oci:$L:latest" "oci:$TMP/B:y"
+check_eq "skopeo reads the copy, same digest" "$D" "$(raw_digest "oci:$TMP/B:y")"
+DESC="copy oci: -> oci-archive:" run_expect 0 '' ims copy "oci:$L:latest" "oci-archive:$TMP/B.tar:y"
+check_eq "skopeo reads the oci-archive copy, same digest" "$D" "$(raw_digest "oci-archive:$TMP/B.tar:y")"
+DESC="copy oci: -> docker-archive:" run_expect 0 '' ims copy "oci:$L:latest" "docker-archive:$TMP/B-docker.tar:b:y"
+check_eq "skopeo reads the docker-archive copy (Labels kept)" dev \
+	"$(skopeo inspect --config "docker-archive:$TMP/B-docker.tar" | jq -r .config.Labels.version)"
+
+# --- -t, spec tags, --target ---------------------------------------------------
+DESC="build -t extra -t another" \
+	run_expect 0 '' ims build "$S/image.yaml" --output "oci:$TMP/T:main" -t extra -t another --progress quiet
+check_eq "-t: every tag is a ref name in index.json" "another extra main" \
+	"$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | sort | join(" ")' "$TMP/T/index.json")"
+check_eq "-t: all name the same manifest" "$D" "$(jq -r '[.manifests[].digest] | unique | join(" ")' "$TMP/T/index.json")"
+check_eq "skopeo reads oci:T:extra" "$D" "$(raw_digest "oci:$TMP/T:extra")"
+
+mkdir -p "$TMP/tags"
+cp "$S/data.txt" "$TMP/tags/"
+sed 's/^target: .*/target: oci:out:one\ntags: [two, "v${version}"]/' "$S/image.yaml" >"$TMP/tags/image.yaml"
+DESC="build with tags: in the spec (no --output)" \
+	run_expect 0 '' ims build "$TMP/tags/image.yaml" --progress quiet
+check_eq "spec tags: ref names one, two, vdev in the target layout" "one two vdev" \
+	"$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | sort | join(" ")' "$TMP/tags/out/index.json" 2>&1)"
+
+mkdir -p "$TMP/cwd"
+cd "$TMP/cwd" || bail "cd"
+DESC="--target oci:DIR:TAG replaces the spec's target" \
+	run_expect 0 '' ims build "$S/image.yaml" --target "oci:$TMP/TT:one" --progress quiet
+check_eq "--target: the layout has the tag" "$D" "$(raw_digest "oci:$TMP/TT:one")"
+check "--target: the spec's target not written" test ! -e "$S/out"
+DESC="--target with a relative path" \
+	run_expect 0 '' ims build "$S/image.yaml" --target "oci:rel:two" --progress quiet
+check "--target: relative to the working directory" test -f "$TMP/cwd/rel/index.json"
+check "--target: not relative to the spec's directory" test ! -e "$S/rel"
+DESC="--output with a relative path" \
+	run_expect 0 '' ims build "$S/image.yaml" --output "oci:rel-out:x" --progress quiet
+check "--output: relative to the working directory" test -f "$TMP/cwd/rel-out/index.json"
+
+# --- SPEC defaults, -, JSON specs ---------------------------------------------
+cd "$S" || bail "cd"
+DESC="build with no SPEC reads ./image.yaml" \
+	run_expect 0 '' ims build --output "oci:$TMP/default:x" --progress quiet
+check_eq "no SPEC: same digest" "$D" "$(digest_of_output "$RUN_OUT")"
+DESC="build - reads the spec from stdin" RUN_STDIN=$S/image.yaml \
+	run_expect 0 '' ims build - --output "oci:$TMP/stdin:x" --progress quiet
+check_eq "stdin spec: same digest" "$D" "$(digest_of_output "$RUN_OUT")"
+check "stdin spec: nothing written in the cwd" test ! -e "$S/out"
+
+if "$PY" -c 'import yaml' 2>/dev/null; then
+	"$PY" -c 'import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), open(sys.argv[2], "w"), indent=1)' \
+		"$S/image.yaml" "$S/image.json"
+	DESC="a JSON spec with the same keys builds" \
+		run_expect 0 '' ims build "$S/image.json" --output "oci:$TMP/json:x" --progress quiet
+	check_eq "JSON spec: same digest as the YAML one" "$D" "$(digest_of_output "$RUN_OUT")"
+else
+	skip "a JSON spec with the same keys builds" "no python3 yaml"
+fi
+
+# --- --json and --metadata-out ----------------------------------------------------
+DESC="build --json --metadata-out FILE" \
+	run_expect 0 '' ims build "$S/image.yaml" --output "oci:$TMP/meta:x" --json --metadata-out "$TMP/meta.json" --progress quiet
+check "--json prints one JSON object" jq -e 'type == "object"' "$RUN_OUT"
+check_eq "--metadata-out FILE = the --json output" "$(jq -S . "$RUN_OUT" 2>&1)" "$(jq -S . "$TMP/meta.json" 2>&1)"
+check_eq "--json digest" "$D" "$(jq -r .digest "$RUN_OUT")"
+DESC="build --metadata-out without --json" \
+	run_expect 0 '' ims build "$S/image.yaml" --output "oci:$TMP/meta2:x" --metadata-out "$TMP/meta2.json" --progress quiet
+check_match "without --json, stdout is REF@sha256:" '@sha256:[0-9a-f]{64}$' "$RUN_STDOUT"
+check_eq "--metadata-out alone: digest" "$D" "$(jq -r .digest "$TMP/meta2.json" 2>&1)"
+
+done_testing

@@ -1,0 +1,857 @@
+/* Unit tests for src/transport: oci layouts, oci-archive, docker-archive,
+ * the blob helpers, and the checks that keep bad input out of paths. When
+ * skopeo is installed, it must accept what we write. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest/digest.h"
+#include "json/json.h"
+#include "json/oci.h"
+#include "transport/docker_archive_manifest.h"
+#include "transport/oci_layout.h"
+#include "transport/transport.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+#include "tap.h"
+
+/* tap.h's is_str reuses ok()'s flag name; use distinct names here. */
+#undef is_str
+#define is_str(a, b, ...)                                                                         \
+	do {                                                                                      \
+		const char *_sa = (a), *_sb = (b);                                                \
+		int _same = (_sa && _sb) ? !strcmp(_sa, _sb) : _sa == _sb;                        \
+		ok(_same, __VA_ARGS__);                                                           \
+		if (!_same)                                                                       \
+			printf("#   got:      '%s'\n#   expected: '%s'\n", _sa ? _sa : "(null)", \
+			       _sb ? _sb : "(null)");                                             \
+	} while (0)
+
+static char *root;
+static bool have_skopeo;
+
+/* ---- a tiny valid image ---- */
+
+typedef struct {
+	char *layer;
+	size_t layer_len;
+	char layer_digest[IMS_DIGEST_BUFSZ];
+	char *config;
+	size_t config_len;
+	char config_digest[IMS_DIGEST_BUFSZ];
+	char *manifest;
+	size_t manifest_len;
+	char manifest_digest[IMS_DIGEST_BUFSZ];
+	const char *manifest_type;
+} image;
+
+/* A tar made with libarchive, written to a file and read back. */
+static char *make_tar(const char *name, const char *content, bool gzip, size_t *len)
+{
+	char *path = xasprintf("%s/layer-XXXXXX", root);
+	int fd = mkstemp(path);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	if (gzip)
+		archive_write_add_filter_gzip(a);
+	archive_write_open_fd(a, fd);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)strlen(content));
+	archive_write_header(a, e);
+	archive_write_data(a, content, strlen(content));
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	close(fd);
+	char *data = NULL;
+	ims_read_file(path, 1 << 20, &data, len, NULL);
+	unlink(path);
+	free(path);
+	return data;
+}
+
+static void make_image(image *im, const char *content, bool docker, bool gzip)
+{
+	memset(im, 0, sizeof(*im));
+	im->layer = make_tar("hello.txt", content, gzip, &im->layer_len);
+	ims_sha256_buf(im->layer, im->layer_len, im->layer_digest);
+	char diff_id[IMS_DIGEST_BUFSZ];
+	if (gzip) {
+		/* the diff_id is the digest of the uncompressed tar */
+		size_t n;
+		char *plain = make_tar("hello.txt", content, false, &n);
+		ims_sha256_buf(plain, n, diff_id);
+		free(plain);
+	} else {
+		memcpy(diff_id, im->layer_digest, sizeof(diff_id));
+	}
+	im->config = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/hello\"]},"
+			       "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},"
+			       "\"history\":[{\"created_by\":\"test\"}]}",
+			       diff_id);
+	im->config_len = strlen(im->config);
+	ims_sha256_buf(im->config, im->config_len, im->config_digest);
+
+	ims_manifest m = { 0 };
+	m.media_type = (char *)(docker ? IMS_MT_DOCKER_MANIFEST : IMS_MT_OCI_MANIFEST);
+	m.config.media_type = (char *)(docker ? IMS_MT_DOCKER_CONFIG : IMS_MT_OCI_CONFIG);
+	memcpy(m.config.digest, im->config_digest, IMS_DIGEST_BUFSZ);
+	m.config.size = (int64_t)im->config_len;
+	ims_descriptor layer = { 0 };
+	layer.media_type = (char *)(docker ? (gzip ? IMS_MT_DOCKER_LAYER_GZIP : IMS_MT_DOCKER_LAYER)
+					   : (gzip ? IMS_MT_OCI_LAYER_GZIP : IMS_MT_OCI_LAYER));
+	memcpy(layer.digest, im->layer_digest, IMS_DIGEST_BUFSZ);
+	layer.size = (int64_t)im->layer_len;
+	m.layers = &layer;
+	m.nlayers = 1;
+	im->manifest = ims_manifest_encode(&m, &im->manifest_len);
+	ims_sha256_buf(im->manifest, im->manifest_len, im->manifest_digest);
+	im->manifest_type = m.media_type;
+}
+
+static void free_image(image *im)
+{
+	free(im->layer);
+	free(im->config);
+	free(im->manifest);
+}
+
+static ims_descriptor manifest_desc(const image *im)
+{
+	ims_descriptor d = { 0 };
+	d.media_type = (char *)im->manifest_type;
+	memcpy(d.digest, im->manifest_digest, IMS_DIGEST_BUFSZ);
+	d.size = (int64_t)im->manifest_len;
+	return d;
+}
+
+static int put_blob(ims_transport *t, const void *p, size_t n, const char *digest, ims_error **err)
+{
+	ims_blob_writer *w = NULL;
+	int r = ims_transport_new_blob(t, &w, err);
+	if (r < 0)
+		return r;
+	if ((r = ims_sink_write(&w->sink, p, n, err)) < 0) {
+		w->abort(w);
+		return r;
+	}
+	return w->commit(w, digest, (int64_t)n, err);
+}
+
+/* Stores an image and points name at it (NULL: the ref's own name). */
+static int write_image(ims_transport *t, const image *im, const char *name, ims_error **err)
+{
+	int r;
+	if ((r = put_blob(t, im->layer, im->layer_len, im->layer_digest, err)) < 0)
+		return r;
+	if ((r = put_blob(t, im->config, im->config_len, im->config_digest, err)) < 0)
+		return r;
+	if ((r = ims_transport_put_manifest(t, im->manifest, im->manifest_len, im->manifest_type,
+					    im->manifest_digest, err)) < 0)
+		return r;
+	ims_descriptor d = manifest_desc(im);
+	return ims_transport_tag(t, name, &d, err);
+}
+
+static int open_ref(ims_transport **t, const char *s, int mode, ims_error **err)
+{
+	ims_ref *ref = NULL;
+	int r = ims_ref_parse(&ref, s, err);
+	if (r < 0)
+		return r;
+	ims_transport_opts opts = { .base_dir = root, .tmp_dir = root };
+	r = ims_transport_open(t, ref, mode, &opts, err);
+	ims_ref_free(ref);
+	return r;
+}
+
+/* Writes one image under name to ref and commits. */
+static int write_ref(const char *ref, const image *im, const char *name)
+{
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	int r = open_ref(&t, ref, IMS_TRANSPORT_WRITE, &e);
+	if (r == 0)
+		r = write_image(t, im, name, &e);
+	if (r == 0)
+		r = ims_transport_commit(t, &e);
+	if (e)
+		printf("# %s: %s\n", ref, e->message);
+	ims_error_free(e);
+	ims_transport_close(t);
+	return r;
+}
+
+/* Reads the manifest ref names; returns the error code. */
+static int read_manifest(const char *ref, char **data, size_t *len, char **mt, char **msg)
+{
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	int r = open_ref(&t, ref, IMS_TRANSPORT_READ, &e);
+	if (r == 0)
+		r = ims_transport_get_manifest(t, NULL, data, len, mt, &e);
+	if (msg)
+		*msg = e ? xstrdup(e->message) : NULL;
+	if (e && !msg)
+		printf("# %s: %s\n", ref, e->message);
+	ims_error_free(e);
+	ims_transport_close(t);
+	return r;
+}
+
+static bool manifest_is(const char *ref, const image *im)
+{
+	char *data = NULL, *mt = NULL;
+	size_t len = 0;
+	bool same = read_manifest(ref, &data, &len, &mt, NULL) == 0 && len == im->manifest_len &&
+		    !memcmp(data, im->manifest, len);
+	free(data);
+	free(mt);
+	return same;
+}
+
+static char *slurp(const char *path)
+{
+	char *data = NULL;
+	if (ims_read_file(path, 1 << 22, &data, NULL, NULL) < 0)
+		return NULL;
+	return data;
+}
+
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static bool skopeo_ok(const char *ref)
+{
+	char *cmd = xasprintf("cd '%s' && skopeo inspect '%s' >/dev/null 2>skopeo.err || { sed 's/^/# /' skopeo.err; false; }",
+			      root, ref);
+	int r = system(cmd);
+	free(cmd);
+	return r == 0;
+}
+
+/* ---- oci layouts ---- */
+
+static void test_oci_layout(void)
+{
+	image a, b, c;
+	make_image(&a, "a\n", false, false);
+	make_image(&b, "b\n", false, true);
+	make_image(&c, "c\n", false, false);
+
+	is_int(write_ref("oci:lay:v1", &a, NULL), 0, "write an image to oci:lay:v1");
+	char *p = xasprintf("%s/lay/oci-layout", root);
+	char *s = slurp(p);
+	is_str(s, "{\"imageLayoutVersion\":\"1.0.0\"}", "oci-layout written");
+	free(s);
+	free(p);
+
+	p = xasprintf("%s/lay/index.json", root);
+	s = slurp(p);
+	ims_index *ix = NULL;
+	ok(s && ims_index_parse(&ix, s, strlen(s), NULL) == 0, "index.json parses");
+	if (ix) {
+		is_int(ix->nmanifests, 1, "one entry");
+		is_str(ix->manifests[0].digest, a.manifest_digest, "entry digest");
+		is_str(ims_oci_ref_name(&ix->manifests[0]), "v1", "entry ref.name is the ref's tag");
+		is_str(ix->manifests[0].media_type, IMS_MT_OCI_MANIFEST, "entry media type");
+		ims_index_free(ix);
+		ix = NULL;
+	}
+	free(s);
+
+	ok(manifest_is("oci:lay:v1", &a), "read back by tag");
+	ok(manifest_is("oci:lay", &a), "a layout with one image needs no tag");
+
+	/* blobs read back, verified */
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	ok(open_ref(&t, "oci:lay:v1", IMS_TRANSPORT_READ, &e) == 0, "open for reading");
+	char *data = NULL, *mt = NULL;
+	size_t len = 0;
+	ok(ims_transport_read_blob(t, a.config_digest, 1 << 20, &data, &len, &e) == 0 && len == a.config_len &&
+		   !memcmp(data, a.config, len),
+	   "read the config blob");
+	free(data);
+	ok(ims_transport_read_blob(t, a.layer_digest, 16, &data, &len, &e) == IMS_EGENERIC, "read_blob is capped");
+	ims_error_clear(&e);
+	ok(ims_transport_get_manifest(t, a.manifest_digest, &data, &len, &mt, &e) == 0 &&
+		   !strcmp(mt, IMS_MT_OCI_MANIFEST),
+	   "get_manifest by digest detects the media type");
+	free(data);
+	free(mt);
+	ok(ims_transport_read_blob(t, b.layer_digest, 1 << 20, &data, &len, &e) == IMS_ENOTFOUND,
+	   "a missing blob is IMS_ENOTFOUND");
+	ims_error_clear(&e);
+	ims_transport_close(t);
+
+	if (have_skopeo)
+		ok(skopeo_ok("oci:lay:v1"), "skopeo inspect oci:lay:v1");
+
+	/* a second tag keeps the first */
+	is_int(write_ref("oci:lay:v2", &b, NULL), 0, "write a second image as v2");
+	ok(manifest_is("oci:lay:v1", &a), "v1 still there");
+	ok(manifest_is("oci:lay:v2", &b), "v2 there");
+	if (have_skopeo)
+		ok(skopeo_ok("oci:lay:v2"), "skopeo inspect oci:lay:v2 (gzip layer)");
+
+	/* retagging replaces only the entry with that name */
+	is_int(write_ref("oci:lay:v1", &c, NULL), 0, "retag v1");
+	ok(manifest_is("oci:lay:v1", &c), "v1 moved");
+	ok(manifest_is("oci:lay:v2", &b), "v2 kept");
+	s = slurp(p);
+	ok(s && ims_index_parse(&ix, s, strlen(s), NULL) == 0 && ix->nmanifests == 2, "still two entries");
+	ims_index_free(ix);
+	ix = NULL;
+	free(s);
+
+	/* several names in one session, and untagged entries deduplicated */
+	ok(open_ref(&t, "oci:lay", IMS_TRANSPORT_WRITE, &e) == 0, "open without a tag");
+	ok(write_image(t, &a, NULL, &e) == 0, "untagged entry");
+	ims_descriptor d = manifest_desc(&a);
+	ok(ims_transport_tag(t, "latest", &d, &e) == 0, "extra tag `latest`");
+	ok(ims_transport_tag(t, "bad tag", &d, &e) == IMS_EINVALID, "an invalid ref.name is refused");
+	ims_error_clear(&e);
+	ok(ims_transport_commit(t, &e) == 0, "commit");
+	ims_transport_close(t);
+	is_int(write_ref("oci:lay", &a, NULL), 0, "the same untagged image again");
+	s = slurp(p);
+	ok(s && ims_index_parse(&ix, s, strlen(s), NULL) == 0, "index parses");
+	if (ix) {
+		is_int(ix->nmanifests, 4, "v1, v2, untagged once, latest");
+		int untagged = 0;
+		for (size_t i = 0; i < ix->nmanifests; i++)
+			untagged += ims_oci_ref_name(&ix->manifests[i]) == NULL;
+		is_int(untagged, 1, "the untagged entry is not duplicated");
+		ims_index_free(ix);
+		ix = NULL;
+	}
+	free(s);
+	ok(manifest_is("oci:lay:latest", &a), "latest resolves");
+
+	/* close without commit leaves index.json byte-identical */
+	char *before = slurp(p);
+	ok(open_ref(&t, "oci:lay:v3", IMS_TRANSPORT_WRITE, &e) == 0, "open for an abandoned write");
+	ok(write_image(t, &c, NULL, &e) == 0, "stage v3");
+	ims_transport_close(t);
+	char *after = slurp(p);
+	ok(before && after && !strcmp(before, after), "close without commit: index.json unchanged");
+	free(before);
+	free(after);
+	char *msg = NULL;
+	is_int(read_manifest("oci:lay:v3", &data, &len, &mt, &msg), IMS_ENOTFOUND, "v3 was never published");
+	ok(msg && strstr(msg, "`v3`"), "the error names the tag: %s", msg ? msg : "");
+	free(msg);
+
+	/* ambiguity */
+	is_int(read_manifest("oci:lay", &data, &len, &mt, &msg), IMS_EINVALID, "no tag, several images");
+	ok(msg && strstr(msg, "`v1`") && strstr(msg, "`v2`"), "the error lists the names: %s", msg ? msg : "");
+	free(msg);
+	free(p);
+
+	free_image(&a);
+	free_image(&b);
+	free_image(&c);
+}
+
+static void test_blob_checks(void)
+{
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	ok(open_ref(&t, "oci:fresh", IMS_TRANSPORT_WRITE, &e) == 0, "open a fresh layout");
+	char *blobs = xasprintf("%s/fresh/blobs/sha256", root);
+	is_int(count_dir(blobs), 0, "no blobs yet");
+
+	char wrong[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf("abd", 3, wrong);
+	ims_blob_writer *w = NULL;
+	ok(ims_transport_new_blob(t, &w, &e) == 0, "new blob");
+	ims_sink_write(&w->sink, "abc", 3, &e);
+	is_int(w->commit(w, wrong, 3, &e), IMS_EDIGEST, "commit with the wrong digest is refused");
+	ims_error_clear(&e);
+	is_int(count_dir(blobs), 0, "nothing left in blobs/");
+
+	char right[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf("abc", 3, right);
+	ok(ims_transport_new_blob(t, &w, &e) == 0, "new blob");
+	ims_sink_write(&w->sink, "abc", 3, &e);
+	is_int(w->commit(w, right, 4, &e), IMS_EDIGEST, "commit with the wrong size is refused");
+	ims_error_clear(&e);
+	is_int(count_dir(blobs), 0, "nothing left in blobs/");
+
+	ok(ims_transport_new_blob(t, &w, &e) == 0, "new blob");
+	ims_sink_write(&w->sink, "abc", 3, &e);
+	is_int(w->commit(w, "sha256:../../etc/passwd", 3, &e), IMS_EINVALID, "commit under a bad digest is refused");
+	ims_error_clear(&e);
+	is_int(count_dir(blobs), 0, "nothing left in blobs/");
+
+	static const char *bad[] = {
+		"sha256:../../etc/passwd",
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF",
+		"sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/x",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bool exists = true;
+		ims_reader rd = { 0 };
+		char *data = NULL;
+		size_t len = 0;
+		ok(ims_transport_has_blob(t, bad[i], &exists, &e) == IMS_EINVALID, "has_blob refuses `%s`", bad[i]);
+		ims_error_clear(&e);
+		ok(ims_transport_open_blob(t, bad[i], &rd, &e) == IMS_EINVALID, "open_blob refuses `%s`", bad[i]);
+		ims_error_clear(&e);
+		ok(ims_transport_get_manifest(t, bad[i], &data, &len, NULL, &e) == IMS_EINVALID,
+		   "get_manifest refuses `%s`", bad[i]);
+		ims_error_clear(&e);
+		ok(ims_transport_put_manifest(t, "{}", 2, NULL, bad[i], &e) == IMS_EINVALID,
+		   "put_manifest refuses `%s`", bad[i]);
+		ims_error_clear(&e);
+	}
+	ims_descriptor d = { 0 };
+	strcpy(d.digest, "sha256:../../x");
+	ok(ims_transport_tag(t, "x", &d, &e) == IMS_EINVALID, "tag refuses a bad digest");
+	ims_error_clear(&e);
+	ok(ims_transport_copy_blob(t, t, &d, &e) == IMS_EINVALID, "copy_blob refuses a bad digest");
+	ims_error_clear(&e);
+
+	/* a tag must point at something stored */
+	memcpy(d.digest, right, sizeof(d.digest));
+	ok(ims_transport_tag(t, "x", &d, &e) == IMS_ENOTFOUND, "tagging a missing manifest is refused");
+	ims_error_clear(&e);
+	ims_transport_close(t);
+	free(blobs);
+
+	/* a non-empty directory that is not a layout is not adopted */
+	char *dir = xasprintf("%s/notlayout", root);
+	char *f = xasprintf("%s/notlayout/file", root);
+	ims_mkdir_p(dir, 0755, NULL);
+	ims_write_file_atomic(f, "x", 1, 0644, NULL);
+	ok(open_ref(&t, "oci:notlayout", IMS_TRANSPORT_WRITE, &e) == IMS_EINVALID,
+	   "a non-empty directory that is not a layout is refused");
+	ims_error_clear(&e);
+	ok(open_ref(&t, "oci:notlayout", IMS_TRANSPORT_READ, &e) == IMS_ENOTFOUND, "reading a non-layout fails");
+	ims_error_clear(&e);
+	free(f);
+	free(dir);
+
+	/* the layout version is checked */
+	dir = xasprintf("%s/v2layout", root);
+	f = xasprintf("%s/v2layout/oci-layout", root);
+	ims_mkdir_p(dir, 0755, NULL);
+	ims_write_file_atomic(f, "{\"imageLayoutVersion\":\"2.0.0\"}", 30, 0644, NULL);
+	ok(open_ref(&t, "oci:v2layout", IMS_TRANSPORT_READ, &e) == IMS_EUNSUPPORTED, "layout version 2.0.0 refused");
+	ims_error_clear(&e);
+	free(f);
+	free(dir);
+
+	ok(open_ref(&t, "docker.io/library/busybox:1", IMS_TRANSPORT_READ, &e) == IMS_EUNSUPPORTED,
+	   "registry references are not supported yet");
+	ims_error_clear(&e);
+	ok(open_ref(&t, "scratch", IMS_TRANSPORT_WRITE, &e) == IMS_EUNSUPPORTED, "scratch is not a target");
+	ims_error_clear(&e);
+	ok(open_ref(&t, "scratch", IMS_TRANSPORT_READ, &e) == 0, "scratch opens for reading");
+	char *data = NULL, *mt = NULL;
+	size_t len = 0;
+	ok(ims_transport_get_manifest(t, NULL, &data, &len, &mt, &e) == IMS_EUNSUPPORTED, "scratch has no manifest");
+	ims_error_clear(&e);
+	ims_transport_close(t);
+}
+
+static void test_copy_blob(void)
+{
+	image a;
+	make_image(&a, "copy\n", false, false);
+	is_int(write_ref("oci:src:x", &a, NULL), 0, "source layout");
+	ims_transport *src = NULL, *dst = NULL;
+	ims_error *e = NULL;
+	ok(open_ref(&src, "oci:src:x", IMS_TRANSPORT_READ, &e) == 0, "open source");
+	ok(open_ref(&dst, "oci:dst:x", IMS_TRANSPORT_WRITE, &e) == 0, "open destination");
+	char *blobs = xasprintf("%s/dst/blobs/sha256", root);
+
+	ims_descriptor d = { 0 };
+	memcpy(d.digest, a.layer_digest, sizeof(d.digest));
+	d.size = (int64_t)a.layer_len - 1;
+	is_int(ims_transport_copy_blob(src, dst, &d, &e), IMS_EDIGEST, "a short size claim is caught");
+	ok(e && strstr(e->message, a.layer_digest), "the error names the blob");
+	ims_error_clear(&e);
+	d.size = (int64_t)a.layer_len + 1;
+	is_int(ims_transport_copy_blob(src, dst, &d, &e), IMS_EDIGEST, "a long size claim is caught");
+	ims_error_clear(&e);
+	is_int(count_dir(blobs), 0, "nothing left after failed copies");
+
+	d.size = (int64_t)a.layer_len;
+	is_int(ims_transport_copy_blob(src, dst, &d, &e), 0, "copy the layer");
+	is_int(count_dir(blobs), 1, "one blob in the destination");
+	bool exists = false;
+	ok(ims_transport_has_blob(dst, a.layer_digest, &exists, &e) == 0 && exists, "has_blob sees it");
+	is_int(ims_transport_copy_blob(src, dst, &d, &e), 0, "copying again is a no-op");
+	ims_transport_close(src);
+	ims_transport_close(dst);
+	free(blobs);
+	free_image(&a);
+}
+
+/* ---- oci-archive ---- */
+
+static void test_oci_archive(void)
+{
+	image a, b;
+	make_image(&a, "arch-a\n", false, false);
+	make_image(&b, "arch-b\n", false, true);
+	is_int(write_ref("oci-archive:img.tar:a", &a, NULL), 0, "write oci-archive:img.tar:a");
+	ok(manifest_is("oci-archive:img.tar:a", &a), "read it back");
+	if (have_skopeo)
+		ok(skopeo_ok("oci-archive:img.tar:a"), "skopeo inspect oci-archive:img.tar:a");
+	is_int(write_ref("oci-archive:img.tar:b", &b, NULL), 0, "add tag b to the same archive");
+	ok(manifest_is("oci-archive:img.tar:a", &a), "a survives");
+	ok(manifest_is("oci-archive:img.tar:b", &b), "b there");
+	char *msg = NULL, *data = NULL, *mt = NULL;
+	size_t len;
+	is_int(read_manifest("oci-archive:img.tar:zz", &data, &len, &mt, &msg), IMS_ENOTFOUND, "missing tag");
+	ok(msg && strstr(msg, "`zz`") && strstr(msg, "oci-archive `img.tar`") && !strstr(msg, root),
+	   "the error names the tag and the archive, not the temp dir: %s", msg ? msg : "");
+	free(msg);
+	is_int(read_manifest("oci-archive:missing.tar", &data, &len, &mt, &msg), IMS_ENOTFOUND,
+	       "a missing archive is IMS_ENOTFOUND");
+	free(msg);
+
+	/* the archive is normalised */
+	struct archive *ar = archive_read_new();
+	archive_read_support_format_tar(ar);
+	char *path = xasprintf("%s/img.tar", root);
+	bool norm = archive_read_open_filename(ar, path, 10240) == ARCHIVE_OK;
+	struct archive_entry *ent;
+	char prev[4096] = "";
+	int n = 0;
+	while (norm && archive_read_next_header(ar, &ent) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ent);
+		norm = archive_entry_mtime(ent) == 0 && archive_entry_uid(ent) == 0 && archive_entry_gid(ent) == 0 &&
+		       strcmp(prev, name) < 0 &&
+		       (archive_entry_perm(ent) == (archive_entry_filetype(ent) == AE_IFDIR ? 0755 : 0644));
+		snprintf(prev, sizeof(prev), "%s", name);
+		n++;
+	}
+	archive_read_free(ar);
+	ok(norm && n > 4, "entries sorted, uid/gid 0, mtime 0, modes 0644/0755 (%d entries)", n);
+
+	/* writing the same content twice gives the same bytes */
+	char *one = NULL, *two = NULL;
+	size_t l1 = 0, l2 = 0;
+	write_ref("oci-archive:r1.tar:a", &a, NULL);
+	write_ref("oci-archive:r2.tar:a", &a, NULL);
+	char *p1 = xasprintf("%s/r1.tar", root), *p2 = xasprintf("%s/r2.tar", root);
+	ims_read_file(p1, 1 << 24, &one, &l1, NULL);
+	ims_read_file(p2, 1 << 24, &two, &l2, NULL);
+	ok(one && two && l1 == l2 && !memcmp(one, two, l1), "reproducible archive bytes");
+	free(one);
+	free(two);
+	free(p1);
+	free(p2);
+
+	/* close without commit leaves the archive as it was */
+	char *before = NULL, *after = NULL;
+	size_t lb = 0, la = 0;
+	ims_read_file(path, 1 << 24, &before, &lb, NULL);
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	ok(open_ref(&t, "oci-archive:img.tar:c", IMS_TRANSPORT_WRITE, &e) == 0, "open for an abandoned write");
+	write_image(t, &b, NULL, &e);
+	ims_transport_close(t);
+	ims_read_file(path, 1 << 24, &after, &la, NULL);
+	ok(before && after && lb == la && !memcmp(before, after, lb), "archive untouched without commit");
+	free(before);
+	free(after);
+	free(path);
+	free_image(&a);
+	free_image(&b);
+}
+
+/* Hostile archives: each must be refused without writing outside. */
+static void write_evil(const char *file, const char *name, int type, const char *link)
+{
+	char *path = xasprintf("%s/%s", root, file);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open_filename(a, path);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "oci-layout");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, 30);
+	archive_write_header(a, e);
+	archive_write_data(a, "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, (mode_t)type);
+	archive_entry_set_perm(e, 0644);
+	if (link && type == AE_IFLNK)
+		archive_entry_set_symlink(e, link);
+	else if (link)
+		archive_entry_set_hardlink(e, link);
+	archive_entry_set_size(e, type == AE_IFREG && !link ? 4 : 0);
+	archive_write_header(a, e);
+	if (type == AE_IFREG && !link)
+		archive_write_data(a, "evil", 4);
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	free(path);
+}
+
+static void test_hostile_archives(void)
+{
+	struct {
+		const char *name;
+		int type;
+		const char *link;
+		const char *what;
+	} cases[] = {
+		{ "../evil", AE_IFREG, NULL, "a climbing name" },
+		{ "/tmp/evil-abs", AE_IFREG, NULL, "an absolute name" },
+		{ "blobs/../../evil", AE_IFREG, NULL, "a climbing name inside" },
+		{ "index.json", AE_IFLNK, "/etc/passwd", "a symlink" },
+		{ "index.json", AE_IFREG, "oci-layout", "a hard link" },
+		{ "fifo", AE_IFIFO, NULL, "a FIFO" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_evil("evil.tar", cases[i].name, cases[i].type, cases[i].link);
+		char *msg = NULL, *data = NULL, *mt = NULL;
+		size_t len;
+		int r = read_manifest("oci-archive:evil.tar", &data, &len, &mt, &msg);
+		ok(r == IMS_EGENERIC && msg && strstr(msg, "entry"), "%s is refused: %s", cases[i].what,
+		   msg ? msg : "");
+		free(msg);
+		r = read_manifest("docker-archive:evil.tar", &data, &len, &mt, &msg);
+		ok(r == IMS_EGENERIC, "docker-archive refuses %s too", cases[i].what);
+		free(msg);
+	}
+	char *evil = xasprintf("%s/../evil", root);
+	ok(!ims_path_exists(evil), "nothing was written outside");
+	free(evil);
+	ok(!ims_path_exists("/tmp/evil-abs"), "nothing was written at the absolute name");
+
+	char *path = xasprintf("%s/notatar.tar", root);
+	ims_write_file_atomic(path, "hello, world, this is not a tar file at all", 43, 0644, NULL);
+	char *msg = NULL, *data = NULL, *mt = NULL;
+	size_t len;
+	is_int(read_manifest("oci-archive:notatar.tar", &data, &len, &mt, &msg), IMS_EGENERIC, "not a tar");
+	free(msg);
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	ok(open_ref(&t, "oci-archive:notatar.tar", IMS_TRANSPORT_WRITE, &e) < 0,
+	   "an existing non-archive is not overwritten");
+	ims_error_clear(&e);
+	free(path);
+}
+
+/* ---- docker-archive ---- */
+
+static void test_docker_archive(void)
+{
+	image a, g;
+	make_image(&a, "docker\n", true, false);
+	make_image(&g, "gzipped\n", true, true);
+
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	ok(open_ref(&t, "docker-archive:d.tar:busybox:1", IMS_TRANSPORT_WRITE, &e) == 0, "open docker-archive");
+	ok(ims_transport_flags(t) == (IMS_TRANSPORT_UNCOMPRESSED_LAYERS | IMS_TRANSPORT_NO_INDEX), "its flags");
+	ok(write_image(t, &a, NULL, &e) == 0, "write an image tagged with the ref's name");
+	ims_descriptor d = manifest_desc(&a);
+	ok(ims_transport_tag(t, "docker.io/acme/app:2", &d, &e) == 0, "a second name");
+	ok(ims_transport_tag(t, "ghcr.io/acme/app", &d, &e) == 0, "a third name, on another registry");
+	ok(ims_transport_tag(t, "not a name", &d, &e) == IMS_EINVALID, "an invalid name is refused");
+	ims_error_clear(&e);
+	static const char index[] = "{\"schemaVersion\":2,\"mediaType\":\"" IMS_MT_OCI_INDEX "\",\"manifests\":[]}";
+	char idig[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf(index, strlen(index), idig);
+	ok(ims_transport_put_manifest(t, index, strlen(index), IMS_MT_OCI_INDEX, idig, &e) == IMS_EUNSUPPORTED &&
+		   strstr(e->message, "one platform"),
+	   "an index is refused");
+	ims_error_clear(&e);
+	ok(ims_transport_commit(t, &e) == 0, "commit");
+	if (e)
+		printf("# %s\n", e->message);
+	ims_error_clear(&e);
+	ims_transport_close(t);
+
+	/* what docker load reads */
+	char *dir = xasprintf("%s/dx", root);
+	char *cmd = xasprintf("mkdir -p '%s' && tar -xf '%s/d.tar' -C '%s'", dir, root, dir);
+	ok(system(cmd) == 0, "tar(1) extracts the archive");
+	free(cmd);
+	char *p = xasprintf("%s/manifest.json", dir);
+	char *s = slurp(p);
+	char *want = xasprintf("[{\"Config\":\"%s.json\",\"RepoTags\":[\"busybox:1\",\"acme/app:2\","
+			       "\"ghcr.io/acme/app:latest\"],\"Layers\":[\"%s.tar\"]}]",
+			       ims_digest_hex(a.config_digest), ims_digest_hex(a.layer_digest));
+	is_str(s, want, "manifest.json in docker's short form");
+	free(want);
+	free(s);
+	free(p);
+	p = xasprintf("%s/repositories", dir);
+	s = slurp(p);
+	want = xasprintf("{\"busybox\":{\"1\":\"%1$s\"},\"acme/app\":{\"2\":\"%1$s\"},\"ghcr.io/acme/app\":{\"latest\":\"%1$s\"}}",
+			 ims_digest_hex(a.layer_digest));
+	is_str(s, want, "repositories names the top layer");
+	free(want);
+	free(s);
+	free(p);
+	free(dir);
+
+	if (have_skopeo) {
+		ok(skopeo_ok("docker-archive:d.tar"), "skopeo inspect docker-archive:d.tar");
+		ok(skopeo_ok("docker-archive:d.tar:busybox:1"), "skopeo inspect docker-archive:d.tar:busybox:1");
+	}
+
+	/* read back */
+	char *data = NULL, *mt = NULL, *msg = NULL;
+	size_t len = 0;
+	ok(read_manifest("docker-archive:d.tar:docker.io/library/busybox:1", &data, &len, &mt, NULL) == 0,
+	   "read by the long name");
+	is_str(mt, IMS_MT_DOCKER_MANIFEST, "a schema2 manifest is synthesized");
+	ims_manifest *m = NULL;
+	ok(data && ims_manifest_parse(&m, data, len, NULL) == 0, "it parses");
+	if (m) {
+		is_str(m->config.digest, a.config_digest, "config digest");
+		is_str(m->config.media_type, IMS_MT_DOCKER_CONFIG, "config media type");
+		is_int(m->config.size, a.config_len, "config size");
+		is_int(m->nlayers, 1, "one layer");
+		is_str(m->layers[0].digest, a.layer_digest, "layer digest");
+		is_str(m->layers[0].media_type, IMS_MT_DOCKER_LAYER, "plain tar layer type");
+		ims_manifest_free(m);
+		m = NULL;
+	}
+	free(mt);
+	ok(manifest_is("docker-archive:d.tar", &a), "the synthesized manifest is the one written");
+	ok(manifest_is("docker-archive:d.tar:acme/app:2", &a), "read by a short name");
+	ok(manifest_is("docker-archive:d.tar:ghcr.io/acme/app:latest", &a), "read by another registry's name");
+	free(data);
+	is_int(read_manifest("docker-archive:d.tar:nope:1", &data, &len, &mt, &msg), IMS_ENOTFOUND, "missing name");
+	ok(msg && strstr(msg, "nope:1") && strstr(msg, "docker-archive `d.tar`"), "the error names it: %s",
+	   msg ? msg : "");
+	free(msg);
+
+	ok(open_ref(&t, "docker-archive:d.tar", IMS_TRANSPORT_READ, &e) == 0, "open for reading");
+	ok(ims_transport_read_blob(t, a.config_digest, 1 << 20, &data, &len, &e) == 0 && len == a.config_len &&
+		   !memcmp(data, a.config, len),
+	   "config blob readable");
+	free(data);
+	ok(ims_transport_read_blob(t, a.layer_digest, 1 << 20, &data, &len, &e) == 0 && len == a.layer_len,
+	   "layer blob readable");
+	free(data);
+	ok(ims_transport_get_manifest(t, a.config_digest, &data, &len, &mt, &e) == IMS_ENOTFOUND,
+	   "only the synthesized manifest is a manifest");
+	ims_error_clear(&e);
+	ims_transport_close(t);
+
+	/* two images, and a gzip layer */
+	ok(open_ref(&t, "docker-archive:two.tar", IMS_TRANSPORT_WRITE, &e) == 0, "open another archive");
+	ok(write_image(t, &a, "a:1", &e) == 0 && write_image(t, &g, "g:1", &e) == 0, "two images");
+	ok(ims_transport_commit(t, &e) == 0, "commit");
+	ims_transport_close(t);
+	is_int(read_manifest("docker-archive:two.tar", &data, &len, &mt, &msg), IMS_EINVALID, "ambiguous");
+	ok(msg && strstr(msg, "a:1") && strstr(msg, "g:1"), "the error lists the names: %s", msg ? msg : "");
+	free(msg);
+	ok(manifest_is("docker-archive:two.tar:a:1", &a), "first image by name");
+	ok(read_manifest("docker-archive:two.tar:g:1", &data, &len, &mt, NULL) == 0 &&
+		   ims_manifest_parse(&m, data, len, NULL) == 0,
+	   "second image by name");
+	if (m) {
+		is_str(m->layers[0].media_type, IMS_MT_DOCKER_LAYER_GZIP, "gzip magic gives the gzip media type");
+		ims_manifest_free(m);
+	}
+	free(data);
+	free(mt);
+	if (have_skopeo)
+		ok(skopeo_ok("docker-archive:two.tar:g:1"), "skopeo inspect docker-archive:two.tar:g:1");
+
+	free_image(&a);
+	free_image(&g);
+}
+
+static void test_docker_manifest_parser(void)
+{
+	ims_docker_archive_manifest *m = NULL;
+	const char *good = "[{\"Config\":\"c.json\",\"RepoTags\":null,\"Layers\":[\"l/layer.tar\"],\"Parent\":\"x\"}]";
+	ok(ims_docker_archive_manifest_parse(&m, good, strlen(good), NULL) == 0 && m->nimages == 1 &&
+		   m->images[0].ntags == 0 && m->images[0].nlayers == 1,
+	   "a manifest.json with null RepoTags");
+	ims_docker_archive_manifest_free(m);
+	static const char *bad[] = {
+		"{}",
+		"[{\"Config\":\"/etc/passwd\",\"Layers\":[]}]",
+		"[{\"Config\":\"c.json\",\"Layers\":[\"../x.tar\"]}]",
+		"[{\"Config\":\"c.json\",\"Layers\":[\"a/../../x.tar\"]}]",
+		"[{\"Config\":\"c.json\"}]",
+		"[{\"Config\":1,\"Layers\":[]}]",
+		"[{\"Config\":\"c.json\",\"Layers\":[],\"RepoTags\":[1]}]",
+		"[1]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = NULL;
+		ims_error *e = NULL;
+		ok(ims_docker_archive_manifest_parse(&m, bad[i], strlen(bad[i]), &e) == IMS_EGENERIC && !m,
+		   "refused: %s (%s)", bad[i], e ? e->message : "");
+		ims_error_free(e);
+	}
+	static const char *names[][3] = {
+		{ "busybox:1", "busybox:1", "docker.io/library/busybox:1" },
+		{ "docker.io/library/x:1", "x:1", "docker.io/library/x:1" },
+		{ "docker.io/acme/app:1", "acme/app:1", "docker.io/acme/app:1" },
+		{ "index.docker.io/acme/app", "acme/app:latest", "docker.io/acme/app:latest" },
+		{ "localhost:5000/a/b:c", "localhost:5000/a/b:c", "localhost:5000/a/b:c" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *s = ims_docker_archive_short_name(names[i][0]);
+		char *l = ims_docker_archive_long_name(names[i][0]);
+		is_str(s, names[i][1], "short form of %s", names[i][0]);
+		is_str(l, names[i][2], "long form of %s", names[i][0]);
+		free(s);
+		free(l);
+	}
+	ok(!ims_docker_archive_short_name("x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+	   "digest references are not archive names");
+	ok(!ims_docker_archive_short_name("oci:x:y"), "nor are oci references");
+}
+
+int main(void)
+{
+	if (ims_mkdtemp(NULL, "test-transport", &root, NULL) < 0)
+		return 1;
+	have_skopeo = access("/usr/bin/skopeo", X_OK) == 0;
+	if (!have_skopeo)
+		printf("# skopeo not installed: skipping the cross-checks\n");
+	test_oci_layout();
+	test_blob_checks();
+	test_copy_blob();
+	test_oci_archive();
+	test_hostile_archives();
+	test_docker_archive();
+	test_docker_manifest_parser();
+	if (!tap_failed)
+		ims_rm_rf(root, NULL);
+	else
+		printf("# left %s for inspection\n", root);
+	free(root);
+	return tap_done();
+}

@@ -789,6 +789,46 @@ static void test_docker_archive(void)
 	free_image(&g);
 }
 
+static bool skopeo_copy(const char *from, const char *to)
+{
+	char *cmd = xasprintf("cd '%s' && skopeo --insecure-policy copy -q '%s' '%s' >/dev/null 2>skopeo.err || "
+			      "{ sed 's/^/# /' skopeo.err; false; }",
+			      root, from, to);
+	int r = system(cmd);
+	free(cmd);
+	return r == 0;
+}
+
+/* skopeo reads every blob we wrote (verifying digests), and we read what
+ * skopeo writes. */
+static void test_skopeo_interop(void)
+{
+	image a;
+	make_image(&a, "interop\n", false, false);
+	is_int(write_ref("oci:ia:t", &a, NULL), 0, "source layout");
+	ok(skopeo_copy("oci:ia:t", "oci:ib:t"), "skopeo copies our oci layout");
+	ok(skopeo_copy("docker-archive:d.tar:busybox:1", "oci:ic:t"), "skopeo copies our docker-archive");
+	ok(skopeo_copy("oci-archive:img.tar:b", "oci:id:t"), "skopeo copies our oci-archive");
+
+	ok(skopeo_copy("oci:ia:t", "docker-archive:sk.tar:foo/bar:1"), "skopeo writes a docker-archive");
+	char *data = NULL, *mt = NULL;
+	size_t len = 0;
+	ims_manifest *m = NULL;
+	ok(read_manifest("docker-archive:sk.tar:docker.io/foo/bar:1", &data, &len, &mt, NULL) == 0 &&
+		   ims_manifest_parse(&m, data, len, NULL) == 0,
+	   "we read skopeo's docker-archive");
+	if (m) {
+		is_str(m->config.digest, a.config_digest, "same config");
+		is_str(m->layers[0].digest, a.layer_digest, "same layer");
+		ims_manifest_free(m);
+	}
+	free(data);
+	free(mt);
+	ok(skopeo_copy("oci:ia:t", "oci-archive:sk-oci.tar:t2"), "skopeo writes an oci-archive");
+	ok(manifest_is("oci-archive:sk-oci.tar:t2", &a), "we read skopeo's oci-archive");
+	free_image(&a);
+}
+
 static void test_docker_manifest_parser(void)
 {
 	ims_docker_archive_manifest *m = NULL;
@@ -847,6 +887,8 @@ int main(void)
 	test_oci_archive();
 	test_hostile_archives();
 	test_docker_archive();
+	if (have_skopeo)
+		test_skopeo_interop();
 	test_docker_manifest_parser();
 	if (!tap_failed)
 		ims_rm_rf(root, NULL);

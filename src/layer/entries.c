@@ -1,0 +1,302 @@
+#include "layer/entries.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "layer/beneath.h"
+#include "layer/where.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+ims_fent *ims_fents_add(ims_fents *l, size_t mapping)
+{
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	ims_fent *e = &l->v[l->n];
+	memset(e, 0, sizeof(*e));
+	e->mapping = mapping;
+	e->seq = l->n++;
+	return e;
+}
+
+static void fent_dispose(ims_fent *e)
+{
+	free(e->path);
+	free(e->linkname);
+	free(e->canon);
+	free(e->shown);
+	memset(e, 0, sizeof(*e));
+}
+
+void ims_fents_dispose(ims_fents *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		fent_dispose(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cmp_path_seq(const void *a, const void *b)
+{
+	const ims_fent *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* "a directory from `vendor/x` (image.yaml:12:5)" or, for entries the
+ * spec itself spells out, "a file from image.yaml:14:5". */
+static char *describe(const ims_fent *e, const ims_file_spec *files, const ims_layer_opts *o)
+{
+	const char *kind = e->type == IMS_TAR_DIR ? "a directory" : e->type == IMS_TAR_SYMLINK ? "a symlink" : "a file";
+	_cleanup_free_ char *w = ims_layer_where(o, files[e->mapping].pos);
+	size_t wl = strlen(w);
+	if (wl >= 2)
+		w[wl - 2] = '\0'; /* drop the ": " */
+	if (e->shown)
+		return *w ? xasprintf("%s from `%s` (%s)", kind, e->shown, w) : xasprintf("%s from `%s`", kind, e->shown);
+	return *w ? xasprintf("%s from %s", kind, w) : xasprintf("%s from mapping %zu", kind, e->mapping + 1);
+}
+
+static int clash(const ims_fent *earlier, const ims_fent *later, const char *what, const ims_file_spec *files,
+		 const ims_layer_opts *o, ims_error **err)
+{
+	_cleanup_free_ char *where = ims_layer_where(o, files[later->mapping].pos);
+	_cleanup_free_ char *a = describe(earlier, files, o);
+	_cleanup_free_ char *b = describe(later, files, o);
+	return ims_error_set(err, IMS_EINVALID, "%s`/%s` is %s, but %s %s", where, earlier->path, a, b, what);
+}
+
+/* Keeps the last entry of each run of equal paths: the later mapping wins,
+ * unless a directory and a non-directory meet. */
+static int merge(ims_fents *l, const ims_file_spec *files, const ims_layer_opts *o, ims_error **err)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < l->n;) {
+		size_t j = i + 1;
+		while (j < l->n && !strcmp(l->v[j].path, l->v[i].path))
+			j++;
+		ims_fent *keep = &l->v[j - 1];
+		for (size_t k = i; k + 1 < j; k++) {
+			if ((l->v[k].type == IMS_TAR_DIR) != (keep->type == IMS_TAR_DIR))
+				return clash(&l->v[k], keep, "has the same path", files, o, err);
+		}
+		for (size_t k = i; k + 1 < j; k++)
+			fent_dispose(&l->v[k]);
+		if (out != j - 1)
+			l->v[out] = *keep;
+		out++;
+		i = j;
+	}
+	l->n = out;
+	return 0;
+}
+
+static ims_fent *find(const ims_fents *l, const char *path)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->v[mid].path, path);
+		if (c == 0)
+			return &l->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Nothing may sit below a file or a symlink of the same layer: extraction
+ * would fail, or write through the link (anchors item 13). */
+static int check_parents(const ims_fents *l, const ims_file_spec *files, const ims_layer_opts *o, ims_error **err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		_cleanup_free_ char *p = xstrdup(l->v[i].path);
+		char *s;
+		while ((s = strrchr(p, '/'))) {
+			*s = '\0';
+			const ims_fent *parent = find(l, p);
+			if (!parent)
+				continue;
+			if (parent->type != IMS_TAR_DIR)
+				return clash(parent, &l->v[i], "needs it to be a directory", files, o, err);
+			break; /* that directory's own parents were checked with it */
+		}
+	}
+	return 0;
+}
+
+static int cmp_inode(const void *a, const void *b)
+{
+	const ims_fent *x = *(ims_fent *const *)a, *y = *(ims_fent *const *)b;
+#define CMP(f)                      \
+	if (x->f != y->f)           \
+		return x->f < y->f ? -1 : 1
+	CMP(dev);
+	CMP(ino);
+	CMP(perm);
+	CMP(uid);
+	CMP(gid);
+	CMP(mtime);
+	CMP(size);
+#undef CMP
+	return x < y ? -1 : x > y; /* then in path order: the list is sorted */
+}
+
+/* Links to one file (same device and inode) become a regular entry at the
+ * first path and hard links to it after, so the target is always an
+ * earlier entry of this layer. Only entries with the same header metadata
+ * are joined: a hard link cannot carry a mode or owner of its own. */
+static void settle_hardlinks(ims_fents *l)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].type == IMS_TAR_FILE && l->v[i].canon && l->v[i].multi_link)
+			n++;
+	if (n < 2)
+		return;
+	ims_fent **v = xcalloc(n, sizeof(*v));
+	n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].type == IMS_TAR_FILE && l->v[i].canon && l->v[i].multi_link)
+			v[n++] = &l->v[i];
+	qsort(v, n, sizeof(*v), cmp_inode);
+	size_t head = 0;
+	for (size_t i = 1; i <= n; i++) {
+		bool same = i < n && v[i]->dev == v[head]->dev && v[i]->ino == v[head]->ino &&
+			    v[i]->perm == v[head]->perm && v[i]->uid == v[head]->uid && v[i]->gid == v[head]->gid &&
+			    v[i]->mtime == v[head]->mtime && v[i]->size == v[head]->size;
+		if (same) {
+			v[i]->type = IMS_TAR_HARDLINK;
+			v[i]->linkname = xstrdup(v[head]->path);
+			v[i]->size = 0;
+			continue;
+		}
+		head = i;
+	}
+	free(v);
+}
+
+/* Tar bytes of an entry, counting a pax header for long names. */
+static int64_t tar_bytes(const ims_fent *e)
+{
+	int64_t n = 512 + (strlen(e->path) > 99 ? 1024 : 0);
+	if (e->type == IMS_TAR_FILE)
+		n += (e->size + 511) / 512 * 512;
+	return n;
+}
+
+int ims_fents_finalize(ims_fents *l, const ims_file_spec *files, const ims_layer_opts *o, ims_error **err)
+{
+	qsort(l->v, l->n, sizeof(*l->v), cmp_path_seq);
+	int r = merge(l, files, o, err);
+	if (r < 0)
+		return r;
+	if ((r = check_parents(l, files, o, err)) < 0)
+		return r;
+	settle_hardlinks(l);
+	int64_t total = 1024;
+	for (size_t i = 0; i < l->n; i++) {
+		total += tar_bytes(&l->v[i]);
+		if (total > IMS_LAYER_MAX_TAR_SIZE)
+			return ims_error_set(err, IMS_ESOURCE,
+					     "the layer would exceed the limit of %lld GiB (at `%s`)",
+					     (long long)(IMS_LAYER_MAX_TAR_SIZE >> 30),
+					     l->v[i].shown ? l->v[i].shown : l->v[i].path);
+	}
+	return 0;
+}
+
+/* The directory of the last file opened: entries are sorted, so files of
+ * one directory mostly come together. */
+typedef struct {
+	char *dir;
+	int fd;
+} dircache;
+
+static int open_source(int rootfd, dircache *dc, const ims_fent *e, int *out, ims_error **err)
+{
+	const char *slash = strrchr(e->canon, '/');
+	_cleanup_free_ char *dir = slash ? xstrndup(e->canon, (size_t)(slash - e->canon)) : xstrdup("");
+	const char *base = slash ? slash + 1 : e->canon;
+
+	if (!dc->dir || strcmp(dc->dir, dir)) {
+		if (dc->fd >= 0)
+			close(dc->fd);
+		free(dc->dir);
+		dc->dir = NULL;
+		dc->fd = ims_beneath_open(rootfd, dir, O_PATH | O_DIRECTORY);
+		if (dc->fd < 0)
+			goto failed;
+		dc->dir = steal_pointer(&dir);
+	}
+	/* O_NONBLOCK: should a FIFO have been swapped in, open must not hang. */
+	int fd = openat(dc->fd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		goto failed;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e2 = errno;
+		close(fd);
+		return ims_error_sys(err, e2, IMS_ESOURCE, "stat `%s`", e->shown);
+	}
+	if (!S_ISREG(st.st_mode) || st.st_dev != e->dev || st.st_ino != e->ino || st.st_size != e->size) {
+		close(fd);
+		return ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	*out = fd;
+	return 0;
+failed:
+	if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
+		return ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
+	return ims_error_sys(err, errno, IMS_ESOURCE, "open `%s`", e->shown);
+}
+
+int ims_fents_write(const ims_fents *l, int rootfd, const ims_layer_opts *o, ims_sink *out, ims_layer_result *res,
+		    ims_error **err)
+{
+	ims_tarw *w = NULL;
+	dircache dc = { NULL, -1 };
+	int r = ims_tarw_open(&w, o->alg, o->level, out, err);
+	for (size_t i = 0; i < l->n && r == 0; i++) {
+		const ims_fent *e = &l->v[i];
+		ims_tar_entry te = {
+			.path = e->path,
+			.type = e->type,
+			.perm = e->perm,
+			.uid = e->uid,
+			.gid = e->gid,
+			.mtime = e->mtime,
+			.size = e->size,
+			.linkname = e->linkname,
+			.source = e->shown,
+		};
+		if (e->type == IMS_TAR_FILE && e->mem) {
+			r = ims_tarw_add_buf(w, &te, e->mem, (size_t)e->size, err);
+		} else if (e->type == IMS_TAR_FILE && e->canon) {
+			int fd;
+			if ((r = open_source(rootfd, &dc, e, &fd, err)) < 0)
+				break;
+			ims_reader rd = ims_reader_fd(fd);
+			r = ims_tarw_add(w, &te, &rd, err);
+			ims_reader_close(&rd);
+		} else {
+			r = ims_tarw_add(w, &te, NULL, err);
+		}
+	}
+	if (r == 0)
+		r = ims_tarw_finish(w, res, err);
+	ims_tarw_free(w);
+	if (dc.fd >= 0)
+		close(dc.fd);
+	free(dc.dir);
+	return r;
+}

@@ -359,10 +359,8 @@ void ims_config_env_set(ims_config *c, const char *name, const char *value)
 		env = ims_json_new_array();
 		ims_json_set(cfg, "Env", env);
 	}
-	ims_json *e = ims_json_new_string("");
-	free(e->s);
-	e->s = xasprintf("%s=%s", name, value);
-	e->slen = strlen(e->s);
+	_cleanup_free_ char *kv = xasprintf("%s=%s", name, value);
+	ims_json *e = ims_json_new_string(kv);
 	ssize_t i = env_find(env, name);
 	if (i < 0) {
 		ims_json_append(env, e);
@@ -467,8 +465,11 @@ void ims_config_remove_layer_history(ims_config *c, size_t layer_index)
 	for (size_t i = 0; i < h->n; i++)
 		layers += !empty_layer(h->v[i]);
 	/* When the history does not describe the layers one to one we cannot
-	 * tell which entry is which; leave it alone rather than guess. */
-	if (layers != ims_config_ndiff_ids(c))
+	 * tell which entry is which; leave it alone rather than guess. One
+	 * more entry than diff_ids is the caller having removed the diff_id
+	 * first, which is as good. */
+	size_t nd = ims_config_ndiff_ids(c);
+	if (layers != nd && layers != nd + 1)
 		return;
 	for (size_t i = 0, l = 0; i < h->n; i++) {
 		if (empty_layer(h->v[i]))

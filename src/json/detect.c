@@ -85,7 +85,7 @@ int ims_doc_detect(const char *data, size_t len, const char *content_type, ims_d
 			goto out;
 		}
 		if (ct_i >= 0 && ct_i != doc_i) {
-			rc = ims_error_set(err, IMS_EINVALID, "%s: mediaType `%s` disagrees with content type `%s`",
+			rc = ims_error_set(err, IMS_EINVALID, "%s: mediaType `%.80s` disagrees with content type `%.80s`",
 					   what, doc_mt, ct);
 			goto out;
 		}

@@ -1,5 +1,6 @@
 #include "json/json.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -135,10 +136,7 @@ ims_json *ims_json_new_object(void)
 
 void ims_json_append(ims_json *arr, ims_json *item)
 {
-	if (arr->type != IMS_JSON_ARRAY) {
-		ims_json_free(item);
-		return;
-	}
+	assert(arr->type == IMS_JSON_ARRAY);
 	arr->v = xgrow(arr->v, &arr->cap, arr->n + 1, sizeof(*arr->v));
 	arr->v[arr->n++] = item;
 }
@@ -166,10 +164,7 @@ static ssize_t object_find(const ims_json *obj, const char *key)
 
 void ims_json_set(ims_json *obj, const char *key, ims_json *val)
 {
-	if (obj->type != IMS_JSON_OBJECT) {
-		ims_json_free(val);
-		return;
-	}
+	assert(obj->type == IMS_JSON_OBJECT);
 	ssize_t i = object_find(obj, key);
 	if (i >= 0) {
 		ims_json_free(obj->v[i]);

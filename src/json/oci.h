@@ -152,8 +152,8 @@ void ims_config_remove_diff_id(ims_config *c, size_t i);
 void ims_config_add_history(ims_config *c, const char *created_rfc3339, const char *created_by,
 			    const char *comment, bool empty_layer);
 /* Removes the history entry that belongs to the i-th non-empty layer, if any.
- * Does nothing unless the non-empty entries match the diff_ids one to one,
- * so call it before ims_config_remove_diff_id. */
+ * Does nothing unless the non-empty entries match the diff_ids one to one
+ * (counting the one ims_config_remove_diff_id may already have removed). */
 void ims_config_remove_layer_history(ims_config *c, size_t layer_index);
 void ims_config_set_created(ims_config *c, const char *rfc3339);
 

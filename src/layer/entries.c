@@ -282,7 +282,7 @@ int ims_fents_write(const ims_fents *l, int rootfd, const ims_layer_opts *o, ims
 		if (e->type == IMS_TAR_FILE && e->mem) {
 			r = ims_tarw_add_buf(w, &te, e->mem, (size_t)e->size, err);
 		} else if (e->type == IMS_TAR_FILE && e->canon) {
-			int fd;
+			int fd = -1;
 			if ((r = open_source(rootfd, &dc, e, &fd, err)) < 0)
 				break;
 			ims_reader rd = ims_reader_fd(fd);

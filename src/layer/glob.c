@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -491,29 +492,26 @@ static int read_ignore(int dirfd, const char *name, const char *shown, char **ou
 	if (!S_ISREG(st.st_mode))
 		return ims_error_set(err, IMS_ESOURCE, "ignore file `%s` is not a regular file", shown);
 
-	size_t n = 0, cap = 0;
-	char *buf = NULL;
+	ims_buf b = IMS_BUF_INIT(IGNORE_FILE_MAX);
+	char chunk[16384];
 	for (;;) {
-		buf = xgrow(buf, &cap, n + 65536, 1);
-		ssize_t r = read(fd, buf + n, cap - n);
+		ssize_t r = read(fd, chunk, sizeof(chunk));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			int e = errno;
-			free(buf);
+			ims_buf_dispose(&b);
 			return ims_error_sys(err, e, IMS_EGENERIC, "read ignore file `%s`", shown);
 		}
 		if (r == 0)
 			break;
-		n += (size_t)r;
-		if (n > IGNORE_FILE_MAX) {
-			free(buf);
+		if (ims_buf_add(&b, chunk, (size_t)r, NULL) < 0) {
+			ims_buf_dispose(&b);
 			return ims_error_set(err, IMS_ESOURCE, "ignore file `%s` is larger than %d bytes", shown,
 					     IGNORE_FILE_MAX);
 		}
 	}
-	*out = buf;
-	*len = n;
+	*out = ims_buf_steal(&b, len);
 	return 0;
 }
 

@@ -33,7 +33,7 @@ static void resolve_compression(const ims_compression *top, const ims_compressio
 	const ims_compression *c = (layer && layer->algorithm != IMS_COMPRESS_DEFAULT) ? layer : top;
 	if (c->algorithm == IMS_COMPRESS_DEFAULT) {
 		*alg = IMS_COMPRESS_GZIP;
-		*level = (c == top && top->level > 0) ? top->level : -1;
+		*level = c->level;
 		return;
 	}
 	*alg = c->algorithm;
@@ -81,7 +81,10 @@ static void plan_layers(ims_plan *p, const ims_spec_model *m)
 		ims_step s = { 0 };
 		s.layer = l;
 		s.pos = l->pos;
-		s.defaults = m->defaults;
+		/* archives keep their entries' owners and modes: only the layer's own
+		 * defaults override them, never the top-level file defaults */
+		if (l->kind != IMS_LAYER_ARCHIVE && l->kind != IMS_LAYER_URL)
+			s.defaults = m->defaults;
 		merge_attrs(&s.defaults, &l->defaults);
 		resolve_compression(&m->compression, &l->compression, &s.alg, &s.level);
 		s.comment = l->name.s ? xstrdup(l->name.s) : NULL;

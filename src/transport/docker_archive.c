@@ -140,8 +140,9 @@ static int add_file(docker_archive *a, const char *rel, ims_descriptor *d, const
 	return 0;
 }
 
-static char *list_tags(const ims_docker_archive_manifest *dm)
+static char *list_tags(const void *ctx)
 {
+	const ims_docker_archive_manifest *dm = ctx;
 	ims_buf b = IMS_BUF_INIT(0);
 	for (size_t i = 0; i < dm->nimages; i++) {
 		const ims_docker_archive_image *im = &dm->images[i];
@@ -157,36 +158,31 @@ static char *list_tags(const ims_docker_archive_manifest *dm)
 	return ims_buf_steal(&b, NULL);
 }
 
+/* "busybox:1" matches "docker.io/library/busybox:1", as in docker. */
+static bool has_tag(const void *ctx, size_t i, const char *name)
+{
+	const ims_docker_archive_image *im = &((const ims_docker_archive_manifest *)ctx)->images[i];
+	_cleanup_free_ char *want = ims_docker_archive_long_name(name);
+	for (size_t j = 0; want && j < im->ntags; j++) {
+		_cleanup_free_ char *have = ims_docker_archive_long_name(im->repo_tags[j]);
+		if (have && !strcmp(have, want))
+			return true;
+	}
+	return false;
+}
+
 static int pick(docker_archive *a, const ims_docker_archive_manifest *dm, const ims_docker_archive_image **out,
 		ims_error **err)
 {
-	if (a->name) {
-		_cleanup_free_ char *want = ims_docker_archive_long_name(a->name);
-		for (size_t i = 0; want && i < dm->nimages; i++) {
-			for (size_t j = 0; j < dm->images[i].ntags; j++) {
-				_cleanup_free_ char *have = ims_docker_archive_long_name(dm->images[i].repo_tags[j]);
-				if (have && !strcmp(have, want)) {
-					*out = &dm->images[i];
-					return 0;
-				}
-			}
-		}
-		_cleanup_free_ char *names = list_tags(dm);
-		ims_error_set(err, IMS_ENOTFOUND, "`%s` not found in %s", a->name, a->shown);
-		ims_error_hint(err, "it holds %s", names);
-		return IMS_ENOTFOUND;
-	}
-	if (dm->nimages == 1) {
-		*out = &dm->images[0];
-		return 0;
-	}
-	if (dm->nimages == 0)
-		return ims_error_set(err, IMS_ENOTFOUND, "%s holds no images", a->shown);
-	_cleanup_free_ char *names = list_tags(dm);
-	ims_error_set(err, IMS_EINVALID, "%s holds %zu images and no name was given: %s", a->shown, dm->nimages,
-		      names);
-	ims_error_hint(err, "name one, as in `docker-archive:FILE:REPO:TAG`");
-	return IMS_EINVALID;
+	ims_transport_choice c = {
+		.name = a->name, .shown = a->shown, .usage = "docker-archive:FILE:REPO:TAG", .n = dm->nimages,
+		.match = has_tag, .list = list_tags, .ctx = dm,
+	};
+	size_t i = 0;
+	int r = ims_transport_choose(&c, &i, err);
+	if (r == 0)
+		*out = &dm->images[i];
+	return r;
 }
 
 /* Builds the schema2 manifest the rest of imagespec reads. */
@@ -265,12 +261,19 @@ static int da_open_blob(ims_transport *t, const char *digest, ims_reader *out, i
 	return ims_error_set(err, IMS_ENOTFOUND, "blob %s not found in %s", digest, a->shown);
 }
 
-/* ---- writing ---- */
-
 static int da_has_blob(ims_transport *t, const char *digest, bool *exists, ims_error **err)
 {
-	return ims_blobdir_has(&((docker_archive *)t)->stage, digest, exists, err);
+	docker_archive *a = (docker_archive *)t;
+	if (!(t->mode & IMS_TRANSPORT_READ))
+		return ims_blobdir_has(&a->stage, digest, exists, err);
+	*exists = false;
+	for (size_t i = 0; i < a->nfiles && !*exists; i++)
+		*exists = !strcmp(a->files[i].digest, digest);
+	return 0;
 }
+
+/* ---- writing ---- */
+
 
 static int da_new_blob(ims_transport *t, ims_blob_writer **out, ims_error **err)
 {

@@ -9,8 +9,10 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "digest/digest.h"
@@ -282,8 +284,9 @@ static int oci_open(ims_transport **out, const ims_ref *ref, int mode, const ims
 /* ---- reading ---- */
 
 /* Lists what a layout holds, for errors that ask the user to choose. */
-static char *list_names(const ims_index *ix)
+static char *list_names(const void *ctx)
 {
+	const ims_index *ix = ctx;
 	ims_buf b = IMS_BUF_INIT(0);
 	for (size_t i = 0; i < ix->nmanifests && i < 20; i++) {
 		const char *n = ims_oci_ref_name(&ix->manifests[i]);
@@ -301,36 +304,27 @@ static char *list_names(const ims_index *ix)
 	return ims_buf_steal(&b, NULL);
 }
 
+static bool has_name(const void *ctx, size_t i, const char *name)
+{
+	const char *n = ims_oci_ref_name(&((const ims_index *)ctx)->manifests[i]);
+	return n && !strcmp(n, name);
+}
+
 static int pick(oci_layout *l, const ims_descriptor **out, ims_error **err)
 {
 	ims_index *ix;
 	int r = cached_index(l, &ix, err);
 	if (r < 0)
 		return r;
-	if (l->name) {
-		for (size_t i = 0; i < ix->nmanifests; i++) {
-			const char *n = ims_oci_ref_name(&ix->manifests[i]);
-			if (n && !strcmp(n, l->name)) {
-				*out = &ix->manifests[i];
-				return 0;
-			}
-		}
-		_cleanup_free_ char *names = list_names(ix);
-		ims_error_set(err, IMS_ENOTFOUND, "tag `%s` not found in %s", l->name, l->shown);
-		ims_error_hint(err, "it holds %s", names);
-		return IMS_ENOTFOUND;
-	}
-	if (ix->nmanifests == 1) {
-		*out = &ix->manifests[0];
-		return 0;
-	}
-	if (ix->nmanifests == 0)
-		return ims_error_set(err, IMS_ENOTFOUND, "%s holds no images", l->shown);
-	_cleanup_free_ char *names = list_names(ix);
-	ims_error_set(err, IMS_EINVALID, "%s holds %zu images and no tag was given: %s", l->shown, ix->nmanifests,
-		      names);
-	ims_error_hint(err, "name one, as in `oci:DIR:TAG`");
-	return IMS_EINVALID;
+	ims_transport_choice c = {
+		.name = l->name, .shown = l->shown, .usage = "oci:DIR:TAG", .n = ix->nmanifests,
+		.match = has_name, .list = list_names, .ctx = ix,
+	};
+	size_t i = 0;
+	if ((r = ims_transport_choose(&c, &i, err)) < 0)
+		return r;
+	*out = &ix->manifests[i];
+	return 0;
 }
 
 static int oci_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
@@ -459,6 +453,11 @@ static void push(ims_descriptor **v, size_t *n, size_t *cap, const ims_descripto
 static int oci_commit(ims_transport *t, ims_error **err)
 {
 	oci_layout *l = (oci_layout *)t;
+	/* Two builds committing to one layout must not lose each other's tags:
+	 * the read-merge-write below runs under a lock on the directory. */
+	_cleanup_close_ int lock = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0)
+		return ims_error_sys(err, errno, IMS_EGENERIC, "lock %s", l->shown);
 	_cleanup_(index_freep) ims_index *old = NULL;
 	int r = current_index(l, &old, err);
 	if (r < 0)

@@ -79,8 +79,50 @@ static int extract_file(struct archive *a, const char *dst, const char *name, co
 	}
 }
 
+/* A link entry, made once the file it names has been extracted. */
+typedef struct {
+	char *name;
+	char *target; /* archive path of the target, cleaned */
+	bool done;
+} pending_link;
+
+typedef struct {
+	pending_link *v;
+	size_t n, cap;
+} link_list;
+
+static void links_dispose(link_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].target);
+	}
+	free(l->v);
+}
+
+/* Where a link entry points, as an archive path; NULL when it points
+ * outside the archive. Symlinks are relative to their directory, hard link
+ * targets are archive paths already. */
+static char *link_target(const char *name, struct archive_entry *e)
+{
+	const char *hard = archive_entry_hardlink(e);
+	if (hard)
+		return entry_name(hard);
+	const char *sym = archive_entry_symlink(e);
+	if (!sym || sym[0] == '/')
+		return NULL;
+	const char *slash = strrchr(name, '/');
+	_cleanup_free_ char *joined = slash ? xasprintf("%.*s/%s", (int)(slash - name), name, sym) : xstrdup(sym);
+	char *clean = ims_path_clean(joined);
+	if (clean && (!strcmp(clean, ".") || !*clean)) {
+		free(clean);
+		return NULL;
+	}
+	return clean;
+}
+
 static int extract_entry(struct archive *a, struct archive_entry *e, const char *dir, const char *shown,
-			 long long *total, ims_error **err)
+			 long long *total, link_list *links, ims_error **err)
 {
 	const char *raw = archive_entry_pathname(e);
 	_cleanup_free_ char *name = entry_name(raw);
@@ -88,15 +130,25 @@ static int extract_entry(struct archive *a, struct archive_entry *e, const char 
 		return ims_error_set(err, IMS_EGENERIC, "%s: entry `%.200s` has an absolute or climbing name", shown,
 				     raw ? raw : "");
 	mode_t type = archive_entry_filetype(e);
-	if (archive_entry_hardlink(e) || archive_entry_symlink(e) || (type != AE_IFREG && type != AE_IFDIR))
-		return ims_error_set(err, IMS_EGENERIC, "%s: entry `%s` is not a regular file or directory", shown,
-				     name);
+	bool is_link = archive_entry_hardlink(e) || type == AE_IFLNK;
+	if (!is_link && type != AE_IFREG && type != AE_IFDIR)
+		return ims_error_set(err, IMS_EGENERIC, "%s: entry `%s` is not a regular file, directory or link",
+				     shown, name);
 	if (!*name) {
-		if (type == AE_IFDIR)
+		if (type == AE_IFDIR && !is_link)
 			return 0;
 		return ims_error_set(err, IMS_EGENERIC, "%s: an entry has an empty name", shown);
 	}
-	/* No links are ever created, so no path below dir can lead outside it. */
+	if (is_link) {
+		char *target = link_target(name, e);
+		if (!target)
+			return ims_error_set(err, IMS_EGENERIC, "%s: link entry `%s` points outside the archive", shown,
+					     name);
+		links->v = xgrow(links->v, &links->cap, links->n + 1, sizeof(*links->v));
+		links->v[links->n++] = (pending_link){ .name = xstrdup(name), .target = target };
+		return 0;
+	}
+	/* No symlinks are ever created, so no path below dir leads outside it. */
 	_cleanup_free_ char *dst = ims_path_join(dir, name);
 	if (type == AE_IFDIR)
 		return ims_mkdir_p(dst, 0700, err);
@@ -105,6 +157,77 @@ static int extract_entry(struct archive *a, struct archive_entry *e, const char 
 	if (r < 0)
 		return r;
 	return extract_file(a, dst, name, shown, total, err);
+}
+
+/* Makes one link as a hard link to a regular file; 1 when its target is
+ * not there (yet). */
+static int make_link(const char *dir, const pending_link *l, const char *shown, ims_error **err)
+{
+	_cleanup_free_ char *src = ims_path_join(dir, l->target);
+	_cleanup_free_ char *dst = ims_path_join(dir, l->name);
+	struct stat st;
+	if (lstat(src, &st) < 0)
+		return 1;
+	if (!S_ISREG(st.st_mode))
+		return ims_error_set(err, IMS_EGENERIC, "%s: link entry `%s` points at `%s`, which is not a file",
+				     shown, l->name, l->target);
+	_cleanup_free_ char *parent = ims_path_dirname(dst);
+	int r = ims_mkdir_p(parent, 0700, err);
+	if (r < 0)
+		return r;
+	if (link(src, dst) < 0) {
+		if (errno == EEXIST)
+			return ims_error_set(err, IMS_EGENERIC, "%s: entry `%s` appears twice", shown, l->name);
+		return ims_error_sys(err, errno, IMS_EGENERIC, "%s: link `%s`", shown, l->name);
+	}
+	return 0;
+}
+
+/* Links may point at links, in any order: resolve until nothing moves. */
+static int make_links(const char *dir, link_list *links, const char *shown, ims_error **err)
+{
+	for (bool progress = true; progress;) {
+		progress = false;
+		for (size_t i = 0; i < links->n; i++) {
+			if (links->v[i].done)
+				continue;
+			int r = make_link(dir, &links->v[i], shown, err);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				links->v[i].done = progress = true;
+		}
+	}
+	for (size_t i = 0; i < links->n; i++)
+		if (!links->v[i].done)
+			return ims_error_set(err, IMS_EGENERIC, "%s: link entry `%s` points at `%s`, which is missing",
+					     shown, links->v[i].name, links->v[i].target);
+	return 0;
+}
+
+static int extract_all(struct archive *a, const char *dir, const char *shown, ims_error **err)
+{
+	long long total = 0;
+	size_t count = 0;
+	link_list links = { 0 };
+	int r = 0;
+	while (r == 0) {
+		struct archive_entry *e;
+		int ar = archive_read_next_header(a, &e);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
+			r = ims_error_set(err, IMS_EGENERIC, "%s: %s", shown, archive_error_string(a));
+		else if (++count > IMS_TARBALL_MAX_ENTRIES)
+			r = ims_error_set(err, IMS_EGENERIC, "%s has more than %d entries", shown,
+					  IMS_TARBALL_MAX_ENTRIES);
+		else
+			r = extract_entry(a, e, dir, shown, &total, &links, err);
+	}
+	if (r == 0)
+		r = make_links(dir, &links, shown, err);
+	links_dispose(&links);
+	return r;
 }
 
 int ims_tarball_extract(const char *path, const char *dir, const char *shown, ims_error **err)
@@ -125,24 +248,7 @@ int ims_tarball_extract(const char *path, const char *dir, const char *shown, im
 	archive_read_support_filter_gzip(a);
 	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
 		return ims_error_set(err, IMS_EGENERIC, "%s is not a tar archive: %s", shown, archive_error_string(a));
-
-	long long total = 0;
-	size_t count = 0;
-	for (;;) {
-		struct archive_entry *e;
-		int ar = archive_read_next_header(a, &e);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
-			return ims_error_set(err, IMS_EGENERIC, "%s: %s", shown, archive_error_string(a));
-		if (++count > IMS_TARBALL_MAX_ENTRIES)
-			return ims_error_set(err, IMS_EGENERIC, "%s has more than %d entries", shown,
-					     IMS_TARBALL_MAX_ENTRIES);
-		int r = extract_entry(a, e, dir, shown, &total, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return extract_all(a, dir, shown, err);
 }
 
 /* ---- listing ---- */

@@ -16,9 +16,14 @@
 #define IMS_TARBALL_MAX_BYTES ((long long)1 << 40)
 
 /* Extracts the tar (optionally gzip-compressed) at path into dir, which
- * must exist. Only regular files and directories with relative names are
- * accepted: absolute names, `..`, links and special files are refused with
- * the entry named. shown names the archive in messages. */
+ * must exist. Names must be relative and must not climb with `..`; only
+ * regular files, directories and links are accepted, anything else is
+ * refused with the entry named. Links are not created as links: a symlink
+ * or hard link whose target is a regular file inside the archive becomes a
+ * hard link to that file (docker save and skopeo write legacy
+ * <id>/layer.tar symlinks), and any other link is refused, so the tree
+ * holds only files and directories and nothing can lead outside dir.
+ * shown names the archive in messages. */
 int ims_tarball_extract(const char *path, const char *dir, const char *shown, ims_error **err);
 
 typedef struct {

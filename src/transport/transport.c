@@ -285,3 +285,29 @@ int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_de
 		ims_error_wrap(err, "copy blob %s", d->digest);
 	return r;
 }
+
+int ims_transport_choose(const ims_transport_choice *c, size_t *out, ims_error **err)
+{
+	if (c->name) {
+		for (size_t i = 0; i < c->n; i++) {
+			if (c->match(c->ctx, i, c->name)) {
+				*out = i;
+				return 0;
+			}
+		}
+		_cleanup_free_ char *names = c->list(c->ctx);
+		ims_error_set(err, IMS_ENOTFOUND, "`%s` not found in %s", c->name, c->shown);
+		ims_error_hint(err, "it holds %s", names);
+		return IMS_ENOTFOUND;
+	}
+	if (c->n == 1) {
+		*out = 0;
+		return 0;
+	}
+	if (c->n == 0)
+		return ims_error_set(err, IMS_ENOTFOUND, "%s holds no images", c->shown);
+	_cleanup_free_ char *names = c->list(c->ctx);
+	ims_error_set(err, IMS_EINVALID, "%s holds %zu images and no name was given: %s", c->shown, c->n, names);
+	ims_error_hint(err, "name one, as in `%s`", c->usage);
+	return IMS_EINVALID;
+}

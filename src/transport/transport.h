@@ -128,6 +128,22 @@ void ims_hashing_sink_init(ims_hashing_sink *h, ims_sink *next);
 /* Finishes: fills digest, frees the hash. */
 void ims_hashing_sink_final(ims_hashing_sink *h, char digest[IMS_DIGEST_BUFSZ]);
 
+/* How readers that hold several images (layouts, archives) resolve a
+ * reference to one, with the same rules and messages everywhere: by name
+ * when one is given, else the only image, else an error listing them. */
+typedef struct {
+	const char *name;  /* asked for, or NULL */
+	const char *shown; /* the location in messages, e.g. "oci layout `out`" */
+	const char *usage; /* the reference form for the hint, e.g. "oci:DIR:TAG" */
+	size_t n;          /* images held */
+	bool (*match)(const void *ctx, size_t i, const char *name);
+	char *(*list)(const void *ctx); /* "`a`, `b`" for messages; caller frees */
+	const void *ctx;
+} ims_transport_choice;
+/* *out gets the index. IMS_ENOTFOUND for a missing name or no images,
+ * IMS_EINVALID when no name was given and there are several. */
+int ims_transport_choose(const ims_transport_choice *c, size_t *out, ims_error **err);
+
 /* The table entries, defined in their own files. */
 extern const ims_transport_ops ims_transport_scratch_ops;
 extern const ims_transport_ops ims_transport_oci_ops;

@@ -10,11 +10,11 @@ static int tap_n, tap_failed;
 
 #define ok(cond, ...)                                                   \
 	do {                                                            \
-		int _c = !!(cond);                                      \
-		printf("%s %d - ", _c ? "ok" : "not ok", ++tap_n);      \
+		int _okc = !!(cond);                                    \
+		printf("%s %d - ", _okc ? "ok" : "not ok", ++tap_n);    \
 		printf(__VA_ARGS__);                                    \
 		printf("\n");                                           \
-		if (!_c) {                                              \
+		if (!_okc) {                                            \
 			tap_failed++;                                   \
 			printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
 		}                                                       \

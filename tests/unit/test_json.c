@@ -495,9 +495,16 @@ static void test_config(void)
 	is_int(ims_config_ndiff_ids(c), 2, "diff_id removed");
 	is_str(ims_config_diff_id(c, 1), D3, "later diff_ids shift down");
 	ok(ims_config_diff_id(c, 2) == NULL, "out of range diff_id is NULL");
-	ims_config_add_diff_id(c, D2);
+	/* now 2 diff_ids and 3 non-empty entries: the diff_id-first order */
+	ims_config_remove_diff_id(c, 0);
 	ims_config_remove_layer_history(c, 0);
-	is_int(h->n, 4, "history left alone when counts disagree");
+	is_int(h->n, 3, "history follows a diff_id removed first");
+	is_str(ims_json_get_string(h->v[0], "created_by"), "ENV A=1", "first layer entry went");
+	ims_config_add_diff_id(c, D2);
+	ims_config_add_diff_id(c, D1);
+	ims_config_add_diff_id(c, D1);
+	ims_config_remove_layer_history(c, 0);
+	is_int(h->n, 3, "history left alone when counts disagree");
 
 	ims_platform *p = ims_config_platform(c);
 	ok(p && !strcmp(p->os, "linux") && !strcmp(p->architecture, "amd64") && !p->variant, "config platform");

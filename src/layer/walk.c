@@ -1,0 +1,473 @@
+#include "layer/walk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "layer/beneath.h"
+#include "layer/glob.h"
+#include "layer/lpath.h"
+#include "layer/where.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+/* One fd stays open per level; deeper trees are refused, not truncated. */
+#define MAX_DEPTH 256
+
+typedef struct {
+	dev_t dev;
+	ino_t ino;
+} inode;
+
+typedef struct {
+	const ims_copy_ctx *c;
+	char *where;           /* "SPEC:LINE:COL: " of the mapping */
+	char *src_canon;       /* canonical src beneath the spec dir */
+	char *src_shown;       /* src as the user wrote it, cleaned ("" for ".") */
+	ims_patterns *include; /* NULL: everything */
+	ims_patterns *exclude;
+	ims_patterns *ignore;
+	inode stack[MAX_DEPTH + 1]; /* directories being walked, for loops */
+	size_t depth;
+} walker;
+
+static char *join(const char *a, const char *b)
+{
+	if (!*a)
+		return xstrdup(b);
+	if (!*b)
+		return xstrdup(a);
+	return xasprintf("%s/%s", a, b);
+}
+
+static char *shown(const walker *w, const char *rel)
+{
+	char *s = join(w->src_shown, rel);
+	if (!*s) {
+		free(s);
+		return xstrdup(".");
+	}
+	return s;
+}
+
+static uint32_t file_perm(const walker *w, mode_t m)
+{
+	if (w->c->attrs.has_mode)
+		return w->c->attrs.mode;
+	/* As git does: only "executable or not" survives from the source. */
+	return (m & 0111) ? 0755 : 0644;
+}
+
+static uint32_t dir_perm(const walker *w)
+{
+	return w->c->attrs.has_dir_mode ? w->c->attrs.dir_mode : 0755;
+}
+
+static ims_fent *add(const walker *w, const char *rel, ims_tar_type type, const char *shown_path)
+{
+	ims_fent *e = ims_fents_add(w->c->out, w->c->mapping);
+	e->path = join(w->c->dest, rel);
+	e->type = type;
+	e->uid = w->c->attrs.uid;
+	e->gid = w->c->attrs.gid;
+	e->mtime = w->c->attrs.mtime;
+	e->shown = xstrdup(shown_path);
+	if (type == IMS_TAR_DIR)
+		e->perm = dir_perm(w);
+	else if (type == IMS_TAR_SYMLINK)
+		e->perm = 0777;
+	return e;
+}
+
+static void add_file(const walker *w, const char *rel, const char *canon, const struct stat *st, const char *shown_path)
+{
+	ims_fent *e = add(w, rel, IMS_TAR_FILE, shown_path);
+	e->perm = file_perm(w, st->st_mode);
+	e->size = st->st_size;
+	e->canon = xstrdup(canon);
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->multi_link = st->st_nlink > 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in a directory, sorted, so that walks (and the first error
+ * reported) do not depend on the filesystem's order. */
+static int list_dir(int dfd, const char *sh, char ***out, size_t *n, ims_error **err)
+{
+	int fd = dup(dfd);
+	if (fd < 0)
+		return ims_error_sys(err, errno, IMS_ESOURCE, "read directory `%s`", sh);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return ims_error_sys(err, e, IMS_ESOURCE, "read directory `%s`", sh);
+	}
+	rewinddir(d);
+	char **v = NULL;
+	size_t cap = 0, len = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		v = xgrow(v, &cap, len + 1, sizeof(*v));
+		v[len++] = xstrdup(de->d_name);
+		errno = 0;
+	}
+	int e = errno;
+	closedir(d);
+	if (e) {
+		for (size_t i = 0; i < len; i++)
+			free(v[i]);
+		free(v);
+		return ims_error_sys(err, e, IMS_ESOURCE, "read directory `%s`", sh);
+	}
+	if (len)
+		qsort(v, len, sizeof(*v), cmp_str);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+static const char *special_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	return "not a regular file, directory or symlink";
+}
+
+static int refuse_special(const walker *w, const char *sh, mode_t m, ims_error **err)
+{
+	int r = ims_error_set(err, IMS_ESOURCE, "%s`%s` is %s", w->where, sh, special_kind(m));
+	ims_error_hint(err, "`exclude` it to go on");
+	return r;
+}
+
+static int check_name(const walker *w, const char *name, const char *sh, ims_error **err)
+{
+	if (!ims_lpath_name_ok(name, strlen(name))) {
+		_cleanup_free_ char *q = ims_lpath_quote(sh);
+		return ims_error_set(err, IMS_ESOURCE, "%s`%s`: file names must be UTF-8 without control characters",
+				     w->where, q);
+	}
+	/* A source whiteout would delete files of the base image. */
+	if (!strncmp(name, ".wh.", 4))
+		return ims_error_set(err, IMS_ESOURCE, "%s`%s`: files named `.wh.*` are refused (they are whiteouts)",
+				     w->where, sh);
+	return 0;
+}
+
+static int link_error(const walker *w, const char *sh, const char *text, int r, ims_error **err)
+{
+	if (r == -EXDEV)
+		return ims_error_set(err, IMS_ESOURCE, "%s`%s` is a symlink to `%s`, outside `%s`", w->where, sh, text,
+				     *w->src_shown ? w->src_shown : ".");
+	if (r == -ELOOP)
+		return ims_error_set(err, IMS_ESOURCE, "%s`%s`: symlink loop", w->where, sh);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return ims_error_set(err, IMS_ESOURCE, "%s`%s` is a symlink to `%s`, which does not exist", w->where,
+				     sh, text);
+	return ims_error_sys(err, -r, IMS_ESOURCE, "%sfollow `%s`", w->where, sh);
+}
+
+static int read_link(int dfd, const char *name, const char *sh, char **out, ims_error **err)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return ims_error_sys(err, errno, IMS_ESOURCE, "read symlink `%s`", sh);
+	if ((size_t)n >= sizeof(buf) - 1)
+		return ims_error_set(err, IMS_ESOURCE, "symlink `%s` is too long", sh);
+	*out = xstrndup(buf, (size_t)n);
+	return 0;
+}
+
+static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_error **err);
+
+/* Opens a directory about to be walked, checking that it is still the one
+ * that was stat'ed (a swap to a symlink fails O_NOFOLLOW; any other swap
+ * changes the inode) and that it is not one of its own ancestors. */
+static int enter(walker *w, int fd, const struct stat *st, const char *rel, const char *canon, const char *sh,
+		 ims_error **err)
+{
+	struct stat now;
+	if (fstat(fd, &now) < 0)
+		return ims_error_sys(err, errno, IMS_ESOURCE, "stat `%s`", sh);
+	if (!S_ISDIR(now.st_mode) || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		return ims_error_set(err, IMS_ESOURCE, "%s`%s` changed as we read it", w->where, sh);
+	for (size_t i = 0; i < w->depth; i++)
+		if (w->stack[i].dev == now.st_dev && w->stack[i].ino == now.st_ino)
+			return ims_error_set(err, IMS_ESOURCE, "%s`%s`: symlink loop (it leads back to a parent)",
+					     w->where, sh);
+	if (w->depth >= MAX_DEPTH)
+		return ims_error_set(err, IMS_ESOURCE, "%s`%s` is more than %d directories deep", w->where, sh,
+				     MAX_DEPTH);
+	w->stack[w->depth++] = (inode){ now.st_dev, now.st_ino };
+	int r = walk_dir(w, fd, rel, canon, err);
+	w->depth--;
+	return r;
+}
+
+static bool matches(const ims_patterns *p, const char *rel, bool is_dir)
+{
+	return p && ims_patterns_match(p, rel, is_dir);
+}
+
+/* Adds one directory entry (and what is below it). Returns the number of
+ * entries added, or a negative code. */
+static int visit(walker *w, int dfd, const char *rel, const char *canon, const char *name, ims_error **err)
+{
+	const ims_copy_ctx *c = w->c;
+	_cleanup_free_ char *crel = join(rel, name);
+	_cleanup_free_ char *ccanon = join(canon, name);
+	_cleanup_free_ char *sh = shown(w, crel);
+	_cleanup_free_ char *text = NULL, *target = NULL;
+	struct stat st, eff;
+	int rerr = 0, r;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return ims_error_set(err, IMS_ESOURCE, "%s`%s` changed as we read it", w->where, sh);
+		return ims_error_sys(err, errno, IMS_ESOURCE, "stat `%s`", sh);
+	}
+	eff = st;
+	bool is_link = S_ISLNK(st.st_mode);
+	bool follow = is_link && c->m->symlinks == IMS_SYMLINKS_FOLLOW;
+	if (follow) {
+		if ((r = read_link(dfd, name, sh, &text, err)) < 0)
+			return r;
+		/* Errors wait until we know the link is not excluded. */
+		rerr = ims_beneath_resolve(c->rootfd, c->root_abs, canon, text, &target, &eff);
+		if (rerr == 0 && !ims_beneath_within(target, w->src_canon))
+			rerr = -EXDEV;
+		if (rerr < 0)
+			eff = st;
+	}
+	bool is_dir = S_ISDIR(eff.st_mode);
+	bool excluded = matches(w->exclude, crel, is_dir);
+	bool ignored = matches(w->ignore, crel, is_dir);
+	bool wanted = !w->include || ims_patterns_match(w->include, crel, is_dir);
+	bool visible = wanted && !excluded && !ignored;
+	if (!visible) {
+		/* Descend only where a rule below may bring something back. */
+		bool descend = is_dir && (!excluded || ims_patterns_may_unmatch_below(w->exclude, crel)) &&
+			       (!ignored || ims_patterns_may_unmatch_below(w->ignore, crel)) &&
+			       (wanted || ims_patterns_may_match_below(w->include, crel));
+		if (!descend)
+			return 0;
+	}
+	if (rerr < 0)
+		return link_error(w, sh, text, rerr, err);
+	if ((r = check_name(w, name, sh, err)) < 0)
+		return r;
+
+	if (is_dir) {
+		int fd = follow ? ims_beneath_open(c->rootfd, target, O_RDONLY | O_DIRECTORY)
+				: openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT)
+				return ims_error_set(err, IMS_ESOURCE, "%s`%s` changed as we read it", w->where, sh);
+			return ims_error_sys(err, errno, IMS_ESOURCE, "open `%s`", sh);
+		}
+		int n = enter(w, fd, &eff, crel, follow ? target : ccanon, sh, err);
+		close(fd);
+		if (n < 0)
+			return n;
+		if (visible || n > 0) {
+			add(w, crel, IMS_TAR_DIR, sh);
+			n++;
+		}
+		return n;
+	}
+	if (S_ISREG(eff.st_mode)) {
+		add_file(w, crel, follow ? target : ccanon, &eff, sh);
+		return 1;
+	}
+	if (is_link) {
+		if ((r = read_link(dfd, name, sh, &text, err)) < 0)
+			return r;
+		if (!*text || !ims_lpath_name_ok(text, strlen(text))) {
+			_cleanup_free_ char *q = ims_lpath_quote(text);
+			return ims_error_set(err, IMS_ESOURCE,
+					     "%s`%s`: symlink target `%s` is not UTF-8 without control characters",
+					     w->where, sh, q);
+		}
+		ims_fent *e = add(w, crel, IMS_TAR_SYMLINK, sh);
+		e->linkname = steal_pointer(&text);
+		return 1;
+	}
+	return refuse_special(w, sh, eff.st_mode, err);
+}
+
+static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_error **err)
+{
+	const ims_file_spec *m = w->c->m;
+	_cleanup_free_ char *sh = shown(w, rel);
+	int r = 0, total = 0;
+
+	/* Rules of an ignore file apply from its own directory down. */
+	for (size_t i = 0; w->ignore && i < m->ignore_files.n; i++) {
+		if ((r = ims_ignore_load(w->ignore, dfd, m->ignore_files.v[i].s, rel, err)) < 0)
+			return ims_error_wrap(err, "%sread `%s` in `%s`", w->where, m->ignore_files.v[i].s, sh);
+	}
+	char **names = NULL;
+	size_t n = 0;
+	if ((r = list_dir(dfd, sh, &names, &n, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (r >= 0) {
+			r = visit(w, dfd, rel, canon, names[i], err);
+			if (r > 0)
+				total = total > INT_MAX - r ? INT_MAX : total + r;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return r < 0 ? r : total;
+}
+
+static ims_patterns *patterns(const ims_strlist *l)
+{
+	if (!l->n)
+		return NULL;
+	ims_patterns *p = ims_patterns_new();
+	for (size_t i = 0; i < l->n; i++)
+		ims_patterns_add(p, l->v[i].s, "");
+	return p;
+}
+
+static int check_ignore_names(const walker *w, ims_error **err)
+{
+	const ims_strlist *l = &w->c->m->ignore_files;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *s = l->v[i].s;
+		if (!s || !*s || strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, "..")) {
+			_cleanup_free_ char *where = ims_layer_where(w->c->o, l->v[i].pos);
+			return ims_error_set(err, IMS_EINVALID, "%s`ignoreFiles` entries are file names, not paths: `%s`",
+					     where, s ? s : "");
+		}
+	}
+	return 0;
+}
+
+/* Resolves src, following symlinks in it (as docker's COPY does) but never
+ * out of the spec directory. */
+static int resolve_src(walker *w, struct stat *st, ims_error **err)
+{
+	const ims_copy_ctx *c = w->c;
+	const char *src = c->m->src.s;
+	if (!src || !*src)
+		return ims_error_set(err, IMS_EINVALID, "%sthe mapping has no `src`", w->where);
+	if (src[0] == '/')
+		return ims_error_set(err, IMS_EINVALID, "%s`src` `%s` must be relative to the spec directory", w->where,
+				     src);
+	_cleanup_free_ char *clean = ims_path_clean(src);
+	if (!clean)
+		return ims_error_set(err, IMS_EINVALID, "%s`src` `%s` leaves the spec directory", w->where, src);
+	w->src_shown = strcmp(clean, ".") ? steal_pointer(&clean) : xstrdup("");
+	int r = ims_beneath_resolve(c->rootfd, c->root_abs, "", w->src_shown, &w->src_canon, st);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return ims_error_set(err, IMS_ENOTFOUND, "%s`src` `%s` does not exist", w->where, src);
+	if (r == -EXDEV)
+		return ims_error_set(err, IMS_ESOURCE, "%s`src` `%s` leads out of the spec directory through a symlink",
+				     w->where, src);
+	if (r == -ELOOP)
+		return ims_error_set(err, IMS_ESOURCE, "%s`src` `%s`: symlink loop", w->where, src);
+	if (r < 0)
+		return ims_error_sys(err, -r, IMS_ESOURCE, "%sresolve `src` `%s`", w->where, src);
+	return 0;
+}
+
+static int copy_dir(walker *w, const struct stat *st, ims_error **err)
+{
+	const ims_copy_ctx *c = w->c;
+	int r = check_ignore_names(w, err);
+	if (r < 0)
+		return r;
+	w->include = patterns(&c->m->include);
+	w->exclude = patterns(&c->m->exclude);
+	if (c->m->ignore_files.n)
+		w->ignore = ims_patterns_new();
+	/* dest gets the directory's own entry (SPEC "The dest directory"). */
+	if (*c->dest)
+		add(w, "", IMS_TAR_DIR, *w->src_shown ? w->src_shown : ".");
+	int fd = ims_beneath_open(c->rootfd, w->src_canon, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return ims_error_sys(err, errno, IMS_ESOURCE, "%sopen `%s`", w->where, *w->src_shown ? w->src_shown : ".");
+	r = enter(w, fd, st, "", w->src_canon, *w->src_shown ? w->src_shown : ".", err);
+	close(fd);
+	return r < 0 ? r : 0;
+}
+
+static int copy_file(walker *w, const struct stat *st, ims_error **err)
+{
+	const ims_copy_ctx *c = w->c;
+	const char *slash = strrchr(w->src_shown, '/');
+	const char *base = slash ? slash + 1 : w->src_shown;
+	int r = check_name(w, base, w->src_shown, err);
+	if (r < 0)
+		return r;
+	size_t dl = strlen(c->m->dest.s);
+	bool into = dl > 0 && c->m->dest.s[dl - 1] == '/';
+	if (!into && !*c->dest) {
+		_cleanup_free_ char *where = ims_layer_where(c->o, c->m->dest.pos.line ? c->m->dest.pos : c->m->pos);
+		return ims_error_set(err, IMS_EINVALID, "%s`dest` `/` cannot be a file", where);
+	}
+	/* dest/ takes the file by its name; a dest without '/' is the file. */
+	ims_fent *e = ims_fents_add(c->out, c->mapping);
+	e->path = into ? join(c->dest, base) : xstrdup(c->dest);
+	e->type = IMS_TAR_FILE;
+	e->perm = file_perm(w, st->st_mode);
+	e->uid = c->attrs.uid;
+	e->gid = c->attrs.gid;
+	e->mtime = c->attrs.mtime;
+	e->size = st->st_size;
+	e->canon = xstrdup(w->src_canon);
+	e->shown = xstrdup(w->src_shown);
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->multi_link = st->st_nlink > 1;
+	return 0;
+}
+
+int ims_layer_copy(const ims_copy_ctx *c, ims_error **err)
+{
+	walker *w = xcalloc(1, sizeof(*w));
+	w->c = c;
+	w->where = ims_layer_where(c->o, c->m->src.pos.line ? c->m->src.pos : c->m->pos);
+	struct stat st;
+	int r = resolve_src(w, &st, err);
+	if (r == 0) {
+		if (S_ISDIR(st.st_mode))
+			r = copy_dir(w, &st, err);
+		else if (S_ISREG(st.st_mode))
+			r = copy_file(w, &st, err);
+		else
+			r = refuse_special(w, w->src_shown, st.st_mode, err);
+	}
+	ims_patterns_free(w->include);
+	ims_patterns_free(w->exclude);
+	ims_patterns_free(w->ignore);
+	free(w->where);
+	free(w->src_canon);
+	free(w->src_shown);
+	free(w);
+	return r;
+}

@@ -1,0 +1,977 @@
+/* Files, whiteout and decompression layers: trees are made in temp dirs,
+ * layers go to memory and are read back with libarchive (and `tar`). */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "digest/digest.h"
+#include "layer/layer.h"
+#include "layer/tarw.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+#include "tap.h"
+
+#define CREATED 1767225600 /* 2026-01-01T00:00:00Z */
+
+/* tap.h's is_str nests two `_c`s; compare strings here instead. */
+#define same_str(a, b, ...)                                                                                  \
+	do {                                                                                                 \
+		const char *_sa = (a), *_sb = (b);                                                           \
+		bool _eq = _sa && _sb && !strcmp(_sa, _sb);                                                  \
+		ok(_eq, __VA_ARGS__);                                                                        \
+		if (!_eq)                                                                                    \
+			printf("#   got: '%s' expected: '%s'\n", _sa ? _sa : "(null)", _sb ? _sb : "(null)"); \
+	} while (0)
+
+#define has_str(hay, needle, ...)                                                       \
+	do {                                                                            \
+		const char *_h = (hay);                                                 \
+		bool _in = _h && strstr(_h, (needle));                                  \
+		ok(_in, __VA_ARGS__);                                                   \
+		if (!_in)                                                               \
+			printf("#   '%s' not in '%s'\n", (needle), _h ? _h : "(null)"); \
+	} while (0)
+
+static char *tmp;
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static char *tpath(const char *rel)
+{
+	return ims_path_join(tmp, rel);
+}
+
+static void mkd(const char *rel, mode_t mode)
+{
+	_cleanup_free_ char *p = tpath(rel);
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		perror(p);
+	chmod(p, mode);
+}
+
+static void put(const char *rel, const char *data, mode_t mode)
+{
+	_cleanup_free_ char *p = tpath(rel);
+	FILE *f = fopen(p, "w");
+	if (!f) {
+		perror(p);
+		return;
+	}
+	fputs(data, f);
+	fclose(f);
+	chmod(p, mode);
+}
+
+static void lnk(const char *rel, const char *target)
+{
+	_cleanup_free_ char *p = tpath(rel);
+	if (symlink(target, p) < 0)
+		perror(p);
+}
+
+static void set_mtime(const char *rel, time_t t)
+{
+	_cleanup_free_ char *p = tpath(rel);
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+	utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+static ims_str S(const char *s)
+{
+	return (ims_str){ (char *)(uintptr_t)s, { 3, 7 } };
+}
+
+static ims_file_spec copy_m(const char *src, const char *dest)
+{
+	ims_file_spec m = { .kind = IMS_FILE_COPY, .pos = { 3, 5 } };
+	m.src = S(src);
+	m.dest = S(dest);
+	return m;
+}
+
+static ims_strlist list1(const char *s)
+{
+	static ims_str pool[16];
+	static size_t used;
+	ims_str *v = &pool[used++ % IMS_ARRAY_SIZE(pool)];
+	*v = S(s);
+	return (ims_strlist){ v, 1, true, { 4, 9 } };
+}
+
+static ims_layer_opts opts(ims_compress_alg alg)
+{
+	ims_layer_opts o = { .spec_dir = tmp, .spec_path = "image.yaml", .created = CREATED, .alg = alg, .level = -1 };
+	return o;
+}
+
+/* ---- memory sink and reader ------------------------------------------- */
+
+static int buf_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	return ims_buf_add(ud, p, n, err);
+}
+
+typedef struct {
+	const char *p;
+	size_t n, off;
+} memrd;
+
+static ssize_t mem_read(void *ud, void *p, size_t n, ims_error **err)
+{
+	(void)err;
+	memrd *m = ud;
+	size_t k = m->n - m->off < n ? m->n - m->off : n;
+	memcpy(p, m->p + m->off, k);
+	m->off += k;
+	return (ssize_t)k;
+}
+
+typedef struct {
+	ims_buf out;
+	ims_layer_result res;
+	ims_error *err;
+	int rc;
+} layer;
+
+static void layer_dispose(layer *l)
+{
+	ims_buf_dispose(&l->out);
+	ims_error_free(l->err);
+}
+
+static layer build(const ims_file_spec *m, size_t n, const ims_layer_opts *o)
+{
+	layer l = { .out = IMS_BUF_INIT(0) };
+	ims_sink s = { buf_write, &l.out };
+	l.rc = ims_layer_write_files(m, n, o, &s, &l.res, &l.err);
+	return l;
+}
+
+static const char *msg(const layer *l)
+{
+	return l->err ? l->err->message : "(no error)";
+}
+
+/* ---- reading layers back ---------------------------------------------- */
+
+typedef struct {
+	char *path;
+	char type; /* f d l h */
+	char *link;
+	unsigned mode;
+	long long uid, gid, mtime, size;
+	bool uname, gname, atime, ctime;
+	char *data;
+} got;
+
+typedef struct {
+	got v[64];
+	size_t n;
+	bool ok;
+} listing;
+
+static listing read_layer(const void *p, size_t n)
+{
+	listing L = { .ok = true };
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	if (archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
+		L.ok = false;
+		archive_read_free(a);
+		return L;
+	}
+	struct archive_entry *ae;
+	int r;
+	while (((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) && L.n < 64) {
+		got *g = &L.v[L.n++];
+		g->path = xstrdup(archive_entry_pathname(ae));
+		const char *hl = archive_entry_hardlink(ae);
+		mode_t t = archive_entry_filetype(ae);
+		g->type = hl ? 'h' : t == AE_IFDIR ? 'd' : t == AE_IFLNK ? 'l' : t == AE_IFREG ? 'f' : '?';
+		if (hl)
+			g->link = xstrdup(hl);
+		else if (archive_entry_symlink(ae))
+			g->link = xstrdup(archive_entry_symlink(ae));
+		g->mode = archive_entry_perm(ae);
+		g->uid = archive_entry_uid(ae);
+		g->gid = archive_entry_gid(ae);
+		g->mtime = archive_entry_mtime(ae);
+		g->size = archive_entry_size(ae);
+		g->uname = archive_entry_uname(ae) && *archive_entry_uname(ae);
+		g->gname = archive_entry_gname(ae) && *archive_entry_gname(ae);
+		g->atime = archive_entry_atime_is_set(ae);
+		g->ctime = archive_entry_ctime_is_set(ae);
+		ims_buf d = IMS_BUF_INIT(0);
+		char chunk[4096];
+		la_ssize_t k;
+		while ((k = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+			ims_buf_add(&d, chunk, (size_t)k, NULL);
+		g->data = ims_buf_steal(&d, NULL);
+	}
+	if (r != ARCHIVE_EOF)
+		L.ok = false;
+	archive_read_free(a);
+	return L;
+}
+
+static void listing_dispose(listing *L)
+{
+	for (size_t i = 0; i < L->n; i++) {
+		free(L->v[i].path);
+		free(L->v[i].link);
+		free(L->v[i].data);
+	}
+}
+
+static const got *entry(const listing *L, const char *path)
+{
+	for (size_t i = 0; i < L->n; i++)
+		if (!strcmp(L->v[i].path, path))
+			return &L->v[i];
+	return NULL;
+}
+
+static bool sorted(const listing *L)
+{
+	for (size_t i = 1; i < L->n; i++) {
+		/* Directories carry a trailing '/'; compare without it. */
+		char a[512], b[512];
+		snprintf(a, sizeof(a), "%s", L->v[i - 1].path);
+		snprintf(b, sizeof(b), "%s", L->v[i].path);
+		size_t la = strlen(a), lb = strlen(b);
+		if (la && a[la - 1] == '/')
+			a[la - 1] = '\0';
+		if (lb && b[lb - 1] == '/')
+			b[lb - 1] = '\0';
+		if (strcmp(a, b) >= 0)
+			return false;
+	}
+	return true;
+}
+
+static bool normalised(const listing *L)
+{
+	for (size_t i = 0; i < L->n; i++) {
+		const got *g = &L->v[i];
+		if (g->uname || g->gname || g->atime || g->ctime || g->mtime != CREATED)
+			return false;
+	}
+	return true;
+}
+
+static void decompress(const void *p, size_t n, ims_buf *tar, char diff[IMS_DIGEST_BUFSZ], int *rc)
+{
+	memrd m = { p, n, 0 };
+	ims_reader r = { mem_read, NULL, &m };
+	ims_sink s = { buf_write, tar };
+	ims_error *err = NULL;
+	int64_t size = 0;
+	*rc = ims_layer_decompress(&r, &s, diff, &size, &err);
+	if (err)
+		printf("# decompress: %s\n", err->message);
+	ims_error_free(err);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void make_tree(const char *root, mode_t um, time_t mt)
+{
+	mode_t old = umask(um);
+	_cleanup_free_ char *r = xstrdup(root);
+	mkd(r, 0777 & ~um);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/b.txt", root), put(p, "bee\n", 0666 & ~um), set_mtime(p, mt);
+	snprintf(p, sizeof(p), "%s/a.sh", root), put(p, "#!/bin/sh\n", 0777 & ~um), set_mtime(p, mt + 5);
+	snprintf(p, sizeof(p), "%s/sub", root), mkd(p, 0777 & ~um);
+	snprintf(p, sizeof(p), "%s/sub/c", root), put(p, "sea\n", 0666 & ~um), set_mtime(p, mt + 9);
+	snprintf(p, sizeof(p), "%s/sub/link", root), lnk(p, "../b.txt");
+	snprintf(p, sizeof(p), "%s/sub", root), set_mtime(p, mt + 1);
+	umask(old);
+}
+
+static void test_basic(void)
+{
+	make_tree("t1", 022, 1000000);
+	ims_file_spec m = copy_m("t1", "/app/");
+	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	layer l = build(&m, 1, &o);
+	is_int(l.rc, 0, "basic: files layer builds (%s)", msg(&l));
+	const unsigned char *g = (const unsigned char *)l.out.data;
+	ok(l.out.len > 10 && g[0] == 0x1f && g[1] == 0x8b, "basic: output is gzip");
+	ok(l.out.len > 10 && !g[4] && !g[5] && !g[6] && !g[7], "basic: gzip header mtime is zero");
+	ok(l.out.len > 10 && (g[3] & 0x08) == 0 && g[3] == 0, "basic: gzip FLG has no FNAME (or anything else)");
+	is_int(l.res.size, l.out.len, "basic: size is the number of bytes written");
+	char dig[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf(l.out.data, l.out.len, dig);
+	same_str(l.res.digest, dig, "basic: digest is the sha256 of the bytes written");
+
+	ims_buf tar = IMS_BUF_INIT(0);
+	char diff[IMS_DIGEST_BUFSZ] = "", tdig[IMS_DIGEST_BUFSZ];
+	int rc;
+	decompress(l.out.data, l.out.len, &tar, diff, &rc);
+	is_int(rc, 0, "basic: layer decompresses");
+	ims_sha256_buf(tar.data, tar.len, tdig);
+	same_str(l.res.diff_id, tdig, "basic: diff_id is the sha256 of the tar");
+	same_str(diff, tdig, "basic: ims_layer_decompress gives the same diff_id");
+	is_int(l.res.tar_size, tar.len, "basic: tar_size is the tar's length");
+	is_int(tar.len % 512, 0, "basic: tar is a whole number of blocks");
+	ok(tar.len >= 1024 && !memcmp(tar.data + tar.len - 1024, (char[1024]){ 0 }, 1024),
+	   "basic: tar ends with two zero blocks");
+	ims_buf_dispose(&tar);
+
+	listing L = read_layer(l.out.data, l.out.len);
+	ok(L.ok, "basic: libarchive reads the layer back");
+	is_int(L.n, 6, "basic: 6 entries (app, a.sh, b.txt, sub, sub/c, sub/link)");
+	is_int(l.res.entries, 6, "basic: result counts 6 entries");
+	ok(sorted(&L), "basic: entries are sorted by path");
+	ok(normalised(&L), "basic: no uname/gname/atime/ctime, mtime is created");
+	same_str(L.n ? L.v[0].path : NULL, "app/", "basic: dest gets its own entry, first");
+	const got *e = entry(&L, "app/a.sh");
+	ok(e && e->mode == 0755 && e->type == 'f', "basic: executable file is 0755");
+	e = entry(&L, "app/b.txt");
+	ok(e && e->mode == 0644 && e->data && !strcmp(e->data, "bee\n"), "basic: plain file is 0644 with its data");
+	e = entry(&L, "app/sub/");
+	ok(e && e->mode == 0755 && e->type == 'd', "basic: directory is 0755");
+	e = entry(&L, "app/sub/link");
+	ok(e && e->type == 'l' && e->link && !strcmp(e->link, "../b.txt"), "basic: symlink kept with its text");
+	ok(e && e->uid == 0 && e->gid == 0, "basic: uid/gid default to 0");
+	listing_dispose(&L);
+
+	/* tar(1) agrees. */
+	_cleanup_free_ char *f = tpath("basic.tgz");
+	ims_write_file_atomic(f, l.out.data, l.out.len, 0644, NULL);
+	_cleanup_free_ char *cmd = xasprintf("tar -tvzf '%s' > '%s.txt' 2>&1", f, f);
+	int st = system(cmd);
+	is_int(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0, "basic: tar -tvzf lists the layer");
+	_cleanup_free_ char *txtp = xasprintf("%s.txt", f);
+	char *txt = NULL;
+	ims_read_file(txtp, 1 << 20, &txt, NULL, NULL);
+	has_str(txt, "-rwxr-xr-x 0/0", "basic: tar sees 0755 root:root");
+	has_str(txt, "2026-01-01", "basic: tar sees the created date");
+	has_str(txt, "app/sub/link -> ../b.txt", "basic: tar sees the symlink");
+	free(txt);
+
+	layer again = build(&m, 1, &o);
+	same_str(again.res.digest, l.res.digest, "basic: same input, same digest");
+	same_str(again.res.diff_id, l.res.diff_id, "basic: same input, same diff_id");
+	layer_dispose(&again);
+	layer_dispose(&l);
+}
+
+static void test_umask(void)
+{
+	make_tree("u1", 022, 1000000);
+	make_tree("u2", 077, 1700000000);
+	ims_file_spec m1 = copy_m("u1", "/app"), m2 = copy_m("u2", "/app");
+	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	layer a = build(&m1, 1, &o), b = build(&m2, 1, &o);
+	ok(a.rc == 0 && b.rc == 0, "umask: both build");
+	same_str(a.res.digest, b.res.digest, "umask: umask 022 and 077, different mtimes: same digest");
+	same_str(a.res.diff_id, b.res.diff_id, "umask: same diff_id");
+	is_int(a.res.size, b.res.size, "umask: same size");
+	layer_dispose(&a);
+	layer_dispose(&b);
+}
+
+static void test_modes(void)
+{
+	mkd("md", 0700);
+	put("md/suid", "x", 04755);
+	put("md/private", "x", 0600);
+	mkd("md/closed", 0700);
+	ims_file_spec m = copy_m("md", "/m");
+	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	layer l = build(&m, 1, &o);
+	listing L = read_layer(l.out.data, l.out.len);
+	const got *e = entry(&L, "m/suid");
+	ok(e && e->mode == 0755, "modes: setuid in the source is dropped (got %o)", e ? e->mode : 0);
+	e = entry(&L, "m/private");
+	ok(e && e->mode == 0644, "modes: 0600 file becomes 0644");
+	e = entry(&L, "m/closed/");
+	ok(e && e->mode == 0755, "modes: 0700 dir becomes 0755");
+	e = entry(&L, "m/");
+	ok(e && e->mode == 0755, "modes: dest entry is 0755");
+	listing_dispose(&L);
+	layer_dispose(&l);
+
+	m.attrs.has_mode = true, m.attrs.mode = 04750;
+	m.attrs.has_dir_mode = true, m.attrs.dir_mode = 0710;
+	m.attrs.has_uid = true, m.attrs.uid = 1000;
+	l = build(&m, 1, &o);
+	L = read_layer(l.out.data, l.out.len);
+	e = entry(&L, "m/private");
+	ok(e && e->mode == 04750, "modes: setuid from an explicit mode");
+	e = entry(&L, "m/closed/");
+	ok(e && e->mode == 0710, "modes: dirMode for directories");
+	e = entry(&L, "m/");
+	ok(e && e->mode == 0710 && e->uid == 1000, "modes: dest entry takes the mapping's dirMode and uid");
+	listing_dispose(&L);
+	layer_dispose(&l);
+
+	/* defaults < mapping */
+	ims_file_spec m2 = copy_m("md/private", "/x");
+	o.defaults.has_uid = true, o.defaults.uid = 5;
+	o.defaults.has_gid = true, o.defaults.gid = 6;
+	o.defaults.has_mode = true, o.defaults.mode = 0640;
+	m2.attrs.has_gid = true, m2.attrs.gid = 7;
+	l = build(&m2, 1, &o);
+	L = read_layer(l.out.data, l.out.len);
+	e = entry(&L, "x");
+	ok(e && e->uid == 5 && e->gid == 7 && e->mode == 0640, "modes: defaults cascade under mapping attrs");
+	listing_dispose(&L);
+	layer_dispose(&l);
+}
+
+static void test_dest(void)
+{
+	mkd("dd", 0755);
+	put("dd/f.conf", "conf", 0644);
+	ims_file_spec m[] = { copy_m("dd/f.conf", "/etc/"), copy_m("./dd/f.conf", "/etc/other.conf"),
+			      copy_m("dd", "/") };
+	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	layer l = build(m, 3, &o);
+	is_int(l.rc, 0, "dest: builds (%s)", msg(&l));
+	listing L = read_layer(l.out.data, l.out.len);
+	ok(entry(&L, "etc/f.conf") != NULL, "dest: file into `dest/` keeps its name");
+	ok(entry(&L, "etc/other.conf") != NULL, "dest: file to `dest` is written as dest");
+	ok(entry(&L, "f.conf") != NULL, "dest: directory into `/`: contents at the top");
+	ok(!entry(&L, "etc/") && !entry(&L, "/") && !entry(&L, "./"), "dest: parents of dest get no entry");
+	const got *e = entry(&L, "etc/f.conf");
+	ok(e && e->type == 'f' && e->data && !strcmp(e->data, "conf"), "dest: the same file twice is two files");
+	listing_dispose(&L);
+	layer_dispose(&l);
+}
+
+static void test_inline(void)
+{
+	ims_file_spec m[4] = { 0 };
+	m[0].kind = IMS_FILE_CONTENT, m[0].dest = S("/etc/app/motd"), m[0].content = "hello\n", m[0].content_len = 6;
+	m[0].attrs = (ims_attrs){ .has_mode = true, .mode = 0600, .has_uid = true, .uid = 1000, .has_gid = true,
+				  .gid = 1001, .has_mtime = true, .mtime = 42 };
+	m[1].kind = IMS_FILE_SYMLINK, m[1].dest = S("/usr/local/bin/app"), m[1].symlink = S("/app/bin/app");
+	m[2].kind = IMS_FILE_DIR, m[2].dest = S("/data"), m[2].attrs = (ims_attrs){ .has_uid = true, .uid = 1000 };
+	m[3].kind = IMS_FILE_CONTENT, m[3].dest = S("/empty");
+	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	layer l = build(m, 4, &o);
+	is_int(l.rc, 0, "inline: builds (%s)", msg(&l));
+	listing L = read_layer(l.out.data, l.out.len);
+	is_int(L.n, 4, "inline: 4 entries, no parents");
+	ok(sorted(&L), "inline: sorted");
+	const got *e = entry(&L, "etc/app/motd");
+	ok(e && e->type == 'f' && e->mode == 0600 && e->uid == 1000 && e->gid == 1001 && e->mtime == 42 && e->data &&
+		   !strcmp(e->data, "hello\n"),
+	   "inline: content with mode/uid/gid/mtime");
+	e = entry(&L, "usr/local/bin/app");
+	ok(e && e->type == 'l' && !strcmp(e->link, "/app/bin/app") && e->mode == 0777 && e->mtime == CREATED,
+	   "inline: symlink");
+	e = entry(&L, "data/");
+	ok(e && e->type == 'd' && e->mode == 0755 && e->uid == 1000, "inline: type dir with uid");
+	e = entry(&L, "empty");
+	ok(e && e->type == 'f' && e->size == 0 && e->mode == 0644, "inline: empty content, 0644");
+	listing_dispose(&L);
+	layer_dispose(&l);
+}
+
+static void test_symlinks(void)
+{
+	mkd("sl", 0755);
+	mkd("sl/real", 0755);
+	put("sl/real/f", "data", 0755);
+	lnk("sl/tofile", "real/f");
+	lnk("sl/todir", "real");
+	lnk("sl/abs", "/etc/passwd");
+	ims_file_spec m = copy_m("sl", "/s");
+	m.exclude = list1("abs");
+	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	layer l = build(&m, 1, &o);
+	listing L = read_layer(l.out.data, l.out.len);
+	const got *e = entry(&L, "s/tofile");
+	ok(e && e->type == 'l' && !strcmp(e->link, "real/f"), "symlinks: preserve stores the link");
+	layer_dispose(&l);
+	listing_dispose(&L);
+
+	m.symlinks = IMS_SYMLINKS_FOLLOW;
+	l = build(&m, 1, &o);
+	is_int(l.rc, 0, "symlinks: follow builds (%s)", msg(&l));
+	L = read_layer(l.out.data, l.out.len);
+	e = entry(&L, "s/tofile");
+	ok(e && e->type == 'f' && e->data && !strcmp(e->data, "data") && e->mode == 0755,
+	   "symlinks: follow stores the target file");
+	e = entry(&L, "s/todir/");
+	ok(e && e->type == 'd', "symlinks: follow makes a link to a dir a dir");
+	e = entry(&L, "s/todir/f");
+	ok(e && e->type == 'f' && e->data && !strcmp(e->data, "data"), "symlinks: and walks it");
+	ok(!entry(&L, "s/abs"), "symlinks: excluded escaping link is fine");
+	listing_dispose(&L);
+	layer_dispose(&l);
+
+	m.exclude = (ims_strlist){ 0 };
+	l = build(&m, 1, &o);
+	ok(l.rc == IMS_ESOURCE, "symlinks: follow with an escaping link fails (%d)", l.rc);
+	has_str(msg(&l), "`sl/abs`", "symlinks: the error names the link");
+	has_str(msg(&l), "image.yaml:3:7: ", "symlinks: the error has the spec position");
+	is_int(l.out.len, 0, "symlinks: nothing was written");
+	layer_dispose(&l);
+
+	mkd("sl2", 0755);
+	lnk("sl2/up", "../sl/real/f");
+	ims_file_spec m2 = copy_m("sl2", "/s");
+	m2.symlinks = IMS_SYMLINKS_FOLLOW;
+	l = build(&m2, 1, &o);
+	ok(l.rc == IMS_ESOURCE, "symlinks: a link into the spec dir but outside src fails");
+	has_str(msg(&l), "outside `sl2`", "symlinks: ...saying it is outside src");
+	layer_dispose(&l);
+
+	mkd("sl3", 0755);
+	lnk("sl3/loop", "loop");
+	ims_file_spec m3 = copy_m("sl3", "/s");
+	m3.symlinks = IMS_SYMLINKS_FOLLOW;
+	l = build(&m3, 1, &o);
+	ok(l.rc == IMS_ESOURCE && strstr(msg(&l), "loop"), "symlinks: a self link is a loop (%s)", msg(&l));
+	layer_dispose(&l);
+
+	mkd("sl4", 0755);
+	mkd("sl4/d", 0755);
+	lnk("sl4/d/back", "..");
+	ims_file_spec m4 = copy_m("sl4", "/s");
+	m4.symlinks = IMS_SYMLINKS_FOLLOW;
+	l = build(&m4, 1, &o);
+	ok(l.rc == IMS_ESOURCE && strstr(msg(&l), "loop"), "symlinks: a link to a parent dir is a loop (%s)",
+	   msg(&l));
+	layer_dispose(&l);
+
+	/* The absolute path of the spec dir itself is inside. */
+	mkd("sl5", 0755);
+	put("sl5/t", "t", 0644);
+	_cleanup_free_ char *abs = tpath("sl5/t");
+	lnk("sl5/abs", abs);
+	ims_file_spec m5 = copy_m("sl5", "/s");
+	m5.symlinks = IMS_SYMLINKS_FOLLOW;
+	l = build(&m5, 1, &o);
+	is_int(l.rc, 0, "symlinks: an absolute link into src is followed (%s)", msg(&l));
+	layer_dispose(&l);
+}
+
+static void test_refused(void)
+{
+	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	mkd("ff", 0755);
+	put("ff/ok", "ok", 0644);
+	_cleanup_free_ char *fifo = tpath("ff/pipe");
+	ok(mkfifo(fifo, 0644) == 0, "refused: made a FIFO");
+	ims_file_spec m = copy_m("ff", "/f");
+	layer l = build(&m, 1, &o);
+	is_int(l.rc, IMS_ESOURCE, "refused: FIFO is an IMS_ESOURCE error");
+	has_str(msg(&l), "`ff/pipe` is a FIFO", "refused: the error names the FIFO");
+	ok(l.err && l.err->hint && strstr(l.err->hint, "exclude"), "refused: the hint says to exclude it");
+	layer_dispose(&l);
+	m.exclude = list1("pipe");
+	l = build(&m, 1, &o);
+	is_int(l.rc, 0, "refused: an excluded FIFO is skipped (%s)", msg(&l));
+	layer_dispose(&l);
+
+	mkd("wh", 0755);
+	put("wh/.wh.x", "", 0644);
+	ims_file_spec w = copy_m("wh", "/w");
+	l = build(&w, 1, &o);
+	is_int(l.rc, IMS_ESOURCE, "refused: a `.wh.*` source is an IMS_ESOURCE error");
+	has_str(msg(&l), "`wh/.wh.x`", "refused: the error names it");
+	layer_dispose(&l);
+
+	ims_file_spec miss = copy_m("nope", "/n");
+	l = build(&miss, 1, &o);
+	is_int(l.rc, IMS_ENOTFOUND, "refused: a missing src is IMS_ENOTFOUND");
+	has_str(msg(&l), "image.yaml:3:7: `src` `nope` does not exist", "refused: with the position");
+	layer_dispose(&l);
+
+	ims_file_spec esc = copy_m("../etc", "/n");
+	l = build(&esc, 1, &o);
+	is_int(l.rc, IMS_EINVALID, "refused: src with .. above the spec dir");
+	layer_dispose(&l);
+	ims_file_spec absm = copy_m("/etc", "/n");
+	l = build(&absm, 1, &o);
+	is_int(l.rc, IMS_EINVALID, "refused: absolute src");
+	layer_dispose(&l);
+
+	ims_file_spec whd = { .kind = IMS_FILE_CONTENT, .dest = S("/etc/.wh.passwd") };
+	l = build(&whd, 1, &o);
+	is_int(l.rc, IMS_EINVALID, "refused: a whiteout name as dest");
+	layer_dispose(&l);
+
+	ims_file_spec dotdot = { .kind = IMS_FILE_CONTENT, .dest = S("/../../x") };
+	l = build(&dotdot, 1, &o);
+	is_int(l.rc, IMS_EINVALID, "refused: a dest above `/`");
+	layer_dispose(&l);
+
+	mkd("bad", 0755);
+	put("bad/a\nb", "", 0644);
+	ims_file_spec bad = copy_m("bad", "/b");
+	l = build(&bad, 1, &o);
+	is_int(l.rc, IMS_ESOURCE, "refused: a file name with a newline");
+	layer_dispose(&l);
+}
+
+static void test_hardlinks(void)
+{
+	mkd("hl", 0755);
+	put("hl/one", "same inode", 0644);
+	_cleanup_free_ char *a = tpath("hl/one"), *b = tpath("hl/two"), *c = tpath("hl/0zero");
+	ok(link(a, b) == 0 && link(a, c) == 0, "hardlinks: made two links");
+	ims_file_spec m = copy_m("hl", "/h");
+	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	layer l = build(&m, 1, &o);
+	listing L = read_layer(l.out.data, l.out.len);
+	const got *e0 = entry(&L, "h/0zero"), *e1 = entry(&L, "h/one"), *e2 = entry(&L, "h/two");
+	ok(e0 && e0->type == 'f' && e0->data && !strcmp(e0->data, "same inode"), "hardlinks: first in order is a file");
+	ok(e1 && e1->type == 'h' && !strcmp(e1->link, "h/0zero"), "hardlinks: later ones link to it");
+	ok(e2 && e2->type == 'h' && !strcmp(e2->link, "h/0zero"), "hardlinks: all of them");
+	listing_dispose(&L);
+	layer_dispose(&l);
+}
+
+static void test_merge(void)
+{
+	mkd("mg", 0755);
+	put("mg/config.json", "{old}", 0644);
+	put("mg/keep", "k", 0644);
+	ims_file_spec m[2] = { copy_m("mg", "/app"), { .kind = IMS_FILE_CONTENT, .pos = { 9, 3 } } };
+	m[1].dest = S("/app/config.json"), m[1].content = "{new}", m[1].content_len = 5;
+	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	layer l = build(m, 2, &o);
+	listing L = read_layer(l.out.data, l.out.len);
+	const got *e = entry(&L, "app/config.json");
+	ok(e && e->data && !strcmp(e->data, "{new}"), "merge: the later mapping wins");
+	is_int(L.n, 3, "merge: one entry per path");
+	listing_dispose(&L);
+	layer_dispose(&l);
+
+	ims_file_spec c[2] = { copy_m("mg", "/app"), { .kind = IMS_FILE_CONTENT, .pos = { 9, 3 } } };
+	c[1].dest = S("/app");
+	l = build(c, 2, &o);
+	is_int(l.rc, IMS_EINVALID, "merge: a dir and a file at one path clash");
+	has_str(msg(&l), "`mg`", "merge: the error names the first source");
+	has_str(msg(&l), "image.yaml:9:3", "merge: ...and the second");
+	layer_dispose(&l);
+
+	ims_file_spec below[2] = { { .kind = IMS_FILE_CONTENT, .pos = { 2, 3 } },
+				   { .kind = IMS_FILE_CONTENT, .pos = { 5, 3 } } };
+	below[0].dest = S("/a"), below[1].dest = S("/a/b");
+	l = build(below, 2, &o);
+	is_int(l.rc, IMS_EINVALID, "merge: an entry below a file is refused");
+	layer_dispose(&l);
+}
+
+static void test_patterns(void)
+{
+	mkd("pt", 0755);
+	put("pt/top.log", "", 0644);
+	mkd("pt/sub", 0755);
+	put("pt/sub/deep.log", "", 0644);
+	put("pt/sub/keep.txt", "", 0644);
+	mkd("pt/node_modules", 0755);
+	put("pt/node_modules/x", "", 0644);
+	mkd("pt/ign", 0755);
+	put("pt/ign/.dockerignore", "*.tmp\n", 0644);
+	put("pt/ign/a.tmp", "", 0644);
+	put("pt/ign/b", "", 0644);
+	put("pt/c.tmp", "", 0644);
+	ims_file_spec m = copy_m("pt", "/p");
+	ims_str ex[2] = { S("*.log"), S("node_modules") };
+	m.exclude = (ims_strlist){ ex, 2, true, { 0, 0 } };
+	m.ignore_files = list1(".dockerignore");
+	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	layer l = build(&m, 1, &o);
+	is_int(l.rc, 0, "patterns: builds (%s)", msg(&l));
+	listing L = read_layer(l.out.data, l.out.len);
+	ok(!entry(&L, "p/top.log"), "patterns: `*.log` excludes at the top");
+	ok(entry(&L, "p/sub/deep.log") != NULL, "patterns: ...but not below (anchored)");
+	ok(!entry(&L, "p/node_modules/") && !entry(&L, "p/node_modules/x"), "patterns: a directory name excludes its tree");
+	ok(!entry(&L, "p/ign/a.tmp") && entry(&L, "p/ign/b"), "patterns: ignore file rules apply in its directory");
+	ok(entry(&L, "p/c.tmp") != NULL, "patterns: ...and not above it");
+	ok(entry(&L, "p/ign/.dockerignore") != NULL, "patterns: the ignore file itself is copied");
+	listing_dispose(&L);
+	layer_dispose(&l);
+
+	ims_file_spec inc = copy_m("pt", "/p");
+	inc.include = list1("**/*.txt");
+	l = build(&inc, 1, &o);
+	L = read_layer(l.out.data, l.out.len);
+	ok(entry(&L, "p/sub/keep.txt") && entry(&L, "p/sub/") && !entry(&L, "p/c.tmp") && !entry(&L, "p/ign/"),
+	   "patterns: include keeps matches and the directories holding them");
+	listing_dispose(&L);
+	layer_dispose(&l);
+}
+
+static void test_algorithms(void)
+{
+	ims_file_spec m = copy_m("t1", "/app/");
+	ims_layer_opts o = opts(IMS_COMPRESS_ZSTD);
+	layer z = build(&m, 1, &o);
+	const unsigned char *p = (const unsigned char *)z.out.data;
+	ok(z.rc == 0 && z.out.len > 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd,
+	   "algorithms: zstd output has the zstd magic");
+	ims_buf tar = IMS_BUF_INIT(0);
+	char diff[IMS_DIGEST_BUFSZ] = "";
+	int rc;
+	decompress(z.out.data, z.out.len, &tar, diff, &rc);
+	same_str(diff, z.res.diff_id, "algorithms: zstd decompresses to the diff_id");
+	ims_buf_dispose(&tar);
+
+	o.alg = IMS_COMPRESS_NONE;
+	layer n = build(&m, 1, &o);
+	same_str(n.res.digest, n.res.diff_id, "algorithms: none: digest equals diff_id");
+	is_int(n.res.size, n.res.tar_size, "algorithms: none: size equals tar size");
+	same_str(n.res.diff_id, z.res.diff_id, "algorithms: the tar does not depend on the compression");
+
+	o.alg = IMS_COMPRESS_GZIP;
+	o.level = 9;
+	layer g9 = build(&m, 1, &o);
+	same_str(g9.res.diff_id, n.res.diff_id, "algorithms: gzip -9 has the same tar");
+	o.level = 42;
+	layer bad = build(&m, 1, &o);
+	is_int(bad.rc, IMS_EINVALID, "algorithms: gzip level 42 is refused");
+	layer_dispose(&bad);
+	layer_dispose(&g9);
+	layer_dispose(&n);
+	layer_dispose(&z);
+
+	same_str(ims_layer_media_type(false, IMS_COMPRESS_GZIP), "application/vnd.oci.image.layer.v1.tar+gzip",
+		 "mediatype: oci gzip");
+	same_str(ims_layer_media_type(false, IMS_COMPRESS_ZSTD), "application/vnd.oci.image.layer.v1.tar+zstd",
+		 "mediatype: oci zstd");
+	same_str(ims_layer_media_type(true, IMS_COMPRESS_GZIP), "application/vnd.docker.image.rootfs.diff.tar.gzip",
+		 "mediatype: docker gzip");
+	ok(ims_layer_media_type(true, IMS_COMPRESS_ZSTD) == NULL, "mediatype: docker has no zstd");
+}
+
+static void test_whiteouts(void)
+{
+	ims_str d[3] = { S("/etc/motd"), S("/top"), S("/etc/motd") };
+	ims_str op[1] = { S("/var/cache/app/") };
+	ims_strlist del = { d, 3, true, { 0, 0 } }, opq = { op, 1, true, { 0, 0 } };
+	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	ims_buf out = IMS_BUF_INIT(0);
+	ims_sink s = { buf_write, &out };
+	ims_layer_result res;
+	ims_error *err = NULL;
+	int rc = ims_layer_write_whiteouts(&del, &opq, &o, &s, &res, &err);
+	is_int(rc, 0, "whiteouts: layer builds (%s)", err ? err->message : "");
+	listing L = read_layer(out.data, out.len);
+	is_int(L.n, 3, "whiteouts: three entries (duplicate dropped, no parents)");
+	ok(sorted(&L), "whiteouts: sorted");
+	const got *e = entry(&L, "etc/.wh.motd");
+	ok(e && e->type == 'f' && e->size == 0 && e->mode == 0 && e->uid == 0 && e->mtime == CREATED,
+	   "whiteouts: `.wh.NAME` in the parent, empty, mode 0, created");
+	ok(entry(&L, ".wh.top") != NULL, "whiteouts: at the top level");
+	ok(entry(&L, "var/cache/app/.wh..wh..opq") != NULL, "whiteouts: opaque marker");
+	listing_dispose(&L);
+	ims_buf_dispose(&out);
+
+	ims_str nested[2] = { S("/a"), S("/a/b") };
+	ims_strlist bad = { nested, 2, true, { 0, 0 } };
+	out = (ims_buf)IMS_BUF_INIT(0);
+	rc = ims_layer_write_whiteouts(&bad, NULL, &o, &s, &res, &err);
+	ok(rc == IMS_EINVALID && out.len == 0, "whiteouts: a delete inside a deleted path is refused");
+	ims_error_clear(&err);
+	ims_str root[1] = { S("/") };
+	ims_strlist r1 = { root, 1, true, { 0, 0 } };
+	rc = ims_layer_write_whiteouts(&r1, NULL, &o, &s, &res, &err);
+	ok(rc == IMS_EINVALID && err && strstr(err->message, "image.yaml:3:7"), "whiteouts: deleting `/` is refused");
+	ims_error_clear(&err);
+	ims_buf_dispose(&out);
+}
+
+static void test_tarw(void)
+{
+	ims_buf out = IMS_BUF_INIT(0);
+	ims_sink s = { buf_write, &out };
+	ims_tarw *w = NULL;
+	ims_error *err = NULL;
+	ok(ims_tarw_open(&w, IMS_COMPRESS_NONE, -1, &s, &err) == 0, "tarw: opens");
+	ims_tar_entry e = { .path = "f", .type = IMS_TAR_FILE, .perm = 0644, .size = 10, .source = "src/f" };
+	memrd m = { "short", 5, 0 };
+	ims_reader r = { mem_read, NULL, &m };
+	int rc = ims_tarw_add(w, &e, &r, &err);
+	ok(rc == IMS_ESOURCE && err && !strcmp(err->message, "`src/f` changed as we read it"),
+	   "tarw: a file that shrank is refused (%s)", err ? err->message : "");
+	ims_error_clear(&err);
+	ok(ims_tarw_finish(w, &(ims_layer_result){ 0 }, &err) < 0, "tarw: a broken writer cannot finish");
+	ims_error_clear(&err);
+	ims_tarw_free(w);
+
+	ims_buf_reset(&out);
+	ims_tarw_open(&w, IMS_COMPRESS_NONE, -1, &s, &err);
+	e.size = 3;
+	m = (memrd){ "grown", 5, 0 };
+	rc = ims_tarw_add(w, &e, &r, &err);
+	ok(rc == IMS_ESOURCE && err && strstr(err->message, "changed as we read it"), "tarw: a file that grew is refused");
+	ims_error_clear(&err);
+	ims_tarw_free(w);
+
+	ims_buf_reset(&out);
+	ims_tarw_open(&w, IMS_COMPRESS_NONE, -1, &s, &err);
+	ims_tar_entry h = { .path = "x", .type = IMS_TAR_HARDLINK, .perm = 0644, .linkname = "etc/passwd" };
+	ok(ims_tarw_add(w, &h, NULL, &err) == IMS_EINVALID, "tarw: a hardlink to a path not in the layer is refused");
+	ims_error_clear(&err);
+	ims_tarw_free(w);
+
+	ims_buf_reset(&out);
+	ims_tarw_open(&w, IMS_COMPRESS_NONE, -1, &s, &err);
+	ims_tar_entry bad = { .path = "a/../b", .type = IMS_TAR_DIR, .perm = 0755 };
+	ok(ims_tarw_add(w, &bad, NULL, &err) == IMS_EINVALID, "tarw: a path with .. is refused");
+	ims_error_clear(&err);
+	size_t before = out.len;
+	ims_tarw_free(w);
+	is_int(out.len, before, "tarw: freeing an unfinished writer sends nothing more");
+	ims_buf_dispose(&out);
+}
+
+static void test_long_and_unicode(void)
+{
+	mkd("uni", 0755);
+	put("uni/h\xc3\xa9llo-\xe2\x9c\x93.txt", "u", 0644);
+	char lp[200] = "uni/";
+	memset(lp + 4, 'x', 150);
+	lp[154] = '\0';
+	put(lp, "long", 0644);
+	ims_file_spec m = copy_m("uni", "/u");
+	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	setlocale(LC_ALL, "C");
+	layer a = build(&m, 1, &o);
+	setlocale(LC_ALL, "C.UTF-8");
+	layer b = build(&m, 1, &o);
+	ok(a.rc == 0 && b.rc == 0, "unicode: builds (%s)", msg(&a));
+	same_str(a.res.digest, b.res.digest, "unicode: C and C.UTF-8 locales give the same digest");
+	listing L = read_layer(a.out.data, a.out.len); /* read in UTF-8, as the names are */
+	setlocale(LC_ALL, "C");
+	ok(entry(&L, "u/h\xc3\xa9llo-\xe2\x9c\x93.txt") != NULL, "unicode: the UTF-8 name round-trips");
+	char want[200];
+	snprintf(want, sizeof(want), "u/%s", lp + 4);
+	const got *e = entry(&L, want);
+	ok(e && e->data && !strcmp(e->data, "long"), "unicode: a 152-byte path round-trips (pax)");
+	listing_dispose(&L);
+	layer_dispose(&a);
+	layer_dispose(&b);
+}
+
+static void test_decompress(void)
+{
+	/* Two gzip members back to back, as pigz or `cat a.gz b.gz` make. */
+	const char *parts[2] = { "first part|", "second part" };
+	ims_buf gz = IMS_BUF_INIT(0);
+	for (int i = 0; i < 2; i++) {
+		z_stream z = { 0 };
+		unsigned char o[256];
+		deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+		z.next_in = (unsigned char *)(uintptr_t)parts[i];
+		z.avail_in = (uInt)strlen(parts[i]);
+		z.next_out = o;
+		z.avail_out = sizeof(o);
+		deflate(&z, Z_FINISH);
+		ims_buf_add(&gz, o, sizeof(o) - z.avail_out, NULL);
+		deflateEnd(&z);
+	}
+	ims_buf outb = IMS_BUF_INIT(0);
+	char diff[IMS_DIGEST_BUFSZ] = "", want[IMS_DIGEST_BUFSZ];
+	int rc;
+	decompress(gz.data, gz.len, &outb, diff, &rc);
+	is_int(rc, 0, "decompress: concatenated gzip members");
+	same_str(outb.data, "first part|second part", "decompress: both members come out");
+	ims_sha256_buf("first part|second part", 22, want);
+	same_str(diff, want, "decompress: diff_id covers both");
+	ims_buf_reset(&outb);
+	decompress(gz.data, gz.len - 3, &outb, diff, &rc);
+	is_int(rc, IMS_EINVALID, "decompress: a truncated stream is an error");
+	ims_buf_reset(&outb);
+	decompress("plain tar bytes", 15, &outb, diff, &rc);
+	ok(rc == 0 && outb.len == 15, "decompress: plain input passes through");
+	ims_buf_dispose(&outb);
+	ims_buf_dispose(&gz);
+}
+
+/* A 200 MB sparse file streams through with a small, fixed footprint. */
+static void test_big_sparse(void)
+{
+	mkd("big", 0755);
+	_cleanup_free_ char *p = tpath("big/sparse");
+	int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ok(fd >= 0 && ftruncate(fd, 200 << 20) == 0, "big: made a 200 MB sparse file");
+	close(fd);
+	pid_t pid = fork();
+	if (pid == 0) {
+		ims_file_spec m = copy_m("big", "/big");
+		ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+		ims_sink s = ims_sink_null();
+		ims_layer_result res;
+		ims_error *err = NULL;
+		int rc = ims_layer_write_files(&m, 1, &o, &s, &res, &err);
+		_exit(rc == 0 && res.tar_size > (200 << 20) ? 0 : 1);
+	}
+	int st = 0;
+	struct rusage ru;
+	wait4(pid, &st, 0, &ru);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "big: the layer builds");
+	ok(ru.ru_maxrss < 64 * 1024, "big: peak RSS %ld KiB is under 64 MiB", ru.ru_maxrss);
+
+	/* Past the cap, refused before a byte is read. */
+	mkd("huge", 0755);
+	_cleanup_free_ char *hf = tpath("huge/f");
+	fd = open(hf, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	if (fd >= 0 && ftruncate(fd, (off_t)65 << 30) == 0) {
+		close(fd);
+		ims_file_spec m = copy_m("huge", "/h");
+		ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+		layer l = build(&m, 1, &o);
+		ok(l.rc == IMS_ESOURCE && l.out.len == 0 && strstr(msg(&l), "64 GiB"),
+		   "big: a 65 GiB layer is refused before writing (%s)", msg(&l));
+		layer_dispose(&l);
+	} else {
+		if (fd >= 0)
+			close(fd);
+		ok(1, "# SKIP the filesystem cannot hold a 65 GiB sparse file");
+	}
+	unlink(hf);
+	unlink(p);
+}
+
+int main(void)
+{
+	ims_error *err = NULL;
+	if (ims_mkdtemp(NULL, "test-layer", &tmp, &err) < 0) {
+		printf("Bail out! %s\n", err->message);
+		return 1;
+	}
+	test_basic();
+	test_umask();
+	test_modes();
+	test_dest();
+	test_inline();
+	test_symlinks();
+	test_refused();
+	test_hardlinks();
+	test_merge();
+	test_patterns();
+	test_algorithms();
+	test_whiteouts();
+	test_tarw();
+	test_long_and_unicode();
+	test_decompress();
+	test_big_sparse();
+	ims_rm_rf(tmp, NULL);
+	free(tmp);
+	return tap_done();
+}

@@ -35,6 +35,8 @@ typedef struct {
 	ims_index *index; /* as read; NULL until needed */
 	ims_descriptor *staged;
 	size_t nstaged, cap;
+	int made;       /* 1: this open created the dir; 2: it adopted an empty one */
+	bool committed; /* commit() succeeded at least once */
 } oci_layout;
 
 static void index_freep(ims_index **ix)
@@ -175,6 +177,7 @@ static int prepare_for_write(oci_layout *l, ims_error **err)
 			return ims_error_sys(err, errno, IMS_EGENERIC, "%s", l->shown);
 		if ((r = ims_mkdir_p(l->dir, 0755, err)) < 0)
 			return r;
+		l->made = 1;
 	} else if (!S_ISDIR(st.st_mode)) {
 		return ims_error_set(err, IMS_EINVALID, "%s is not a directory", l->shown);
 	}
@@ -188,6 +191,8 @@ static int prepare_for_write(oci_layout *l, ims_error **err)
 			ims_error_hint(err, "choose a new or empty directory for the layout");
 			return IMS_EINVALID;
 		}
+		if (!l->made)
+			l->made = 2;
 		static const char marker[] = "{\"imageLayoutVersion\":\"" LAYOUT_VERSION "\"}";
 		_cleanup_free_ char *p = layout_path(l, "oci-layout");
 		if ((r = ims_write_file_atomic(p, marker, sizeof(marker) - 1, 0644, err)) < 0)
@@ -513,12 +518,28 @@ static int oci_commit(ims_transport *t, ims_error **err)
 	for (size_t j = 0; j < l->nstaged; j++)
 		ims_descriptor_dispose(&l->staged[j]);
 	l->nstaged = 0;
+	l->committed = true;
 	return 0;
 }
 
+/* A layout this build made and never committed is removed again, so a
+ * failed build leaves nothing behind; an existing layout keeps its old
+ * index.json (new blobs may stay: they are unreferenced and harmless). */
 static void oci_close(ims_transport *t)
 {
-	layout_free((oci_layout *)t);
+	oci_layout *l = (oci_layout *)t;
+	if (l && l->made && !l->committed && (t->mode & IMS_TRANSPORT_WRITE)) {
+		if (l->made == 1) {
+			ims_rm_rf(l->dir, NULL);
+		} else {
+			static const char *const made[] = { "blobs", "index.json", "oci-layout" };
+			for (size_t i = 0; i < IMS_ARRAY_SIZE(made); i++) {
+				_cleanup_free_ char *p = layout_path(l, made[i]);
+				ims_rm_rf(p, NULL);
+			}
+		}
+	}
+	layout_free(l);
 }
 
 const ims_transport_ops ims_transport_oci_ops = {

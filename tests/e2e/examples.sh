@@ -50,8 +50,8 @@ check_eq "app: Env: the base's PATH kept, APP_MODE added" "PATH=$BB_PATH APP_MOD
 	"$(jq -r '.config.Env | join(" ")' <<<"$APPCFG")"
 check_eq "app: ExposedPorts" '["8080/tcp"]' "$(jq -c '.config.ExposedPorts | keys' <<<"$APPCFG")"
 check_eq "app: Volumes" '["/data"]' "$(jq -c '.config.Volumes | keys' <<<"$APPCFG")"
-check_eq "app: labels merged with the base's" "app" \
-	"$(jq -r '.config.Labels["org.opencontainers.image.title"]' <<<"$APPCFG")"
+check_eq "app: labels merged with the base's (title replaced, vendor kept)" "app/imagespec examples" \
+	"$(jq -r '.config.Labels | "\(.["org.opencontainers.image.title"])/\(.["org.opencontainers.image.vendor"])"' <<<"$APPCFG")"
 check_eq "app: history has one entry per layer" "$(jq '.layers | length' <<<"$APPMAN")" \
 	"$(jq '[.history[]? | select(.empty_layer != true)] | length' <<<"$APPCFG")"
 

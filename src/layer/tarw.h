@@ -18,7 +18,8 @@ typedef enum {
 } ims_tar_type;
 
 typedef struct {
-	const char *path;     /* relative to the layer root, no leading '/', cleaned */
+	const char *path;     /* relative to the layer root, no leading '/', cleaned;
+			       * a directory has no trailing '/' (the writer adds one) */
 	ims_tar_type type;
 	uint32_t perm;        /* 07777 bits */
 	int64_t uid, gid;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -86,8 +87,44 @@ static ims_fent *add(const walker *w, const char *rel, ims_tar_type type, const 
 	return e;
 }
 
+static void warn(const walker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const walker *w, const char *fmt, ...)
+{
+	const ims_layer_opts *o = w->c->o;
+	if (!o->warn)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *m = xvasprintf(fmt, ap);
+	va_end(ap);
+	o->warn(o->warn_ud, m);
+}
+
+/* Names that usually hold secrets, swept in by a broad `src` (anchors item
+ * 31). Only a warning: some images mean to carry them. */
+static void warn_secret(const walker *w, const char *name, const char *sh, bool is_dir)
+{
+	static const char *const names[] = { ".env", ".netrc", ".npmrc", ".pypirc", "id_rsa", "id_dsa", "id_ecdsa",
+					     "id_ed25519", ".git-credentials" };
+	static const char *const exts[] = { ".pem", ".key", ".p12", ".pfx" };
+	bool hit = is_dir && !strcmp(name, ".git");
+	for (size_t i = 0; !is_dir && !hit && i < IMS_ARRAY_SIZE(names); i++)
+		hit = !strcmp(name, names[i]);
+	size_t nl = strlen(name);
+	for (size_t i = 0; !is_dir && !hit && i < IMS_ARRAY_SIZE(exts); i++) {
+		size_t el = strlen(exts[i]);
+		hit = nl > el && !strcmp(name + nl - el, exts[i]);
+	}
+	if (hit)
+		warn(w, "%s`%s` may hold secrets and goes into the image; `exclude` it if it should not", w->where, sh);
+}
+
 static void add_file(const walker *w, const char *rel, const char *canon, const struct stat *st, const char *shown_path)
 {
+	/* Special bits come only from an explicit mode (SPEC "Modes"). */
+	if (!w->c->attrs.has_mode && (st->st_mode & 07000))
+		warn(w, "%s`%s`: setuid, setgid and sticky bits are dropped; set `mode` to keep them", w->where,
+		     shown_path);
 	ims_fent *e = add(w, rel, IMS_TAR_FILE, shown_path);
 	e->perm = file_perm(w, st->st_mode);
 	e->size = st->st_size;
@@ -277,6 +314,8 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 		return link_error(w, sh, text, rerr, err);
 	if ((r = check_name(w, name, sh, err)) < 0)
 		return r;
+	if (visible)
+		warn_secret(w, name, sh, is_dir);
 
 	if (is_dir) {
 		int fd = follow ? ims_beneath_open(c->rootfd, target, O_RDONLY | O_DIRECTORY)
@@ -349,7 +388,8 @@ static ims_patterns *patterns(const ims_strlist *l)
 		return NULL;
 	ims_patterns *p = ims_patterns_new();
 	for (size_t i = 0; i < l->n; i++)
-		ims_patterns_add(p, l->v[i].s, "");
+		if (l->v[i].s)
+			ims_patterns_add(p, l->v[i].s, "");
 	return p;
 }
 
@@ -431,19 +471,8 @@ static int copy_file(walker *w, const struct stat *st, ims_error **err)
 		return ims_error_set(err, IMS_EINVALID, "%s`dest` `/` cannot be a file", where);
 	}
 	/* dest/ takes the file by its name; a dest without '/' is the file. */
-	ims_fent *e = ims_fents_add(c->out, c->mapping);
-	e->path = into ? join(c->dest, base) : xstrdup(c->dest);
-	e->type = IMS_TAR_FILE;
-	e->perm = file_perm(w, st->st_mode);
-	e->uid = c->attrs.uid;
-	e->gid = c->attrs.gid;
-	e->mtime = c->attrs.mtime;
-	e->size = st->st_size;
-	e->canon = xstrdup(w->src_canon);
-	e->shown = xstrdup(w->src_shown);
-	e->dev = st->st_dev;
-	e->ino = st->st_ino;
-	e->multi_link = st->st_nlink > 1;
+	warn_secret(w, base, w->src_shown, false);
+	add_file(w, into ? base : "", w->src_canon, st, w->src_shown);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -135,6 +136,24 @@ bool spec_get_bool(spec_ctx *c, const ynode *n, const char *what, bool *out)
 	}
 	spec_error(c, n->pos, "%s must be true or false, not `%s`", what, s);
 	return false;
+}
+
+int spec_get_enum(spec_ctx *c, const ynode *n, const char *what, const char *const *names)
+{
+	spec_scalar v;
+	if (!scalar(c, n, what, "a string", 0, &v, NULL))
+		return -1;
+	_cleanup_free_ char *s = v.s;
+	size_t count = 0;
+	for (; names[count]; count++)
+		if (!strcmp(s, names[count]))
+			return (int)count;
+	ims_buf b = IMS_BUF_INIT(0);
+	for (size_t i = 0; i < count; i++)
+		ims_buf_printf(&b, "%s`%s`", i == 0 ? "" : i + 1 == count ? " or " : ", ", names[i]);
+	spec_error(c, n->pos, "%s must be %s, not `%s`", what, b.data, s);
+	ims_buf_dispose(&b);
+	return -1;
 }
 
 bool spec_get_mode(spec_ctx *c, const ynode *n, const char *what, uint32_t *out)

@@ -38,7 +38,7 @@ void spec_kvlist_dispose(ims_kvlist *l)
 	l->n = 0;
 }
 
-void spec_file_dispose(ims_file_spec *f)
+static void file_dispose(ims_file_spec *f)
 {
 	spec_str_dispose(&f->src);
 	spec_str_dispose(&f->dest);
@@ -53,7 +53,7 @@ void spec_file_dispose(ims_file_spec *f)
 static void files_free(ims_file_spec *files, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		spec_file_dispose(&files[i]);
+		file_dispose(&files[i]);
 	free(files);
 }
 

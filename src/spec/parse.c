@@ -124,19 +124,12 @@ static void parse_platforms(spec_ctx *c, const ynode *v, ims_spec_model *m)
 
 static void parse_format(spec_ctx *c, const ynode *v, ims_spec_model *m)
 {
-	ims_str f = { 0 };
-	if (!spec_get_str(c, v, "`format`", 0, &f))
-		return;
-	m->format_pos = f.pos;
-	if (!strcmp(f.s, "inherit"))
-		m->format = IMS_FORMAT_INHERIT;
-	else if (!strcmp(f.s, "oci"))
-		m->format = IMS_FORMAT_OCI;
-	else if (!strcmp(f.s, "docker"))
-		m->format = IMS_FORMAT_DOCKER;
-	else
-		spec_error(c, f.pos, "`format` must be `inherit`, `oci` or `docker`, not `%s`", f.s);
-	spec_str_dispose(&f);
+	/* in the order of ims_format */
+	static const char *const names[] = { "inherit", "oci", "docker", NULL };
+	int i = spec_get_enum(c, v, "`format`", names);
+	m->format_pos = v->pos;
+	if (i >= 0)
+		m->format = (ims_format)i;
 }
 
 static void parse_whiteouts(spec_ctx *c, const ynode *root, ims_spec_model *m)

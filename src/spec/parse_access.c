@@ -36,8 +36,12 @@ static void get_secret(spec_ctx *c, const ynode *v, const char *what, ims_str *o
 		*literal = true;
 }
 
-static void parse_auth_entry(spec_ctx *c, const ynode *n, ims_auth_entry *a)
+static void parse_auth_entry(spec_ctx *c, const ypair *p, void *entry)
 {
+	ims_auth_entry *a = entry;
+	const ynode *n = p->value;
+	a->key = (ims_str){ xstrdup(p->key->s), p->key->pos };
+	host_key_valid(c, p->key, "`auth`", true);
 	if (!spec_check_keys(c, n, &spec_obj_auth, "an `auth` entry"))
 		return;
 	const ynode *v;
@@ -70,8 +74,12 @@ static void parse_auth_entry(spec_ctx *c, const ynode *n, ims_auth_entry *a)
 		spec_error(c, n->pos, "`password` needs `username`");
 }
 
-static void parse_registry_entry(spec_ctx *c, const ynode *n, ims_registry_entry *r)
+static void parse_registry_entry(spec_ctx *c, const ypair *p, void *entry)
 {
+	ims_registry_entry *r = entry;
+	const ynode *n = p->value;
+	r->host = (ims_str){ xstrdup(p->key->s), p->key->pos };
+	host_key_valid(c, p->key, "`registries`", false);
 	if (!spec_check_keys(c, n, &spec_obj_registry, "a `registries` entry"))
 		return;
 	const ynode *v;
@@ -87,38 +95,28 @@ static void parse_registry_entry(spec_ctx *c, const ynode *n, ims_registry_entry
 		spec_error(c, n->pos, "`clientCert` and `clientKey` must be given together");
 }
 
+typedef void (*host_entry_fn)(spec_ctx *c, const ypair *p, void *entry);
+
+/* auth and registries: a mapping of hosts to mappings with fixed keys. */
+static void parse_hosts(spec_ctx *c, const ynode *v, const char *what, size_t size, host_entry_fn fn, void **out,
+			size_t *n)
+{
+	if (v->kind != YN_MAP) {
+		spec_error(c, v->pos, "%s must be a mapping of registry hosts, not %s", what, ynode_kind_name(v));
+		return;
+	}
+	*out = xcalloc(v->n ? v->n : 1, size);
+	*n = v->n;
+	for (size_t i = 0; i < v->n; i++)
+		fn(c, &v->pairs[i], (char *)*out + i * size);
+}
+
 void spec_parse_access(spec_ctx *c, const ynode *root, ims_spec_model *m)
 {
 	const ynode *v;
-	if ((v = spec_val(root, "auth"))) {
-		if (v->kind != YN_MAP) {
-			spec_error(c, v->pos, "`auth` must be a mapping of registry hosts, not %s", ynode_kind_name(v));
-		} else {
-			m->auth = xcalloc(v->n ? v->n : 1, sizeof(*m->auth));
-			m->nauth = v->n;
-			for (size_t i = 0; i < v->n; i++) {
-				const ypair *p = &v->pairs[i];
-				ims_auth_entry *a = &m->auth[i];
-				a->key = (ims_str){ xstrdup(p->key->s), p->key->pos };
-				host_key_valid(c, p->key, "`auth`", true);
-				parse_auth_entry(c, p->value, a);
-			}
-		}
-	}
-	if ((v = spec_val(root, "registries"))) {
-		if (v->kind != YN_MAP) {
-			spec_error(c, v->pos, "`registries` must be a mapping of registry hosts, not %s",
-				   ynode_kind_name(v));
-		} else {
-			m->registries = xcalloc(v->n ? v->n : 1, sizeof(*m->registries));
-			m->nregistries = v->n;
-			for (size_t i = 0; i < v->n; i++) {
-				const ypair *p = &v->pairs[i];
-				ims_registry_entry *r = &m->registries[i];
-				r->host = (ims_str){ xstrdup(p->key->s), p->key->pos };
-				host_key_valid(c, p->key, "`registries`", false);
-				parse_registry_entry(c, p->value, r);
-			}
-		}
-	}
+	if ((v = spec_val(root, "auth")))
+		parse_hosts(c, v, "`auth`", sizeof(*m->auth), parse_auth_entry, (void **)&m->auth, &m->nauth);
+	if ((v = spec_val(root, "registries")))
+		parse_hosts(c, v, "`registries`", sizeof(*m->registries), parse_registry_entry,
+			    (void **)&m->registries, &m->nregistries);
 }

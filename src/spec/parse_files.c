@@ -31,11 +31,15 @@ static void parse_patterns(spec_ctx *c, const ynode *n, const char *key, bool co
 
 static void parse_content(spec_ctx *c, const ynode *n, ims_file_spec *f)
 {
-	const ynode *v;
 	spec_scalar s;
-	if ((v = spec_val(n, "content")) && spec_get_scalar(c, v, "`content`", GET_BIG | GET_NUL_OK, &s)) {
-		f->content = s.s;
-		f->content_len = s.len;
+	const ynode *v = spec_val(n, "content");
+	/* with both keys (already reported), only content is read */
+	if (v) {
+		if (spec_get_scalar(c, v, "`content`", GET_BIG | GET_NUL_OK, &s)) {
+			f->content = s.s;
+			f->content_len = s.len;
+		}
+		return;
 	}
 	if ((v = spec_val(n, "contentBase64")) && spec_get_scalar(c, v, "`contentBase64`", GET_BIG, &s)) {
 		if (!spec_base64_decode(s.s, s.len, &f->content, &f->content_len))
@@ -58,8 +62,8 @@ static void parse_entry(spec_ctx *c, const ynode *n, ims_file_spec *f)
 
 	if ((v = spec_val(n, "dest"))) {
 		int flags = PATH_NO_WHITEOUT;
-		/* a file or link needs a name; a copy or directory may target / */
-		if (known && (f->kind == IMS_FILE_CONTENT || f->kind == IMS_FILE_SYMLINK))
+		/* an entry of its own needs a name; only a copy may go into / */
+		if (known && f->kind != IMS_FILE_COPY)
 			flags |= PATH_NO_ROOT | PATH_FILE;
 		if (spec_get_str(c, v, "`dest`", GET_NONEMPTY, &f->dest))
 			spec_check_abs(c, &f->dest, "`dest`", flags);
@@ -71,12 +75,9 @@ static void parse_entry(spec_ctx *c, const ynode *n, ims_file_spec *f)
 	parse_content(c, n, f);
 	if ((v = spec_val(n, "symlink")))
 		spec_get_str(c, v, "`symlink`", GET_NONEMPTY, &f->symlink);
-	if ((v = spec_val(n, "type"))) {
-		ims_str t = { 0 };
-		if (spec_get_str(c, v, "`type`", 0, &t) && strcmp(t.s, "dir"))
-			spec_error(c, v->pos, "`type` must be `dir`, not `%s` (files and links need no type)", t.s);
-		spec_str_dispose(&t);
-	}
+	static const char *const dir[] = { "dir", NULL };
+	if ((v = spec_val(n, "type")))
+		spec_get_enum(c, v, "`type`", dir);
 
 	bool copy = !known || f->kind == IMS_FILE_COPY;
 	parse_patterns(c, n, "include", copy, &f->include);
@@ -84,16 +85,15 @@ static void parse_entry(spec_ctx *c, const ynode *n, ims_file_spec *f)
 	parse_patterns(c, n, "ignoreFiles", copy, &f->ignore_files);
 	for (size_t i = 0; i < f->ignore_files.n; i++)
 		spec_check_rel(c, &f->ignore_files.v[i], "`ignoreFiles` entry");
+	/* in the order of ims_symlink_mode */
+	static const char *const symlinks[] = { "preserve", "follow", NULL };
 	const ypair *p;
+	int i;
 	if ((p = ynode_find(n, "symlinks"))) {
-		ims_str s = { 0 };
 		if (!copy)
 			spec_error(c, p->key->pos, "`symlinks` only applies to entries with `src`");
-		else if (spec_get_str(c, p->value, "`symlinks`", 0, &s) && !strcmp(s.s, "follow"))
-			f->symlinks = IMS_SYMLINKS_FOLLOW;
-		else if (s.s && strcmp(s.s, "preserve"))
-			spec_error(c, p->value->pos, "`symlinks` must be `preserve` or `follow`, not `%s`", s.s);
-		spec_str_dispose(&s);
+		else if ((i = spec_get_enum(c, p->value, "`symlinks`", symlinks)) >= 0)
+			f->symlinks = (ims_symlink_mode)i;
 	}
 
 	spec_get_attrs(c, n, &f->attrs);

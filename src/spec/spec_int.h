@@ -147,6 +147,9 @@ bool spec_get_scalar(spec_ctx *c, const ynode *n, const char *what, int flags, s
 bool spec_get_str(spec_ctx *c, const ynode *n, const char *what, int flags, ims_str *out);
 bool spec_get_int(spec_ctx *c, const ynode *n, const char *what, int64_t min, int64_t max, int64_t *out);
 bool spec_get_bool(spec_ctx *c, const ynode *n, const char *what, bool *out);
+/* The index of the value in names (NULL-terminated), or -1 after an
+ * error listing them. */
+int spec_get_enum(spec_ctx *c, const ynode *n, const char *what, const char *const *names);
 bool spec_get_mode(spec_ctx *c, const ynode *n, const char *what, uint32_t *out);
 /* RFC 3339 or epoch seconds; "now" when now != NULL. */
 bool spec_get_time(spec_ctx *c, const ynode *n, const char *what, bool *now, int64_t *out);
@@ -167,7 +170,7 @@ bool spec_base64_decode(const char *in, size_t len, char **out, size_t *outlen);
 enum {
 	PATH_NO_ROOT = 1 << 0,     /* "/" is refused */
 	PATH_NO_WHITEOUT = 1 << 1, /* a `.wh.` basename is refused */
-	PATH_FILE = 1 << 2,        /* names a file: no trailing '/' */
+	PATH_FILE = 1 << 2,        /* names the entry itself: no trailing '/' */
 };
 
 /* An absolute in-image path: no `..`, no control characters. */
@@ -198,6 +201,5 @@ void spec_parse_access(spec_ctx *c, const ynode *root, ims_spec_model *m);
 void spec_str_dispose(ims_str *s);
 void spec_strlist_dispose(ims_strlist *l);
 void spec_kvlist_dispose(ims_kvlist *l);
-void spec_file_dispose(ims_file_spec *f);
 
 #endif

@@ -74,7 +74,7 @@ bool spec_check_abs(spec_ctx *c, const ims_str *p, const char *what, int flags)
 	}
 	size_t len = strlen(s);
 	if ((flags & PATH_FILE) && s[len - 1] == '/') {
-		spec_error(c, p->pos, "%s names a file and cannot end with `/`, as in `%s`", what, s);
+		spec_error(c, p->pos, "%s must name the entry itself and cannot end with `/`, as in `%s`", what, s);
 		return false;
 	}
 	return true;
@@ -194,20 +194,11 @@ void spec_compression(spec_ctx *c, const ynode *n, ims_compress_alg fallback, im
 	if (!spec_check_keys(c, n, &spec_obj_compression, "`compression`"))
 		return;
 	const ynode *v;
-	if ((v = spec_val(n, "algorithm"))) {
-		ims_str a = { 0 };
-		if (spec_get_str(c, v, "`algorithm`", 0, &a)) {
-			if (!strcmp(a.s, "gzip"))
-				out->algorithm = IMS_COMPRESS_GZIP;
-			else if (!strcmp(a.s, "zstd"))
-				out->algorithm = IMS_COMPRESS_ZSTD;
-			else if (!strcmp(a.s, "none"))
-				out->algorithm = IMS_COMPRESS_NONE;
-			else
-				spec_error(c, v->pos, "`algorithm` must be `gzip`, `zstd` or `none`, not `%s`", a.s);
-			spec_str_dispose(&a);
-		}
-	}
+	/* in the order of ims_compress_alg, after DEFAULT */
+	static const char *const names[] = { "gzip", "zstd", "none", NULL };
+	int i;
+	if ((v = spec_val(n, "algorithm")) && (i = spec_get_enum(c, v, "`algorithm`", names)) >= 0)
+		out->algorithm = (ims_compress_alg)(IMS_COMPRESS_GZIP + i);
 	if (!(v = spec_val(n, "level")))
 		return;
 	ims_compress_alg alg = out->algorithm != IMS_COMPRESS_DEFAULT ? out->algorithm : fallback;

@@ -387,15 +387,28 @@ static void test_umask(void)
 	layer_dispose(&b);
 }
 
+static void collect_warning(void *ud, const char *m)
+{
+	ims_buf_puts(ud, m);
+	ims_buf_putc(ud, '\n');
+}
+
 static void test_modes(void)
 {
 	mkd("md", 0700);
 	put("md/suid", "x", 04755);
 	put("md/private", "x", 0600);
 	mkd("md/closed", 0700);
+	put("md/.env", "SECRET=1", 0644);
 	ims_file_spec m = copy_m("md", "/m");
 	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	ims_buf warnings = IMS_BUF_INIT(0);
+	o.warn = collect_warning, o.warn_ud = &warnings;
 	layer l = build(&m, 1, &o);
+	has_str(warnings.data, "`md/suid`: setuid, setgid and sticky bits are dropped", "modes: dropping setuid warns");
+	has_str(warnings.data, "`md/.env` may hold secrets", "modes: a secret-looking name warns");
+	ims_buf_dispose(&warnings);
+	o.warn = NULL;
 	listing L = read_layer(l.out.data, l.out.len);
 	const got *e = entry(&L, "m/suid");
 	ok(e && e->mode == 0755, "modes: setuid in the source is dropped (got %o)", e ? e->mode : 0);
@@ -554,6 +567,33 @@ static void test_symlinks(void)
 	   msg(&l));
 	layer_dispose(&l);
 
+	mkd("sl6", 0755);
+	lnk("sl6/dangling", "nowhere");
+	ims_file_spec m6 = copy_m("sl6", "/s");
+	m6.symlinks = IMS_SYMLINKS_FOLLOW;
+	l = build(&m6, 1, &o);
+	ok(l.rc == IMS_ESOURCE && strstr(msg(&l), "`sl6/dangling` is a symlink to `nowhere`, which does not exist"),
+	   "symlinks: follow with a dangling link fails (%s)", msg(&l));
+	layer_dispose(&l);
+	m6.symlinks = IMS_SYMLINKS_PRESERVE;
+	l = build(&m6, 1, &o);
+	is_int(l.rc, 0, "symlinks: preserve stores a dangling link as is");
+	layer_dispose(&l);
+
+	/* src itself may go through a symlink that stays in the spec dir. */
+	lnk("srclink", "sl/real");
+	ims_file_spec m7 = copy_m("srclink", "/r");
+	l = build(&m7, 1, &o);
+	L = read_layer(l.out.data, l.out.len);
+	ok(l.rc == 0 && entry(&L, "r/f") != NULL, "symlinks: a symlinked src is followed");
+	listing_dispose(&L);
+	layer_dispose(&l);
+	lnk("srcout", "/etc");
+	ims_file_spec m8 = copy_m("srcout", "/r");
+	l = build(&m8, 1, &o);
+	is_int(l.rc, IMS_ESOURCE, "symlinks: a src symlinked out of the spec dir is refused");
+	layer_dispose(&l);
+
 	/* The absolute path of the spec dir itself is inside. */
 	mkd("sl5", 0755);
 	put("sl5/t", "t", 0644);
@@ -590,6 +630,17 @@ static void test_refused(void)
 	l = build(&w, 1, &o);
 	is_int(l.rc, IMS_ESOURCE, "refused: a `.wh.*` source is an IMS_ESOURCE error");
 	has_str(msg(&l), "`wh/.wh.x`", "refused: the error names it");
+	layer_dispose(&l);
+
+	w.exclude = list1(".wh.*");
+	l = build(&w, 1, &o);
+	is_int(l.rc, 0, "refused: an excluded `.wh.*` source is skipped");
+	layer_dispose(&l);
+	ims_file_spec ig = copy_m("wh", "/w");
+	ig.exclude = list1(".wh.*");
+	ig.ignore_files = list1("../x");
+	l = build(&ig, 1, &o);
+	is_int(l.rc, IMS_EINVALID, "refused: ignoreFiles must be file names");
 	layer_dispose(&l);
 
 	ims_file_spec miss = copy_m("nope", "/n");

@@ -427,7 +427,10 @@ static void test_paths(void)
 	refused(MIN "files: [{src: /etc/passwd, dest: /a}]\n",
 		"`src` must be relative to the spec's directory, not the absolute path `/etc/passwd`", "absolute src");
 	refused(MIN "files: [{dest: /a/.wh.b, content: x}]\n", "whiteout", "whiteout dest");
-	refused(MIN "files: [{dest: /etc/, content: x}]\n", "names a file and cannot end with `/`", "content dest dir");
+	refused(MIN "files: [{dest: /etc/, content: x}]\n", "must name the entry itself and cannot end with `/`",
+		"content dest dir");
+	refused(MIN "files: [{dest: /, type: dir}]\n", "`dest` cannot be `/`", "type: dir at /");
+	accepted(MIN "files: [{dest: /, src: a}]\n", "a copy into /");
 	refused(MIN "layers: [{archive: ../x.tar}]\n", "`archive` `../x.tar` leaves", "archive escaping");
 	refused(MIN "workingDir: /proc/self/fd/7\n", "image.yaml:2:13: `workingDir` must not be under `/proc`",
 		"workingDir under /proc");

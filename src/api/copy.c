@@ -27,6 +27,7 @@ static int copy_image(ims_transport *src, ims_transport *dst, const char *data, 
 		      ims_descriptor *out, ims_error **err)
 {
 	ims_manifest *m = NULL;
+	_cleanup_free_ char *mb = NULL;
 	int r = ims_manifest_parse(&m, data, len, err);
 	if (r < 0)
 		return r;
@@ -62,7 +63,6 @@ static int copy_image(ims_transport *src, ims_transport *dst, const char *data, 
 	if (r < 0)
 		goto out;
 	size_t mlen = len;
-	_cleanup_free_ char *mb = NULL;
 	const char *bytes = data;
 	if (plain) {
 		free(m->media_type);

@@ -38,7 +38,7 @@ int cli_usage(const char *verb, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-	fprintf(stderr, "hint: run `imagespec %s--help` for usage\n", verb ? verb : "");
+	fprintf(stderr, "hint: run `imagespec %s%s--help` for usage\n", verb ? verb : "", verb ? " " : "");
 	return EXIT_USAGE;
 }
 

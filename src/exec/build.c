@@ -7,6 +7,7 @@
 #include "exec/platform.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 static bool want_docker(const ims_plan *p, const ims_base *b)
@@ -66,16 +67,31 @@ static int target_names(const ims_plan *p, char ***out, size_t *n, ims_error **e
 	return 0;
 }
 
+/* A target path written in the spec is relative to the spec's directory;
+ * show it relative to the working directory, where the user stands. */
+static char *shown_path(const ims_plan *p)
+{
+	_cleanup_free_ char *abs = ims_path_absolute(p->target_dir, p->target->path);
+	_cleanup_free_ char *cwd = ims_path_absolute(NULL, ".");
+	size_t n = strlen(cwd);
+	if (!strcmp(abs, cwd))
+		return xstrdup(".");
+	if (!strncmp(abs, cwd, n) && (abs[n] == '/' || n == 1))
+		return xstrdup(abs + (n == 1 ? 1 : n + 1));
+	return steal_pointer(&abs);
+}
+
 static char *display_ref(const ims_plan *p, const char *name)
 {
 	const ims_ref *t = p->target;
+	_cleanup_free_ char *path = t->path ? shown_path(p) : NULL;
 	switch (t->kind) {
 	case IMS_REF_OCI:
-		return xasprintf("oci:%s%s%s", t->path, name ? ":" : "", name ? name : "");
+		return xasprintf("oci:%s%s%s", path, name ? ":" : "", name ? name : "");
 	case IMS_REF_OCI_ARCHIVE:
-		return xasprintf("oci-archive:%s%s%s", t->path, name ? ":" : "", name ? name : "");
+		return xasprintf("oci-archive:%s%s%s", path, name ? ":" : "", name ? name : "");
 	case IMS_REF_DOCKER_ARCHIVE:
-		return xasprintf("docker-archive:%s%s%s", t->path, name ? ":" : "", name ? name : "");
+		return xasprintf("docker-archive:%s%s%s", path, name ? ":" : "", name ? name : "");
 	default:
 		return xasprintf("%s/%s:%s", t->registry, t->repository, name ? name : "latest");
 	}
@@ -203,7 +219,7 @@ static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, i
 	if (nnames == 0)
 		res->refs[res->nrefs++] = display_ref(p, NULL);
 	for (size_t i = 0; i < nnames; i++)
-		res->refs[res->nrefs++] = display_ref(p, p->target->kind == IMS_REF_DOCKER_ARCHIVE ? names[i] : names[i]);
+		res->refs[res->nrefs++] = display_ref(p, names[i]);
 out:
 	for (size_t i = 0; i < ndescs; i++)
 		ims_descriptor_dispose(&descs[i]);

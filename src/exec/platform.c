@@ -230,6 +230,8 @@ int ims_exec_platform(ims_platform_job *j, ims_descriptor *out, ims_error **err)
 	const ims_spec_model *m = p->spec->m;
 	ims_config *cfg = ims_config_clone(j->im->config);
 	ims_manifest man = { 0 };
+	_cleanup_free_ char *cbytes = NULL, *mbytes = NULL;
+	size_t clen = 0, mlen = 0;
 	int r = 0;
 	if (p->config_override) {
 		if ((r = ims_config_set_tree(cfg, ims_json_clone(p->config_override), err)) < 0)
@@ -245,8 +247,7 @@ int ims_exec_platform(ims_platform_job *j, ims_descriptor *out, ims_error **err)
 	if ((r = new_layers(j, &man, cfg, created, err)) < 0)
 		goto out;
 
-	size_t clen = 0;
-	_cleanup_free_ char *cbytes = ims_config_encode(cfg, &clen);
+	cbytes = ims_config_encode(cfg, &clen);
 	man.media_type = xstrdup(j->docker ? IMS_MT_DOCKER_MANIFEST : IMS_MT_OCI_MANIFEST);
 	man.config.media_type = xstrdup(j->docker ? IMS_MT_DOCKER_CONFIG : IMS_MT_OCI_CONFIG);
 	ims_sha256_buf(cbytes, clen, man.config.digest);
@@ -258,12 +259,12 @@ int ims_exec_platform(ims_platform_job *j, ims_descriptor *out, ims_error **err)
 				ims_json_set(man.annotations, m->annotations.v[i].key.s,
 					     ims_json_new_string(m->annotations.v[i].value.s));
 	}
-	size_t mlen = 0;
-	_cleanup_free_ char *mbytes = ims_manifest_encode(&man, &mlen);
+	mbytes = ims_manifest_encode(&man, &mlen);
 	out->media_type = xstrdup(man.media_type);
 	ims_sha256_buf(mbytes, mlen, out->digest);
 	out->size = (int64_t)mlen;
-	out->platform = ims_config_platform(cfg);
+	/* the base index's platform is the truth (a config may omit the variant) */
+	out->platform = j->im->platform ? ims_platform_dup(j->im->platform) : ims_config_platform(cfg);
 	j->config_digest = xstrdup(man.config.digest);
 	if (j->target) {
 		if ((r = write_blob_buf(j->target, cbytes, clen, man.config.digest, err)) < 0)

@@ -202,6 +202,7 @@ int ims_plan_new(ims_plan **out, ims_spec *spec, const ims_plan_options *opts, i
 		opts = &defaults;
 	const ims_spec_model *m = spec->m;
 	ims_plan *p = xcalloc(1, sizeof(*p));
+	_cleanup_free_ const char **spec_plats = NULL;
 	int r = 0;
 	p->spec = spec;
 	p->base_dir = xstrdup(m->dir);
@@ -259,7 +260,6 @@ int ims_plan_new(ims_plan **out, ims_spec *spec, const ims_plan_options *opts, i
 
 	const char *const *plats = NULL;
 	size_t nplats = 0;
-	_cleanup_free_ const char **spec_plats = NULL;
 	if (opts->nplatforms) {
 		plats = opts->platforms;
 		nplats = opts->nplatforms;

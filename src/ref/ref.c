@@ -86,14 +86,35 @@ static bool component_valid(const char *s, size_t n)
 	}
 }
 
+/* One DNS label: [A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])? */
+static bool label_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool port_valid(const char *p)
+{
+	size_t n = strlen(p);
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)p[i]))
+			return false;
+	return atoi(p) <= 65535;
+}
+
+/* host[:port] where host is DNS labels joined by '.', or [IPv6] */
 static bool domain_valid(const char *s)
 {
-	if (!*s)
-		return false;
-	const char *host_end = s + strlen(s);
-	if (s[0] == '[') { /* [ipv6]:port */
+	const char *host_end;
+	if (s[0] == '[') {
 		const char *rb = strchr(s, ']');
-		if (!rb)
+		if (!rb || rb == s + 1)
 			return false;
 		for (const char *p = s + 1; p < rb; p++)
 			if (!(isxdigit((unsigned char)*p) || *p == ':' || *p == '.'))
@@ -101,24 +122,21 @@ static bool domain_valid(const char *s)
 		host_end = rb + 1;
 	} else {
 		const char *colon = strchr(s, ':');
-		if (colon)
-			host_end = colon;
-		if (host_end == s)
-			return false;
-		for (const char *p = s; p < host_end; p++)
-			if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-'))
+		host_end = colon ? colon : s + strlen(s);
+		const char *p = s;
+		for (;;) {
+			const char *dot = memchr(p, '.', (size_t)(host_end - p));
+			const char *e = dot ? dot : host_end;
+			if (!label_valid(p, (size_t)(e - p)))
 				return false;
-		if (s[0] == '-' || s[0] == '.' || host_end[-1] == '-' || host_end[-1] == '.')
-			return false;
+			if (!dot)
+				break;
+			p = dot + 1;
+		}
 	}
 	if (*host_end == '\0')
 		return true;
-	if (*host_end != ':' || !host_end[1])
-		return false;
-	for (const char *p = host_end + 1; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return false;
-	return strlen(host_end + 1) <= 5;
+	return *host_end == ':' && port_valid(host_end + 1);
 }
 
 bool ims_ref_host_is_loopback(const char *host)

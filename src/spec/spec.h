@@ -169,7 +169,7 @@ typedef struct ims_spec_model {
 	int64_t created;  /* epoch seconds; valid when created_set && !created_now */
 	ims_pos created_pos;
 
-	ims_kvlist params;
+	ims_kvlist params; /* the values in effect: params: with -p applied (-p only names appended, pos 0) */
 	ims_attrs defaults;
 
 	ims_file_spec *files; /* the `files:` layer (NULL/0 when absent) */

@@ -155,7 +155,7 @@ static bool attach(builder *b, ynode *n)
 		return true;
 	}
 	if (n->kind != YN_SCALAR) {
-		fatal(b, n->pos, "mapping keys must be plain strings");
+		fatal(b, n->pos, "mapping keys must be strings, not lists or mappings");
 		ynode_free(n);
 		return false;
 	}

@@ -16,7 +16,7 @@ typedef struct {
 
 #define IMS_BUF_INIT(maxbytes) { NULL, 0, 0, (maxbytes) }
 
-/* Appends n bytes; fails with IMS_EINVALID ("... exceeds N bytes") past max. */
+/* Appends n bytes; fails with IMS_EGENERIC ("... exceeds N bytes") past max. */
 int ims_buf_add(ims_buf *b, const void *p, size_t n, ims_error **err);
 /* Appends without a cap check (for internally generated text). */
 void ims_buf_puts(ims_buf *b, const char *s);

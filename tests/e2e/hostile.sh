@@ -135,6 +135,26 @@ check_match "validate: the relative dest, at line 6" 'image\.yaml:6:[0-9]+: ' "$
 check "validate: at least two FILE:LINE:COL lines" \
 	test "$(grep -Ec 'image\.yaml:[0-9]+:[0-9]+: ' "$RUN_ERR")" -ge 2
 
+newcase
+python3 -c "print('base: scratch\ntarget: oci:out:x\nlabels: {a: ' + '[' * 100000 + ']' * 100000 + '}')" >"$C/image.yaml"
+hostile "nesting 100,000 levels deep" 2 'image\.yaml:3:[0-9]+: .*(nest|deep|depth)'
+
+newcase
+python3 -c "print('base: scratch\ntarget: oci:out:x\nlabels: {a: \"' + 'x' * (8 * 1024 * 1024) + '\"}')" >"$C/image.yaml"
+hostile "an 8 MiB spec" 2 'image\.yaml'
+
+newcase
+: >"$C/image.yaml"
+hostile "an empty spec" 2 'image\.yaml'
+
+newcase
+printf '{"base": "scratch", "target": \n' >"$C/image.yaml"
+hostile "truncated JSON" 2 'image\.yaml:[0-9]+:[0-9]+: '
+
+newcase
+mkdir -p "$C/dir.yaml"
+DESC="a directory as the spec: exit 2" run_expect 2 'dir\.yaml' ims validate "$C/dir.yaml"
+
 # --- source-tree problems: exit 1, naming the file ---------------------------
 newcase
 mkdir -p "$C/src/sub"
@@ -150,6 +170,12 @@ mkdir -p "$C/src/tree"
 ln -s ../outside.txt "$C/src/tree/up-link"
 printf 'base: scratch\ntarget: oci:out:x\nfiles:\n  - src: ./src/tree\n    dest: /app/\n    symlinks: follow\n' >"$C/image.yaml"
 hostile "relative symlink leaving src with follow" 1 'up-link'
+
+newcase
+mkdir -p "$C/src"
+ln -s loop-link "$C/src/loop-link"
+printf 'base: scratch\ntarget: oci:out:x\nfiles:\n  - src: ./src\n    dest: /app/\n    symlinks: follow\n' >"$C/image.yaml"
+hostile "a symlink loop with follow" 1 'loop-link'
 
 newcase
 mkdir -p "$C/src"

@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUT (1u << 20)
+#define FUZZ_MAX_INPUT (1u << 20)
 
 static int run_file(const char *path)
 {
@@ -18,8 +18,8 @@ static int run_file(const char *path)
 		perror(path);
 		return 1;
 	}
-	uint8_t *buf = malloc(MAX_INPUT);
-	size_t n = fread(buf, 1, MAX_INPUT, f);
+	uint8_t *buf = malloc(FUZZ_MAX_INPUT);
+	size_t n = fread(buf, 1, FUZZ_MAX_INPUT, f);
 	fclose(f);
 	LLVMFuzzerTestOneInput(buf, n);
 	free(buf);

@@ -338,12 +338,8 @@ static void test_paths(void)
 	static const struct {
 		const char *a, *b, *want;
 	} join[] = {
-		{ "a", "b", "a/b" },
-		{ "a/", "/b", "a/b" },
-		{ "a//", "//b/c", "a/b/c" },
-		{ "/", "x", "/x" },
-		{ "//", "/x", "/x" },
-		{ "/a/b", "c.json", "/a/b/c.json" },
+		{ "a", "b", "a/b" }, { "a/", "/b", "a/b" }, { "a//", "//b/c", "a/b/c" },
+		{ "/", "x", "/x" },  { "//", "/x", "/x" },  { "/a/b", "c.json", "/a/b/c.json" },
 	};
 	for (size_t i = 0; i < sizeof(join) / sizeof(join[0]); i++) {
 		char *j = ims_path_join(join[i].a, join[i].b);

@@ -1,6 +1,8 @@
 #include "ref/ref.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,21 +150,28 @@ bool ims_ref_host_is_loopback(const char *host)
 	if (n >= sizeof(h))
 		return false;
 	memcpy(h, host, n + 1);
+	const char *addr = h;
 	if (h[0] == '[') {
 		char *rb = strchr(h, ']');
-		if (!rb)
+		if (!rb || (rb[1] && rb[1] != ':'))
 			return false;
 		*rb = '\0';
-		return !strcmp(h + 1, "::1");
+		addr = h + 1;
+	} else {
+		char *colon = strchr(h, ':');
+		if (colon && !strchr(colon + 1, ':'))
+			*colon = '\0'; /* host:port; two colons or more is a bare IPv6 */
 	}
-	char *colon = strchr(h, ':');
-	if (colon && strchr(colon + 1, ':'))
-		return !strcmp(h, "::1"); /* bare IPv6 */
-	if (colon)
-		*colon = '\0';
-	if (!strcmp(h, "localhost"))
+	if (!strcmp(addr, "localhost"))
 		return true;
-	return !strncmp(h, "127.", 4) && strspn(h, "0123456789.") == strlen(h);
+	/* only real addresses count: `127.0.0.1.nip.io` or `127.999.1.1` do not */
+	struct in_addr a4;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
 }
 
 static int parse_registry(ims_ref *r, const char *s, ims_error **err)

@@ -203,17 +203,16 @@ static void test_invalid(void)
 	memset(buf, 'c', 599);
 	bad(buf, "599 characters");
 
-	/* BUG: an empty IPv6 literal is not a host: docker's grammar is
-	 * `\[[a-fA-F0-9:]+\]`, but domain_valid() in src/ref/ref.c accepts
-	 * "[]" (and "[]:5000"), giving registry "[]" and https://[]/v2/. */
+	/* Hosts follow docker's grammar: `\[[a-fA-F0-9:]+\]`, or DNS labels
+	 * `[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]` joined by '.'. */
 	bad("[]/x", "empty IPv6 literal");
-	/* BUG: host labels are not checked one by one. docker's domain is
-	 * labels `[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]` joined by '.',
-	 * but domain_valid() only checks the characters and the first and last
-	 * one, so these three are accepted as registries. */
 	bad("bad-.com/x", "host label ending with -");
 	bad("a..b.com/x", "empty host label");
 	bad("a.-b.com/x", "host label starting with -");
+	bad("[]:5000/x", "empty IPv6 literal with a port");
+	bad("localhost:65536/x", "port above 65535");
+	reg("localhost:65535/x", "localhost:65535", "x", "latest", NULL);
+	reg("a-b.c-d.example/x", "a-b.c-d.example", "x", "latest", NULL);
 }
 
 static void test_local(void)

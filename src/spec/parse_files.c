@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cleanup.h"
 #include "util/xalloc.h"
 
 /* The keys that decide an entry's kind, in the order of ims_file_kind
@@ -14,6 +15,9 @@
 static const char *const kind_keys[] = { "src", "content", "symlink", "type", "contentBase64" };
 static const ims_file_kind kinds[] = { IMS_FILE_COPY, IMS_FILE_CONTENT, IMS_FILE_SYMLINK, IMS_FILE_DIR,
 				       IMS_FILE_CONTENT };
+static const char *const dir_names[] = { "dir", NULL };
+/* in the order of ims_symlink_mode */
+static const char *const symlink_names[] = { "preserve", "follow", NULL };
 
 static void parse_patterns(spec_ctx *c, const ynode *n, const char *key, bool copy, ims_strlist *out)
 {
@@ -53,7 +57,7 @@ static void parse_entry(spec_ctx *c, const ynode *n, ims_file_spec *f)
 	f->pos = n->pos;
 	if (!spec_check_keys(c, n, &spec_obj_file, "a `files` entry"))
 		return;
-	int k = spec_one_of(c, n, kind_keys, 5, "a `files` entry",
+	int k = spec_one_of(c, n, kind_keys, IMS_ARRAY_SIZE(kind_keys), "a `files` entry",
 			    "one of `src`, `content`, `contentBase64`, `symlink` or `type: dir`");
 	bool known = k >= 0;
 	if (known)
@@ -75,9 +79,8 @@ static void parse_entry(spec_ctx *c, const ynode *n, ims_file_spec *f)
 	parse_content(c, n, f);
 	if ((v = spec_val(n, "symlink")))
 		spec_get_str(c, v, "`symlink`", GET_NONEMPTY, &f->symlink);
-	static const char *const dir[] = { "dir", NULL };
 	if ((v = spec_val(n, "type")))
-		spec_get_enum(c, v, "`type`", dir);
+		spec_get_enum(c, v, "`type`", dir_names);
 
 	bool copy = !known || f->kind == IMS_FILE_COPY;
 	parse_patterns(c, n, "include", copy, &f->include);
@@ -85,15 +88,13 @@ static void parse_entry(spec_ctx *c, const ynode *n, ims_file_spec *f)
 	parse_patterns(c, n, "ignoreFiles", copy, &f->ignore_files);
 	for (size_t i = 0; i < f->ignore_files.n; i++)
 		spec_check_rel(c, &f->ignore_files.v[i], "`ignoreFiles` entry");
-	/* in the order of ims_symlink_mode */
-	static const char *const symlinks[] = { "preserve", "follow", NULL };
 	const ypair *p;
-	int i;
+	int sym;
 	if ((p = ynode_find(n, "symlinks"))) {
 		if (!copy)
 			spec_error(c, p->key->pos, "`symlinks` only applies to entries with `src`");
-		else if ((i = spec_get_enum(c, p->value, "`symlinks`", symlinks)) >= 0)
-			f->symlinks = (ims_symlink_mode)i;
+		else if ((sym = spec_get_enum(c, p->value, "`symlinks`", symlink_names)) >= 0)
+			f->symlinks = (ims_symlink_mode)sym;
 	}
 
 	spec_get_attrs(c, n, &f->attrs);

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "util/cleanup.h"
 #include "util/xalloc.h"
 
 static const char *const kind_keys[] = { "files", "archive", "url", "blob" };
@@ -79,12 +80,12 @@ static void parse_layer(spec_ctx *c, const ynode *n, ims_compress_alg top, ims_l
 	l->compression.level = -1;
 	if (!spec_check_keys(c, n, &spec_obj_layer, "a `layers` entry"))
 		return;
-	int k = spec_one_of(c, n, kind_keys, 4, "a `layers` entry", "one of `files`, `archive`, `url` or `blob`");
+	int k = spec_one_of(c, n, kind_keys, IMS_ARRAY_SIZE(kind_keys), "a `layers` entry", "one of `files`, `archive`, `url` or `blob`");
 	if (k < 0)
 		return;
 	l->kind = kinds[k];
 	bool ok = true;
-	for (size_t i = 0; i < sizeof(scoped) / sizeof(scoped[0]); i++) {
+	for (size_t i = 0; i < IMS_ARRAY_SIZE(scoped); i++) {
 		const ypair *p = ynode_find(n, scoped[i].key);
 		if (p && !(scoped[i].kinds & (1u << l->kind))) {
 			spec_error(c, p->key->pos, "`%s` only applies to %s", scoped[i].key, scoped[i].where);

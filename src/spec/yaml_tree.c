@@ -281,12 +281,31 @@ static void on_end(builder *b)
 		drop_duplicates(b, n);
 }
 
-static void syntax_error(builder *b, const yaml_parser_t *p)
+/* libyaml gives reader errors (bad UTF-8, control characters) as a byte
+ * offset only; columns count characters, as libyaml's marks do. */
+static ims_pos offset_pos(const char *data, size_t len, size_t off)
 {
-	ims_pos pos = mark_pos(p->problem_mark);
+	ims_pos pos = { 1, 1 };
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (data[i] == '\n')
+			pos.line++, pos.col = 1;
+		else if (((unsigned char)data[i] & 0xc0) != 0x80)
+			pos.col++;
+	}
+	return pos;
+}
+
+static void syntax_error(builder *b, const yaml_parser_t *p, const char *data, size_t len)
+{
 	if (p->error == YAML_MEMORY_ERROR)
 		abort(); /* out of memory aborts, as everywhere (xalloc.h) */
 	const char *problem = p->problem ? p->problem : "unknown error";
+	if (p->error == YAML_READER_ERROR) {
+		spec_error(b->c, offset_pos(data, len, p->problem_offset), "invalid character: %s", problem);
+		b->fatal = true;
+		return;
+	}
+	ims_pos pos = mark_pos(p->problem_mark);
 	if (p->context)
 		spec_error(b->c, pos, "yaml syntax error: %s (%s started at line %d, column %d)", problem,
 			   p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
@@ -307,7 +326,7 @@ ynode *ynode_parse(spec_ctx *c, const char *data, size_t len)
 	while (!done && !b.fatal) {
 		yaml_event_t e;
 		if (!yaml_parser_parse(&p, &e)) {
-			syntax_error(&b, &p);
+			syntax_error(&b, &p, data, len);
 			break;
 		}
 		ims_pos pos = mark_pos(e.start_mark);

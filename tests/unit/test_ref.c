@@ -306,14 +306,14 @@ static void test_loopback(void)
 	memcpy(longhost, "127.", 4);
 	ok(!ims_ref_host_is_loopback(longhost), "a 399-character host is not loopback");
 
-	/* BUG: ims_ref_host_is_loopback() in src/ref/ref.c takes any string of
-	 * digits and dots after "127." as loopback. These are not addresses in
-	 * 127.0.0.0/8 (SPEC "Loopback"), so the resolver may send them anywhere
-	 * (search domains, /etc/hosts), yet they get the plain-HTTP fallback.
-	 * Parsing with inet_pton() would refuse them. */
+	/* Only real addresses in 127.0.0.0/8 or ::1 count: strings that merely
+	 * look like them go through the resolver (search domains, /etc/hosts),
+	 * so they must not get the plain-HTTP fallback (SPEC "Loopback"). */
 	ok(!ims_ref_host_is_loopback("127.999.1.1"), "`127.999.1.1` is not an address, so not loopback");
 	ok(!ims_ref_host_is_loopback("127.0.0.1."), "`127.0.0.1.` is a name, so not loopback");
 	ok(!ims_ref_host_is_loopback("127.."), "`127..` is not loopback");
+	ok(ims_ref_host_is_loopback("[0:0:0:0:0:0:0:1]:5000"), "the long form of ::1 is loopback");
+	ok(!ims_ref_host_is_loopback("[::1]x"), "junk after `]` is not loopback");
 }
 
 static void test_tag_valid(void)

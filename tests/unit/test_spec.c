@@ -315,6 +315,9 @@ static void test_syntax(void)
 	refused(MIN "target: a/b:1\nuser: x\ntarget: c/d:2\n",
 		"image.yaml:4:1: duplicate key `target` (first given at line 2)", "duplicate key");
 	refused(MIN "env: {A: 1, A: 2}\n", "duplicate key `A`", "duplicate env key");
+	refused(MIN "user: \"a\xff\"\n", "image.yaml:2:9: invalid character: invalid leading UTF-8 octet",
+		"invalid UTF-8 at its position");
+	refused(MIN "user: \"\x01\"\n", "image.yaml:2:8: invalid character: control characters", "raw control character");
 	refused("", "image.yaml:1:1: the spec is empty", "empty document");
 	refused("- base\n", "the spec must be a mapping", "a list is not a spec");
 

@@ -1,9 +1,122 @@
-/* The HTTP room: the only user of <curl/curl.h>. The registry client of the
- * next issue lives here; for now it only owns libcurl's global state. */
+/* The HTTP room: the only user of <curl/curl.h>.
+ *
+ * One ims_http per run holds the settings (TLS, insecure hosts, retries,
+ * tracing) and a libcurl share handle so that connections, TLS sessions and
+ * DNS answers are reused across requests and threads. A request is one
+ * method + URL; redirects are followed by hand (at most 10) so that the
+ * Authorization header never leaves the origin it was meant for. Retries of
+ * idempotent requests (and of bodies that can be replayed: memory or a file
+ * descriptor) happen here, with exponential backoff, jitter and Retry-After. */
 #ifndef IMS_HTTP_H
 #define IMS_HTTP_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imagespec/error.h"
+#include "util/buf.h"
+#include "util/stream.h"
+
 int ims_http_global_init(void);
 void ims_http_global_cleanup(void);
+
+/* TLS settings for one host[:port] (from the spec's `registries:`, the
+ * command line, or /etc/docker/certs.d/HOST/). */
+typedef struct {
+	const char *host;        /* "host" or "host:port", matched exactly */
+	const char *ca_file;     /* extra CA (PEM), merged with the system CAs */
+	const char *client_cert; /* PEM; needs client_key */
+	const char *client_key;
+	bool insecure;           /* do not verify TLS; plain HTTP allowed */
+} ims_http_host;
+
+typedef struct {
+	const char *ca_file;     /* --ca-cert: extra CAs for every host */
+	const ims_http_host *hosts;
+	size_t nhosts;
+	const char *const *certs_dirs; /* default {"/etc/docker/certs.d", "/etc/containers/certs.d"} when NULL */
+	size_t ncerts_dirs;
+	int max_attempts;        /* total tries per request; default 5 */
+	double backoff_initial;  /* seconds; default 0.5 */
+	double backoff_max;      /* cap for one wait, also for Retry-After; default 30 */
+	long connect_timeout;    /* seconds; default 30 */
+	long low_speed_time;     /* abort a transfer slower than 1 KiB/s for this long; default 60 */
+	/* Redacted trace lines (-v): method, URL without secrets, status. */
+	void (*trace)(void *ud, const char *line);
+	void *trace_ud;
+} ims_http_options;
+
+typedef struct ims_http ims_http;
+
+int ims_http_new(ims_http **out, const ims_http_options *o, ims_error **err);
+void ims_http_free(ims_http *h);
+
+/* True when host (host[:port]) may use plain HTTP: loopback, or named insecure. */
+bool ims_http_host_insecure(const ims_http *h, const char *host);
+
+typedef enum {
+	IMS_HTTP_OK = 0,          /* a response arrived (any status) */
+	IMS_HTTP_FAIL_CONNECT,    /* could not connect / resolve */
+	IMS_HTTP_FAIL_TLS,        /* TLS handshake failed: e.g. the server speaks plain HTTP */
+	IMS_HTTP_FAIL_TLS_VERIFY, /* certificate not trusted / wrong name: never fall back */
+	IMS_HTTP_FAIL_TIMEOUT,
+	IMS_HTTP_FAIL_OTHER,
+} ims_http_failure;
+
+typedef struct {
+	const char *method; /* GET, HEAD, PUT, POST, PATCH, DELETE */
+	const char *url;    /* http:// or https:// only */
+	const char *const *headers; /* "Name: value" lines */
+	size_t nheaders;
+	/* The Authorization header value ("Bearer x", "Basic y"): sent only to
+	 * the scheme+host+port of url, never after a redirect to another origin. */
+	const char *authorization;
+	/* The body: at most one of these. */
+	const void *body;      /* in memory (replayable) */
+	size_t body_len;
+	int body_fd;           /* a file descriptor read from body_offset (replayable); -1 when unused */
+	int64_t body_offset;
+	int64_t body_fd_len;
+	ims_reader *body_reader; /* streamed, sent chunked; never retried */
+	/* Where a 2xx response body goes; NULL: into resp->body (capped by max_body). */
+	ims_sink *sink;
+	size_t max_body;       /* cap for buffered bodies; default 64 KiB */
+	bool follow_redirects; /* GET/HEAD: follow up to 10 redirects by hand */
+	bool no_retry;         /* the caller retries itself */
+} ims_http_request;
+
+#define IMS_HTTP_REQUEST_INIT { .body_fd = -1 }
+
+typedef struct {
+	long status;
+	char **names;  /* lower-cased header names of the final response */
+	char **values;
+	size_t nheaders;
+	ims_buf body;  /* buffered body (non-2xx always; 2xx when no sink) */
+	char *url;     /* the URL that answered (after redirects) */
+	ims_http_failure failure; /* why no response arrived (with a negative return) */
+	int attempts;
+} ims_http_response;
+
+/* Performs the request. Returns 0 when a response arrived, whatever its
+ * status, or IMS_ENET with *err naming the method and the redacted URL.
+ * 408, 429, 500, 502, 503, 504 and connection errors are retried when the
+ * body can be replayed; the last response is returned when tries run out. */
+int ims_http_do(ims_http *h, const ims_http_request *req, ims_http_response *resp, ims_error **err);
+void ims_http_response_dispose(ims_http_response *r);
+/* The last value of a header (case-insensitive name), or NULL. */
+const char *ims_http_header(const ims_http_response *r, const char *name);
+/* Resolves a Location (absolute, or relative to base). Returns NULL for a
+ * scheme other than http/https. Caller frees. */
+char *ims_http_resolve_url(const char *base, const char *location);
+/* Origin "scheme://host:port" of a URL (default ports filled in); caller frees. */
+char *ims_http_origin(const char *url);
+/* A URL safe to print: no userinfo, and every query value replaced by
+ * "REDACTED" except digest, mount, from, n, last, scope, service. */
+char *ims_http_redact_url(const char *url);
+/* Parses a Retry-After value (seconds or an HTTP date) into seconds from now;
+ * -1 when absent or invalid. */
+double ims_http_retry_after(const char *value);
 
 #endif

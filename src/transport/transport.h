@@ -35,9 +35,15 @@ enum {
 	IMS_TRANSPORT_NO_INDEX = 1 << 1,            /* cannot store an index (docker-archive) */
 };
 
+typedef struct ims_registry_pool ims_registry_pool;
+
 typedef struct {
 	const char *base_dir; /* relative paths in refs resolve against this (NULL: cwd) */
 	const char *tmp_dir;  /* for staging and extraction (NULL: $TMPDIR) */
+	/* Registry references: the clients shared by every transport of a run
+	 * (one per host, so connections, tokens and mounts are shared). */
+	ims_registry_pool *registries;
+	int jobs; /* parallel uploads; 0: 4 */
 } ims_transport_opts;
 
 #define IMS_TRANSPORT_OPS_VERSION 1
@@ -72,6 +78,12 @@ typedef struct ims_transport_ops {
 	 * Without commit, close leaves the destination as it was. */
 	int (*commit)(ims_transport *t, ims_error **err);
 	void (*close)(ims_transport *t);
+
+	/* Optional. Makes blob d of src (same registry, another repository)
+	 * appear in t without copying bytes. *mounted false: not done (fall back
+	 * to a copy). Never an error for a refused mount. */
+	int (*mount_blob)(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
+			  ims_error **err);
 } ims_transport_ops;
 
 /* Every transport struct starts with this header. */

@@ -163,8 +163,9 @@ bool spec_get_mode(spec_ctx *c, const ynode *n, const char *what, uint32_t *out)
 		return false;
 	_cleanup_free_ char *s = v.s;
 	if (v.plain && (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+')) {
-		spec_error(c, n->pos, "%s must be a quoted octal string: write `\"%s\"`, not `%s` (yaml reads a bare "
-				      "number as decimal or octal depending on the version)",
+		spec_error(c, n->pos,
+			   "%s must be a quoted octal string: write `\"%s\"`, not `%s` (yaml reads a bare "
+			   "number as decimal or octal depending on the version)",
 			   what, s, s);
 		return false;
 	}
@@ -200,8 +201,9 @@ bool spec_get_time(spec_ctx *c, const ynode *n, const char *what, bool *now, int
 		spec_error(c, n->pos, "%s must not be before 1970, not `%s`", what, s);
 		return false;
 	} else if (!spec_parse_rfc3339(s, &t)) {
-		spec_error(c, n->pos, "%s must be an RFC 3339 time like `2026-01-01T00:00:00Z`, epoch seconds%s, not `%s`",
-			   what, now ? " or `now`" : "", s);
+		spec_error(c, n->pos,
+			   "%s must be an RFC 3339 time like `2026-01-01T00:00:00Z`, epoch seconds%s, not `%s`", what,
+			   now ? " or `now`" : "", s);
 		return false;
 	} else if (t < 0) {
 		spec_error(c, n->pos, "%s must not be before 1970, not `%s`", what, s);

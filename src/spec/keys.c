@@ -13,34 +13,32 @@
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
-#define OBJ(arr) { arr, IMS_ARRAY_SIZE(arr) }
-
 static const spec_key attrs_keys[] = {
 	{ "mode", SK_VALUE, NULL }, { "dirMode", SK_VALUE, NULL }, { "uid", SK_VALUE, NULL },
 	{ "gid", SK_VALUE, NULL },  { "mtime", SK_VALUE, NULL },
 };
-const spec_obj spec_obj_attrs = OBJ(attrs_keys);
+const spec_obj spec_obj_attrs = { attrs_keys, IMS_ARRAY_SIZE(attrs_keys) };
 
 static const spec_key compression_keys[] = {
 	{ "algorithm", SK_VALUE, NULL },
 	{ "level", SK_VALUE, NULL },
 };
-const spec_obj spec_obj_compression = OBJ(compression_keys);
+const spec_obj spec_obj_compression = { compression_keys, IMS_ARRAY_SIZE(compression_keys) };
 
 static const spec_key file_keys[] = {
-	{ "src", SK_VALUE, NULL },	  { "dest", SK_VALUE, NULL },	 { "exclude", SK_VALUE, NULL },
-	{ "include", SK_VALUE, NULL },	  { "ignoreFiles", SK_VALUE, NULL }, { "symlinks", SK_VALUE, NULL },
-	{ "content", SK_VALUE, NULL },	  { "contentBase64", SK_VALUE, NULL }, { "symlink", SK_VALUE, NULL },
-	{ "type", SK_VALUE, NULL },	  { "mode", SK_VALUE, NULL },	 { "dirMode", SK_VALUE, NULL },
-	{ "uid", SK_VALUE, NULL },	  { "gid", SK_VALUE, NULL },	 { "mtime", SK_VALUE, NULL },
+	{ "src", SK_VALUE, NULL },     { "dest", SK_VALUE, NULL },          { "exclude", SK_VALUE, NULL },
+	{ "include", SK_VALUE, NULL }, { "ignoreFiles", SK_VALUE, NULL },   { "symlinks", SK_VALUE, NULL },
+	{ "content", SK_VALUE, NULL }, { "contentBase64", SK_VALUE, NULL }, { "symlink", SK_VALUE, NULL },
+	{ "type", SK_VALUE, NULL },    { "mode", SK_VALUE, NULL },          { "dirMode", SK_VALUE, NULL },
+	{ "uid", SK_VALUE, NULL },     { "gid", SK_VALUE, NULL },           { "mtime", SK_VALUE, NULL },
 };
-const spec_obj spec_obj_file = OBJ(file_keys);
+const spec_obj spec_obj_file = { file_keys, IMS_ARRAY_SIZE(file_keys) };
 
 static const spec_key blob_keys[] = {
-	{ "digest", SK_VALUE, NULL },	 { "diffId", SK_VALUE, NULL }, { "size", SK_VALUE, NULL },
+	{ "digest", SK_VALUE, NULL },    { "diffId", SK_VALUE, NULL }, { "size", SK_VALUE, NULL },
 	{ "mediaType", SK_VALUE, NULL }, { "urls", SK_VALUE, NULL },
 };
-const spec_obj spec_obj_blob = OBJ(blob_keys);
+const spec_obj spec_obj_blob = { blob_keys, IMS_ARRAY_SIZE(blob_keys) };
 
 static const spec_key layer_keys[] = {
 	{ "name", SK_VALUE, NULL },
@@ -55,13 +53,14 @@ static const spec_key layer_keys[] = {
 	{ "stripComponents", SK_VALUE, NULL },
 	{ "blob", SK_OBJ, &spec_obj_blob },
 };
-const spec_obj spec_obj_layer = OBJ(layer_keys);
+const spec_obj spec_obj_layer = { layer_keys, IMS_ARRAY_SIZE(layer_keys) };
 
 static const spec_key auth_keys[] = {
-	{ "username", SK_VALUE, NULL },		     { "password", SK_VALUE, NULL }, { "token", SK_VALUE, NULL },
-	{ "googleCredentialsFile", SK_VALUE, NULL }, { "helper", SK_VALUE, NULL },
+	{ "username", SK_VALUE, NULL }, { "password", SK_VALUE, NULL },
+	{ "token", SK_VALUE, NULL },    { "googleCredentialsFile", SK_VALUE, NULL },
+	{ "helper", SK_VALUE, NULL },
 };
-const spec_obj spec_obj_auth = OBJ(auth_keys);
+const spec_obj spec_obj_auth = { auth_keys, IMS_ARRAY_SIZE(auth_keys) };
 
 static const spec_key registry_keys[] = {
 	{ "insecure", SK_VALUE, NULL },
@@ -69,13 +68,13 @@ static const spec_key registry_keys[] = {
 	{ "clientCert", SK_VALUE, NULL },
 	{ "clientKey", SK_VALUE, NULL },
 };
-const spec_obj spec_obj_registry = OBJ(registry_keys);
+const spec_obj spec_obj_registry = { registry_keys, IMS_ARRAY_SIZE(registry_keys) };
 
 static const spec_key sync_keys[] = {
 	{ "copyRemoteLayers", SK_VALUE, NULL },
 	{ "ignoreExists", SK_VALUE, NULL },
 };
-const spec_obj spec_obj_sync = OBJ(sync_keys);
+const spec_obj spec_obj_sync = { sync_keys, IMS_ARRAY_SIZE(sync_keys) };
 
 static const spec_key top_keys[] = {
 	{ "apiVersion", SK_VALUE, NULL },
@@ -107,7 +106,7 @@ static const spec_key top_keys[] = {
 	{ "sync", SK_OBJ, &spec_obj_sync },
 	{ "compression", SK_OBJ, &spec_obj_compression },
 };
-const spec_obj spec_obj_top = OBJ(top_keys);
+const spec_obj spec_obj_top = { top_keys, IMS_ARRAY_SIZE(top_keys) };
 
 /* Names users bring from Dockerfiles, compose, Kubernetes, jib, ko and the
  * seed project. An alias is only offered where its key exists, so one

@@ -141,8 +141,7 @@ static void parse_whiteouts(spec_ctx *c, const ynode *root, ims_spec_model *m)
 	if ((v = spec_val(root, "opaque")) && spec_get_strlist(c, v, "`opaque`", GET_NONEMPTY, &m->opaque))
 		for (size_t i = 0; i < m->opaque.n; i++)
 			spec_check_abs(c, &m->opaque.v[i], "`opaque` path", PATH_NO_ROOT | PATH_NO_WHITEOUT);
-	if ((v = spec_val(root, "removeLayers")) &&
-	    spec_get_strlist(c, v, "`removeLayers`", 0, &m->remove_layers))
+	if ((v = spec_val(root, "removeLayers")) && spec_get_strlist(c, v, "`removeLayers`", 0, &m->remove_layers))
 		for (size_t i = 0; i < m->remove_layers.n; i++)
 			spec_check_digest(c, &m->remove_layers.v[i], "`removeLayers` entry");
 }
@@ -220,7 +219,8 @@ static int read_stdin(char **out, size_t *len, ims_error **err)
 			break;
 		if (ims_buf_add(&b, chunk, (size_t)r, NULL) < 0) {
 			ims_buf_dispose(&b);
-			return ims_error_set(err, IMS_EINVALID, "<stdin>:1:1: the spec is larger than the limit of 1 MiB");
+			return ims_error_set(err, IMS_EINVALID,
+					     "<stdin>:1:1: the spec is larger than the limit of 1 MiB");
 		}
 	}
 	*out = ims_buf_steal(&b, len);
@@ -235,8 +235,8 @@ static char *spec_dir(const char *path, bool given, const char *dir_hint)
 	return ims_path_dirname(abs);
 }
 
-int ims_spec_model_parse(ims_spec_model **out, const char *path, const char *data, size_t len,
-			 const char *dir_hint, const ims_spec_params *params, ims_error **err)
+int ims_spec_model_parse(ims_spec_model **out, const char *path, const char *data, size_t len, const char *dir_hint,
+			 const ims_spec_params *params, ims_error **err)
 {
 	assert(out && path);
 	const char *shown = strcmp(path, "-") ? path : "<stdin>";

@@ -63,11 +63,13 @@ static void parse_auth_entry(spec_ctx *c, const ypair *p, void *entry)
 	int methods = (user || pass) + !!ynode_find(n, "token") + !!ynode_find(n, "googleCredentialsFile") +
 		      !!ynode_find(n, "helper");
 	if (methods > 1)
-		spec_error(c, n->pos, "an `auth` entry takes only one of `username` with `password`, `token`, "
-				      "`googleCredentialsFile` or `helper`");
+		spec_error(c, n->pos,
+			   "an `auth` entry takes only one of `username` with `password`, `token`, "
+			   "`googleCredentialsFile` or `helper`");
 	else if (!methods)
-		spec_error(c, n->pos, "an `auth` entry needs `username` with `password`, `token`, "
-				      "`googleCredentialsFile` or `helper`");
+		spec_error(c, n->pos,
+			   "an `auth` entry needs `username` with `password`, `token`, "
+			   "`googleCredentialsFile` or `helper`");
 	else if (user && !pass)
 		spec_error(c, n->pos, "`username` needs `password`");
 	else if (pass && !user)
@@ -117,6 +119,6 @@ void spec_parse_access(spec_ctx *c, const ynode *root, ims_spec_model *m)
 	if ((v = spec_val(root, "auth")))
 		parse_hosts(c, v, "`auth`", sizeof(*m->auth), parse_auth_entry, (void **)&m->auth, &m->nauth);
 	if ((v = spec_val(root, "registries")))
-		parse_hosts(c, v, "`registries`", sizeof(*m->registries), parse_registry_entry,
-			    (void **)&m->registries, &m->nregistries);
+		parse_hosts(c, v, "`registries`", sizeof(*m->registries), parse_registry_entry, (void **)&m->registries,
+			    &m->nregistries);
 }

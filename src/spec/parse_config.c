@@ -30,8 +30,9 @@ static void parse_env(spec_ctx *c, const ynode *v, ims_spec_model *m)
 		return;
 	for (size_t i = 0; i < m->env.n; i++)
 		if (!spec_name_valid(m->env.v[i].key.s))
-			spec_error(c, m->env.v[i].key.pos, "environment variable name `%s` must match "
-							   "[A-Za-z_][A-Za-z0-9_]*",
+			spec_error(c, m->env.v[i].key.pos,
+				   "environment variable name `%s` must match "
+				   "[A-Za-z_][A-Za-z0-9_]*",
 				   m->env.v[i].key.s);
 }
 
@@ -42,8 +43,9 @@ static void parse_labels(spec_ctx *c, const ynode *v, const char *what, ims_kvli
 	for (size_t i = 0; i < out->n; i++)
 		for (const char *p = out->v[i].key.s; *p; p++)
 			if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-				spec_error(c, out->v[i].key.pos, "%s key `%s` must not contain spaces or control "
-								 "characters",
+				spec_error(c, out->v[i].key.pos,
+					   "%s key `%s` must not contain spaces or control "
+					   "characters",
 					   what, out->v[i].key.s);
 				break;
 			}
@@ -62,8 +64,9 @@ static void parse_ports(spec_ctx *c, const ynode *v, ims_spec_model *m)
 		bool ok = port >= 1 && port <= 65535 &&
 			  (!*proto || !strcmp(proto, "/tcp") || !strcmp(proto, "/udp") || !strcmp(proto, "/sctp"));
 		if (!ok) {
-			spec_error(c, p->pos, "port `%s` must be a number from 1 to 65535, optionally followed by "
-					      "`/tcp`, `/udp` or `/sctp`",
+			spec_error(c, p->pos,
+				   "port `%s` must be a number from 1 to 65535, optionally followed by "
+				   "`/tcp`, `/udp` or `/sctp`",
 				   p->s);
 			continue;
 		}
@@ -123,8 +126,9 @@ static void parse_signal(spec_ctx *c, const ynode *v, ims_spec_model *m)
 		ok = *name && strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-") == strlen(name);
 	}
 	if (!ok)
-		spec_error(c, m->stop_signal.pos, "`stopSignal` must be a signal name like `SIGTERM` or a number, "
-						  "not `%s`",
+		spec_error(c, m->stop_signal.pos,
+			   "`stopSignal` must be a signal name like `SIGTERM` or a number, "
+			   "not `%s`",
 			   s);
 }
 

@@ -80,7 +80,8 @@ static void parse_layer(spec_ctx *c, const ynode *n, ims_compress_alg top, ims_l
 	l->compression.level = -1;
 	if (!spec_check_keys(c, n, &spec_obj_layer, "a `layers` entry"))
 		return;
-	int k = spec_one_of(c, n, kind_keys, IMS_ARRAY_SIZE(kind_keys), "a `layers` entry", "one of `files`, `archive`, `url` or `blob`");
+	int k = spec_one_of(c, n, kind_keys, IMS_ARRAY_SIZE(kind_keys), "a `layers` entry",
+			    "one of `files`, `archive`, `url` or `blob`");
 	if (k < 0)
 		return;
 	l->kind = kinds[k];
@@ -124,7 +125,7 @@ void spec_parse_layers(spec_ctx *c, const ynode *n, ims_spec_model *m)
 		return;
 	}
 	ims_compress_alg top = m->compression.algorithm != IMS_COMPRESS_DEFAULT ? m->compression.algorithm
-										 : IMS_COMPRESS_GZIP;
+										: IMS_COMPRESS_GZIP;
 	m->layers = xcalloc(n->n ? n->n : 1, sizeof(*m->layers));
 	m->nlayers = n->n;
 	for (size_t i = 0; i < n->n; i++)

@@ -101,8 +101,8 @@ struct spec_obj {
 	size_t n;
 };
 
-extern const spec_obj spec_obj_top, spec_obj_attrs, spec_obj_file, spec_obj_layer, spec_obj_blob,
-	spec_obj_auth, spec_obj_registry, spec_obj_sync, spec_obj_compression;
+extern const spec_obj spec_obj_top, spec_obj_attrs, spec_obj_file, spec_obj_layer, spec_obj_blob, spec_obj_auth,
+	spec_obj_registry, spec_obj_sync, spec_obj_compression;
 
 /* Reports every key of map that obj does not know, with a did-you-mean
  * hint. Returns false when map is not a mapping (reported as `what`). */
@@ -122,15 +122,15 @@ enum {
 /* Expands in[0..len) into *out (NUL-terminated, *outlen bytes), capped at
  * max bytes. *from_host is set when some part came from the environment.
  * Errors are recorded at pos; returns false then. */
-bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags, size_t max, char **out,
-		size_t *outlen, bool *from_host);
+bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags, size_t max, char **out, size_t *outlen,
+		bool *from_host);
 
 /* ---- typed getters (convert.c) ---- */
 
 enum {
-	GET_NULL_OK = 1 << 8,  /* null gives s == NULL instead of an error */
-	GET_BIG = 1 << 9,      /* allow SPEC_MAX_CONTENT bytes */
-	GET_NUL_OK = 1 << 10,  /* allow NUL bytes (content) */
+	GET_NULL_OK = 1 << 8, /* null gives s == NULL instead of an error */
+	GET_BIG = 1 << 9,     /* allow SPEC_MAX_CONTENT bytes */
+	GET_NUL_OK = 1 << 10, /* allow NUL bytes (content) */
 	GET_NONEMPTY = 1 << 11,
 };
 
@@ -184,8 +184,7 @@ bool spec_check_media_type(spec_ctx *c, const ims_str *s, const char *what);
 bool spec_name_valid(const char *s); /* [A-Za-z_][A-Za-z0-9_]* */
 /* The index of the one key of keys[] present in map. Reports a mapping
  * with none (it `what` "needs" `need`) or several; returns -1 then. */
-int spec_one_of(spec_ctx *c, const ynode *map, const char *const *keys, size_t n, const char *what,
-		const char *need);
+int spec_one_of(spec_ctx *c, const ynode *map, const char *const *keys, size_t n, const char *what, const char *need);
 void spec_compression(spec_ctx *c, const ynode *n, ims_compress_alg fallback, ims_compression *out);
 
 /* ---- the sections (parse_*.c) ---- */

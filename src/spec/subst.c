@@ -25,8 +25,7 @@ bool spec_name_valid(const char *s)
 	if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
 		return false;
 	for (s++; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_'))
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
 			return false;
 	return true;
 }
@@ -70,8 +69,9 @@ static bool expand(subst_state *st, const char *expr, ims_buf *b, ims_error **ov
 	const char *op = name + nl;
 	if (!spec_name_valid(id) || (*op && strncmp(op, ":-", 2) && strncmp(op, ":?", 2))) {
 		if (st->flags & SUBST_SECRET)
-			spec_error(c, st->pos, "bad substitution; write `${NAME}`, `${NAME:-default}`, "
-					       "`${NAME:?message}` or `${host:NAME}`, and `$$` for a literal `$`");
+			spec_error(c, st->pos,
+				   "bad substitution; write `${NAME}`, `${NAME:-default}`, "
+				   "`${NAME:?message}` or `${host:NAME}`, and `$$` for a literal `$`");
 		else
 			spec_error(c, st->pos,
 				   "bad substitution `${%s}`; write `${NAME}`, `${NAME:-default}`, "
@@ -125,15 +125,15 @@ static bool expand(subst_state *st, const char *expr, ims_buf *b, ims_error **ov
 				   "`${host:%s:-default}`)",
 				   id, id, id);
 		else
-			spec_error(c, st->pos,
-				   "undefined parameter `%s`; set it with `-p %s=VALUE` or under `params:`", id, id);
+			spec_error(c, st->pos, "undefined parameter `%s`; set it with `-p %s=VALUE` or under `params:`",
+				   id, id);
 		return false;
 	}
 	return ims_buf_add(b, val, strlen(val), overflow) == 0;
 }
 
-bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags, size_t max, char **out,
-		size_t *outlen, bool *from_host)
+bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags, size_t max, char **out, size_t *outlen,
+		bool *from_host)
 {
 	ims_buf b = IMS_BUF_INIT(max);
 	subst_state st = { c, pos, flags, from_host };

@@ -120,8 +120,9 @@ bool spec_check_url(spec_ctx *c, const ims_str *u, const char *what)
 		return false;
 	}
 	if (!https && !ims_ref_host_is_loopback(host)) {
-		spec_error(c, u->pos, "%s must use https://; plain http:// is only allowed for loopback hosts, not `%s`",
-			   what, host);
+		spec_error(c, u->pos,
+			   "%s must use https://; plain http:// is only allowed for loopback hosts, not `%s`", what,
+			   host);
 		return false;
 	}
 	return true;
@@ -156,8 +157,7 @@ bool spec_check_media_type(spec_ctx *c, const ims_str *s, const char *what)
 	return false;
 }
 
-int spec_one_of(spec_ctx *c, const ynode *map, const char *const *keys, size_t n, const char *what,
-		const char *need)
+int spec_one_of(spec_ctx *c, const ynode *map, const char *const *keys, size_t n, const char *what, const char *need)
 {
 	const ypair *first = NULL;
 	int found = -1;

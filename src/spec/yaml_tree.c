@@ -181,8 +181,9 @@ static void on_scalar(builder *b, const yaml_event_t *e)
 	if (key && (!strcmp(key->s, "content") || !strcmp(key->s, "contentBase64")))
 		max = SPEC_MAX_CONTENT;
 	if (e->data.scalar.length > max) {
-		fatal(b, pos, max == SPEC_MAX_STRING ? "string is longer than the limit of 64 KiB"
-						     : "inline content is longer than the limit of 1 MiB");
+		fatal(b, pos,
+		      max == SPEC_MAX_STRING ? "string is longer than the limit of 64 KiB"
+					     : "inline content is longer than the limit of 1 MiB");
 		return;
 	}
 	ynode *n = xcalloc(1, sizeof(*n));
@@ -307,8 +308,8 @@ static void syntax_error(builder *b, const yaml_parser_t *p, const char *data, s
 	}
 	ims_pos pos = mark_pos(p->problem_mark);
 	if (p->context)
-		spec_error(b->c, pos, "yaml syntax error: %s (%s started at line %d, column %d)", problem,
-			   p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+		spec_error(b->c, pos, "yaml syntax error: %s (%s started at line %d, column %d)", problem, p->context,
+			   (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
 	else
 		spec_error(b->c, pos, "yaml syntax error: %s", problem);
 	b->fatal = true;

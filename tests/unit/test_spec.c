@@ -117,22 +117,22 @@ static char *errors(const char *doc)
 }
 
 /* ok() when doc fails with a message containing want. */
-#define refused(doc, want, ...)                                                       \
-	do {                                                                          \
-		char *_m = errors(doc);                                               \
-		ok(_m && strstr(_m, want), __VA_ARGS__);                              \
-		if (!_m || !strstr(_m, want))                                         \
+#define refused(doc, want, ...)                                                            \
+	do {                                                                               \
+		char *_m = errors(doc);                                                    \
+		ok(_m &&strstr(_m, want), __VA_ARGS__);                                    \
+		if (!_m || !strstr(_m, want))                                              \
 			printf("#   got: %s\n#   want: %s\n", _m ? _m : "(parsed)", want); \
-		free(_m);                                                             \
+		free(_m);                                                                  \
 	} while (0)
 
-#define accepted(doc, ...)                                      \
-	do {                                                    \
-		char *_m = errors(doc);                         \
-		ok(!_m, __VA_ARGS__);                           \
-		if (_m)                                         \
-			printf("#   got: %s\n", _m);        \
-		free(_m);                                       \
+#define accepted(doc, ...)                           \
+	do {                                         \
+		char *_m = errors(doc);              \
+		ok(!_m, __VA_ARGS__);                \
+		if (_m)                              \
+			printf("#   got: %s\n", _m); \
+		free(_m);                            \
 	} while (0)
 
 #define MIN "base: scratch\n"
@@ -271,10 +271,11 @@ static void test_defaults_and_json(void)
 	ok(!m->entrypoint.set && !m->entrypoint_null, "entrypoint untouched");
 	ims_spec_model_free(m);
 
-	const char *json = "{\"apiVersion\":\"imagespec/v1\",\"base\":\"scratch\",\"target\":\"oci:out:1\",\n"
-			   " \"created\": 1700000000, \"entrypoint\": null, \"cmd\": [],\n"
-			   " \"files\": [{\"dest\": \"/a\", \"content\": \"x\", \"mode\": \"0755\", \"uid\": 5}],\n"
-			   " \"env\": {\"A\": \"1\", \"B\": null}, \"sync\": {\"ignoreExists\": true}}";
+	const char *json =
+		"{\"apiVersion\":\"imagespec/v1\",\"base\":\"scratch\",\"target\":\"oci:out:1\",\n"
+		" \"created\": 1700000000, \"entrypoint\": null, \"cmd\": [],\n"
+		" \"files\": [{\"dest\": \"/a\", \"content\": \"x\", \"mode\": \"0755\", \"uid\": 5}],\n"
+		" \"env\": {\"A\": \"1\", \"B\": null}, \"sync\": {\"ignoreExists\": true}}";
 	ok(parse_with(&m, json, NULL, &err) == 0, "a JSON document parses");
 	if (!m)
 		return;
@@ -309,15 +310,15 @@ static void test_syntax(void)
 	refused(MIN "labels: &l {a: b}\n", "image.yaml:2:9: yaml anchors (`&l`) are not supported", "anchor refused");
 	refused(MIN "tags: [a]\nlabels: {a: *x}\n", "image.yaml:3:13: yaml aliases (`*x`) are not supported",
 		"alias refused");
-	refused("base: !!binary aGVsbG8=\n", "image.yaml:1:7: yaml tags (`!!binary`) are not supported",
-		"tag refused");
+	refused("base: !!binary aGVsbG8=\n", "image.yaml:1:7: yaml tags (`!!binary`) are not supported", "tag refused");
 	refused(MIN "---\nbase: scratch\n", "only one yaml document is allowed", "two documents refused");
 	refused(MIN "target: a/b:1\nuser: x\ntarget: c/d:2\n",
 		"image.yaml:4:1: duplicate key `target` (first given at line 2)", "duplicate key");
 	refused(MIN "env: {A: 1, A: 2}\n", "duplicate key `A`", "duplicate env key");
 	refused(MIN "user: \"a\xff\"\n", "image.yaml:2:9: invalid character: invalid leading UTF-8 octet",
 		"invalid UTF-8 at its position");
-	refused(MIN "user: \"\x01\"\n", "image.yaml:2:8: invalid character: control characters", "raw control character");
+	refused(MIN "user: \"\x01\"\n", "image.yaml:2:8: invalid character: control characters",
+		"raw control character");
 	refused("", "image.yaml:1:1: the spec is empty", "empty document");
 	refused("- base\n", "the spec must be a mapping", "a list is not a spec");
 
@@ -452,9 +453,10 @@ static void test_refs_and_digests(void)
 	refused(MIN "target: scratch\n", "`target` cannot be `scratch`", "scratch target");
 	refused(MIN "target: a/b@sha256:1111111111111111111111111111111111111111111111111111111111111111\n",
 		"`target` cannot be pinned by digest", "digest target");
-	accepted("base: docker://busybox@sha256:1111111111111111111111111111111111111111111111111111111111111111\n"
-		 "target: oci-archive:out.tar:app\n",
-		 "pinned base and oci-archive target");
+	accepted(
+		"base: docker://busybox@sha256:1111111111111111111111111111111111111111111111111111111111111111\n"
+		"target: oci-archive:out.tar:app\n",
+		"pinned base and oci-archive target");
 	refused("target: a/b:1\n", "`base` is required", "base required");
 	refused(MIN "tags: [\"bad tag\"]\n", "image.yaml:2:8: tag `bad tag` is not valid", "bad tag");
 	refused(MIN "tags: [\"repo:tag\"]\n", "must be a tag only", "tag with a repository");
@@ -465,11 +467,13 @@ static void test_refs_and_digests(void)
 	refused(MIN "layers: [{blob: {digest: sha256:x, diffId: sha256:y, size: 0}}]\n", "`size` must be between 1",
 		"blob size 0");
 	refused(MIN "layers: [{blob: {digest: sha256:x}}]\n", "`blob` needs `diffId`", "blob needs diffId");
-	refused(MIN "layers: [{url: \"http://example.com/a.tgz\", sha256: "
-		    "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}]\n",
+	refused(MIN
+		"layers: [{url: \"http://example.com/a.tgz\", sha256: "
+		"\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}]\n",
 		"plain http:// is only allowed for loopback", "http url refused");
-	accepted(MIN "layers: [{url: \"http://127.0.0.1:8080/a.tgz\", sha256: "
-		     "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}]\n",
+	accepted(MIN
+		 "layers: [{url: \"http://127.0.0.1:8080/a.tgz\", sha256: "
+		 "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}]\n",
 		 "http on loopback allowed");
 	refused(MIN "layers: [{url: \"https://example.com/a.tgz\"}]\n", "a `url` layer needs `sha256`",
 		"url needs sha256");
@@ -505,8 +509,8 @@ static void test_shapes(void)
 static void test_subst(void)
 {
 	unsetenv("IMS_TEST_UNSET");
-	refused(MIN "labels: {a: \"${base:PATH}\"}\n", "image.yaml:2:13: `${base:PATH}` is only allowed in `env` values",
-		"${base:} outside env");
+	refused(MIN "labels: {a: \"${base:PATH}\"}\n",
+		"image.yaml:2:13: `${base:PATH}` is only allowed in `env` values", "${base:} outside env");
 	refused(MIN "tags: [\"${version}\"]\n",
 		"image.yaml:2:8: undefined parameter `version`; set it with `-p version=VALUE`", "undefined parameter");
 	refused(MIN "tags: [\"${version:?give -p version=X}\"]\n", "parameter `version` is not set: give -p version=X",
@@ -521,9 +525,10 @@ static void test_subst(void)
 
 	ims_spec_model *m;
 	ims_error *err;
-	const char *doc = MIN "params: {v: file, w: keep}\n"
-			      "labels: {a: \"${v}\", b: \"${w}\", c: \"${u:-dflt}\", d: \"$$x $y ${host:IMS_TEST_UNSET:-h}\",\n"
-			      "  e: \"${v:-z}$\"}\n";
+	const char *doc = MIN
+		"params: {v: file, w: keep}\n"
+		"labels: {a: \"${v}\", b: \"${w}\", c: \"${u:-dflt}\", d: \"$$x $y ${host:IMS_TEST_UNSET:-h}\",\n"
+		"  e: \"${v:-z}$\"}\n";
 	const char *names[] = { "v", "u" }, *values[] = { "cli", "" };
 	ims_spec_params p = { names, values, 2 };
 	ok(parse_with(&m, doc, &p, &err) == 0, "substitution spec parses");
@@ -575,23 +580,25 @@ static void test_secrets(void)
 
 static void test_many_errors(void)
 {
-	const char *doc = "base: scratch\n"
-			  "files:\n"
-			  "  - src: ../x\n"
-			  "    dest: rel\n"
-			  "    Mode: \"0644\"\n"
-			  "cmd: x\n"
-			  "tags: [\"a b\"]\n";
+	const char *doc =
+		"base: scratch\n"
+		"files:\n"
+		"  - src: ../x\n"
+		"    dest: rel\n"
+		"    Mode: \"0644\"\n"
+		"cmd: x\n"
+		"tags: [\"a b\"]\n";
 	char *m = errors(doc);
 	ok(m != NULL, "several errors");
 	if (!m)
 		return;
-	const char *want = "image.yaml:3:10: `src` `../x` leaves the spec's directory\n"
-			   "image.yaml:4:11: `dest` must be an absolute path, not `rel`\n"
-			   "image.yaml:5:5: unknown key `Mode` in a `files` entry; did you mean `mode`?\n"
-			   "image.yaml:6:6: `cmd` must be a list of strings, e.g. `[\"sh\", \"-c\", \"...\"]`, not a string\n"
-			   "image.yaml:7:8: tag `a b` is not valid (up to 128 letters, digits, `_`, `.` and `-`, not "
-			   "starting with `.` or `-`)";
+	const char *want =
+		"image.yaml:3:10: `src` `../x` leaves the spec's directory\n"
+		"image.yaml:4:11: `dest` must be an absolute path, not `rel`\n"
+		"image.yaml:5:5: unknown key `Mode` in a `files` entry; did you mean `mode`?\n"
+		"image.yaml:6:6: `cmd` must be a list of strings, e.g. `[\"sh\", \"-c\", \"...\"]`, not a string\n"
+		"image.yaml:7:8: tag `a b` is not valid (up to 128 letters, digits, `_`, `.` and `-`, not "
+		"starting with `.` or `-`)";
 	is_str(m, want, "every error, in file order, with line:col");
 	free(m);
 }
@@ -607,7 +614,8 @@ static void test_files_and_stdin(void)
 	fclose(f);
 	ims_spec_model *m = NULL;
 	ims_error *err = NULL;
-	ok(ims_spec_model_parse(&m, path, NULL, 0, NULL, NULL, &err) < 0 && err && !strncmp(err->message, path, strlen(path)),
+	ok(ims_spec_model_parse(&m, path, NULL, 0, NULL, NULL, &err) < 0 && err &&
+		   !strncmp(err->message, path, strlen(path)),
 	   "errors from a file name the file");
 	ims_error_free(err);
 	err = NULL;

@@ -28,6 +28,9 @@ typedef struct {
 	int verbose;
 } cli_common;
 
+/* Clears the TTY status line (call before printing results). */
+void cli_progress_done(void);
+
 /* Makes a context from the common options; events go to stderr. */
 int cli_context(ims_context **out, const cli_common *c, ims_error **err);
 

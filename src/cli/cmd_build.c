@@ -196,6 +196,7 @@ int cmd_build(int argc, char **argv, bool plan_only)
 		rc = cli_fail(err);
 		goto out;
 	}
+	cli_progress_done();
 	char *j = ims_build_result_json(res);
 	if (json) {
 		printf("%s\n", j);

@@ -8,6 +8,7 @@
 
 int cli_fail(ims_error *err)
 {
+	cli_progress_done();
 	if (!err) {
 		fputs("imagespec: failed\n", stderr);
 		return 1;
@@ -52,29 +53,56 @@ void cli_list_add(cli_list *l, const char *s)
 
 typedef struct {
 	cli_progress mode;
+	bool tty;        /* redraw one status line instead of printing lines */
+	bool line_shown; /* a status line is on screen and needs clearing */
 } event_state;
+
+static event_state events;
+
+/* Clears the status line before anything else is printed to stderr. */
+static void clear_status(event_state *st)
+{
+	if (st->line_shown) {
+		fputs("\r\033[K", stderr);
+		st->line_shown = false;
+	}
+}
 
 static void on_event(const ims_event *ev, void *ud)
 {
 	event_state *st = ud;
 	if (ev->kind == IMS_EVENT_WARNING) {
+		clear_status(st);
 		fprintf(stderr, "imagespec: warning: %s\n", ev->message);
 		return;
 	}
 	if (st->mode == PROGRESS_QUIET || ev->kind == IMS_EVENT_PROGRESS)
 		return;
+	if (st->tty) {
+		/* one line, redrawn: the latest step, cut to the terminal's width */
+		fprintf(stderr, "\r\033[K%.*s", 100, ev->message);
+		st->line_shown = true;
+		return;
+	}
 	fprintf(stderr, "%s\n", ev->message);
+}
+
+void cli_progress_done(void)
+{
+	clear_status(&events);
 }
 
 int cli_context(ims_context **out, const cli_common *c, ims_error **err)
 {
-	static event_state st;
-	st.mode = c->progress;
-	if (st.mode == PROGRESS_AUTO) {
-		/* bars need a TTY; in CI and pipes, plain lines */
+	event_state *st = &events;
+	st->mode = c->progress;
+	st->tty = false;
+	if (st->mode == PROGRESS_AUTO) {
+		/* a redrawn status line needs a TTY; in CI and pipes, plain lines */
 		const char *ci = getenv("CI");
-		st.mode = PROGRESS_PLAIN;
-		(void)ci;
+		bool in_ci = ci && *ci && strcmp(ci, "false") && strcmp(ci, "0");
+		st->tty = isatty(STDERR_FILENO) && !in_ci;
+		st->mode = PROGRESS_PLAIN;
 	}
 	ims_context_options o = IMS_CONTEXT_OPTIONS_INIT;
 	o.insecure_registries = c->insecure;
@@ -84,6 +112,6 @@ int cli_context(ims_context **out, const cli_common *c, ims_error **err)
 	o.jobs = c->jobs;
 	o.verbose = c->verbose;
 	o.on_event = on_event;
-	o.event_ud = &st;
+	o.event_ud = st;
 	return ims_context_new(out, &o, err);
 }

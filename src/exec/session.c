@@ -1,0 +1,129 @@
+/* What a run needs to reach registries: one HTTP client with the TLS
+ * settings of the command line and the spec, and one pool of registry
+ * clients whose credentials come from the spec's `auth:` (longest host or
+ * host/namespace prefix wins). Made only when a reference needs it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/session.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+static void trace(void *ud, const char *line)
+{
+	ims_ctx_info(ud, "%s", line);
+}
+
+/* Does key ("host" or "host/namespace") cover registry/repository? */
+static size_t prefix_match(const char *key, const char *registry, const char *repository)
+{
+	size_t rl = strlen(registry), kl = strlen(key);
+	if (strncmp(key, registry, rl) != 0)
+		return 0;
+	if (key[rl] == '\0')
+		return kl;
+	if (key[rl] != '/' || !repository)
+		return 0;
+	const char *ns = key + rl + 1;
+	size_t nl = strlen(ns);
+	if (strncmp(repository, ns, nl) != 0 || (repository[nl] != '\0' && repository[nl] != '/'))
+		return 0;
+	return kl;
+}
+
+static const char *docker_hub_alias(const char *host)
+{
+	if (!strcmp(host, "index.docker.io") || !strcmp(host, "registry-1.docker.io"))
+		return "docker.io";
+	return host;
+}
+
+static int spec_credentials(void *ud, const char *registry, const char *repository, ims_credentials *out,
+			    ims_error **err)
+{
+	ims_session *s = ud;
+	memset(out, 0, sizeof(*out));
+	if (!s->spec)
+		return 0;
+	const ims_auth_entry *best = NULL;
+	size_t best_len = 0;
+	const char *reg = docker_hub_alias(registry);
+	for (size_t i = 0; i < s->spec->nauth; i++) {
+		const ims_auth_entry *a = &s->spec->auth[i];
+		_cleanup_free_ char *key = xstrdup(a->key.s);
+		char *slash = strchr(key, '/');
+		if (slash)
+			*slash = '\0';
+		_cleanup_free_ char *norm = slash ? xasprintf("%s/%s", docker_hub_alias(key), slash + 1)
+						  : xstrdup(docker_hub_alias(key));
+		size_t l = prefix_match(norm, reg, repository);
+		if (l > best_len)
+			best = a, best_len = l;
+	}
+	if (!best)
+		return 0;
+	const ims_spec_model *m = s->spec;
+	if (best->google_credentials_file.s || best->helper.s)
+		return ims_error_set(err, IMS_EUNSUPPORTED,
+				     "%s:%d:%d: auth for `%s`: %s is not supported yet; use username/password or "
+				     "token",
+				     m->path, best->key.pos.line, best->key.pos.col, best->key.s,
+				     best->helper.s ? "`helper`" : "`googleCredentialsFile`");
+	out->username = best->username.s ? xstrdup(best->username.s) : NULL;
+	out->password = best->password.s ? xstrdup(best->password.s) : NULL;
+	out->token = best->token.s ? xstrdup(best->token.s) : NULL;
+	out->source = xasprintf("the spec's auth `%s`", best->key.s);
+	return 0;
+}
+
+int ims_session_open(ims_session *s, ims_context *ctx, const ims_spec_model *spec, ims_error **err)
+{
+	memset(s, 0, sizeof(*s));
+	s->spec = spec;
+	size_t n = (spec ? spec->nregistries : 0) + ctx->ninsecure;
+	s->hosts = xcalloc(n + 1, sizeof(*s->hosts));
+	s->paths = xcalloc(3 * n + 2, sizeof(char *));
+	for (size_t i = 0; spec && i < spec->nregistries; i++) {
+		const ims_registry_entry *e = &spec->registries[i];
+		ims_http_host *h = &s->hosts[s->nhosts++];
+		h->host = e->host.s;
+		h->insecure = e->insecure;
+		if (e->ca_file.s)
+			h->ca_file = s->paths[s->npaths++] = ims_path_absolute(spec->dir, e->ca_file.s);
+		if (e->client_cert.s)
+			h->client_cert = s->paths[s->npaths++] = ims_path_absolute(spec->dir, e->client_cert.s);
+		if (e->client_key.s)
+			h->client_key = s->paths[s->npaths++] = ims_path_absolute(spec->dir, e->client_key.s);
+	}
+	for (size_t i = 0; i < ctx->ninsecure; i++) {
+		ims_http_host *h = &s->hosts[s->nhosts++];
+		h->host = ctx->insecure[i];
+		h->insecure = true;
+	}
+	ims_http_options o = { 0 };
+	if (ctx->ca_cert)
+		o.ca_file = s->paths[s->npaths++] = ims_path_absolute(NULL, ctx->ca_cert);
+	o.hosts = s->hosts;
+	o.nhosts = s->nhosts;
+	if (ctx->verbose) {
+		o.trace = trace;
+		o.trace_ud = ctx;
+	}
+	int r = ims_http_new(&s->http, &o, err);
+	if (r < 0)
+		return r;
+	return ims_registry_pool_new(&s->pool, s->http, spec_credentials, s, err);
+}
+
+void ims_session_close(ims_session *s)
+{
+	ims_registry_pool_free(s->pool);
+	ims_http_free(s->http);
+	for (size_t i = 0; i < s->npaths; i++)
+		free(s->paths[i]);
+	free(s->paths);
+	free(s->hosts);
+	memset(s, 0, sizeof(*s));
+}

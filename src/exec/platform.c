@@ -82,6 +82,32 @@ out:
 	return r;
 }
 
+/* A base blob the target lacks: mounted when the target can take it from
+ * the base's repository on the same registry, copied otherwise. */
+static int copy_base_blob(ims_platform_job *j, const ims_descriptor *d, ims_layer_action *action, ims_error **err)
+{
+	const ims_spec_model *m = j->p->spec->m;
+	bool have = false;
+	int r = j->target->ops->has_blob(j->target, d->digest, &have, err);
+	if (r < 0)
+		return r;
+	if (have && !m->sync_ignore_exists) {
+		*action = IMS_ACTION_SKIPPED;
+		return 0;
+	}
+	if (!m->sync_ignore_exists && j->target->ops->mount_blob) {
+		bool mounted = false;
+		if ((r = j->target->ops->mount_blob(j->target, j->base->t, d, &mounted, err)) < 0)
+			return r;
+		if (mounted) {
+			*action = IMS_ACTION_MOUNTED;
+			return 0;
+		}
+	}
+	*action = IMS_ACTION_WRITTEN;
+	return ims_transport_copy_blob(j->base->t, j->target, d, err);
+}
+
 static bool in_list(const ims_strlist *l, const char *s)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -133,12 +159,7 @@ static int base_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, 
 			memset(&nd, 0, sizeof(nd));
 			r = ims_exec_copy_uncompressed(j->base->t, j->target, d, diff_id, &nd, &action, err);
 		} else {
-			bool have = false;
-			r = j->target->ops->has_blob(j->target, d->digest, &have, err);
-			if (r >= 0 && (!have || m->sync_ignore_exists)) {
-				r = ims_transport_copy_blob(j->base->t, j->target, d, err);
-				action = IMS_ACTION_WRITTEN;
-			}
+			r = copy_base_blob(j, d, &action, err);
 		}
 		const char *mt = NULL;
 		if (r >= 0)

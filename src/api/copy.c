@@ -5,6 +5,7 @@
 
 #include "api/internal.h"
 #include "exec/exec.h"
+#include "exec/session.h"
 #include "imagespec/transport.h"
 #include "layer/layer.h"
 #include "transport/transport.h"
@@ -14,11 +15,13 @@
 
 static int copy_blob_if_missing(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err)
 {
-	bool have = false;
+	bool have = false, mounted = false;
 	int r = dst->ops->has_blob(dst, d->digest, &have, err);
 	if (r < 0 || have)
 		return r;
-	return ims_transport_copy_blob(src, dst, d, err);
+	if (dst->ops->mount_blob && (r = dst->ops->mount_blob(dst, src, d, &mounted, err)) < 0)
+		return r;
+	return mounted ? 0 : ims_transport_copy_blob(src, dst, d, err);
 }
 
 /* Copies one image; for a docker-archive the layers are decompressed and the
@@ -141,18 +144,18 @@ int ims_copy(ims_context *ctx, const char *srcs, const char *dsts, const char *p
 	size_t len = 0;
 	ims_descriptor top = { 0 };
 	ims_index *ix = NULL;
+	ims_session session = { 0 };
 	int r;
 	if ((r = ims_ref_parse(&sref, srcs, err)) < 0 || (r = ims_ref_parse(&dref, dsts, err)) < 0)
 		goto out;
-	if (sref->kind == IMS_REF_REGISTRY || dref->kind == IMS_REF_REGISTRY) {
-		r = ims_error_set(err, IMS_EUNSUPPORTED, "registry references are not supported yet");
+	if ((sref->kind == IMS_REF_REGISTRY || dref->kind == IMS_REF_REGISTRY) &&
+	    (r = ims_session_open(&session, ctx, NULL, err)) < 0)
 		goto out;
-	}
 	if (sref->kind == IMS_REF_SCRATCH || dref->kind == IMS_REF_SCRATCH) {
 		r = ims_error_set(err, IMS_EINVALID, "cannot copy from or to `scratch`");
 		goto out;
 	}
-	ims_transport_opts o = { NULL, ctx->tmp_dir };
+	ims_transport_opts o = { NULL, ctx->tmp_dir, session.pool, ctx->jobs };
 	if ((r = ims_transport_open(&src, sref, IMS_TRANSPORT_READ, &o, err)) < 0 ||
 	    (r = ims_transport_get_manifest(src, sref->digest, &data, &len, &mt, err)) < 0)
 		goto out;
@@ -193,6 +196,7 @@ out:
 	free(detected);
 	ims_transport_close(src);
 	ims_transport_close(dst);
+	ims_session_close(&session);
 	ims_ref_free(sref);
 	ims_ref_free(dref);
 	return r < 0 ? r : 0;

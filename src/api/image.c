@@ -332,7 +332,7 @@ int ims_image_get_config(ims_image *img, char **json, ims_error **err)
 	if (r < 0)
 		return r;
 	ims_base b = { 0 };
-	if ((r = ims_exec_base_load(&b, img->ctx, p, err)) >= 0) {
+	if ((r = ims_exec_base_load(&b, img->ctx, p, NULL, err)) >= 0) {
 		ims_config *cfg = ims_config_clone(b.images[0].config);
 		if (p->config_override)
 			r = ims_config_set_tree(cfg, ims_json_clone(p->config_override), err);

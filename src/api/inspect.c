@@ -4,6 +4,7 @@
 
 #include "api/internal.h"
 #include "exec/exec.h"
+#include "exec/session.h"
 #include "imagespec/transport.h"
 #include "transport/transport.h"
 #include "util/cleanup.h"
@@ -11,16 +12,17 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-static int open_ref(ims_context *ctx, const char *s, ims_ref **ref, ims_transport **t, ims_error **err)
+static int open_ref(ims_context *ctx, ims_session *session, const char *s, ims_ref **ref, ims_transport **t,
+		    ims_error **err)
 {
 	int r = ims_ref_parse(ref, s, err);
 	if (r < 0)
 		return r;
 	if ((*ref)->kind == IMS_REF_SCRATCH)
 		return ims_error_set(err, IMS_EINVALID, "`scratch` has nothing to inspect");
-	if ((*ref)->kind == IMS_REF_REGISTRY)
-		return ims_error_set(err, IMS_EUNSUPPORTED, "registry references are not supported yet");
-	ims_transport_opts o = { NULL, ctx->tmp_dir };
+	if ((*ref)->kind == IMS_REF_REGISTRY && (r = ims_session_open(session, ctx, NULL, err)) < 0)
+		return r;
+	ims_transport_opts o = { NULL, ctx->tmp_dir, session->pool, ctx->jobs };
 	return ims_transport_open(t, *ref, IMS_TRANSPORT_READ, &o, err);
 }
 
@@ -133,7 +135,8 @@ int ims_inspect(ims_context *ctx, const char *refs, const char *platform, ims_in
 	char *data = NULL, *mt = NULL, *digest = NULL;
 	size_t len = 0;
 	ims_base_image im = { 0 };
-	int r = open_ref(ctx, refs, &ref, &t, err);
+	ims_session session = { 0 };
+	int r = open_ref(ctx, &session, refs, &ref, &t, err);
 	if (r >= 0)
 		r = ims_transport_get_manifest(t, ref->digest, &data, &len, &mt, err);
 	if (r < 0)
@@ -174,6 +177,7 @@ out:
 	free(mt);
 	free(digest);
 	ims_transport_close(t);
+	ims_session_close(&session);
 	ims_ref_free(ref);
 	return r < 0 ? r : 0;
 }
@@ -187,13 +191,22 @@ void ims_strv_dispose(char **v, size_t n)
 
 int ims_tags(ims_context *ctx, const char *repo, char ***tags, size_t *n, ims_error **err)
 {
-	(void)ctx;
 	ims_ref *ref = NULL;
 	int r = ims_ref_parse(&ref, repo, err);
 	if (r < 0)
 		return r;
+	if (ref->kind == IMS_REF_REGISTRY) {
+		ims_session s = { 0 };
+		ims_registry *reg = NULL;
+		if ((r = ims_session_open(&s, ctx, NULL, err)) >= 0 &&
+		    (r = ims_registry_pool_get(s.pool, ref->registry, &reg, err)) >= 0)
+			r = ims_registry_tags(reg, ref->repository, tags, n, err);
+		ims_session_close(&s);
+		ims_ref_free(ref);
+		return r < 0 ? r : 0;
+	}
 	if (ref->kind != IMS_REF_OCI) {
-		r = ims_error_set(err, IMS_EUNSUPPORTED, "listing tags of `%s` is not supported yet (only oci:DIR)",
+		r = ims_error_set(err, IMS_EUNSUPPORTED, "listing tags of `%s` is not supported (only registries and oci:DIR)",
 				  repo);
 		ims_ref_free(ref);
 		return r;

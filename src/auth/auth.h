@@ -54,9 +54,10 @@ void ims_auth_free(ims_auth *a);
  * registry (host[:port]) whose origin is `origin` ("https://host:port"),
  * answering challenge ch, with scopes like "repository:team/app:pull,push".
  * renew: the previous value was refused (401): fetch a new token.
- * Refuses a realm with another scheme than the registry's (unless the
- * registry is insecure), or on a link-local address, or a non-loopback realm
- * for a loopback registry... see auth.c for the exact rules.
+ * Refuses a realm that is not http(s); an http realm for an https registry
+ * (unless the registry is loopback or insecure); a link-local realm; a
+ * loopback or private realm for a registry that is neither (a realm on the
+ * registry's own host:port is allowed). See realm.c.
  * Errors: IMS_EAUTH when the credentials are refused (naming the registry
  * and the credentials' source, never the secret). */
 int ims_auth_header(ims_auth *a, const char *origin, const char *registry, const char *repository,

@@ -153,13 +153,9 @@ int cmd_build(int argc, char **argv, bool plan_only)
 	if (argc - optind > 1)
 		return cli_usage(verb, "one spec at a time (got %d)", argc - optind);
 	const char *path = optind < argc ? argv[optind] : "image.yaml";
-	/* these only matter for registries and a cache, which arrive later:
-	 * refuse them rather than accept and ignore them */
-	const char *later = common.cache_dir ? "--cache-dir" : insecure.n ? "--insecure-registry" :
-			    common.ca_cert ? "--ca-cert" : NULL;
-	if (later) {
-		fprintf(stderr, "imagespec: %s: %s is not supported yet (it arrives with registry support)\n", verb,
-			later);
+	/* there is no cache yet: refuse the flag rather than ignore it */
+	if (common.cache_dir) {
+		fprintf(stderr, "imagespec: %s: --cache-dir is not supported yet\n", verb);
 		return 1;
 	}
 	common.insecure = insecure.v;

@@ -187,12 +187,12 @@ static int check_single(const ims_base *b, const ims_plan *p, ims_error **err)
 	return 0;
 }
 
-int ims_exec_base_load(ims_base *b, ims_context *ctx, const ims_plan *p, ims_error **err)
+int ims_exec_base_load(ims_base *b, ims_context *ctx, const ims_plan *p, ims_registry_pool *pool, ims_error **err)
 {
 	memset(b, 0, sizeof(*b));
 	if (p->base->kind == IMS_REF_SCRATCH)
 		return load_scratch(b, p, err);
-	ims_transport_opts o = { p->base_dir, ctx->tmp_dir };
+	ims_transport_opts o = { p->base_dir, ctx->tmp_dir, pool, ctx->jobs };
 	_cleanup_free_ char *bs = ims_ref_string(p->base);
 	int r = ims_transport_open(&b->t, p->base, IMS_TRANSPORT_READ, &o, err);
 	if (r < 0)

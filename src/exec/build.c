@@ -5,6 +5,7 @@
 
 #include "exec/exec.h"
 #include "exec/platform.h"
+#include "exec/session.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -97,6 +98,25 @@ static char *display_ref(const ims_plan *p, const char *name)
 	}
 }
 
+static bool needs_network(const ims_plan *p)
+{
+	if (p->base->kind == IMS_REF_REGISTRY || p->target->kind == IMS_REF_REGISTRY)
+		return true;
+	for (size_t i = 0; i < p->nsteps; i++)
+		if (p->steps[i].kind == IMS_STEP_URL)
+			return true;
+	return false;
+}
+
+/* On a registry, what the executor wrote went up the wire. */
+static void mark_uploads(ims_build_result *res)
+{
+	for (size_t i = 0; i < res->nmanifests; i++)
+		for (size_t j = 0; j < res->manifests[i].nlayers; j++)
+			if (res->manifests[i].layers[j].action == IMS_ACTION_WRITTEN)
+				res->manifests[i].layers[j].action = IMS_ACTION_UPLOADED;
+}
+
 static int write_index(const ims_plan *p, ims_transport *target, bool docker, ims_descriptor *descs, size_t n,
 		       ims_descriptor *out, ims_error **err)
 {
@@ -133,21 +153,22 @@ static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, i
 	size_t ndescs = 0;
 	char **names = NULL;
 	size_t nnames = 0;
+	ims_session session = { 0 };
+	bool have_session = false;
 	int r;
 
-	if (p->base->kind == IMS_REF_REGISTRY || p->target->kind == IMS_REF_REGISTRY) {
-		r = ims_error_set(err, IMS_EUNSUPPORTED,
-				  "registry references are not supported yet; build to oci:, oci-archive: or "
-				  "docker-archive: (--output) and push with skopeo");
-		goto out;
+	if (needs_network(p)) {
+		if ((r = ims_session_open(&session, ctx, p->spec->m, err)) < 0)
+			goto out;
+		have_session = true;
 	}
-	if ((r = ims_exec_base_load(&base, ctx, p, err)) < 0)
+	if ((r = ims_exec_base_load(&base, ctx, p, session.pool, err)) < 0)
 		goto out;
 	if ((r = target_names(p, &names, &nnames, err)) < 0)
 		goto out;
 	const ims_transport_ops *tops = NULL;
 	if (!dry) {
-		ims_transport_opts o = { p->target_dir, ctx->tmp_dir };
+		ims_transport_opts o = { p->target_dir, ctx->tmp_dir, session.pool, ctx->jobs };
 		if ((r = ims_transport_open(&target, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0) {
 			_cleanup_free_ char *ts = ims_ref_string(p->target);
 			r = ims_error_wrap(err, "open target `%s`", ts);
@@ -165,7 +186,7 @@ static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, i
 		r = ims_error_set(err, IMS_EINVALID, "a docker-archive holds one platform; build one with --platform");
 		goto out;
 	}
-	if ((r = ims_exec_build_layers(ctx, p, target, &base, uncompressed, &nl, &nnew, err)) < 0)
+	if ((r = ims_exec_build_layers(ctx, p, target, &base, session.http, uncompressed, &nl, &nnew, err)) < 0)
 		goto out;
 
 	res->manifests = xcalloc(base.n, sizeof(*res->manifests));
@@ -230,6 +251,10 @@ out:
 	ims_exec_new_layers_free(nl, nnew);
 	ims_transport_close(target);
 	ims_exec_base_dispose(&base);
+	if (have_session)
+		ims_session_close(&session);
+	if (r >= 0 && p->target->kind == IMS_REF_REGISTRY && !dry)
+		mark_uploads(res);
 	return r;
 }
 

@@ -6,6 +6,8 @@
 #include "api/internal.h"
 #include "transport/transport.h"
 
+struct ims_http;
+
 /* One platform image of the base. */
 typedef struct {
 	ims_platform *platform;
@@ -22,7 +24,7 @@ typedef struct {
 } ims_base;
 
 /* Opens the plan's base and loads a manifest and config per wanted platform. */
-int ims_exec_base_load(ims_base *b, ims_context *ctx, const ims_plan *p, ims_error **err);
+int ims_exec_base_load(ims_base *b, ims_context *ctx, const ims_plan *p, ims_registry_pool *pool, ims_error **err);
 /* Loads one image (manifest + verified config) by descriptor/digest. */
 int ims_exec_load_image(ims_transport *t, const char *digest, ims_base_image *out, ims_error **err);
 void ims_exec_base_dispose(ims_base *b);
@@ -38,7 +40,7 @@ typedef struct {
 
 /* Builds every layer step into target (NULL: dry run, nothing written). */
 int ims_exec_build_layers(ims_context *ctx, const ims_plan *p, ims_transport *target, ims_base *base,
-			  bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err);
+			  struct ims_http *http, bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err);
 void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
 
 /* Applies the spec's config edits (not layers/history) to cfg, resolving

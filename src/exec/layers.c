@@ -2,11 +2,16 @@
  * layer streams straight into a blob writer of the target; the digest is
  * known only at the end, so an existing blob is detected then and the
  * writer aborted ("skipped"). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exec/exec.h"
+#include "http/http.h"
 #include "layer/layer.h"
+#include "transport/fetch.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -24,8 +29,36 @@ static void warn_cb(void *ud, const char *msg)
 	ims_ctx_warn(ud, "%s", msg);
 }
 
-static int write_step(ims_context *ctx, const ims_plan *p, const ims_step *s, ims_layer_opts *o, ims_sink *sink,
-		      ims_layer_result *res, ims_error **err)
+/* A `url:` layer: downloaded into an unlinked temp file, then read as an
+ * archive whose sha256 (required with url) is checked before anything else. */
+static int url_step(ims_context *ctx, const ims_layer_spec *l, ims_http *http, ims_layer_opts *o, ims_sink *sink,
+		    ims_layer_result *res, ims_error **err)
+{
+	if (!http)
+		return ims_error_set(err, IMS_EUNSUPPORTED, "`url` layers need network access");
+	_cleanup_free_ char *dir = NULL;
+	int r = ims_mkdtemp(ctx->tmp_dir, "imagespec-url", &dir, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *path = ims_path_join(dir, "download");
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = ims_error_sys(err, errno, IMS_EGENERIC, "create `%s`", path);
+		goto out;
+	}
+	ims_ctx_info(ctx, "downloading %s", l->url.s);
+	r = ims_transport_fetch_url(http, l->url.s, fd, err);
+	if (close(fd) < 0 && r >= 0)
+		r = ims_error_sys(err, errno, IMS_EGENERIC, "write `%s`", path);
+	if (r >= 0)
+		r = ims_layer_write_archive(l, path, o, sink, res, err);
+out:
+	ims_rm_rf(dir, NULL);
+	return r;
+}
+
+static int write_step(ims_context *ctx, const ims_plan *p, const ims_step *s, ims_http *http, ims_layer_opts *o,
+		      ims_sink *sink, ims_layer_result *res, ims_error **err)
 {
 	const ims_spec_model *m = p->spec->m;
 	switch (s->kind) {
@@ -35,10 +68,11 @@ static int write_step(ims_context *ctx, const ims_plan *p, const ims_step *s, im
 		_cleanup_free_ char *path = ims_path_absolute(m->dir, s->layer->archive.s);
 		return ims_layer_write_archive(s->layer, path, o, sink, res, err);
 	}
+	case IMS_STEP_URL:
+		return url_step(ctx, s->layer, http, o, sink, res, err);
 	case IMS_STEP_WHITEOUT:
 		return ims_layer_write_whiteouts(&m->delete_paths, &m->opaque, o, sink, res, err);
 	default:
-		(void)ctx;
 		return ims_error_set(err, IMS_EUNSUPPORTED, "this layer kind is not supported yet");
 	}
 }
@@ -94,7 +128,7 @@ static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target
 }
 
 int ims_exec_build_layers(ims_context *ctx, const ims_plan *p, ims_transport *target, ims_base *base,
-			  bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err)
+			  ims_http *http, bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err)
 {
 	const ims_spec_model *m = p->spec->m;
 	ims_new_layer *layers = xcalloc(p->nsteps + 1, sizeof(*layers));
@@ -123,14 +157,14 @@ int ims_exec_build_layers(ims_context *ctx, const ims_plan *p, ims_transport *ta
 		ims_layer_result res = { 0 };
 		if (!target) {
 			ims_sink null = ims_sink_null();
-			if ((r = write_step(ctx, p, s, &o, &null, &res, err)) < 0)
+			if ((r = write_step(ctx, p, s, http, &o, &null, &res, err)) < 0)
 				break;
 			nl->action = IMS_ACTION_WRITTEN;
 		} else {
 			ims_blob_writer *w = NULL;
 			if ((r = target->ops->new_blob(target, &w, err)) < 0)
 				break;
-			if ((r = write_step(ctx, p, s, &o, &w->sink, &res, err)) < 0) {
+			if ((r = write_step(ctx, p, s, http, &o, &w->sink, &res, err)) < 0) {
 				w->abort(w);
 				break;
 			}

@@ -1,8 +1,10 @@
 /* The HTTP room: the only user of <curl/curl.h>.
  *
  * One ims_http per run holds the settings (TLS, insecure hosts, retries,
- * tracing) and a libcurl share handle so that connections, TLS sessions and
- * DNS answers are reused across requests and threads. A request is one
+ * tracing), a libcurl share handle so that TLS sessions and DNS answers are
+ * reused across requests and threads, and a pool of easy handles that keep
+ * their connections (libcurl does not support one connection cache used by
+ * concurrent threads). A request is one
  * method + URL; redirects are followed by hand (at most 10) so that the
  * Authorization header never leaves the origin it was meant for. Retries of
  * idempotent requests (and of bodies that can be replayed: memory or a file
@@ -45,6 +47,7 @@ typedef struct {
 	/* Redacted trace lines (-v): method, URL without secrets, status. */
 	void (*trace)(void *ud, const char *line);
 	void *trace_ud;
+	const char *user_agent;  /* default "imagespec/VERSION" */
 } ims_http_options;
 
 typedef struct ims_http ims_http;
@@ -102,7 +105,12 @@ typedef struct {
 /* Performs the request. Returns 0 when a response arrived, whatever its
  * status, or IMS_ENET with *err naming the method and the redacted URL.
  * 408, 429, 500, 502, 503, 504 and connection errors are retried when the
- * body can be replayed; the last response is returned when tries run out. */
+ * body can be replayed; the last response is returned when tries run out.
+ * Other negative returns: IMS_EINVALID for a malformed request or broken
+ * TLS settings (certs.d), the sink's own code when it fails, IMS_EGENERIC
+ * for a 2xx body over max_body. *resp is always filled in (status, headers,
+ * url, attempts as far as they got) and must be disposed, even on failure.
+ * Safe to call from several threads at once on the same ims_http. */
 int ims_http_do(ims_http *h, const ims_http_request *req, ims_http_response *resp, ims_error **err);
 void ims_http_response_dispose(ims_http_response *r);
 /* The last value of a header (case-insensitive name), or NULL. */

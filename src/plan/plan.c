@@ -174,24 +174,19 @@ static int parse_ref_at(ims_ref **out, const char *s, const char *what, const im
 	return 0;
 }
 
+/* Credentials from helpers and service accounts arrive with the next
+ * issue: refuse them instead of ignoring them. */
 static int check_unsupported(const ims_spec_model *m, ims_error **err)
 {
-	if (m->nauth)
-		return ims_error_set(err, IMS_EUNSUPPORTED,
-				     "%s:%d:%d: `auth` is not supported yet: registry credentials arrive with "
-				     "registry support",
-				     m->path, m->auth[0].key.pos.line, m->auth[0].key.pos.col);
-	if (m->nregistries)
-		return ims_error_set(err, IMS_EUNSUPPORTED,
-				     "%s:%d:%d: `registries` is not supported yet: registry settings arrive with "
-				     "registry support",
-				     m->path, m->registries[0].host.pos.line, m->registries[0].host.pos.col);
-	for (size_t i = 0; i < m->nlayers; i++)
-		if (m->layers[i].kind == IMS_LAYER_URL)
+	for (size_t i = 0; i < m->nauth; i++) {
+		const ims_auth_entry *a = &m->auth[i];
+		if (a->helper.s || a->google_credentials_file.s)
 			return ims_error_set(err, IMS_EUNSUPPORTED,
-					     "%s:%d:%d: `url` layers are not supported yet; download the archive and "
-					     "use `archive:`",
-					     m->path, m->layers[i].url.pos.line, m->layers[i].url.pos.col);
+					     "%s:%d:%d: auth for `%s`: `%s` is not supported yet; use username and "
+					     "password, or token",
+					     m->path, a->key.pos.line, a->key.pos.col, a->key.s,
+					     a->helper.s ? "helper" : "googleCredentialsFile");
+	}
 	return 0;
 }
 

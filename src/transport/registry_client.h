@@ -46,6 +46,11 @@ int ims_registry_manifest_put(ims_registry *r, const char *repo, const char *ref
 
 /* Tags, following Link pagination (capped). */
 int ims_registry_tags(ims_registry *r, const char *repo, char ***tags, size_t *n, ims_error **err);
+/* The same with page_size tags per request (ims_registry_tags uses 1000,
+ * the most ECR allows). The tags come in the registry's order; free them
+ * with ims_strv_free (the vector is NULL-terminated). */
+int ims_registry_tags_paged(ims_registry *r, const char *repo, int page_size, char ***tags, size_t *n,
+			    ims_error **err);
 
 int ims_registry_blob_head(ims_registry *r, const char *repo, const char *digest, bool *exists, int64_t *size,
 			   ims_error **err);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "digest/digest.h"
+#include "transport/registry_pool.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -16,7 +17,7 @@
 static const ims_transport_ops *lookup(ims_ref_kind kind)
 {
 	static const ims_transport_ops *const table[] = {
-		[IMS_REF_REGISTRY] = NULL, /* joins when registry.c lands */
+		[IMS_REF_REGISTRY] = &ims_transport_registry_ops,
 		[IMS_REF_SCRATCH] = &ims_transport_scratch_ops,
 		[IMS_REF_OCI] = &ims_transport_oci_ops,
 		[IMS_REF_OCI_ARCHIVE] = &ims_transport_oci_archive_ops,

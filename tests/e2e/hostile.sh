@@ -247,17 +247,19 @@ layers:
 EOF
 hostile "archive sha256 mismatch" 1 '(sha256|digest|checksum|mismatch)'
 
-# --- references that need a registry (a later issue) ------------------------
+# --- registries: only loopback, never the internet --------------------------
+# A registry nobody listens on: a port that was free a moment ago.
+DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 newcase
-printf 'base: docker.io/library/busybox:latest\ntarget: oci:out:x\nfiles:\n  - {dest: /a, content: "a"}\n' >"$C/image.yaml"
-DESC="registry base: not supported yet" \
-	run_expect nonzero 'not supported yet' ims build "$C/image.yaml" --output "oci:$C/new-out:x" --progress quiet
-check "registry base: no output dir created" test ! -e "$C/new-out"
+printf 'base: 127.0.0.1:%s/base/busybox:1\ntarget: oci:out:x\nfiles:\n  - {dest: /a, content: "a"}\n' "$DEAD_PORT" >"$C/image.yaml"
+DESC="registry base that is down: exit 1, says it cannot connect" \
+	run_expect 1 'connect' ims build "$C/image.yaml" --output "oci:$C/new-out:x" --progress quiet
+check "registry base that is down: no output dir created" test ! -e "$C/new-out"
 
 newcase
-printf 'base: scratch\ntarget: registry.example.com/acme/app:1\nfiles:\n  - {dest: /a, content: "a"}\n' >"$C/image.yaml"
-DESC="registry target: not supported yet" \
-	run_expect nonzero 'not supported yet' ims build "$C/image.yaml" --progress quiet
+printf 'base: scratch\ntarget: 127.0.0.1:%s/acme/app:1\nauth:\n  127.0.0.1:%s: {helper: test}\nfiles:\n  - {dest: /a, content: "a"}\n' "$DEAD_PORT" "$DEAD_PORT" >"$C/image.yaml"
+DESC="auth helper: not supported yet, exit 1" \
+	run_expect 1 'not supported yet' ims build "$C/image.yaml" --progress quiet
 
 # --- the command line: exit 2 ------------------------------------------------
 DESC="unknown CLI flag: exit 2, names it" \

@@ -1,0 +1,319 @@
+/* The registry transport: the transport vtable over the registry client.
+ *
+ * Writing is ordered the way registries need it: blobs first (spooled,
+ * verified, then uploaded by a few worker threads while the caller builds
+ * the next layer), the manifest by digest once every upload has finished,
+ * and the tags last, as PUTs of the same bytes. There is nothing to commit
+ * atomically: the tag going last is what makes the image appear. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ref/ref.h"
+#include "transport/registry_pool.h"
+#include "transport/registry_queue.h"
+#include "transport/registry_spool.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#define DEFAULT_JOBS 4
+
+typedef struct {
+	char digest[IMS_DIGEST_BUFSZ];
+	int action;
+} blob_note;
+
+/* A manifest pushed in this run, kept (≤ 4 MiB) so that tags can PUT the
+ * very same bytes. */
+typedef struct {
+	char digest[IMS_DIGEST_BUFSZ];
+	char *media_type;
+	char *data;
+	size_t len;
+} kept_manifest;
+
+typedef struct {
+	ims_transport base;
+	ims_registry *reg;
+	char *tmp_dir;
+	int jobs;
+	ims_upload_queue *queue;
+	pthread_mutex_t lock; /* notes: workers' callers may run elsewhere */
+	blob_note *notes;
+	size_t nnotes, cap_notes;
+	kept_manifest *kept;
+	size_t nkept, cap_kept;
+} registry_transport;
+
+static const char *repo_of(const registry_transport *t)
+{
+	return t->base.ref->repository;
+}
+
+/* ---- what happened to each blob ---- */
+
+static blob_note *find_note(registry_transport *t, const char *digest)
+{
+	for (size_t i = 0; i < t->nnotes; i++)
+		if (!strcmp(t->notes[i].digest, digest))
+			return &t->notes[i];
+	return NULL;
+}
+
+/* Records action unless an upload or mount is already recorded. */
+static void note(registry_transport *t, const char *digest, int action)
+{
+	pthread_mutex_lock(&t->lock);
+	blob_note *n = find_note(t, digest);
+	if (!n) {
+		t->notes = xgrow(t->notes, &t->cap_notes, t->nnotes + 1, sizeof(*t->notes));
+		n = &t->notes[t->nnotes++];
+		snprintf(n->digest, sizeof(n->digest), "%s", digest);
+		n->action = action;
+	} else if (n->action == IMS_REGISTRY_BLOB_SKIPPED) {
+		n->action = action;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static int noted(registry_transport *t, const char *digest)
+{
+	pthread_mutex_lock(&t->lock);
+	blob_note *n = find_note(t, digest);
+	int a = n ? n->action : IMS_REGISTRY_BLOB_NONE;
+	pthread_mutex_unlock(&t->lock);
+	return a;
+}
+
+int ims_transport_registry_blob_action(ims_transport *t, const char *digest)
+{
+	if (!t || t->ops != &ims_transport_registry_ops || !digest)
+		return IMS_REGISTRY_BLOB_NONE;
+	return noted((registry_transport *)t, digest);
+}
+
+const char *ims_registry_blob_action_name(int action)
+{
+	switch (action) {
+	case IMS_REGISTRY_BLOB_UPLOADED:
+		return "uploaded";
+	case IMS_REGISTRY_BLOB_MOUNTED:
+		return "mounted";
+	case IMS_REGISTRY_BLOB_SKIPPED:
+		return "skipped";
+	default:
+		return NULL;
+	}
+}
+
+/* ---- open, close ---- */
+
+static int reg_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts,
+		    ims_error **err)
+{
+	if (!opts->registries)
+		return ims_error_set(err, IMS_EUNSUPPORTED, "registry references need a registry pool");
+	ims_registry *reg = NULL;
+	int rc = ims_registry_pool_get(opts->registries, ref->registry, &reg, err);
+	if (rc < 0)
+		return rc;
+	registry_transport *t = xcalloc(1, sizeof(*t));
+	t->reg = reg;
+	t->tmp_dir = opts->tmp_dir ? xstrdup(opts->tmp_dir) : NULL;
+	t->jobs = opts->jobs > 0 ? opts->jobs : DEFAULT_JOBS;
+	pthread_mutex_init(&t->lock, NULL);
+	*out = &t->base;
+	return 0;
+}
+
+static void reg_close(ims_transport *base)
+{
+	registry_transport *t = (registry_transport *)base;
+	ims_upload_queue_free(t->queue);
+	for (size_t i = 0; i < t->nkept; i++) {
+		free(t->kept[i].media_type);
+		free(t->kept[i].data);
+	}
+	free(t->kept);
+	free(t->notes);
+	free(t->tmp_dir);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+/* ---- reading ---- */
+
+static int reg_get_manifest(ims_transport *base, const char *digest, char **data, size_t *len, char **media_type,
+			    ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	const ims_ref *ref = base->ref;
+	/* A reference pinned by digest is fetched by that digest, even when
+	 * it names a tag too. */
+	const char *reference = digest ? digest : ref->digest ? ref->digest : ref->tag;
+	if (!reference)
+		return ims_error_set(err, IMS_EINVALID, "`%s/%s` names no tag or digest", ref->registry,
+				     ref->repository);
+	char got[IMS_DIGEST_BUFSZ];
+	return ims_registry_manifest_get(t->reg, repo_of(t), reference, data, len, media_type, got, err);
+}
+
+static int reg_open_blob(ims_transport *base, const char *digest, ims_reader *out, ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	/* A HEAD now, so that a missing blob is an error of open (callers
+	 * probe with it); the bytes come on the first read. */
+	bool exists = false;
+	int64_t size = -1;
+	int rc = ims_registry_blob_head(t->reg, repo_of(t), digest, &exists, &size, err);
+	if (rc < 0)
+		return rc;
+	if (!exists)
+		return ims_error_set(err, IMS_ENOTFOUND, "blob %s not found in `%s/%s`", digest,
+				     ims_registry_host(t->reg), repo_of(t));
+	ims_spool_reader(out, t->reg, repo_of(t), digest, size, t->tmp_dir);
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static int reg_has_blob(ims_transport *base, const char *digest, bool *exists, ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	/* Committed in this run (perhaps still uploading): it will be there
+	 * before any manifest that needs it. */
+	int a = noted(t, digest);
+	if (a == IMS_REGISTRY_BLOB_UPLOADED || a == IMS_REGISTRY_BLOB_MOUNTED) {
+		*exists = true;
+		return 0;
+	}
+	int rc = ims_registry_blob_head(t->reg, repo_of(t), digest, exists, NULL, err);
+	if (rc == 0 && *exists)
+		note(t, digest, IMS_REGISTRY_BLOB_SKIPPED);
+	return rc;
+}
+
+static int spooled(void *ud, int fd, const char *digest, int64_t size, ims_error **err)
+{
+	registry_transport *t = ud;
+	int a = noted(t, digest);
+	if (a == IMS_REGISTRY_BLOB_UPLOADED || a == IMS_REGISTRY_BLOB_MOUNTED) {
+		close(fd); /* the same layer again (another platform) */
+		return 0;
+	}
+	if (!t->queue)
+		t->queue = ims_upload_queue_new(t->reg, repo_of(t), t->jobs);
+	ims_upload_queue_add(t->queue, fd, digest, size);
+	note(t, digest, IMS_REGISTRY_BLOB_UPLOADED);
+	return 0;
+}
+
+static int reg_new_blob(ims_transport *base, ims_blob_writer **out, ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	char *what = xasprintf("`%s/%s`", ims_registry_host(t->reg), repo_of(t));
+	int rc = ims_spool_writer_new(out, t->tmp_dir, what, spooled, t, err);
+	free(what);
+	return rc;
+}
+
+static int wait_uploads(registry_transport *t, ims_error **err)
+{
+	return t->queue ? ims_upload_queue_wait(t->queue, err) : 0;
+}
+
+static void keep(registry_transport *t, const char *data, size_t len, const char *media_type, const char *digest)
+{
+	for (size_t i = 0; i < t->nkept; i++)
+		if (!strcmp(t->kept[i].digest, digest))
+			return;
+	t->kept = xgrow(t->kept, &t->cap_kept, t->nkept + 1, sizeof(*t->kept));
+	kept_manifest *k = &t->kept[t->nkept++];
+	snprintf(k->digest, sizeof(k->digest), "%s", digest);
+	k->media_type = xstrdup(media_type);
+	k->data = xmemdup(data, len ? len : 1);
+	k->len = len;
+}
+
+static int reg_put_manifest(ims_transport *base, const char *data, size_t len, const char *media_type,
+			    const char *digest, ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	/* A manifest must never arrive before its blobs. */
+	int rc = wait_uploads(t, err);
+	if (rc < 0)
+		return rc;
+	rc = ims_registry_manifest_put(t->reg, repo_of(t), digest, data, len, media_type, err);
+	if (rc == 0)
+		keep(t, data, len, media_type, digest);
+	return rc;
+}
+
+static int reg_tag(ims_transport *base, const char *name, const ims_descriptor *desc, ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	const char *tag = name ? name : base->ref->tag;
+	if (!tag)
+		return 0; /* a reference by digest only: the manifest is its name */
+	if (!ims_ref_tag_valid(tag))
+		return ims_error_set(err, IMS_EINVALID, "invalid tag `%s`", tag);
+	int rc = wait_uploads(t, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < t->nkept; i++) {
+		kept_manifest *k = &t->kept[i];
+		if (!strcmp(k->digest, desc->digest))
+			return ims_registry_manifest_put(t->reg, repo_of(t), tag, k->data, k->len, k->media_type, err);
+	}
+	/* Not pushed in this run: tag what the registry holds under that
+	 * digest, byte for byte. */
+	char *data = NULL, *mt = NULL;
+	size_t len = 0;
+	char got[IMS_DIGEST_BUFSZ];
+	rc = ims_registry_manifest_get(t->reg, repo_of(t), desc->digest, &data, &len, &mt, got, err);
+	if (rc == 0)
+		rc = ims_registry_manifest_put(t->reg, repo_of(t), tag, data, len, mt, err);
+	free(data);
+	free(mt);
+	return rc;
+}
+
+static int reg_commit(ims_transport *base, ims_error **err)
+{
+	return wait_uploads((registry_transport *)base, err);
+}
+
+static int reg_mount_blob(ims_transport *base, ims_transport *src, const ims_descriptor *d, bool *mounted,
+			  ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	*mounted = false;
+	if (src->ops != &ims_transport_registry_ops)
+		return 0;
+	registry_transport *s = (registry_transport *)src;
+	if (strcmp(ims_registry_host(s->reg), ims_registry_host(t->reg)) != 0 ||
+	    strcmp(repo_of(s), repo_of(t)) == 0)
+		return 0;
+	int rc = ims_registry_blob_mount(t->reg, repo_of(t), d->digest, repo_of(s), mounted, err);
+	if (rc == 0 && *mounted)
+		note(t, d->digest, IMS_REGISTRY_BLOB_MOUNTED);
+	return rc;
+}
+
+const ims_transport_ops ims_transport_registry_ops = {
+	.version = IMS_TRANSPORT_OPS_VERSION,
+	.kind = IMS_REF_REGISTRY,
+	.name = "registry",
+	.open = reg_open,
+	.get_manifest = reg_get_manifest,
+	.open_blob = reg_open_blob,
+	.has_blob = reg_has_blob,
+	.new_blob = reg_new_blob,
+	.put_manifest = reg_put_manifest,
+	.tag = reg_tag,
+	.commit = reg_commit,
+	.close = reg_close,
+	.mount_blob = reg_mount_blob,
+};

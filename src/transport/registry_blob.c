@@ -1,0 +1,148 @@
+/* Blobs: HEAD, a GET verified while it streams, and cross-repository
+ * mounts. Uploads are in registry_upload.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/registry_int.h"
+#include "transport/transport.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+static int check_blob_args(const char *repo, const char *digest, ims_error **err)
+{
+	int rc = ims_registry__check_repo(repo, err);
+	if (rc < 0)
+		return rc;
+	return ims_digest_check(digest, "blob", err);
+}
+
+int ims_registry_blob_head(ims_registry *r, const char *repo, const char *digest, bool *exists, int64_t *size,
+			   ims_error **err)
+{
+	int rc = check_blob_args(repo, digest, err);
+	if (rc < 0)
+		return rc;
+	ims_registry_call c;
+	ims_registry__call_init(&c, r, repo, false, NULL, "look up blob %s in `%s/%s`", digest, r->host, repo);
+	ims_http_request req = IMS_HTTP_REQUEST_INIT;
+	req.method = "HEAD";
+	req.follow_redirects = true;
+	ims_http_response resp = { 0 };
+	_cleanup_free_ char *url = NULL;
+	if ((rc = ims_registry__connect(r, err)) < 0)
+		goto out;
+	url = ims_registry__url(r, "%s/blobs/%s", repo, digest);
+	req.url = url;
+	if ((rc = ims_registry__send(r, &c, &req, &resp, err)) < 0)
+		goto out;
+	if (resp.status == 404) {
+		*exists = false;
+		goto out;
+	}
+	if (resp.status != 200) {
+		rc = ims_registry__fail(&c, &resp, err);
+		goto out;
+	}
+	if ((rc = ims_registry__check_dcd(&c, &resp, digest, err)) < 0)
+		goto out;
+	*exists = true;
+	if (size) {
+		const char *cl = ims_http_header(&resp, "content-length");
+		char *end = NULL;
+		long long v = cl ? strtoll(cl, &end, 10) : -1;
+		*size = (cl && end != cl && !*end && v >= 0) ? (int64_t)v : -1;
+	}
+out:
+	ims_http_response_dispose(&resp);
+	ims_registry__call_dispose(&c);
+	return rc;
+}
+
+int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest, int64_t size, ims_sink *sink,
+			  ims_error **err)
+{
+	int rc = check_blob_args(repo, digest, err);
+	if (rc < 0)
+		return rc;
+	ims_registry_call c;
+	ims_registry__call_init(&c, r, repo, false, NULL, "get blob %s from `%s/%s`", digest, r->host, repo);
+	/* Hash on the way through, and stop a body longer than promised
+	 * before it fills the disk. */
+	ims_hashing_sink h;
+	ims_hashing_sink_init(&h, sink);
+	h.limit = size;
+	ims_http_request req = IMS_HTTP_REQUEST_INIT;
+	req.method = "GET";
+	req.sink = &h.sink;
+	req.follow_redirects = true;
+	ims_http_response resp = { 0 };
+	_cleanup_free_ char *url = NULL;
+	char got[IMS_DIGEST_BUFSZ];
+	if ((rc = ims_registry__connect(r, err)) < 0)
+		goto out;
+	url = ims_registry__url(r, "%s/blobs/%s", repo, digest);
+	req.url = url;
+	if ((rc = ims_registry__send(r, &c, &req, &resp, err)) < 0)
+		goto out;
+	if (resp.status != 200) {
+		rc = ims_registry__fail(&c, &resp, err);
+		goto out;
+	}
+out:
+	ims_hashing_sink_final(&h, got);
+	if (rc == 0 && (strcmp(got, digest) != 0 || (size >= 0 && h.count != size))) {
+		if (size >= 0)
+			rc = ims_error_set(err, IMS_EDIGEST, "%s: got %lld bytes with digest %s, expected %lld bytes",
+					   c.what, (long long)h.count, got, (long long)size);
+		else
+			rc = ims_error_set(err, IMS_EDIGEST, "%s: got %lld bytes with digest %s", c.what,
+					   (long long)h.count, got);
+	}
+	ims_http_response_dispose(&resp);
+	ims_registry__call_dispose(&c);
+	return rc;
+}
+
+int ims_registry_blob_mount(ims_registry *r, const char *repo, const char *digest, const char *from_repo,
+			    bool *mounted, ims_error **err)
+{
+	*mounted = false;
+	int rc = check_blob_args(repo, digest, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = ims_registry__check_repo(from_repo, err)) < 0)
+		return rc;
+	ims_registry_call c;
+	ims_registry__call_init(&c, r, repo, true, from_repo, "mount blob %s from `%s/%s` into `%s/%s`", digest,
+				r->host, from_repo, r->host, repo);
+	ims_http_request req = IMS_HTTP_REQUEST_INIT;
+	req.method = "POST";
+	req.no_retry = true;
+	ims_http_response resp = { 0 };
+	_cleanup_free_ char *url = NULL;
+	_cleanup_free_ char *location = NULL;
+	/* A mount is an optimisation: whatever goes wrong here (a token
+	 * server that refuses the source scope, as Docker Hub does for a
+	 * repository that does not exist; a 401 from Harbor), the caller
+	 * uploads instead and reports the real problem if there is one. */
+	ims_error *ignored = NULL;
+	if (ims_registry__connect(r, &ignored) < 0)
+		goto out;
+	url = ims_registry__url(r, "%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from_repo);
+	req.url = url;
+	if (ims_registry__send(r, &c, &req, &resp, &ignored) < 0)
+		goto out;
+	if (resp.status == 201) {
+		*mounted = ims_registry__check_dcd(&c, &resp, digest, &ignored) == 0;
+		goto out;
+	}
+	/* 202: not mounted, but an upload session was opened; close it. */
+	if (resp.status == 202 && ims_registry__location(r, &c, &resp, url, &location, &ignored) == 0)
+		ims_registry__cancel_upload(r, &c, location);
+out:
+	ims_error_free(ignored);
+	ims_http_response_dispose(&resp);
+	ims_registry__call_dispose(&c);
+	return 0;
+}

@@ -1,0 +1,230 @@
+/* The registry client's core: the scheme decision and the request loop that
+ * answers authentication challenges. The operations live in
+ * registry_manifest.c, registry_tags.c, registry_blob.c and
+ * registry_upload.c. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref/ref.h"
+#include "transport/registry_int.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+int ims_registry_new(ims_registry **out, ims_http *http, ims_auth *auth, const char *host, ims_error **err)
+{
+	if (!host || !*host || strlen(host) > 255 || strpbrk(host, "/?#@ \t\r\n"))
+		return ims_error_set(err, IMS_EINVALID, "invalid registry host `%s`", host ? host : "");
+	ims_registry *r = xcalloc(1, sizeof(*r));
+	r->http = http;
+	r->auth = auth;
+	r->host = xstrdup(host);
+	/* Docker Hub's name in references is not where its API lives. */
+	r->api_host = xstrdup(strcmp(host, "docker.io") == 0 ? "registry-1.docker.io" : host);
+	r->loopback = ims_ref_host_is_loopback(r->api_host);
+	r->insecure = r->loopback || ims_http_host_insecure(http, r->api_host);
+	pthread_mutex_init(&r->lock, NULL);
+	*out = r;
+	return 0;
+}
+
+void ims_registry_free(ims_registry *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_destroy(&r->lock);
+	free(r->host);
+	free(r->api_host);
+	free(r->base);
+	free(r->origin);
+	free(r);
+}
+
+const char *ims_registry_host(const ims_registry *r)
+{
+	return r->host;
+}
+
+/* GET scheme://host/v2/ without credentials: any answer means the scheme
+ * works (401 is the usual one). */
+static int probe(ims_registry *r, const char *scheme, long *status, ims_http_failure *failure, ims_error **err)
+{
+	_cleanup_free_ char *url = xasprintf("%s://%s/v2/", scheme, r->api_host);
+	ims_http_request req = IMS_HTTP_REQUEST_INIT;
+	req.method = "GET";
+	req.url = url;
+	ims_http_response resp = { 0 };
+	int rc = ims_http_do(r->http, &req, &resp, err);
+	*status = resp.status;
+	*failure = resp.failure;
+	ims_http_response_dispose(&resp);
+	return rc;
+}
+
+static void set_base(ims_registry *r, const char *scheme, long status)
+{
+	r->base = xasprintf("%s://%s", scheme, r->api_host);
+	r->origin = ims_http_origin(r->base);
+	if (!r->origin)
+		r->origin = xstrdup(r->base);
+	r->ping_status = status;
+}
+
+static int decide_scheme(ims_registry *r, ims_error **err)
+{
+	long status = 0;
+	ims_http_failure failure = IMS_HTTP_OK;
+	ims_error *tls_err = NULL;
+	int rc = probe(r, "https", &status, &failure, &tls_err);
+	if (rc == 0) {
+		set_base(r, "https", status);
+		return 0;
+	}
+	/* Plain HTTP only when the server does not speak TLS at all; a
+	 * certificate that fails verification is an attack or a missing CA,
+	 * and falling back would hide it. */
+	if (failure != IMS_HTTP_FAIL_TLS || !r->insecure) {
+		if (err && !*err)
+			*err = tls_err;
+		else
+			ims_error_free(tls_err);
+		return ims_error_wrap(err, "connect to registry `%s`", r->host);
+	}
+	ims_error *http_err = NULL;
+	rc = probe(r, "http", &status, &failure, &http_err);
+	if (rc == 0) {
+		ims_error_free(tls_err);
+		set_base(r, "http", status);
+		return 0;
+	}
+	ims_error_set(err, rc, "connect to registry `%s`: over https: %s; over http: %s", r->host,
+		      tls_err ? tls_err->message : "failed", http_err ? http_err->message : "failed");
+	ims_error_free(tls_err);
+	ims_error_free(http_err);
+	return rc;
+}
+
+int ims_registry__connect(ims_registry *r, ims_error **err)
+{
+	pthread_mutex_lock(&r->lock);
+	int rc = r->base ? 0 : decide_scheme(r, err);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+int ims_registry_ping(ims_registry *r, ims_error **err)
+{
+	int rc = ims_registry__connect(r, err);
+	if (rc < 0)
+		return rc;
+	if (r->ping_status == 200 || r->ping_status == 401)
+		return 0;
+	return ims_error_set(err, IMS_EGENERIC,
+			     "registry `%s` does not speak the distribution API: GET /v2/ answered %ld", r->host,
+			     r->ping_status);
+}
+
+char *ims_registry__url(const ims_registry *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *path = xvasprintf(fmt, ap);
+	va_end(ap);
+	return xasprintf("%s/v2/%s", r->base, path);
+}
+
+void ims_registry__call_init(ims_registry_call *c, const ims_registry *r, const char *repo, bool push,
+			     const char *from, const char *fmt, ...)
+{
+	memset(c, 0, sizeof(*c));
+	va_list ap;
+	va_start(ap, fmt);
+	c->what = xvasprintf(fmt, ap);
+	va_end(ap);
+	c->repo = repo;
+	c->scopes[c->nscopes++] = xasprintf("repository:%s:%s", repo, push ? "pull,push" : "pull");
+	if (from)
+		c->scopes[c->nscopes++] = xasprintf("repository:%s:pull", from);
+}
+
+void ims_registry__call_dispose(ims_registry_call *c)
+{
+	free(c->what);
+	for (size_t i = 0; i < c->nscopes; i++)
+		free(c->scopes[i]);
+	memset(c, 0, sizeof(*c));
+}
+
+/* True when url belongs to the registry's own origin: only then may the
+ * registry's credentials travel with it. */
+static bool same_origin(const ims_registry *r, const char *url)
+{
+	_cleanup_free_ char *o = ims_http_origin(url);
+	return o && strcmp(o, r->origin) == 0;
+}
+
+/* Answers the challenge in resp with a header for c's scopes. */
+static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, bool renew,
+		  char **authz, ims_error **err)
+{
+	const char *value = ims_http_header(resp, "www-authenticate");
+	if (!value)
+		return ims_registry__fail(c, resp, err);
+	ims_challenge ch = { 0 };
+	int rc = ims_challenge_parse(value, &ch, err);
+	if (rc < 0)
+		return ims_error_wrap(err, "%s", c->what);
+	free(*authz);
+	*authz = NULL;
+	rc = ims_auth_header(r->auth, r->origin, r->host, c->repo, &ch, (const char *const *)c->scopes,
+			     c->nscopes, renew, authz, err);
+	ims_challenge_dispose(&ch);
+	if (rc < 0) {
+		/* What the registry said belongs in the message too. */
+		_cleanup_free_ char *d = ims_registry__detail(resp);
+		ims_error_wrap(err, "%s: registry answered %ld%s", c->what, resp->status, d);
+		if (err && *err && !(*err)->http_status)
+			(*err)->http_status = resp->status;
+		return rc;
+	}
+	return 0;
+}
+
+int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
+		       ims_error **err)
+{
+	int rc = ims_registry__connect(r, err);
+	if (rc < 0)
+		return rc;
+	bool ours = same_origin(r, req->url);
+	char *authz = NULL;
+	if (ours && r->auth)
+		authz = ims_auth_cached(r->auth, r->origin, (const char *const *)c->scopes, c->nscopes);
+	bool renew = authz != NULL; /* a cached value that gets a 401 is stale */
+	for (int round = 0;; round++) {
+		req->authorization = authz;
+		memset(resp, 0, sizeof(*resp));
+		rc = ims_http_do(r->http, req, resp, err);
+		if (rc < 0) {
+			ims_http_response_dispose(resp);
+			ims_error_wrap(err, "%s", c->what);
+			break;
+		}
+		/* A 401 from elsewhere (a redirect target) never gets the
+		 * registry's credentials; a streamed body cannot be sent again. */
+		if (resp->status != 401 || !ours || !r->auth || req->body_reader || round == 2)
+			break;
+		if (resp->url && !same_origin(r, resp->url))
+			break;
+		rc = answer(r, c, resp, renew || round == 1, &authz, err);
+		if (rc < 0) {
+			ims_http_response_dispose(resp);
+			break;
+		}
+		ims_http_response_dispose(resp);
+	}
+	req->authorization = NULL;
+	free(authz);
+	return rc;
+}

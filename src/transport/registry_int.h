@@ -1,0 +1,84 @@
+/* Internals shared by the files of the registry client (registry_client.c,
+ * registry_manifest.c, registry_tags.c, registry_blob.c,
+ * registry_upload.c, registry_location.c). Not used outside them. */
+#ifndef IMS_TRANSPORT_REGISTRY_INT_H
+#define IMS_TRANSPORT_REGISTRY_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "transport/registry_client.h"
+
+struct ims_registry {
+	ims_http *http;
+	ims_auth *auth;
+	char *host;     /* as in the reference: what credentials are looked up by */
+	char *api_host; /* where requests go: docker.io → registry-1.docker.io */
+	bool insecure;  /* loopback or named insecure: plain HTTP allowed */
+	bool loopback;
+
+	/* The scheme is decided once, by the first request of any thread. */
+	pthread_mutex_t lock;
+	char *base;   /* "https://host[:port]" once decided, else NULL */
+	char *origin; /* ims_http_origin(base) */
+	long ping_status;
+};
+
+/* One operation: its message prefix and the scopes its requests need. */
+typedef struct {
+	char *what; /* "get manifest `host/repo:tag`" */
+	const char *repo;
+	char *scopes[2];
+	size_t nscopes;
+} ims_registry_call;
+
+/* Fills c for an operation on repo: pull, or pull+push when push is set,
+ * plus pull on from (a mount's source repository) when non-NULL. */
+void ims_registry__call_init(ims_registry_call *c, const ims_registry *r, const char *repo, bool push,
+			     const char *from, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void ims_registry__call_dispose(ims_registry_call *c);
+
+/* Decides the scheme (GET /v2/ over https, then plain http for loopback or
+ * insecure hosts that do not speak TLS). Idempotent; thread-safe. */
+int ims_registry__connect(ims_registry *r, ims_error **err);
+/* base + "/v2/" + the formatted path; connect first. Caller frees. */
+char *ims_registry__url(const ims_registry *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends req with the Authorization for c's scopes and answers challenges:
+ * a 401 gets a header from the auth room and one retry, a second 401 a
+ * renewed one; a third is left in resp for the caller. Requests to another
+ * origin (an upload Location, a redirect) carry no Authorization and get
+ * no challenge answered. Returns 0 when a response arrived (any status). */
+int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
+		       ims_error **err);
+
+/* The error for an unexpected response: "<what>: registry answered 404
+ * MANIFEST_UNKNOWN: manifest unknown", with http_status set. 401/403 give
+ * IMS_EAUTH, 404 IMS_ENOTFOUND, DIGEST_INVALID IMS_EDIGEST. */
+int ims_registry__fail(const ims_registry_call *c, const ims_http_response *resp, ims_error **err);
+/* True when trying again from a new upload session may help: 408, 429,
+ * 5xx, and the codes of a lost session (BLOB_UPLOAD_UNKNOWN/INVALID). */
+bool ims_registry__transient(const ims_http_response *resp);
+/* " CODE: message" from the registry's JSON error body (or the start of a
+ * short text body), else "". Caller frees. */
+char *ims_registry__detail(const ims_http_response *resp);
+/* The first `code` of the registry's JSON error body, or NULL. Caller frees. */
+char *ims_registry__error_code(const ims_http_response *resp);
+
+/* The Docker-Content-Digest of resp must be absent, another algorithm, or
+ * equal to want (IMS_EDIGEST otherwise). */
+int ims_registry__check_dcd(const ims_registry_call *c, const ims_http_response *resp, const char *want,
+			    ims_error **err);
+
+/* Repository names of the distribution grammar only, so they cannot change
+ * the shape of a URL. */
+int ims_registry__check_repo(const char *repo, ims_error **err);
+
+/* Resolves an upload Location against the URL that sent it and checks it
+ * may be used (see registry_location.c). Caller frees *out. */
+int ims_registry__location(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp,
+			   const char *base_url, char **out, ims_error **err);
+/* Cancels an upload session (DELETE), ignoring every failure. */
+void ims_registry__cancel_upload(ims_registry *r, const ims_registry_call *c, const char *location);
+
+#endif

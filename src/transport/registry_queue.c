@@ -1,0 +1,169 @@
+/* The upload workers. The registry client is shared with them: its scheme
+ * decision is locked, and the http and auth rooms are built for threads. */
+#include "transport/registry_queue.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#define QUEUE_MAX_JOBS 32
+
+typedef struct job {
+	struct job *next;
+	int fd;
+	char digest[IMS_DIGEST_BUFSZ];
+	int64_t size;
+} job;
+
+struct ims_upload_queue {
+	ims_registry *reg;
+	char *repo;
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* a job was queued, or stop */
+	pthread_cond_t idle; /* a job finished */
+	job *head, *tail;
+	size_t pending, running;
+	bool stop;
+	pthread_t *threads;
+	int nthreads, max, waiting;
+	ims_error *failures; /* one line per failed blob; sticky */
+};
+
+static void run(ims_upload_queue *q, job *j)
+{
+	ims_error *e = NULL;
+	int rc = ims_registry_blob_upload_fd(q->reg, q->repo, j->digest, j->fd, j->size, &e);
+	close(j->fd);
+	pthread_mutex_lock(&q->lock);
+	if (rc < 0) {
+		ims_error_append(&q->failures, e ? e->code : rc, "%s", e ? e->message : "upload failed");
+		if (q->failures && !q->failures->http_status && e)
+			q->failures->http_status = e->http_status;
+	}
+	pthread_mutex_unlock(&q->lock);
+	ims_error_free(e);
+	free(j);
+}
+
+static void *worker(void *ud)
+{
+	ims_upload_queue *q = ud;
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		while (!q->head && !q->stop) {
+			q->waiting++;
+			pthread_cond_wait(&q->work, &q->lock);
+			q->waiting--;
+		}
+		if (!q->head)
+			break;
+		job *j = q->head;
+		q->head = j->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->pending--;
+		q->running++;
+		pthread_mutex_unlock(&q->lock);
+		run(q, j);
+		pthread_mutex_lock(&q->lock);
+		q->running--;
+		pthread_cond_broadcast(&q->idle);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+ims_upload_queue *ims_upload_queue_new(ims_registry *reg, const char *repo, int jobs)
+{
+	ims_upload_queue *q = xcalloc(1, sizeof(*q));
+	q->reg = reg;
+	q->repo = xstrdup(repo);
+	q->max = jobs < 1 ? 1 : jobs > QUEUE_MAX_JOBS ? QUEUE_MAX_JOBS : jobs;
+	q->threads = xcalloc((size_t)q->max, sizeof(pthread_t));
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->work, NULL);
+	pthread_cond_init(&q->idle, NULL);
+	return q;
+}
+
+void ims_upload_queue_add(ims_upload_queue *q, int fd, const char *digest, int64_t size)
+{
+	job *j = xcalloc(1, sizeof(*j));
+	j->fd = fd;
+	snprintf(j->digest, sizeof(j->digest), "%s", digest);
+	j->size = size;
+	pthread_mutex_lock(&q->lock);
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	q->pending++;
+	/* One more thread whenever the idle ones cannot take every job. */
+	if (q->pending > (size_t)q->waiting && q->nthreads < q->max &&
+	    pthread_create(&q->threads[q->nthreads], NULL, worker, q) == 0)
+		q->nthreads++;
+	bool inline_run = q->nthreads == 0; /* no thread could be made */
+	if (inline_run) {
+		q->head = q->tail = NULL;
+		q->pending = 0;
+		q->running++;
+	}
+	pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&q->lock);
+	if (inline_run) {
+		run(q, j);
+		pthread_mutex_lock(&q->lock);
+		q->running--;
+		pthread_mutex_unlock(&q->lock);
+	}
+}
+
+int ims_upload_queue_wait(ims_upload_queue *q, ims_error **err)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->head || q->running)
+		pthread_cond_wait(&q->idle, &q->lock);
+	int rc = 0;
+	if (q->failures) {
+		rc = q->failures->code;
+		if (err && !*err) {
+			ims_error_set(err, rc, "%s", q->failures->message);
+			(*err)->http_status = q->failures->http_status;
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+void ims_upload_queue_free(ims_upload_queue *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stop = true;
+	while (q->head) {
+		job *j = q->head;
+		q->head = j->next;
+		close(j->fd);
+		free(j);
+	}
+	q->tail = NULL;
+	pthread_cond_broadcast(&q->work);
+	pthread_mutex_unlock(&q->lock);
+	for (int i = 0; i < q->nthreads; i++)
+		pthread_join(q->threads[i], NULL);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->work);
+	pthread_cond_destroy(&q->idle);
+	ims_error_free(q->failures);
+	free(q->threads);
+	free(q->repo);
+	free(q);
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Credentials: an htpasswd registry (Basic) with the spec's `auth:`
+# (${host:...}), config.json and $REGISTRY_AUTH_FILE; a wrong password
+# (exit 3, the registry named, the secret nowhere); a token-auth registry
+# behind tests/registry/token_server.py (the scopes asked for a push with a
+# mount), and an anonymous pull of a public/ base.
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
+need_root
+need skopeo umoci jq curl openssl htpasswd sha256sum base64
+[ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
+
+PASS=canary-Pw-8c1f0e2d7b
+WRONG=canary-Wrong-41d9aa07
+registry_start HT --htpasswd "alice:$PASS" || bail "cannot start the htpasswd registry"
+seed_base "$HT_ADDR" base/busybox:1 --dest-creds "alice:$PASS" || bail "cannot seed the htpasswd registry"
+check_eq "the htpasswd registry refuses anonymous requests (fixture sanity)" 401 \
+	"$(curl -s -o /dev/null -w '%{http_code}' "http://$HT_ADDR/v2/")"
+
+W=$TMP/w
+mkdir -p "$W"
+# spec NAME ADDR TARGET_TAG [EXTRA YAML]
+spec() {
+	cat >"$W/$1.yaml" <<EOF
+base: $2/base/busybox:1
+target: $2/team/app:$3
+created: "2026-01-01T00:00:00Z"
+files:
+  - dest: /hello.txt
+    content: "hello with credentials\n"
+cmd: ["/bin/cat", "/hello.txt"]
+${4:-}
+EOF
+	echo "$W/$1.yaml"
+}
+AUTH_HOST="auth: {\"$HT_ADDR\": {username: alice, password: \"\${host:REG_PASS}\"}}"
+# no_secret DESC: the canaries appear neither in stdout nor in stderr of the last run.
+no_secret() {
+	check_nomatch "$1: no password in stdout or stderr" "$PASS|$WRONG" "$RUN_STDOUT
+$RUN_STDERR"
+}
+
+# --- the spec's auth, ${host:REG_PASS} -----------------------------------------------
+DESC="htpasswd: auth from the spec (\${host:REG_PASS})" \
+	run_expect 0 '' env REG_PASS="$PASS" "$IMAGESPEC" build "$(spec ok "$HT_ADDR" 1 "$AUTH_HOST")" -v
+D=$(digest_of_output "$RUN_OUT")
+no_secret "success with -v"
+check_nomatch "no Authorization value in the -v trace" 'Basic [A-Za-z0-9+/=]{8,}|Bearer [A-Za-z0-9._-]{8,}' "$RUN_STDERR"
+check_digest "skopeo --creds reads the printed digest" "$D" \
+	"$(skopeo_raw_digest "$HT_ADDR/team/app:1" --tls-verify=false --creds "alice:$PASS")"
+check "skopeo without credentials is refused (so the push really was authenticated)" \
+	bash -c "! skopeo inspect --raw --tls-verify=false docker://$HT_ADDR/team/app:1 >/dev/null 2>&1"
+check_eq "the image runs" "hello with credentials" \
+	"$(pull_and_run "$HT_ADDR/team/app:1" --src-tls-verify=false --src-creds "alice:$PASS")"
+check "the password is nowhere in the image (config, layers, manifest)" bash -c "
+	test -d '$PULLED_LAYOUT/blobs/sha256' && ! grep -rqa -- '$PASS' '$PULLED_LAYOUT' &&
+	for b in '$PULLED_LAYOUT'/blobs/sha256/*; do ! (gzip -dc \"\$b\" 2>/dev/null | grep -qa -- '$PASS') || exit 1; done"
+
+# --- wrong password: exit 3 ------------------------------------------------------------
+M=$(registry_log_mark HT)
+DESC="htpasswd: a wrong password exits 3" \
+	run_expect 3 '' env REG_PASS="$WRONG" "$IMAGESPEC" build "$(spec wrong "$HT_ADDR" 2 "$AUTH_HOST")" -v
+check_match "... the message names the registry" "$HT_ADDR" "$RUN_STDERR"
+check_match "... and where the credentials came from (the spec's auth)" "auth|spec" "$RUN_STDERR"
+no_secret "wrong password with -v"
+check_eq "... nothing pushed (no manifest PUT)" 0 "$(registry_requests HT "$M" '"PUT /v2/team/app/manifests/')"
+N401=$(registry_requests HT "$M" '" 401 ')
+check "... a refused password is not retried over and over ($N401 answers 401)" test "$N401" -le 6
+
+DESC="htpasswd: no credentials at all exits 3" \
+	run_expect 3 '' ims build "$(spec anon "$HT_ADDR" 3)" --progress quiet
+check_match "... naming the registry" "$HT_ADDR" "$RUN_STDERR"
+DESC="htpasswd: an unset \${host:REG_PASS} is a spec error (exit 2)" \
+	run_expect 2 'REG_PASS' env -u REG_PASS "$IMAGESPEC" build "$(spec unset "$HT_ADDR" 4 "$AUTH_HOST")" --progress quiet
+
+# --- a literal secret in the spec: works, with a warning -------------------------------------
+DESC="a literal password in auth: works" \
+	run_expect 0 '' ims build "$(spec literal "$HT_ADDR" 5 "auth: {\"$HT_ADDR\": {username: alice, password: \"$PASS\"}}")"
+check_match "... with a warning that suggests \${host:...}" 'host:' "$RUN_STDERR"
+no_secret "literal password"
+
+# --- host/namespace prefix: the longest match wins --------------------------------------------
+DESC="auth by host/namespace prefix: the longest match wins" \
+	run_expect 0 '' env REG_PASS="$PASS" "$IMAGESPEC" build "$(spec prefix "$HT_ADDR" 6 \
+		"auth: {\"$HT_ADDR\": {username: alice, password: \"$WRONG\"}, \"$HT_ADDR/team\": {username: alice, password: \"\${host:REG_PASS}\"}, \"$HT_ADDR/base\": {username: alice, password: \"\${host:REG_PASS}\"}}")" \
+	--progress quiet
+no_secret "prefix match"
+
+# --- $DOCKER_CONFIG/config.json and $REGISTRY_AUTH_FILE ------------------------------------
+mkdir -p "$TMP/dc"
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$HT_ADDR" "$(printf 'alice:%s' "$PASS" | base64 -w0)" >"$TMP/dc/config.json"
+DESC="credentials from \$DOCKER_CONFIG/config.json (auths)" \
+	run_expect 0 '' env DOCKER_CONFIG="$TMP/dc" "$IMAGESPEC" build "$(spec dockercfg "$HT_ADDR" 7)" --progress quiet
+no_secret "config.json"
+check_digest "config.json: skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$HT_ADDR/team/app:7" --tls-verify=false --creds "alice:$PASS")"
+DESC="credentials from \$REGISTRY_AUTH_FILE" \
+	run_expect 0 '' env REGISTRY_AUTH_FILE="$TMP/dc/config.json" "$IMAGESPEC" build "$(spec authfile "$HT_ADDR" 8)" --progress quiet
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$HT_ADDR" "$(printf 'alice:%s' "$WRONG" | base64 -w0)" >"$TMP/dc/config.json"
+DESC="the spec's auth comes before config.json" \
+	run_expect 0 '' env DOCKER_CONFIG="$TMP/dc" REG_PASS="$PASS" "$IMAGESPEC" build "$(spec precedence "$HT_ADDR" 9 "$AUTH_HOST")" --progress quiet
+DESC="a wrong password in config.json exits 3" \
+	run_expect 3 "$HT_ADDR" env DOCKER_CONFIG="$TMP/dc" "$IMAGESPEC" build "$(spec dockercfg_wrong "$HT_ADDR" 10)" --progress quiet
+no_secret "config.json, wrong password"
+
+# --- token auth --------------------------------------------------------------------------
+TPASS=canary-TokPw-5e0b77c3
+token_server_start --user "alice:$TPASS" || bail "cannot start the token server"
+registry_start TOK --token || bail "cannot start the token-auth registry"
+seed_base "$TOK_ADDR" base/busybox:1 --dest-creds "alice:$TPASS" || bail "cannot seed the token registry"
+seed_base "$TOK_ADDR" public/busybox:1 --dest-creds "alice:$TPASS" || bail "cannot seed public/busybox"
+CH=$(curl -s -D - -o /dev/null "http://$TOK_ADDR/v2/" | tr -d '\r' | sed -n 's/^[Ww]ww-[Aa]uthenticate: //p')
+check_match "the token registry challenges with Bearer realm=the token server (fixture sanity)" \
+	"^Bearer realm=\"$TOKEN_URL\"" "$CH"
+
+: >"$TOKEN_LOG"
+TAUTH="auth: {\"$TOK_ADDR\": {username: alice, password: \"\${host:TOK_PASS}\"}}"
+DESC="token auth: push with a mount from base/busybox" \
+	run_expect 0 '' env TOK_PASS="$TPASS" "$IMAGESPEC" build "$(spec tok "$TOK_ADDR" 1 "$TAUTH")" --json -v
+cp "$RUN_OUT" "$TMP/tok.json"
+TD=$(jq -r .digest "$TMP/tok.json" 2>/dev/null)
+check_nomatch "token auth: no password or token in stdout/stderr (-v)" "$TPASS|eyJ[A-Za-z0-9_-]{20,}" "$RUN_STDOUT
+$RUN_STDERR"
+check_digest "token auth: skopeo --creds reads the digest" "$TD" \
+	"$(skopeo_raw_digest "$TOK_ADDR/team/app:1" --tls-verify=false --creds "alice:$TPASS")"
+check_eq "token auth: the image runs" "hello with credentials" \
+	"$(pull_and_run "$TOK_ADDR/team/app:1" --src-tls-verify=false --src-creds "alice:$TPASS")"
+check_jsonl "token server log: scope repository:team/app:pull,push was asked" \
+	'any(.[]; .scopes | index("repository:team/app:pull,push") or index("repository:team/app:push,pull"))' "$TOKEN_LOG"
+check_jsonl "token server log: scope repository:base/busybox:pull was asked" \
+	'any(.[]; .scopes | index("repository:base/busybox:pull"))' "$TOKEN_LOG"
+check_jsonl "token server log: every request carried credentials, all accepted" \
+	'length > 0 and all(.[]; .authorization and .outcome == "granted")' "$TOKEN_LOG"
+check_jsonl "token server log: never a push scope on the base's repository" \
+	'all(.[]; all(.scopes[]; test("^repository:base/busybox:.*push") | not))' "$TOKEN_LOG"
+NTOK=$(jq -s length "$TOKEN_LOG")
+check "token server: tokens are reused, not fetched per request ($NTOK requests)" test "$NTOK" -le 6
+check_jq "--json: the base's layers mounted or skipped" \
+	'[.manifests[0].layers[:-1][] | .action] | length > 0 and all(IN("mounted", "skipped"))' "$TMP/tok.json"
+
+: >"$TOKEN_LOG"
+DESC="token auth: a wrong password exits 3" \
+	run_expect 3 "$TOK_ADDR" env TOK_PASS="$WRONG" "$IMAGESPEC" build "$(spec tokwrong "$TOK_ADDR" 2 "$TAUTH")" -v
+check_nomatch "... no password in stdout/stderr" "$TPASS|$WRONG" "$RUN_STDOUT
+$RUN_STDERR"
+check_jsonl "... the token server refused the credentials" 'any(.[]; .outcome == "credentials refused")' "$TOKEN_LOG"
+
+# --- anonymous pull of a public/ base ------------------------------------------------------
+: >"$TOKEN_LOG"
+cat >"$W/public.yaml" <<EOF
+base: $TOK_ADDR/public/busybox:1
+target: oci:out:public
+created: "2026-01-01T00:00:00Z"
+files:
+  - dest: /hello.txt
+    content: "hello anonymous\n"
+cmd: ["/bin/cat", "/hello.txt"]
+EOF
+DESC="token auth: anonymous pull of a public/ base (no credentials anywhere)" \
+	run_expect 0 '' ims build "$W/public.yaml" --output "oci:$TMP/public:1" --progress quiet
+check_eq "anonymous: the image runs (umoci + chroot)" "hello anonymous" "$(layout_run "$TMP/public:1")"
+check_jsonl "token server log: an anonymous request for repository:public/busybox:pull" \
+	'any(.[]; (.authorization | not) and (.scopes | index("repository:public/busybox:pull")))' "$TOKEN_LOG"
+sed "s#public/busybox#base/busybox#" "$W/public.yaml" >"$W/private.yaml"
+DESC="token auth: an anonymous pull of a private base exits 3" \
+	run_expect 3 "$TOK_ADDR" ims build "$W/private.yaml" --output "oci:$TMP/private:1" --progress quiet
+check "... and left no layout behind" test ! -e "$TMP/private"
+
+done_testing

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Faults: a missing base tag, a registry that is down, a base whose blob or
+# manifest lies about its digest, a 5 MiB manifest, a registry that answers
+# 500 forever, a blob redirected to another host (which must not see the
+# credentials), and a push interrupted by the registry's death: the old tag
+# survives, and a re-run gives the digest an uninterrupted build gives.
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
+need_root
+need skopeo umoci jq curl openssl sha256sum head
+[ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
+
+registry_start REG || bail "cannot start docker-registry"
+seed_base "$REG_ADDR" base/busybox:1 || bail "cannot seed the base"
+W=$TMP/w
+mkdir -p "$W"
+# spec NAME BASE TARGET [EXTRA YAML]
+spec() {
+	cat >"$W/$1.yaml" <<EOF
+base: $2
+target: $3
+created: "2026-01-01T00:00:00Z"
+files:
+  - dest: /hello.txt
+    content: "hello from $1\n"
+cmd: ["/bin/cat", "/hello.txt"]
+${4:-}
+EOF
+	echo "$W/$1.yaml"
+}
+# absent DOCKER_REF: skopeo finds no such manifest.
+absent() {
+	! skopeo inspect --raw --tls-verify=false "docker://$1" >/dev/null 2>&1
+}
+
+# --- a missing base tag ------------------------------------------------------------
+DESC="a missing base tag: exit 1 naming the tag" \
+	run_expect 1 'nosuchtag' ims build "$(spec missing "$REG_ADDR/base/busybox:nosuchtag" "$REG_ADDR/team/missing:1")" --progress quiet
+check_match "... and the repository" 'base/busybox' "$RUN_STDERR"
+check "... nothing pushed" absent "$REG_ADDR/team/missing:1"
+DESC="a missing base repository: exit 1" \
+	run_expect 1 'nosuchrepo' ims build "$(spec missingrepo "$REG_ADDR/nosuchrepo/x:1" "$REG_ADDR/team/missing:1")" --progress quiet
+
+# --- a registry that is down ------------------------------------------------------------
+registry_start DOWN || bail "cannot start the registry to stop"
+DOWN_ADDR_SAVED=$DOWN_ADDR
+registry_stop DOWN
+START=$(date +%s)
+DESC="a stopped registry's port: exit 1 with a network error" \
+	run_expect 1 '[Cc]onnect|[Rr]efused|[Nn]etwork|reach' ims build "$(spec down "$DOWN_ADDR_SAVED/base/busybox:1" "$REG_ADDR/team/down:1")" --progress quiet
+T=$(elapsed_since "$START")
+check "... quickly: $T s (< 60)" test "$T" -lt 60
+check_match "... naming the registry" "$DOWN_ADDR_SAVED" "$RUN_STDERR"
+START=$(date +%s)
+DESC="a target registry that is down: exit 1" \
+	run_expect 1 '[Cc]onnect|[Rr]efused|[Nn]etwork|reach' ims build "$(spec downtarget "$REG_ADDR/base/busybox:1" "$DOWN_ADDR_SAVED/team/down:1")" --progress quiet
+T=$(elapsed_since "$START")
+check "... quickly: $T s (< 60)" test "$T" -lt 60
+
+# --- a base blob whose bytes do not match its digest -------------------------------------------
+bad_registry_start bad-blob-digest || bail "cannot start bad_registry.py"
+M=$(registry_log_mark REG)
+DESC="bad-blob-digest base: exit 1 mentioning the digest" \
+	run_expect 1 '[Dd]igest' ims build "$(spec badblob "$BAD_REF" "$REG_ADDR/team/badblob:1")" --progress quiet
+check "... no manifest pushed (skopeo finds no team/badblob:1)" absent "$REG_ADDR/team/badblob:1"
+check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests REG "$M" '"PUT /v2/team/badblob/manifests/')"
+check_eq "... and no commit of the corrupt blob" 0 "$(registry_blob_puts REG "$M" team/badblob)"
+DESC="bad-blob-digest base, --output oci: exit 1" \
+	run_expect 1 '[Dd]igest' ims build "$W/badblob.yaml" --output "oci:$TMP/badblob:1" --progress quiet
+check "... and no layout left behind" test ! -e "$TMP/badblob"
+DESC="bad-blob-digest: imagespec copy refuses too" \
+	run_expect 1 '[Dd]igest' ims copy "docker://$BAD_REF" "oci:$TMP/badcopy:1"
+bad_registry_stop
+
+# --- a Docker-Content-Digest that lies ---------------------------------------------------------
+bad_registry_start bad-manifest-digest || bail "cannot start bad_registry.py"
+DESC="a manifest whose Docker-Content-Digest lies: refused (exit 1, digest)" \
+	run_expect 1 '[Dd]igest' ims build "$(spec baddcd "$BAD_REF" "$REG_ADDR/team/baddcd:1")" --progress quiet
+check "... nothing pushed" absent "$REG_ADDR/team/baddcd:1"
+DESC="... imagespec inspect refuses it too" run_expect 1 '[Dd]igest' ims inspect "docker://$BAD_REF"
+bad_registry_stop
+
+# --- a 5 MiB manifest ----------------------------------------------------------------------------
+bad_registry_start huge-manifest || bail "cannot start bad_registry.py"
+DESC="a 5 MiB manifest: refused (exit 1)" \
+	run_expect 1 '[Ll]arge|[Ll]imit|[Ss]ize|MiB|[Bb]ig|cap|exceed' ims build "$(spec huge "$BAD_REF" "$REG_ADDR/team/huge:1")" --progress quiet
+check "... nothing pushed" absent "$REG_ADDR/team/huge:1"
+bad_registry_stop
+
+# --- 500 forever --------------------------------------------------------------------------------
+bad_registry_start 500-always || bail "cannot start bad_registry.py"
+START=$(date +%s)
+DESC="a registry answering 500 forever: exit 1" \
+	run_expect 1 '500' ims build "$(spec e500 "$BAD_REF" "$REG_ADDR/team/e500:1")" --progress quiet
+T=$(elapsed_since "$START")
+NREQ=$(grep -c . "$BAD_LOG")
+check "... after a bounded number of tries ($NREQ requests, 2..12)" test "$NREQ" -ge 2 -a "$NREQ" -le 12
+check "... in bounded time ($T s < 120)" test "$T" -lt 120
+check "... nothing pushed" absent "$REG_ADDR/team/e500:1"
+bad_registry_stop
+
+# --- a blob redirected to another host --------------------------------------------------------------
+OPASS=canary-Offsite-93be1f
+bad_registry_start redirect-offsite || bail "cannot start bad_registry.py"
+DESC="a blob GET redirected to 127.0.0.2 (credentials in the spec)" \
+	run_expect 0 '' env OFF_PASS="$OPASS" "$IMAGESPEC" build \
+	"$(spec offsite "$BAD_REF" oci:out "auth: {\"$BAD_ADDR\": {username: bob, password: \"\${host:OFF_PASS}\"}}")" \
+	--output "oci:$TMP/offsite:1" -v
+check_jsonl "the registry itself got credentials (so there were some to leak)" \
+	'any(.[]; .listener == "main" and .authorization)' "$BAD_LOG"
+check_jsonl "the 127.0.0.2 recorder was asked for the blob(s)" 'any(.[]; .listener == "offsite")' "$BAD_LOG"
+check_jsonl "the 127.0.0.2 recorder never saw an Authorization header" \
+	'all(.[]; .listener != "offsite" or (.authorization | not))' "$BAD_LOG"
+check_nomatch "... no password or presigned signature in stdout/stderr (-v)" "$OPASS|secret-signature" "$RUN_STDOUT
+$RUN_STDERR"
+check_eq "... the layout has the redirected layer and runs" "hello from offsite" "$(layout_run "$TMP/offsite:1")"
+bad_registry_stop
+
+# --- a push interrupted by the registry's death ------------------------------------------------------
+registry_start INT || bail "cannot start the registry for the interrupted push"
+seed_base "$INT_ADDR" base/busybox:1 || bail "cannot seed it"
+mkdir -p "$W/big"
+# 200 MB that gzip cannot shrink: the upload takes long enough to be caught.
+openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass pass:imagespec-interrupt </dev/zero 2>/dev/null |
+	head -c $((200 * 1000 * 1000)) >"$W/big/big.bin"
+spec old "$INT_ADDR/base/busybox:1" "$INT_ADDR/team/app:1" >/dev/null
+DESC="interrupted push: the previous version of team/app:1" \
+	run_expect 0 '' ims build "$W/old.yaml" --progress quiet
+OLD=$(digest_of_output "$RUN_OUT")
+check_digest "previous version: skopeo reads it" "$OLD" "$(skopeo_raw_digest "$INT_ADDR/team/app:1")"
+spec big "$INT_ADDR/base/busybox:1" "$INT_ADDR/team/app:1" "layers: [{files: [{src: ./big/big.bin, dest: /big.bin}]}]" >/dev/null
+
+"$IMAGESPEC" build "$W/big.yaml" --json --progress plain >"$TMP/int.out" 2>"$TMP/int.err" </dev/null &
+IPID=$!
+# Wait until the registry has received part of an upload, then SIGKILL it.
+caught=$("$PY" - "$INT_DATA" "$IPID" <<'EOF'
+import glob, os, sys, time
+root, pid = sys.argv[1], int(sys.argv[2])
+deadline = time.time() + 300
+while time.time() < deadline:
+    for f in glob.glob(os.path.join(root, "docker/registry/v2/repositories/team/app/_uploads/*/data")):
+        try:
+            n = os.path.getsize(f)
+        except OSError:
+            continue
+        if n > 1 << 20:
+            print(n)
+            sys.exit(0)
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        print("exited")
+        sys.exit(1)
+    time.sleep(0.005)
+print("timeout")
+sys.exit(1)
+EOF
+)
+registry_kill INT
+check_match "the registry was killed mid-upload (bytes received: $caught)" '^[0-9]+$' "$caught"
+S0=$(date +%s)
+wait "$IPID"
+IRC=$?
+check_eq "the interrupted build exits 1" 1 "$IRC" || diag "stderr: $(tail -c 2000 "$TMP/int.err")"
+check "... within its retry budget ($(elapsed_since "$S0") s after the kill)" test "$(elapsed_since "$S0")" -lt 120
+check_match "... with an error naming the target registry" "$INT_ADDR" "$(cat "$TMP/int.err")"
+registry_restart INT || bail "cannot restart the registry on its storage"
+check_digest "after the restart, team/app:1 is still the previous version" "$OLD" "$(skopeo_raw_digest "$INT_ADDR/team/app:1")"
+check_eq "... and still runs" "hello from old" "$(pull_and_run "$INT_ADDR/team/app:1")"
+DESC="the re-run succeeds" run_expect 0 '' ims build "$W/big.yaml" --json --progress quiet
+NEW=$(jq -r .digest "$RUN_OUT" 2>/dev/null)
+DESC="the same spec, uninterrupted, into an oci: layout" \
+	run_expect 0 '' ims build "$W/big.yaml" --output "oci:$TMP/bigref:1" --json --progress quiet
+REF=$(jq -r .digest "$RUN_OUT" 2>/dev/null)
+check_match "re-run digest is a sha256" '^sha256:[0-9a-f]{64}$' "$NEW"
+check_digest "re-run digest = uninterrupted build's digest" "$REF" "$NEW"
+check_digest "skopeo reads the new digest under team/app:1" "$NEW" "$(skopeo_raw_digest "$INT_ADDR/team/app:1")"
+check_eq "the big file arrived whole (skopeo copy, umoci, sha256 in the chroot)" \
+	"$(sha256sum <"$W/big/big.bin" | cut -d' ' -f1)" \
+	"$(pull_and_run "$INT_ADDR/team/app:1" >/dev/null && chroot "$PULLED_BUNDLE/rootfs" /bin/busybox sha256sum /big.bin | cut -d' ' -f1)"
+rm -f "$W/big/big.bin"
+
+done_testing

@@ -44,7 +44,9 @@ typedef struct {
 	double backoff_max;      /* cap for one wait, also for Retry-After; default 30 */
 	long connect_timeout;    /* seconds; default 30 */
 	long low_speed_time;     /* abort a transfer slower than 1 KiB/s for this long; default 60 */
-	/* Redacted trace lines (-v): method, URL without secrets, status. */
+	/* Redacted trace lines (-v): method, URL without secrets, status.
+	 * Called on the requesting thread, so it must be thread-safe when
+	 * requests run in parallel. */
 	void (*trace)(void *ud, const char *line);
 	void *trace_ud;
 	const char *user_agent;  /* default "imagespec/VERSION" */

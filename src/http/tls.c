@@ -163,7 +163,9 @@ static int build(ims_http *h, ims_http_tls *t, ims_error **err)
 			ims_buf_putc(&all, '\n');
 		}
 		ims_buf_add(&all, extra.data, extra.len, NULL);
-		t->ca_blob = ims_buf_steal(&all, &t->ca_len);
+		if (rc == 0)
+			t->ca_blob = ims_buf_steal(&all, &t->ca_len);
+		ims_buf_dispose(&all);
 	}
 	ims_buf_dispose(&extra);
 	return rc < 0 ? ims_error_wrap(err, "TLS settings for `%s`", t->key) : 0;

@@ -29,12 +29,7 @@ int ims_registry_blob_head(ims_registry *r, const char *repo, const char *digest
 	req.method = "HEAD";
 	req.follow_redirects = true;
 	ims_http_response resp = { 0 };
-	_cleanup_free_ char *url = NULL;
-	if ((rc = ims_registry__connect(r, err)) < 0)
-		goto out;
-	url = ims_registry__url(r, "%s/blobs/%s", repo, digest);
-	req.url = url;
-	if ((rc = ims_registry__send(r, &c, &req, &resp, err)) < 0)
+	if ((rc = ims_registry__send_path(r, &c, &req, &resp, err, "%s/blobs/%s", repo, digest)) < 0)
 		goto out;
 	if (resp.status == 404) {
 		*exists = false;
@@ -77,13 +72,8 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 	req.sink = &h.sink;
 	req.follow_redirects = true;
 	ims_http_response resp = { 0 };
-	_cleanup_free_ char *url = NULL;
 	char got[IMS_DIGEST_BUFSZ];
-	if ((rc = ims_registry__connect(r, err)) < 0)
-		goto out;
-	url = ims_registry__url(r, "%s/blobs/%s", repo, digest);
-	req.url = url;
-	if ((rc = ims_registry__send(r, &c, &req, &resp, err)) < 0)
+	if ((rc = ims_registry__send_path(r, &c, &req, &resp, err, "%s/blobs/%s", repo, digest)) < 0)
 		goto out;
 	if (resp.status != 200) {
 		rc = ims_registry__fail(&c, &resp, err);
@@ -120,25 +110,21 @@ int ims_registry_blob_mount(ims_registry *r, const char *repo, const char *diges
 	req.method = "POST";
 	req.no_retry = true;
 	ims_http_response resp = { 0 };
-	_cleanup_free_ char *url = NULL;
 	_cleanup_free_ char *location = NULL;
 	/* A mount is an optimisation: whatever goes wrong here (a token
 	 * server that refuses the source scope, as Docker Hub does for a
 	 * repository that does not exist; a 401 from Harbor), the caller
 	 * uploads instead and reports the real problem if there is one. */
 	ims_error *ignored = NULL;
-	if (ims_registry__connect(r, &ignored) < 0)
-		goto out;
-	url = ims_registry__url(r, "%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from_repo);
-	req.url = url;
-	if (ims_registry__send(r, &c, &req, &resp, &ignored) < 0)
+	if (ims_registry__send_path(r, &c, &req, &resp, &ignored, "%s/blobs/uploads/?mount=%s&from=%s", repo, digest,
+				    from_repo) < 0)
 		goto out;
 	if (resp.status == 201) {
 		*mounted = ims_registry__check_dcd(&c, &resp, digest, &ignored) == 0;
 		goto out;
 	}
 	/* 202: not mounted, but an upload session was opened; close it. */
-	if (resp.status == 202 && ims_registry__location(r, &c, &resp, url, &location, &ignored) == 0)
+	if (resp.status == 202 && ims_registry__location(r, &c, &resp, &location, &ignored) == 0)
 		ims_registry__cancel_upload(r, &c, location);
 out:
 	ims_error_free(ignored);

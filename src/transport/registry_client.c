@@ -125,15 +125,6 @@ int ims_registry_ping(ims_registry *r, ims_error **err)
 			     r->ping_status);
 }
 
-char *ims_registry__url(const ims_registry *r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	_cleanup_free_ char *path = xvasprintf(fmt, ap);
-	va_end(ap);
-	return xasprintf("%s/v2/%s", r->base, path);
-}
-
 void ims_registry__call_init(ims_registry_call *c, const ims_registry *r, const char *repo, bool push,
 			     const char *from, const char *fmt, ...)
 {
@@ -226,5 +217,23 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 	}
 	req->authorization = NULL;
 	free(authz);
+	return rc;
+}
+
+int ims_registry__send_path(ims_registry *r, const ims_registry_call *c, ims_http_request *req,
+			    ims_http_response *resp, ims_error **err, const char *fmt, ...)
+{
+	memset(resp, 0, sizeof(*resp));
+	int rc = ims_registry__connect(r, err);
+	if (rc < 0)
+		return rc;
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *path = xvasprintf(fmt, ap);
+	va_end(ap);
+	_cleanup_free_ char *url = xasprintf("%s/v2/%s", r->base, path);
+	req->url = url;
+	rc = ims_registry__send(r, c, req, resp, err);
+	req->url = NULL;
 	return rc;
 }

@@ -41,8 +41,6 @@ void ims_registry__call_dispose(ims_registry_call *c);
 /* Decides the scheme (GET /v2/ over https, then plain http for loopback or
  * insecure hosts that do not speak TLS). Idempotent; thread-safe. */
 int ims_registry__connect(ims_registry *r, ims_error **err);
-/* base + "/v2/" + the formatted path; connect first. Caller frees. */
-char *ims_registry__url(const ims_registry *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Sends req with the Authorization for c's scopes and answers challenges:
  * a 401 gets a header from the auth room and one retry, a second 401 a
@@ -51,6 +49,13 @@ char *ims_registry__url(const ims_registry *r, const char *fmt, ...) __attribute
  * no challenge answered. Returns 0 when a response arrived (any status). */
 int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
 		       ims_error **err);
+
+/* Connects, points req at base + "/v2/" + the formatted path, and sends
+ * it (ims_registry__send). req->url is cleared again; resp->url has the URL
+ * that answered. */
+int ims_registry__send_path(ims_registry *r, const ims_registry_call *c, ims_http_request *req,
+			    ims_http_response *resp, ims_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
 /* The error for an unexpected response: "<what>: registry answered 404
  * MANIFEST_UNKNOWN: manifest unknown", with http_status set. 401/403 give
@@ -74,10 +79,10 @@ int ims_registry__check_dcd(const ims_registry_call *c, const ims_http_response 
  * the shape of a URL. */
 int ims_registry__check_repo(const char *repo, ims_error **err);
 
-/* Resolves an upload Location against the URL that sent it and checks it
- * may be used (see registry_location.c). Caller frees *out. */
-int ims_registry__location(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp,
-			   const char *base_url, char **out, ims_error **err);
+/* Resolves the Location of resp against the URL that answered (resp->url)
+ * and checks it may be used (see registry_location.c). Caller frees *out. */
+int ims_registry__location(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, char **out,
+			   ims_error **err);
 /* Cancels an upload session (DELETE), ignoring every failure. */
 void ims_registry__cancel_upload(ims_registry *r, const ims_registry_call *c, const char *location);
 

@@ -95,14 +95,14 @@ static int check(ims_registry *r, const ims_registry_call *c, const char *url, i
 	return 0;
 }
 
-int ims_registry__location(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp,
-			   const char *base_url, char **out, ims_error **err)
+int ims_registry__location(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, char **out,
+			   ims_error **err)
 {
 	const char *loc = ims_http_header(resp, "location");
 	if (!loc || !*loc)
 		return ims_error_set(err, IMS_EGENERIC, "%s: the registry answered %ld without a Location", c->what,
 				     resp->status);
-	char *url = ims_http_resolve_url(resp->url ? resp->url : base_url, loc);
+	char *url = resp->url ? ims_http_resolve_url(resp->url, loc) : NULL;
 	if (!url)
 		return ims_error_set(err, IMS_EGENERIC, "%s: the registry sent an upload location that is not http(s)",
 				     c->what);

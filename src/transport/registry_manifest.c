@@ -44,6 +44,18 @@ static char *content_type(const ims_http_response *resp)
 	return n ? xstrndup(ct, n) : NULL;
 }
 
+/* method on /v2/REPO/manifests/REF, with the full Accept list. */
+static int send_manifest(ims_registry *r, const ims_registry_call *c, ims_http_request *req, const char *repo,
+			 const char *reference, ims_http_response *resp, ims_error **err)
+{
+	static const char *const accept[] = { accept_header };
+	if (!req->headers) {
+		req->headers = accept;
+		req->nheaders = 1;
+	}
+	return ims_registry__send_path(r, c, req, resp, err, "%s/manifests/%s", repo, reference);
+}
+
 int ims_registry_manifest_get(ims_registry *r, const char *repo, const char *reference, char **data, size_t *len,
 			      char **media_type, char digest[IMS_DIGEST_BUFSZ], ims_error **err)
 {
@@ -53,23 +65,15 @@ int ims_registry_manifest_get(ims_registry *r, const char *repo, const char *ref
 	ims_registry_call c;
 	ims_registry__call_init(&c, r, repo, false, NULL, "get manifest `%s/%s%s%s`", r->host, repo,
 				ref_sep(reference), reference);
-	const char *headers[] = { accept_header };
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "GET";
-	req.headers = headers;
-	req.nheaders = 1;
 	req.max_body = IMS_MANIFEST_MAX;
 	req.follow_redirects = true;
 	ims_http_response resp = { 0 };
-	_cleanup_free_ char *url = NULL;
 	_cleanup_free_ char *ct = NULL;
 	char got[IMS_DIGEST_BUFSZ];
 	char *mt = NULL;
-	if ((rc = ims_registry__connect(r, err)) < 0)
-		goto out;
-	url = ims_registry__url(r, "%s/manifests/%s", repo, reference);
-	req.url = url;
-	if ((rc = ims_registry__send(r, &c, &req, &resp, err)) < 0)
+	if ((rc = send_manifest(r, &c, &req, repo, reference, &resp, err)) < 0)
 		goto out;
 	if (resp.status != 200) {
 		rc = ims_registry__fail(&c, &resp, err);
@@ -116,21 +120,13 @@ int ims_registry_manifest_head(ims_registry *r, const char *repo, const char *re
 	ims_registry_call c;
 	ims_registry__call_init(&c, r, repo, false, NULL, "look up manifest `%s/%s%s%s`", r->host, repo,
 				ref_sep(reference), reference);
-	const char *headers[] = { accept_header };
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "HEAD";
-	req.headers = headers;
-	req.nheaders = 1;
 	req.follow_redirects = true;
 	ims_http_response resp = { 0 };
-	_cleanup_free_ char *url = NULL;
 	if (digest)
 		digest[0] = '\0';
-	if ((rc = ims_registry__connect(r, err)) < 0)
-		goto out;
-	url = ims_registry__url(r, "%s/manifests/%s", repo, reference);
-	req.url = url;
-	if ((rc = ims_registry__send(r, &c, &req, &resp, err)) < 0)
+	if ((rc = send_manifest(r, &c, &req, repo, reference, &resp, err)) < 0)
 		goto out;
 	if (resp.status == 404) {
 		*exists = false;
@@ -188,12 +184,7 @@ int ims_registry_manifest_put(ims_registry *r, const char *repo, const char *ref
 	req.body = data;
 	req.body_len = len;
 	ims_http_response resp = { 0 };
-	_cleanup_free_ char *url = NULL;
-	if ((rc = ims_registry__connect(r, err)) < 0)
-		goto out;
-	url = ims_registry__url(r, "%s/manifests/%s", repo, reference);
-	req.url = url;
-	if ((rc = ims_registry__send(r, &c, &req, &resp, err)) < 0)
+	if ((rc = send_manifest(r, &c, &req, repo, reference, &resp, err)) < 0)
 		goto out;
 	if (resp.status < 200 || resp.status > 299) {
 		rc = ims_registry__fail(&c, &resp, err);

@@ -118,7 +118,7 @@ int ims_registry_tags_paged(ims_registry *r, const char *repo, int page_size, ch
 	char *url = NULL;
 	if ((rc = ims_registry__connect(r, err)) < 0)
 		goto fail;
-	url = ims_registry__url(r, "%s/tags/list?n=%d", repo, page_size);
+	url = xasprintf("%s/v2/%s/tags/list?n=%d", r->base, repo, page_size);
 	for (int page = 0; url; page++) {
 		if (page == TAGS_MAX_PAGES) {
 			rc = ims_error_set(err, IMS_EGENERIC, "%s: more than %d pages", c.what, TAGS_MAX_PAGES);

@@ -24,18 +24,17 @@ static const char *const octet_stream[] = { "Content-Type: application/octet-str
 /* POST /v2/REPO/blobs/uploads/: a new session, at *location. */
 static int start(ims_registry *r, const ims_registry_call *c, char **location, bool *transient, ims_error **err)
 {
-	_cleanup_free_ char *url = ims_registry__url(r, "%s/blobs/uploads/", c->repo);
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "POST";
-	req.url = url;
 	ims_http_response resp = { 0 };
-	int rc = ims_registry__send(r, c, &req, &resp, err);
+	int rc = ims_registry__send_path(r, c, &req, &resp, err, "%s/blobs/uploads/", c->repo);
 	if (rc < 0) {
 		*transient = rc == IMS_ENET;
+		ims_http_response_dispose(&resp);
 		return rc;
 	}
 	if (resp.status == 202)
-		rc = ims_registry__location(r, c, &resp, url, location, err);
+		rc = ims_registry__location(r, c, &resp, location, err);
 	else {
 		*transient = ims_registry__transient(&resp);
 		rc = ims_registry__fail(c, &resp, err);
@@ -147,8 +146,6 @@ int ims_registry_blob_upload_stream(ims_registry *r, const char *repo, const cha
 	_cleanup_free_ char *location = NULL;
 	_cleanup_free_ char *next = NULL;
 	bool transient = false;
-	if ((rc = ims_registry__connect(r, err)) < 0)
-		goto out;
 	if ((rc = start(r, &c, &location, &transient, err)) < 0)
 		goto out;
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
@@ -163,7 +160,7 @@ int ims_registry_blob_upload_stream(ims_registry *r, const char *repo, const cha
 	/* The session moves with each request: distribution signs its state
 	 * into the query, and an old Location is a 404. */
 	if (rc == 0 && ims_http_header(&resp, "location"))
-		rc = ims_registry__location(r, &c, &resp, location, &next, err);
+		rc = ims_registry__location(r, &c, &resp, &next, err);
 	ims_http_response_dispose(&resp);
 	if (rc == 0) {
 		ims_http_request put = IMS_HTTP_REQUEST_INIT;

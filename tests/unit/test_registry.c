@@ -579,6 +579,36 @@ static void test_transport(const registry_proc *p)
 		is_int(rc, 0, "new_blob + commit %d", i);
 		CLEAR(e);
 	}
+	/* more blobs than workers, all in flight at once */
+	doc many[8];
+	bool all = true;
+	for (int i = 0; i < 8; i++) {
+		char *c = xasprintf("parallel blob %d", i);
+		doc_set(&many[i], c);
+		free(c);
+		ims_blob_writer *pw = NULL;
+		rc = ims_transport_new_blob(t, &pw, &e);
+		if (rc == 0) {
+			ims_sink_write(&pw->sink, many[i].data, many[i].len, &e);
+			rc = pw->commit(pw, many[i].digest, (int64_t)many[i].len, &e);
+		}
+		all = all && rc == 0;
+		CLEAR(e);
+	}
+	ok(all, "eight blobs committed");
+	rc = ims_transport_commit(t, &e);
+	is_int(rc, 0, "commit waits for them");
+	CLEAR(e);
+	all = true;
+	ims_registry *reg = NULL;
+	ims_registry_pool_get(pool, p->host, &reg, NULL);
+	for (int i = 0; i < 8; i++) {
+		bool there = false;
+		all = all && ims_registry_blob_head(reg, "team/app", many[i].digest, &there, NULL, NULL) == 0 && there;
+		doc_free(&many[i]);
+	}
+	ok(all, "all eight are in the registry");
+
 	ims_blob_writer *w = NULL;
 	rc = ims_transport_new_blob(t, &w, &e);
 	if (rc == 0) {
@@ -801,6 +831,11 @@ static char *hostile(const char *method, const char *path, int port)
 		free(body);
 		return r;
 	}
+	/* pushes refused */
+	if (strstr(path, "/denied/app/blobs/uploads/"))
+		return reply(403, "Content-Type: application/json\r\n",
+			     "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is "
+			     "denied\"}]}");
 	/* an upload whose first session is lost (stale _state), then works */
 	if (strstr(path, "/flaky/blobs/uploads/") && !strcmp(method, "POST")) {
 		count(&n_posts);
@@ -932,6 +967,43 @@ static void test_hostile(void)
 	doc_free(&b);
 
 	ims_registry_free(r);
+
+	/* the transport: an upload that fails in a worker fails put_manifest */
+	ims_registry_pool *pool = NULL;
+	ims_registry_pool_new(&pool, http, NULL, NULL, NULL);
+	char *s = xasprintf("%s/denied/app:1", host);
+	ims_ref *ref = NULL;
+	ims_ref_parse(&ref, s, NULL);
+	free(s);
+	ims_transport_opts o = { .tmp_dir = root, .registries = pool };
+	ims_transport *t = NULL;
+	rc = ims_transport_open(&t, ref, IMS_TRANSPORT_WRITE, &o, &e);
+	CLEAR(e);
+	if (t) {
+		ims_blob_writer *w = NULL;
+		doc l;
+		doc_set(&l, "layer that will not go");
+		if (ims_transport_new_blob(t, &w, &e) == 0) {
+			ims_sink_write(&w->sink, l.data, l.len, &e);
+			rc = w->commit(w, l.digest, (int64_t)l.len, &e);
+		}
+		is_int(rc, 0, "commit queues the upload");
+		CLEAR(e);
+		rc = ims_transport_put_manifest(t, evil_manifest, strlen(evil_manifest), IMS_MT_OCI_MANIFEST,
+						"sha256:0000000000000000000000000000000000000000000000000000000000000000",
+						&e);
+		ok(rc == IMS_EAUTH && e && strstr(e->message, l.digest) && strstr(e->message, "403 DENIED"),
+		   "put_manifest fails with the failed upload's error");
+		diag_err(e);
+		ims_error_clear(&e);
+		rc = ims_transport_commit(t, &e);
+		is_int(rc, IMS_EAUTH, "and so does commit");
+		ims_error_clear(&e);
+		doc_free(&l);
+		ims_transport_close(t);
+	}
+	ims_ref_free(ref);
+	ims_registry_pool_free(pool);
 	fake_stop(&f);
 
 	/* nothing listening: a network error, not a crash */

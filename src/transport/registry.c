@@ -110,8 +110,7 @@ const char *ims_registry_blob_action_name(int action)
 
 /* ---- open, close ---- */
 
-static int reg_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts,
-		    ims_error **err)
+static int reg_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts, ims_error **err)
 {
 	if (!opts->registries)
 		return ims_error_set(err, IMS_EUNSUPPORTED, "registry references need a registry pool");
@@ -293,8 +292,7 @@ static int reg_mount_blob(ims_transport *base, ims_transport *src, const ims_des
 	if (src->ops != &ims_transport_registry_ops)
 		return 0;
 	registry_transport *s = (registry_transport *)src;
-	if (strcmp(ims_registry_host(s->reg), ims_registry_host(t->reg)) != 0 ||
-	    strcmp(repo_of(s), repo_of(t)) == 0)
+	if (strcmp(ims_registry_host(s->reg), ims_registry_host(t->reg)) != 0 || strcmp(repo_of(s), repo_of(t)) == 0)
 		return 0;
 	int rc = ims_registry_blob_mount(t->reg, repo_of(t), d->digest, repo_of(s), mounted, err);
 	if (rc == 0 && *mounted)

@@ -31,17 +31,10 @@ int ims_registry_blob_head(ims_registry *r, const char *repo, const char *digest
 	ims_http_response resp = { 0 };
 	if ((rc = ims_registry__send_path(r, &c, &req, &resp, err, "%s/blobs/%s", repo, digest)) < 0)
 		goto out;
-	if (resp.status == 404) {
-		*exists = false;
+	if ((rc = ims_registry__exists(&c, &resp, exists, err)) < 0 || !*exists)
 		goto out;
-	}
-	if (resp.status != 200) {
-		rc = ims_registry__fail(&c, &resp, err);
-		goto out;
-	}
 	if ((rc = ims_registry__check_dcd(&c, &resp, digest, err)) < 0)
 		goto out;
-	*exists = true;
 	if (size) {
 		const char *cl = ims_http_header(&resp, "content-length");
 		char *end = NULL;
@@ -94,8 +87,8 @@ out:
 	return rc;
 }
 
-int ims_registry_blob_mount(ims_registry *r, const char *repo, const char *digest, const char *from_repo,
-			    bool *mounted, ims_error **err)
+int ims_registry_blob_mount(ims_registry *r, const char *repo, const char *digest, const char *from_repo, bool *mounted,
+			    ims_error **err)
 {
 	*mounted = false;
 	int rc = check_blob_args(repo, digest, err);

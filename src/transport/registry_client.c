@@ -125,8 +125,8 @@ int ims_registry_ping(ims_registry *r, ims_error **err)
 			     r->ping_status);
 }
 
-void ims_registry__call_init(ims_registry_call *c, const ims_registry *r, const char *repo, bool push,
-			     const char *from, const char *fmt, ...)
+void ims_registry__call_init(ims_registry_call *c, const ims_registry *r, const char *repo, bool push, const char *from,
+			     const char *fmt, ...)
 {
 	memset(c, 0, sizeof(*c));
 	va_list ap;
@@ -156,8 +156,8 @@ static bool same_origin(const ims_registry *r, const char *url)
 }
 
 /* Answers the challenge in resp with a header for c's scopes. */
-static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, bool renew,
-		  char **authz, ims_error **err)
+static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, bool renew, char **authz,
+		  ims_error **err)
 {
 	const char *value = ims_http_header(resp, "www-authenticate");
 	if (!value)
@@ -168,8 +168,8 @@ static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_re
 		return ims_error_wrap(err, "%s", c->what);
 	free(*authz);
 	*authz = NULL;
-	rc = ims_auth_header(r->auth, r->origin, r->host, c->repo, &ch, (const char *const *)c->scopes,
-			     c->nscopes, renew, authz, err);
+	rc = ims_auth_header(r->auth, r->origin, r->host, c->repo, &ch, (const char *const *)c->scopes, c->nscopes,
+			     renew, authz, err);
 	ims_challenge_dispose(&ch);
 	if (rc < 0) {
 		/* What the registry said belongs in the message too. */
@@ -220,8 +220,8 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 	return rc;
 }
 
-int ims_registry__send_path(ims_registry *r, const ims_registry_call *c, ims_http_request *req,
-			    ims_http_response *resp, ims_error **err, const char *fmt, ...)
+int ims_registry__send_path(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
+			    ims_error **err, const char *fmt, ...)
 {
 	memset(resp, 0, sizeof(*resp));
 	int rc = ims_registry__connect(r, err);

@@ -23,12 +23,14 @@
 typedef struct ims_registry ims_registry;
 
 /* host: "host[:port]" as in the reference ("docker.io" is mapped to
- * registry-1.docker.io). Connects lazily. */
+ * registry-1.docker.io). Connects lazily. auth may be NULL (anonymous
+ * only). The client may be used from several threads at once. */
 int ims_registry_new(ims_registry **out, ims_http *http, ims_auth *auth, const char *host, ims_error **err);
 void ims_registry_free(ims_registry *r);
 const char *ims_registry_host(const ims_registry *r);
 
-/* GET /v2/ (also decides the scheme). */
+/* GET /v2/ (also decides the scheme). Fails unless the answer is 200 or
+ * 401, the two a distribution registry gives. */
 int ims_registry_ping(ims_registry *r, ims_error **err);
 
 /* The full Accept list (OCI index and manifest, Docker list and schema2).
@@ -56,13 +58,19 @@ int ims_registry_blob_head(ims_registry *r, const char *repo, const char *digest
 			   ims_error **err);
 /* GET, streamed into sink; the digest and size are verified while
  * streaming (IMS_EDIGEST on mismatch: the sink has then seen bad bytes, so
- * callers write into something they can abort). Redirects are followed
- * without the Authorization header. */
+ * callers write into something they can abort). size < 0: not known, only
+ * the digest is checked. Redirects are followed without the Authorization
+ * header. */
 int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest, int64_t size, ims_sink *sink,
 			  ims_error **err);
 /* Monolithic upload of size bytes read from fd at offset 0: POST, then PUT
  * ?digest= with Content-Length (relative Locations resolved; 201/202/204
- * accepted). Retried from a new session on transient failures. */
+ * accepted). Up to 3 attempts, each from a new session (the failed one is
+ * DELETEd), on transient failures: network errors, 408/429/5xx, and a lost
+ * session (BLOB_UPLOAD_UNKNOWN/INVALID). A Location that downgrades to
+ * http, or points at a link-local address (or at another host's loopback
+ * or private address), is refused; one on another origin gets no
+ * Authorization. The fd is read with pread: its offset does not matter. */
 int ims_registry_blob_upload_fd(ims_registry *r, const char *repo, const char *digest, int fd, int64_t size,
 				ims_error **err);
 /* Streamed upload: POST, one chunked PATCH from reader, PUT ?digest=. Not

@@ -113,6 +113,14 @@ int ims_registry__fail(const ims_registry_call *c, const ims_http_response *resp
 	return rc;
 }
 
+int ims_registry__exists(const ims_registry_call *c, const ims_http_response *resp, bool *exists, ims_error **err)
+{
+	*exists = resp->status == 200;
+	if (resp->status == 200 || resp->status == 404)
+		return 0;
+	return ims_registry__fail(c, resp, err);
+}
+
 bool ims_registry__transient(const ims_http_response *resp)
 {
 	switch (resp->status) {

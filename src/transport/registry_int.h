@@ -34,8 +34,8 @@ typedef struct {
 
 /* Fills c for an operation on repo: pull, or pull+push when push is set,
  * plus pull on from (a mount's source repository) when non-NULL. */
-void ims_registry__call_init(ims_registry_call *c, const ims_registry *r, const char *repo, bool push,
-			     const char *from, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void ims_registry__call_init(ims_registry_call *c, const ims_registry *r, const char *repo, bool push, const char *from,
+			     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void ims_registry__call_dispose(ims_registry_call *c);
 
 /* Decides the scheme (GET /v2/ over https, then plain http for loopback or
@@ -53,14 +53,15 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 /* Connects, points req at base + "/v2/" + the formatted path, and sends
  * it (ims_registry__send). req->url is cleared again; resp->url has the URL
  * that answered. */
-int ims_registry__send_path(ims_registry *r, const ims_registry_call *c, ims_http_request *req,
-			    ims_http_response *resp, ims_error **err, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+int ims_registry__send_path(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
+			    ims_error **err, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* The error for an unexpected response: "<what>: registry answered 404
  * MANIFEST_UNKNOWN: manifest unknown", with http_status set. 401/403 give
  * IMS_EAUTH, 404 IMS_ENOTFOUND, DIGEST_INVALID IMS_EDIGEST. */
 int ims_registry__fail(const ims_registry_call *c, const ims_http_response *resp, ims_error **err);
+/* For a HEAD: 200 sets *exists, 404 clears it, anything else fails. */
+int ims_registry__exists(const ims_registry_call *c, const ims_http_response *resp, bool *exists, ims_error **err);
 /* True when trying again from a new upload session may help: 408, 429,
  * 5xx, and the codes of a lost session (BLOB_UPLOAD_UNKNOWN/INVALID). */
 bool ims_registry__transient(const ims_http_response *resp);

@@ -82,8 +82,8 @@ static int check(ims_registry *r, const ims_registry_call *c, const char *url, i
 	const char *hostport = strstr(origin, "://") + 3;
 	if (strncmp(url, "http://", 7) == 0 && strncmp(r->origin, "https://", 8) == 0 &&
 	    !ims_http_host_insecure(r->http, hostport) && !ims_ref_host_is_loopback(hostport))
-		return ims_error_set(err, IMS_EGENERIC, "%s: the registry moved the upload from https to `%s`",
-				     c->what, shown ? shown : "?");
+		return ims_error_set(err, IMS_EGENERIC, "%s: the registry moved the upload from https to `%s`", c->what,
+				     shown ? shown : "?");
 	addr_class cls = classify(host);
 	_cleanup_free_ char *reg_host = origin_host(r->origin);
 	addr_class reg = reg_host ? classify(reg_host) : ADDR_NAME;

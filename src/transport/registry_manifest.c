@@ -63,8 +63,8 @@ int ims_registry_manifest_get(ims_registry *r, const char *repo, const char *ref
 	if (rc < 0)
 		return rc;
 	ims_registry_call c;
-	ims_registry__call_init(&c, r, repo, false, NULL, "get manifest `%s/%s%s%s`", r->host, repo,
-				ref_sep(reference), reference);
+	ims_registry__call_init(&c, r, repo, false, NULL, "get manifest `%s/%s%s%s`", r->host, repo, ref_sep(reference),
+				reference);
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "GET";
 	req.max_body = IMS_MANIFEST_MAX;
@@ -128,15 +128,8 @@ int ims_registry_manifest_head(ims_registry *r, const char *repo, const char *re
 		digest[0] = '\0';
 	if ((rc = send_manifest(r, &c, &req, repo, reference, &resp, err)) < 0)
 		goto out;
-	if (resp.status == 404) {
-		*exists = false;
+	if ((rc = ims_registry__exists(&c, &resp, exists, err)) < 0 || !*exists)
 		goto out;
-	}
-	if (resp.status != 200) {
-		rc = ims_registry__fail(&c, &resp, err);
-		goto out;
-	}
-	*exists = true;
 	/* HEAD has no body to hash: the header is all there is, so it is
 	 * passed on only when well-formed (and must match a digest asked for). */
 	const char *dcd = ims_http_header(&resp, "docker-content-digest");
@@ -154,8 +147,8 @@ out:
 	return rc;
 }
 
-int ims_registry_manifest_put(ims_registry *r, const char *repo, const char *reference, const char *data,
-			      size_t len, const char *media_type, ims_error **err)
+int ims_registry_manifest_put(ims_registry *r, const char *repo, const char *reference, const char *data, size_t len,
+			      const char *media_type, ims_error **err)
 {
 	int rc = check_args(repo, reference, err);
 	if (rc < 0)
@@ -170,11 +163,11 @@ int ims_registry_manifest_put(ims_registry *r, const char *repo, const char *ref
 	char got[IMS_DIGEST_BUFSZ];
 	ims_sha256_buf(data, len, got);
 	if (ims_digest_valid(reference) && strcmp(got, reference) != 0)
-		return ims_error_set(err, IMS_EDIGEST, "push manifest `%s/%s@%s`: content has digest %s", r->host,
-				     repo, reference, got);
+		return ims_error_set(err, IMS_EDIGEST, "push manifest `%s/%s@%s`: content has digest %s", r->host, repo,
+				     reference, got);
 	ims_registry_call c;
-	ims_registry__call_init(&c, r, repo, true, NULL, "push manifest `%s/%s%s%s`", r->host, repo,
-				ref_sep(reference), reference);
+	ims_registry__call_init(&c, r, repo, true, NULL, "push manifest `%s/%s%s%s`", r->host, repo, ref_sep(reference),
+				reference);
 	_cleanup_free_ char *ct = xasprintf("Content-Type: %s", media_type);
 	const char *headers[] = { ct };
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;

@@ -90,8 +90,8 @@ static int writer_commit(ims_blob_writer *pub, const char *digest, int64_t size,
 	return rc;
 }
 
-int ims_spool_writer_new(ims_blob_writer **out, const char *dir, const char *what, ims_spool_done_fn done,
-			 void *ud, ims_error **err)
+int ims_spool_writer_new(ims_blob_writer **out, const char *dir, const char *what, ims_spool_done_fn done, void *ud,
+			 ims_error **err)
 {
 	int fd = ims_spool_tmpfile(dir, err);
 	if (fd < 0)

@@ -20,8 +20,8 @@ typedef int (*ims_spool_done_fn)(void *ud, int fd, const char *digest, int64_t s
 
 /* A writer that spools and hashes; commit verifies, then hands the file to
  * done. what names the destination in messages. */
-int ims_spool_writer_new(ims_blob_writer **out, const char *dir, const char *what, ims_spool_done_fn done,
-			 void *ud, ims_error **err);
+int ims_spool_writer_new(ims_blob_writer **out, const char *dir, const char *what, ims_spool_done_fn done, void *ud,
+			 ims_error **err);
 
 /* A reader for a blob of repo on reg: the first read GETs it into a spool
  * file (verified against digest, and size when >= 0), later reads read it

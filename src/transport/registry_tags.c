@@ -42,8 +42,7 @@ static int add_page(const ims_registry_call *c, const ims_buf *body, char ***tag
 		    ims_error **err)
 {
 	ims_json *doc = NULL;
-	int rc = ims_json_parse_object(&doc, body->data ? body->data : "", body->len, TAGS_PAGE_MAX, "tag list",
-				       err);
+	int rc = ims_json_parse_object(&doc, body->data ? body->data : "", body->len, TAGS_PAGE_MAX, "tag list", err);
 	if (rc < 0)
 		return ims_error_wrap(err, "%s", c->what);
 	ims_json *list = ims_json_get(doc, "tags");
@@ -103,8 +102,7 @@ static int get_page(ims_registry *r, const ims_registry_call *c, const char *url
 	return 0;
 }
 
-int ims_registry_tags_paged(ims_registry *r, const char *repo, int page_size, char ***tags, size_t *n,
-			    ims_error **err)
+int ims_registry_tags_paged(ims_registry *r, const char *repo, int page_size, char ***tags, size_t *n, ims_error **err)
 {
 	int rc = ims_registry__check_repo(repo, err);
 	if (rc < 0)

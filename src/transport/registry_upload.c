@@ -53,8 +53,8 @@ static char *with_digest(const char *location, const char *digest)
 /* Sends req (a PATCH or the closing PUT) to the session and checks the
  * answer: 201, 202 and 204 all mean done (ECR, Harbor and registries'
  * test servers disagree on which). */
-static int session_request(ims_registry *r, const ims_registry_call *c, ims_http_request *req,
-			   ims_http_response *resp, bool *transient, ims_error **err)
+static int session_request(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
+			   bool *transient, ims_error **err)
 {
 	int rc = ims_registry__send(r, c, req, resp, err);
 	if (rc < 0) {
@@ -120,8 +120,11 @@ int ims_registry_blob_upload_fd(ims_registry *r, const char *repo, const char *d
 		bool transient = false;
 		rc = attempt_fd(r, &c, digest, fd, size, &transient, &e);
 		if (rc == 0 || !transient || attempt == UPLOAD_ATTEMPTS) {
-			if (rc < 0 && attempt > 1)
-				ims_error_wrap(&e, "after %d attempts", attempt);
+			if (rc < 0 && attempt > 1 && e) {
+				char *m = xasprintf("%s (after %d attempts)", e->message, attempt);
+				free(e->message);
+				e->message = m;
+			}
 			if (rc < 0 && err && !*err)
 				*err = e;
 			else

@@ -64,7 +64,11 @@ DESC="bad-blob-digest base: exit 1 mentioning the digest" \
 	run_expect 1 '[Dd]igest' ims build "$(spec badblob "$BAD_REF" "$REG_ADDR/team/badblob:1")" --progress quiet
 check "... no manifest pushed (skopeo finds no team/badblob:1)" absent "$REG_ADDR/team/badblob:1"
 check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests REG "$M" '"PUT /v2/team/badblob/manifests/')"
-check_eq "... and no commit of the corrupt blob" 0 "$(registry_blob_puts REG "$M" team/badblob)"
+BADLAYER=$(curl -s "http://$BAD_ADDR/v2/bad/img/manifests/1" | jq -r '.layers[0].digest')
+check_eq "... and the corrupt layer was not committed (no 201 PUT ?digest=$BADLAYER)" 0 \
+	"$(registry_requests REG "$M" "\"PUT /v2/team/badblob/blobs/uploads/[^ ]*digest=sha256(%3A|:)${BADLAYER#sha256:}[^ ]* HTTP/[0-9.]+\" 201 ")"
+check_eq "... the target has no such blob (HEAD 404)" 404 \
+	"$(curl -s -o /dev/null -w '%{http_code}' -I "http://$REG_ADDR/v2/team/badblob/blobs/$BADLAYER")"
 DESC="bad-blob-digest base, --output oci: exit 1" \
 	run_expect 1 '[Dd]igest' ims build "$W/badblob.yaml" --output "oci:$TMP/badblob:1" --progress quiet
 check "... and no layout left behind" test ! -e "$TMP/badblob"
@@ -113,7 +117,9 @@ check_jsonl "the 127.0.0.2 recorder never saw an Authorization header" \
 	'all(.[]; .listener != "offsite" or (.authorization | not))' "$BAD_LOG"
 check_nomatch "... no password or presigned signature in stdout/stderr (-v)" "$OPASS|secret-signature" "$RUN_STDOUT
 $RUN_STDERR"
-check_eq "... the layout has the redirected layer and runs" "hello from offsite" "$(layout_run "$TMP/offsite:1")"
+check "... umoci unpacks the layout" unpack "$TMP/offsite:1" "$TMP/offsite-bundle"
+check_eq "... with the redirected layer's file and ours" "served by bad_registry.py|hello from offsite" \
+	"$(head -n 1 "$TMP/offsite-bundle/rootfs/bad/hello.txt" 2>&1)|$(cat "$TMP/offsite-bundle/rootfs/hello.txt" 2>&1)"
 bad_registry_stop
 
 # --- a push interrupted by the registry's death ------------------------------------------------------

@@ -38,6 +38,7 @@ EOF
 	echo "$W/$1.yaml"
 }
 SKOPEO_TLS=(--tls-verify=true --cert-dir "$CERTDIR")
+TLS_ERR='[Cc]ertificate|[Vv]erif|TLS|SSL|[Ii]ssuer'
 
 # --- no trust: refused, and no fallback to http ------------------------------------
 M=$(registry_log_mark TLS)
@@ -88,7 +89,7 @@ D2=$(digest_of_output "$RUN_OUT")
 check_digest "caFile: same image as with --ca-cert" "$D1" "$D2"
 check_digest "caFile: skopeo reads it under team/app:2" "$D1" "$(skopeo_raw_digest "$TLS_ADDR/team/app:2" "${SKOPEO_TLS[@]}")"
 DESC="caFile for another host does not trust this one" \
-	run_expect 1 '' ims build "$(spec cafile_other 2x "registries: {\"127.0.0.1:1\": {caFile: ./ca.pem}}")" --progress quiet
+	run_expect 1 "$TLS_ERR" ims build "$(spec cafile_other 2x "registries: {\"127.0.0.1:1\": {caFile: ./ca.pem}}")" --progress quiet
 
 # --- certs.d -------------------------------------------------------------------------
 # The product reads /etc/docker/certs.d/HOST:PORT/ca.crt (and
@@ -111,13 +112,13 @@ else
 		run_expect 0 '' ims copy "docker://$TLS_ADDR/team/app:1" "oci:$TMP/fromtls:x"
 	check_digest "copy over TLS: skopeo reads the same digest in the layout" "$D1" "$(raw_digest "oci:$TMP/fromtls:x")"
 	rm -rf "$made"
-	DESC="certs.d entry removed: refused again" run_expect 1 '' ims build "$(spec certsd_gone 3x)" --progress quiet
+	DESC="certs.d entry removed: refused again" run_expect 1 "$TLS_ERR" ims build "$(spec certsd_gone 3x)" --progress quiet
 fi
 
 # --- the certificate does not name the address ---------------------------------------
 registry_start WRONGNAME --tls --host 127.0.0.3 || bail "cannot start a TLS registry on 127.0.0.3"
 seed_base "$WRONGNAME_ADDR" base/busybox:1 || bail "cannot seed the base on 127.0.0.3"
-sed "s#$TLS_ADDR#$WRONGNAME_ADDR#g" "$(spec wrongname 4)" >"$W/wrongname.yaml"
+sed "s#$TLS_ADDR#$WRONGNAME_ADDR#g" "$(spec wrongname_src 4)" >"$W/wrongname.yaml"
 M=$(registry_log_mark WRONGNAME)
 DESC="a trusted CA but a certificate without the address (127.0.0.3): exit 1" \
 	run_expect 1 '' ims build "$W/wrongname.yaml" --ca-cert "$CA_CERT" --progress quiet
@@ -131,12 +132,12 @@ check_digest "--insecure-registry: skopeo reads the printed digest" "$(digest_of
 DESC="registries: {HOST: {insecure: true}} accepts it too" \
 	run_expect 0 '' ims build "$(spec insecure_spec 6 "registries: {\"$TLS_ADDR\": {insecure: true}}")" --progress quiet
 DESC="--insecure-registry for another host changes nothing" \
-	run_expect 1 '' ims build "$(spec insecure_other 7)" --insecure-registry 127.0.0.1:1 --progress quiet
+	run_expect 1 "$TLS_ERR" ims build "$(spec insecure_other 7)" --insecure-registry 127.0.0.1:1 --progress quiet
 
 # --- a plain-HTTP loopback registry is still reachable (https first, then http) -----------
 registry_start PLAIN || bail "cannot start a plain registry"
 seed_base "$PLAIN_ADDR" base/busybox:1 || bail "cannot seed the plain registry"
-sed "s#$TLS_ADDR#$PLAIN_ADDR#g" "$(spec plainhttp 8)" >"$W/plainhttp.yaml"
+sed "s#$TLS_ADDR#$PLAIN_ADDR#g" "$(spec plainhttp_src 8)" >"$W/plainhttp.yaml"
 DESC="a plain-HTTP loopback registry (no TLS spoken): http is used" \
 	run_expect 0 '' ims build "$W/plainhttp.yaml" --ca-cert "$CA_CERT" --progress quiet
 check_digest "plain registry: skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \

@@ -32,14 +32,14 @@
 #include "tap.h"
 
 #undef is_str
-#define is_str(a, b, ...)                                                                         \
-	do {                                                                                      \
-		const char *_sa = (a), *_sb = (b);                                                \
-		int _same = (_sa && _sb) ? !strcmp(_sa, _sb) : _sa == _sb;                        \
-		ok(_same, __VA_ARGS__);                                                           \
-		if (!_same)                                                                       \
+#define is_str(a, b, ...)                                                                        \
+	do {                                                                                     \
+		const char *_sa = (a), *_sb = (b);                                               \
+		int _same = (_sa && _sb) ? !strcmp(_sa, _sb) : _sa == _sb;                       \
+		ok(_same, __VA_ARGS__);                                                          \
+		if (!_same)                                                                      \
 			printf("#   got:      '%s'\n#   expected: '%s'\n", _sa ? _sa : "(null)", \
-			       _sb ? _sb : "(null)");                                             \
+			       _sb ? _sb : "(null)");                                            \
 	} while (0)
 
 static char *root;
@@ -78,7 +78,8 @@ static int free_port(void)
 static bool port_open(int port)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	bool ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
 	close(s);
@@ -101,11 +102,12 @@ static bool registry_start(registry_proc *p, const char *name, const char *auth_
 	ims_mkdir_p(data, 0700, NULL);
 	p->port = free_port();
 	snprintf(p->host, sizeof(p->host), "127.0.0.1:%d", p->port);
-	char *cfg = xasprintf("version: 0.1\n"
-			      "log:\n  level: error\n  accesslog:\n    disabled: true\n"
-			      "storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
-			      "http:\n  addr: 127.0.0.1:%d\n%s",
-			      data, p->port, auth_yaml ? auth_yaml : "");
+	char *cfg = xasprintf(
+		"version: 0.1\n"
+		"log:\n  level: error\n  accesslog:\n    disabled: true\n"
+		"storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
+		"http:\n  addr: 127.0.0.1:%d\n%s",
+		data, p->port, auth_yaml ? auth_yaml : "");
 	char *cfg_path = xasprintf("%s/config.yml", p->dir);
 	ims_write_file_atomic(cfg_path, cfg, strlen(cfg), 0600, NULL);
 	char *log_path = xasprintf("%s/registry.log", p->dir);
@@ -244,8 +246,8 @@ static void fake_stop(fake_server *f)
 
 static char *reply(int status, const char *headers, const char *body)
 {
-	return xasprintf("HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n%s", status,
-			 strlen(body), headers, body);
+	return xasprintf("HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n%s", status, strlen(body),
+			 headers, body);
 }
 
 /* ---- helpers ---- */
@@ -293,13 +295,13 @@ static void doc_free(doc *d)
 }
 
 /* Uploads config and layer, and returns an OCI manifest naming them. */
-static void make_image(ims_registry *r, const char *repo, const char *content, doc *layer, doc *config,
-		       doc *manifest)
+static void make_image(ims_registry *r, const char *repo, const char *content, doc *layer, doc *config, doc *manifest)
 {
 	doc_set(layer, content);
-	char *cfg = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-			      "\"diff_ids\":[\"%s\"]},\"config\":{}}",
-			      layer->digest);
+	char *cfg = xasprintf(
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		"\"diff_ids\":[\"%s\"]},\"config\":{}}",
+		layer->digest);
 	doc_set(config, cfg);
 	free(cfg);
 	doc *blobs[] = { layer, config };
@@ -310,10 +312,11 @@ static void make_image(ims_registry *r, const char *repo, const char *content, d
 			CLEAR(e);
 		close(fd);
 	}
-	char *m = xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":"
-			    "\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
-			    IMS_MT_OCI_MANIFEST, IMS_MT_OCI_CONFIG, config->digest, config->len, IMS_MT_OCI_LAYER,
-			    layer->digest, layer->len);
+	char *m = xasprintf(
+		"{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":"
+		"\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
+		IMS_MT_OCI_MANIFEST, IMS_MT_OCI_CONFIG, config->digest, config->len, IMS_MT_OCI_LAYER, layer->digest,
+		layer->len);
 	doc_set(manifest, m);
 	free(m);
 }
@@ -475,8 +478,7 @@ static void test_manifests(const registry_proc *p)
 
 	rc = ims_registry_manifest_get(r, "team/m", "nope", &data, &len, &mt, dg, &e);
 	is_int(rc, IMS_ENOTFOUND, "GET of a missing tag is IMS_ENOTFOUND");
-	ok(e && e->http_status == 404 && strstr(e->message, "MANIFEST_UNKNOWN") &&
-	       strstr(e->message, "team/m:nope"),
+	ok(e && e->http_status == 404 && strstr(e->message, "MANIFEST_UNKNOWN") && strstr(e->message, "team/m:nope"),
 	   "the error names the reference, 404 and MANIFEST_UNKNOWN");
 	diag_err(e);
 	ims_error_clear(&e);
@@ -563,9 +565,10 @@ static void test_transport(const registry_proc *p)
 
 	doc layer, config;
 	doc_set(&layer, "transport layer bytes");
-	char *cfg = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-			      "\"diff_ids\":[\"%s\"]},\"config\":{}}",
-			      layer.digest);
+	char *cfg = xasprintf(
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		"\"diff_ids\":[\"%s\"]},\"config\":{}}",
+		layer.digest);
 	doc_set(&config, cfg);
 	free(cfg);
 	doc *blobs[] = { &layer, &config };
@@ -618,10 +621,11 @@ static void test_transport(const registry_proc *p)
 	is_int(rc, IMS_EDIGEST, "commit with the wrong digest is refused before any upload");
 	ims_error_clear(&e);
 
-	char *m = xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":"
-			    "\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
-			    IMS_MT_OCI_MANIFEST, IMS_MT_OCI_CONFIG, config.digest, config.len, IMS_MT_OCI_LAYER,
-			    layer.digest, layer.len);
+	char *m = xasprintf(
+		"{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":"
+		"\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
+		IMS_MT_OCI_MANIFEST, IMS_MT_OCI_CONFIG, config.digest, config.len, IMS_MT_OCI_LAYER, layer.digest,
+		layer.len);
 	doc man;
 	doc_set(&man, m);
 	free(m);
@@ -667,7 +671,8 @@ static void test_transport(const registry_proc *p)
 	rc = ims_transport_has_blob(t, config.digest, &have, &e);
 	ok(rc == 0 && have, "has_blob of a blob of this run");
 	CLEAR(e);
-	ok(ims_transport_registry_blob_action(src, fresh.digest) == IMS_REGISTRY_BLOB_NONE, "nothing recorded on the source");
+	ok(ims_transport_registry_blob_action(src, fresh.digest) == IMS_REGISTRY_BLOB_NONE,
+	   "nothing recorded on the source");
 	ims_transport_close(src);
 	ims_ref_free(ref2);
 	doc_free(&fresh);
@@ -697,8 +702,8 @@ static void test_transport(const registry_proc *p)
 	CLEAR(e);
 	free(blob);
 	ims_reader rd = { 0 };
-	rc = ims_transport_open_blob(t, "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-				     &rd, &e);
+	rc = ims_transport_open_blob(t, "sha256:0000000000000000000000000000000000000000000000000000000000000000", &rd,
+				     &e);
 	is_int(rc, IMS_ENOTFOUND, "open_blob of a missing blob");
 	ims_error_clear(&e);
 	ims_transport_close(t);
@@ -715,8 +720,7 @@ out:
 
 static const char *htpasswd_password;
 
-static int test_creds(void *ud, const char *registry, const char *repository, ims_credentials *out,
-		      ims_error **err)
+static int test_creds(void *ud, const char *registry, const char *repository, ims_credentials *out, ims_error **err)
 {
 	memset(out, 0, sizeof(*out));
 	if (!htpasswd_password)
@@ -794,8 +798,10 @@ static void test_htpasswd(void)
 
 /* ---- hostile answers ---- */
 
-static const char evil_manifest[] = "{\"schemaVersion\":2,\"mediaType\":\"" IMS_MT_OCI_MANIFEST "\","
-				    "\"config\":{\"mediaType\":\"" IMS_MT_OCI_CONFIG "\",\"digest\":\"sha256:"
+static const char evil_manifest[] = "{\"schemaVersion\":2,\"mediaType\":\"" IMS_MT_OCI_MANIFEST
+				    "\","
+				    "\"config\":{\"mediaType\":\"" IMS_MT_OCI_CONFIG
+				    "\",\"digest\":\"sha256:"
 				    "0000000000000000000000000000000000000000000000000000000000000000\","
 				    "\"size\":2},\"layers\":[]}";
 
@@ -839,21 +845,24 @@ static char *hostile(const char *method, const char *path, int port)
 	/* an upload whose first session is lost (stale _state), then works */
 	if (strstr(path, "/flaky/blobs/uploads/") && !strcmp(method, "POST")) {
 		count(&n_posts);
-		return xasprintf("HTTP/1.1 202 X\r\nConnection: close\r\nContent-Length: 0\r\nLocation: "
-				 "/v2/flaky/blobs/uploads/s%d?_state=x\r\n\r\n",
-				 counted(&n_posts));
+		return xasprintf(
+			"HTTP/1.1 202 X\r\nConnection: close\r\nContent-Length: 0\r\nLocation: "
+			"/v2/flaky/blobs/uploads/s%d?_state=x\r\n\r\n",
+			counted(&n_posts));
 	}
 	if (strstr(path, "/flaky/blobs/uploads/s") && !strcmp(method, "PUT")) {
 		count(&n_puts);
 		if (counted(&n_puts) == 1)
-			return reply(404, "Content-Type: application/json\r\n",
-				     "{\"errors\":[{\"code\":\"BLOB_UPLOAD_UNKNOWN\",\"message\":\"blob upload unknown\"}]}");
+			return reply(
+				404, "Content-Type: application/json\r\n",
+				"{\"errors\":[{\"code\":\"BLOB_UPLOAD_UNKNOWN\",\"message\":\"blob upload unknown\"}]}");
 		return reply(201, "", "");
 	}
 	/* a Docker-Content-Digest that disagrees with the body */
 	if (strstr(path, "/manifests/dcd"))
 		return reply(200,
-			     "Content-Type: " IMS_MT_OCI_MANIFEST "\r\nDocker-Content-Digest: sha256:"
+			     "Content-Type: " IMS_MT_OCI_MANIFEST
+			     "\r\nDocker-Content-Digest: sha256:"
 			     "1111111111111111111111111111111111111111111111111111111111111111\r\n",
 			     evil_manifest);
 	/* mediaType and Content-Type disagree (CVE-2021-41190) */
@@ -884,8 +893,9 @@ static char *hostile(const char *method, const char *path, int port)
 		return reply(202, "", "");
 	/* a mount answered 202: the session must be cancelled */
 	if (strstr(path, "/mnt/blobs/uploads/") && !strcmp(method, "POST"))
-		return xasprintf("HTTP/1.1 202 X\r\nConnection: close\r\nContent-Length: 0\r\nLocation: "
-				 "/v2/mnt/blobs/uploads/sess?_state=x\r\n\r\n");
+		return xasprintf(
+			"HTTP/1.1 202 X\r\nConnection: close\r\nContent-Length: 0\r\nLocation: "
+			"/v2/mnt/blobs/uploads/sess?_state=x\r\n\r\n");
 	if (strstr(path, "/mnt/blobs/uploads/sess") && !strcmp(method, "DELETE"))
 		return reply(204, "", "");
 	return reply(404, "", "404 page not found\n");
@@ -910,8 +920,8 @@ static void test_hostile(void)
 	ok(rc < 0, "mediaType against Content-Type is refused");
 	ims_error_clear(&e);
 	rc = ims_registry_manifest_get(r, "x",
-				       "sha256:2222222222222222222222222222222222222222222222222222222222222222",
-				       &data, &len, &mt, dg, &e);
+				       "sha256:2222222222222222222222222222222222222222222222222222222222222222", &data,
+				       &len, &mt, dg, &e);
 	is_int(rc, IMS_EDIGEST, "a body that does not hash to the digest asked for is refused");
 	ims_error_clear(&e);
 	rc = ims_registry_manifest_get(r, "x", "huge", &data, &len, &mt, dg, &e);

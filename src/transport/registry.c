@@ -32,6 +32,7 @@ typedef struct {
 	char *media_type;
 	char *data;
 	size_t len;
+	bool pushed; /* PUT by digest or by a tag already */
 } kept_manifest;
 
 typedef struct {
@@ -236,6 +237,25 @@ static void keep(registry_transport *t, const char *data, size_t len, const char
 	k->len = len;
 }
 
+/* PUTs by digest every kept manifest not pushed yet, except `but`. */
+static int flush_manifests(registry_transport *t, const char *but, ims_error **err)
+{
+	for (size_t i = 0; i < t->nkept; i++) {
+		kept_manifest *k = &t->kept[i];
+		if (k->pushed || (but && !strcmp(k->digest, but)))
+			continue;
+		int rc = ims_registry_manifest_put(t->reg, repo_of(t), k->digest, k->data, k->len, k->media_type, err);
+		if (rc < 0)
+			return rc;
+		k->pushed = true;
+	}
+	return 0;
+}
+
+/* Manifests are kept and PUT lazily: the one that gets a tag is PUT once,
+ * under its tag, instead of by digest and then again by tag. Whatever is
+ * kept is flushed before the next manifest (an index's children precede
+ * it) and at commit, so nothing is PUT before what it names. */
 static int reg_put_manifest(ims_transport *base, const char *data, size_t len, const char *media_type,
 			    const char *digest, ims_error **err)
 {
@@ -244,10 +264,10 @@ static int reg_put_manifest(ims_transport *base, const char *data, size_t len, c
 	int rc = wait_uploads(t, err);
 	if (rc < 0)
 		return rc;
-	rc = ims_registry_manifest_put(t->reg, repo_of(t), digest, data, len, media_type, err);
-	if (rc == 0)
-		keep(t, data, len, media_type, digest);
-	return rc;
+	if ((rc = flush_manifests(t, NULL, err)) < 0)
+		return rc;
+	keep(t, data, len, media_type, digest);
+	return 0;
 }
 
 static int reg_tag(ims_transport *base, const char *name, const ims_descriptor *desc, ims_error **err)
@@ -261,10 +281,16 @@ static int reg_tag(ims_transport *base, const char *name, const ims_descriptor *
 	int rc = wait_uploads(t, err);
 	if (rc < 0)
 		return rc;
+	if ((rc = flush_manifests(t, desc->digest, err)) < 0)
+		return rc;
 	for (size_t i = 0; i < t->nkept; i++) {
 		kept_manifest *k = &t->kept[i];
-		if (!strcmp(k->digest, desc->digest))
-			return ims_registry_manifest_put(t->reg, repo_of(t), tag, k->data, k->len, k->media_type, err);
+		if (!strcmp(k->digest, desc->digest)) {
+			rc = ims_registry_manifest_put(t->reg, repo_of(t), tag, k->data, k->len, k->media_type, err);
+			if (rc == 0)
+				k->pushed = true;
+			return rc;
+		}
 	}
 	/* Not pushed in this run: tag what the registry holds under that
 	 * digest, byte for byte. */
@@ -281,7 +307,9 @@ static int reg_tag(ims_transport *base, const char *name, const ims_descriptor *
 
 static int reg_commit(ims_transport *base, ims_error **err)
 {
-	return wait_uploads((registry_transport *)base, err);
+	registry_transport *t = (registry_transport *)base;
+	int rc = wait_uploads(t, err);
+	return rc < 0 ? rc : flush_manifests(t, NULL, err);
 }
 
 static int reg_mount_blob(ims_transport *base, ims_transport *src, const ims_descriptor *d, bool *mounted,

@@ -95,7 +95,7 @@ struct ims_transport {
 
 /* Looks the reference's kind up in the table and opens it. ops->open only
  * allocates its struct; this fills the header (ops, a copy of ref, mode).
- * Registry references fail with IMS_EUNSUPPORTED until registry.c joins. */
+ * Registry references need opts->registries (a pool). */
 int ims_transport_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts,
 		       ims_error **err);
 /* Calls ops->close (which frees the transport's own struct), then frees the

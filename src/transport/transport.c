@@ -58,11 +58,8 @@ int ims_transport_open(ims_transport **out, const ims_ref *ref, int mode, const 
 		       ims_error **err)
 {
 	const ims_transport_ops *ops = lookup(ref->kind);
-	if (!ops) {
-		if (ref->kind == IMS_REF_REGISTRY)
-			return ims_error_set(err, IMS_EUNSUPPORTED, "registry references are not supported yet");
+	if (!ops)
 		return ims_error_set(err, IMS_EUNSUPPORTED, "unknown reference kind %d", (int)ref->kind);
-	}
 	return ims_transport_open_with(out, ops, ref, mode, opts, err);
 }
 

@@ -101,7 +101,7 @@ int ims_transport_open(ims_transport **out, const ims_ref *ref, int mode, const 
 /* Calls ops->close (which frees the transport's own struct), then frees the
  * header's ref. NULL-safe. */
 void ims_transport_close(ims_transport *t);
-/* The table entry for a kind, or NULL (registry, for now). */
+/* The table entry for a kind, or NULL. */
 const ims_transport_ops *ims_transport_ops_for(ims_ref_kind kind);
 /* Opens with an explicit vtable (a plugin, or a transport that delegates). */
 int ims_transport_open_with(ims_transport **out, const ims_transport_ops *ops, const ims_ref *ref, int mode,

@@ -11,6 +11,13 @@
 
 typedef void (*ims_warn_fn)(void *ud, const char *msg);
 
+/* A registry name as docker takes it ("docker.io", "localhost:5000",
+ * "https://index.docker.io/v1/", "https://host/path") as the host[:port]
+ * the store is keyed by: lower-cased, scheme and path dropped, Docker
+ * Hub's aliases folded into "docker.io". NULL when it is not a registry
+ * name. Caller frees. */
+char *ims_credstore_registry(const char *name);
+
 /* Fills *out for registry (host[:port]); all NULL when nothing matches.
  * A credsStore helper that is not installed draws a warning and gives
  * anonymous; a helper that fails, hangs or prints garbage is an error

@@ -32,4 +32,15 @@ const char *ims_digest_hex(const char *digest);
 /* Fills buf with n cryptographically random bytes. */
 int ims_random_bytes(void *buf, size_t n, ims_error **err);
 
+/* RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature of data with the RSA
+ * private key in pem_key (PEM, pem_len bytes, need not be NUL-terminated):
+ * PKCS#8 "BEGIN PRIVATE KEY" or PKCS#1 "BEGIN RSA PRIVATE KEY", not
+ * encrypted. *sig (caller frees) gets *sig_len bytes. Errors are
+ * IMS_EINVALID for a key that cannot be read or is not RSA; they never
+ * quote the key. */
+int ims_rs256_sign(const char *pem_key, size_t pem_len, const void *data, size_t len, unsigned char **sig,
+		   size_t *sig_len, ims_error **err);
+/* base64url without padding (RFC 4648 5, as JWS uses it); caller frees. */
+char *ims_base64url(const void *p, size_t n);
+
 #endif

@@ -13,7 +13,7 @@
 #
 # Functions (each exports what it made; see the comment above each):
 #   ca_make
-#   registry_start NAME [--tls] [--htpasswd USER:PASS] [--token] [--port P] [--host 127.x.y.z] [--data DIR]
+#   registry_start NAME [--tls|--mtls] [--htpasswd USER:PASS] [--token] [--port P] [--host 127.x.y.z] [--data DIR]
 #   registry_stop NAME / registry_kill NAME / registry_restart NAME
 #   registry_log_mark NAME / registry_log_since NAME MARK / registry_blob_puts NAME MARK [REPO]
 #   token_server_start [--user USER:PASS] [--ttl SECONDS]
@@ -122,13 +122,15 @@ fixture_wait_url() {
 	return 1
 }
 
-# ca_make: a test CA and a server certificate for 127.0.0.1 and 127.0.0.2
-# (IP SANs; also DNS localhost). Exports CA_CERT, CA_KEY, SERVER_CERT,
-# SERVER_KEY. Idempotent.
+# ca_make: a test CA, a server certificate for 127.0.0.1 and 127.0.0.2 (IP
+# SANs; also DNS localhost) and a client certificate (for mTLS). Exports
+# CA_CERT, CA_KEY, SERVER_CERT, SERVER_KEY, CLIENT_CERT, CLIENT_KEY.
+# Idempotent.
 ca_make() {
 	local d=$FIXTURE_DIR/ca
-	if [ -f "$d/server.crt" ]; then
+	if [ -f "$d/client.crt" ]; then
 		export CA_CERT=$d/ca.crt CA_KEY=$d/ca.key SERVER_CERT=$d/server.crt SERVER_KEY=$d/server.key
+		export CLIENT_CERT=$d/client.crt CLIENT_KEY=$d/client.key
 		return 0
 	fi
 	mkdir -p "$d"
@@ -142,20 +144,27 @@ ca_make() {
 				"extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost" \
 				>"$d/server.ext" &&
 			openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
-				-days 2 -sha256 -extfile "$d/server.ext" -out "$d/server.crt"
+				-days 2 -sha256 -extfile "$d/server.ext" -out "$d/server.crt" &&
+			openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=imagespec test client" \
+				-keyout "$d/client.key" -out "$d/client.csr" &&
+			printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+				"extendedKeyUsage=clientAuth" >"$d/client.ext" &&
+			openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+				-days 2 -sha256 -extfile "$d/client.ext" -out "$d/client.crt"
 	} >"$d/openssl.log" 2>&1 || {
 		cat "$d/openssl.log" >&2
 		return 1
 	}
 	export CA_CERT=$d/ca.crt CA_KEY=$d/ca.key SERVER_CERT=$d/server.crt SERVER_KEY=$d/server.key
+	export CLIENT_CERT=$d/client.crt CLIENT_KEY=$d/client.key
 }
 
 # _registry_config NAME: writes $FIXTURE_DIR/NAME/config.yml from the
 # _REG_<NAME>_* settings.
 _registry_config() {
 	local name=$1 dir=$FIXTURE_DIR/$1
-	local port tls htp token data host
-	eval "host=\$_REG_${name}_HOST port=\$_REG_${name}_PORT tls=\$_REG_${name}_TLS htp=\$_REG_${name}_HTPASSWD token=\$_REG_${name}_TOKEN data=\$_REG_${name}_DATA"
+	local port tls htp token data host mtls
+	eval "mtls=\$_REG_${name}_MTLS host=\$_REG_${name}_HOST port=\$_REG_${name}_PORT tls=\$_REG_${name}_TLS htp=\$_REG_${name}_HTPASSWD token=\$_REG_${name}_TOKEN data=\$_REG_${name}_DATA"
 	{
 		echo "version: 0.1"
 		echo "log:"
@@ -178,6 +187,10 @@ _registry_config() {
 			echo "  tls:"
 			echo "    certificate: $SERVER_CERT"
 			echo "    key: $SERVER_KEY"
+			if [ "$mtls" = 1 ]; then
+				echo "    clientcas:"
+				echo "      - $CA_CERT"
+			fi
 		fi
 		if [ "$htp" = 1 ]; then
 			echo "auth:"
@@ -197,8 +210,8 @@ _registry_config() {
 
 # _registry_run NAME: starts the registry of NAME's config and waits for /v2/.
 _registry_run() {
-	local name=$1 dir=$FIXTURE_DIR/$1 host port tls pid scheme curlargs=()
-	eval "host=\$_REG_${name}_HOST port=\$_REG_${name}_PORT tls=\$_REG_${name}_TLS"
+	local name=$1 dir=$FIXTURE_DIR/$1 host port tls mtls pid scheme curlargs=()
+	eval "host=\$_REG_${name}_HOST port=\$_REG_${name}_PORT tls=\$_REG_${name}_TLS mtls=\$_REG_${name}_MTLS"
 	scheme=http
 	if [ "$tls" = 1 ]; then
 		scheme=https
@@ -206,6 +219,7 @@ _registry_run() {
 		# An address the certificate does not name (on purpose): only wait
 		# for an answer.
 		case $host in 127.0.0.1 | 127.0.0.2) ;; *) curlargs=(-k) ;; esac
+		[ "$mtls" = 1 ] && curlargs+=(--cert "$CLIENT_CERT" --key "$CLIENT_KEY")
 	fi
 	# The registry logs (access log on stdout, errors on stderr) go to one
 	# file, appended across restarts.
@@ -220,16 +234,17 @@ _registry_run() {
 	fi
 }
 
-# registry_start NAME [--tls] [--htpasswd USER:PASS] [--token] [--port P] [--host IP] [--data DIR]
+# registry_start NAME [--tls|--mtls] [--htpasswd USER:PASS] [--token] [--port P] [--host IP] [--data DIR]
 # Starts `docker-registry serve` with its own config (filesystem storage in
 # a temp dir, deletes enabled, the access log on) on 127.0.0.1:PORT (or
 # IP:PORT, IP in 127.0.0.0/8) and
-# waits until /v2/ answers. --tls uses ca_make's server certificate;
+# waits until /v2/ answers. --tls uses ca_make's server certificate; --mtls
+# also requires a client certificate signed by the test CA (clientcas);
 # --htpasswd writes a bcrypt htpasswd file; --token trusts the token server
 # (token_server_start first). Exports NAME_ADDR (127.0.0.1:PORT), NAME_PID,
 # NAME_LOG, NAME_DATA, NAME_SCHEME (http/https) and NAME_CONFIG.
 registry_start() {
-	local name=$1 tls=0 htp=0 token=0 port="" data="" creds="" host=127.0.0.1
+	local name=$1 tls=0 mtls=0 htp=0 token=0 port="" data="" creds="" host=127.0.0.1
 	shift
 	case $name in [A-Za-z_]*) ;; *)
 		echo "fixture: bad registry name $name" >&2
@@ -239,6 +254,10 @@ registry_start() {
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--tls) tls=1 ;;
+		--mtls)
+			tls=1
+			mtls=1
+			;;
 		--htpasswd)
 			htp=1
 			creds=$2
@@ -285,7 +304,7 @@ registry_start() {
 		echo "fixture: registry_start --token needs token_server_start first" >&2
 		return 1
 	fi
-	eval "_REG_${name}_HOST=$host _REG_${name}_PORT=$port _REG_${name}_TLS=$tls _REG_${name}_HTPASSWD=$htp _REG_${name}_TOKEN=$token"
+	eval "_REG_${name}_MTLS=$mtls _REG_${name}_HOST=$host _REG_${name}_PORT=$port _REG_${name}_TLS=$tls _REG_${name}_HTPASSWD=$htp _REG_${name}_TOKEN=$token"
 	eval "_REG_${name}_DATA=\$data"
 	_registry_config "$name"
 	eval "export ${name}_ADDR=$host:$port ${name}_LOG=\$dir/registry.log ${name}_DATA=\$data"
@@ -482,12 +501,19 @@ seed_base() {
 	}
 }
 
-# fixture_cert_dir: a directory with ca.crt (skopeo's --cert-dir layout).
+# fixture_cert_dir [--client]: a directory with ca.crt (skopeo's --cert-dir
+# layout, and certs.d's), with --client also client.cert and client.key.
 fixture_cert_dir() {
+	local d=$FIXTURE_DIR/certdir
 	ca_make || return 1
-	mkdir -p "$FIXTURE_DIR/certdir"
-	cp "$CA_CERT" "$FIXTURE_DIR/certdir/ca.crt"
-	echo "$FIXTURE_DIR/certdir"
+	[ "${1:-}" = --client ] && d=$d-client
+	mkdir -p "$d"
+	cp "$CA_CERT" "$d/ca.crt"
+	if [ "${1:-}" = --client ]; then
+		cp "$CLIENT_CERT" "$d/client.cert"
+		cp "$CLIENT_KEY" "$d/client.key"
+	fi
+	echo "$d"
 }
 
 # json_actions FILE: "digest action" per layer of every manifest in a

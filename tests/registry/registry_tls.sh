@@ -143,4 +143,56 @@ DESC="a plain-HTTP loopback registry (no TLS spoken): http is used" \
 check_digest "plain registry: skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
 	"$(skopeo_raw_digest "$PLAIN_ADDR/team/app:8")"
 
+# --- SSL_CERT_FILE ---------------------------------------------------------------------
+DESC="SSL_CERT_FILE=CA is honoured" \
+	run_expect 0 '' env SSL_CERT_FILE="$CA_CERT" "$IMAGESPEC" build "$(spec sslcertfile 9)" --progress quiet
+check_digest "SSL_CERT_FILE: skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$TLS_ADDR/team/app:9" "${SKOPEO_TLS[@]}")"
+DESC="SSL_CERT_FILE naming a missing file is an error" \
+	run_expect nonzero 'SSL_CERT_FILE|nosuch' env SSL_CERT_FILE=/nosuch/ca.pem "$IMAGESPEC" build "$(spec sslcertfile_missing 9x)" \
+	--ca-cert "$CA_CERT" --progress quiet
+
+# --- mutual TLS: a client certificate -------------------------------------------------------
+registry_start MTLS --mtls || bail "cannot start docker-registry with clientcas"
+CLIENTDIR=$(fixture_cert_dir --client)
+seed_base "$MTLS_ADDR" base/busybox:1 --dest-tls-verify=true --dest-cert-dir "$CLIENTDIR" ||
+	bail "cannot seed the mTLS registry"
+check_eq "the mTLS registry refuses curl without a client certificate (fixture sanity)" fail \
+	"$(curl -s -o /dev/null --cacert "$CA_CERT" "https://$MTLS_ADDR/v2/" && echo ok || echo fail)"
+mspec() {
+	sed "s#$TLS_ADDR#$MTLS_ADDR#g" "$(spec "$1_src" "$2" "${3:-}")" >"$W/$1.yaml"
+	echo "$W/$1.yaml"
+}
+cp "$CLIENT_CERT" "$W/client.pem"
+cp "$CLIENT_KEY" "$W/client.key"
+DESC="mTLS: the CA but no client certificate: exit 1" \
+	run_expect 1 '' ims build "$(mspec mtls_none 1)" --ca-cert "$CA_CERT" --progress quiet
+check "... nothing pushed" bash -c "! skopeo inspect --raw --tls-verify=true --cert-dir $CLIENTDIR docker://$MTLS_ADDR/team/app:1 >/dev/null 2>&1"
+DESC="mTLS: registries: {HOST: {caFile, clientCert, clientKey}}" \
+	run_expect 0 '' ims build "$(mspec mtls_spec 2 "registries: {\"$MTLS_ADDR\": {caFile: ./ca.pem, clientCert: ./client.pem, clientKey: ./client.key}}")" --progress quiet
+check_digest "mTLS: skopeo (with the client certificate) reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$MTLS_ADDR/team/app:2" --tls-verify=true --cert-dir "$CLIENTDIR")"
+check_eq "mTLS: the image runs" "hello over TLS" \
+	"$(pull_and_run "$MTLS_ADDR/team/app:2" --src-tls-verify=true --src-cert-dir "$CLIENTDIR")"
+DESC="mTLS: clientCert without clientKey is refused" \
+	run_expect nonzero 'clientKey|client' ims build "$(mspec mtls_lone 3 "registries: {\"$MTLS_ADDR\": {caFile: ./ca.pem, clientCert: ./client.pem}}")" --progress quiet
+MCERTSD=/etc/docker/certs.d/$MTLS_ADDR
+if [ -e "$MCERTSD" ]; then
+	skip "mTLS certs.d: $MCERTSD" "$MCERTSD already exists; not touching it"
+else
+	made=/etc/docker/certs.d
+	[ -d /etc/docker/certs.d ] && made=$MCERTSD
+	[ -d /etc/docker ] || made=/etc/docker
+	fixture_on_exit "rm -rf '$made'"
+	mkdir -p "$MCERTSD" && cp "$CLIENTDIR"/* "$MCERTSD/"
+	DESC="mTLS: certs.d with ca.crt, client.cert and client.key" \
+		run_expect 0 '' ims build "$(mspec mtls_certsd 4)" --progress quiet
+	check_digest "mTLS certs.d: skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+		"$(skopeo_raw_digest "$MTLS_ADDR/team/app:4" --tls-verify=true --cert-dir "$CLIENTDIR")"
+	rm -f "$MCERTSD/client.key"
+	DESC="mTLS: certs.d with a lone client.cert is refused" \
+		run_expect nonzero 'client\.(cert|key)|key' ims build "$(mspec mtls_certsd_lone 5)" --progress quiet
+	rm -rf "$made"
+fi
+
 done_testing

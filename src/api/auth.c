@@ -9,8 +9,7 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-int ims_auth_login(ims_context *ctx, const char *registry, const char *username, const char *password,
-		   ims_error **err)
+int ims_auth_login(ims_context *ctx, const char *registry, const char *username, const char *password, ims_error **err)
 {
 	(void)ctx;
 	if (!registry || !username || !password)

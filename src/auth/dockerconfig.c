@@ -7,11 +7,11 @@
  * Keys are compared as host[:port] and only exactly (hostile-input item
  * 68): a key that is a prefix or suffix of the registry is another
  * registry, whose credentials must never leave for this one. */
-#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "auth/auth_int.h"
@@ -23,9 +23,10 @@
 
 /* ---- registry names ---- */
 
+/* ASCII only, whatever the locale says isalnum() is. */
 static bool host_char(char c)
 {
-	return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(".-_:[]", c);
 }
 
 static bool is_hub(const char *h)
@@ -55,8 +56,8 @@ static bool port_ok(const char *h)
 	return !colon || (colon != h && valid_port(colon + 1));
 }
 
-/* host[:port] lower-cased, or NULL. scheme_less_path: what a key without a
- * scheme but with a path means; docker strips the path (ConvertToHostname),
+/* host[:port] lower-cased, or NULL. keep_scheme_less_path: what a key
+ * without a scheme but with a path means; docker strips the path (ConvertToHostname),
  * podman's auth.json scopes the credentials to that namespace, which a
  * host-wide lookup cannot honour, so such keys match nothing there. */
 static char *normalize(const char *name, bool keep_scheme_less_path)
@@ -82,7 +83,8 @@ static char *normalize(const char *name, bool keep_scheme_less_path)
 			free(h);
 			return NULL;
 		}
-		*p = (char)tolower((unsigned char)*p);
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 	}
 	if (!port_ok(h)) {
 		free(h);
@@ -245,8 +247,9 @@ int ims_cred__helper_for(const ims_json *cfg, const char *path, const char *regi
 		_cleanup_free_ char *shown = ims_cred__display(v->s);
 		r = ims_error_set(err, IMS_EINVALID, "`%s`: `%s` names a credential helper that is not allowed: `%s`",
 				  path, field, shown);
-		ims_error_hint(err, "a helper name is letters, digits, `.`, `_` and `-`, and does not start with "
-				    "`.`, `_` or `-`");
+		ims_error_hint(err,
+			       "a helper name is letters, digits, `.`, `_` and `-`, and does not start with "
+			       "`.`, `_` or `-`");
 		return r;
 	}
 	*name = v->s;
@@ -368,8 +371,8 @@ static int entry_read(const ims_json *e, const char *path, const char *key, ims_
 	return 1;
 }
 
-static int from_auths(const ims_json *cfg, const char *path, const char *registry, bool podman,
-		      ims_credentials *out, ims_error **err)
+static int from_auths(const ims_json *cfg, const char *path, const char *registry, bool podman, ims_credentials *out,
+		      ims_error **err)
 {
 	const ims_json *auths = ims_json_get(cfg, "auths");
 	int r = want_object(auths, path, "auths", err);
@@ -382,8 +385,8 @@ static int from_auths(const ims_json *cfg, const char *path, const char *registr
 
 /* ---- helpers named by the file ---- */
 
-static int from_helper(const char *name, bool explicit_, const char *path, const char *registry,
-		       ims_credentials *out, char **pending, ims_error **err)
+static int from_helper(const char *name, bool explicit_, const char *path, const char *registry, ims_credentials *out,
+		       char **pending, ims_error **err)
 {
 	_cleanup_free_ char *exe = ims_cred__helper_find(name);
 	if (!exe) {
@@ -399,9 +402,10 @@ static int from_helper(const char *name, bool explicit_, const char *path, const
 			return r;
 		}
 		free(*pending);
-		*pending = xasprintf("credential helper `docker-credential-%s` is not installed; continuing without "
-				     "credentials for `%s`",
-				     name, registry);
+		*pending = xasprintf(
+			"credential helper `docker-credential-%s` is not installed; continuing without "
+			"credentials for `%s`",
+			name, registry);
 		return 0;
 	}
 	_cleanup_free_ char *url = ims_cred__server_url(registry);
@@ -439,8 +443,7 @@ static int from_file(const char *path, bool podman, const char *registry, ims_cr
 	return r;
 }
 
-int ims_credstore_lookup(const char *registry, ims_credentials *out, ims_warn_fn warn, void *warn_ud,
-			 ims_error **err)
+int ims_credstore_lookup(const char *registry, ims_credentials *out, ims_warn_fn warn, void *warn_ud, ims_error **err)
 {
 	memset(out, 0, sizeof(*out));
 	_cleanup_free_ char *reg = normalize(registry, true);

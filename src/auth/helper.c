@@ -221,7 +221,8 @@ static run_result pump(run_state *s, pid_t pid, int *in_fd, int out_fd)
 			} else {
 				/* MSG_NOSIGNAL: a helper that closes stdin unread
 				 * must not kill us with SIGPIPE. */
-				ssize_t w = send(*in_fd, s->input + sent, s->input_len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+				ssize_t w = send(*in_fd, s->input + sent, s->input_len - sent,
+						 MSG_NOSIGNAL | MSG_DONTWAIT);
 				if (w > 0)
 					sent += (size_t)w;
 				/* All sent, or the helper stopped reading: either way
@@ -273,11 +274,12 @@ static int run(run_state *s, ims_error **err)
 	case RUN_OK:
 		return 0;
 	case RUN_TIMEOUT:
-		return ims_error_set(err, IMS_EGENERIC, "credential helper `docker-credential-%s` timed out after %d ms",
-				     h, timeout_ms());
+		return ims_error_set(err, IMS_EGENERIC,
+				     "credential helper `docker-credential-%s` timed out after %d ms", h, timeout_ms());
 	case RUN_TOO_BIG:
-		return ims_error_set(err, IMS_EGENERIC, "credential helper `docker-credential-%s` printed more than %d bytes",
-				     h, IMS_CRED_HELPER_OUT_MAX);
+		return ims_error_set(err, IMS_EGENERIC,
+				     "credential helper `docker-credential-%s` printed more than %d bytes", h,
+				     IMS_CRED_HELPER_OUT_MAX);
 	default:
 		return ims_error_sys(err, s->io_errno, IMS_EGENERIC, "talk to credential helper `docker-credential-%s`",
 				     h);
@@ -351,21 +353,24 @@ static int answer(const run_state *s, const char *server_url, ims_credentials *o
 	if (ims_json_parse_object(&j, s->out, s->out_len, IMS_CRED_HELPER_OUT_MAX, "helper", &perr) < 0) {
 		ims_error_free(perr);
 		return ims_error_set(err, IMS_EGENERIC,
-				     "credential helper `docker-credential-%s` printed something that is not JSON", s->name);
+				     "credential helper `docker-credential-%s` printed something that is not JSON",
+				     s->name);
 	}
 	int r = 0;
 	for (size_t i = 0; i < j->n && r == 0; i++) {
-		bool known = !strcmp(j->k[i], "ServerURL") || !strcmp(j->k[i], "Username") || !strcmp(j->k[i], "Secret");
+		bool known = !strcmp(j->k[i], "ServerURL") || !strcmp(j->k[i], "Username") ||
+			     !strcmp(j->k[i], "Secret");
 		if (!known || j->v[i]->type != IMS_JSON_STRING)
 			r = -1;
 	}
 	const char *url = ims_json_get_string(j, "ServerURL"), *user = ims_json_get_string(j, "Username");
 	const char *secret = ims_json_get_string(j, "Secret");
 	if (r < 0 || !secret || !*secret) {
-		r = ims_error_set(err, IMS_EGENERIC,
-				  "credential helper `docker-credential-%s` printed JSON that is not {ServerURL, Username, "
-				  "Secret}",
-				  s->name);
+		r = ims_error_set(
+			err, IMS_EGENERIC,
+			"credential helper `docker-credential-%s` printed JSON that is not {ServerURL, Username, "
+			"Secret}",
+			s->name);
 		goto out;
 	}
 	if (url && *url) {
@@ -373,9 +378,10 @@ static int answer(const run_state *s, const char *server_url, ims_credentials *o
 		_cleanup_free_ char *got = ims_credstore_registry(url), *want = ims_credstore_registry(server_url);
 		if (!got || !want || strcmp(got, want)) {
 			_cleanup_free_ char *shown = ims_cred__display(server_url);
-			r = ims_error_set(err, IMS_EGENERIC,
-					  "credential helper `docker-credential-%s` answered for another registry than `%s`",
-					  s->name, shown);
+			r = ims_error_set(
+				err, IMS_EGENERIC,
+				"credential helper `docker-credential-%s` answered for another registry than `%s`",
+				s->name, shown);
 			goto out;
 		}
 	}
@@ -392,8 +398,7 @@ out:
 	return r;
 }
 
-int ims_cred_helper_get(const char *name, const char *server_url, ims_credentials *out, bool *found,
-			ims_error **err)
+int ims_cred_helper_get(const char *name, const char *server_url, ims_credentials *out, bool *found, ims_error **err)
 {
 	memset(out, 0, sizeof(*out));
 	*found = false;
@@ -419,6 +424,8 @@ int ims_cred_helper_store(const char *name, const char *server_url, const char *
 	size_t len = 0;
 	char *in = ims_json_encode(j, &len);
 	ims_cred__json_free(j);
+	if (!in)
+		return ims_error_set(err, IMS_EGENERIC, "encode the request for `docker-credential-%s`", name);
 	run_state s;
 	bool not_found;
 	int r = call(name, "store", in, len, &s, &not_found, err);

@@ -6,6 +6,7 @@
  * secret goes to the helper and the file keeps only docker's empty
  * `auths` marker; otherwise it holds base64(user:password), as docker's
  * does, in a 0600 file. */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -27,11 +28,15 @@ typedef struct {
 	bool explicit_;
 } session;
 
-static void session_dispose(session *s)
+/* Ends a session: names the registry in an error, then frees. */
+static int session_close(session *s, int r, const char *what, ims_error **err)
 {
+	if (r < 0 && s->registry)
+		r = ims_error_wrap(err, "%s `%s`", what, s->registry);
 	free(s->registry);
 	free(s->path);
 	ims_cred__json_free(s->cfg);
+	return r;
 }
 
 /* Errors are left unwrapped; the callers prefix what they were doing. */
@@ -96,6 +101,7 @@ static int save(const session *s, ims_error **err)
 {
 	_cleanup_free_ char *target = NULL;
 	struct stat st;
+	assert(s->path);
 	if (lstat(s->path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		if (!(target = realpath(s->path, NULL)))
 			return ims_error_sys(err, errno, IMS_EGENERIC, "resolve `%s`", s->path);
@@ -108,6 +114,8 @@ static int save(const session *s, ims_error **err)
 		return r;
 	size_t len = 0;
 	char *data = ims_json_encode_pretty(s->cfg, &len);
+	if (!data)
+		return ims_error_set(err, IMS_EGENERIC, "encode `%s`", s->path);
 	char *full = xasprintf("%s\n", data);
 	explicit_bzero(data, len);
 	free(data);
@@ -131,14 +139,15 @@ static int check_login_input(const char *username, const char *password, ims_err
 	if (!password || !*password)
 		return ims_error_set(err, IMS_EINVALID, "the password is empty");
 	if (strlen(password) > IMS_CRED_HELPER_OUT_MAX)
-		return ims_error_set(err, IMS_EINVALID, "the password is longer than %d bytes", IMS_CRED_HELPER_OUT_MAX);
+		return ims_error_set(err, IMS_EINVALID, "the password is longer than %d bytes",
+				     IMS_CRED_HELPER_OUT_MAX);
 	return 0;
 }
 
 /* The entry to write: empty when a helper keeps the secret (docker
  * records the registry anyway), else base64(user:password). */
-static int login_entry(const session *s, const char *url, const char *username, const char *password,
-		       ims_json **out, ims_error **err)
+static int login_entry(const session *s, const char *url, const char *username, const char *password, ims_json **out,
+		       ims_error **err)
 {
 	if (s->helper) {
 		int r = ims_cred_helper_store(s->helper, url, username, password, err);
@@ -176,10 +185,7 @@ int ims_credstore_login(const char *registry, const char *username, const char *
 	ims_json_set(auths, url, entry);
 	r = save(&s, err);
 out:
-	if (r < 0 && s.registry)
-		r = ims_error_wrap(err, "log in to `%s`", s.registry);
-	session_dispose(&s);
-	return r;
+	return session_close(&s, r, "log in to", err);
 }
 
 int ims_credstore_logout(const char *registry, ims_error **err)
@@ -199,8 +205,5 @@ int ims_credstore_logout(const char *registry, ims_error **err)
 	if (auths && auths->type == IMS_JSON_OBJECT && remove_entries(auths, s.registry) > 0)
 		r = save(&s, err);
 out:
-	if (r < 0 && s.registry)
-		r = ims_error_wrap(err, "log out of `%s`", s.registry);
-	session_dispose(&s);
-	return r;
+	return session_close(&s, r, "log out of", err);
 }

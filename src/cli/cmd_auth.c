@@ -79,8 +79,9 @@ static int login(int argc, char **argv)
 		}
 		/* Never echo the value: it is the password. */
 		if (is_password_flag(a))
-			return cli_usage("auth login", "a password on the command line is refused: `ps` and the shell "
-						       "history show it to others; pipe it to --password-stdin");
+			return cli_usage("auth login",
+					 "a password on the command line is refused: `ps` and the shell "
+					 "history show it to others; pipe it to --password-stdin");
 		if (!strcmp(a, "--password-stdin"))
 			from_stdin = true;
 		else if ((!strcmp(a, "-u") || !strcmp(a, "--username")) && i + 1 < argc)
@@ -107,8 +108,10 @@ static int login(int argc, char **argv)
 	long n = read_stdin(pw, PASSWORD_MAX);
 	int rc = 0;
 	if (n < 0) {
-		fprintf(stderr, "imagespec: auth login: cannot read the password from standard input "
-				"(at most %d bytes)\n", PASSWORD_MAX);
+		fprintf(stderr,
+			"imagespec: auth login: cannot read the password from standard input "
+			"(at most %d bytes)\n",
+			PASSWORD_MAX);
 		rc = 1;
 		goto out;
 	}

@@ -98,6 +98,18 @@ check_eq "rebuild: the registry saw no blob upload" 0 "$(registry_blob_puts REG 
 check_eq "rebuild: no upload session opened either" 0 "$(registry_requests REG "$M1" '"(POST|PATCH) /v2/[^ ]*/blobs/uploads/')"
 check_digest "rebuild: the tag still names the same manifest" "$D" "$(skopeo_raw_digest "$REG_ADDR/team/app:1")"
 
+# --- sync.ignoreExists: true uploads what is there ---------------------------------
+{ cat "$W/image.yaml"; echo "sync: {ignoreExists: true}"; } >"$W/ignore.yaml"
+M1b=$(registry_log_mark REG)
+DESC="sync: {ignoreExists: true}, nothing changed" \
+	run_expect 0 '' ims build "$W/ignore.yaml" --json --progress quiet
+check_digest "ignoreExists: same digest" "$D" "$(jq -r .digest "$RUN_OUT" 2>/dev/null)"
+check_jq "ignoreExists: no layer skipped" '[.manifests[].layers[].action] | length > 0 and all(. != "skipped")' "$RUN_OUT"
+check_eq "ignoreExists: the new layer uploaded again" uploaded \
+	"$(jq -r --arg d "$NEW_LAYER" '.manifests[0].layers[] | select(.digest == $d) | .action' "$RUN_OUT" 2>/dev/null)"
+N=$(registry_blob_puts REG "$M1b" team/app)
+check "ignoreExists: the registry saw the uploads ($N blob PUTs, >= 1)" test "$N" -ge 1
+
 # --- docker:// prefix, -t --------------------------------------------------------
 DESC="--target docker://REF and -t extra -t extra2" \
 	run_expect 0 '' ims build "$W/image.yaml" --target "docker://$REG_ADDR/team/app:2" -t extra -t extra2 \

@@ -140,11 +140,11 @@ static char *user_for(const char *registry)
 	return u;
 }
 
-#define is_user(reg, want, ...)                      \
-	do {                                         \
-		char *_u = user_for(reg);            \
-		is_str(_u, want, __VA_ARGS__);       \
-		free(_u);                            \
+#define is_user(reg, want, ...)                \
+	do {                                   \
+		char *_u = user_for(reg);      \
+		is_str(_u, want, __VA_ARGS__); \
+		free(_u);                      \
 	} while (0)
 
 /* ---- test helpers ---- */
@@ -192,18 +192,24 @@ static void write_helpers(void)
 	const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "/usr/bin/env python3";
 	helper("test", py, helper_py);
 	helper("test2", py, helper_py);
-	sh_helper("hang", "echo $$ > \"$IMS_TEST_DIR/hang.pid\"\n"
-			  "sleep 30 &\n"
-			  "echo $! > \"$IMS_TEST_DIR/hang.child\"\n"
-			  "wait\n");
+	sh_helper("hang",
+		  "echo $$ > \"$IMS_TEST_DIR/hang.pid\"\n"
+		  "sleep 30 &\n"
+		  "echo $! > \"$IMS_TEST_DIR/hang.child\"\n"
+		  "wait\n");
 	sh_helper("big", "head -c 1048576 /dev/zero | tr '\\0' a\n");
-	sh_helper("leak", "cat >/dev/null\n"
-			  "printf '{\"ServerURL\":\"leak.example.com\",\"Username\":\"u\",\"Secret\":\"" CANARY "leak\"}'\n"
-			  "echo " CANARY "stderr >&2\n"
-			  "exit 1\n");
+	sh_helper("leak",
+		  "cat >/dev/null\n"
+		  "printf '{\"ServerURL\":\"leak.example.com\",\"Username\":\"u\",\"Secret\":\"" CANARY
+		  "leak\"}'\n"
+		  "echo " CANARY
+		  "stderr >&2\n"
+		  "exit 1\n");
 	sh_helper("garbage", "echo 'not json " CANARY "garbage'\n");
-	sh_helper("other", "printf '{\"ServerURL\":\"https://evil.example.net\",\"Username\":\"u\",\"Secret\":\"s\"}'\n");
-	sh_helper("extra", "printf '{\"ServerURL\":\"x.example.com\",\"Username\":\"u\",\"Secret\":\"s\",\"Extra\":1}'\n");
+	sh_helper("other",
+		  "printf '{\"ServerURL\":\"https://evil.example.net\",\"Username\":\"u\",\"Secret\":\"s\"}'\n");
+	sh_helper("extra",
+		  "printf '{\"ServerURL\":\"x.example.com\",\"Username\":\"u\",\"Secret\":\"s\",\"Extra\":1}'\n");
 	sh_helper("token", "printf '{\"ServerURL\":\"x.example.com\",\"Username\":\"<token>\",\"Secret\":\"" CANARY
 			   "refresh\"}'\n");
 	sh_helper("gcloud", "printf '{\"Username\":\"_dcgcloud_token\",\"Secret\":\"" CANARY "gtoken\"}'\n");
@@ -279,8 +285,10 @@ static void test_config_auths(void)
 	_cleanup_free_ char *text = xasprintf(
 		"{\"psFormat\":\"table\",\"auths\":{"
 		"\"registry.example.com\":{\"auth\":\"%s\"},"
-		"\"u.example.com\":{\"username\":\"bob\",\"password\":\"" CANARY "pw2\"},"
-		"\"t.example.com\":{\"auth\":\"%s\",\"identitytoken\":\"" CANARY "idtok\"},"
+		"\"u.example.com\":{\"username\":\"bob\",\"password\":\"" CANARY
+		"pw2\"},"
+		"\"t.example.com\":{\"auth\":\"%s\",\"identitytoken\":\"" CANARY
+		"idtok\"},"
 		"\"https://scheme.example.com/v2/\":{\"username\":\"dan\",\"password\":\"p\"},"
 		"\"host.example.com:443\":{\"username\":\"port443\",\"password\":\"p\"},"
 		"\"empty.example.com\":{}"
@@ -336,11 +344,13 @@ static void test_config_hub(void)
 			is_user(names[n], "hub", "hub key `%s` answers `%s`", keys[k], names[n]);
 	}
 	/* docker's own key wins over an alias, wherever it stands. */
-	put_config("{\"auths\":{\"docker.io\":{\"username\":\"alias\",\"password\":\"p\"},"
-		   "\"https://index.docker.io/v1/\":{\"username\":\"canonical\",\"password\":\"p\"}}}");
+	put_config(
+		"{\"auths\":{\"docker.io\":{\"username\":\"alias\",\"password\":\"p\"},"
+		"\"https://index.docker.io/v1/\":{\"username\":\"canonical\",\"password\":\"p\"}}}");
 	is_user("docker.io", "canonical", "the canonical hub key wins over an alias");
-	put_config("{\"auths\":{\"index.docker.io\":{\"username\":\"first\",\"password\":\"p\"},"
-		   "\"docker.io\":{\"username\":\"second\",\"password\":\"p\"}}}");
+	put_config(
+		"{\"auths\":{\"index.docker.io\":{\"username\":\"first\",\"password\":\"p\"},"
+		"\"docker.io\":{\"username\":\"second\",\"password\":\"p\"}}}");
 	is_user("docker.io", "first", "among aliases, the first in the file");
 	is_user("hub.docker.com", "-", "hub.docker.com is not the registry");
 }
@@ -422,14 +432,15 @@ static void test_config_bad(void)
 static void test_precedence(void)
 {
 	_cleanup_free_ char *fa = b64("fileuser:pw", 11);
-	_cleanup_free_ char *text =
-		xasprintf("{\"credHelpers\":{\"p.example.com\":\"test\"},\"credsStore\":\"test2\","
-			  "\"auths\":{\"p.example.com\":{\"auth\":\"%s\"},\"q.example.com\":{\"auth\":\"%s\"},"
-			  "\"r.example.com\":{\"auth\":\"%s\"}}}",
-			  fa, fa, fa);
+	_cleanup_free_ char *text = xasprintf(
+		"{\"credHelpers\":{\"p.example.com\":\"test\"},\"credsStore\":\"test2\","
+		"\"auths\":{\"p.example.com\":{\"auth\":\"%s\"},\"q.example.com\":{\"auth\":\"%s\"},"
+		"\"r.example.com\":{\"auth\":\"%s\"}}}",
+		fa, fa, fa);
 	put_config(text);
 	store_reset();
-	store_put("test", "{\"p.example.com\":[\"helperuser\",\"" CANARY "hs\"],"
+	store_put("test", "{\"p.example.com\":[\"helperuser\",\"" CANARY
+			  "hs\"],"
 			  "\"https://index.docker.io/v1/\":[\"hubuser\",\"" CANARY "hub\"]}");
 	store_put("test2", "{\"q.example.com\":[\"storeuser\",\"" CANARY "ss\"]}");
 
@@ -460,11 +471,12 @@ static void test_precedence(void)
 static void test_authfile(void)
 {
 	_cleanup_free_ char *af = at("auth.json");
-	put(af, "{\"auths\":{\"podman.example.com\":{\"username\":\"pod\",\"password\":\"p\"},"
-		"\"both.example.com\":{\"username\":\"fromauthfile\",\"password\":\"p\"},"
-		"\"ns.example.com/team\":{\"username\":\"team\",\"password\":\"p\"},"
-		"\"https://legacy.example.com/v1/\":{\"username\":\"legacy\",\"password\":\"p\"}},"
-		"\"credHelpers\":{\"h.example.com\":\"test\"}}",
+	put(af,
+	    "{\"auths\":{\"podman.example.com\":{\"username\":\"pod\",\"password\":\"p\"},"
+	    "\"both.example.com\":{\"username\":\"fromauthfile\",\"password\":\"p\"},"
+	    "\"ns.example.com/team\":{\"username\":\"team\",\"password\":\"p\"},"
+	    "\"https://legacy.example.com/v1/\":{\"username\":\"legacy\",\"password\":\"p\"}},"
+	    "\"credHelpers\":{\"h.example.com\":\"test\"}}",
 	    0600);
 	put_config("{\"auths\":{\"both.example.com\":{\"username\":\"fromconfig\",\"password\":\"p\"}}}");
 	setenv("REGISTRY_AUTH_FILE", af, 1);
@@ -701,10 +713,11 @@ static void test_login(void)
 	setenv("DOCKER_CONFIG", dc, 1);
 
 	/* Existing keys are kept; aliases of the host go. */
-	put_config("{\"psFormat\":\"table {{.ID}}\",\"proxies\":{\"default\":{\"httpProxy\":\"http://p:3128\"}},"
-		   "\"credHelpers\":{\"gcr.io\":\"gcloud\"},"
-		   "\"auths\":{\"other.example.com\":{\"auth\":\"b3RoZXI6cHc=\"},"
-		   "\"https://registry.example.com/v1/\":{\"auth\":\"b2xkOm9sZA==\"}}}");
+	put_config(
+		"{\"psFormat\":\"table {{.ID}}\",\"proxies\":{\"default\":{\"httpProxy\":\"http://p:3128\"}},"
+		"\"credHelpers\":{\"gcr.io\":\"gcloud\"},"
+		"\"auths\":{\"other.example.com\":{\"auth\":\"b3RoZXI6cHc=\"},"
+		"\"https://registry.example.com/v1/\":{\"auth\":\"b2xkOm9sZA==\"}}}");
 	is_int(do_login("registry.example.com", "alice", CANARY "login2"), 0, "login into an existing config");
 	ims_json *j = load_json(config);
 	ims_json *auths = ims_json_get(j, "auths");

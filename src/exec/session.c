@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/credstore.h"
+#include "auth/google.h"
 #include "exec/session.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -40,13 +42,82 @@ static const char *docker_hub_alias(const char *host)
 	return host;
 }
 
-static int spec_credentials(void *ud, const char *registry, const char *repository, ims_credentials *out,
-			    ims_error **err)
+static const ims_auth_entry *spec_entry(ims_session *s, const char *registry, const char *repository);
+
+/* The server URL a credential helper is asked about, as docker asks it. */
+static char *helper_server_url(const char *registry)
+{
+	if (!strcmp(docker_hub_alias(registry), "docker.io"))
+		return xstrdup("https://index.docker.io/v1/");
+	return xstrdup(registry);
+}
+
+static void warn_cb(void *ud, const char *msg)
+{
+	ims_ctx_warn(ud, "%s", msg);
+}
+
+/* The spec's entry: username/password or token as they are, a credential
+ * helper, or a Google service-account key file. */
+static int from_spec_entry(ims_session *s, const ims_auth_entry *a, const char *registry, ims_credentials *out,
+			   ims_error **err)
+{
+	const ims_spec_model *m = s->spec;
+	if (a->helper.s) {
+		_cleanup_free_ char *url = helper_server_url(registry);
+		bool found = false;
+		int r = ims_cred_helper_get(a->helper.s, url, out, &found, err);
+		if (r < 0)
+			return ims_error_wrap(err, "%s:%d:%d: auth for `%s`", m->path, a->key.pos.line, a->key.pos.col,
+					      a->key.s);
+		if (!found)
+			ims_ctx_warn(s->ctx, "credential helper `docker-credential-%s` has no credentials for `%s`",
+				     a->helper.s, registry);
+		return 0;
+	}
+	if (a->google_credentials_file.s) {
+		_cleanup_free_ char *path = ims_path_absolute(m->dir, a->google_credentials_file.s);
+		return ims_google_credentials(s->google, path, out, err);
+	}
+	out->username = a->username.s ? xstrdup(a->username.s) : NULL;
+	out->password = a->password.s ? xstrdup(a->password.s) : NULL;
+	out->token = a->token.s ? xstrdup(a->token.s) : NULL;
+	out->source = xasprintf("the spec's auth `%s`", a->key.s);
+	return 0;
+}
+
+static bool empty(const ims_credentials *c)
+{
+	return !c->username && !c->password && !c->token && !c->identity_token;
+}
+
+/* SPEC-v1.md's order: the spec's `auth`, then docker's config.json, then
+ * $REGISTRY_AUTH_FILE, then (for Google's registries)
+ * GOOGLE_APPLICATION_CREDENTIALS, then anonymous. Called from upload
+ * threads too: everything here is read-only or locked below. */
+static int session_credentials(void *ud, const char *registry, const char *repository, ims_credentials *out,
+			       ims_error **err)
 {
 	ims_session *s = ud;
 	memset(out, 0, sizeof(*out));
+	const ims_auth_entry *a = spec_entry(s, registry, repository);
+	if (a)
+		return from_spec_entry(s, a, registry, out, err);
+	int r = ims_credstore_lookup(registry, out, warn_cb, s->ctx, err);
+	if (r < 0 || !empty(out))
+		return r;
+	ims_credentials_dispose(out);
+	memset(out, 0, sizeof(*out));
+	const char *gac = getenv("GOOGLE_APPLICATION_CREDENTIALS");
+	if (gac && *gac && ims_google_host(registry))
+		return ims_google_credentials(s->google, gac, out, err);
+	return 0;
+}
+
+static const ims_auth_entry *spec_entry(ims_session *s, const char *registry, const char *repository)
+{
 	if (!s->spec)
-		return 0;
+		return NULL;
 	const ims_auth_entry *best = NULL;
 	size_t best_len = 0;
 	const char *reg = docker_hub_alias(registry);
@@ -62,26 +133,14 @@ static int spec_credentials(void *ud, const char *registry, const char *reposito
 		if (l > best_len)
 			best = a, best_len = l;
 	}
-	if (!best)
-		return 0;
-	const ims_spec_model *m = s->spec;
-	if (best->google_credentials_file.s || best->helper.s)
-		return ims_error_set(err, IMS_EUNSUPPORTED,
-				     "%s:%d:%d: auth for `%s`: %s is not supported yet; use username/password or "
-				     "token",
-				     m->path, best->key.pos.line, best->key.pos.col, best->key.s,
-				     best->helper.s ? "`helper`" : "`googleCredentialsFile`");
-	out->username = best->username.s ? xstrdup(best->username.s) : NULL;
-	out->password = best->password.s ? xstrdup(best->password.s) : NULL;
-	out->token = best->token.s ? xstrdup(best->token.s) : NULL;
-	out->source = xasprintf("the spec's auth `%s`", best->key.s);
-	return 0;
+	return best;
 }
 
 int ims_session_open(ims_session *s, ims_context *ctx, const ims_spec_model *spec, ims_error **err)
 {
 	memset(s, 0, sizeof(*s));
 	s->spec = spec;
+	s->ctx = ctx;
 	size_t n = (spec ? spec->nregistries : 0) + ctx->ninsecure;
 	s->hosts = xcalloc(n + 1, sizeof(*s->hosts));
 	s->paths = xcalloc(3 * n + 2, sizeof(char *));
@@ -114,12 +173,15 @@ int ims_session_open(ims_session *s, ims_context *ctx, const ims_spec_model *spe
 	int r = ims_http_new(&s->http, &o, err);
 	if (r < 0)
 		return r;
-	return ims_registry_pool_new(&s->pool, s->http, spec_credentials, s, err);
+	if ((r = ims_google_new(&s->google, s->http)) < 0)
+		return ims_error_set(err, r, "cannot set up Google credentials");
+	return ims_registry_pool_new(&s->pool, s->http, session_credentials, s, err);
 }
 
 void ims_session_close(ims_session *s)
 {
 	ims_registry_pool_free(s->pool);
+	ims_google_free(s->google);
 	ims_http_free(s->http);
 	for (size_t i = 0; i < s->npaths; i++)
 		free(s->paths[i]);

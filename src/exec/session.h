@@ -6,8 +6,12 @@
 #include "http/http.h"
 #include "transport/registry_pool.h"
 
+struct ims_google;
+
 typedef struct {
 	const ims_spec_model *spec; /* for auth and registries; may be NULL */
+	ims_context *ctx;
+	struct ims_google *google;
 	ims_http *http;
 	ims_registry_pool *pool;
 	ims_http_host *hosts;

@@ -174,22 +174,6 @@ static int parse_ref_at(ims_ref **out, const char *s, const char *what, const im
 	return 0;
 }
 
-/* Credentials from helpers and service accounts arrive with the next
- * issue: refuse them instead of ignoring them. */
-static int check_unsupported(const ims_spec_model *m, ims_error **err)
-{
-	for (size_t i = 0; i < m->nauth; i++) {
-		const ims_auth_entry *a = &m->auth[i];
-		if (a->helper.s || a->google_credentials_file.s)
-			return ims_error_set(err, IMS_EUNSUPPORTED,
-					     "%s:%d:%d: auth for `%s`: `%s` is not supported yet; use username and "
-					     "password, or token",
-					     m->path, a->key.pos.line, a->key.pos.col, a->key.s,
-					     a->helper.s ? "helper" : "googleCredentialsFile");
-	}
-	return 0;
-}
-
 int ims_plan_new(ims_plan **out, ims_spec *spec, const ims_plan_options *opts, ims_error **err)
 {
 	static const ims_plan_options defaults = IMS_PLAN_OPTIONS_INIT;
@@ -285,8 +269,6 @@ int ims_plan_new(ims_plan **out, ims_spec *spec, const ims_plan_options *opts, i
 	}
 
 	if ((r = resolve_created(p, m, err)) < 0)
-		goto fail;
-	if ((r = check_unsupported(m, err)) < 0)
 		goto fail;
 	plan_layers(p, m);
 	*out = p;

@@ -256,11 +256,6 @@ DESC="registry base that is down: exit 1, says it cannot connect" \
 	run_expect 1 'connect' ims build "$C/image.yaml" --output "oci:$C/new-out:x" --progress quiet
 check "registry base that is down: no output dir created" test ! -e "$C/new-out"
 
-newcase
-printf 'base: scratch\ntarget: 127.0.0.1:%s/acme/app:1\nauth:\n  127.0.0.1:%s: {helper: test}\nfiles:\n  - {dest: /a, content: "a"}\n' "$DEAD_PORT" "$DEAD_PORT" >"$C/image.yaml"
-DESC="auth helper: not supported yet, exit 1" \
-	run_expect 1 'not supported yet' ims build "$C/image.yaml" --progress quiet
-
 # --- the command line: exit 2 ------------------------------------------------
 DESC="unknown CLI flag: exit 2, names it" \
 	run_expect 2 'bogus' ims build --bogus "$TMP/good/image.yaml"

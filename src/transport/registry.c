@@ -235,6 +235,7 @@ static void keep(registry_transport *t, const char *data, size_t len, const char
 	k->media_type = xstrdup(media_type);
 	k->data = xmemdup(data, len ? len : 1);
 	k->len = len;
+	k->pushed = false;
 }
 
 /* PUTs by digest every kept manifest not pushed yet, except `but`. */

@@ -13,6 +13,13 @@
                        GETs answer 307 to http://127.0.0.2:PORT2/... where a
                        second listener serves the bytes and records whether
                        an Authorization header came along
+  upload-offsite       /v2/ wants Basic credentials (any are accepted); any
+                       repository other than bad/img takes pushes, but every
+                       upload session (POST .../blobs/uploads/, mounts
+                       included: they are refused with 202) has its Location
+                       on http://127.0.0.2:PORT2/upload/UUID, where a second
+                       listener takes the PATCH/PUT (verifying ?digest=) and
+                       records whether an Authorization header came along
   none                 no fault (a control)
 
 With --tls-cert/--tls-key the main listener speaks TLS, and it sniffs the
@@ -42,6 +49,7 @@ import tarfile
 import threading
 import time
 import urllib.parse
+import uuid
 
 REPO = "bad/img"
 TAG = "1"
@@ -127,8 +135,12 @@ class TLSServer(Server):
             raise OSError("TLS handshake failed")
 
 
-def make_handler(opts, listener, image, lock):
+def make_handler(opts, listener, image, lock, store):
+    """store: state shared by both listeners (upload sessions, pushed blobs
+    and manifests)."""
     manifest, mdigest, blobs, served, layer_digest = image
+    main_origin = "http://%s:%d" % (opts.host, opts.port)
+    offsite_origin = "http://%s:%d" % (opts.offsite_host, opts.offsite_port)
 
     def log(rec):
         rec.update(time=round(time.time(), 3), listener=listener)
@@ -163,34 +175,133 @@ def make_handler(opts, listener, image, lock):
         def error(self, status, code, message, headers=None):
             self.send(status, json.dumps({"errors": [{"code": code, "message": message}]}).encode(), headers)
 
-        def drain(self):
+        def read_body(self):
+            """The request body (Content-Length or chunked), capped at 256 MiB."""
+            cap = 256 << 20
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                out = bytearray()
+                while True:
+                    line = self.rfile.readline(1024)
+                    if not line:
+                        break
+                    n = int(line.split(b";")[0].strip() or b"0", 16)
+                    if n == 0:
+                        while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                            pass
+                        break
+                    out += self.rfile.read(n)
+                    self.rfile.readline(1024)
+                    if len(out) > cap:
+                        break
+                return bytes(out)
             n = int(self.headers.get("Content-Length") or 0)
+            out = bytearray()
             while n > 0:
-                chunk = self.rfile.read(min(n, 65536))
+                chunk = self.rfile.read(min(n, 1 << 20))
                 if not chunk:
                     break
                 n -= len(chunk)
+                if len(out) < cap:
+                    out += chunk
+            return bytes(out)
 
         def do_HEAD(self):
-            self.do_GET()
-
-        def do_POST(self):
-            self.drain()
-            self.do_GET()
-
-        def do_PUT(self):
-            self.drain()
-            self.do_GET()
-
-        def do_PATCH(self):
-            self.drain()
-            self.do_GET()
-
-        def do_DELETE(self):
-            self.do_GET()
+            self.body = b""
+            self.route()
 
         def do_GET(self):
+            self.body = b""
+            self.route()
+
+        def do_DELETE(self):
+            self.body = b""
+            self.route()
+
+        def do_POST(self):
+            self.body = self.read_body()
+            self.route()
+
+        def do_PUT(self):
+            self.body = self.read_body()
+            self.route()
+
+        def do_PATCH(self):
+            self.body = self.read_body()
+            self.route()
+
+        def offsite_upload(self, path):
+            sid = path[len("/upload/"):]
+            with lock:
+                sess = store["sessions"].get(sid)
+            if sess is None:
+                return self.error(404, "BLOB_UPLOAD_UNKNOWN", "upload unknown")
+            if self.command == "DELETE":
+                with lock:
+                    store["sessions"].pop(sid, None)
+                return self.send(204)
+            sess["data"] += self.body
+            loc = "%s/upload/%s" % (offsite_origin, sid)
+            if self.command == "PATCH":
+                return self.send(202, b"", {"Location": loc, "Range": "0-%d" % (len(sess["data"]) - 1),
+                                            "Docker-Upload-UUID": sid})
+            if self.command == "PUT":
+                q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                want = (q.get("digest") or [""])[0]
+                if sha(bytes(sess["data"])) != want:
+                    return self.error(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+                with lock:
+                    store["blobs"][want] = bytes(sess["data"])
+                    store["sessions"].pop(sid, None)
+                return self.send(201, b"", {"Location": "%s/v2/%s/blobs/%s" % (main_origin, sess["repo"], want),
+                                            "Docker-Content-Digest": want})
+            return self.error(405, "UNSUPPORTED", "method not allowed")
+
+        def push_target(self, repo, rest):
+            """upload-offsite: a repository that takes pushes."""
+            if rest.startswith("blobs/uploads"):
+                if self.command != "POST":
+                    return self.error(405, "UNSUPPORTED", "uploads go to their Location")
+                sid = str(uuid.uuid4())
+                with lock:
+                    store["sessions"][sid] = {"repo": repo, "data": bytearray()}
+                return self.send(202, b"", {"Location": "%s/upload/%s" % (offsite_origin, sid),
+                                            "Range": "0-0", "Docker-Upload-UUID": sid})
+            if rest.startswith("blobs/"):
+                d = rest[len("blobs/"):]
+                with lock:
+                    data = store["blobs"].get(d, blobs.get(d))
+                if data is None:
+                    return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+                return self.send(200, data, {"Docker-Content-Digest": d}, ctype="application/octet-stream")
+            if rest.startswith("manifests/"):
+                ref = rest[len("manifests/"):]
+                if self.command == "PUT":
+                    d = sha(self.body)
+                    try:
+                        m = json.loads(self.body)
+                        named = [m["config"]["digest"]] + [l["digest"] for l in m.get("layers", [])]
+                    except (ValueError, KeyError, TypeError):
+                        return self.error(400, "MANIFEST_INVALID", "manifest invalid")
+                    with lock:
+                        missing = [x for x in named if x not in store["blobs"] and x not in blobs]
+                        if not missing:
+                            store["manifests"][(repo, ref)] = (self.body, self.headers.get("Content-Type"))
+                            store["manifests"][(repo, d)] = (self.body, self.headers.get("Content-Type"))
+                    if missing:
+                        return self.error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: " + missing[0])
+                    return self.send(201, b"", {"Docker-Content-Digest": d,
+                                                "Location": "%s/v2/%s/manifests/%s" % (main_origin, repo, d)})
+                with lock:
+                    got = store["manifests"].get((repo, ref))
+                if got is None:
+                    return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+                return self.send(200, got[0], {"Docker-Content-Digest": sha(got[0])}, ctype=got[1] or OCI_MANIFEST)
+            return self.error(404, "NOT_FOUND", "not found")
+
+        def route(self):
             path = urllib.parse.urlsplit(self.path).path
+            if listener == "offsite" and path.startswith("/upload/"):
+                return self.offsite_upload(path)
             if listener == "offsite":
                 # The redirect target: serve the blob, whatever the path says.
                 name = path.rsplit("/", 1)[-1]
@@ -199,12 +310,17 @@ def make_handler(opts, listener, image, lock):
                 return self.error(404, "BLOB_UNKNOWN", "unknown blob")
             if opts.mode == "500-always":
                 return self.error(500, "UNKNOWN", "injected failure")
-            if opts.mode == "redirect-offsite" and self.headers.get("Authorization") is None:
+            if opts.mode in ("redirect-offsite", "upload-offsite") and self.headers.get("Authorization") is None:
                 return self.error(401, "UNAUTHORIZED", "authentication required",
                                   {"WWW-Authenticate": 'Basic realm="bad-registry"'})
             if path in ("/v2", "/v2/"):
                 return self.send(200, b"{}")
             prefix = "/v2/%s/" % REPO
+            if opts.mode == "upload-offsite" and path.startswith("/v2/") and not path.startswith(prefix):
+                parts = path[len("/v2/"):].split("/")
+                for i, p in enumerate(parts):
+                    if p in ("blobs", "manifests") and i > 0:
+                        return self.push_target("/".join(parts[:i]), "/".join(parts[i:]))
             if not path.startswith(prefix):
                 return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
             rest = path[len(prefix):]
@@ -239,7 +355,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", required=True,
                     choices=["bad-blob-digest", "bad-manifest-digest", "huge-manifest", "500-always",
-                             "redirect-offsite", "none"])
+                             "redirect-offsite", "upload-offsite", "none"])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--offsite-host", default="127.0.0.2")
@@ -255,7 +371,8 @@ def main():
             sys.exit("bad_registry.py: loopback addresses only")
     image = make_image(opts.mode, opts.arch)
     lock = threading.Lock()
-    handler = make_handler(opts, "main", image, lock)
+    store = {"sessions": {}, "blobs": {}, "manifests": {}}
+    handler = make_handler(opts, "main", image, lock, store)
     if opts.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
@@ -269,10 +386,11 @@ def main():
         servers = [TLSServer((opts.host, opts.port), handler, ctx, log)]
     else:
         servers = [Server((opts.host, opts.port), handler)]
-    if opts.mode == "redirect-offsite":
+    if opts.mode in ("redirect-offsite", "upload-offsite"):
         if not opts.offsite_port:
-            sys.exit("bad_registry.py: redirect-offsite needs --offsite-port")
-        servers.append(Server((opts.offsite_host, opts.offsite_port), make_handler(opts, "offsite", image, lock)))
+            sys.exit("bad_registry.py: %s needs --offsite-port" % opts.mode)
+        servers.append(Server((opts.offsite_host, opts.offsite_port),
+                              make_handler(opts, "offsite", image, lock, store)))
     for s in servers[1:]:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     threading.Timer(opts.max_runtime, lambda: os._exit(0)).start()

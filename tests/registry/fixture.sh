@@ -19,7 +19,13 @@
 #   token_server_start [--user USER:PASS] [--ttl SECONDS]
 #   bad_registry_start MODE [--tls] / bad_registry_stop
 #   seed_base ADDR REPO:TAG [skopeo copy flags]
-#   fixture_stop_all
+#   fixture_stop_all, fixture_on_exit CMD, fixture_cert_dir [--client]
+# and checks that do not trust imagespec:
+#   skopeo_raw_digest REF, pull_and_run REF, layout_run OCI:TAG,
+#   registry_requests NAME MARK ERE, check_digest, check_jq, check_jsonl
+# The peers' own logs are the oracle for what went over the wire:
+# docker-registry's access log (every request and its status), the token
+# server's and bad_registry.py's JSON lines.
 
 FIXTURE_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FIXTURE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/imagespec-registry.XXXXXX")
@@ -423,18 +429,18 @@ token_server_start() {
 
 # bad_registry_start MODE [--tls]: tests/registry/bad_registry.py on a free
 # port (MODE: bad-blob-digest, bad-manifest-digest, huge-manifest,
-# 500-always, redirect-offsite, none), serving bad/img:1. With --tls it
+# 500-always, redirect-offsite, upload-offsite, none), serving bad/img:1. With --tls it
 # speaks TLS with ca_make's server certificate and logs any plain-HTTP
 # attempt ({"plain_http": true}) and failed handshake ({"tls_error"}).
 # Exports BAD_ADDR, BAD_PID, BAD_LOG (JSON lines), BAD_REF
-# (BAD_ADDR/bad/img:1) and, for redirect-offsite, OFFSITE_ADDR
+# (BAD_ADDR/bad/img:1) and, for redirect-offsite and upload-offsite, OFFSITE_ADDR
 # (127.0.0.2:PORT).
 bad_registry_start() {
 	local mode=$1 port oport pid d=$FIXTURE_DIR/bad-$1 extra=() probe=(http)
 	[ "${2:-}" = --tls ] && d=$d-tls
 	mkdir -p "$d"
 	port=$(fixture_free_port) || return 1
-	if [ "$mode" = redirect-offsite ]; then
+	if [ "$mode" = redirect-offsite ] || [ "$mode" = upload-offsite ]; then
 		oport=$(fixture_free_port 127.0.0.2) || return 1
 		extra=(--offsite-host 127.0.0.2 --offsite-port "$oport")
 		export OFFSITE_ADDR=127.0.0.2:$oport

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Credentials: an htpasswd registry (Basic) with the spec's `auth:`
-# (${host:...}), config.json and $REGISTRY_AUTH_FILE; a wrong password
-# (exit 3, the registry named, the secret nowhere); a token-auth registry
-# behind tests/registry/token_server.py (the scopes asked for a push with a
-# mount), and an anonymous pull of a public/ base.
+# (${host:...}, literal, host/namespace prefixes), config.json,
+# $REGISTRY_AUTH_FILE, `imagespec auth login/get/logout` and credential
+# helpers (stub docker-credential-* scripts); a wrong password (exit 3, the
+# registry named, the secret nowhere); a token-auth registry behind
+# tests/registry/token_server.py (the scopes asked for a push with a mount, a
+# bearer token given as is), and an anonymous pull of a public/ base.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need_root
@@ -104,6 +106,76 @@ DESC="a wrong password in config.json exits 3" \
 check_match "... naming config.json as the credentials' source" 'config\.json' "$RUN_STDERR"
 no_secret "config.json, wrong password"
 
+# --- imagespec auth login / get / logout (config.json shared with skopeo) ---------------------
+LOGIN_DIR=$TMP/login
+printf '%s\n' "$PASS" >"$TMP/pass-stdin"
+DESC="imagespec auth login HOST -u alice --password-stdin" \
+	RUN_STDIN=$TMP/pass-stdin run_expect 0 '' env DOCKER_CONFIG="$LOGIN_DIR" "$IMAGESPEC" auth login "$HT_ADDR" -u alice --password-stdin
+check_match "... prints Login Succeeded" 'Login Succeeded' "$RUN_STDOUT"
+no_secret "auth login"
+check_eq "... config.json has mode 0600" 600 "$(stat -c %a "$LOGIN_DIR/config.json" 2>&1)"
+check_eq "... and docker's auths[HOST].auth = base64(user:password)" "alice:$PASS" \
+	"$(jq -r --arg h "$HT_ADDR" '.auths[$h].auth' "$LOGIN_DIR/config.json" 2>/dev/null | base64 -d 2>/dev/null)"
+check_digest "... skopeo --authfile uses that login" "$D" \
+	"$(skopeo_raw_digest "$HT_ADDR/team/app:1" --tls-verify=false --authfile "$LOGIN_DIR/config.json")"
+DESC="a build after auth login (no auth in the spec)" \
+	run_expect 0 '' env DOCKER_CONFIG="$LOGIN_DIR" "$IMAGESPEC" build "$(spec login "$HT_ADDR" 11)" --progress quiet
+check_digest "... skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$HT_ADDR/team/app:11" --tls-verify=false --creds "alice:$PASS")"
+printf '%s' "$HT_ADDR" >"$TMP/server-url"
+DESC="imagespec auth get (credential-helper protocol)" \
+	RUN_STDIN=$TMP/server-url run_expect 0 '' env DOCKER_CONFIG="$LOGIN_DIR" "$IMAGESPEC" auth get
+check_eq "... prints the user and secret a build would use" "alice $PASS" \
+	"$(jq -r '"\(.Username) \(.Secret)"' "$RUN_OUT" 2>/dev/null)"
+DESC="imagespec auth logout HOST" \
+	run_expect 0 '' env DOCKER_CONFIG="$LOGIN_DIR" "$IMAGESPEC" auth logout "$HT_ADDR"
+check_eq "... config.json keeps no credentials for HOST" null \
+	"$(jq -c --arg h "$HT_ADDR" '.auths[$h].auth' "$LOGIN_DIR/config.json" 2>/dev/null)"
+DESC="a build after logout exits 3" \
+	run_expect 3 "$HT_ADDR" env DOCKER_CONFIG="$LOGIN_DIR" "$IMAGESPEC" build "$(spec logout "$HT_ADDR" 12)" --progress quiet
+DESC="auth login refuses a password on the command line (exit 2)" \
+	run_expect 2 '' env DOCKER_CONFIG="$LOGIN_DIR" "$IMAGESPEC" auth login "$HT_ADDR" -u alice -p "$PASS"
+no_secret "auth login -p"
+
+# --- credential helpers ---------------------------------------------------------------------
+HBIN=$TMP/bin
+mkdir -p "$HBIN" "$TMP/helpercfg"
+# docker-credential-imstest answers `get` for HT_ADDR with alice's password
+# and logs each call (action and server URL); docker-credential-imsbad prints
+# a secret, then fails.
+{
+	echo '#!/bin/sh'
+	echo 'read -r url'
+	echo "echo \"\$1 \$url\" >>'$TMP/helper.log'"
+	echo "if [ \"\$1\" = get ] && [ \"\$url\" = '$HT_ADDR' ]; then"
+	echo "	printf '{\"ServerURL\": \"%s\", \"Username\": \"alice\", \"Secret\": \"%s\"}\\n' \"\$url\" '$PASS'"
+	echo '	exit 0'
+	echo 'fi'
+	echo 'echo "credentials not found in native keychain"'
+	echo 'exit 1'
+} >"$HBIN/docker-credential-imstest"
+{
+	echo '#!/bin/sh'
+	echo "printf '{\"Username\": \"alice\", \"Secret\": \"%s\"}\\n' '$WRONG'"
+	echo 'exit 1'
+} >"$HBIN/docker-credential-imsbad"
+chmod +x "$HBIN/docker-credential-imstest" "$HBIN/docker-credential-imsbad"
+check_eq "the stub helper answers get (fixture sanity)" "alice $PASS" \
+	"$(printf '%s\n' "$HT_ADDR" | "$HBIN/docker-credential-imstest" get | jq -r '"\(.Username) \(.Secret)"')"
+: >"$TMP/helper.log"
+printf '{"credHelpers": {"%s": "imstest"}}\n' "$HT_ADDR" >"$TMP/helpercfg/config.json"
+DESC="config.json credHelpers: docker-credential-imstest" \
+	run_expect 0 '' env PATH="$HBIN:$PATH" DOCKER_CONFIG="$TMP/helpercfg" "$IMAGESPEC" build "$(spec helpercfg "$HT_ADDR" 13)" --progress quiet
+no_secret "credHelpers"
+check_match "... the helper was asked 'get' for the registry" "^get $HT_ADDR\$" "$(cat "$TMP/helper.log")"
+DESC="spec auth: {helper: imstest}" \
+	run_expect 0 '' env PATH="$HBIN:$PATH" "$IMAGESPEC" build "$(spec helperspec "$HT_ADDR" 14 "auth: {\"$HT_ADDR\": {helper: imstest}}")" --progress quiet
+check_digest "... skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$HT_ADDR/team/app:14" --tls-verify=false --creds "alice:$PASS")"
+DESC="a helper that prints a secret and fails: the build fails" \
+	run_expect nonzero 'imsbad|helper' env PATH="$HBIN:$PATH" "$IMAGESPEC" build "$(spec helperbad "$HT_ADDR" 15 "auth: {\"$HT_ADDR\": {helper: imsbad}}")" --progress quiet
+no_secret "failing helper"
+
 # --- token auth --------------------------------------------------------------------------
 TPASS=canary-TokPw-5e0b77c3
 token_server_start --user "alice:$TPASS" || bail "cannot start the token server"
@@ -146,6 +218,16 @@ check_nomatch "... no password in stdout/stderr" "$TPASS|$WRONG" "$RUN_STDOUT
 $RUN_STDERR"
 check_jsonl "... the token server refused the credentials" 'any(.[]; .outcome == "credentials refused")' "$TOKEN_LOG"
 
+# --- a bearer token given as is (auth: {HOST: {token}}) ---------------------------------------
+BEARER=$(curl -s -u "alice:$TPASS" "$TOKEN_URL?service=$TOKEN_SERVICE&scope=repository:team/app:pull,push&scope=repository:base/busybox:pull" | jq -r .token)
+check_match "the token server hands out a token to curl (fixture sanity)" '^eyJ' "$BEARER"
+DESC="auth: {HOST: {token: \${host:BEARER}}}: the token is sent as is" \
+	run_expect 0 '' env BEARER="$BEARER" "$IMAGESPEC" build "$(spec bearer "$TOK_ADDR" 3 "auth: {\"$TOK_ADDR\": {token: \"\${host:BEARER}\"}}")" -v
+check_nomatch "... the token appears nowhere in stdout/stderr (-v)" "${BEARER:0:40}|${BEARER: -20}" "$RUN_STDOUT
+$RUN_STDERR"
+check_digest "... skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$TOK_ADDR/team/app:3" --tls-verify=false --creds "alice:$TPASS")"
+
 # --- anonymous pull of a public/ base ------------------------------------------------------
 : >"$TOKEN_LOG"
 cat >"$W/public.yaml" <<EOF
@@ -166,5 +248,18 @@ sed "s#public/busybox#base/busybox#" "$W/public.yaml" >"$W/private.yaml"
 DESC="token auth: an anonymous pull of a private base exits 3" \
 	run_expect 3 "$TOK_ADDR" ims build "$W/private.yaml" --output "oci:$TMP/private:1" --progress quiet
 check "... and left no layout behind" test ! -e "$TMP/private"
+
+# --- tokens the registry refuses (expired on arrival): one renewal, then exit 3 --------------------
+# A second token server whose tokens expired 120 s ago (beyond the registry's
+# 60 s leeway), and a registry that trusts it.
+token_server_start --user "alice:$TPASS" --ttl -120 || bail "cannot start the second token server"
+registry_start TOKX --token || bail "cannot start the second token registry"
+START=$(date +%s)
+DESC="every token refused by the registry: exit 3" \
+	run_expect 3 "$TOKX_ADDR" env TOK_PASS="$TPASS" "$IMAGESPEC" build \
+	"$(spec tokexpired "$TOKX_ADDR" 1 "auth: {\"$TOKX_ADDR\": {username: alice, password: \"\${host:TOK_PASS}\"}}")" --progress quiet
+check "... quickly ($(elapsed_since "$START") s < 30)" test "$(elapsed_since "$START")" -lt 30
+NTOK=$(jq -s length "$TOKEN_LOG")
+check "... after at most one renewal ($NTOK token requests, 1..2)" test "$NTOK" -ge 1 -a "$NTOK" -le 2
 
 done_testing

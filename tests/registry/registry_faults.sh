@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Faults: a missing base tag, a registry that is down, a base whose blob or
 # manifest lies about its digest, a 5 MiB manifest, a registry that answers
-# 500 forever, a blob redirected to another host (which must not see the
-# credentials), and a push interrupted by the registry's death: the old tag
-# survives, and a re-run gives the digest an uninterrupted build gives.
+# 500 forever, a blob redirected to another host and upload sessions placed
+# on another host (which must not see the credentials), and a push
+# interrupted by the registry's death: the old tag survives, and a re-run
+# gives the digest an uninterrupted build gives.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need_root
@@ -120,6 +121,27 @@ $RUN_STDERR"
 check "... umoci unpacks the layout" unpack "$TMP/offsite:1" "$TMP/offsite-bundle"
 check_eq "... with the redirected layer's file and ours" "served by bad_registry.py|hello from offsite" \
 	"$(head -n 1 "$TMP/offsite-bundle/rootfs/bad/hello.txt" 2>&1)|$(cat "$TMP/offsite-bundle/rootfs/hello.txt" 2>&1)"
+bad_registry_stop
+
+# --- upload sessions whose Location is on another host ------------------------------------------------
+UPASS=canary-Upload-6d2a0c
+bad_registry_start upload-offsite || bail "cannot start bad_registry.py"
+DESC="a push whose upload Locations point at 127.0.0.2 (credentials in the spec)" \
+	run_expect 0 '' env UP_PASS="$UPASS" "$IMAGESPEC" build \
+	"$(spec uploadoff "$BAD_REF" "$BAD_ADDR/team/app:1" "auth: {\"$BAD_ADDR\": {username: bob, password: \"\${host:UP_PASS}\"}}")" -v
+check_jsonl "the registry itself got credentials (so there were some to leak)" \
+	'any(.[]; .listener == "main" and .authorization)' "$BAD_LOG"
+check_jsonl "the 127.0.0.2 upload host received the blob uploads" \
+	'any(.[]; .listener == "offsite" and .method == "PUT" and .status == 201)' "$BAD_LOG"
+check_jsonl "the 127.0.0.2 upload host never saw an Authorization header" \
+	'all(.[]; .listener != "offsite" or (.authorization | not))' "$BAD_LOG"
+check_jsonl "the manifest was PUT last, after the uploads" \
+	'([.[] | select(.method == "PUT")] | last | .listener == "main" and (.path | test("/manifests/")))' "$BAD_LOG"
+check_nomatch "... no password in stdout/stderr (-v)" "$UPASS" "$RUN_STDOUT
+$RUN_STDERR"
+check_eq "skopeo (verifying digests) pulls the pushed image" "hello from uploadoff" \
+	"$(skopeo copy -q --src-tls-verify=false --src-creds "bob:$UPASS" "docker://$BAD_ADDR/team/app:1" "oci:$TMP/uploadoff:1" >/dev/null 2>&1 &&
+		unpack "$TMP/uploadoff:1" "$TMP/uploadoff-bundle" && cat "$TMP/uploadoff-bundle/rootfs/hello.txt")"
 bad_registry_stop
 
 # --- a push interrupted by the registry's death ------------------------------------------------------

@@ -3,7 +3,9 @@
 # docker-registry) and pushes to it: the printed digest, what skopeo and
 # umoci read back, a chroot run, the --json actions (uploaded, mounted,
 # skipped) against the registry's own access log, a rebuild that uploads
-# nothing, -t, a second registry, and inspect/copy/tags on docker:// refs.
+# nothing, sync.ignoreExists, -t, a second registry, inspect/copy/tags on
+# docker:// refs, a base pinned by digest, and platforms: [all] on an index
+# base (the index pushed after its manifests).
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need_root
@@ -188,6 +190,83 @@ check "pinned base: fetched by digest" test "$(registry_requests REG "$M4" "\"GE
 DESC="the same spec built into an oci: layout" \
 	run_expect 0 '' ims build "$W/image.yaml" --output "oci:$TMP/offline:1" --json --progress quiet
 check_digest "oci: output digest = the pushed digest" "$D" "$(jq -r .digest "$RUN_OUT" 2>/dev/null)"
+
+# --- an index base: platforms: [all] pushes an index ---------------------------------
+# Two one-layer bases (amd64, arm64/v8) built by imagespec, joined into an
+# index by hand (jq, sha256sum) and pushed with skopeo copy --all.
+MA=$TMP/multi
+mkdir -p "$MA"
+cat >"$MA/base.yaml" <<'EOF'
+base: scratch
+target: oci:out:base
+created: "2026-01-01T00:00:00Z"
+files:
+  - {dest: /etc, type: dir}
+  - {dest: /etc/arch, content: "${arch}\n"}
+env: {PATH: /bin}
+EOF
+for a in amd64 arm64; do
+	ims build "$MA/base.yaml" -p "arch=$a" --platform "linux/$a" --output "oci:$MA/base-$a:x" --progress quiet \
+		>/dev/null 2>&1 || bail "cannot build the $a base"
+done
+L=$MA/layout
+mkdir -p "$L/blobs/sha256"
+cp -n "$MA"/base-amd64/blobs/sha256/* "$MA"/base-arm64/blobs/sha256/* "$L/blobs/sha256/"
+echo '{"imageLayoutVersion":"1.0.0"}' >"$L/oci-layout"
+desc() { jq -c --argjson p "$2" '.manifests[0] | {mediaType, digest, size, platform: $p}' "$1/index.json"; }
+jq -cn --argjson a "$(desc "$MA/base-amd64" '{"architecture":"amd64","os":"linux"}')" \
+	--argjson b "$(desc "$MA/base-arm64" '{"architecture":"arm64","os":"linux","variant":"v8"}')" \
+	'{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [$a, $b]}' >"$MA/index.blob"
+IDX=$(sha256sum "$MA/index.blob" | cut -d' ' -f1)
+cp "$MA/index.blob" "$L/blobs/sha256/$IDX"
+jq -cn --arg d "sha256:$IDX" --argjson s "$(stat -c %s "$MA/index.blob")" \
+	'{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
+	  manifests: [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+	               annotations: {"org.opencontainers.image.ref.name": "multi"}}]}' >"$L/index.json"
+skopeo copy -q --all --dest-tls-verify=false "oci:$L:multi" "docker://$REG_ADDR/base/multi:1" >/dev/null 2>&1 ||
+	bail "cannot push the index base"
+check_digest "the index base is in the registry (fixture sanity)" "sha256:$IDX" "$(skopeo_raw_digest "$REG_ADDR/base/multi:1")"
+cat >"$MA/image.yaml" <<EOF
+base: $REG_ADDR/base/multi:1
+target: $REG_ADDR/team/multi:1
+platforms: [all]
+created: "2026-01-01T00:00:00Z"
+files:
+  - {dest: /added.txt, content: "the same on every platform\n"}
+cmd: ["/bin/true"]
+EOF
+M5=$(registry_log_mark REG)
+DESC="platforms: [all] on an index base in the registry" \
+	run_expect 0 '' ims build "$MA/image.yaml" --json --progress quiet
+cp "$RUN_OUT" "$TMP/multi.json"
+MD=$(jq -r .digest "$TMP/multi.json" 2>/dev/null)
+check_digest "multi: the printed digest is the index skopeo reads" "$MD" "$(skopeo_raw_digest "$REG_ADDR/team/multi:1")"
+MRAW=$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/team/multi:1" 2>/dev/null)
+check_eq "multi: an OCI index with amd64 and arm64/v8" "application/vnd.oci.image.index.v1+json amd64 arm64/v8" \
+	"$(jq -r '"\(.mediaType) \([.manifests[].platform | .architecture + (if .variant then "/" + .variant else "" end)] | join(" "))"' <<<"$MRAW")"
+for i in 0 1; do
+	PD=$(jq -r ".manifests[$i].digest" <<<"$MRAW")
+	check_digest "multi: platform manifest $i resolves by digest" "$PD" "$(skopeo_raw_digest "$REG_ADDR/team/multi@$PD")"
+done
+check_eq "multi: the arm64 image's config says arm64" arm64 \
+	"$(skopeo inspect --config --tls-verify=false --override-arch arm64 --override-variant v8 "docker://$REG_ADDR/team/multi:1" 2>/dev/null | jq -r .architecture)"
+check "multi: the index PUT comes after both platform manifests" "$PY" - "$REG_LOG" "$M5" <<'EOF'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()[int(sys.argv[2]):]
+puts = [l for l in lines if re.search(r'"PUT /v2/team/multi/manifests/', l)]
+assert len(puts) >= 3, puts
+assert re.search(r'manifests/1 ', puts[-1]), puts[-1]
+assert all(re.search(r'manifests/sha256:', p) for p in puts[:-1]), puts
+EOF
+DESC="the same spec into an oci: layout gives the same index digest" \
+	run_expect 0 '' ims build "$MA/image.yaml" --output "oci:$TMP/multi-oci:1" --json --progress quiet
+check_digest "multi: oci: digest = pushed digest" "$MD" "$(jq -r .digest "$RUN_OUT" 2>/dev/null)"
+DESC="imagespec copy of an index, registry -> registry" \
+	run_expect 0 '' ims copy "docker://$REG_ADDR/base/multi:1" "docker://$REG_ADDR/other/multi:1"
+check_digest "index copy: the same index, byte for byte" "sha256:$IDX" "$(skopeo_raw_digest "$REG_ADDR/other/multi:1")"
+DESC="imagespec copy of an index, oci: layout -> registry" \
+	run_expect 0 '' ims copy "oci:$L:multi" "docker://$REG2_ADDR/other/multi:1"
+check_digest "index copy from a layout: the same index" "sha256:$IDX" "$(skopeo_raw_digest "$REG2_ADDR/other/multi:1")"
 
 check_eq "registry still running (no crash)" 0 "$(kill -0 "$REG_PID" 2>/dev/null; echo $?)"
 done_testing

@@ -3,7 +3,8 @@
 # spec's `registries: {HOST: {caFile}}`, and through certs.d; refused (exit 1,
 # a TLS verification error, no plain-HTTP fallback) without any of them and
 # when the certificate does not name the address; accepted unverified only
-# for a host named insecure.
+# for a host named insecure; SSL_CERT_FILE; mutual TLS (a registry with
+# clientcas) with the spec's clientCert/clientKey and with certs.d.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need_root

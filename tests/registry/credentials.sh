@@ -10,11 +10,18 @@
 #     tests/registry/docker-credential-test, installed first on PATH),
 #     $REGISTRY_AUTH_FILE, a spec `{helper: test}`, and the token registry
 #     with config.json (Basic at the token endpoint, the push scope);
+#     `imagespec inspect` with config.json; a password full of odd
+#     characters through the spec, config.json, a helper and auth login;
 #  2. the host/namespace prefix rule (longest match, `/` separator);
 #  3. wrong credentials: exit 3 naming the registry and the credentials'
-#     source; a missing credsStore helper: a warning, then anonymous;
-#  4. a token that expires in the middle of a slowed push (3 x 30 MB of
-#     random data, -j 1, through a throttling TCP proxy);
+#     source; a missing credsStore helper: a warning, then anonymous; a
+#     helper that prints garbage or fails: an error naming it, its output
+#     not shown;
+#  4. tokens that expire in the middle of a slowed push (3 x 30 MB of
+#     random data, -j 1, through a throttling TCP proxy): 2-second tokens
+#     (renewed by the client before they expire), then tokens the registry
+#     refuses after 2-3 s while the client believes them good for 60 s (the
+#     registry answers 401 mid-push; no finished upload is repeated);
 #  5. a canary password used through every source, with -v, --json and
 #     --metadata-out, failing and succeeding, then looked for everywhere:
 #     outputs, metadata, registry and token server logs, the pushed images
@@ -261,6 +268,41 @@ check_jsonl "... with the scope repository:team/app:pull,push" \
 check_jsonl "... and no request was refused or anonymous" 'length > 0 and all(.[]; .outcome == "granted")' "$TOKEN_LOG"
 pull src-token "$TOK_ADDR/team/app:src-token"
 
+# 1h. `imagespec inspect` uses the same sources.
+DESC="inspect with config.json auths" \
+	run 0 '' isb DOCKER_CONFIG="$DC_AUTHS" inspect "$HTR:src-auths"
+check_jq "... reads the pushed digest" ".digest == \"$(skopeo inspect --tls-verify=false --creds "alice:$CANARY" "docker://$HTR:src-auths" | jq -r .Digest)\"" "$RUN_OUT"
+no_secret "inspect"
+DESC="inspect without credentials: exit 3" \
+	run 3 "$HT_ADDR" isb inspect "$HTR:src-auths"
+
+# 1i. A password with the characters that break naive code (`:` `@` `%`
+# space, quotes, a backslash, UTF-8) through the spec, config.json (auth and
+# username/password), a helper and auth login, on a registry of its own.
+NASTY='n@sty:pa%40ss w"o\rd-é€-'$RANDOM
+registry_start NASTY --htpasswd "alice:$NASTY" || bail "cannot start the registry with the odd password"
+NB64=$(printf 'alice:%s' "$NASTY" | base64 -w0)
+SECRETS+=(-e "$NASTY" -e "$NB64")
+DC_N1=$(dockercfg "$U/dc-nasty-auth" "$(jq -nc --arg h "$NASTY_ADDR" --arg a "$NB64" '{auths: {($h): {auth: $a}}}')")
+DC_N2=$(dockercfg "$U/dc-nasty-userpass" "$(jq -nc --arg h "$NASTY_ADDR" --arg p "$NASTY" '{auths: {($h): {username: "alice", password: $p}}}')")
+DC_N3=$(dockercfg "$U/dc-nasty-helper" "{\"credHelpers\": {\"$NASTY_ADDR\": \"test\"}}")
+helper_store "$U/nasty-store.json" "$NASTY_ADDR" "$NASTY"
+printf '%s\n' "$NASTY" >"$U/nasty-stdin"
+DESC="odd password: auth login" \
+	RUN_STDIN=$U/nasty-stdin run 0 '' isb DOCKER_CONFIG="$U/dc-nasty-login" auth login "$NASTY_ADDR" -u alice --password-stdin
+for V in "spec:" "auth:DOCKER_CONFIG=$DC_N1" "userpass:DOCKER_CONFIG=$DC_N2" "helper:DOCKER_CONFIG=$DC_N3" \
+	"login:DOCKER_CONFIG=$U/dc-nasty-login"; do
+	N=${V%%:*}
+	EXTRA=""
+	[ "$N" = spec ] && EXTRA=$(spec_auth "$NASTY_ADDR" '${host:NASTY_PASS}')
+	DESC="odd password through $N" \
+		run 0 '' isb NASTY_PASS="$NASTY" DOCKER_CREDENTIAL_TEST_STORE="$U/nasty-store.json" ${V#*:} \
+		build "$(spec nasty-$N "$BASE_LAYOUT" "$NASTY_ADDR/team/app:$N" "$EXTRA")"
+	check_nomatch "... the password is not shown" "n@sty|pa%40ss" "$RUN_STDOUT
+$RUN_STDERR"
+	pushed "odd password through $N" "$NASTY_ADDR/team/app:$N" --creds "alice:$NASTY"
+done
+
 # === 2. host/namespace prefixes =============================================================
 PREFIX_AUTH="auth:
   \"$HT_ADDR/team-a\": {username: alice, password: \"\${host:REG_PASS}\"}
@@ -357,6 +399,21 @@ DC_CH_NOSUCH=$(dockercfg "$U/dc-credhelpers-nosuch" "{\"credHelpers\": {\"$HT_AD
 DESC="credHelpers: nosuch (not installed) is an error naming the helper" \
 	run nonzero 'nosuch' isb DOCKER_CONFIG="$DC_CH_NOSUCH" build "$(spec nosuch-ch "$BASE_LAYOUT" "$HTR:nosuch-ch")"
 
+# A helper that prints garbage (with the secret in it) or fails: an error
+# naming the helper, and neither of its streams shown.
+for MODE in garbage fail; do
+	DESC="a helper that answers get with $MODE: an error naming the helper, -v" \
+		run nonzero 'docker-credential-test|helper[^a-z]{1,4}test' isb DOCKER_CREDENTIAL_TEST_MODE="$MODE" \
+		build "$(spec helper-$MODE "$BASE_LAYOUT" "$HTR:helper-$MODE" "auth: {\"$HT_ADDR\": {helper: test}}")" -v
+	check_nomatch "... its stdout and stderr are not shown" 'oops|the secret is' "$RUN_STDERR"
+	no_secret "helper $MODE"
+	DESC="config.json credHelpers, a helper that answers get with $MODE: an error naming the helper" \
+		run nonzero 'docker-credential-test|helper[^a-z]{1,4}test' isb DOCKER_CONFIG="$DC_CH" DOCKER_CREDENTIAL_TEST_MODE="$MODE" \
+		build "$(spec helpercfg-$MODE "$BASE_LAYOUT" "$HTR:helpercfg-$MODE")" -v
+	check_nomatch "... its stdout and stderr are not shown" 'oops|the secret is' "$RUN_STDERR"
+	no_secret "credHelpers $MODE"
+done
+
 # === 4. a token that expires in the middle of a slowed push ====================================
 # A TCP proxy in front of TOK that lets the client send at most RATE bytes a
 # second, so that the upload of 3 x 30 MB (-j 1) outlasts the 2-second tokens
@@ -402,18 +459,28 @@ while True:
     c, _ = srv.accept()
     threading.Thread(target=handle, args=(c,), daemon=True).start()
 EOF
-SLOW_PORT=$(fixture_free_port)
-"$PY" "$TMP/slowproxy.py" "$SLOW_PORT" "${TOK_ADDR##*:}" $((10 * 1024 * 1024)) >"$TMP/slowproxy.log" 2>&1 </dev/null &
-_FIXTURE_PIDS+=("$!")
-SLOW_ADDR=127.0.0.1:$SLOW_PORT
-fixture_wait_url "http://$SLOW_ADDR/v2/" 20 "$!" || bail "the throttling proxy did not start"
+# slowproxy ADDR: starts a proxy in front of ADDR (10 MB/s upstream), stopped
+# with the peers; sets PROXY_ADDR.
+slowproxy() {
+	local port pid
+	port=$(fixture_free_port) || return 1
+	"$PY" "$TMP/slowproxy.py" "$port" "${1##*:}" $((10 * 1024 * 1024)) >>"$TMP/slowproxy.log" 2>&1 </dev/null &
+	pid=$!
+	_FIXTURE_PIDS+=("$pid")
+	fixture_wait_url "http://127.0.0.1:$port/v2/" 20 "$pid" || return 1
+	PROXY_ADDR=127.0.0.1:$port
+}
+slowproxy "$TOK_ADDR" || bail "the throttling proxy did not start"
+SLOW_ADDR=$PROXY_ADDR
 mkdir -p "$U/specs/rand/r1" "$U/specs/rand/r2" "$U/specs/rand/r3"
 for i in 1 2 3; do
 	head -c $((30 * 1024 * 1024)) /dev/urandom >"$U/specs/rand/r$i/data.bin" || bail "cannot write random data"
 done
-cat >"$U/specs/slow.yaml" <<EOF
-base: $SLOW_ADDR/base/busybox:1
-target: $SLOW_ADDR/big/app:1
+# slow_spec NAME ADDR: the spec of the slow push, to ADDR/big/app:1.
+slow_spec() {
+	cat >"$U/specs/$1.yaml" <<EOF
+base: $2/base/busybox:1
+target: $2/big/app:1
 created: "2026-01-01T00:00:00Z"
 compression: {algorithm: gzip, level: 1}
 layers:
@@ -424,23 +491,91 @@ layers:
   - name: r3
     files: [{src: ./rand/r3/, dest: /r3/}]
 cmd: ["/bin/ls", "/r1"]
-$(spec_auth "$SLOW_ADDR" '${host:REG_PASS}')
+$(spec_auth "$2" '${host:REG_PASS}')
 EOF
+	echo "$U/specs/$1.yaml"
+}
+# The jq test for a token request with big/app's push scope.
+PUSH_SCOPE='.scopes | index("repository:big/app:pull,push") or index("repository:big/app:push,pull")'
+# blob_puts_repeated NAME MARK: the digests of the blobs uploaded (PUT
+# ...&digest= answered 201) to big/app more than once after MARK: none, when
+# finished uploads are not repeated.
+blob_puts_repeated() {
+	registry_log_since "$1" "$2" | grep -E '"PUT /v2/big/app/blobs/uploads/[^ ]* HTTP/[0-9.]+" 201 ' |
+		grep -Eo 'digest=sha256(:|%3A)[0-9a-f]{64}' | sort | uniq -d
+}
 : >"$TOKEN_LOG"
 START=$(date +%s)
+M=$(registry_log_mark TOK)
 DESC="expired tokens: a 90 MB push through a 10 MB/s proxy, 2-second tokens, -j 1" \
-	run 0 '' isb build "$U/specs/slow.yaml" -j 1 --json --progress plain
+	run 0 '' isb build "$(slow_spec slow "$SLOW_ADDR")" -j 1 --json --progress plain
 T=$(elapsed_since "$START")
 no_secret "slow push"
 check "... the push outlasted the tokens: $T s (> $((2 * TTL)) s)" test "$T" -gt $((2 * TTL))
-NPUSH=$(jq -s '[.[] | select(.scopes | index("repository:big/app:pull,push") or index("repository:big/app:push,pull"))] | length' "$TOKEN_LOG")
+NPUSH=$(jq -s "[.[] | select($PUSH_SCOPE)] | length" "$TOKEN_LOG")
 check "... more than one token was asked for repository:big/app:pull,push ($NPUSH)" test "${NPUSH:-0}" -gt 1
 check_jsonl "... the push-scope tokens were asked over more than one lifetime (renewed mid-push)" \
-	"[.[] | select(.scopes | index(\"repository:big/app:pull,push\") or index(\"repository:big/app:push,pull\")) | .time] | (max - min) > $TTL" "$TOKEN_LOG"
+	"[.[] | select($PUSH_SCOPE) | .time] | (max - min) > $TTL" "$TOKEN_LOG"
+check_eq "... no finished blob upload was repeated" "" "$(blob_puts_repeated TOK "$M")"
 check_jsonl "... every token request carried Basic credentials and was granted" \
 	'length > 0 and all(.[]; .scheme == "Basic" and .outcome == "granted")' "$TOKEN_LOG"
 check_jq "... the three random layers were uploaded" '[.manifests[0].layers[] | select(.action == "uploaded")] | length >= 3' "$RUN_OUT"
 pushed "slow push" "$TOK_ADDR/big/app:1"
+
+# The same push against a registry that stops accepting each token 2-3 s
+# after it was issued while the token server says nothing usable of its lifetime
+# (so the client believes the default 60 s): the registry answers 401 in the
+# middle of the push, and the client must fetch a new token and go on,
+# without repeating the uploads that finished. docker-registry allows 60 s of
+# clock leeway past `exp`, so a second token server (token_server.py, in a
+# directory of its own: the fixture's token_server_start keeps one) signs
+# tokens with `exp` 57 s in the past (--ttl=-57): accepted for 2-3 s. Its
+# `expires_in` (-57) is invalid, so the client assumes 60 s (token spec).
+LATE_DIR=$FIXTURE_DIR/token-late
+mkdir -p "$LATE_DIR"
+openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 -subj "/CN=imagespec test token issuer (late)" \
+	-keyout "$LATE_DIR/signing.key" -out "$LATE_DIR/signing.crt" >"$LATE_DIR/openssl.log" 2>&1 ||
+	bail "cannot make the second token server's key"
+LATE_PORT=$(fixture_free_port)
+LTOK_LOG=$LATE_DIR/requests.jsonl
+: >"$LTOK_LOG"
+"$PY" "$SRCDIR/tests/registry/token_server.py" --port "$LATE_PORT" --key "$LATE_DIR/signing.key" \
+	--cert "$LATE_DIR/signing.crt" --issuer "$TOKEN_ISSUER" --service "$TOKEN_SERVICE" --user "alice:$CANARY" \
+	--log "$LTOK_LOG" --ttl=-57 >>"$LATE_DIR/server.log" 2>&1 </dev/null &
+_FIXTURE_PIDS+=("$!")
+fixture_wait_url "http://127.0.0.1:$LATE_PORT/ping" 20 "$!" || bail "the second token server did not start"
+# registry_start reads TOKEN_URL and TOKEN_CERT when it writes the config.
+TOKEN_URL=http://127.0.0.1:$LATE_PORT/token TOKEN_CERT=$LATE_DIR/signing.crt registry_start LATE --token ||
+	bail "cannot start the second token-auth registry"
+seed_base "$LATE_ADDR" base/busybox:1 --dest-creds "alice:$CANARY" || bail "cannot seed the second token registry"
+T0=$(curl -s -u "alice:$CANARY" "http://127.0.0.1:$LATE_PORT/token?service=$TOKEN_SERVICE&scope=repository:base/busybox:pull" | jq -r .token)
+check_eq "fixture sanity: the registry takes a fresh token" 200 \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T0" "http://$LATE_ADDR/v2/base/busybox/tags/list")"
+sleep 4
+check_eq "fixture sanity: ... and refuses it 4 s later" 401 \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $T0" "http://$LATE_ADDR/v2/base/busybox/tags/list")"
+slowproxy "$LATE_ADDR" || bail "the throttling proxy did not start"
+LATE_SLOW=$PROXY_ADDR
+: >"$LTOK_LOG"
+M=$(registry_log_mark LATE)
+START=$(date +%s)
+DESC="tokens refused mid-push (401 after 2-3 s, the client believing 60 s): the 90 MB push succeeds, -j 1" \
+	run 0 '' isb build "$(slow_spec late "$LATE_SLOW")" -j 1 --json -v
+T=$(elapsed_since "$START")
+no_secret "tokens refused mid-push"
+check "... the push outlasted the tokens: $T s (> 4 s)" test "$T" -gt 4
+N401=$(registry_requests LATE "$M" '"[A-Z]+ /v2/big/app/[^ ]* HTTP/[0-9.]+" 401 ')
+NPUSH=$(jq -s "[.[] | select($PUSH_SCOPE)] | length" "$LTOK_LOG")
+diag "registry answers 401 on big/app: $N401; push-scope token requests: $NPUSH"
+MID401=$(registry_log_since LATE "$M" | grep -E '"[A-Z]+ /v2/big/app/' |
+	awk '/" 20[12] / { seen = 1 } seen && /" 401 / { n++ } END { print n + 0 }')
+check "... the registry answered 401 after the push had begun ($MID401 times)" test "$MID401" -ge 1
+check "... more than one token was asked for repository:big/app:pull,push ($NPUSH): renewed after a 401" \
+	test "${NPUSH:-0}" -gt 1
+check_eq "... no finished blob upload was repeated" "" "$(blob_puts_repeated LATE "$M")"
+check_jsonl "... every token request carried Basic credentials and was granted" \
+	'length > 0 and all(.[]; .scheme == "Basic" and .outcome == "granted")' "$LTOK_LOG"
+pushed "tokens refused mid-push" "$LATE_ADDR/big/app:1"
 
 # === 5. the canary: a literal password, and the sweep ==============================================
 DESC="a literal password in the spec's auth works" \
@@ -523,7 +658,8 @@ check_eq "... in particular not in the stdout/stderr of the $NRUN runs" "" "$(gr
 check_eq "... nor in a JWT or an Authorization value printed" "" \
 	"$(grep -rlaE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ|(Basic|Bearer) [A-Za-z0-9+/=._-]{12,}' "$OUTS" "$META")"
 check_eq "... nor in the registries' and the token server's logs" "" \
-	"$(grep -laF "${SECRETS[@]}" "$HT_LOG" "$TOK_LOG" "$PLAIN_LOG" "$TOKEN_LOG" "$FIXTURE_DIR/token/server.log")"
+	"$(grep -laF "${SECRETS[@]}" "$HT_LOG" "$TOK_LOG" "$PLAIN_LOG" "$LTOK_LOG" "$TOKEN_LOG" "$FIXTURE_DIR/token/server.log" \
+		"$LATE_DIR/server.log")"
 check_eq "... nor in the runs' \$TMPDIR and \$HOME" "" "$(grep -rlaF "${SECRETS[@]}" "$IMS_TMPDIR" "$IMS_HOME")"
 LEFT=$(find "$IMS_TMPDIR" -mindepth 1 | head -n 20)
 check_eq "the runs left no temporary files behind in \$TMPDIR" "" "$LEFT"

@@ -170,12 +170,15 @@ int ims_session_open(ims_session *s, ims_context *ctx, const ims_spec_model *spe
 		o.trace = trace;
 		o.trace_ud = ctx;
 	}
+	/* on failure nothing is left for the caller to close */
 	int r = ims_http_new(&s->http, &o, err);
+	if (r >= 0 && (r = ims_google_new(&s->google, s->http)) < 0)
+		ims_error_set(err, r, "cannot set up Google credentials");
+	if (r >= 0)
+		r = ims_registry_pool_new(&s->pool, s->http, session_credentials, s, err);
 	if (r < 0)
-		return r;
-	if ((r = ims_google_new(&s->google, s->http)) < 0)
-		return ims_error_set(err, r, "cannot set up Google credentials");
-	return ims_registry_pool_new(&s->pool, s->http, session_credentials, s, err);
+		ims_session_close(s);
+	return r;
 }
 
 void ims_session_close(ims_session *s)

@@ -617,3 +617,20 @@ check_jsonl() {
 		return 1
 	fi
 }
+
+# Under ASan/UBSan (CI's second run) a sanitizer report exits 1, which a test
+# expecting a failure (exit 1) would take for the failure it wanted. So every
+# run_expect also fails when the command's stderr holds a sanitizer report.
+if declare -F run_expect >/dev/null && ! declare -F _lib_run_expect >/dev/null; then
+	eval "$(declare -f run_expect | sed '1s/^run_expect/_lib_run_expect/')"
+	run_expect() {
+		local desc=${DESC:-$*} rc
+		_lib_run_expect "$@"
+		rc=$?
+		if grep -Eq 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error: |SUMMARY: UndefinedBehaviorSanitizer' "$RUN_ERR"; then
+			not_ok "no sanitizer report: $desc" "$(grep -E -A12 'Sanitizer|runtime error' "$RUN_ERR" | head -c 3000)"
+			return 1
+		fi
+		return $rc
+	}
+fi

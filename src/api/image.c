@@ -6,6 +6,7 @@
 #include "api/internal.h"
 #include "digest/digest.h"
 #include "exec/exec.h"
+#include "exec/session.h"
 #include "imagespec/image.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -332,7 +333,10 @@ int ims_image_get_config(ims_image *img, char **json, ims_error **err)
 	if (r < 0)
 		return r;
 	ims_base b = { 0 };
-	if ((r = ims_exec_base_load(&b, img->ctx, p, NULL, err)) >= 0) {
+	ims_session s = { 0 };
+	if (p->base->kind == IMS_REF_REGISTRY)
+		r = ims_session_open(&s, img->ctx, img->spec->m, err);
+	if (r >= 0 && (r = ims_exec_base_load(&b, img->ctx, p, s.pool, err)) >= 0) {
 		ims_config *cfg = ims_config_clone(b.images[0].config);
 		if (p->config_override)
 			r = ims_config_set_tree(cfg, ims_json_clone(p->config_override), err);
@@ -347,6 +351,7 @@ int ims_image_get_config(ims_image *img, char **json, ims_error **err)
 		ims_config_free(cfg);
 	}
 	ims_exec_base_dispose(&b);
+	ims_session_close(&s);
 	ims_plan_free(p);
 	return r < 0 ? r : 0;
 }

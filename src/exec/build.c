@@ -176,9 +176,8 @@ static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, i
 		}
 		tops = target->ops;
 	} else {
-		extern const ims_transport_ops ims_transport_docker_archive_ops;
-		if (p->target->kind == IMS_REF_DOCKER_ARCHIVE)
-			tops = &ims_transport_docker_archive_ops;
+		/* a dry run computes what the real target would get */
+		tops = ims_transport_ops_for(p->target->kind);
 	}
 	bool uncompressed = tops && (tops->flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS);
 	bool docker = uncompressed || want_docker(p, &base);

@@ -7,6 +7,7 @@ config, so it checks imagespec's config through an independent translation.
 usage: runbundle.py BUNDLE [ARG...]   (ARGs replace process.args)
 Must run as root.
 """
+import warnings  # noqa: loaded before the chroot: os.execvpe needs it afterwards
 import json
 import os
 import sys

@@ -172,7 +172,11 @@ static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_re
 			     renew, authz, err);
 	ims_challenge_dispose(&ch);
 	if (rc < 0) {
-		/* What the registry said belongs in the message too. */
+		/* A refusal: what the registry said belongs in the message too.
+		 * Anything else (a credential helper that is missing or broken, a
+		 * bad key file) is not the registry's answer: say only what failed. */
+		if (rc != IMS_EAUTH)
+			return ims_error_wrap(err, "%s", c->what);
 		_cleanup_free_ char *d = ims_registry__detail(resp);
 		ims_error_wrap(err, "%s: registry answered %ld%s", c->what, resp->status, d);
 		if (err && *err && !(*err)->http_status)

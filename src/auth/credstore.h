@@ -17,6 +17,10 @@ typedef void (*ims_warn_fn)(void *ud, const char *msg);
  * Hub's aliases folded into "docker.io". NULL when it is not a registry
  * name. Caller frees. */
 char *ims_credstore_registry(const char *name);
+/* The server URL a credential helper is asked about for a registry keyed
+ * as above: "https://index.docker.io/v1/" for Docker Hub, else host[:port],
+ * as docker asks it. Caller frees. */
+char *ims_credstore_server_url(const char *registry);
 
 /* Fills *out for registry (host[:port]); all NULL when nothing matches.
  * A credsStore helper that is not installed draws a warning and gives

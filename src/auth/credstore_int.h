@@ -39,9 +39,6 @@ void ims_cred__json_free(ims_json *v);
  * a string or not allowed is an IMS_EINVALID error naming the file. */
 int ims_cred__helper_for(const ims_json *cfg, const char *path, const char *registry, const char **name,
 			 bool *explicit_, ims_error **err);
-/* The server URL docker hands a helper for registry: Docker Hub's
- * "https://index.docker.io/v1/", else the bare host[:port]. Caller frees. */
-char *ims_cred__server_url(const char *registry);
 /* A name safe to show in a message (printable, truncated); caller frees. */
 char *ims_cred__display(const char *s);
 

@@ -102,7 +102,7 @@ char *ims_credstore_registry(const char *name)
 	return normalize(name, true);
 }
 
-char *ims_cred__server_url(const char *registry)
+char *ims_credstore_server_url(const char *registry)
 {
 	return xstrdup(!strcmp(registry, IMS_CRED_HUB) ? IMS_CRED_HUB_URL : registry);
 }
@@ -196,7 +196,7 @@ int ims_cred__file_load(const char *path, ims_json **out, ims_error **err)
  * the first in the file wins, so the choice never depends on hashing. */
 static const ims_json *member_for(const ims_json *obj, const char *registry, bool podman, const char **key)
 {
-	_cleanup_free_ char *canonical = ims_cred__server_url(registry);
+	_cleanup_free_ char *canonical = ims_credstore_server_url(registry);
 	const ims_json *alias = NULL;
 	for (size_t i = 0; i < obj->n; i++) {
 		if (!strcmp(obj->k[i], canonical)) {
@@ -408,7 +408,7 @@ static int from_helper(const char *name, bool explicit_, const char *path, const
 			name, registry);
 		return 0;
 	}
-	_cleanup_free_ char *url = ims_cred__server_url(registry);
+	_cleanup_free_ char *url = ims_credstore_server_url(registry);
 	bool found = false;
 	int r = ims_cred_helper_get(name, url, out, &found, err);
 	if (r < 0)

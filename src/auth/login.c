@@ -176,7 +176,7 @@ int ims_credstore_login(const char *registry, const char *username, const char *
 	if (r < 0 || (r = check_login_input(username, password, err)) < 0 ||
 	    !(auths = auths_of(s.cfg, s.path, &r, err)))
 		goto out;
-	url = ims_cred__server_url(s.registry);
+	url = ims_credstore_server_url(s.registry);
 	if ((r = login_entry(&s, url, username, password, &entry, err)) < 0)
 		goto out;
 	/* docker keys the entry by the server address: Docker Hub's URL, or
@@ -197,7 +197,7 @@ int ims_credstore_logout(const char *registry, ims_error **err)
 	/* The helper first: when it fails, the file still tells where the
 	 * secret lives. */
 	if (s.helper) {
-		_cleanup_free_ char *url = ims_cred__server_url(s.registry);
+		_cleanup_free_ char *url = ims_credstore_server_url(s.registry);
 		if ((r = ims_cred_helper_erase(s.helper, url, err)) < 0)
 			goto out;
 	}

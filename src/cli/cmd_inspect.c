@@ -58,9 +58,8 @@ int cmd_inspect(int argc, char **argv)
 		return cli_fail(err);
 	}
 	fwrite(out, 1, len, stdout);
-	if (what != IMS_INSPECT_RAW || (len && out[len - 1] != '\n'))
-		if (what != IMS_INSPECT_RAW)
-			putchar('\n');
+	if (what != IMS_INSPECT_RAW) /* raw: the bytes as stored, nothing added */
+		putchar('\n');
 	free(out);
 	ims_context_free(ctx);
 	return 0;

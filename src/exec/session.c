@@ -35,22 +35,15 @@ static size_t prefix_match(const char *key, const char *registry, const char *re
 	return kl;
 }
 
-static const char *docker_hub_alias(const char *host)
+/* host[:port] as the credential store keys it (Docker Hub's aliases are
+ * one name); the name itself when it is not a registry name. */
+static char *store_host(const char *host)
 {
-	if (!strcmp(host, "index.docker.io") || !strcmp(host, "registry-1.docker.io"))
-		return "docker.io";
-	return host;
+	char *h = ims_credstore_registry(host);
+	return h ? h : xstrdup(host);
 }
 
 static const ims_auth_entry *spec_entry(ims_session *s, const char *registry, const char *repository);
-
-/* The server URL a credential helper is asked about, as docker asks it. */
-static char *helper_server_url(const char *registry)
-{
-	if (!strcmp(docker_hub_alias(registry), "docker.io"))
-		return xstrdup("https://index.docker.io/v1/");
-	return xstrdup(registry);
-}
 
 static void warn_cb(void *ud, const char *msg)
 {
@@ -64,7 +57,8 @@ static int from_spec_entry(ims_session *s, const ims_auth_entry *a, const char *
 {
 	const ims_spec_model *m = s->spec;
 	if (a->helper.s) {
-		_cleanup_free_ char *url = helper_server_url(registry);
+		_cleanup_free_ char *host = store_host(registry);
+		_cleanup_free_ char *url = ims_credstore_server_url(host);
 		bool found = false;
 		int r = ims_cred_helper_get(a->helper.s, url, out, &found, err);
 		if (r < 0)
@@ -120,15 +114,15 @@ static const ims_auth_entry *spec_entry(ims_session *s, const char *registry, co
 		return NULL;
 	const ims_auth_entry *best = NULL;
 	size_t best_len = 0;
-	const char *reg = docker_hub_alias(registry);
+	_cleanup_free_ char *reg = store_host(registry);
 	for (size_t i = 0; i < s->spec->nauth; i++) {
 		const ims_auth_entry *a = &s->spec->auth[i];
 		_cleanup_free_ char *key = xstrdup(a->key.s);
 		char *slash = strchr(key, '/');
 		if (slash)
 			*slash = '\0';
-		_cleanup_free_ char *norm = slash ? xasprintf("%s/%s", docker_hub_alias(key), slash + 1)
-						  : xstrdup(docker_hub_alias(key));
+		_cleanup_free_ char *host = store_host(key);
+		_cleanup_free_ char *norm = slash ? xasprintf("%s/%s", host, slash + 1) : xstrdup(host);
 		size_t l = prefix_match(norm, reg, repository);
 		if (l > best_len)
 			best = a, best_len = l;

@@ -268,10 +268,10 @@ static void test_names(void)
 		is_str(got, cases[i].want, "registry name `%s`", cases[i].in);
 		free(got);
 	}
-	char *u = ims_cred__server_url("docker.io");
+	char *u = ims_credstore_server_url("docker.io");
 	is_str(u, "https://index.docker.io/v1/", "Docker Hub's server URL for helpers");
 	free(u);
-	u = ims_cred__server_url("localhost:5000");
+	u = ims_credstore_server_url("localhost:5000");
 	is_str(u, "localhost:5000", "other registries: the bare host:port");
 	free(u);
 }

@@ -59,6 +59,7 @@ struct ims_google {
 	ims_http *http;
 	pthread_mutex_t lock; /* the list; entries live until ims_google_free */
 	entry *head;
+	double skew; /* seconds added to the clock: tests move time on (ims_google__advance) */
 };
 
 /* The fields of a key file that are used. */
@@ -127,11 +128,18 @@ void ims_google_free(ims_google *g)
 	free(g);
 }
 
-static double now(void)
+static double now(const ims_google *g)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + g->skew;
+}
+
+void ims_google__advance(ims_google *g, double seconds)
+{
+	pthread_mutex_lock(&g->lock);
+	g->skew += seconds;
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* ---- the key file ---- */
@@ -395,7 +403,7 @@ static int refresh(ims_google *g, entry *e, const char *path, ims_error **err)
 	ims_token tok;
 	/* Counted from before the request: the server's clock started
 	 * earlier than our receipt of its answer. */
-	double t0 = now();
+	double t0 = now(g);
 	int rc = key_read(&k, path, err);
 	if (rc == 0)
 		rc = fetch(g->http, &k, &tok, err);
@@ -414,7 +422,7 @@ int ims_google_credentials(ims_google *g, const char *path, ims_credentials *out
 	entry *e = entry_get(g, path);
 	int rc = 0;
 	pthread_mutex_lock(&e->fetch);
-	if (!e->token || e->expires - now() <= RENEW_MARGIN)
+	if (!e->token || e->expires - now(g) <= RENEW_MARGIN)
 		rc = refresh(g, e, path, err);
 	if (rc == 0) {
 		out->username = xstrdup(USERNAME);

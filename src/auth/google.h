@@ -23,4 +23,7 @@ void ims_google_free(ims_google *g);
  * Errors name the file, never the key or the token. */
 int ims_google_credentials(ims_google *g, const char *path, ims_credentials *out, ims_error **err);
 
+/* Tests: moves g's clock on by seconds, so expiry is tested without waiting. */
+void ims_google__advance(ims_google *g, double seconds);
+
 #endif

@@ -3,7 +3,6 @@
  * (request.c decides). The body goes up through a read callback, so memory,
  * file and stream bodies share one path; the answer comes back through the
  * header and write callbacks. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,8 +304,11 @@ static int failed(const ims_http_request *req, const char *url, CURLcode rc, con
 	resp->failure = classify(rc, &t->retryable);
 	const char *what = resp->failure == IMS_HTTP_FAIL_OTHER && t->retryable ? "connection lost"
 										: ims_http__failure_name(resp->failure);
+	/* libcurl's own words, as it wrote them ("SSL: no alternative ..."). */
 	_cleanup_free_ char *why = xstrdup(*errbuf ? errbuf : curl_easy_strerror(rc));
-	why[0] = (char)tolower((unsigned char)why[0]);
+	size_t n = strlen(why);
+	while (n > 0 && (why[n - 1] == '\n' || why[n - 1] == '\r'))
+		why[--n] = '\0';
 	ims_http__fail(err, req->method, url, "%s: %s", what, why);
 	if (resp->failure == IMS_HTTP_FAIL_TLS_VERIFY)
 		ims_error_hint(err,

@@ -49,7 +49,7 @@ ok $? "umoci unpacks it"
 [ "$(stat -c '%a %u %g' bundle/rootfs/etc/motd)" = "600 1000 1000" ]
 ok $? "CustomFile keeps mode 0600 and owner 1000:1000"
 run=$(chroot bundle/rootfs /bin/sh -c 'cat /etc/motd; ls /directory-root-for-files-in-container')
-printf '%s\n' "$run" | grep -q "built with libimagespec" && printf '%s\n' "$run" | grep -q index.js
+grep -q "built with libimagespec" <<<"$run" && grep -q index.js <<<"$run"
 ok $? "the image's command runs under chroot"
 
 echo "1..$n"

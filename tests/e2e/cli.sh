@@ -4,7 +4,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need skopeo jq python3 sha256sum cmp
 
-VERSION=$(sed -n "s/^[[:space:]]*version: '\([^']*\)'.*/\1/p" "$SRCDIR/meson.build" | head -n 1)
+VERSION=$(sed -n "s/^[[:space:]]*version: '\([^']*\)'.*/\1/p;T;q" "$SRCDIR/meson.build")
 
 # --- version, schema ---------------------------------------------------------
 run_expect 0 '' ims version
@@ -93,9 +93,9 @@ DESC="build -p version=1.2.3" \
 	run_expect 0 '' ims build "$S/image.yaml" -p version=1.2.3 --output "oci:$TMP/P:latest" --progress quiet
 check_eq "-p NAME=VALUE wins over params:" 1.2.3 \
 	"$(skopeo inspect --config "oci:$TMP/P:latest" | jq -r .config.Labels.version)"
-check "-p substitutes in inline content too" bash -c \
-	"skopeo inspect --raw 'oci:$TMP/P:latest' | jq -r '.layers[0].digest' | sed 's/sha256://' |
-	 xargs -I{} tar -xzOf '$TMP/P/blobs/sha256/{}' version | grep -qx 1.2.3"
+L0=$(skopeo inspect --raw "oci:$TMP/P:latest" | jq -r '.layers[0].digest')
+check_eq "-p substitutes in inline content too" 1.2.3 \
+	"$(tar -xzOf "$TMP/P/blobs/sha256/${L0#sha256:}" version 2>&1)"
 
 # --- inspect -----------------------------------------------------------------
 DESC="inspect oci:DIR:TAG" run_expect 0 '' ims inspect "oci:$L:latest"

@@ -248,8 +248,8 @@ EOF
 hostile "archive sha256 mismatch" 1 '(sha256|digest|checksum|mismatch)'
 
 # --- registries: only loopback, never the internet --------------------------
-# A registry nobody listens on: a port that was free a moment ago.
-DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A registry nobody listens on: a claimed port (free_port) that no server binds.
+DEAD_PORT=$(free_port) || bail "no free port"
 newcase
 printf 'base: 127.0.0.1:%s/base/busybox:1\ntarget: oci:out:x\nfiles:\n  - {dest: /a, content: "a"}\n' "$DEAD_PORT" >"$C/image.yaml"
 DESC="registry base that is down: exit 1, says it cannot connect" \

@@ -26,7 +26,28 @@ _t_n=0
 _t_fail=0
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/imagespec-e2e.XXXXXX")
+IMS_TEST_PORTS_DIR=${IMS_TEST_PORTS_DIR:-/tmp/imagespec-test-ports}
+export IMS_TEST_PORTS_DIR
+
+# free_port [ADDR]: a port for a test server on ADDR (default 127.0.0.1),
+# outside the kernel's ephemeral range and claimed for this script until it
+# ends (tests/lib/claim_port.py says why), so nothing else takes it between
+# now and the server's bind, nor across a restart.
+free_port() {
+	"$PY" "$E2E_DIR/../lib/claim_port.py" "${1:-127.0.0.1}" "$$"
+}
+
+# Releases the ports this script claimed.
+_release_ports() {
+	local d
+	for d in "$IMS_TEST_PORTS_DIR"/*/; do
+		[ -f "$d/owner" ] && [ "$(cat "$d/owner" 2>/dev/null)" = "$$" ] && rm -rf "$d"
+	done
+	return 0
+}
+
 _cleanup() {
+	_release_ports
 	if [ -n "${KEEP_TMP:-}" ]; then
 		echo "# kept $TMP" >&2
 	else
@@ -69,7 +90,7 @@ check() {
 	if [ $rc -eq 0 ]; then
 		ok "$desc"
 	else
-		not_ok "$desc" "command: $*" "exit: $rc" "$(printf '%s' "$out" | head -c 4000)"
+		not_ok "$desc" "command: $*" "exit: $rc" "${out:0:4000}"
 	fi
 	return $rc
 }
@@ -86,18 +107,18 @@ check_eq() {
 
 # check_match DESC ERE TEXT
 check_match() {
-	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+	if grep -Eq -- "$2" <<<"$3"; then
 		ok "$1"
 	else
-		not_ok "$1" "expected to match: $2" "text: $(printf '%s' "$3" | head -c 2000)"
+		not_ok "$1" "expected to match: $2" "text: ${3:0:2000}"
 		return 1
 	fi
 }
 
 # check_nomatch DESC ERE TEXT
 check_nomatch() {
-	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
-		not_ok "$1" "must not match: $2" "text: $(printf '%s' "$3" | head -c 2000)"
+	if grep -Eq -- "$2" <<<"$3"; then
+		not_ok "$1" "must not match: $2" "text: ${3:0:2000}"
 		return 1
 	else
 		ok "$1"

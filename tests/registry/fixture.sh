@@ -6,7 +6,7 @@
 #   . "$SRCDIR/tests/e2e/lib.sh"; . "$SRCDIR/tests/registry/fixture.sh"
 #
 # Every peer listens on 127.0.0.1 (the offsite recorder on 127.0.0.2) on a
-# port chosen by the kernel (python3 binding port 0), is started in the
+# port claimed outside the kernel's ephemeral range (free_port), is started in the
 # background with its PID recorded, and is stopped by that PID (never by
 # name) by fixture_stop_all, which the EXIT trap runs. Every file lives under
 # one $FIXTURE_DIR, removed on exit (KEEP_TMP=1 keeps it).
@@ -18,6 +18,7 @@
 #   registry_log_mark NAME / registry_log_since NAME MARK / registry_blob_puts NAME MARK [REPO]
 #   token_server_start [--user USER:PASS] [--ttl SECONDS]
 #   bad_registry_start MODE [--tls] / bad_registry_stop
+#   fault_proxy_start NAME UPSTREAM_ADDR [--revoke-bearer-after N ...]
 #   seed_base ADDR REPO:TAG [skopeo copy flags]
 #   fixture_stop_all, fixture_on_exit CMD, fixture_cert_dir [--client]
 # and checks that do not trust imagespec:
@@ -105,10 +106,10 @@ _fixture_forget_pid() {
 	return 0
 }
 
-# fixture_free_port [ADDR]: a port the kernel picked for ADDR (default 127.0.0.1).
+# fixture_free_port [ADDR]: a port claimed for a peer on ADDR (default
+# 127.0.0.1): free_port of tests/e2e/lib.sh.
 fixture_free_port() {
-	"$PY" -c 'import socket,sys
-s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1]); s.close()' "${1:-127.0.0.1}"
+	free_port "$@"
 }
 
 # fixture_wait_url URL SECONDS PID [CURL ARGS...]: waits until curl gets any
@@ -466,6 +467,82 @@ bad_registry_start() {
 	: >"$BAD_LOG"
 }
 
+# secret_hits FILE...: the secrets in FILEs, one a line: each fixed string
+# given as grep -e arguments in the array SECRETS, and any JWT. Empty when
+# there are none. Every file is read whole (no pipe into an early-exit reader).
+secret_hits() {
+	local hits
+	hits=$(grep -ahoF "${SECRETS[@]}" -- "$@" 2>/dev/null)
+	if grep -aqE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ' -- "$@" 2>/dev/null; then
+		hits+=${hits:+$'\n'}"a JWT"
+	fi
+	printf '%s' "$hits"
+}
+
+# check_no_secret DESC FILE...: passes when secret_hits finds nothing.
+check_no_secret() {
+	local desc=$1 hit
+	shift
+	hit=$(secret_hits "$@")
+	if [ -z "$hit" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "found: ${hit:0:300}"
+		return 1
+	fi
+}
+
+# blob_secret_hits LAYOUT...: the blobs of OCI layouts that hold a secret
+# (SECRETS), each with where: raw (a manifest, a config, a layer's
+# compressed bytes), or once decompressed (gzip or zstd: the tar headers
+# and the files). A compressed blob that does not decompress whole is a
+# finding too: it cannot be shown clean.
+blob_secret_hits() {
+	local l b magic tmp=$FIXTURE_DIR/.blob-sweep
+	mkdir -p "$tmp"
+	for l in "$@"; do
+		for b in "$l"/blobs/sha256/*; do
+			[ -f "$b" ] || continue
+			magic=$(od -An -tx1 -N4 "$b" | tr -d ' \n')
+			if [ -n "$(secret_hits "$b")" ]; then
+				echo "$b (raw)"
+			elif [ "${magic:0:4}" = 1f8b ] || [ "$magic" = 28b52ffd ]; then
+				if ! { [ "$magic" = 28b52ffd ] && zstd -dcq "$b" || gzip -dc "$b"; } >"$tmp/layer" 2>/dev/null; then
+					echo "$b (does not decompress)"
+				elif [ -n "$(secret_hits "$tmp/layer")" ]; then
+					echo "$b (decompressed)"
+				fi
+			fi
+		done
+	done
+	rm -rf "$tmp"
+}
+
+# fault_proxy_start NAME UPSTREAM_ADDR [fault_proxy.py options]: starts
+# tests/registry/fault_proxy.py in front of UPSTREAM_ADDR (a registry of this
+# fixture), on a port it binds itself. Exports NAME_ADDR, NAME_PID and
+# NAME_LOG (one JSON line per request).
+fault_proxy_start() {
+	local name=$1 up=$2 d=$FIXTURE_DIR/proxy-$1 pid n=300 port
+	shift 2
+	mkdir -p "$d"
+	: >"$d/requests.jsonl"
+	"$PY" "$FIXTURE_LIB/fault_proxy.py" --upstream-port "${up##*:}" --port-file "$d/port" \
+		--log "$d/requests.jsonl" "$@" >>"$d/server.log" 2>&1 </dev/null &
+	pid=$!
+	_FIXTURE_PIDS+=("$pid")
+	while [ ! -s "$d/port" ]; do
+		if ! kill -0 "$pid" 2>/dev/null || [ $((n -= 1)) -le 0 ]; then
+			echo "fixture: fault_proxy.py did not start:" >&2
+			cat "$d/server.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	port=$(cat "$d/port")
+	eval "export ${name}_ADDR=127.0.0.1:$port ${name}_PID=$pid ${name}_LOG=\$d/requests.jsonl"
+}
+
 # bad_registry_stop: stops the bad registry by its PID.
 bad_registry_stop() {
 	[ -n "${BAD_PID:-}" ] || return 0
@@ -628,7 +705,9 @@ if declare -F run_expect >/dev/null && ! declare -F _lib_run_expect >/dev/null; 
 		_lib_run_expect "$@"
 		rc=$?
 		if grep -Eq 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error: |SUMMARY: UndefinedBehaviorSanitizer' "$RUN_ERR"; then
-			not_ok "no sanitizer report: $desc" "$(grep -E -A12 'Sanitizer|runtime error' "$RUN_ERR" | head -c 3000)"
+			local report
+			report=$(grep -E -A12 'Sanitizer|runtime error' "$RUN_ERR")
+			not_ok "no sanitizer report: $desc" "${report:0:3000}"
 			return 1
 		fi
 		return $rc

@@ -149,8 +149,8 @@ registry_start INT || bail "cannot start the registry for the interrupted push"
 seed_base "$INT_ADDR" base/busybox:1 || bail "cannot seed it"
 mkdir -p "$W/big"
 # 200 MB that gzip cannot shrink: the upload takes long enough to be caught.
-openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass pass:imagespec-interrupt </dev/zero 2>/dev/null |
-	head -c $((200 * 1000 * 1000)) >"$W/big/big.bin"
+head -c $((200 * 1000 * 1000)) >"$W/big/big.bin" \
+	< <(openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass pass:imagespec-interrupt </dev/zero 2>/dev/null)
 spec old "$INT_ADDR/base/busybox:1" "$INT_ADDR/team/app:1" >/dev/null
 DESC="interrupted push: the previous version of team/app:1" \
 	run_expect 0 '' ims build "$W/old.yaml" --progress quiet
@@ -160,9 +160,11 @@ spec big "$INT_ADDR/base/busybox:1" "$INT_ADDR/team/app:1" "layers: [{files: [{s
 
 "$IMAGESPEC" build "$W/big.yaml" --json --progress plain >"$TMP/int.out" 2>"$TMP/int.err" </dev/null &
 IPID=$!
-# Wait until the registry has received part of an upload, then SIGKILL it.
+# Wait until the registry has received part of an upload, stop the build
+# there (SIGSTOP: the upload cannot finish meanwhile, however loaded the
+# machine), SIGKILL the registry, then let the build go on.
 caught=$("$PY" - "$INT_DATA" "$IPID" <<'EOF'
-import glob, os, sys, time
+import glob, os, signal, sys, time
 root, pid = sys.argv[1], int(sys.argv[2])
 deadline = time.time() + 300
 while time.time() < deadline:
@@ -172,6 +174,7 @@ while time.time() < deadline:
         except OSError:
             continue
         if n > 1 << 20:
+            os.kill(pid, signal.SIGSTOP)
             print(n)
             sys.exit(0)
     try:
@@ -185,8 +188,9 @@ sys.exit(1)
 EOF
 )
 registry_kill INT
-check_match "the registry was killed mid-upload (bytes received: $caught)" '^[0-9]+$' "$caught"
 S0=$(date +%s)
+kill -CONT "$IPID" 2>/dev/null
+check_match "the registry was killed mid-upload (bytes received: $caught)" '^[0-9]+$' "$caught"
 wait "$IPID"
 IRC=$?
 check_eq "the interrupted build exits 1" 1 "$IRC" || diag "stderr: $(tail -c 2000 "$TMP/int.err")"

@@ -124,6 +124,10 @@ M=$(registry_log_mark WRONGNAME)
 DESC="a trusted CA but a certificate without the address (127.0.0.3): exit 1" \
 	run_expect 1 '' ims build "$W/wrongname.yaml" --ca-cert "$CA_CERT" --progress quiet
 check_match "... the error is about the certificate's name" '[Nn]ame|[Hh]ost|match|SAN|subject|[Cc]ertificate' "$RUN_STDERR"
+# libcurl's words as it wrote them: "SSL: no alternative certificate subject
+# name matches ...", never with its first letter lowered ("sSL: ...").
+check_match "... in libcurl's words, as libcurl wrote them" 'SSL: no alternative certificate subject name' "$RUN_STDERR"
+check_nomatch "... with no letter lowered" 'sSL' "$RUN_STDERR"
 
 # --- insecure hosts: TLS not verified ---------------------------------------------------
 DESC="--insecure-registry HOST:PORT accepts the untrusted certificate" \

@@ -304,7 +304,7 @@ static void test_retry_after(void)
 	time_t t = time(NULL) + 100;
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime(&t));
 	double d = ims_http_retry_after(date);
-	ok(d > 97 && d < 101, "retry-after: HTTP date 100 s ahead (%g)", d);
+	ok(d > 50 && d <= 101, "retry-after: HTTP date 100 s ahead (%g)", d);
 	is_int(ims_http_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), 0, "retry-after: past date means now");
 }
 
@@ -732,7 +732,9 @@ static void test_retries(void)
 	rc = get(h, u, &r, &e);
 	dt = now() - t0;
 	ok(rc == 0 && r.status == 200 && r.attempts == 2, "Retry-After date: retried");
-	ok(dt >= 0.9 && dt < 3.5, "Retry-After date: waited until then (%.2f s)", dt);
+	/* The lower bound is the point; the upper one only catches a wait far
+	 * past the date, and leaves room for a loaded machine. */
+	ok(dt >= 0.9 && dt < 20, "Retry-After date: waited until then (%.2f s)", dt);
 	ims_http_response_dispose(&r);
 	free(u);
 	ims_http_free(h);
@@ -744,7 +746,7 @@ static void test_retries(void)
 	rc = get(h, u, &r, &e);
 	dt = now() - t0;
 	ok(rc == 0 && r.status == 503 && r.attempts == 2, "Retry-After capped: tries ran out, last status returned");
-	ok(dt < 2, "Retry-After capped: by backoff_max (%.2f s)", dt);
+	ok(dt < 15, "Retry-After capped: by backoff_max, not the 30 s asked (%.2f s)", dt);
 	ims_http_response_dispose(&r);
 	free(u);
 	ims_http_free(h);
@@ -782,15 +784,17 @@ static void test_retries(void)
 	ims_error_free(e);
 }
 
-/* A port that nothing listens on. */
-static int closed_port(void)
+/* A port that nothing listens on, for as long as *fd stays open: the socket
+ * is bound but never listens, so a connection is refused and no other
+ * program can take the port meanwhile. */
+static int closed_port(int *fd)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	*fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	close(fd);
+	if (*fd < 0 || bind(*fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(*fd, (struct sockaddr *)&a, &len) < 0)
+		return 1;
 	return ntohs(a.sin_port);
 }
 
@@ -800,8 +804,11 @@ static void test_failures(void)
 	ims_error *e = NULL;
 	ims_http_options o = { .max_attempts = 2 };
 	ims_http *h = client(&o);
-	char *u = xasprintf("http://127.0.0.1:%d/v2/x?_state=SECRET", closed_port());
+	int held = -1;
+	char *u = xasprintf("http://127.0.0.1:%d/v2/x?_state=SECRET", closed_port(&held));
 	int rc = get(h, u, &r, &e);
+	if (held >= 0)
+		close(held);
 	is_int(rc, IMS_ENET, "refused: IMS_ENET");
 	is_int(r.failure, IMS_HTTP_FAIL_CONNECT, "refused: failure CONNECT");
 	is_int(r.attempts, 2, "refused: retried");

@@ -30,6 +30,7 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 #include "tap.h"
+#include "testport.h"
 
 #undef is_str
 #define is_str(a, b, ...)                                                                        \
@@ -64,15 +65,7 @@ typedef struct {
 
 static int free_port(void)
 {
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || getsockname(s, (struct sockaddr *)&a, &len) < 0) {
-		close(s);
-		return -1;
-	}
-	close(s);
-	return ntohs(a.sin_port);
+	return test_port_claim();
 }
 
 static bool port_open(int port)

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""An HTTP/1.1 proxy on 127.0.0.1 in front of a registry of the fixture, which
+injects faults the test controls, so that a fault happens at a known point
+of the conversation rather than after a time that depends on the machine's
+load.
+
+One request per client connection (every answer says `Connection: close`);
+the request is passed on with its Host header unchanged, so the registry's
+Location URLs keep pointing at the proxy. Bodies are streamed both ways, and
+`Expect: 100-continue` works.
+
+Faults:
+  --revoke-bearer-after N   each Bearer token carries at most N requests to a
+                            repository (/v2/NAME/...); later requests with it
+                            get 401 and the registry's token challenge
+                            (--realm, --service, the path's scope), as when a
+                            registry stops accepting a token before the client
+                            expected. A new token gets N more.
+
+Log: one JSON line per request (--log): method, path, token (a short hash of
+the Bearer value, never the value), outcome (forwarded | revoked), status.
+The port is written to --port-file once listening (the proxy binds port 0
+itself: no race for the port).
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import socket
+import sys
+import threading
+
+ARGS = None
+LOCK = threading.Lock()
+USES = {}  # token hash -> requests carried
+HEAD_MAX = 64 * 1024
+
+
+def log(**rec):
+    if not ARGS.log:
+        return
+    with LOCK, open(ARGS.log, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def read_head(f):
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = f.readline(HEAD_MAX)
+        if not line:
+            return None
+        head += line
+        if len(head) > HEAD_MAX:
+            return None
+    return head
+
+
+def parse_head(head):
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, version = lines[0].split(" ", 2)
+    headers = []
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers.append((name.strip(), value.strip()))
+    return method, target, version, headers
+
+
+def header(headers, name):
+    for n, v in headers:
+        if n.lower() == name:
+            return v
+    return None
+
+
+def copy_body(f, out, headers):
+    """Copies the request body from f to out (a socket, or None to drop it)."""
+    def send(b):
+        if out is not None and b:
+            out.sendall(b)
+
+    te = (header(headers, "transfer-encoding") or "").lower()
+    if "chunked" in te:
+        while True:
+            size_line = f.readline(1024)
+            if not size_line:
+                return
+            send(size_line)
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while True:  # trailers, then the empty line
+                    t = f.readline(HEAD_MAX)
+                    send(t)
+                    if t in (b"\r\n", b""):
+                        return
+            left = size + 2
+            while left:
+                b = f.read(min(left, 65536))
+                if not b:
+                    return
+                send(b)
+                left -= len(b)
+    n = int(header(headers, "content-length") or 0)
+    while n:
+        b = f.read(min(n, 65536))
+        if not b:
+            return
+        send(b)
+        n -= len(b)
+
+
+REPO_PATH = re.compile(r"^/v2/(.+?)/(blobs|manifests|tags)/")
+
+
+def revoke(method, target, headers):
+    """The 401 answer when this request's token has run out, else None."""
+    if ARGS.revoke_bearer_after is None:
+        return None, None
+    auth = header(headers, "authorization") or ""
+    m = REPO_PATH.match(target)
+    if not auth.lower().startswith("bearer ") or not m:
+        return None, None
+    tok = hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:12]
+    with LOCK:
+        USES[tok] = USES.get(tok, 0) + 1
+        spent = USES[tok] > ARGS.revoke_bearer_after
+    if not spent:
+        return None, tok
+    actions = "pull" if method in ("GET", "HEAD") else "pull,push"
+    challenge = 'Bearer realm="%s",service="%s",scope="repository:%s:%s",error="invalid_token"' % (
+        ARGS.realm, ARGS.service, m.group(1), actions)
+    body = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required",
+                                   "detail": "token revoked by the fault proxy"}]}).encode()
+    answer = ("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+              "Docker-Distribution-Api-Version: registry/2.0\r\n"
+              "WWW-Authenticate: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (challenge, len(body)))
+    return answer.encode("latin-1") + body, tok
+
+
+def relay(src, dst, status):
+    """Copies the answer back; the first final status (not 100) goes to status."""
+    seen = b""
+    try:
+        while True:
+            b = src.recv(65536)
+            if not b:
+                break
+            if not status and len(seen) < 8192:
+                seen += b
+                codes = [c for c in re.findall(rb"(?:^|\r\n)HTTP/\d\.\d (\d{3})", seen) if c != b"100"]
+                if codes:
+                    status.append(int(codes[0]))
+            dst.sendall(b)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def handle(client):
+    try:
+        f = client.makefile("rb")
+        first = f.peek(1)[:1]
+        if not first or not first.isalpha():
+            return  # not HTTP (a TLS ClientHello, when the client tries https first): hang up
+        head = read_head(f)
+        if head is None:
+            return
+        method, target, version, headers = parse_head(head)
+        answer, tok = revoke(method, target, headers)
+        if answer is not None:
+            # Without Expect: 100-continue the client sends its body first.
+            if (header(headers, "expect") or "").lower() != "100-continue":
+                copy_body(f, None, headers)
+            client.sendall(answer)
+            log(method=method, path=target.split("?")[0], token=tok, outcome="revoked", status=401)
+            return
+        up = socket.create_connection(("127.0.0.1", ARGS.upstream_port))
+        keep = [(n, v) for n, v in headers
+                if n.lower() not in ("connection", "keep-alive", "proxy-connection", "proxy-authorization")]
+        keep.append(("Connection", "close"))
+        out = "%s %s %s\r\n" % (method, target, version) + "".join("%s: %s\r\n" % nv for nv in keep) + "\r\n"
+        up.sendall(out.encode("latin-1"))
+        status = []
+        back = threading.Thread(target=relay, args=(up, client, status), daemon=True)
+        back.start()
+        copy_body(f, up, headers)
+        back.join()
+        up.close()
+        log(method=method, path=target.split("?")[0], token=tok, outcome="forwarded",
+            status=status[0] if status else None)
+    except (OSError, ValueError) as e:
+        log(outcome="error", error=str(e))
+    finally:
+        try:
+            client.close()
+        except OSError:
+            pass
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--upstream-port", type=int, required=True)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--log")
+    p.add_argument("--revoke-bearer-after", type=int)
+    p.add_argument("--realm", default="")
+    p.add_argument("--service", default="")
+    ARGS = p.parse_args()
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    with open(ARGS.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    os.rename(ARGS.port_file + ".tmp", ARGS.port_file)
+    # Never outlive a forgotten test by long.
+    threading.Timer(1800, lambda: os._exit(0)).start()
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=handle, args=(c,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

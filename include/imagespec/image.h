@@ -4,8 +4,13 @@
  *
  * Open a base, add local files and inline files, set Cmd/Env/WorkingDir,
  * add or remove layers by digest, read and change the config, then save to
- * a target. Every call here edits an in-memory spec; ims_image_save() plans
- * and runs it exactly like `imagespec build` would.
+ * a target: a registry, an OCI layout or an archive. Every call here edits
+ * an in-memory image.yaml; each value is checked as the spec loader checks
+ * it (the same rules and messages, without a FILE:LINE:COL prefix), and
+ * ims_image_save() plans and runs the whole document exactly like
+ * `imagespec build` would. Bases and targets may be registry references;
+ * credentials come from ims_image_options, then from the usual sources
+ * (docker's config.json, credential helpers, ...).
  *
  * @code
  * ims_image *img;
@@ -70,11 +75,34 @@ typedef struct {
 
 #define IMS_IMAGE_CUSTOM_FILE_INIT { IMS_CUSTOM_FILE, NULL, NULL, 0, NULL, -1, -1, -1, -1 }
 
+/** Credentials for the registries a key covers ("host" or "host/namespace"; the longest key wins). */
+typedef struct {
+	const char *registry; /**< e.g. "ghcr.io", "127.0.0.1:5000/team" */
+	const char *username;
+	const char *password; /**< or a token given as a password */
+	const char *token;    /**< a registry (Bearer) token instead of username/password */
+} ims_credential;
+
+#define IMS_IMAGE_OPTIONS_VERSION 1
+
+typedef struct {
+	int version;                /**< IMS_IMAGE_OPTIONS_VERSION */
+	const ims_credential *auth; /**< the seed's `{auth}`: used before every other source */
+	size_t nauth;
+	const char *base_dir;       /**< where relative base and `src` paths resolve (NULL: the current directory) */
+} ims_image_options;
+
+#define IMS_IMAGE_OPTIONS_INIT { IMS_IMAGE_OPTIONS_VERSION, NULL, 0, NULL }
+
 /**
- * Opens a base ("scratch", "oci:DIR:TAG", "oci-archive:FILE", "docker-archive:FILE",
- * or a registry reference once supported). Relative paths resolve against the
- * current directory, as do local `src` paths added later.
+ * Opens a base: "scratch", a registry reference ("busybox",
+ * "ghcr.io/acme/app:1"), "oci:DIR:TAG", "oci-archive:FILE" or
+ * "docker-archive:FILE". Relative paths resolve against opts->base_dir or
+ * the current directory, as do local `src` paths added later. opts may be NULL.
  */
+IMS_EXTERN(int) ims_image_open(ims_image **out, ims_context *ctx, const char *base, const ims_image_options *opts,
+			       ims_error **err);
+/** ims_image_open() without options. */
 IMS_EXTERN(int) ims_image_new(ims_image **out, ims_context *ctx, const char *base, ims_error **err);
 IMS_EXTERN(void) ims_image_free(ims_image *img);
 
@@ -95,7 +123,16 @@ IMS_EXTERN(int) ims_image_set_entrypoint(ims_image *img, const char *const *argv
 IMS_EXTERN(int) ims_image_set_env(ims_image *img, const char *name, const char *value, ims_error **err);
 IMS_EXTERN(int) ims_image_set_working_dir(ims_image *img, const char *dir, ims_error **err);
 IMS_EXTERN(int) ims_image_set_user(ims_image *img, const char *user, ims_error **err);
+/** Sets (or with value NULL removes) a label of the config. */
 IMS_EXTERN(int) ims_image_set_label(ims_image *img, const char *key, const char *value, ims_error **err);
+/** Sets (or with value NULL leaves out) an annotation of the manifests and the index. */
+IMS_EXTERN(int) ims_image_set_annotation(ims_image *img, const char *key, const char *value, ims_error **err);
+/** Adds an exposed port ("8080", "8080/tcp", "53/udp"). */
+IMS_EXTERN(int) ims_image_add_port(ims_image *img, const char *port, ims_error **err);
+/** Adds a volume (an absolute path). */
+IMS_EXTERN(int) ims_image_add_volume(ims_image *img, const char *path, ims_error **err);
+/** The platforms to build ("os/arch[/variant]", or "all" of the base's); none: the host's. */
+IMS_EXTERN(int) ims_image_set_platforms(ims_image *img, const char *const *platforms, size_t n, ims_error **err);
 /** Sets the creation time (seconds since the epoch; the default is SOURCE_DATE_EPOCH or 0). */
 IMS_EXTERN(int) ims_image_set_created(ims_image *img, long long epoch, ims_error **err);
 
@@ -108,9 +145,25 @@ IMS_EXTERN(int) ims_image_get_config(ims_image *img, char **json, ims_error **er
 /** Replaces the base config (the edits made through this API still apply on top). */
 IMS_EXTERN(int) ims_image_set_config(ims_image *img, const char *json, ims_error **err);
 
+#define IMS_SAVE_OPTIONS_VERSION 1
+
+typedef struct {
+	int version;             /**< IMS_SAVE_OPTIONS_VERSION */
+	const char *const *tags; /**< more names for the image */
+	size_t ntags;
+	int copy_remote_layers;  /**< the seed's copyRemoteLayers: 1 (default) copies foreign layers into the target, 0 leaves them where their urls say */
+	int ignore_exists;       /**< the seed's ignoreExists: 1 uploads even the blobs the target has */
+	int dry_run;             /**< compute everything, write nothing */
+} ims_save_options;
+
+#define IMS_SAVE_OPTIONS_INIT { IMS_SAVE_OPTIONS_VERSION, NULL, 0, 1, 0, 0 }
+
 /** Builds and writes the image to target (plus tags). */
 IMS_EXTERN(int) ims_image_save(ims_image *img, const char *target, const char *const *tags, size_t ntags,
 			       ims_build_result **result, ims_error **err);
+/** Builds and writes the image to target with options; opts may be NULL. */
+IMS_EXTERN(int) ims_image_save_with(ims_image *img, const char *target, const ims_save_options *opts,
+				    ims_build_result **result, ims_error **err);
 
 IMS_END_DECL
 

@@ -1,13 +1,16 @@
-/* The seed library's Image class: each call edits an in-memory spec model;
- * save() plans and runs it as `imagespec build` would. */
+/* The seed library's Image class. Each call edits an in-memory image.yaml
+ * document (spec/doc.h) after checking the new value through the spec
+ * loader on its own; save() loads the whole document through that same
+ * loader, plans it and runs it as `imagespec build` would. So the API can
+ * never save an image the spec would refuse, and says why in the spec's
+ * words. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
-#include "digest/digest.h"
-#include "exec/exec.h"
-#include "exec/session.h"
+#include "api/context.h"
 #include "imagespec/image.h"
+#include "plan/from_spec.h"
+#include "spec/doc.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -15,362 +18,452 @@
 
 struct ims_image {
 	ims_context *ctx;
-	ims_spec *spec;
+	ims_spec_node *doc; /* the image.yaml, without its target */
+	char *dir;          /* relative paths resolve here */
 	ims_json *config_override;
+	ims_credential *owned;      /* copies of the caller's credentials */
+	ims_exec_credential *creds; /* the same, as the executor takes them */
+	size_t ncreds;
 };
 
-static ims_str mkstr(const char *s)
+/* Loads doc (with a placeholder target when it has none) as a file would be. */
+static int load(const ims_image *img, const ims_spec_node *doc, ims_spec **out, ims_error **err)
 {
-	ims_str r = { s ? xstrdup(s) : NULL, { 0, 0 } };
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = ims_spec_node_emit(doc, &text, &len, err);
+	if (r < 0)
+		return r;
+	return ims_spec_read(out, NULL, text, len, img->dir, NULL, err);
+}
+
+/* Checks a key's new value v in a document of its own: the base, a
+ * placeholder target and key. Leaves v to the caller. */
+static int check(const ims_image *img, const char *key, const ims_spec_node *v, ims_error **err)
+{
+	ims_spec_node *doc = ims_spec_node_map();
+	ims_spec_node *base = ims_spec_node_get(img->doc, "base");
+	ims_spec_node_put(doc, "base", base ? ims_spec_node_clone(base) : ims_spec_node_str("scratch"));
+	ims_spec_node_put(doc, "target", ims_spec_node_str("oci:."));
+	ims_spec_node_put(doc, key, ims_spec_node_clone(v));
+	ims_spec *s = NULL;
+	int r = load(img, doc, &s, err);
+	ims_spec_destroy(s);
+	ims_spec_node_free(doc);
 	return r;
 }
 
-static void strlist_set(ims_strlist *l, const char *const *v, size_t n)
+/* Sets key to v (taking it) once it passes. */
+static int put(ims_image *img, const char *key, ims_spec_node *v, ims_error **err)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].s);
-	free(l->v);
-	l->v = xcalloc(n + 1, sizeof(ims_str));
-	for (size_t i = 0; i < n; i++)
-		l->v[i] = mkstr(v[i]);
-	l->n = n;
-	l->set = true;
-}
-
-static void strlist_add(ims_strlist *l, const char *s)
-{
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(ims_str));
-	l->v[l->n++] = mkstr(s);
-	l->set = true;
-}
-
-static void kv_put(ims_kvlist *l, const char *k, const char *v)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (!strcmp(l->v[i].key.s, k)) {
-			free(l->v[i].value.s);
-			l->v[i].value = mkstr(v);
-			return;
-		}
+	int r = check(img, key, v, err);
+	if (r < 0) {
+		ims_spec_node_free(v);
+		return r;
 	}
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(ims_kv));
-	l->v[l->n].key = mkstr(k);
-	l->v[l->n].value = mkstr(v);
-	l->n++;
-	l->set = true;
+	ims_spec_node_put(img->doc, key, v);
+	return 0;
 }
 
-static ims_layer_spec *new_layer(ims_image *img, ims_layer_kind kind)
+/* Appends item (taking it) to the list of key once it passes on its own,
+ * so that its errors are its own. */
+static int add(ims_image *img, const char *key, ims_spec_node *item, ims_error **err)
 {
-	ims_spec_model *m = img->spec->m;
-	m->layers = xrealloc(m->layers, (m->nlayers + 1) * sizeof(*m->layers));
-	ims_layer_spec *l = &m->layers[m->nlayers++];
-	memset(l, 0, sizeof(*l));
-	l->kind = kind;
-	l->compression.level = -1;
+	ims_spec_node *one = ims_spec_node_list();
+	ims_spec_node_append(one, ims_spec_node_clone(item));
+	int r = check(img, key, one, err);
+	ims_spec_node_free(one);
+	if (r < 0) {
+		ims_spec_node_free(item);
+		return r;
+	}
+	ims_spec_node_append(ims_spec_node_list_at(img->doc, key), item);
+	return 0;
+}
+
+/* Sets name in the map of key to value (taking it) once it passes. */
+static int set_entry(ims_image *img, const char *key, const char *name, ims_spec_node *value, ims_error **err)
+{
+	if (!name) {
+		ims_spec_node_free(value);
+		return ims_error_set(err, IMS_EINVALID, "the %s name is NULL", key);
+	}
+	ims_spec_node *one = ims_spec_node_map();
+	ims_spec_node_put(one, name, ims_spec_node_clone(value));
+	int r = check(img, key, one, err);
+	ims_spec_node_free(one);
+	if (r < 0) {
+		ims_spec_node_free(value);
+		return r;
+	}
+	ims_spec_node_put(ims_spec_node_map_at(img->doc, key), name, value);
+	return 0;
+}
+
+static ims_spec_node *strv(const char *const *v, size_t n)
+{
+	ims_spec_node *l = ims_spec_node_list();
+	for (size_t i = 0; i < n; i++)
+		ims_spec_node_append(l, ims_spec_node_str(v[i]));
 	return l;
 }
 
-static bool has_dotdot(const char *p)
+static void free_secret(char *s)
 {
-	for (const char *c = p; (c = strstr(c, "..")); c += 2)
-		if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
-			return true;
-	return false;
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
 }
 
-static int check_abs(const char *what, const char *p, ims_error **err)
+static char *mode_text(long long mode)
 {
-	if (!p || p[0] != '/')
-		return ims_error_set(err, IMS_EINVALID, "%s `%s` must be an absolute path", what, p ? p : "");
-	if (has_dotdot(p))
-		return ims_error_set(err, IMS_EINVALID, "%s `%s` may not contain `..`", what, p);
+	return xasprintf("0%llo", mode & 07777);
+}
+
+static int copy_creds(ims_image *img, const ims_image_options *o, ims_error **err)
+{
+	img->owned = xcalloc(o->nauth + 1, sizeof(*img->owned));
+	img->creds = xcalloc(o->nauth + 1, sizeof(*img->creds));
+	for (size_t i = 0; i < o->nauth; i++) {
+		const ims_credential *c = &o->auth[i];
+		if (!c->registry || !*c->registry)
+			return ims_error_set(err, IMS_EINVALID, "credentials %zu name no registry", i);
+		char *key = xstrdup(c->registry), *user = c->username ? xstrdup(c->username) : NULL;
+		char *pass = c->password ? xstrdup(c->password) : NULL, *token = c->token ? xstrdup(c->token) : NULL;
+		img->owned[img->ncreds] = (ims_credential){ key, user, pass, token };
+		img->creds[img->ncreds++] = (ims_exec_credential){ key, user, pass, token };
+	}
+	return 0;
+}
+
+int ims_image_open(ims_image **out, ims_context *ctx, const char *base, const ims_image_options *opts,
+		   ims_error **err)
+{
+	static const ims_image_options defaults = IMS_IMAGE_OPTIONS_INIT;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != IMS_IMAGE_OPTIONS_VERSION)
+		return ims_error_set(err, IMS_EINVALID,
+				     "ims_image_options version %d is not supported (this library has %d)",
+				     opts->version, IMS_IMAGE_OPTIONS_VERSION);
+	if (!base)
+		return ims_error_set(err, IMS_EINVALID, "the base is NULL; use \"scratch\" to start empty");
+	ims_image *img = xcalloc(1, sizeof(*img));
+	img->ctx = ctx;
+	img->dir = ims_path_absolute(NULL, opts->base_dir ? opts->base_dir : ".");
+	img->doc = ims_spec_node_map();
+	ims_spec_node_put(img->doc, "base", ims_spec_node_str("scratch"));
+	int r = copy_creds(img, opts, err);
+	if (r >= 0)
+		r = put(img, "base", ims_spec_node_str(base), err);
+	if (r < 0) {
+		ims_image_free(img);
+		return r;
+	}
+	*out = img;
 	return 0;
 }
 
 int ims_image_new(ims_image **out, ims_context *ctx, const char *base, ims_error **err)
 {
-	ims_ref *ref = NULL;
-	int r = ims_ref_parse(&ref, base, err);
-	if (r < 0)
-		return ims_error_wrap(err, "base");
-	ims_ref_free(ref);
-	ims_image *img = xcalloc(1, sizeof(*img));
-	img->ctx = ctx;
-	img->spec = xcalloc(1, sizeof(*img->spec));
-	ims_spec_model *m = xcalloc(1, sizeof(*m));
-	img->spec->m = m;
-	m->path = xstrdup("<api>");
-	m->dir = ims_path_absolute(NULL, ".");
-	m->base = mkstr(base);
-	m->sync_copy_remote_layers = true;
-	m->compression.level = -1;
-	*out = img;
-	return 0;
+	return ims_image_open(out, ctx, base, NULL, err);
 }
 
 void ims_image_free(ims_image *img)
 {
 	if (!img)
 		return;
-	ims_spec_free(img->spec);
+	ims_spec_node_free(img->doc);
+	free(img->dir);
 	ims_json_free(img->config_override);
+	for (size_t i = 0; i < img->ncreds; i++) {
+		/* the copies were made here: their const is the public struct's */
+		char *v[] = { NULL, NULL, NULL, NULL };
+		memcpy(v, &img->owned[i], sizeof(v));
+		free(v[0]);
+		free(v[1]);
+		free_secret(v[2]);
+		free_secret(v[3]);
+	}
+	free(img->owned);
+	free(img->creds);
 	free(img);
+}
+
+/* ---- layers ---- */
+
+static void put_mode(ims_spec_node *m, const char *key, long long mode)
+{
+	_cleanup_free_ char *t = mode_text(mode);
+	ims_spec_node_put(m, key, ims_spec_node_str(t));
+}
+
+/* uid, gid and mtime when given (-1: not given). */
+static void put_owner(ims_spec_node *m, long long uid, long long gid, long long mtime)
+{
+	if (uid >= 0)
+		ims_spec_node_put(m, "uid", ims_spec_node_int(uid));
+	if (gid >= 0)
+		ims_spec_node_put(m, "gid", ims_spec_node_int(gid));
+	if (mtime >= 0)
+		ims_spec_node_put(m, "mtime", ims_spec_node_int(mtime));
+}
+
+static ims_spec_node *file_mapping(const ims_image_file *f)
+{
+	ims_spec_node *m = ims_spec_node_map();
+	ims_spec_node_put(m, "src", f->src ? ims_spec_node_str(f->src) : ims_spec_node_null());
+	ims_spec_node_put(m, "dest", f->dest ? ims_spec_node_str(f->dest) : ims_spec_node_null());
+	if (f->nexclude)
+		ims_spec_node_put(m, "exclude", strv(f->exclude, f->nexclude));
+	if (f->ninclude)
+		ims_spec_node_put(m, "include", strv(f->include, f->ninclude));
+	if (f->nignore_files)
+		ims_spec_node_put(m, "ignoreFiles", strv(f->ignore_files, f->nignore_files));
+	if (f->follow_symlinks)
+		ims_spec_node_put(m, "symlinks", ims_spec_node_str("follow"));
+	if (f->mode >= 0)
+		put_mode(m, "mode", f->mode);
+	if (f->dir_mode >= 0)
+		put_mode(m, "dirMode", f->dir_mode);
+	put_owner(m, f->uid, f->gid, -1);
+	return m;
+}
+
+static ims_spec_node *custom_mapping(const ims_image_custom_file *f)
+{
+	ims_spec_node *m = ims_spec_node_map();
+	ims_spec_node_put(m, "dest", f->dest ? ims_spec_node_str(f->dest) : ims_spec_node_null());
+	switch (f->kind) {
+	case IMS_CUSTOM_FILE:
+		ims_spec_node_put_content(m, f->data ? f->data : "", f->data ? f->size : 0);
+		break;
+	case IMS_CUSTOM_DIR:
+		ims_spec_node_put(m, "type", ims_spec_node_str("dir"));
+		break;
+	case IMS_CUSTOM_SYMLINK:
+		ims_spec_node_put(m, "symlink", f->link_path ? ims_spec_node_str(f->link_path) : ims_spec_node_null());
+		break;
+	}
+	if (f->mode >= 0)
+		put_mode(m, "mode", f->mode);
+	put_owner(m, f->uid, f->gid, f->mtime);
+	return m;
+}
+
+/* One layer made of mappings: {files: [...]}. */
+static int add_files_layer(ims_image *img, ims_spec_node *files, ims_error **err)
+{
+	ims_spec_node *layer = ims_spec_node_map();
+	ims_spec_node_put(layer, "files", files);
+	return add(img, "layers", layer, err);
 }
 
 int ims_image_add_files(ims_image *img, const ims_image_file *files, size_t n, ims_error **err)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (!files[i].src || !*files[i].src)
-			return ims_error_set(err, IMS_EINVALID, "file %zu has no src", i);
-		int r = check_abs("dest", files[i].dest, err);
-		if (r < 0)
-			return r;
-		if (files[i].src[0] == '/')
-			return ims_error_set(err, IMS_EINVALID, "src `%s` must be relative to the working directory",
-					     files[i].src);
-		if (has_dotdot(files[i].src))
-			return ims_error_set(err, IMS_EINVALID, "src `%s` leaves the working directory", files[i].src);
-	}
-	ims_layer_spec *l = new_layer(img, IMS_LAYER_FILES);
-	l->files = xcalloc(n + 1, sizeof(ims_file_spec));
-	l->nfiles = n;
-	for (size_t i = 0; i < n; i++) {
-		const ims_image_file *f = &files[i];
-		ims_file_spec *fs = &l->files[i];
-		fs->kind = IMS_FILE_COPY;
-		fs->src = mkstr(f->src);
-		fs->dest = mkstr(f->dest);
-		strlist_set(&fs->exclude, f->exclude, f->nexclude);
-		fs->exclude.set = f->nexclude > 0;
-		strlist_set(&fs->include, f->include, f->ninclude);
-		fs->include.set = f->ninclude > 0;
-		strlist_set(&fs->ignore_files, f->ignore_files, f->nignore_files);
-		fs->ignore_files.set = f->nignore_files > 0;
-		fs->symlinks = f->follow_symlinks ? IMS_SYMLINKS_FOLLOW : IMS_SYMLINKS_PRESERVE;
-		if (f->mode >= 0)
-			fs->attrs.has_mode = true, fs->attrs.mode = (uint32_t)f->mode & 07777;
-		if (f->dir_mode >= 0)
-			fs->attrs.has_dir_mode = true, fs->attrs.dir_mode = (uint32_t)f->dir_mode & 07777;
-		if (f->uid >= 0)
-			fs->attrs.has_uid = true, fs->attrs.uid = f->uid;
-		if (f->gid >= 0)
-			fs->attrs.has_gid = true, fs->attrs.gid = f->gid;
-	}
-	return 0;
+	ims_spec_node *l = ims_spec_node_list();
+	for (size_t i = 0; i < n; i++)
+		ims_spec_node_append(l, file_mapping(&files[i]));
+	return add_files_layer(img, l, err);
 }
 
 int ims_image_add_custom_files(ims_image *img, const ims_image_custom_file *files, size_t n, ims_error **err)
 {
-	for (size_t i = 0; i < n; i++) {
-		int r = check_abs("dest", files[i].dest, err);
-		if (r < 0)
-			return r;
-		if (files[i].kind == IMS_CUSTOM_SYMLINK && (!files[i].link_path || !*files[i].link_path))
-			return ims_error_set(err, IMS_EINVALID, "symlink `%s` has no target", files[i].dest);
-	}
-	ims_layer_spec *l = new_layer(img, IMS_LAYER_FILES);
-	l->files = xcalloc(n + 1, sizeof(ims_file_spec));
-	l->nfiles = n;
-	for (size_t i = 0; i < n; i++) {
-		const ims_image_custom_file *f = &files[i];
-		ims_file_spec *fs = &l->files[i];
-		fs->dest = mkstr(f->dest);
-		switch (f->kind) {
-		case IMS_CUSTOM_FILE:
-			fs->kind = IMS_FILE_CONTENT;
-			fs->content = xmemdup(f->data ? f->data : "", f->size);
-			fs->content_len = f->size;
-			break;
-		case IMS_CUSTOM_DIR:
-			fs->kind = IMS_FILE_DIR;
-			break;
-		case IMS_CUSTOM_SYMLINK:
-			fs->kind = IMS_FILE_SYMLINK;
-			fs->symlink = mkstr(f->link_path);
-			break;
-		}
-		if (f->mode >= 0) {
-			fs->attrs.has_mode = true, fs->attrs.mode = (uint32_t)f->mode & 07777;
-			fs->attrs.has_dir_mode = true, fs->attrs.dir_mode = (uint32_t)f->mode & 07777;
-		}
-		if (f->uid >= 0)
-			fs->attrs.has_uid = true, fs->attrs.uid = f->uid;
-		if (f->gid >= 0)
-			fs->attrs.has_gid = true, fs->attrs.gid = f->gid;
-		if (f->mtime >= 0)
-			fs->attrs.has_mtime = true, fs->attrs.mtime = f->mtime;
-	}
-	return 0;
+	ims_spec_node *l = ims_spec_node_list();
+	for (size_t i = 0; i < n; i++)
+		ims_spec_node_append(l, custom_mapping(&files[i]));
+	return add_files_layer(img, l, err);
 }
 
 int ims_image_add_layer(ims_image *img, const char *digest, const char *diff_id, long long size,
 			const char *media_type, const char *const *urls, size_t nurls, ims_error **err)
 {
-	int r;
-	if ((r = ims_digest_check(digest, "layer digest", err)) < 0 ||
-	    (r = ims_digest_check(diff_id, "layer diffId", err)) < 0)
-		return r;
-	if (size <= 0)
-		return ims_error_set(err, IMS_EINVALID, "layer size must be positive");
-	ims_layer_spec *l = new_layer(img, IMS_LAYER_BLOB);
-	l->digest = mkstr(digest);
-	l->diff_id = mkstr(diff_id);
-	l->size = size;
-	l->media_type = mkstr(media_type);
-	strlist_set(&l->urls, urls, nurls);
-	return 0;
+	ims_spec_node *b = ims_spec_node_map();
+	ims_spec_node_put(b, "digest", digest ? ims_spec_node_str(digest) : ims_spec_node_null());
+	ims_spec_node_put(b, "diffId", diff_id ? ims_spec_node_str(diff_id) : ims_spec_node_null());
+	ims_spec_node_put(b, "size", ims_spec_node_int(size));
+	if (media_type)
+		ims_spec_node_put(b, "mediaType", ims_spec_node_str(media_type));
+	if (nurls)
+		ims_spec_node_put(b, "urls", strv(urls, nurls));
+	ims_spec_node *layer = ims_spec_node_map();
+	ims_spec_node_put(layer, "blob", b);
+	return add(img, "layers", layer, err);
 }
 
 int ims_image_remove_layer(ims_image *img, const char *digest, ims_error **err)
 {
-	int r = ims_digest_check(digest, "layer digest", err);
-	if (r < 0)
-		return r;
-	strlist_add(&img->spec->m->remove_layers, digest);
-	return 0;
+	return add(img, "removeLayers", digest ? ims_spec_node_str(digest) : ims_spec_node_null(), err);
 }
 
-static int set_argv(ims_strlist *l, bool *null_flag, const char *const *argv, size_t argc, ims_error **err)
+/* ---- the config ---- */
+
+static int set_argv(ims_image *img, const char *key, const char *const *argv, size_t argc, ims_error **err)
 {
 	for (size_t i = 0; i < argc; i++)
 		if (!argv[i])
-			return ims_error_set(err, IMS_EINVALID, "argument %zu is NULL", i);
-	strlist_set(l, argv, argc);
-	*null_flag = false;
-	return 0;
+			return ims_error_set(err, IMS_EINVALID, "argument %zu of `%s` is NULL", i, key);
+	return put(img, key, strv(argv, argc), err);
 }
 
 int ims_image_set_cmd(ims_image *img, const char *const *argv, size_t argc, ims_error **err)
 {
-	return set_argv(&img->spec->m->cmd, &img->spec->m->cmd_null, argv, argc, err);
+	return set_argv(img, "cmd", argv, argc, err);
 }
 
 int ims_image_set_entrypoint(ims_image *img, const char *const *argv, size_t argc, ims_error **err)
 {
-	return set_argv(&img->spec->m->entrypoint, &img->spec->m->entrypoint_null, argv, argc, err);
+	return set_argv(img, "entrypoint", argv, argc, err);
 }
 
 int ims_image_set_env(ims_image *img, const char *name, const char *value, ims_error **err)
 {
-	if (!name || !*name || strchr(name, '='))
-		return ims_error_set(err, IMS_EINVALID, "`%s` is not a valid environment variable name", name ? name : "");
-	kv_put(&img->spec->m->env, name, value);
-	return 0;
+	return set_entry(img, "env", name, value ? ims_spec_node_env(value) : ims_spec_node_null(), err);
 }
 
-static void set_str(ims_str *s, const char *v)
+static int set_str(ims_image *img, const char *key, const char *v, ims_error **err)
 {
-	free(s->s);
-	*s = mkstr(v);
+	return put(img, key, v ? ims_spec_node_str(v) : ims_spec_node_null(), err);
 }
 
 int ims_image_set_working_dir(ims_image *img, const char *dir, ims_error **err)
 {
-	int r = check_abs("workingDir", dir, err);
-	if (r < 0)
-		return r;
-	set_str(&img->spec->m->working_dir, dir);
-	return 0;
+	return set_str(img, "workingDir", dir, err);
 }
 
 int ims_image_set_user(ims_image *img, const char *user, ims_error **err)
 {
-	if (!user)
-		return ims_error_set(err, IMS_EINVALID, "user is NULL");
-	set_str(&img->spec->m->user, user);
-	return 0;
+	return set_str(img, "user", user, err);
 }
 
 int ims_image_set_label(ims_image *img, const char *key, const char *value, ims_error **err)
 {
-	if (!key || !*key)
-		return ims_error_set(err, IMS_EINVALID, "label key is empty");
-	kv_put(&img->spec->m->labels, key, value);
-	return 0;
+	return set_entry(img, "labels", key, value ? ims_spec_node_str(value) : ims_spec_node_null(), err);
+}
+
+int ims_image_set_annotation(ims_image *img, const char *key, const char *value, ims_error **err)
+{
+	return set_entry(img, "annotations", key, value ? ims_spec_node_str(value) : ims_spec_node_null(), err);
+}
+
+int ims_image_add_port(ims_image *img, const char *port, ims_error **err)
+{
+	return add(img, "exposedPorts", port ? ims_spec_node_str(port) : ims_spec_node_null(), err);
+}
+
+int ims_image_add_volume(ims_image *img, const char *path, ims_error **err)
+{
+	return add(img, "volumes", path ? ims_spec_node_str(path) : ims_spec_node_null(), err);
+}
+
+int ims_image_set_platforms(ims_image *img, const char *const *platforms, size_t n, ims_error **err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!platforms[i])
+			return ims_error_set(err, IMS_EINVALID, "platform %zu is NULL", i);
+	return put(img, "platforms", strv(platforms, n), err);
 }
 
 int ims_image_set_created(ims_image *img, long long epoch, ims_error **err)
 {
-	if (epoch < 0)
-		return ims_error_set(err, IMS_EINVALID, "created must not be negative");
-	img->spec->m->created_set = true;
-	img->spec->m->created = epoch;
-	return 0;
+	return put(img, "created", ims_spec_node_int(epoch), err);
 }
 
 int ims_image_set_config(ims_image *img, const char *json, ims_error **err)
 {
-	ims_config *c = NULL;
-	int r = ims_config_parse(&c, json, strlen(json), err);
+	ims_json *tree = NULL;
+	int r = ims_plan_parse_config(&tree, json, err);
 	if (r < 0)
 		return r;
 	ims_json_free(img->config_override);
-	img->config_override = ims_json_clone(ims_config_tree(c));
-	ims_config_free(c);
+	img->config_override = tree;
 	return 0;
 }
 
-static int make_plan(ims_image *img, const char *target, const char *const *tags, size_t ntags, ims_plan **out,
-		     ims_error **err)
+/* ---- planning and saving ---- */
+
+/* The whole document, loaded and planned for target; doc may add keys. */
+static int make_plan(ims_image *img, ims_spec_node *doc, const ims_plan_options *po, ims_spec **spec,
+		     ims_plan **out, ims_error **err)
 {
-	ims_plan_options po = IMS_PLAN_OPTIONS_INIT;
-	po.target = target;
-	po.tags = tags;
-	po.ntags = ntags;
-	int r = ims_plan_new(out, img->spec, &po, err);
+	int r = load(img, doc, spec, err);
 	if (r < 0)
+		return r;
+	if ((r = ims_plan_from_spec(out, (*spec)->m, po, err)) < 0)
 		return r;
 	if (img->config_override)
 		(*out)->config_override = ims_json_clone(img->config_override);
 	return 0;
 }
 
+/* The context's settings, with the image's credentials first. */
+static ims_exec_env env_of(const ims_image *img)
+{
+	ims_exec_env env = img->ctx->env;
+	env.creds = img->creds;
+	env.ncreds = img->ncreds;
+	return env;
+}
+
 int ims_image_get_config(ims_image *img, char **json, ims_error **err)
 {
+	ims_plan_options po = IMS_PLAN_OPTIONS_INIT;
+	po.target = "oci:.";
+	ims_spec *spec = NULL;
 	ims_plan *p = NULL;
-	int r = make_plan(img, "oci:.", NULL, 0, &p, err);
-	if (r < 0)
-		return r;
-	ims_base b = { 0 };
-	ims_session s = { 0 };
-	if (p->base->kind == IMS_REF_REGISTRY)
-		r = ims_session_open(&s, img->ctx, img->spec->m, err);
-	if (r >= 0 && (r = ims_exec_base_load(&b, img->ctx, p, s.pool, err)) >= 0) {
-		ims_config *cfg = ims_config_clone(b.images[0].config);
-		if (p->config_override)
-			r = ims_config_set_tree(cfg, ims_json_clone(p->config_override), err);
-		if (r >= 0) {
-			char created[32];
-			ims_rfc3339(p->created, created);
-			ims_config_set_created(cfg, created);
-			r = ims_exec_edit_config(cfg, b.images[0].config, p, err);
-		}
-		if (r >= 0)
-			*json = ims_config_encode(cfg, NULL);
-		ims_config_free(cfg);
-	}
-	ims_exec_base_dispose(&b);
-	ims_session_close(&s);
-	ims_plan_free(p);
+	ims_exec_env env = env_of(img);
+	int r = make_plan(img, img->doc, &po, &spec, &p, err);
+	if (r >= 0)
+		r = ims_exec_preview_config(&env, p, json, err);
+	ims_plan_destroy(p);
+	ims_spec_destroy(spec);
 	return r < 0 ? r : 0;
 }
 
-int ims_image_save(ims_image *img, const char *target, const char *const *tags, size_t ntags,
-		   ims_build_result **result, ims_error **err)
+int ims_image_save_with(ims_image *img, const char *target, const ims_save_options *opts, ims_build_result **result,
+			ims_error **err)
 {
+	static const ims_save_options defaults = IMS_SAVE_OPTIONS_INIT;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != IMS_SAVE_OPTIONS_VERSION)
+		return ims_error_set(err, IMS_EINVALID,
+				     "ims_save_options version %d is not supported (this library has %d)", opts->version,
+				     IMS_SAVE_OPTIONS_VERSION);
+	if (!target)
+		return ims_error_set(err, IMS_EINVALID, "the target is NULL");
+	ims_spec_node *doc = ims_spec_node_clone(img->doc);
+	ims_spec_node *sync = ims_spec_node_map_at(doc, "sync");
+	ims_spec_node_put(sync, "copyRemoteLayers", ims_spec_node_bool(opts->copy_remote_layers != 0));
+	ims_spec_node_put(sync, "ignoreExists", ims_spec_node_bool(opts->ignore_exists != 0));
+	ims_plan_options po = IMS_PLAN_OPTIONS_INIT;
+	po.target = target;
+	po.tags = opts->tags;
+	po.ntags = opts->ntags;
+	ims_spec *spec = NULL;
 	ims_plan *p = NULL;
-	int r = make_plan(img, target, tags, ntags, &p, err);
-	if (r < 0)
-		return r;
 	ims_build_result *res = NULL;
-	r = ims_build(&res, img->ctx, p, NULL, err);
-	ims_plan_free(p);
+	ims_exec_env env = env_of(img);
+	int r = make_plan(img, doc, &po, &spec, &p, err);
+	if (r >= 0)
+		r = ims_exec_build(&res, &env, p, opts->dry_run != 0, err);
+	ims_plan_destroy(p);
+	ims_spec_destroy(spec);
+	ims_spec_node_free(doc);
 	if (r < 0)
 		return r;
 	if (result)
 		*result = res;
 	else
-		ims_build_result_free(res);
+		ims_result_free(res);
 	return 0;
+}
+
+int ims_image_save(ims_image *img, const char *target, const char *const *tags, size_t ntags,
+		   ims_build_result **result, ims_error **err)
+{
+	ims_save_options o = IMS_SAVE_OPTIONS_INIT;
+	o.tags = tags;
+	o.ntags = ntags;
+	return ims_image_save_with(img, target, &o, result, err);
 }

@@ -1,18 +1,18 @@
-#include "http/http.h"
+#include "exec/exec.h"
 #include "imagespec/imagespec.h"
 #include "ims_config.h"
 
 extern const char ims_schema_json[];
 
-/* The only global state of the library: libcurl's, owned by the http room. */
+/* The only global state of the library: libcurl's, set up below exec. */
 int ims_init(void)
 {
-	return ims_http_global_init();
+	return ims_exec_global_init();
 }
 
 void ims_shutdown(void)
 {
-	ims_http_global_cleanup();
+	ims_exec_global_cleanup();
 }
 
 const char *ims_version(void)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 /* A password or a server URL is small; more is a mistake (a file piped
  * to the wrong command) and is refused rather than stored. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const char build_usage[] =
 	"usage: imagespec %s [SPEC|-] [options]\n"

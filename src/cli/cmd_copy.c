@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const struct option longopts[] = {
 	{ "platform", required_argument, NULL, 'P' },

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const struct option longopts[] = {
 	{ "platform", required_argument, NULL, 'P' },

@@ -1,7 +1,7 @@
 /* imagespec schema: the JSON Schema of image.yaml v1. */
 #include <stdio.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 int cmd_schema(int argc, char **argv)
 {

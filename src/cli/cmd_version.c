@@ -1,7 +1,7 @@
 /* imagespec version */
 #include <stdio.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 int cmd_version(int argc, char **argv)
 {

@@ -109,7 +109,7 @@ int ims_rs256_sign(const char *pem_key, size_t pem_len, const void *data, size_t
 	return rc;
 }
 
-char *ims_base64url(const void *p, size_t n)
+char *ims_base64(const void *p, size_t n)
 {
 	/* EVP_EncodeBlock takes an int: go in chunks that are a multiple of
 	 * 3 bytes, so that only the last one can end in padding. */
@@ -121,12 +121,18 @@ char *ims_base64url(const void *p, size_t n)
 		size_t c = n - off < CHUNK ? n - off : CHUNK;
 		o += EVP_EncodeBlock((unsigned char *)o, in + off, (int)c);
 	}
+	return out;
+}
+
+char *ims_base64url(const void *p, size_t n)
+{
+	char *out = ims_base64(p, n), *o = out;
 	/* Standard to URL alphabet; JWS drops the padding (RFC 7515 2). */
-	for (char *q = out; q < o; q++) {
-		if (*q == '+')
-			*q = '-';
-		else if (*q == '/')
-			*q = '_';
+	for (; *o; o++) {
+		if (*o == '+')
+			*o = '-';
+		else if (*o == '/')
+			*o = '_';
 	}
 	while (o > out && o[-1] == '=')
 		o--;

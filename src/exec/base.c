@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/exec.h"
+#include "exec/exec_int.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -187,24 +187,25 @@ static int check_single(const ims_base *b, const ims_plan *p, ims_error **err)
 	return 0;
 }
 
-int ims_exec_base_load(ims_base *b, ims_context *ctx, const ims_plan *p, ims_registry_pool *pool, ims_error **err)
+int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, ims_registry_pool *pool,
+		       ims_error **err)
 {
 	memset(b, 0, sizeof(*b));
-	if (p->base->kind == IMS_REF_SCRATCH)
+	if (p->source->kind == IMS_REF_SCRATCH)
 		return load_scratch(b, p, err);
-	ims_transport_opts o = { p->base_dir, ctx->tmp_dir, pool, ctx->jobs };
-	_cleanup_free_ char *bs = ims_ref_string(p->base);
-	int r = ims_transport_open(&b->t, p->base, IMS_TRANSPORT_READ, &o, err);
+	ims_transport_opts o = { p->source_dir, env->tmp_dir, pool, env->jobs };
+	_cleanup_free_ char *bs = ims_ref_string(p->source);
+	int r = ims_transport_open(&b->t, p->source, IMS_TRANSPORT_READ, &o, err);
 	if (r < 0)
 		return ims_error_wrap(err, "open base `%s`", bs);
-	ims_ctx_info(ctx, "resolving base %s", bs);
+	ims_events_info(&env->ev, "resolving base %s", bs);
 	_cleanup_free_ char *data = NULL, *mt = NULL, *detected = NULL;
 	size_t len = 0;
-	if ((r = ims_transport_get_manifest(b->t, p->base->digest, &data, &len, &mt, err)) < 0)
+	if ((r = ims_transport_get_manifest(b->t, p->source->digest, &data, &len, &mt, err)) < 0)
 		return ims_error_wrap(err, "base `%s`", bs);
 	char dg[IMS_DIGEST_BUFSZ];
 	ims_sha256_buf(data, len, dg);
-	if (p->base->digest && strcmp(dg, p->base->digest))
+	if (p->source->digest && strcmp(dg, p->source->digest))
 		return ims_error_set(err, IMS_EDIGEST, "base `%s`: the manifest's digest is %s", bs, dg);
 	b->digest = xstrdup(dg);
 	ims_doc_kind kind;

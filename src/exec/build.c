@@ -3,9 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/exec.h"
+#include "exec/exec_int.h"
 #include "exec/platform.h"
-#include "exec/session.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -13,10 +12,9 @@
 
 static bool want_docker(const ims_plan *p, const ims_base *b)
 {
-	ims_format f = p->spec->m->format;
-	if (f == IMS_FORMAT_DOCKER)
+	if (p->format == IMS_PLAN_FORMAT_DOCKER)
 		return true;
-	if (f == IMS_FORMAT_OCI)
+	if (p->format == IMS_PLAN_FORMAT_OCI)
 		return false;
 	return b->n && b->images[0].docker;
 }
@@ -98,16 +96,6 @@ static char *display_ref(const ims_plan *p, const char *name)
 	}
 }
 
-static bool needs_network(const ims_plan *p)
-{
-	if (p->base->kind == IMS_REF_REGISTRY || p->target->kind == IMS_REF_REGISTRY)
-		return true;
-	for (size_t i = 0; i < p->nsteps; i++)
-		if (p->steps[i].kind == IMS_STEP_URL)
-			return true;
-	return false;
-}
-
 /* On a registry, what the executor wrote went up the wire. */
 static void mark_uploads(ims_build_result *res)
 {
@@ -120,18 +108,11 @@ static void mark_uploads(ims_build_result *res)
 static int write_index(const ims_plan *p, ims_transport *target, bool docker, ims_descriptor *descs, size_t n,
 		       ims_descriptor *out, ims_error **err)
 {
-	const ims_spec_model *m = p->spec->m;
 	ims_index ix = { 0 };
 	ix.media_type = (char *)(docker ? IMS_MT_DOCKER_LIST : IMS_MT_OCI_INDEX);
 	ix.manifests = descs;
 	ix.nmanifests = n;
-	if (m->annotations.n) {
-		ix.annotations = ims_json_new_object();
-		for (size_t i = 0; i < m->annotations.n; i++)
-			if (m->annotations.v[i].value.s)
-				ims_json_set(ix.annotations, m->annotations.v[i].key.s,
-					     ims_json_new_string(m->annotations.v[i].value.s));
-	}
+	ix.annotations = ims_exec_annotations(p);
 	size_t len = 0;
 	_cleanup_free_ char *bytes = ims_index_encode(&ix, &len);
 	ims_json_free(ix.annotations);
@@ -140,10 +121,10 @@ static int write_index(const ims_plan *p, ims_transport *target, bool docker, im
 	out->size = (int64_t)len;
 	if (!target)
 		return 0;
-	return target->ops->put_manifest(target, bytes, len, out->media_type, out->digest, err);
+	return ims_transport_put_manifest(target, bytes, len, out->media_type, out->digest, err);
 }
 
-static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, ims_error **err)
+static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p, bool dry, ims_error **err)
 {
 	ims_base base = { 0 };
 	ims_transport *target = NULL;
@@ -157,35 +138,35 @@ static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, i
 	bool have_session = false;
 	int r;
 
-	if (needs_network(p)) {
-		if ((r = ims_session_open(&session, ctx, p->spec->m, err)) < 0)
+	if (ims_session_needed(p)) {
+		if ((r = ims_session_open(&session, env, p, err)) < 0)
 			goto out;
 		have_session = true;
 	}
-	if ((r = ims_exec_base_load(&base, ctx, p, session.pool, err)) < 0)
+	if ((r = ims_exec_base_load(&base, env, p, session.pool, err)) < 0)
 		goto out;
 	if ((r = target_names(p, &names, &nnames, err)) < 0)
 		goto out;
-	const ims_transport_ops *tops = NULL;
+	unsigned flags = 0;
 	if (!dry) {
-		ims_transport_opts o = { p->target_dir, ctx->tmp_dir, session.pool, ctx->jobs };
+		ims_transport_opts o = ims_exec_transport_opts(env, p->target_dir, &session);
 		if ((r = ims_transport_open(&target, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0) {
 			_cleanup_free_ char *ts = ims_ref_string(p->target);
 			r = ims_error_wrap(err, "open target `%s`", ts);
 			goto out;
 		}
-		tops = target->ops;
+		flags = ims_transport_flags(target);
 	} else {
 		/* a dry run computes what the real target would get */
-		tops = ims_transport_ops_for(p->target->kind);
+		flags = ims_transport_kind_flags(p->target->kind);
 	}
-	bool uncompressed = tops && (tops->flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS);
+	bool uncompressed = flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS;
 	bool docker = uncompressed || want_docker(p, &base);
-	if (base.n > 1 && tops && (tops->flags & IMS_TRANSPORT_NO_INDEX)) {
+	if (base.n > 1 && (flags & IMS_TRANSPORT_NO_INDEX)) {
 		r = ims_error_set(err, IMS_EINVALID, "a docker-archive holds one platform; build one with --platform");
 		goto out;
 	}
-	if ((r = ims_exec_build_layers(ctx, p, target, &base, session.http, uncompressed, &nl, &nnew, err)) < 0)
+	if ((r = ims_exec_build_layers(env, p, target, &base, session.http, uncompressed, &nl, &nnew, err)) < 0)
 		goto out;
 
 	res->manifests = xcalloc(base.n, sizeof(*res->manifests));
@@ -194,7 +175,7 @@ static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, i
 		ims_result_manifest *rm = &res->manifests[res->nmanifests++];
 		rm->platform = base.images[i].platform ? ims_platform_string(base.images[i].platform) : NULL;
 		ims_platform_job j = { p, &base, &base.images[i], target, nl, nnew, docker, uncompressed, rm, NULL };
-		ims_ctx_info(ctx, "writing image for %s", rm->platform ? rm->platform : "the base's platform");
+		ims_events_info(&env->ev, "writing image for %s", rm->platform ? rm->platform : "the base's platform");
 		r = ims_exec_platform(&j, &descs[ndescs], err);
 		if (r >= 0) {
 			ndescs++;
@@ -226,11 +207,11 @@ static int run(ims_build_result *res, ims_context *ctx, ims_plan *p, bool dry, i
 	res->size = top.size;
 	if (target) {
 		if (nnames == 0)
-			r = target->ops->tag(target, NULL, &top, err);
+			r = ims_transport_tag(target, NULL, &top, err);
 		for (size_t i = 0; i < nnames && r >= 0; i++)
-			r = target->ops->tag(target, names[i], &top, err);
+			r = ims_transport_tag(target, names[i], &top, err);
 		if (r >= 0)
-			r = target->ops->commit(target, err);
+			r = ims_transport_commit(target, err);
 	}
 	ims_descriptor_dispose(&top);
 	if (r < 0)
@@ -257,15 +238,14 @@ out:
 	return r;
 }
 
-int ims_build(ims_build_result **out, ims_context *ctx, ims_plan *plan, const ims_build_options *opts,
-	      ims_error **err)
+int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, bool dry_run,
+		   ims_error **err)
 {
-	bool dry = opts && opts->dry_run;
 	ims_build_result *res = ims_result_new();
-	res->dry_run = dry;
-	int r = run(res, ctx, plan, dry, err);
+	res->dry_run = dry_run;
+	int r = run(res, env, p, dry_run, err);
 	if (r < 0) {
-		ims_build_result_free(res);
+		ims_result_free(res);
 		return r;
 	}
 	*out = res;

@@ -5,17 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/exec.h"
+#include "exec/exec_int.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static ims_json *strlist_json(const ims_strlist *l)
+static ims_json *strv_json(const char *const *v, size_t n)
 {
 	ims_json *a = ims_json_new_array();
-	for (size_t i = 0; i < l->n; i++)
-		ims_json_append(a, ims_json_new_string(l->v[i].s));
+	for (size_t i = 0; i < n; i++)
+		ims_json_append(a, ims_json_new_string(v[i]));
 	return a;
 }
 
@@ -46,22 +46,22 @@ static char *resolve_base_refs(const char *v, const ims_config *base_cfg)
 	return ims_buf_steal(&b, NULL);
 }
 
-static void edit_env(ims_config *cfg, const ims_config *base_cfg, const ims_kvlist *env)
+static void edit_env(ims_config *cfg, const ims_config *base_cfg, const ims_plan_kv *env, size_t nenv)
 {
-	if (!env->n)
+	if (!nenv)
 		return;
 	char **cur = ims_config_env(cfg);
 	size_t n = 0;
 	while (cur && cur[n])
 		n++;
 	/* an ordered list of "K=V"; entries are replaced in place or appended */
-	char **list = xcalloc(n + env->n + 1, sizeof(char *));
+	char **list = xcalloc(n + nenv + 1, sizeof(char *));
 	size_t nl = 0;
 	for (size_t i = 0; i < n; i++)
 		list[nl++] = xstrdup(cur[i]);
 	ims_strv_free(cur);
-	for (size_t i = 0; i < env->n; i++) {
-		const char *k = env->v[i].key.s;
+	for (size_t i = 0; i < nenv; i++) {
+		const char *k = env[i].key;
 		size_t kl = strlen(k);
 		size_t at = nl;
 		for (size_t j = 0; j < nl; j++)
@@ -69,7 +69,7 @@ static void edit_env(ims_config *cfg, const ims_config *base_cfg, const ims_kvli
 				at = j;
 				break;
 			}
-		if (!env->v[i].value.s) {
+		if (!env[i].value) {
 			if (at < nl) {
 				free(list[at]);
 				memmove(&list[at], &list[at + 1], (nl - at - 1) * sizeof(char *));
@@ -77,7 +77,7 @@ static void edit_env(ims_config *cfg, const ims_config *base_cfg, const ims_kvli
 			}
 			continue;
 		}
-		_cleanup_free_ char *val = resolve_base_refs(env->v[i].value.s, base_cfg);
+		_cleanup_free_ char *val = resolve_base_refs(env[i].value, base_cfg);
 		char *kv = xasprintf("%s=%s", k, val);
 		if (at < nl) {
 			free(list[at]);
@@ -96,55 +96,50 @@ static void edit_env(ims_config *cfg, const ims_config *base_cfg, const ims_kvli
 }
 
 /* Merges keys into a config object member such as Labels, ExposedPorts or
- * Volumes. values NULL: every key maps to {} (a set). */
-static void merge_object(ims_config *cfg, const char *key, const ims_kvlist *kv, const ims_strlist *set)
+ * Volumes: kv pairs (value NULL removes the key), then set members, which
+ * map to {} when absent. */
+static void merge_object(ims_config *cfg, const char *key, const ims_plan_kv *kv, size_t nkv,
+			 const char *const *set, size_t nset)
 {
+	if (!nkv && !nset)
+		return;
 	const ims_json *cur = ims_config_get(cfg, key);
 	ims_json *obj = (cur && cur->type == IMS_JSON_OBJECT) ? ims_json_clone(cur) : ims_json_new_object();
-	if (kv) {
-		for (size_t i = 0; i < kv->n; i++) {
-			if (!kv->v[i].value.s)
-				ims_json_remove(obj, kv->v[i].key.s);
-			else
-				ims_json_set(obj, kv->v[i].key.s, ims_json_new_string(kv->v[i].value.s));
-		}
+	for (size_t i = 0; i < nkv; i++) {
+		if (!kv[i].value)
+			ims_json_remove(obj, kv[i].key);
+		else
+			ims_json_set(obj, kv[i].key, ims_json_new_string(kv[i].value));
 	}
-	if (set) {
-		for (size_t i = 0; i < set->n; i++)
-			if (!ims_json_get(obj, set->v[i].s))
-				ims_json_set(obj, set->v[i].s, ims_json_new_object());
-	}
+	for (size_t i = 0; i < nset; i++)
+		if (!ims_json_get(obj, set[i]))
+			ims_json_set(obj, set[i], ims_json_new_object());
 	ims_config_set(cfg, key, obj);
 }
 
-int ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims_plan *p, ims_error **err)
+static void edit_argv(ims_config *cfg, const char *key, const ims_plan_argv *a)
 {
-	(void)err;
-	const ims_spec_model *m = p->spec->m;
-	if (m->entrypoint_null) {
-		ims_config_set(cfg, "Entrypoint", NULL);
-	} else if (m->entrypoint.set) {
-		ims_config_set(cfg, "Entrypoint", strlist_json(&m->entrypoint));
-		/* as docker does: a new ENTRYPOINT drops the base's CMD unless CMD is set too */
-		if (!m->cmd.set && !m->cmd_null)
-			ims_config_set(cfg, "Cmd", NULL);
-	}
-	if (m->cmd_null)
+	if (a->clear)
+		ims_config_set(cfg, key, NULL);
+	else if (a->set)
+		ims_config_set(cfg, key, strv_json(a->argv, a->argc));
+}
+
+void ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims_plan_config *e)
+{
+	edit_argv(cfg, "Entrypoint", &e->entrypoint);
+	/* as docker does: a new ENTRYPOINT drops the base's CMD unless CMD is set too */
+	if (e->entrypoint.set && !e->cmd.set && !e->cmd.clear)
 		ims_config_set(cfg, "Cmd", NULL);
-	else if (m->cmd.set)
-		ims_config_set(cfg, "Cmd", strlist_json(&m->cmd));
-	edit_env(cfg, base_cfg, &m->env);
-	if (m->working_dir.s)
-		ims_config_set(cfg, "WorkingDir", ims_json_new_string(m->working_dir.s));
-	if (m->user.s)
-		ims_config_set(cfg, "User", ims_json_new_string(m->user.s));
-	if (m->stop_signal.s)
-		ims_config_set(cfg, "StopSignal", ims_json_new_string(m->stop_signal.s));
-	if (m->labels.n)
-		merge_object(cfg, "Labels", &m->labels, NULL);
-	if (m->exposed_ports.n)
-		merge_object(cfg, "ExposedPorts", NULL, &m->exposed_ports);
-	if (m->volumes.n)
-		merge_object(cfg, "Volumes", NULL, &m->volumes);
-	return 0;
+	edit_argv(cfg, "Cmd", &e->cmd);
+	edit_env(cfg, base_cfg, e->env, e->nenv);
+	if (e->working_dir)
+		ims_config_set(cfg, "WorkingDir", ims_json_new_string(e->working_dir));
+	if (e->user)
+		ims_config_set(cfg, "User", ims_json_new_string(e->user));
+	if (e->stop_signal)
+		ims_config_set(cfg, "StopSignal", ims_json_new_string(e->stop_signal));
+	merge_object(cfg, "Labels", e->labels, e->nlabels, NULL, 0);
+	merge_object(cfg, "ExposedPorts", NULL, 0, e->exposed_ports, e->nexposed_ports);
+	merge_object(cfg, "Volumes", NULL, 0, e->volumes, e->nvolumes);
 }

@@ -1,7 +1,7 @@
 /* Media types across the OCI and Docker families: a manifest never mixes them. */
 #include <string.h>
 
-#include "exec/exec.h"
+#include "exec/exec_int.h"
 #include "util/error.h"
 
 static const struct {

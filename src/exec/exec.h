@@ -1,61 +1,61 @@
 /* The executor: runs a plan. The only room that sequences I/O between the
- * base, the layer writer and the target. */
+ * source, the layer writer and the target, for every verb: build, copy,
+ * inspect and tags. The public face (api/) makes a plan and hands it here
+ * with the caller's settings. */
 #ifndef IMS_EXEC_H
 #define IMS_EXEC_H
 
-#include "api/internal.h"
-#include "transport/transport.h"
+#include <stdbool.h>
+#include <stddef.h>
 
-struct ims_http;
+#include "exec/result.h"
+#include "plan/plan.h"
+#include "util/event.h"
 
-/* One platform image of the base. */
+/* Credentials a caller holds in memory (the Image API's `auth`), for the
+ * registries their key covers (host or host/namespace, longest wins). They
+ * come before every other source. */
 typedef struct {
-	ims_platform *platform;
-	ims_manifest *manifest; /* NULL for scratch */
-	ims_config *config;
-	bool docker; /* the base's media types are Docker's */
-} ims_base_image;
+	const char *key;
+	const char *username, *password, *token;
+} ims_exec_credential;
 
+/* The caller's settings: where to stage, how to reach registries, and who
+ * listens to events. */
 typedef struct {
-	ims_transport *t; /* NULL for scratch */
-	ims_base_image *images;
-	size_t n;
-	char *digest; /* of the top-level document; NULL for scratch */
-} ims_base;
+	const char *tmp_dir; /* NULL: $TMPDIR or /tmp */
+	int jobs;            /* parallel transfers; 0: 4 */
+	int verbose;         /* trace requests as events */
+	const char *ca_cert; /* an extra CA bundle for every registry */
+	const char *const *insecure; /* hosts allowed plain HTTP / unverified TLS */
+	size_t ninsecure;
+	const ims_exec_credential *creds;
+	size_t ncreds;
+	ims_events ev;
+} ims_exec_env;
 
-/* Opens the plan's base and loads a manifest and config per wanted platform. */
-int ims_exec_base_load(ims_base *b, ims_context *ctx, const ims_plan *p, ims_registry_pool *pool, ims_error **err);
-/* Loads one image (manifest + verified config) by descriptor/digest. */
-int ims_exec_load_image(ims_transport *t, const char *digest, ims_base_image *out, ims_error **err);
-void ims_exec_base_dispose(ims_base *b);
+/* Runs a build plan; dry_run computes everything and writes nothing. */
+int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, bool dry_run,
+		   ims_error **err);
+/* The config a build plan gives its first platform, before the new layers
+ * exist (the Image API's get_config). Caller frees *json. */
+int ims_exec_preview_config(const ims_exec_env *env, const ims_plan *p, char **json, ims_error **err);
+/* Runs a copy plan; *digest (if non-NULL) gets what was written. */
+int ims_exec_copy(const ims_exec_env *env, const ims_plan *p, char **digest, ims_error **err);
+/* Runs an inspect plan into a JSON document or raw bytes. */
+int ims_exec_inspect(const ims_exec_env *env, const ims_plan *p, char **out, size_t *len, ims_error **err);
+/* Runs a tags plan. */
+int ims_exec_tags(const ims_exec_env *env, const ims_plan *p, char ***tags, size_t *n, ims_error **err);
 
-/* A layer added by the plan, shared by every platform. */
-typedef struct {
-	ims_descriptor desc; /* media_type NULL until a format is chosen, except blob: with mediaType */
-	char diff_id[IMS_DIGEST_BUFSZ];
-	ims_compress_alg alg;
-	ims_layer_action action;
-	const ims_step *step;
-} ims_new_layer;
+/* Global set-up of the rooms below (libcurl), for ims_init/ims_shutdown. */
+int ims_exec_global_init(void);
+void ims_exec_global_cleanup(void);
 
-/* Builds every layer step into target (NULL: dry run, nothing written). */
-int ims_exec_build_layers(ims_context *ctx, const ims_plan *p, ims_transport *target, ims_base *base,
-			  struct ims_http *http, bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err);
-void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
-
-/* Applies the spec's config edits (not layers/history) to cfg, resolving
- * ${base:NAME} against base_cfg. */
-int ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims_plan *p, ims_error **err);
-
-/* Media type of a layer descriptor in the other family (OCI ↔ Docker). */
-int ims_exec_convert_layer_type(const char *mt, bool docker, const char **out, ims_error **err);
-
-/* Result helpers. */
-ims_build_result *ims_result_new(void);
-
-/* Copies a compressed base layer as a plain tar blob (docker-archive),
- * verifying the compressed digest and the diff_id. */
-int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
-			       ims_descriptor *out, ims_layer_action *action, ims_error **err);
+/* The credential store (auth login/logout/get; exec/credstore.c). */
+int ims_exec_login(const ims_exec_env *env, const char *registry, const char *username, const char *password,
+		   ims_error **err);
+int ims_exec_logout(const ims_exec_env *env, const char *registry, ims_error **err);
+int ims_exec_lookup(const ims_exec_env *env, const char *server_url, char **username, char **secret,
+		    ims_error **err);
 
 #endif

@@ -2,7 +2,7 @@
 #ifndef IMS_EXEC_PLATFORM_H
 #define IMS_EXEC_PLATFORM_H
 
-#include "exec/exec.h"
+#include "exec/exec_int.h"
 
 typedef struct {
 	const ims_plan *p;

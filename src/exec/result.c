@@ -1,8 +1,8 @@
-/* The build result: accessors, the --json document, a human summary. */
+/* The build result: the --json document and a human summary. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/exec.h"
+#include "exec/result.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -12,7 +12,7 @@ ims_build_result *ims_result_new(void)
 	return xcalloc(1, sizeof(ims_build_result));
 }
 
-void ims_build_result_free(ims_build_result *r)
+void ims_result_free(ims_build_result *r)
 {
 	if (!r)
 		return;
@@ -33,31 +33,6 @@ void ims_build_result_free(ims_build_result *r)
 	free(r);
 }
 
-const char *ims_build_result_digest(const ims_build_result *r)
-{
-	return r->digest;
-}
-
-const char *ims_build_result_media_type(const ims_build_result *r)
-{
-	return r->media_type;
-}
-
-long long ims_build_result_size(const ims_build_result *r)
-{
-	return r->size;
-}
-
-size_t ims_build_result_nreferences(const ims_build_result *r)
-{
-	return r->nrefs;
-}
-
-const char *ims_build_result_reference(const ims_build_result *r, size_t i)
-{
-	return i < r->nrefs ? r->refs[i] : NULL;
-}
-
 static const char *action_name(ims_layer_action a)
 {
 	switch (a) {
@@ -72,7 +47,7 @@ static const char *action_name(ims_layer_action a)
 	}
 }
 
-char *ims_build_result_json(const ims_build_result *r)
+char *ims_result_json(const ims_build_result *r)
 {
 	ims_json *o = ims_json_new_object();
 	ims_json *refs = ims_json_new_array();
@@ -114,7 +89,7 @@ char *ims_build_result_json(const ims_build_result *r)
 	return s;
 }
 
-char *ims_build_result_describe(const ims_build_result *r)
+char *ims_result_text(const ims_build_result *r)
 {
 	ims_buf b = IMS_BUF_INIT(0);
 	for (size_t i = 0; i < r->nmanifests; i++) {

@@ -15,7 +15,8 @@
 
 static void trace(void *ud, const char *line)
 {
-	ims_ctx_info(ud, "%s", line);
+	const ims_session *s = ud;
+	ims_events_info(&s->env->ev, "%s", line);
 }
 
 /* Does key ("host" or "host/namespace") cover registry/repository? */
@@ -43,40 +44,35 @@ static char *store_host(const char *host)
 	return h ? h : xstrdup(host);
 }
 
-static const ims_auth_entry *spec_entry(ims_session *s, const char *registry, const char *repository);
-
 static void warn_cb(void *ud, const char *msg)
 {
-	ims_ctx_warn(ud, "%s", msg);
+	const ims_session *s = ud;
+	ims_events_warn(&s->env->ev, "%s", msg);
 }
 
 /* The spec's entry: username/password or token as they are, a credential
  * helper, or a Google service-account key file. */
-static int from_spec_entry(ims_session *s, const ims_auth_entry *a, const char *registry, ims_credentials *out,
+static int from_spec_entry(ims_session *s, const ims_plan_auth *a, const char *registry, ims_credentials *out,
 			   ims_error **err)
 {
-	const ims_spec_model *m = s->spec;
-	if (a->helper.s) {
+	if (a->helper) {
 		_cleanup_free_ char *host = store_host(registry);
 		_cleanup_free_ char *url = ims_credstore_server_url(host);
 		bool found = false;
-		int r = ims_cred_helper_get(a->helper.s, url, out, &found, err);
+		int r = ims_cred_helper_get(a->helper, url, out, &found, err);
 		if (r < 0)
-			return ims_error_wrap(err, "%s:%d:%d: auth for `%s`", m->path, a->key.pos.line, a->key.pos.col,
-					      a->key.s);
+			return ims_error_wrap(err, "%sauth for `%s`", a->at, a->key);
 		if (!found)
-			ims_ctx_warn(s->ctx, "credential helper `docker-credential-%s` has no credentials for `%s`",
-				     a->helper.s, registry);
+			ims_events_warn(&s->env->ev, "credential helper `docker-credential-%s` has no credentials for `%s`",
+					a->helper, registry);
 		return 0;
 	}
-	if (a->google_credentials_file.s) {
-		_cleanup_free_ char *path = ims_path_absolute(m->dir, a->google_credentials_file.s);
-		return ims_google_credentials(s->google, path, out, err);
-	}
-	out->username = a->username.s ? xstrdup(a->username.s) : NULL;
-	out->password = a->password.s ? xstrdup(a->password.s) : NULL;
-	out->token = a->token.s ? xstrdup(a->token.s) : NULL;
-	out->source = xasprintf("the spec's auth `%s`", a->key.s);
+	if (a->google_file)
+		return ims_google_credentials(s->google, a->google_file, out, err);
+	out->username = a->username ? xstrdup(a->username) : NULL;
+	out->password = a->password ? xstrdup(a->password) : NULL;
+	out->token = a->token ? xstrdup(a->token) : NULL;
+	out->source = xasprintf("the spec's auth `%s`", a->key);
 	return 0;
 }
 
@@ -85,19 +81,63 @@ static bool empty(const ims_credentials *c)
 	return !c->username && !c->password && !c->token && !c->identity_token;
 }
 
-/* SPEC-v1.md's order: the spec's `auth`, then docker's config.json, then
- * $REGISTRY_AUTH_FILE, then (for Google's registries)
- * GOOGLE_APPLICATION_CREDENTIALS, then anonymous. Called from upload
- * threads too: everything here is read-only or locked below. */
+/* The longest key (host or host/namespace) that covers registry/repository,
+ * among n keys read by key_of; -1 when none does. */
+static ssize_t best_key(const char *registry, const char *repository, const void *v, size_t size, size_t n,
+			const char *(*key_of)(const void *))
+{
+	ssize_t best = -1;
+	size_t best_len = 0;
+	_cleanup_free_ char *reg = store_host(registry);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *key = xstrdup(key_of((const char *)v + i * size));
+		char *slash = strchr(key, '/');
+		if (slash)
+			*slash = '\0';
+		_cleanup_free_ char *host = store_host(key);
+		_cleanup_free_ char *norm = slash ? xasprintf("%s/%s", host, slash + 1) : xstrdup(host);
+		size_t l = prefix_match(norm, reg, repository);
+		if (l > best_len)
+			best = (ssize_t)i, best_len = l;
+	}
+	return best;
+}
+
+static const char *plan_auth_key(const void *a)
+{
+	return ((const ims_plan_auth *)a)->key;
+}
+
+static const char *env_cred_key(const void *c)
+{
+	return ((const ims_exec_credential *)c)->key;
+}
+
+/* SPEC-v1.md's order, after what the caller holds in memory: the spec's
+ * `auth`, then docker's config.json, then $REGISTRY_AUTH_FILE, then (for
+ * Google's registries) GOOGLE_APPLICATION_CREDENTIALS, then anonymous.
+ * Called from upload threads too: everything here is read-only or locked
+ * below. */
 static int session_credentials(void *ud, const char *registry, const char *repository, ims_credentials *out,
 			       ims_error **err)
 {
 	ims_session *s = ud;
 	memset(out, 0, sizeof(*out));
-	const ims_auth_entry *a = spec_entry(s, registry, repository);
-	if (a)
-		return from_spec_entry(s, a, registry, out, err);
-	int r = ims_credstore_lookup(registry, out, warn_cb, s->ctx, err);
+	const ims_exec_env *env = s->env;
+	ssize_t i = best_key(registry, repository, env->creds, sizeof(*env->creds), env->ncreds, env_cred_key);
+	if (i >= 0) {
+		const ims_exec_credential *c = &env->creds[i];
+		out->username = c->username ? xstrdup(c->username) : NULL;
+		out->password = c->password ? xstrdup(c->password) : NULL;
+		out->token = c->token ? xstrdup(c->token) : NULL;
+		out->source = xasprintf("the credentials given for `%s`", c->key);
+		return 0;
+	}
+	if (s->plan &&
+	    (i = best_key(registry, repository, s->plan->auth, sizeof(*s->plan->auth), s->plan->nauth, plan_auth_key)) >=
+		    0)
+		return from_spec_entry(s, &s->plan->auth[i], registry, out, err);
+	int r = ims_credstore_lookup(registry, out, warn_cb, s, err);
 	if (r < 0 || !empty(out))
 		return r;
 	ims_credentials_dispose(out);
@@ -108,61 +148,45 @@ static int session_credentials(void *ud, const char *registry, const char *repos
 	return 0;
 }
 
-static const ims_auth_entry *spec_entry(ims_session *s, const char *registry, const char *repository)
+bool ims_session_needed(const ims_plan *p)
 {
-	if (!s->spec)
-		return NULL;
-	const ims_auth_entry *best = NULL;
-	size_t best_len = 0;
-	_cleanup_free_ char *reg = store_host(registry);
-	for (size_t i = 0; i < s->spec->nauth; i++) {
-		const ims_auth_entry *a = &s->spec->auth[i];
-		_cleanup_free_ char *key = xstrdup(a->key.s);
-		char *slash = strchr(key, '/');
-		if (slash)
-			*slash = '\0';
-		_cleanup_free_ char *host = store_host(key);
-		_cleanup_free_ char *norm = slash ? xasprintf("%s/%s", host, slash + 1) : xstrdup(host);
-		size_t l = prefix_match(norm, reg, repository);
-		if (l > best_len)
-			best = a, best_len = l;
-	}
-	return best;
+	if (p->source->kind == IMS_REF_REGISTRY || (p->target && p->target->kind == IMS_REF_REGISTRY))
+		return true;
+	for (size_t i = 0; i < p->nsteps; i++)
+		if (p->steps[i].kind == IMS_STEP_URL)
+			return true;
+	return false;
 }
 
-int ims_session_open(ims_session *s, ims_context *ctx, const ims_spec_model *spec, ims_error **err)
+int ims_session_open(ims_session *s, const ims_exec_env *env, const ims_plan *plan, ims_error **err)
 {
 	memset(s, 0, sizeof(*s));
-	s->spec = spec;
-	s->ctx = ctx;
-	size_t n = (spec ? spec->nregistries : 0) + ctx->ninsecure;
-	s->hosts = xcalloc(n + 1, sizeof(*s->hosts));
-	s->paths = xcalloc(3 * n + 2, sizeof(char *));
-	for (size_t i = 0; spec && i < spec->nregistries; i++) {
-		const ims_registry_entry *e = &spec->registries[i];
+	s->plan = plan;
+	s->env = env;
+	size_t nreg = plan ? plan->nregistries : 0;
+	s->hosts = xcalloc(nreg + env->ninsecure + 1, sizeof(*s->hosts));
+	for (size_t i = 0; i < nreg; i++) {
+		const ims_plan_registry *e = &plan->registries[i];
 		ims_http_host *h = &s->hosts[s->nhosts++];
-		h->host = e->host.s;
+		h->host = e->host;
 		h->insecure = e->insecure;
-		if (e->ca_file.s)
-			h->ca_file = s->paths[s->npaths++] = ims_path_absolute(spec->dir, e->ca_file.s);
-		if (e->client_cert.s)
-			h->client_cert = s->paths[s->npaths++] = ims_path_absolute(spec->dir, e->client_cert.s);
-		if (e->client_key.s)
-			h->client_key = s->paths[s->npaths++] = ims_path_absolute(spec->dir, e->client_key.s);
+		h->ca_file = e->ca_file;
+		h->client_cert = e->client_cert;
+		h->client_key = e->client_key;
 	}
-	for (size_t i = 0; i < ctx->ninsecure; i++) {
+	for (size_t i = 0; i < env->ninsecure; i++) {
 		ims_http_host *h = &s->hosts[s->nhosts++];
-		h->host = ctx->insecure[i];
+		h->host = env->insecure[i];
 		h->insecure = true;
 	}
 	ims_http_options o = { 0 };
-	if (ctx->ca_cert)
-		o.ca_file = s->paths[s->npaths++] = ims_path_absolute(NULL, ctx->ca_cert);
+	if (env->ca_cert)
+		o.ca_file = s->ca_cert = ims_path_absolute(NULL, env->ca_cert);
 	o.hosts = s->hosts;
 	o.nhosts = s->nhosts;
-	if (ctx->verbose) {
+	if (env->verbose) {
 		o.trace = trace;
-		o.trace_ud = ctx;
+		o.trace_ud = s;
 	}
 	/* on failure nothing is left for the caller to close */
 	int r = ims_http_new(&s->http, &o, err);
@@ -180,9 +204,7 @@ void ims_session_close(ims_session *s)
 	ims_registry_pool_free(s->pool);
 	ims_google_free(s->google);
 	ims_http_free(s->http);
-	for (size_t i = 0; i < s->npaths; i++)
-		free(s->paths[i]);
-	free(s->paths);
+	free(s->ca_cert);
 	free(s->hosts);
 	memset(s, 0, sizeof(*s));
 }

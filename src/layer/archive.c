@@ -442,7 +442,7 @@ static int entry_type(const actx *c, const char *entry, struct archive_entry *ae
  * the time is always normalised. */
 static void entry_attrs(const ims_layer_opts *o, struct archive_entry *ae, ims_tar_entry *e)
 {
-	const ims_attrs *d = &o->defaults;
+	const ims_layer_attrs *d = &o->defaults;
 	e->uid = d->has_uid ? d->uid : archive_entry_uid(ae);
 	e->gid = d->has_gid ? d->gid : archive_entry_gid(ae);
 	e->perm = archive_entry_perm(ae) & 07777;
@@ -514,23 +514,23 @@ static int write_entries(actx *c, const ims_layer_opts *o, ims_sink *out, ims_la
 
 /* ---- the layer --------------------------------------------------------- */
 
-static int setup(actx *c, const ims_layer_spec *l, const char *archive_path, ims_error **err)
+static int setup(actx *c, const ims_layer_archive *l, const char *archive_path, ims_error **err)
 {
-	c->shown = l->kind == IMS_LAYER_URL && l->url.s ? l->url.s : l->archive.s ? l->archive.s : archive_path;
+	c->shown = l->shown ? l->shown : archive_path;
 	c->fd = -1;
 	if (l->strip_components < 0)
 		return ims_error_set(err, IMS_EINVALID, "archive `%s`: stripComponents must not be negative",
 				     c->shown);
 	c->strip = l->strip_components;
-	c->dest = l->dest.s ? ims_lpath_from_abs(l->dest.s) : xstrdup("");
+	c->dest = l->dest ? ims_lpath_from_abs(l->dest) : xstrdup("");
 	if (!c->dest)
 		return ims_error_set(err, IMS_EINVALID, "archive `%s`: dest `%s` is not an absolute path", c->shown,
-				     l->dest.s);
+				     l->dest);
 	/* An empty include list filters nothing, as BuildKit's does. */
-	if (l->include.set && l->include.n) {
+	if (l->ninclude) {
 		c->include = ims_patterns_new();
-		for (size_t i = 0; i < l->include.n; i++)
-			ims_patterns_add(c->include, l->include.v[i].s, "");
+		for (size_t i = 0; i < l->ninclude; i++)
+			ims_patterns_add(c->include, l->include[i], "");
 	}
 	c->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 	if (!c->utf8)
@@ -565,14 +565,14 @@ static void dispose(actx *c)
 		freelocale(c->utf8);
 }
 
-int ims_layer_write_archive(const ims_layer_spec *l, const char *archive_path, const ims_layer_opts *o,
+int ims_layer_write_archive(const ims_layer_archive *l, const char *archive_path, const ims_layer_opts *o,
 			    ims_sink *out, ims_layer_result *res, ims_error **err)
 {
 	actx c = { 0 };
 	int r = setup(&c, l, archive_path, err);
 	/* The digest is checked before a single header is parsed. */
-	if (r >= 0 && l->sha256.s && *l->sha256.s)
-		r = check_sha256(&c, l->sha256.s, err);
+	if (r >= 0 && l->sha256 && *l->sha256)
+		r = check_sha256(&c, l->sha256, err);
 	if (r >= 0 && c.include)
 		r = collect_parents(&c, err);
 	if (r >= 0)

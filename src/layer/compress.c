@@ -10,7 +10,7 @@
 #include "util/xalloc.h"
 
 struct ims_compressor {
-	ims_compress_alg alg;
+	ims_layer_alg alg;
 	ims_sink next;
 	z_stream z;
 	bool z_live;
@@ -62,17 +62,17 @@ static int zstd_open(ims_compressor *c, int level, ims_error **err)
 	return 0;
 }
 
-int ims_compressor_new(ims_compressor **out, ims_compress_alg alg, int level, const ims_sink *next,
+int ims_compressor_new(ims_compressor **out, ims_layer_alg alg, int level, const ims_sink *next,
 		       ims_error **err)
 {
 	ims_compressor *c = xcalloc(1, sizeof(*c));
 	int r = 0;
-	c->alg = alg == IMS_COMPRESS_DEFAULT ? IMS_COMPRESS_GZIP : alg;
+	c->alg = alg;
 	c->next = *next;
 	c->out = xmalloc(IMS_COMPRESS_BUFSZ);
-	if (c->alg == IMS_COMPRESS_GZIP)
+	if (c->alg == IMS_LAYER_ALG_GZIP)
 		r = gzip_open(c, level, err);
-	else if (c->alg == IMS_COMPRESS_ZSTD)
+	else if (c->alg == IMS_LAYER_ALG_ZSTD)
 		r = zstd_open(c, level, err);
 	if (r < 0) {
 		ims_compressor_free(c);
@@ -156,9 +156,9 @@ int ims_compressor_write(ims_compressor *c, const void *p, size_t n, ims_error *
 	if (n == 0)
 		return 0;
 	switch (c->alg) {
-	case IMS_COMPRESS_GZIP:
+	case IMS_LAYER_ALG_GZIP:
 		return gzip_run(c, p, n, Z_NO_FLUSH, err);
-	case IMS_COMPRESS_ZSTD:
+	case IMS_LAYER_ALG_ZSTD:
 		return zstd_run(c, p, n, ZSTD_e_continue, err);
 	default:
 		return none_run(c, p, n, err);
@@ -171,9 +171,9 @@ int ims_compressor_finish(ims_compressor *c, ims_error **err)
 		return 0;
 	c->finished = true;
 	int r = 0;
-	if (c->alg == IMS_COMPRESS_GZIP)
+	if (c->alg == IMS_LAYER_ALG_GZIP)
 		r = gzip_run(c, "", 0, Z_FINISH, err);
-	else if (c->alg == IMS_COMPRESS_ZSTD)
+	else if (c->alg == IMS_LAYER_ALG_ZSTD)
 		r = zstd_run(c, "", 0, ZSTD_e_end, err);
 	if (r < 0)
 		return r;

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "spec/spec.h"
+#include "layer/input.h"
 #include "util/stream.h"
 
 #define IMS_COMPRESS_BUFSZ ((size_t)128 * 1024)
@@ -19,7 +19,7 @@ typedef struct ims_compressor ims_compressor;
 
 /* level -1 is the algorithm's default (gzip 6, zstd 3). gzip takes 0-9 and
  * zstd 1-19; other levels are IMS_EINVALID. next is copied. */
-int ims_compressor_new(ims_compressor **out, ims_compress_alg alg, int level, const ims_sink *next,
+int ims_compressor_new(ims_compressor **out, ims_layer_alg alg, int level, const ims_sink *next,
 		       ims_error **err);
 int ims_compressor_write(ims_compressor *c, const void *p, size_t n, ims_error **err);
 /* Ends the stream and flushes everything to the next sink. */

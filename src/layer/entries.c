@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "layer/beneath.h"
-#include "layer/where.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -51,10 +50,10 @@ static int cmp_path_seq(const void *a, const void *b)
 
 /* "a directory from `vendor/x` (image.yaml:12:5)" or, for entries the
  * spec itself spells out, "a file from image.yaml:14:5". */
-static char *describe(const ims_fent *e, const ims_file_spec *files, const ims_layer_opts *o)
+static char *describe(const ims_fent *e, const ims_layer_mapping *maps)
 {
 	const char *kind = e->type == IMS_TAR_DIR ? "a directory" : e->type == IMS_TAR_SYMLINK ? "a symlink" : "a file";
-	_cleanup_free_ char *w = ims_layer_where(o, files[e->mapping].pos);
+	_cleanup_free_ char *w = xstrdup(maps[e->mapping].at);
 	size_t wl = strlen(w);
 	if (wl >= 2)
 		w[wl - 2] = '\0'; /* drop the ": " */
@@ -63,18 +62,18 @@ static char *describe(const ims_fent *e, const ims_file_spec *files, const ims_l
 	return *w ? xasprintf("%s from %s", kind, w) : xasprintf("%s from mapping %zu", kind, e->mapping + 1);
 }
 
-static int clash(const ims_fent *earlier, const ims_fent *later, const char *what, const ims_file_spec *files,
-		 const ims_layer_opts *o, ims_error **err)
+static int clash(const ims_fent *earlier, const ims_fent *later, const char *what, const ims_layer_mapping *maps,
+		 ims_error **err)
 {
-	_cleanup_free_ char *where = ims_layer_where(o, files[later->mapping].pos);
-	_cleanup_free_ char *a = describe(earlier, files, o);
-	_cleanup_free_ char *b = describe(later, files, o);
-	return ims_error_set(err, IMS_EINVALID, "%s`/%s` is %s, but %s %s", where, earlier->path, a, b, what);
+	_cleanup_free_ char *a = describe(earlier, maps);
+	_cleanup_free_ char *b = describe(later, maps);
+	return ims_error_set(err, IMS_EINVALID, "%s`/%s` is %s, but %s %s", maps[later->mapping].at, earlier->path, a,
+			     b, what);
 }
 
 /* Keeps the last entry of each run of equal paths: the later mapping wins,
  * unless a directory and a non-directory meet. */
-static int merge(ims_fents *l, const ims_file_spec *files, const ims_layer_opts *o, ims_error **err)
+static int merge(ims_fents *l, const ims_layer_mapping *maps, ims_error **err)
 {
 	size_t out = 0;
 	for (size_t i = 0; i < l->n;) {
@@ -84,7 +83,7 @@ static int merge(ims_fents *l, const ims_file_spec *files, const ims_layer_opts 
 		ims_fent *keep = &l->v[j - 1];
 		for (size_t k = i; k + 1 < j; k++) {
 			if ((l->v[k].type == IMS_TAR_DIR) != (keep->type == IMS_TAR_DIR))
-				return clash(&l->v[k], keep, "has the same path", files, o, err);
+				return clash(&l->v[k], keep, "has the same path", maps, err);
 		}
 		for (size_t k = i; k + 1 < j; k++)
 			fent_dispose(&l->v[k]);
@@ -115,7 +114,7 @@ static ims_fent *find(const ims_fents *l, const char *path)
 
 /* Nothing may sit below a file or a symlink of the same layer: extraction
  * would fail, or write through the link (anchors item 13). */
-static int check_parents(const ims_fents *l, const ims_file_spec *files, const ims_layer_opts *o, ims_error **err)
+static int check_parents(const ims_fents *l, const ims_layer_mapping *maps, ims_error **err)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		_cleanup_free_ char *p = xstrdup(l->v[i].path);
@@ -126,7 +125,7 @@ static int check_parents(const ims_fents *l, const ims_file_spec *files, const i
 			if (!parent)
 				continue;
 			if (parent->type != IMS_TAR_DIR)
-				return clash(parent, &l->v[i], "needs it to be a directory", files, o, err);
+				return clash(parent, &l->v[i], "needs it to be a directory", maps, err);
 			break; /* that directory's own parents were checked with it */
 		}
 	}
@@ -193,13 +192,13 @@ static int64_t tar_bytes(const ims_fent *e)
 	return n;
 }
 
-int ims_fents_finalize(ims_fents *l, const ims_file_spec *files, const ims_layer_opts *o, ims_error **err)
+int ims_fents_finalize(ims_fents *l, const ims_layer_mapping *maps, ims_error **err)
 {
 	qsort(l->v, l->n, sizeof(*l->v), cmp_path_seq);
-	int r = merge(l, files, o, err);
+	int r = merge(l, maps, err);
 	if (r < 0)
 		return r;
-	if ((r = check_parents(l, files, o, err)) < 0)
+	if ((r = check_parents(l, maps, err)) < 0)
 		return r;
 	settle_hardlinks(l);
 	int64_t total = 1024;

@@ -50,9 +50,9 @@ void ims_fents_dispose(ims_fents *l);
 
 /* Sorts, merges and checks the list, and turns later links to the same
  * file into hard links to the first in path order. */
-int ims_fents_finalize(ims_fents *l, const ims_file_spec *files, const ims_layer_opts *o, ims_error **err);
+int ims_fents_finalize(ims_fents *l, const ims_layer_mapping *maps, ims_error **err);
 
-/* Streams the finalized entries into a new layer. rootfd: the spec dir. */
+/* Streams the finalized entries into a new layer. rootfd: the source dir. */
 int ims_fents_write(const ims_fents *l, int rootfd, const ims_layer_opts *o, ims_sink *out, ims_layer_result *res,
 		    ims_error **err);
 

@@ -3,7 +3,7 @@
  * Two passes. The first gathers every entry's metadata from the mappings,
  * in order (layer/walk.c for `src`); the list is then sorted by tar path,
  * merged and checked (layer/entries.c). The second streams the entries
- * through the tar writer, opening each source file again beneath the spec
+ * through the tar writer, opening each source file again beneath the source
  * directory and checking it is the one that was seen. */
 #include "layer/layer.h"
 
@@ -16,17 +16,16 @@
 #include "layer/entries.h"
 #include "layer/lpath.h"
 #include "layer/walk.h"
-#include "layer/where.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static ims_fattrs cascade(const ims_attrs *d, const ims_attrs *m, int64_t created)
+static ims_fattrs cascade(const ims_layer_attrs *d, const ims_layer_attrs *m, int64_t created)
 {
 	ims_fattrs a = { .mtime = created };
-	const ims_attrs *layers[] = { d, m };
+	const ims_layer_attrs *layers[] = { d, m };
 	for (size_t i = 0; i < IMS_ARRAY_SIZE(layers); i++) {
-		const ims_attrs *x = layers[i];
+		const ims_layer_attrs *x = layers[i];
 		if (x->has_mode)
 			a.has_mode = true, a.mode = x->mode;
 		if (x->has_dir_mode)
@@ -43,9 +42,9 @@ static ims_fattrs cascade(const ims_attrs *d, const ims_attrs *m, int64_t create
 
 /* dest as a tar path, refusing what could escape `/` or plant a whiteout
  * (anchors-reliability.md items 10 and 11). */
-static int dest_path(const ims_file_spec *m, const ims_layer_opts *o, char **out, ims_error **err)
+static int dest_path(const ims_layer_mapping *m, char **out, ims_error **err)
 {
-	_cleanup_free_ char *where = ims_layer_where(o, m->dest.pos.line ? m->dest.pos : m->pos);
+	const char *where = m->dest.at;
 	const char *d = m->dest.s;
 	if (!d || !*d)
 		return ims_error_set(err, IMS_EINVALID, "%sthe mapping has no `dest`", where);
@@ -63,14 +62,14 @@ static int dest_path(const ims_file_spec *m, const ims_layer_opts *o, char **out
 		c = s ? s + 1 : c + strlen(c);
 	}
 	size_t l = strlen(d);
-	if (m->kind != IMS_FILE_COPY && (!*p || d[l - 1] == '/'))
+	if (m->kind != IMS_MAP_COPY && (!*p || d[l - 1] == '/'))
 		return ims_error_set(err, IMS_EINVALID, "%s`dest` `%s` must name a %s, not a directory", where, q,
-				     m->kind == IMS_FILE_DIR ? "directory below `/`" : m->kind == IMS_FILE_SYMLINK ? "symlink" : "file");
+				     m->kind == IMS_MAP_DIR ? "directory below `/`" : m->kind == IMS_MAP_SYMLINK ? "symlink" : "file");
 	*out = steal_pointer(&p);
 	return 0;
 }
 
-static void add_inline(ims_fents *l, size_t idx, const ims_file_spec *m, const ims_fattrs *a, char *path)
+static void add_inline(ims_fents *l, size_t idx, const ims_layer_mapping *m, const ims_fattrs *a, char *path)
 {
 	ims_fent *e = ims_fents_add(l, idx);
 	e->path = path;
@@ -78,13 +77,13 @@ static void add_inline(ims_fents *l, size_t idx, const ims_file_spec *m, const i
 	e->gid = a->gid;
 	e->mtime = a->mtime;
 	switch (m->kind) {
-	case IMS_FILE_CONTENT:
+	case IMS_MAP_CONTENT:
 		e->type = IMS_TAR_FILE;
 		e->perm = a->has_mode ? a->mode : 0644;
 		e->mem = m->content ? m->content : "";
 		e->size = m->content ? (int64_t)m->content_len : 0;
 		break;
-	case IMS_FILE_SYMLINK:
+	case IMS_MAP_SYMLINK:
 		e->type = IMS_TAR_SYMLINK;
 		e->perm = 0777;
 		e->linkname = xstrdup(m->symlink.s);
@@ -105,11 +104,11 @@ typedef struct {
 	char *root_abs;
 } specdir;
 
-static int open_spec_dir(specdir *sd, const ims_layer_opts *o, ims_error **err)
+static int open_source_dir(specdir *sd, const ims_layer_opts *o, ims_error **err)
 {
 	if (sd->rootfd >= 0)
 		return 0;
-	const char *dir = o->spec_dir && *o->spec_dir ? o->spec_dir : ".";
+	const char *dir = o->source_dir && *o->source_dir ? o->source_dir : ".";
 	sd->rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (sd->rootfd < 0)
 		return ims_error_sys(err, errno, IMS_ENOTFOUND, "open the spec directory `%s`", dir);
@@ -117,26 +116,25 @@ static int open_spec_dir(specdir *sd, const ims_layer_opts *o, ims_error **err)
 	return 0;
 }
 
-static int add_mapping(ims_fents *l, size_t idx, const ims_file_spec *m, const ims_layer_opts *o, specdir *sd,
+static int add_mapping(ims_fents *l, size_t idx, const ims_layer_mapping *m, const ims_layer_opts *o, specdir *sd,
 		       ims_error **err)
 {
 	ims_fattrs a = cascade(&o->defaults, &m->attrs, o->created);
 	char *path = NULL;
-	int r = dest_path(m, o, &path, err);
+	int r = dest_path(m, &path, err);
 	if (r < 0)
 		return r;
-	if (m->kind == IMS_FILE_SYMLINK && (!m->symlink.s || !*m->symlink.s ||
-					    !ims_lpath_name_ok(m->symlink.s, strlen(m->symlink.s)))) {
+	if (m->kind == IMS_MAP_SYMLINK && (!m->symlink.s || !*m->symlink.s ||
+					   !ims_lpath_name_ok(m->symlink.s, strlen(m->symlink.s)))) {
 		free(path);
-		_cleanup_free_ char *where = ims_layer_where(o, m->symlink.pos.line ? m->symlink.pos : m->pos);
-		return ims_error_set(err, IMS_EINVALID, "%s`symlink` must be a non-empty UTF-8 text without control characters",
-				     where);
+		return ims_error_set(err, IMS_EINVALID,
+				     "%s`symlink` must be a non-empty UTF-8 text without control characters", m->symlink.at);
 	}
-	if (m->kind != IMS_FILE_COPY) {
+	if (m->kind != IMS_MAP_COPY) {
 		add_inline(l, idx, m, &a, path);
 		return 0;
 	}
-	if ((r = open_spec_dir(sd, o, err)) < 0) {
+	if ((r = open_source_dir(sd, o, err)) < 0) {
 		free(path);
 		return r;
 	}
@@ -155,16 +153,16 @@ static int add_mapping(ims_fents *l, size_t idx, const ims_file_spec *m, const i
 	return r;
 }
 
-int ims_layer_write_files(const ims_file_spec *files, size_t nfiles, const ims_layer_opts *o, ims_sink *out,
+int ims_layer_write_files(const ims_layer_mapping *maps, size_t n, const ims_layer_opts *o, ims_sink *out,
 			  ims_layer_result *res, ims_error **err)
 {
 	ims_fents l = { 0 };
 	specdir sd = { -1, NULL };
 	int r = 0;
-	for (size_t i = 0; i < nfiles && r == 0; i++)
-		r = add_mapping(&l, i, &files[i], o, &sd, err);
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = add_mapping(&l, i, &maps[i], o, &sd, err);
 	if (r == 0)
-		r = ims_fents_finalize(&l, files, o, err);
+		r = ims_fents_finalize(&l, maps, err);
 	if (r == 0)
 		r = ims_fents_write(&l, sd.rootfd, o, out, res, err);
 	ims_fents_dispose(&l);

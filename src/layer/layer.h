@@ -11,18 +11,17 @@
 
 #include "digest/digest.h"
 #include "imagespec/error.h"
-#include "spec/spec.h"
+#include "layer/input.h"
+#include "util/event.h"
 #include "util/stream.h"
 
 typedef struct {
-	const char *spec_dir;   /* src, archive and ignoreFiles are relative to this */
-	const char *spec_path;  /* for messages: FILE:LINE:COL */
+	const char *source_dir; /* COPY `src` and ignore files resolve beneath this */
 	int64_t created;        /* default mtime for every entry */
-	ims_attrs defaults;     /* top-level defaults, then layer defaults merged over */
-	ims_compress_alg alg;   /* GZIP, ZSTD or NONE (never DEFAULT) */
+	ims_layer_attrs defaults; /* the layer's defaults (top-level ones merged under) */
+	ims_layer_alg alg;
 	int level;              /* -1: default for the algorithm */
-	void (*warn)(void *ud, const char *msg); /* optional warnings */
-	void *warn_ud;
+	const ims_events *ev;   /* warnings (secrets swept in, dropped bits); may be NULL */
 } ims_layer_opts;
 
 typedef struct {
@@ -33,20 +32,20 @@ typedef struct {
 	int64_t entries;
 } ims_layer_result;
 
-/* A layer from `files:` mappings (the files: layer, or a layers[] files layer). */
-int ims_layer_write_files(const ims_file_spec *files, size_t nfiles, const ims_layer_opts *o, ims_sink *out,
+/* A layer from file mappings (a files layer). */
+int ims_layer_write_files(const ims_layer_mapping *maps, size_t n, const ims_layer_opts *o, ims_sink *out,
 			  ims_layer_result *res, ims_error **err);
 
-/* A layer from an existing archive (tar, tar.gz, tar.zst, tar.xz) at
- * archive_path, re-rooted under l->dest with l->include and
- * l->strip_components. When l->sha256 is set, the archive file must match. */
-int ims_layer_write_archive(const ims_layer_spec *l, const char *archive_path, const ims_layer_opts *o,
-			    ims_sink *out, ims_layer_result *res, ims_error **err);
+/* A layer from the existing archive (tar, tar.gz, tar.zst, tar.xz) at path,
+ * re-rooted under a->dest with a->include and a->strip_components. When
+ * a->sha256 is set, the archive file must match it. */
+int ims_layer_write_archive(const ims_layer_archive *a, const char *path, const ims_layer_opts *o, ims_sink *out,
+			    ims_layer_result *res, ims_error **err);
 
-/* The final whiteout layer: `.wh.NAME` for each delete path and
+/* The whiteout layer: `.wh.NAME` for each delete path and
  * `DIR/.wh..wh..opq` for each opaque path. */
-int ims_layer_write_whiteouts(const ims_strlist *del, const ims_strlist *opaque, const ims_layer_opts *o,
-			      ims_sink *out, ims_layer_result *res, ims_error **err);
+int ims_layer_write_whiteouts(const ims_layer_whiteouts *w, const ims_layer_opts *o, ims_sink *out,
+			      ims_layer_result *res, ims_error **err);
 
 /* Decompresses a base layer (gzip, zstd or plain tar, detected by magic)
  * from r into out, returning the sha256 of the tar in diff_id. Used when a
@@ -58,6 +57,6 @@ int ims_layer_decompress(ims_reader *r, ims_sink *out, char diff_id[IMS_DIGEST_B
  * (DEFAULT counts as gzip). NULL for docker with zstd: Docker's schema 2
  * has no zstd layer type, and a manifest never mixes Docker and OCI types,
  * so the caller must refuse that combination (or switch to OCI). */
-const char *ims_layer_media_type(bool docker, ims_compress_alg alg);
+const char *ims_layer_media_type(bool docker, ims_layer_alg alg);
 
 #endif

@@ -128,7 +128,7 @@ static int fail(ims_tarw *w, const char *name, ims_error **err)
 	return ims_error_set(err, IMS_EGENERIC, "write `%s` into the layer: %s", name, why ? why : "libarchive failed");
 }
 
-int ims_tarw_open(ims_tarw **out, ims_compress_alg alg, int level, ims_sink *sink, ims_error **err)
+int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, ims_sink *sink, ims_error **err)
 {
 	ims_tarw *w = xcalloc(1, sizeof(*w));
 	w->sink = *sink;

@@ -13,7 +13,6 @@
 #include "layer/beneath.h"
 #include "layer/glob.h"
 #include "layer/lpath.h"
-#include "layer/where.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -29,7 +28,7 @@ typedef struct {
 
 typedef struct {
 	const ims_copy_ctx *c;
-	char *where;           /* "SPEC:LINE:COL: " of the mapping */
+	const char *where;     /* "SPEC:LINE:COL: " of src (or of the mapping) */
 	char *src_canon;       /* canonical src beneath the spec dir */
 	char *src_shown;       /* src as the user wrote it, cleaned ("" for ".") */
 	ims_patterns *include; /* NULL: everything */
@@ -91,13 +90,13 @@ static void warn(const walker *w, const char *fmt, ...) __attribute__((format(pr
 static void warn(const walker *w, const char *fmt, ...)
 {
 	const ims_layer_opts *o = w->c->o;
-	if (!o->warn)
+	if (!o->ev || !o->ev->cb)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
 	_cleanup_free_ char *m = xvasprintf(fmt, ap);
 	va_end(ap);
-	o->warn(o->warn_ud, m);
+	ims_events_warn(o->ev, "%s", m);
 }
 
 /* Names that usually hold secrets, swept in by a broad `src` (anchors item
@@ -286,7 +285,7 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 	}
 	eff = st;
 	bool is_link = S_ISLNK(st.st_mode);
-	bool follow = is_link && c->m->symlinks == IMS_SYMLINKS_FOLLOW;
+	bool follow = is_link && c->m->follow_symlinks;
 	if (follow) {
 		if ((r = read_link(dfd, name, sh, &text, err)) < 0)
 			return r;
@@ -357,14 +356,14 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 
 static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_error **err)
 {
-	const ims_file_spec *m = w->c->m;
+	const ims_layer_mapping *m = w->c->m;
 	_cleanup_free_ char *sh = shown(w, rel);
 	int r = 0, total = 0;
 
 	/* Rules of an ignore file apply from its own directory down. */
-	for (size_t i = 0; w->ignore && i < m->ignore_files.n; i++) {
-		if ((r = ims_ignore_load(w->ignore, dfd, m->ignore_files.v[i].s, rel, err)) < 0)
-			return ims_error_wrap(err, "%sread `%s` in `%s`", w->where, m->ignore_files.v[i].s, sh);
+	for (size_t i = 0; w->ignore && i < m->nignore_files; i++) {
+		if ((r = ims_ignore_load(w->ignore, dfd, m->ignore_files[i].s, rel, err)) < 0)
+			return ims_error_wrap(err, "%sread `%s` in `%s`", w->where, m->ignore_files[i].s, sh);
 	}
 	char **names = NULL;
 	size_t n = 0;
@@ -382,27 +381,25 @@ static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_
 	return r < 0 ? r : total;
 }
 
-static ims_patterns *patterns(const ims_strlist *l)
+static ims_patterns *patterns(const char *const *v, size_t n)
 {
-	if (!l->n)
+	if (!n)
 		return NULL;
 	ims_patterns *p = ims_patterns_new();
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].s)
-			ims_patterns_add(p, l->v[i].s, "");
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			ims_patterns_add(p, v[i], "");
 	return p;
 }
 
 static int check_ignore_names(const walker *w, ims_error **err)
 {
-	const ims_strlist *l = &w->c->m->ignore_files;
-	for (size_t i = 0; i < l->n; i++) {
-		const char *s = l->v[i].s;
-		if (!s || !*s || strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, "..")) {
-			_cleanup_free_ char *where = ims_layer_where(w->c->o, l->v[i].pos);
+	const ims_layer_mapping *m = w->c->m;
+	for (size_t i = 0; i < m->nignore_files; i++) {
+		const char *s = m->ignore_files[i].s;
+		if (!s || !*s || strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, ".."))
 			return ims_error_set(err, IMS_EINVALID, "%s`ignoreFiles` entries are file names, not paths: `%s`",
-					     where, s ? s : "");
-		}
+					     m->ignore_files[i].at, s ? s : "");
 	}
 	return 0;
 }
@@ -441,9 +438,9 @@ static int copy_dir(walker *w, const struct stat *st, ims_error **err)
 	int r = check_ignore_names(w, err);
 	if (r < 0)
 		return r;
-	w->include = patterns(&c->m->include);
-	w->exclude = patterns(&c->m->exclude);
-	if (c->m->ignore_files.n)
+	w->include = patterns(c->m->include, c->m->ninclude);
+	w->exclude = patterns(c->m->exclude, c->m->nexclude);
+	if (c->m->nignore_files)
 		w->ignore = ims_patterns_new();
 	/* dest gets the directory's own entry (SPEC "The dest directory"). */
 	if (*c->dest)
@@ -466,10 +463,8 @@ static int copy_file(walker *w, const struct stat *st, ims_error **err)
 		return r;
 	size_t dl = strlen(c->m->dest.s);
 	bool into = dl > 0 && c->m->dest.s[dl - 1] == '/';
-	if (!into && !*c->dest) {
-		_cleanup_free_ char *where = ims_layer_where(c->o, c->m->dest.pos.line ? c->m->dest.pos : c->m->pos);
-		return ims_error_set(err, IMS_EINVALID, "%s`dest` `/` cannot be a file", where);
-	}
+	if (!into && !*c->dest)
+		return ims_error_set(err, IMS_EINVALID, "%s`dest` `/` cannot be a file", c->m->dest.at);
 	/* dest/ takes the file by its name; a dest without '/' is the file. */
 	warn_secret(w, base, w->src_shown, false);
 	add_file(w, into ? base : "", w->src_canon, st, w->src_shown);
@@ -480,7 +475,7 @@ int ims_layer_copy(const ims_copy_ctx *c, ims_error **err)
 {
 	walker *w = xcalloc(1, sizeof(*w));
 	w->c = c;
-	w->where = ims_layer_where(c->o, c->m->src.pos.line ? c->m->src.pos : c->m->pos);
+	w->where = c->m->src.at;
 	struct stat st;
 	int r = resolve_src(w, &st, err);
 	if (r == 0) {
@@ -494,7 +489,6 @@ int ims_layer_copy(const ims_copy_ctx *c, ims_error **err)
 	ims_patterns_free(w->include);
 	ims_patterns_free(w->exclude);
 	ims_patterns_free(w->ignore);
-	free(w->where);
 	free(w->src_canon);
 	free(w->src_shown);
 	free(w);

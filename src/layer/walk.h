@@ -11,7 +11,7 @@ typedef struct {
 	int rootfd;             /* the spec directory */
 	const char *root_abs;   /* its real absolute path, for absolute link targets */
 	const ims_layer_opts *o;
-	const ims_file_spec *m;
+	const ims_layer_mapping *m;
 	size_t mapping;         /* index of m */
 	const char *dest;       /* m->dest as a tar path ("" for "/") */
 	ims_fattrs attrs;

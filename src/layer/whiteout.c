@@ -11,7 +11,6 @@
 
 #include "layer/lpath.h"
 #include "layer/tarw.h"
-#include "layer/where.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -22,7 +21,7 @@
 typedef struct {
 	char *target; /* the deleted or opaque path, as a tar path */
 	char *entry;  /* the whiteout file */
-	const ims_str *from;
+	const ims_layer_val *from;
 	bool opaque;
 } wh;
 
@@ -40,10 +39,10 @@ static int cmp_target(const void *a, const void *b)
 	return c ? c : (int)x->opaque - (int)y->opaque;
 }
 
-static int make(wh *w, const ims_str *s, bool opaque, const ims_layer_opts *o, ims_error **err)
+static int make(wh *w, const ims_layer_val *s, bool opaque, ims_error **err)
 {
 	const char *key = opaque ? "opaque" : "delete";
-	_cleanup_free_ char *where = ims_layer_where(o, s->pos);
+	const char *where = s->at;
 	_cleanup_free_ char *q = ims_lpath_quote(s->s ? s->s : "");
 	_cleanup_free_ char *t = ims_lpath_from_abs(s->s);
 	if (!t)
@@ -72,7 +71,7 @@ static int make(wh *w, const ims_str *s, bool opaque, const ims_layer_opts *o, i
 
 /* A deleted path cannot also hold whiteouts below it: the same layer would
  * both remove the directory and write into it. */
-static int check_nesting(wh *v, size_t n, const ims_layer_opts *o, ims_error **err)
+static int check_nesting(wh *v, size_t n, ims_error **err)
 {
 	qsort(v, n, sizeof(*v), cmp_target);
 	for (size_t i = 0; i < n; i++) {
@@ -84,30 +83,29 @@ static int check_nesting(wh *v, size_t n, const ims_layer_opts *o, ims_error **e
 				break; /* paths with this prefix are contiguous */
 			if (v[j].target[l] != '/' && (v[j].target[l] || !v[j].opaque))
 				continue; /* a sibling like `a-b`, or `a` listed twice */
-			_cleanup_free_ char *where = ims_layer_where(o, v[j].from->pos);
-			return ims_error_set(err, IMS_EINVALID, "%s`/%s` is inside `/%s`, which is deleted", where,
-					     v[j].target, v[i].target);
+			return ims_error_set(err, IMS_EINVALID, "%s`/%s` is inside `/%s`, which is deleted",
+					     v[j].from->at, v[j].target, v[i].target);
 		}
 	}
 	return 0;
 }
 
-int ims_layer_write_whiteouts(const ims_strlist *del, const ims_strlist *opaque, const ims_layer_opts *o,
-			      ims_sink *out, ims_layer_result *res, ims_error **err)
+int ims_layer_write_whiteouts(const ims_layer_whiteouts *wo, const ims_layer_opts *o, ims_sink *out,
+			      ims_layer_result *res, ims_error **err)
 {
-	size_t ndel = del ? del->n : 0, nop = opaque ? opaque->n : 0, n = 0;
+	size_t ndel = wo->ndel, nop = wo->nopaque, n = 0;
 	wh *v = xcalloc(ndel + nop + 1, sizeof(*v));
 	ims_tarw *w = NULL;
 	int r = 0;
 
 	for (size_t i = 0; i < ndel && r == 0; i++)
-		if ((r = make(&v[n], &del->v[i], false, o, err)) == 0)
+		if ((r = make(&v[n], &wo->del[i], false, err)) == 0)
 			n++;
 	for (size_t i = 0; i < nop && r == 0; i++)
-		if ((r = make(&v[n], &opaque->v[i], true, o, err)) == 0)
+		if ((r = make(&v[n], &wo->opaque[i], true, err)) == 0)
 			n++;
 	if (r == 0)
-		r = check_nesting(v, n, o, err);
+		r = check_nesting(v, n, err);
 	if (r == 0) {
 		qsort(v, n, sizeof(*v), cmp_entry);
 		r = ims_tarw_open(&w, o->alg, o->level, out, err);

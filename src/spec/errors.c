@@ -51,11 +51,15 @@ int spec_errors_flush(spec_ctx *c, ims_error **err)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			ims_buf_putc(&b, '\n');
-		ims_buf_printf(&b, "%s:%d:%d: %s", c->file, tmp[i].pos.line > 0 ? tmp[i].pos.line : 1,
-			       tmp[i].pos.col > 0 ? tmp[i].pos.col : 1, tmp[i].msg);
+		/* a document made in memory has no file: the message alone */
+		if (c->file)
+			ims_buf_printf(&b, "%s:%d:%d: ", c->file, tmp[i].pos.line > 0 ? tmp[i].pos.line : 1,
+				       tmp[i].pos.col > 0 ? tmp[i].pos.col : 1);
+		ims_buf_puts(&b, tmp[i].msg);
 	}
 	if (c->overflow)
-		ims_buf_printf(&b, "\n%s: too many errors; only the first %d are shown", c->file, SPEC_MAX_ERRORS);
+		ims_buf_printf(&b, "\n%s%stoo many errors; only the first %d are shown", c->file ? c->file : "",
+			       c->file ? ": " : "", SPEC_MAX_ERRORS);
 	free(tmp);
 	char *msg = ims_buf_steal(&b, NULL);
 	ims_error_set(err, IMS_EINVALID, "%s", msg);

@@ -213,7 +213,7 @@ static int read_stdin(char **out, size_t *len, ims_error **err)
 			continue;
 		if (r < 0) {
 			ims_buf_dispose(&b);
-			return ims_error_sys(err, errno, IMS_EGENERIC, "read the spec from standard input");
+			return ims_error_sys(err, errno, IMS_EINVALID, "read the spec from standard input");
 		}
 		if (r == 0)
 			break;
@@ -229,31 +229,45 @@ static int read_stdin(char **out, size_t *len, ims_error **err)
 
 static char *spec_dir(const char *path, bool given, const char *dir_hint)
 {
-	if (given || !strcmp(path, "-"))
+	if (given || !path || !strcmp(path, "-"))
 		return ims_path_absolute(NULL, dir_hint ? dir_hint : ".");
 	_cleanup_free_ char *abs = ims_path_absolute(NULL, path);
 	return ims_path_dirname(abs);
 }
 
+/* A spec file that cannot be read is a usage problem (exit 2), whatever
+ * the reason. */
+static int read_file(const char *path, char **out, size_t *len, ims_error **err)
+{
+	ims_error *e = NULL;
+	if (ims_read_file(path, SPEC_MAX_FILE, out, len, &e) == 0)
+		return 0;
+	int r = ims_error_set(err, IMS_EINVALID, "%s", e->message);
+	ims_error_hint(err, "pass the path of an image.yaml (default ./image.yaml), or - for standard input");
+	ims_error_free(e);
+	return r;
+}
+
 int ims_spec_model_parse(ims_spec_model **out, const char *path, const char *data, size_t len, const char *dir_hint,
 			 const ims_spec_params *params, ims_error **err)
 {
-	assert(out && path);
-	const char *shown = strcmp(path, "-") ? path : "<stdin>";
+	assert(out && (path || data));
+	/* no path: a document made in memory (spec/doc.h), with no positions to show */
+	const char *shown = !path ? NULL : strcmp(path, "-") ? path : "<stdin>";
 	_cleanup_free_ char *owned = NULL;
 	bool given = data != NULL;
 	if (!given) {
-		int r = strcmp(path, "-") ? ims_read_file(path, SPEC_MAX_FILE, &owned, &len, err)
-					  : read_stdin(&owned, &len, err);
+		int r = strcmp(path, "-") ? read_file(path, &owned, &len, err) : read_stdin(&owned, &len, err);
 		if (r < 0)
 			return r;
 		data = owned;
 	}
 	if (len > SPEC_MAX_FILE)
-		return ims_error_set(err, IMS_EINVALID, "%s:1:1: the spec is larger than the limit of 1 MiB", shown);
+		return ims_error_set(err, IMS_EINVALID, "%s%sthe spec is larger than the limit of 1 MiB",
+				     shown ? shown : "", shown ? ":1:1: " : "");
 
 	ims_spec_model *m = xcalloc(1, sizeof(*m));
-	m->path = xstrdup(path);
+	m->path = path ? xstrdup(path) : NULL;
 	m->dir = spec_dir(path, given, dir_hint);
 	m->sync_copy_remote_layers = true;
 	m->compression.level = -1;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "imagespec/error.h"
+#include "imagespec/spec.h"
 
 typedef struct {
 	int line, col; /* 1-based; 0 when the value did not come from the file */
@@ -215,15 +216,32 @@ typedef struct {
 	size_t n;
 } ims_spec_params;
 
-/* Parses and validates a spec.
- *   path:   a file name, or "-" together with data/len for stdin.
+/* Parses and validates a spec: the one loader of image.yaml, JSON on
+ * standard input and documents made in memory.
+ *   path:   a file name, "-" for standard input, or NULL for a document
+ *           made in memory (spec/doc.h), whose messages carry no
+ *           FILE:LINE:COL.
  *   data:   when non-NULL, the document (path is then only used in messages);
  *           dir_hint is the directory relative paths resolve against.
  * On failure *err holds every problem found, one "FILE:LINE:COL: message"
- * per line, with code IMS_EINVALID. */
+ * per line, with code IMS_EINVALID; a file that cannot be read is
+ * IMS_EINVALID too, with a hint. */
 int ims_spec_model_parse(ims_spec_model **out, const char *path, const char *data, size_t len,
 			 const char *dir_hint, const ims_spec_params *params, ims_error **err);
 void ims_spec_model_free(ims_spec_model *m);
+
+/* A loaded spec: the model and the warnings it drew (literal secrets). The
+ * struct behind the public ims_spec. */
+struct ims_spec {
+	ims_spec_model *m;
+	char **warnings; /* NULL-terminated */
+	size_t nwarnings;
+};
+
+/* ims_spec_model_parse, then the warnings (loader.c). */
+int ims_spec_read(ims_spec **out, const char *path, const char *data, size_t len, const char *dir,
+		  const ims_spec_params *params, ims_error **err);
+void ims_spec_destroy(ims_spec *s);
 
 /* For the schema agreement test: every key path the parser accepts, one per
  * line, like "files[].src", "layers[].blob.digest", "auth.*.username". */

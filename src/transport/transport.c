@@ -77,6 +77,12 @@ unsigned ims_transport_flags(const ims_transport *t)
 	return t->ops->flags;
 }
 
+unsigned ims_transport_kind_flags(ims_ref_kind kind)
+{
+	const ims_transport_ops *ops = ims_transport_ops_for(kind);
+	return ops ? ops->flags : 0;
+}
+
 static int missing(ims_transport *t, const char *what, ims_error **err)
 {
 	return ims_error_set(err, IMS_EUNSUPPORTED, "%s cannot %s", t->ops->name, what);
@@ -171,6 +177,27 @@ int ims_transport_commit(ims_transport *t, ims_error **err)
 	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
 		return r;
 	return t->ops->commit(t, err);
+}
+
+int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
+{
+	if (!t->ops->list_tags)
+		return missing(t, "list tags", err);
+	return t->ops->list_tags(t, tags, n, err);
+}
+
+int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
+			     ims_error **err)
+{
+	int r;
+	*mounted = false;
+	if (!t->ops->mount_blob)
+		return 0; /* the caller copies instead */
+	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
+		return r;
+	if ((r = ims_digest_check(d->digest, "mount", err)) < 0)
+		return r;
+	return t->ops->mount_blob(t, src, d, mounted, err);
 }
 
 /* ---- reading and copying blobs ---- */

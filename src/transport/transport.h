@@ -84,6 +84,10 @@ typedef struct ims_transport_ops {
 	 * to a copy). Never an error for a refused mount. */
 	int (*mount_blob)(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
 			  ims_error **err);
+
+	/* Optional. The names the source holds (registry tags, layout ref
+	 * names, archive RepoTags); *tags is NULL-terminated. */
+	int (*list_tags)(ims_transport *t, char ***tags, size_t *n, ims_error **err);
 } ims_transport_ops;
 
 /* Every transport struct starts with this header. */
@@ -108,6 +112,8 @@ int ims_transport_open_with(ims_transport **out, const ims_transport_ops *ops, c
 			    const ims_transport_opts *opts, ims_error **err);
 /* IMS_TRANSPORT_UNCOMPRESSED_LAYERS | IMS_TRANSPORT_NO_INDEX ... */
 unsigned ims_transport_flags(const ims_transport *t);
+/* The flags a transport of this kind would have (a dry run opens none). */
+unsigned ims_transport_kind_flags(ims_ref_kind kind);
 
 /* Convenience wrappers (NULL-checking the optional ops). */
 int ims_transport_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
@@ -121,6 +127,12 @@ int ims_transport_put_manifest(ims_transport *t, const char *data, size_t len, c
 			       const char *digest, ims_error **err);
 int ims_transport_tag(ims_transport *t, const char *name, const ims_descriptor *desc, ims_error **err);
 int ims_transport_commit(ims_transport *t, ims_error **err);
+/* The names t holds; IMS_EUNSUPPORTED when it cannot list them. */
+int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err);
+/* Mounts blob d of src into t when t can (same registry); *mounted false
+ * otherwise, and the caller copies. */
+int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
+			     ims_error **err);
 /* Reads a whole blob into memory (capped at max), verifying its digest. */
 int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
 			    ims_error **err);

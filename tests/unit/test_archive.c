@@ -119,36 +119,33 @@ static int file_write(void *ud, const void *p, size_t n, ims_error **err)
 }
 
 typedef struct {
-	char *dest; /* literals: ims_str holds char * */
-	char *include[4];
+	const char *dest;
+	const char *include[4];
 	int strip;
-	char *sha256;
-	ims_attrs defaults;
-	ims_compress_alg alg;
+	const char *sha256;
+	ims_layer_attrs defaults;
+	bool gzip; /* else uncompressed */
 	int64_t created;
 } params;
 
 /* Runs the layer into out.tar; returns the code and fills res and err. */
 static int run(char *archive, const params *p, ims_layer_result *res, ims_error **err)
 {
-	ims_str inc[4];
 	size_t ninc = 0;
-	while (ninc < 4 && p->include[ninc]) {
-		inc[ninc] = (ims_str){ .s = p->include[ninc] };
+	while (ninc < 4 && p->include[ninc])
 		ninc++;
-	}
-	ims_layer_spec l = {
-		.kind = IMS_LAYER_ARCHIVE,
-		.archive = { .s = archive },
-		.dest = { .s = p->dest },
-		.sha256 = { .s = p->sha256 },
-		.include = { .v = inc, .n = ninc, .set = ninc > 0 },
+	ims_layer_archive l = {
+		.shown = archive,
+		.dest = p->dest,
+		.include = p->include,
+		.ninclude = ninc,
 		.strip_components = p->strip,
+		.sha256 = p->sha256,
 	};
 	ims_layer_opts o = {
 		.created = p->created ? p->created : CREATED,
 		.defaults = p->defaults,
-		.alg = p->alg ? p->alg : IMS_COMPRESS_NONE,
+		.alg = p->gzip ? IMS_LAYER_ALG_GZIP : IMS_LAYER_ALG_NONE,
 		.level = -1,
 	};
 	char *out = tpath("out.tar");
@@ -296,7 +293,7 @@ static void test_formats(void)
 
 	/* Reproducible: the same input twice, gzip output. */
 	ims_layer_result a, b;
-	p.alg = IMS_COMPRESS_GZIP;
+	p.gzip = true;
 	is_int(run(plain, &p, &a, &err), 0, "gzip output");
 	n = read_layer(v, 32);
 	is_int(n, IMS_ARRAY_SIZE(go_tree), "gzip output reads back");

@@ -89,31 +89,50 @@ static void set_mtime(const char *rel, time_t t)
 	utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW);
 }
 
-static ims_str S(const char *s)
+/* Values as if written in image.yaml at line 3, column 7. */
+static ims_layer_val S(const char *s)
 {
-	return (ims_str){ (char *)(uintptr_t)s, { 3, 7 } };
+	return (ims_layer_val){ s, "image.yaml:3:7: " };
 }
 
-static ims_file_spec copy_m(const char *src, const char *dest)
+/* A mapping written at `at`; values it does not set are placed there too. */
+static ims_layer_mapping mapping(ims_map_kind kind, const char *at)
 {
-	ims_file_spec m = { .kind = IMS_FILE_COPY, .pos = { 3, 5 } };
+	ims_layer_mapping m = { .kind = kind, .at = at };
+	m.src = m.dest = m.symlink = (ims_layer_val){ NULL, at };
+	return m;
+}
+
+static ims_layer_mapping copy_m(const char *src, const char *dest)
+{
+	ims_layer_mapping m = mapping(IMS_MAP_COPY, "image.yaml:3:5: ");
 	m.src = S(src);
 	m.dest = S(dest);
 	return m;
 }
 
-static ims_strlist list1(const char *s)
+/* One-element include/exclude and ignoreFiles lists. */
+static const char *const *list1(const char *s)
 {
-	static ims_str pool[16];
+	static const char *pool[16];
 	static size_t used;
-	ims_str *v = &pool[used++ % IMS_ARRAY_SIZE(pool)];
-	*v = S(s);
-	return (ims_strlist){ v, 1, true, { 4, 9 } };
+	const char **v = &pool[used++ % IMS_ARRAY_SIZE(pool)];
+	*v = s;
+	return v;
 }
 
-static ims_layer_opts opts(ims_compress_alg alg)
+static const ims_layer_val *vals1(const char *s)
 {
-	ims_layer_opts o = { .spec_dir = tmp, .spec_path = "image.yaml", .created = CREATED, .alg = alg, .level = -1 };
+	static ims_layer_val pool[16];
+	static size_t used;
+	ims_layer_val *v = &pool[used++ % IMS_ARRAY_SIZE(pool)];
+	*v = S(s);
+	return v;
+}
+
+static ims_layer_opts opts(ims_layer_alg alg)
+{
+	ims_layer_opts o = { .source_dir = tmp, .created = CREATED, .alg = alg, .level = -1 };
 	return o;
 }
 
@@ -152,7 +171,7 @@ static void layer_dispose(layer *l)
 	ims_error_free(l->err);
 }
 
-static layer build(const ims_file_spec *m, size_t n, const ims_layer_opts *o)
+static layer build(const ims_layer_mapping *m, size_t n, const ims_layer_opts *o)
 {
 	layer l = { .out = IMS_BUF_INIT(0) };
 	ims_sink s = { buf_write, &l.out };
@@ -306,8 +325,8 @@ static void make_tree(const char *root, mode_t um, time_t mt)
 static void test_basic(void)
 {
 	make_tree("t1", 022, 1000000);
-	ims_file_spec m = copy_m("t1", "/app/");
-	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	ims_layer_mapping m = copy_m("t1", "/app/");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_GZIP);
 	layer l = build(&m, 1, &o);
 	is_int(l.rc, 0, "basic: files layer builds (%s)", msg(&l));
 	const unsigned char *g = (const unsigned char *)l.out.data;
@@ -376,8 +395,8 @@ static void test_umask(void)
 {
 	make_tree("u1", 022, 1000000);
 	make_tree("u2", 077, 1700000000);
-	ims_file_spec m1 = copy_m("u1", "/app"), m2 = copy_m("u2", "/app");
-	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	ims_layer_mapping m1 = copy_m("u1", "/app"), m2 = copy_m("u2", "/app");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_GZIP);
 	layer a = build(&m1, 1, &o), b = build(&m2, 1, &o);
 	ok(a.rc == 0 && b.rc == 0, "umask: both build");
 	same_str(a.res.digest, b.res.digest, "umask: umask 022 and 077, different mtimes: same digest");
@@ -387,9 +406,11 @@ static void test_umask(void)
 	layer_dispose(&b);
 }
 
-static void collect_warning(void *ud, const char *m)
+static void collect_warning(const ims_event *ev, void *ud)
 {
-	ims_buf_puts(ud, m);
+	if (ev->kind != IMS_EVENT_WARNING)
+		return;
+	ims_buf_puts(ud, ev->message);
 	ims_buf_putc(ud, '\n');
 }
 
@@ -400,15 +421,16 @@ static void test_modes(void)
 	put("md/private", "x", 0600);
 	mkd("md/closed", 0700);
 	put("md/.env", "SECRET=1", 0644);
-	ims_file_spec m = copy_m("md", "/m");
-	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	ims_layer_mapping m = copy_m("md", "/m");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	ims_buf warnings = IMS_BUF_INIT(0);
-	o.warn = collect_warning, o.warn_ud = &warnings;
+	ims_events ev = { collect_warning, &warnings };
+	o.ev = &ev;
 	layer l = build(&m, 1, &o);
 	has_str(warnings.data, "`md/suid`: setuid, setgid and sticky bits are dropped", "modes: dropping setuid warns");
 	has_str(warnings.data, "`md/.env` may hold secrets", "modes: a secret-looking name warns");
 	ims_buf_dispose(&warnings);
-	o.warn = NULL;
+	o.ev = NULL;
 	listing L = read_layer(l.out.data, l.out.len);
 	const got *e = entry(&L, "m/suid");
 	ok(e && e->mode == 0755, "modes: setuid in the source is dropped (got %o)", e ? e->mode : 0);
@@ -436,7 +458,7 @@ static void test_modes(void)
 	layer_dispose(&l);
 
 	/* defaults < mapping */
-	ims_file_spec m2 = copy_m("md/private", "/x");
+	ims_layer_mapping m2 = copy_m("md/private", "/x");
 	o.defaults.has_uid = true, o.defaults.uid = 5;
 	o.defaults.has_gid = true, o.defaults.gid = 6;
 	o.defaults.has_mode = true, o.defaults.mode = 0640;
@@ -453,9 +475,9 @@ static void test_dest(void)
 {
 	mkd("dd", 0755);
 	put("dd/f.conf", "conf", 0644);
-	ims_file_spec m[] = { copy_m("dd/f.conf", "/etc/"), copy_m("./dd/f.conf", "/etc/other.conf"),
-			      copy_m("dd", "/") };
-	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	ims_layer_mapping m[] = { copy_m("dd/f.conf", "/etc/"), copy_m("./dd/f.conf", "/etc/other.conf"),
+				  copy_m("dd", "/") };
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	layer l = build(m, 3, &o);
 	is_int(l.rc, 0, "dest: builds (%s)", msg(&l));
 	listing L = read_layer(l.out.data, l.out.len);
@@ -471,14 +493,15 @@ static void test_dest(void)
 
 static void test_inline(void)
 {
-	ims_file_spec m[4] = { 0 };
-	m[0].kind = IMS_FILE_CONTENT, m[0].dest = S("/etc/app/motd"), m[0].content = "hello\n", m[0].content_len = 6;
-	m[0].attrs = (ims_attrs){ .has_mode = true, .mode = 0600, .has_uid = true, .uid = 1000, .has_gid = true,
+	ims_layer_mapping m[4] = { mapping(IMS_MAP_CONTENT, ""), mapping(IMS_MAP_SYMLINK, ""), mapping(IMS_MAP_DIR, ""),
+				   mapping(IMS_MAP_CONTENT, "") };
+	m[0].dest = S("/etc/app/motd"), m[0].content = "hello\n", m[0].content_len = 6;
+	m[0].attrs = (ims_layer_attrs){ .has_mode = true, .mode = 0600, .has_uid = true, .uid = 1000, .has_gid = true,
 				  .gid = 1001, .has_mtime = true, .mtime = 42 };
-	m[1].kind = IMS_FILE_SYMLINK, m[1].dest = S("/usr/local/bin/app"), m[1].symlink = S("/app/bin/app");
-	m[2].kind = IMS_FILE_DIR, m[2].dest = S("/data"), m[2].attrs = (ims_attrs){ .has_uid = true, .uid = 1000 };
-	m[3].kind = IMS_FILE_CONTENT, m[3].dest = S("/empty");
-	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	m[1].dest = S("/usr/local/bin/app"), m[1].symlink = S("/app/bin/app");
+	m[2].dest = S("/data"), m[2].attrs = (ims_layer_attrs){ .has_uid = true, .uid = 1000 };
+	m[3].dest = S("/empty");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_GZIP);
 	layer l = build(m, 4, &o);
 	is_int(l.rc, 0, "inline: builds (%s)", msg(&l));
 	listing L = read_layer(l.out.data, l.out.len);
@@ -507,9 +530,9 @@ static void test_symlinks(void)
 	lnk("sl/tofile", "real/f");
 	lnk("sl/todir", "real");
 	lnk("sl/abs", "/etc/passwd");
-	ims_file_spec m = copy_m("sl", "/s");
-	m.exclude = list1("abs");
-	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	ims_layer_mapping m = copy_m("sl", "/s");
+	m.exclude = list1("abs"), m.nexclude = 1;
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	layer l = build(&m, 1, &o);
 	listing L = read_layer(l.out.data, l.out.len);
 	const got *e = entry(&L, "s/tofile");
@@ -517,7 +540,7 @@ static void test_symlinks(void)
 	layer_dispose(&l);
 	listing_dispose(&L);
 
-	m.symlinks = IMS_SYMLINKS_FOLLOW;
+	m.follow_symlinks = true;
 	l = build(&m, 1, &o);
 	is_int(l.rc, 0, "symlinks: follow builds (%s)", msg(&l));
 	L = read_layer(l.out.data, l.out.len);
@@ -532,7 +555,7 @@ static void test_symlinks(void)
 	listing_dispose(&L);
 	layer_dispose(&l);
 
-	m.exclude = (ims_strlist){ 0 };
+	m.exclude = NULL, m.nexclude = 0;
 	l = build(&m, 1, &o);
 	ok(l.rc == IMS_ESOURCE, "symlinks: follow with an escaping link fails (%d)", l.rc);
 	has_str(msg(&l), "`sl/abs`", "symlinks: the error names the link");
@@ -542,8 +565,8 @@ static void test_symlinks(void)
 
 	mkd("sl2", 0755);
 	lnk("sl2/up", "../sl/real/f");
-	ims_file_spec m2 = copy_m("sl2", "/s");
-	m2.symlinks = IMS_SYMLINKS_FOLLOW;
+	ims_layer_mapping m2 = copy_m("sl2", "/s");
+	m2.follow_symlinks = true;
 	l = build(&m2, 1, &o);
 	ok(l.rc == IMS_ESOURCE, "symlinks: a link into the spec dir but outside src fails");
 	has_str(msg(&l), "outside `sl2`", "symlinks: ...saying it is outside src");
@@ -551,8 +574,8 @@ static void test_symlinks(void)
 
 	mkd("sl3", 0755);
 	lnk("sl3/loop", "loop");
-	ims_file_spec m3 = copy_m("sl3", "/s");
-	m3.symlinks = IMS_SYMLINKS_FOLLOW;
+	ims_layer_mapping m3 = copy_m("sl3", "/s");
+	m3.follow_symlinks = true;
 	l = build(&m3, 1, &o);
 	ok(l.rc == IMS_ESOURCE && strstr(msg(&l), "loop"), "symlinks: a self link is a loop (%s)", msg(&l));
 	layer_dispose(&l);
@@ -560,8 +583,8 @@ static void test_symlinks(void)
 	mkd("sl4", 0755);
 	mkd("sl4/d", 0755);
 	lnk("sl4/d/back", "..");
-	ims_file_spec m4 = copy_m("sl4", "/s");
-	m4.symlinks = IMS_SYMLINKS_FOLLOW;
+	ims_layer_mapping m4 = copy_m("sl4", "/s");
+	m4.follow_symlinks = true;
 	l = build(&m4, 1, &o);
 	ok(l.rc == IMS_ESOURCE && strstr(msg(&l), "loop"), "symlinks: a link to a parent dir is a loop (%s)",
 	   msg(&l));
@@ -569,27 +592,27 @@ static void test_symlinks(void)
 
 	mkd("sl6", 0755);
 	lnk("sl6/dangling", "nowhere");
-	ims_file_spec m6 = copy_m("sl6", "/s");
-	m6.symlinks = IMS_SYMLINKS_FOLLOW;
+	ims_layer_mapping m6 = copy_m("sl6", "/s");
+	m6.follow_symlinks = true;
 	l = build(&m6, 1, &o);
 	ok(l.rc == IMS_ESOURCE && strstr(msg(&l), "`sl6/dangling` is a symlink to `nowhere`, which does not exist"),
 	   "symlinks: follow with a dangling link fails (%s)", msg(&l));
 	layer_dispose(&l);
-	m6.symlinks = IMS_SYMLINKS_PRESERVE;
+	m6.follow_symlinks = false;
 	l = build(&m6, 1, &o);
 	is_int(l.rc, 0, "symlinks: preserve stores a dangling link as is");
 	layer_dispose(&l);
 
 	/* src itself may go through a symlink that stays in the spec dir. */
 	lnk("srclink", "sl/real");
-	ims_file_spec m7 = copy_m("srclink", "/r");
+	ims_layer_mapping m7 = copy_m("srclink", "/r");
 	l = build(&m7, 1, &o);
 	L = read_layer(l.out.data, l.out.len);
 	ok(l.rc == 0 && entry(&L, "r/f") != NULL, "symlinks: a symlinked src is followed");
 	listing_dispose(&L);
 	layer_dispose(&l);
 	lnk("srcout", "/etc");
-	ims_file_spec m8 = copy_m("srcout", "/r");
+	ims_layer_mapping m8 = copy_m("srcout", "/r");
 	l = build(&m8, 1, &o);
 	is_int(l.rc, IMS_ESOURCE, "symlinks: a src symlinked out of the spec dir is refused");
 	layer_dispose(&l);
@@ -599,8 +622,8 @@ static void test_symlinks(void)
 	put("sl5/t", "t", 0644);
 	_cleanup_free_ char *abs = tpath("sl5/t");
 	lnk("sl5/abs", abs);
-	ims_file_spec m5 = copy_m("sl5", "/s");
-	m5.symlinks = IMS_SYMLINKS_FOLLOW;
+	ims_layer_mapping m5 = copy_m("sl5", "/s");
+	m5.follow_symlinks = true;
 	l = build(&m5, 1, &o);
 	is_int(l.rc, 0, "symlinks: an absolute link into src is followed (%s)", msg(&l));
 	layer_dispose(&l);
@@ -608,69 +631,71 @@ static void test_symlinks(void)
 
 static void test_refused(void)
 {
-	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	mkd("ff", 0755);
 	put("ff/ok", "ok", 0644);
 	_cleanup_free_ char *fifo = tpath("ff/pipe");
 	ok(mkfifo(fifo, 0644) == 0, "refused: made a FIFO");
-	ims_file_spec m = copy_m("ff", "/f");
+	ims_layer_mapping m = copy_m("ff", "/f");
 	layer l = build(&m, 1, &o);
 	is_int(l.rc, IMS_ESOURCE, "refused: FIFO is an IMS_ESOURCE error");
 	has_str(msg(&l), "`ff/pipe` is a FIFO", "refused: the error names the FIFO");
 	ok(l.err && l.err->hint && strstr(l.err->hint, "exclude"), "refused: the hint says to exclude it");
 	layer_dispose(&l);
-	m.exclude = list1("pipe");
+	m.exclude = list1("pipe"), m.nexclude = 1;
 	l = build(&m, 1, &o);
 	is_int(l.rc, 0, "refused: an excluded FIFO is skipped (%s)", msg(&l));
 	layer_dispose(&l);
 
 	mkd("wh", 0755);
 	put("wh/.wh.x", "", 0644);
-	ims_file_spec w = copy_m("wh", "/w");
+	ims_layer_mapping w = copy_m("wh", "/w");
 	l = build(&w, 1, &o);
 	is_int(l.rc, IMS_ESOURCE, "refused: a `.wh.*` source is an IMS_ESOURCE error");
 	has_str(msg(&l), "`wh/.wh.x`", "refused: the error names it");
 	layer_dispose(&l);
 
-	w.exclude = list1(".wh.*");
+	w.exclude = list1(".wh.*"), w.nexclude = 1;
 	l = build(&w, 1, &o);
 	is_int(l.rc, 0, "refused: an excluded `.wh.*` source is skipped");
 	layer_dispose(&l);
-	ims_file_spec ig = copy_m("wh", "/w");
-	ig.exclude = list1(".wh.*");
-	ig.ignore_files = list1("../x");
+	ims_layer_mapping ig = copy_m("wh", "/w");
+	ig.exclude = list1(".wh.*"), ig.nexclude = 1;
+	ig.ignore_files = vals1("../x"), ig.nignore_files = 1;
 	l = build(&ig, 1, &o);
 	is_int(l.rc, IMS_EINVALID, "refused: ignoreFiles must be file names");
 	layer_dispose(&l);
 
-	ims_file_spec miss = copy_m("nope", "/n");
+	ims_layer_mapping miss = copy_m("nope", "/n");
 	l = build(&miss, 1, &o);
 	is_int(l.rc, IMS_ENOTFOUND, "refused: a missing src is IMS_ENOTFOUND");
 	has_str(msg(&l), "image.yaml:3:7: `src` `nope` does not exist", "refused: with the position");
 	layer_dispose(&l);
 
-	ims_file_spec esc = copy_m("../etc", "/n");
+	ims_layer_mapping esc = copy_m("../etc", "/n");
 	l = build(&esc, 1, &o);
 	is_int(l.rc, IMS_EINVALID, "refused: src with .. above the spec dir");
 	layer_dispose(&l);
-	ims_file_spec absm = copy_m("/etc", "/n");
+	ims_layer_mapping absm = copy_m("/etc", "/n");
 	l = build(&absm, 1, &o);
 	is_int(l.rc, IMS_EINVALID, "refused: absolute src");
 	layer_dispose(&l);
 
-	ims_file_spec whd = { .kind = IMS_FILE_CONTENT, .dest = S("/etc/.wh.passwd") };
+	ims_layer_mapping whd = mapping(IMS_MAP_CONTENT, "");
+	whd.dest = S("/etc/.wh.passwd");
 	l = build(&whd, 1, &o);
 	is_int(l.rc, IMS_EINVALID, "refused: a whiteout name as dest");
 	layer_dispose(&l);
 
-	ims_file_spec dotdot = { .kind = IMS_FILE_CONTENT, .dest = S("/../../x") };
+	ims_layer_mapping dotdot = mapping(IMS_MAP_CONTENT, "");
+	dotdot.dest = S("/../../x");
 	l = build(&dotdot, 1, &o);
 	is_int(l.rc, IMS_EINVALID, "refused: a dest above `/`");
 	layer_dispose(&l);
 
 	mkd("bad", 0755);
 	put("bad/a\nb", "", 0644);
-	ims_file_spec bad = copy_m("bad", "/b");
+	ims_layer_mapping bad = copy_m("bad", "/b");
 	l = build(&bad, 1, &o);
 	is_int(l.rc, IMS_ESOURCE, "refused: a file name with a newline");
 	layer_dispose(&l);
@@ -682,8 +707,8 @@ static void test_hardlinks(void)
 	put("hl/one", "same inode", 0644);
 	_cleanup_free_ char *a = tpath("hl/one"), *b = tpath("hl/two"), *c = tpath("hl/0zero");
 	ok(link(a, b) == 0 && link(a, c) == 0, "hardlinks: made two links");
-	ims_file_spec m = copy_m("hl", "/h");
-	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	ims_layer_mapping m = copy_m("hl", "/h");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	layer l = build(&m, 1, &o);
 	listing L = read_layer(l.out.data, l.out.len);
 	const got *e0 = entry(&L, "h/0zero"), *e1 = entry(&L, "h/one"), *e2 = entry(&L, "h/two");
@@ -699,9 +724,9 @@ static void test_merge(void)
 	mkd("mg", 0755);
 	put("mg/config.json", "{old}", 0644);
 	put("mg/keep", "k", 0644);
-	ims_file_spec m[2] = { copy_m("mg", "/app"), { .kind = IMS_FILE_CONTENT, .pos = { 9, 3 } } };
+	ims_layer_mapping m[2] = { copy_m("mg", "/app"), mapping(IMS_MAP_CONTENT, "image.yaml:9:3: ") };
 	m[1].dest = S("/app/config.json"), m[1].content = "{new}", m[1].content_len = 5;
-	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	layer l = build(m, 2, &o);
 	listing L = read_layer(l.out.data, l.out.len);
 	const got *e = entry(&L, "app/config.json");
@@ -710,7 +735,7 @@ static void test_merge(void)
 	listing_dispose(&L);
 	layer_dispose(&l);
 
-	ims_file_spec c[2] = { copy_m("mg", "/app"), { .kind = IMS_FILE_CONTENT, .pos = { 9, 3 } } };
+	ims_layer_mapping c[2] = { copy_m("mg", "/app"), mapping(IMS_MAP_CONTENT, "image.yaml:9:3: ") };
 	c[1].dest = S("/app");
 	l = build(c, 2, &o);
 	is_int(l.rc, IMS_EINVALID, "merge: a dir and a file at one path clash");
@@ -718,8 +743,8 @@ static void test_merge(void)
 	has_str(msg(&l), "image.yaml:9:3", "merge: ...and the second");
 	layer_dispose(&l);
 
-	ims_file_spec below[2] = { { .kind = IMS_FILE_CONTENT, .pos = { 2, 3 } },
-				   { .kind = IMS_FILE_CONTENT, .pos = { 5, 3 } } };
+	ims_layer_mapping below[2] = { mapping(IMS_MAP_CONTENT, "image.yaml:2:3: "),
+				       mapping(IMS_MAP_CONTENT, "image.yaml:5:3: ") };
 	below[0].dest = S("/a"), below[1].dest = S("/a/b");
 	l = build(below, 2, &o);
 	is_int(l.rc, IMS_EINVALID, "merge: an entry below a file is refused");
@@ -740,11 +765,11 @@ static void test_patterns(void)
 	put("pt/ign/a.tmp", "", 0644);
 	put("pt/ign/b", "", 0644);
 	put("pt/c.tmp", "", 0644);
-	ims_file_spec m = copy_m("pt", "/p");
-	ims_str ex[2] = { S("*.log"), S("node_modules") };
-	m.exclude = (ims_strlist){ ex, 2, true, { 0, 0 } };
-	m.ignore_files = list1(".dockerignore");
-	ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+	ims_layer_mapping m = copy_m("pt", "/p");
+	static const char *const ex[2] = { "*.log", "node_modules" };
+	m.exclude = ex, m.nexclude = 2;
+	m.ignore_files = vals1(".dockerignore"), m.nignore_files = 1;
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	layer l = build(&m, 1, &o);
 	is_int(l.rc, 0, "patterns: builds (%s)", msg(&l));
 	listing L = read_layer(l.out.data, l.out.len);
@@ -757,8 +782,8 @@ static void test_patterns(void)
 	listing_dispose(&L);
 	layer_dispose(&l);
 
-	ims_file_spec inc = copy_m("pt", "/p");
-	inc.include = list1("**/*.txt");
+	ims_layer_mapping inc = copy_m("pt", "/p");
+	inc.include = list1("**/*.txt"), inc.ninclude = 1;
 	l = build(&inc, 1, &o);
 	L = read_layer(l.out.data, l.out.len);
 	ok(entry(&L, "p/sub/keep.txt") && entry(&L, "p/sub/") && !entry(&L, "p/c.tmp") && !entry(&L, "p/ign/"),
@@ -769,8 +794,8 @@ static void test_patterns(void)
 
 static void test_algorithms(void)
 {
-	ims_file_spec m = copy_m("t1", "/app/");
-	ims_layer_opts o = opts(IMS_COMPRESS_ZSTD);
+	ims_layer_mapping m = copy_m("t1", "/app/");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_ZSTD);
 	layer z = build(&m, 1, &o);
 	const unsigned char *p = (const unsigned char *)z.out.data;
 	ok(z.rc == 0 && z.out.len > 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd,
@@ -782,13 +807,13 @@ static void test_algorithms(void)
 	same_str(diff, z.res.diff_id, "algorithms: zstd decompresses to the diff_id");
 	ims_buf_dispose(&tar);
 
-	o.alg = IMS_COMPRESS_NONE;
+	o.alg = IMS_LAYER_ALG_NONE;
 	layer n = build(&m, 1, &o);
 	same_str(n.res.digest, n.res.diff_id, "algorithms: none: digest equals diff_id");
 	is_int(n.res.size, n.res.tar_size, "algorithms: none: size equals tar size");
 	same_str(n.res.diff_id, z.res.diff_id, "algorithms: the tar does not depend on the compression");
 
-	o.alg = IMS_COMPRESS_GZIP;
+	o.alg = IMS_LAYER_ALG_GZIP;
 	o.level = 9;
 	layer g9 = build(&m, 1, &o);
 	same_str(g9.res.diff_id, n.res.diff_id, "algorithms: gzip -9 has the same tar");
@@ -800,26 +825,26 @@ static void test_algorithms(void)
 	layer_dispose(&n);
 	layer_dispose(&z);
 
-	same_str(ims_layer_media_type(false, IMS_COMPRESS_GZIP), "application/vnd.oci.image.layer.v1.tar+gzip",
+	same_str(ims_layer_media_type(false, IMS_LAYER_ALG_GZIP), "application/vnd.oci.image.layer.v1.tar+gzip",
 		 "mediatype: oci gzip");
-	same_str(ims_layer_media_type(false, IMS_COMPRESS_ZSTD), "application/vnd.oci.image.layer.v1.tar+zstd",
+	same_str(ims_layer_media_type(false, IMS_LAYER_ALG_ZSTD), "application/vnd.oci.image.layer.v1.tar+zstd",
 		 "mediatype: oci zstd");
-	same_str(ims_layer_media_type(true, IMS_COMPRESS_GZIP), "application/vnd.docker.image.rootfs.diff.tar.gzip",
+	same_str(ims_layer_media_type(true, IMS_LAYER_ALG_GZIP), "application/vnd.docker.image.rootfs.diff.tar.gzip",
 		 "mediatype: docker gzip");
-	ok(ims_layer_media_type(true, IMS_COMPRESS_ZSTD) == NULL, "mediatype: docker has no zstd");
+	ok(ims_layer_media_type(true, IMS_LAYER_ALG_ZSTD) == NULL, "mediatype: docker has no zstd");
 }
 
 static void test_whiteouts(void)
 {
-	ims_str d[3] = { S("/etc/motd"), S("/top"), S("/etc/motd") };
-	ims_str op[1] = { S("/var/cache/app/") };
-	ims_strlist del = { d, 3, true, { 0, 0 } }, opq = { op, 1, true, { 0, 0 } };
-	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	ims_layer_val d[3] = { S("/etc/motd"), S("/top"), S("/etc/motd") };
+	ims_layer_val op[1] = { S("/var/cache/app/") };
+	ims_layer_whiteouts wo = { d, 3, op, 1 };
+	ims_layer_opts o = opts(IMS_LAYER_ALG_GZIP);
 	ims_buf out = IMS_BUF_INIT(0);
 	ims_sink s = { buf_write, &out };
 	ims_layer_result res;
 	ims_error *err = NULL;
-	int rc = ims_layer_write_whiteouts(&del, &opq, &o, &s, &res, &err);
+	int rc = ims_layer_write_whiteouts(&wo, &o, &s, &res, &err);
 	is_int(rc, 0, "whiteouts: layer builds (%s)", err ? err->message : "");
 	listing L = read_layer(out.data, out.len);
 	is_int(L.n, 3, "whiteouts: three entries (duplicate dropped, no parents)");
@@ -832,15 +857,15 @@ static void test_whiteouts(void)
 	listing_dispose(&L);
 	ims_buf_dispose(&out);
 
-	ims_str nested[2] = { S("/a"), S("/a/b") };
-	ims_strlist bad = { nested, 2, true, { 0, 0 } };
+	ims_layer_val nested[2] = { S("/a"), S("/a/b") };
+	ims_layer_whiteouts bad = { nested, 2, NULL, 0 };
 	out = (ims_buf)IMS_BUF_INIT(0);
-	rc = ims_layer_write_whiteouts(&bad, NULL, &o, &s, &res, &err);
+	rc = ims_layer_write_whiteouts(&bad, &o, &s, &res, &err);
 	ok(rc == IMS_EINVALID && out.len == 0, "whiteouts: a delete inside a deleted path is refused");
 	ims_error_clear(&err);
-	ims_str root[1] = { S("/") };
-	ims_strlist r1 = { root, 1, true, { 0, 0 } };
-	rc = ims_layer_write_whiteouts(&r1, NULL, &o, &s, &res, &err);
+	ims_layer_val root[1] = { S("/") };
+	ims_layer_whiteouts r1 = { root, 1, NULL, 0 };
+	rc = ims_layer_write_whiteouts(&r1, &o, &s, &res, &err);
 	ok(rc == IMS_EINVALID && err && strstr(err->message, "image.yaml:3:7"), "whiteouts: deleting `/` is refused");
 	ims_error_clear(&err);
 	ims_buf_dispose(&out);
@@ -852,7 +877,7 @@ static void test_tarw(void)
 	ims_sink s = { buf_write, &out };
 	ims_tarw *w = NULL;
 	ims_error *err = NULL;
-	ok(ims_tarw_open(&w, IMS_COMPRESS_NONE, -1, &s, &err) == 0, "tarw: opens");
+	ok(ims_tarw_open(&w, IMS_LAYER_ALG_NONE, -1, &s, &err) == 0, "tarw: opens");
 	ims_tar_entry e = { .path = "f", .type = IMS_TAR_FILE, .perm = 0644, .size = 10, .source = "src/f" };
 	memrd m = { "short", 5, 0 };
 	ims_reader r = { mem_read, NULL, &m };
@@ -865,7 +890,7 @@ static void test_tarw(void)
 	ims_tarw_free(w);
 
 	ims_buf_reset(&out);
-	ims_tarw_open(&w, IMS_COMPRESS_NONE, -1, &s, &err);
+	ims_tarw_open(&w, IMS_LAYER_ALG_NONE, -1, &s, &err);
 	e.size = 3;
 	m = (memrd){ "grown", 5, 0 };
 	rc = ims_tarw_add(w, &e, &r, &err);
@@ -874,14 +899,14 @@ static void test_tarw(void)
 	ims_tarw_free(w);
 
 	ims_buf_reset(&out);
-	ims_tarw_open(&w, IMS_COMPRESS_NONE, -1, &s, &err);
+	ims_tarw_open(&w, IMS_LAYER_ALG_NONE, -1, &s, &err);
 	ims_tar_entry h = { .path = "x", .type = IMS_TAR_HARDLINK, .perm = 0644, .linkname = "etc/passwd" };
 	ok(ims_tarw_add(w, &h, NULL, &err) == IMS_EINVALID, "tarw: a hardlink to a path not in the layer is refused");
 	ims_error_clear(&err);
 	ims_tarw_free(w);
 
 	ims_buf_reset(&out);
-	ims_tarw_open(&w, IMS_COMPRESS_NONE, -1, &s, &err);
+	ims_tarw_open(&w, IMS_LAYER_ALG_NONE, -1, &s, &err);
 	ims_tar_entry bad = { .path = "a/../b", .type = IMS_TAR_DIR, .perm = 0755 };
 	ok(ims_tarw_add(w, &bad, NULL, &err) == IMS_EINVALID, "tarw: a path with .. is refused");
 	ims_error_clear(&err);
@@ -899,8 +924,8 @@ static void test_long_and_unicode(void)
 	memset(lp + 4, 'x', 150);
 	lp[154] = '\0';
 	put(lp, "long", 0644);
-	ims_file_spec m = copy_m("uni", "/u");
-	ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+	ims_layer_mapping m = copy_m("uni", "/u");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_GZIP);
 	setlocale(LC_ALL, "C");
 	layer a = build(&m, 1, &o);
 	setlocale(LC_ALL, "C.UTF-8");
@@ -964,8 +989,8 @@ static void test_big_sparse(void)
 	close(fd);
 	pid_t pid = fork();
 	if (pid == 0) {
-		ims_file_spec m = copy_m("big", "/big");
-		ims_layer_opts o = opts(IMS_COMPRESS_GZIP);
+		ims_layer_mapping m = copy_m("big", "/big");
+		ims_layer_opts o = opts(IMS_LAYER_ALG_GZIP);
 		ims_sink s = ims_sink_null();
 		ims_layer_result res;
 		ims_error *err = NULL;
@@ -984,8 +1009,8 @@ static void test_big_sparse(void)
 	fd = open(hf, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	if (fd >= 0 && ftruncate(fd, (off_t)65 << 30) == 0) {
 		close(fd);
-		ims_file_spec m = copy_m("huge", "/h");
-		ims_layer_opts o = opts(IMS_COMPRESS_NONE);
+		ims_layer_mapping m = copy_m("huge", "/h");
+		ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 		layer l = build(&m, 1, &o);
 		ok(l.rc == IMS_ESOURCE && l.out.len == 0 && strstr(msg(&l), "64 GiB"),
 		   "big: a 65 GiB layer is refused before writing (%s)", msg(&l));

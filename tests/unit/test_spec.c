@@ -635,8 +635,11 @@ static void test_files_and_stdin(void)
 	   "stdin is shown as <stdin>");
 	ims_error_free(err);
 	err = NULL;
-	ok(ims_spec_model_parse(&m, "/nonexistent/image.yaml", NULL, 0, NULL, NULL, &err) == IMS_ENOTFOUND,
-	   "missing file is not found");
+	/* one loader for the library and the CLI: a spec that cannot be read
+	 * is a usage problem (exit 2), with a hint */
+	ok(ims_spec_model_parse(&m, "/nonexistent/image.yaml", NULL, 0, NULL, NULL, &err) == IMS_EINVALID && err &&
+		   strstr(err->message, "/nonexistent/image.yaml") && err->hint && strstr(err->hint, "image.yaml"),
+	   "missing file: IMS_EINVALID naming it, with a hint");
 	ims_error_free(err);
 }
 

@@ -1,0 +1,44 @@
+/* ims_inspect, ims_copy and ims_tags: each a plan that the executor runs. */
+#include <stdlib.h>
+
+#include "api/context.h"
+#include "imagespec/transport.h"
+
+int ims_inspect(ims_context *ctx, const char *ref, const char *platform, ims_inspect_what what, char **out,
+		size_t *len, ims_error **err)
+{
+	ims_plan *p = NULL;
+	int r = ims_plan_inspect(&p, ref, platform, what, err);
+	if (r >= 0)
+		r = ims_exec_inspect(&ctx->env, p, out, len, err);
+	ims_plan_destroy(p);
+	return r < 0 ? r : 0;
+}
+
+int ims_copy(ims_context *ctx, const char *src, const char *dst, const char *platform, char **digest,
+	     ims_error **err)
+{
+	ims_plan *p = NULL;
+	int r = ims_plan_copy(&p, src, dst, platform, err);
+	if (r >= 0)
+		r = ims_exec_copy(&ctx->env, p, digest, err);
+	ims_plan_destroy(p);
+	return r < 0 ? r : 0;
+}
+
+int ims_tags(ims_context *ctx, const char *repo, char ***tags, size_t *n, ims_error **err)
+{
+	ims_plan *p = NULL;
+	int r = ims_plan_tags(&p, repo, err);
+	if (r >= 0)
+		r = ims_exec_tags(&ctx->env, p, tags, n, err);
+	ims_plan_destroy(p);
+	return r < 0 ? r : 0;
+}
+
+void ims_strv_dispose(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

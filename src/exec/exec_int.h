@@ -1,0 +1,76 @@
+/* Private to the executor: the base, the new layers and the steps shared
+ * by the verbs. */
+#ifndef IMS_EXEC_EXEC_INT_H
+#define IMS_EXEC_EXEC_INT_H
+
+#include "exec/exec.h"
+#include "exec/session.h"
+#include "transport/transport.h"
+
+/* One platform image of the base (or of a copy or inspect source). */
+typedef struct {
+	ims_platform *platform;
+	ims_manifest *manifest; /* NULL for scratch */
+	ims_config *config;
+	bool docker; /* the image's media types are Docker's */
+} ims_base_image;
+
+typedef struct {
+	ims_transport *t; /* NULL for scratch */
+	ims_base_image *images;
+	size_t n;
+	char *digest; /* of the top-level document; NULL for scratch */
+} ims_base;
+
+/* Opens the plan's source and loads a manifest and config per wanted
+ * platform (base.c). */
+int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, ims_registry_pool *pool,
+		       ims_error **err);
+/* Loads one image (manifest + verified config) by digest. */
+int ims_exec_load_image(ims_transport *t, const char *digest, ims_base_image *out, ims_error **err);
+void ims_exec_base_dispose(ims_base *b);
+
+/* A layer added by the plan, shared by every platform. */
+typedef struct {
+	ims_descriptor desc; /* media_type NULL until a format is chosen, except blob: with mediaType */
+	char diff_id[IMS_DIGEST_BUFSZ];
+	ims_layer_alg alg;
+	ims_layer_action action;
+	const ims_step *step;
+} ims_new_layer;
+
+/* Builds every layer step into target (NULL: dry run, nothing written). */
+int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_base *base,
+			  ims_http *http, bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err);
+void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
+
+/* Applies the plan's config edits (not layers/history) to cfg, resolving
+ * ${base:NAME} against base_cfg (config_edit.c). */
+void ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims_plan_config *edits);
+
+/* The plan's annotations as a JSON object, or NULL without any. */
+ims_json *ims_exec_annotations(const ims_plan *p);
+
+/* Media type of a layer descriptor in the other family (OCI ↔ Docker). */
+int ims_exec_convert_layer_type(const char *mt, bool docker, const char **out, ims_error **err);
+
+/* Blob transfers (transfer.c). */
+typedef struct {
+	bool ignore_exists; /* write even what the target has */
+	bool mount;         /* try a cross-repository mount first */
+} ims_transfer_opts;
+/* Makes blob d of src present in dst: skipped when there, else mounted
+ * when the registry can, else copied (verified while streaming). */
+int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const ims_descriptor *d,
+				  const ims_transfer_opts *o, ims_layer_action *action, ims_error **err);
+/* Copies a compressed layer as a plain tar blob (docker-archive),
+ * verifying the compressed digest and the diff_id. */
+int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
+			       ims_descriptor *out, ims_layer_action *action, ims_error **err);
+/* Stores bytes held in memory as a blob, unless dst has it. */
+int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err);
+
+/* The options every transport of a run is opened with. */
+ims_transport_opts ims_exec_transport_opts(const ims_exec_env *env, const char *base_dir, ims_session *s);
+
+#endif

@@ -1,0 +1,99 @@
+/* Plans for the verbs that read or move images without building one:
+ * copy, inspect and tags. References are parsed and checked here, so the
+ * executor starts from a plan that is known to make sense. */
+#include <string.h>
+
+#include "plan/plan_int.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+static ims_plan *new_plan(ims_plan_kind kind)
+{
+	ims_plan *p = xcalloc(1, sizeof(*p));
+	p->kind = kind;
+	p->source_dir = ims_path_absolute(NULL, ".");
+	p->copy_remote_layers = true;
+	return p;
+}
+
+/* One platform, or none ("all" and NULL keep an index whole). */
+static int one_platform(ims_plan *p, const char *platform, ims_error **err)
+{
+	if (!platform || !strcmp(platform, "all")) {
+		p->all_platforms = platform != NULL;
+		p->platforms = xcalloc(1, sizeof(*p->platforms));
+		return 0;
+	}
+	return ims_plan_platforms(p, &platform, 1, err);
+}
+
+int ims_plan_copy(ims_plan **out, const char *src, const char *dst, const char *platform, ims_error **err)
+{
+	ims_plan *p = new_plan(IMS_PLAN_COPY);
+	p->target_dir = ims_path_absolute(NULL, ".");
+	int r;
+	if ((r = ims_ref_parse(&p->source, src, err)) < 0 || (r = ims_ref_parse(&p->target, dst, err)) < 0 ||
+	    (r = one_platform(p, platform, err)) < 0)
+		goto fail;
+	if (p->source->kind == IMS_REF_SCRATCH || p->target->kind == IMS_REF_SCRATCH) {
+		r = ims_error_set(err, IMS_EINVALID, "cannot copy from or to `scratch`");
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	ims_plan_destroy(p);
+	return r;
+}
+
+int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what,
+		     ims_error **err)
+{
+	ims_plan *p = new_plan(IMS_PLAN_INSPECT);
+	p->what = what;
+	p->source_shown = xstrdup(ref);
+	int r;
+	if ((r = ims_ref_parse(&p->source, ref, err)) < 0 || (r = one_platform(p, platform, err)) < 0)
+		goto fail;
+	if (p->all_platforms) {
+		r = ims_error_set(err, IMS_EINVALID, "inspect shows one platform; name one, as in linux/amd64");
+		goto fail;
+	}
+	if (p->source->kind == IMS_REF_SCRATCH) {
+		r = ims_error_set(err, IMS_EINVALID, "`scratch` has nothing to inspect");
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	ims_plan_destroy(p);
+	return r;
+}
+
+int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err)
+{
+	ims_plan *p = new_plan(IMS_PLAN_TAGS);
+	int r = ims_ref_parse(&p->source, repo, err);
+	if (r >= 0 && p->source->kind == IMS_REF_SCRATCH)
+		r = ims_error_set(err, IMS_EINVALID, "`scratch` has no tags");
+	if (r < 0) {
+		ims_plan_destroy(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+int ims_plan_parse_config(ims_json **out, const char *json, ims_error **err)
+{
+	if (!json)
+		return ims_error_set(err, IMS_EINVALID, "the config is NULL");
+	ims_config *c = NULL;
+	int r = ims_config_parse(&c, json, strlen(json), err);
+	if (r < 0)
+		return r;
+	*out = ims_json_clone(ims_config_tree(c));
+	ims_config_free(c);
+	return 0;
+}

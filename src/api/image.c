@@ -20,7 +20,7 @@ struct ims_image {
 	ims_context *ctx;
 	ims_spec_node *doc; /* the image.yaml, without its target */
 	char *dir;          /* relative paths resolve here */
-	ims_json *config_override;
+	char *config;               /* ims_image_set_config's document, checked */
 	ims_credential *owned;      /* copies of the caller's credentials */
 	ims_exec_credential *creds; /* the same, as the executor takes them */
 	size_t ncreds;
@@ -175,7 +175,7 @@ void ims_image_free(ims_image *img)
 		return;
 	ims_spec_node_free(img->doc);
 	free(img->dir);
-	ims_json_free(img->config_override);
+	free(img->config);
 	for (size_t i = 0; i < img->ncreds; i++) {
 		/* the copies were made here: their const is the public struct's */
 		char *v[] = { NULL, NULL, NULL, NULL };
@@ -371,12 +371,11 @@ int ims_image_set_created(ims_image *img, long long epoch, ims_error **err)
 
 int ims_image_set_config(ims_image *img, const char *json, ims_error **err)
 {
-	ims_json *tree = NULL;
-	int r = ims_plan_parse_config(&tree, json, err);
+	int r = ims_plan_check_config(json, err);
 	if (r < 0)
 		return r;
-	ims_json_free(img->config_override);
-	img->config_override = tree;
+	free(img->config);
+	img->config = xstrdup(json);
 	return 0;
 }
 
@@ -391,9 +390,7 @@ static int make_plan(ims_image *img, ims_spec_node *doc, const ims_plan_options 
 		return r;
 	if ((r = ims_plan_from_spec(out, (*spec)->m, po, err)) < 0)
 		return r;
-	if (img->config_override)
-		(*out)->config_override = ims_json_clone(img->config_override);
-	return 0;
+	return img->config ? ims_plan_set_config(*out, img->config, err) : 0;
 }
 
 /* The context's settings, with the image's credentials first. */

@@ -85,7 +85,7 @@ int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err)
 	return 0;
 }
 
-int ims_plan_parse_config(ims_json **out, const char *json, ims_error **err)
+static int parse_config(const char *json, ims_json **out, ims_error **err)
 {
 	if (!json)
 		return ims_error_set(err, IMS_EINVALID, "the config is NULL");
@@ -93,7 +93,24 @@ int ims_plan_parse_config(ims_json **out, const char *json, ims_error **err)
 	int r = ims_config_parse(&c, json, strlen(json), err);
 	if (r < 0)
 		return r;
-	*out = ims_json_clone(ims_config_tree(c));
+	if (out)
+		*out = ims_json_clone(ims_config_tree(c));
 	ims_config_free(c);
+	return 0;
+}
+
+int ims_plan_check_config(const char *json, ims_error **err)
+{
+	return parse_config(json, NULL, err);
+}
+
+int ims_plan_set_config(ims_plan *p, const char *json, ims_error **err)
+{
+	ims_json *tree = NULL;
+	int r = parse_config(json, &tree, err);
+	if (r < 0)
+		return r;
+	ims_json_free(p->config_override);
+	p->config_override = tree;
 	return 0;
 }

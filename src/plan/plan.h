@@ -178,9 +178,10 @@ int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_
 		     ims_error **err);
 int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err);
 
-/* Parses a config document given to replace the base's (the Image API's
- * set_config), checking it as the executor will. */
-int ims_plan_parse_config(ims_json **out, const char *json, ims_error **err);
+/* A config document that replaces the base's before the edits (the Image
+ * API's set_config): checked as the executor will read it, then set. */
+int ims_plan_check_config(const char *json, ims_error **err);
+int ims_plan_set_config(ims_plan *p, const char *json, ims_error **err);
 
 /* The owned-allocation list (own.c). */
 void *ims_plan_own(ims_plan *p, void *ptr);

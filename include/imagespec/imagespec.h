@@ -17,6 +17,7 @@
 #include "build.h"
 #include "image.h"
 #include "transport.h"
+#include "registry.h"
 #include "auth.h"
 
 IMS_BEGIN_DECL

@@ -11,6 +11,7 @@
 #include "exec/result.h"
 #include "plan/plan.h"
 #include "util/event.h"
+#include "util/stream.h"
 
 /* Credentials a caller holds in memory (the Image API's `auth`), for the
  * registries their key covers (host or host/namespace, longest wins). They
@@ -46,6 +47,27 @@ int ims_exec_copy(const ims_exec_env *env, const ims_plan *p, char **digest, ims
 int ims_exec_inspect(const ims_exec_env *env, const ims_plan *p, char **out, size_t *len, ims_error **err);
 /* Runs a tags plan. */
 int ims_exec_tags(const ims_exec_env *env, const ims_plan *p, char ***tags, size_t *n, ims_error **err);
+
+/* One repository of a registry, verb by verb (registry.c), for the public
+ * ims_registry_client. env must outlive the handle. */
+typedef struct ims_exec_registry ims_exec_registry;
+int ims_exec_registry_open(ims_exec_registry **out, const ims_exec_env *env, const char *registry,
+			   const char *repository, ims_error **err);
+void ims_exec_registry_close(ims_exec_registry *x);
+int ims_exec_registry_get_manifest(ims_exec_registry *x, const char *reference, char **data, size_t *len,
+				   char **media_type, char digest[IMS_DIGEST_BUFSZ], ims_error **err);
+int ims_exec_registry_put_manifest(ims_exec_registry *x, const char *tag, const char *data, size_t len,
+				   const char *media_type, char digest[IMS_DIGEST_BUFSZ], ims_error **err);
+int ims_exec_registry_tags(ims_exec_registry *x, char ***tags, size_t *n, ims_error **err);
+int ims_exec_registry_blob_exists(ims_exec_registry *x, const char *digest, bool *exists, int64_t *size,
+				  ims_error **err);
+/* Verified while streaming into sink. */
+int ims_exec_registry_get_blob(ims_exec_registry *x, const char *digest, ims_sink *sink, ims_error **err);
+/* want_digest NULL / want_size < 0: not known beforehand. */
+int ims_exec_registry_upload(ims_exec_registry *x, ims_reader *rd, const char *want_digest, int64_t want_size,
+			     char digest[IMS_DIGEST_BUFSZ], int64_t *size, ims_error **err);
+int ims_exec_registry_mount(ims_exec_registry *x, const char *digest, const char *from, bool *mounted,
+			    ims_error **err);
 
 /* Global set-up of the rooms below (libcurl), for ims_init/ims_shutdown. */
 int ims_exec_global_init(void);

@@ -28,7 +28,7 @@ IMS_EXTERN(int) ims_inspect(ims_context *ctx, const char *ref, const char *platf
 IMS_EXTERN(int) ims_copy(ims_context *ctx, const char *src, const char *dst, const char *platform, char **digest,
 			 ims_error **err);
 
-/** Lists the tags of a repository (registry) or the ref names of a layout. Caller frees with ims_strv_dispose. */
+/** Lists the tags of a registry repository, the ref names of an oci: layout or oci-archive:, or the RepoTags of a docker-archive:. Caller frees with ims_strv_dispose. */
 IMS_EXTERN(int) ims_tags(ims_context *ctx, const char *repo, char ***tags, size_t *n, ims_error **err);
 IMS_EXTERN(void) ims_strv_dispose(char **v, size_t n);
 

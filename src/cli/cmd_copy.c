@@ -23,7 +23,10 @@ int cmd_copy(int argc, char **argv)
 			platform = optarg;
 			break;
 		case 'h':
-			puts("usage: imagespec copy SRC DST [--platform os/arch[/variant]|all]");
+			puts("usage: imagespec copy SRC DST [--platform os/arch[/variant]|all]\n"
+			     "  copies an image with every blob between registries (HOST/REPO:TAG),\n"
+			     "  oci:DIR[:TAG], oci-archive:FILE[:TAG] and docker-archive:FILE[:REF];\n"
+			     "  an index is copied whole unless --platform picks one image");
 			return 0;
 		case ':':
 			return cli_usage("copy", "option `%s` needs a value", argv[optind - 1]);

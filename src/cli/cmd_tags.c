@@ -7,7 +7,9 @@
 int cmd_tags(int argc, char **argv)
 {
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		puts("usage: imagespec tags REPO   (oci:DIR lists its ref names)");
+		puts("usage: imagespec tags REPO\n"
+		     "  the tags of a registry repository (HOST/REPO), the ref names of an oci:DIR or\n"
+		     "  oci-archive:FILE, or the RepoTags of a docker-archive:FILE, one per line");
 		return 0;
 	}
 	if (argc != 2 || argv[1][0] == '-')

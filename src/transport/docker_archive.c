@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "digest/digest.h"
+#include "digest/sha256_stream.h"
 #include "transport/blobdir.h"
 #include "transport/docker_archive_manifest.h"
 #include "transport/tarball.h"
@@ -96,28 +97,25 @@ static int hash_file(docker_archive *a, const char *rel, da_file *f, bool *gzip,
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return ims_error_set(err, IMS_EGENERIC, "%s: `%s` is not a regular file", a->shown, rel);
-	ims_sha256 *h = ims_sha256_new();
+	ims_reader file = ims_reader_fd(steal_fd(&fd));
+	ims_sha256_reader hr;
+	ims_sha256_reader_init(&hr, &file);
 	unsigned char buf[1 << 16];
-	int64_t total = 0;
 	int r = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
+	for (bool first = true;; first = false) {
+		ssize_t n = hr.reader.read(hr.reader.ud, buf, sizeof(buf), err);
 		if (n < 0) {
-			r = ims_error_sys(err, errno, IMS_EGENERIC, "%s: read `%s`", a->shown, rel);
+			r = ims_error_wrap(err, "%s: read `%s`", a->shown, rel);
 			break;
 		}
 		if (n == 0)
 			break;
-		if (total == 0 && gzip)
+		if (first && gzip)
 			*gzip = n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
-		ims_sha256_update(h, buf, (size_t)n);
-		total += n;
 	}
-	ims_sha256_final(h, f->digest);
-	ims_sha256_free(h);
-	f->size = total;
+	ims_reader_close(&hr.reader);
+	ims_sha256_reader_final(&hr, f->digest);
+	f->size = hr.count;
 	f->path = steal_pointer(&path);
 	return r;
 }

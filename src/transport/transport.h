@@ -128,17 +128,6 @@ int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, ch
  * Skipped when dst already has it; on a mismatch the writer is aborted and
  * the error (IMS_EDIGEST) names the blob. */
 int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err);
-/* A sink wrapper that hashes and counts what passes through. */
-typedef struct {
-	ims_sink sink;      /* write here */
-	ims_sink *next;     /* forwards to */
-	void *hash;         /* ims_sha256* */
-	int64_t count;
-	int64_t limit;      /* >= 0: refuse to pass more bytes than this (IMS_EDIGEST); init sets -1 */
-} ims_hashing_sink;
-void ims_hashing_sink_init(ims_hashing_sink *h, ims_sink *next);
-/* Finishes: fills digest, frees the hash. */
-void ims_hashing_sink_final(ims_hashing_sink *h, char digest[IMS_DIGEST_BUFSZ]);
 
 /* How readers that hold several images (layouts, archives) resolve a
  * reference to one, with the same rules and messages everywhere: by name

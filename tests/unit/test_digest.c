@@ -1,10 +1,11 @@
-/* The digest room's streams: the sha256 sink and reader. */
+/* The digest room: the sha256 sink and reader, and base64. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest/base64.h"
 #include "digest/digest.h"
 #include "digest/sha256_stream.h"
 #include "util/buf.h"
@@ -222,9 +223,152 @@ static void test_reader(void)
 	ims_sha256_reader_dispose(NULL);
 }
 
+/* ---- base64 ---- */
+
+static void enc(ims_base64_kind kind, const char *in, size_t n, const char *want)
+{
+	char *s = ims_base64_encode(kind, in, n);
+	is_str(s, want, "%s encode of %zu bytes is `%s`", kind == IMS_BASE64_URL ? "base64url" : "base64", n, want);
+	free(s);
+}
+
+/* Decodes text (a C string) and compares with want (n bytes); want NULL:
+ * must be refused. */
+static void dec(ims_base64_kind kind, unsigned flags, const char *text, const char *want, size_t n, const char *what)
+{
+	char *out = (char *)"unset";
+	size_t len = 12345;
+	ims_error *e = NULL;
+	int r = ims_base64_decode(&out, &len, text, strlen(text), kind, flags, &e);
+	if (!want) {
+		ok(r == IMS_EINVALID && out == NULL && len == 0 && e && e->code == IMS_EINVALID &&
+			   !strncmp(e->message, "not valid base64: ", 18),
+		   "refused: %s", what);
+		ims_error_free(e);
+		return;
+	}
+	ok(r == 0 && e == NULL && out && len == n && !memcmp(out, want, n) && out[n] == '\0', "decoded: %s", what);
+	if (r < 0)
+		printf("#   error: %s\n", e ? e->message : "(none)");
+	ims_error_free(e);
+	free(r == 0 ? out : NULL);
+}
+
+static void test_base64_vectors(void)
+{
+	/* RFC 4648 10. */
+	static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *const std[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *const url[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy" };
+	for (size_t i = 0; i < 7; i++) {
+		enc(IMS_BASE64_STD, in[i], strlen(in[i]), std[i]);
+		enc(IMS_BASE64_URL, in[i], strlen(in[i]), url[i]);
+		dec(IMS_BASE64_STD, 0, std[i], in[i], strlen(in[i]), std[i]);
+		dec(IMS_BASE64_URL, 0, url[i], in[i], strlen(in[i]), url[i]);
+	}
+	/* The two characters in which the alphabets differ. */
+	enc(IMS_BASE64_STD, "\xfb\xff", 2, "+/8=");
+	enc(IMS_BASE64_URL, "\xfb\xff", 2, "-_8");
+	enc(IMS_BASE64_STD, "\xff\xfe\xfd", 3, "//79");
+	enc(IMS_BASE64_URL, "\xff\xfe\xfd", 3, "__79");
+	dec(IMS_BASE64_STD, 0, "+/8=", "\xfb\xff", 2, "`+/8=`");
+	dec(IMS_BASE64_URL, 0, "-_8", "\xfb\xff", 2, "`-_8`");
+	dec(IMS_BASE64_STD, 0, "AAEA", "\0\1\0", 3, "NUL bytes are kept and counted");
+	char *u = ims_base64url("\xfb\xff", 2);
+	is_str(u, "-_8", "ims_base64url is the URL alphabet");
+	free(u);
+
+	/* Larger than one chunk of OpenSSL's int-sized calls: a round trip,
+	 * and the length the RFC says. */
+	size_t n = 200001;
+	char *big = xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (char)(i * 131 + (i >> 9));
+	for (int k = 0; k < 2; k++) {
+		ims_base64_kind kind = k ? IMS_BASE64_URL : IMS_BASE64_STD;
+		char *t = ims_base64_encode(kind, big, n);
+		is_int(strlen(t), k ? (n * 4 + 2) / 3 : (n + 2) / 3 * 4, "%s of %zu bytes has the RFC's length",
+		       k ? "base64url" : "base64", n);
+		char *back = NULL;
+		size_t blen = 0;
+		int r = ims_base64_decode(&back, &blen, t, strlen(t), kind, 0, NULL);
+		ok(r == 0 && blen == n && !memcmp(back, big, n), "%s round trip of %zu bytes",
+		   k ? "base64url" : "base64", n);
+		free(back);
+		free(t);
+	}
+	free(big);
+}
+
+static void test_base64_refusals(void)
+{
+	/* Characters. */
+	dec(IMS_BASE64_STD, 0, "Zm9v!A==", NULL, 0, "a character outside the alphabet");
+	dec(IMS_BASE64_STD, 0, "Zm9-", NULL, 0, "`-` in standard base64");
+	dec(IMS_BASE64_STD, 0, "Zm9_", NULL, 0, "`_` in standard base64");
+	dec(IMS_BASE64_URL, 0, "Zm9+", NULL, 0, "`+` in base64url");
+	dec(IMS_BASE64_URL, 0, "Zm9/", NULL, 0, "`/` in base64url");
+	dec(IMS_BASE64_STD, 0, "Zm9v\xc3\xa9", NULL, 0, "a non-ASCII byte");
+	char nul[] = "Zm\0v";
+	char *out = NULL;
+	size_t len = 0;
+	ok(ims_base64_decode(&out, &len, nul, 4, IMS_BASE64_STD, 0, NULL) == IMS_EINVALID && !out,
+	   "refused: a NUL inside the text");
+	/* Whitespace, which EVP_DecodeBlock would skip at either end. */
+	dec(IMS_BASE64_STD, 0, " Zm9v", NULL, 0, "leading space");
+	dec(IMS_BASE64_STD, 0, "Zm9v\n", NULL, 0, "a trailing newline");
+	dec(IMS_BASE64_STD, 0, "Zm\n9v", NULL, 0, "a line break inside");
+	/* Padding. */
+	dec(IMS_BASE64_STD, 0, "Zg", NULL, 0, "missing padding (strict)");
+	dec(IMS_BASE64_STD, 0, "Zg=", NULL, 0, "half the padding");
+	dec(IMS_BASE64_STD, 0, "Zg===", NULL, 0, "too much padding");
+	dec(IMS_BASE64_STD, 0, "Zm8==", NULL, 0, "two pads after three characters");
+	dec(IMS_BASE64_STD, 0, "Zm9v====", NULL, 0, "a quantum of padding");
+	dec(IMS_BASE64_STD, 0, "Zm9v=", NULL, 0, "a pad after whole quanta");
+	dec(IMS_BASE64_STD, 0, "Zg==Zg==", NULL, 0, "padding before the end");
+	dec(IMS_BASE64_STD, 0, "Z=g=", NULL, 0, "padding between characters");
+	dec(IMS_BASE64_STD, 0, "==", NULL, 0, "padding alone");
+	dec(IMS_BASE64_URL, 0, "Zg==", NULL, 0, "padding in base64url");
+	dec(IMS_BASE64_URL, IMS_BASE64_PAD_OPTIONAL, "Zg==", NULL, 0, "padding in base64url, whatever the flags");
+	/* Lengths and bits. */
+	dec(IMS_BASE64_STD, 0, "Zm9vY", NULL, 0, "a lone character in the last quantum");
+	dec(IMS_BASE64_STD, IMS_BASE64_PAD_OPTIONAL, "Z", NULL, 0, "a single character");
+	dec(IMS_BASE64_STD, 0, "Zh==", NULL, 0, "nonzero unused bits after two characters");
+	dec(IMS_BASE64_STD, 0, "Zm9=", NULL, 0, "nonzero unused bits after three characters");
+	dec(IMS_BASE64_URL, 0, "Zh", NULL, 0, "nonzero unused bits in base64url");
+
+	/* The message says what is wrong, never the text (it may be a secret). */
+	ims_error *e = NULL;
+	out = NULL;
+	ims_base64_decode(&out, &len, "c2VjcmV0!", 9, IMS_BASE64_STD, 0, &e);
+	ok(e && !strstr(e->message, "c2VjcmV0"), "the message does not quote the text");
+	is_str(e ? e->message : NULL, "not valid base64: a character outside the alphabet", "the message says why");
+	ims_error_free(e);
+}
+
+static void test_base64_flags(void)
+{
+	dec(IMS_BASE64_STD, IMS_BASE64_PAD_OPTIONAL, "Zg", "f", 1, "PAD_OPTIONAL: no padding");
+	dec(IMS_BASE64_STD, IMS_BASE64_PAD_OPTIONAL, "Zm8", "fo", 2, "PAD_OPTIONAL: no padding, one short");
+	dec(IMS_BASE64_STD, IMS_BASE64_PAD_OPTIONAL, "Zg==", "f", 1, "PAD_OPTIONAL: right padding");
+	dec(IMS_BASE64_STD, IMS_BASE64_PAD_OPTIONAL, "Zg=", NULL, 0, "PAD_OPTIONAL: wrong padding still refused");
+	dec(IMS_BASE64_STD, IMS_BASE64_SKIP_SPACE, " Zm9v\r\n Ym Fy\t", "foobar", 6, "SKIP_SPACE: anywhere");
+	dec(IMS_BASE64_STD, IMS_BASE64_SKIP_SPACE, "Zg=\n=\n", "f", 1, "SKIP_SPACE: between pads too");
+	dec(IMS_BASE64_STD, IMS_BASE64_SKIP_SPACE, " \n", "", 0, "SKIP_SPACE: only space is empty");
+	dec(IMS_BASE64_STD, IMS_BASE64_SKIP_SPACE, "Zm9v\v", NULL, 0, "SKIP_SPACE: a vertical tab is not space");
+	dec(IMS_BASE64_STD, IMS_BASE64_SKIP_SPACE, "Zg==\nZg==", NULL, 0, "SKIP_SPACE: padding still only at the end");
+	dec(IMS_BASE64_STD, IMS_BASE64_LOOSE_BITS, "Zh==", "f", 1, "LOOSE_BITS: unused bits ignored");
+	dec(IMS_BASE64_STD, IMS_BASE64_LOOSE_BITS, "Zm9=", "fo", 2, "LOOSE_BITS: after three characters");
+	dec(IMS_BASE64_URL, IMS_BASE64_LOOSE_BITS, "Zh", "f", 1, "LOOSE_BITS: in base64url");
+	dec(IMS_BASE64_URL, IMS_BASE64_SKIP_SPACE, "Zm9v\nYmFy", "foobar", 6, "SKIP_SPACE: in base64url");
+}
+
 int main(void)
 {
 	test_sink();
 	test_reader();
+	test_base64_vectors();
+	test_base64_refusals();
+	test_base64_flags();
 	return tap_done();
 }

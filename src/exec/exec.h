@@ -47,9 +47,6 @@ void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
  * ${base:NAME} against base_cfg. */
 int ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims_plan *p, ims_error **err);
 
-/* Media type of a layer descriptor in the other family (OCI ↔ Docker). */
-int ims_exec_convert_layer_type(const char *mt, bool docker, const char **out, ims_error **err);
-
 /* Result helpers. */
 ims_build_result *ims_result_new(void);
 

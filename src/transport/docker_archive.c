@@ -18,9 +18,9 @@
 
 #include "digest/digest.h"
 #include "digest/sha256_stream.h"
+#include "layer/tarball.h"
 #include "transport/blobdir.h"
 #include "transport/docker_archive_manifest.h"
-#include "transport/tarball.h"
 #include "transport/transport.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

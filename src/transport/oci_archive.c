@@ -9,8 +9,8 @@
  * more are kept too: pruning is left to tools that own the archive. */
 #include <stdlib.h>
 
+#include "layer/tarball.h"
 #include "transport/oci_layout.h"
-#include "transport/tarball.h"
 #include "transport/transport.h"
 #include "util/cleanup.h"
 #include "util/error.h"

@@ -1,9 +1,11 @@
 /* `docker-archive:FILE[:REF]`: the `docker save` / `docker load` format.
  *
- * Reading extracts the archive into a private temp directory, picks one
- * image from manifest.json and presents it as a Docker schema2 manifest
- * synthesized from the files (each hashed once at open), so the rest of
- * imagespec sees it like any registry image.
+ * Reading extracts the archive into a private temp directory and reads
+ * manifest.json. The first read of a manifest or blob picks one image and
+ * presents it as a Docker schema2 manifest synthesized from the files (each
+ * hashed once), so the rest of imagespec sees it like any registry image.
+ * Opening needs no choice, so an archive of several images opens without
+ * a name too (for what needs none, such as listing its names).
  *
  * Writing stages blobs by digest in a temp directory; commit writes
  * <config hex>.json, <layer hex>.tar, manifest.json and repositories into
@@ -50,6 +52,7 @@ typedef struct {
 	char *tmp;
 	char *name;
 	/* reading */
+	ims_docker_archive_manifest *dm;
 	da_file *files;
 	size_t nfiles, fcap;
 	char *manifest;
@@ -61,11 +64,19 @@ typedef struct {
 	size_t nimages, icap;
 } docker_archive;
 
-static void archive_free(docker_archive *a)
+static void drop_files(docker_archive *a)
 {
 	for (size_t i = 0; i < a->nfiles; i++)
 		free(a->files[i].path);
 	free(a->files);
+	a->files = NULL;
+	a->nfiles = a->fcap = 0;
+}
+
+static void archive_free(docker_archive *a)
+{
+	drop_files(a);
+	ims_docker_archive_manifest_free(a->dm);
 	free(a->manifest);
 	for (size_t i = 0; i < a->nimages; i++) {
 		ims_manifest_free(a->images[i].m);
@@ -197,9 +208,21 @@ static int synthesize(docker_archive *a, const ims_docker_archive_image *im, ims
 	if (r == 0) {
 		a->manifest = ims_manifest_encode(m, &a->manifest_len);
 		ims_sha256_buf(a->manifest, a->manifest_len, a->manifest_digest);
+	} else {
+		drop_files(a); /* the next call starts over */
 	}
 	ims_manifest_free(m);
 	return r;
+}
+
+/* Picks the image and synthesizes its manifest on first use. */
+static int need_image(docker_archive *a, ims_error **err)
+{
+	if (a->manifest)
+		return 0;
+	const ims_docker_archive_image *im = NULL;
+	int r = pick(a, a->dm, &im, err);
+	return r < 0 ? r : synthesize(a, im, err);
 }
 
 static int open_read(docker_archive *a, ims_error **err)
@@ -217,23 +240,20 @@ static int open_read(docker_archive *a, ims_error **err)
 		ims_error_free(e);
 		return r == IMS_ENOTFOUND ? IMS_ENOTFOUND : IMS_EGENERIC;
 	}
-	ims_docker_archive_manifest *dm = NULL;
-	if ((r = ims_docker_archive_manifest_parse(&dm, data, len, err)) < 0)
+	if ((r = ims_docker_archive_manifest_parse(&a->dm, data, len, err)) < 0)
 		return ims_error_wrap(err, "%s", a->shown);
-	const ims_docker_archive_image *im = NULL;
-	r = pick(a, dm, &im, err);
-	if (r == 0)
-		r = synthesize(a, im, err);
-	ims_docker_archive_manifest_free(dm);
-	return r;
+	return 0;
 }
 
 static int da_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
 			   ims_error **err)
 {
 	docker_archive *a = (docker_archive *)t;
-	if (!a->manifest)
+	if (!(t->mode & IMS_TRANSPORT_READ))
 		return ims_error_set(err, IMS_EINVALID, "%s was opened for writing only", a->shown);
+	int r = need_image(a, err);
+	if (r < 0)
+		return r;
 	if (digest && strcmp(digest, a->manifest_digest) != 0)
 		return ims_error_set(err, IMS_ENOTFOUND, "manifest %s not found in %s", digest, a->shown);
 	*data = xmemdup(a->manifest, a->manifest_len + 1);
@@ -247,6 +267,9 @@ static int da_open_blob(ims_transport *t, const char *digest, ims_reader *out, i
 	docker_archive *a = (docker_archive *)t;
 	if (!(t->mode & IMS_TRANSPORT_READ))
 		return ims_blobdir_open(&a->stage, digest, out, err);
+	int r = need_image(a, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < a->nfiles; i++) {
 		if (strcmp(a->files[i].digest, digest) != 0)
 			continue;
@@ -264,6 +287,9 @@ static int da_has_blob(ims_transport *t, const char *digest, bool *exists, ims_e
 	docker_archive *a = (docker_archive *)t;
 	if (!(t->mode & IMS_TRANSPORT_READ))
 		return ims_blobdir_has(&a->stage, digest, exists, err);
+	int r = need_image(a, err);
+	if (r < 0)
+		return r;
 	*exists = false;
 	for (size_t i = 0; i < a->nfiles && !*exists; i++)
 		*exists = !strcmp(a->files[i].digest, digest);

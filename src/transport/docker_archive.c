@@ -245,6 +245,31 @@ static int open_read(docker_archive *a, ims_error **err)
 	return 0;
 }
 
+static int da_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
+{
+	docker_archive *a = (docker_archive *)t;
+	if (!(t->mode & IMS_TRANSPORT_READ))
+		return ims_error_set(err, IMS_EINVALID, "%s was opened for writing only", a->shown);
+	size_t total = 0;
+	for (size_t i = 0; i < a->dm->nimages; i++)
+		total += a->dm->images[i].ntags;
+	char **v = xcalloc(total + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < a->dm->nimages; i++) {
+		const ims_docker_archive_image *im = &a->dm->images[i];
+		for (size_t j = 0; j < im->ntags; j++) {
+			/* As written (docker's short form), but only names that
+			 * can be looked up. */
+			_cleanup_free_ char *ln = ims_docker_archive_long_name(im->repo_tags[j]);
+			if (ln)
+				v[k++] = xstrdup(im->repo_tags[j]);
+		}
+	}
+	*n = ims_transport__unique(v, k);
+	*tags = v;
+	return 0;
+}
+
 static int da_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
 			   ims_error **err)
 {
@@ -539,4 +564,5 @@ const ims_transport_ops ims_transport_docker_archive_ops = {
 	.tag = da_tag,
 	.commit = da_commit,
 	.close = da_close,
+	.list_tags = da_list_tags,
 };

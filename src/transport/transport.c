@@ -174,6 +174,38 @@ int ims_transport_commit(ims_transport *t, ims_error **err)
 	return t->ops->commit(t, err);
 }
 
+int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
+			     ims_error **err)
+{
+	int r;
+	*mounted = false;
+	if (!t->ops->mount_blob)
+		return 0; /* optional: the caller copies */
+	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
+		return r;
+	if ((r = ims_digest_check(d->digest, "blob", err)) < 0)
+		return r;
+	return t->ops->mount_blob(t, src, d, mounted, err);
+}
+
+int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
+{
+	*tags = NULL;
+	*n = 0;
+	if (!t->ops->list_tags)
+		return missing(t, "list tags", err);
+	char **v = NULL;
+	size_t k = 0;
+	int r = t->ops->list_tags(t, &v, &k, err);
+	if (r < 0) {
+		ims_strv_free(v);
+		return r;
+	}
+	*tags = v ? v : xcalloc(1, sizeof(char *));
+	*n = k;
+	return 0;
+}
+
 /* ---- reading and copying blobs ---- */
 
 int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
@@ -255,6 +287,42 @@ int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_de
 	if (r < 0)
 		ims_error_wrap(err, "copy blob %s", d->digest);
 	return r;
+}
+
+typedef struct {
+	const char *s;
+	size_t i;
+} name_at;
+
+static int by_name_then_place(const void *a, const void *b)
+{
+	const name_at *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+size_t ims_transport__unique(char **v, size_t n)
+{
+	if (n < 2)
+		return n;
+	name_at *s = xmalloc(n * sizeof(*s));
+	for (size_t i = 0; i < n; i++)
+		s[i] = (name_at){ v[i], i };
+	qsort(s, n, sizeof(*s), by_name_then_place);
+	_cleanup_free_ bool *dup = xcalloc(n, sizeof(bool));
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(s[i].s, s[i - 1].s))
+			dup[s[i].i] = true;
+	free(s);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (dup[i])
+			free(v[i]);
+		else
+			v[k++] = v[i];
+	}
+	v[k] = NULL;
+	return k;
 }
 
 int ims_transport_choose(const ims_transport_choice *c, size_t *out, ims_error **err)

@@ -32,8 +32,6 @@ bool ims_auth__token_valid(const char *s);
 
 /* ---- basic.c ---- */
 
-/* Standard base64 with padding; caller frees. */
-char *ims_auth__base64(const void *p, size_t n);
 /* "Basic base64(user:pass)"; IMS_EINVALID when the username holds a colon. */
 int ims_auth__basic_value(const ims_credentials *c, char **out, ims_error **err);
 /* The answer to a Basic challenge (see basic.c). */

@@ -4,32 +4,9 @@
 #include <string.h>
 
 #include "auth/auth_int.h"
+#include "digest/base64.h"
 #include "util/error.h"
 #include "util/xalloc.h"
-
-char *ims_auth__base64(const void *p, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *in = p;
-	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-	size_t i = 0;
-	for (; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = tab[v >> 6 & 63];
-		*o++ = tab[v & 63];
-	}
-	if (i < n) {
-		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
 
 int ims_auth__basic_value(const ims_credentials *c, char **out, ims_error **err)
 {
@@ -43,7 +20,7 @@ int ims_auth__basic_value(const ims_credentials *c, char **out, ims_error **err)
 	memcpy(pair, user, ul);
 	pair[ul] = ':';
 	memcpy(pair + ul + 1, pass, pl + 1);
-	char *b64 = ims_auth__base64(pair, ul + pl + 1);
+	char *b64 = ims_base64_encode(IMS_BASE64_STD, pair, ul + pl + 1);
 	ims_auth__free_secret(pair);
 	*out = xasprintf("Basic %s", b64);
 	ims_auth__free_secret(b64);

@@ -16,6 +16,7 @@
 
 #include "auth/auth_int.h"
 #include "auth/credstore_int.h"
+#include "digest/base64.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -258,42 +259,6 @@ int ims_cred__helper_for(const ims_json *cfg, const char *path, const char *regi
 
 /* ---- auths entries ---- */
 
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Standard base64, padding optional but only at the end. Returns the
- * decoded length, or -1; out holds at least n / 4 * 3 + 3 bytes. */
-static long b64_decode(const char *in, size_t n, unsigned char *out)
-{
-	while (n > 0 && in[n - 1] == '=')
-		n--;
-	if (n % 4 == 1)
-		return -1;
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64_value(in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6 | (unsigned)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (long)o;
-}
-
 /* base64(user:password), as docker's decodeAuth: NULs around the
  * password are padding some writers leave; the user may not be empty. */
 static int decode_auth(const char *b64, ims_credentials *out, const char *where, ims_error **err)
@@ -301,16 +266,21 @@ static int decode_auth(const char *b64, ims_credentials *out, const char *where,
 	size_t n = strlen(b64);
 	if (n > IMS_CRED_AUTH_MAX)
 		return ims_error_set(err, IMS_EINVALID, "%s: `auth` is larger than %d bytes", where, IMS_CRED_AUTH_MAX);
-	unsigned char *d = xmalloc(n / 4 * 3 + 4);
-	long len = b64_decode(b64, n, d);
+	/* As this reader always did: any run of `=` at the end is taken for
+	 * padding, padding is optional, and unused bits are not checked. */
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	char *raw = NULL;
+	size_t dn = 0;
+	if (ims_base64_decode(&raw, &dn, b64, n, IMS_BASE64_STD, IMS_BASE64_PAD_OPTIONAL | IMS_BASE64_LOOSE_BITS,
+			      NULL) < 0)
+		return ims_error_set(err, IMS_EINVALID, "%s: `auth` is not valid base64", where);
+	unsigned char *d = (unsigned char *)raw;
+	size_t len = dn;
 	int r = 0;
-	if (len < 0) {
-		r = ims_error_set(err, IMS_EINVALID, "%s: `auth` is not valid base64", where);
-		goto out;
-	}
 	while (len > 0 && d[len - 1] == '\0')
 		len--;
-	unsigned char *colon = memchr(d, ':', (size_t)len);
+	unsigned char *colon = memchr(d, ':', len);
 	if (!colon || colon == d || memchr(d, '\0', (size_t)(colon - d))) {
 		r = ims_error_set(err, IMS_EINVALID, "%s: `auth` does not hold `user:password`", where);
 		goto out;
@@ -327,7 +297,7 @@ static int decode_auth(const char *b64, ims_credentials *out, const char *where,
 	out->username = xstrndup((char *)d, (size_t)(colon - d));
 	out->password = xstrndup((char *)p, (size_t)(end - p));
 out:
-	explicit_bzero(d, n / 4 * 3 + 4);
+	explicit_bzero(d, dn);
 	free(d);
 	return r;
 }

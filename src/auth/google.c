@@ -25,6 +25,7 @@
 
 #include "auth/auth_int.h"
 #include "auth/google.h"
+#include "digest/base64.h"
 #include "digest/digest.h"
 #include "json/json.h"
 #include "util/buf.h"

@@ -15,6 +15,7 @@
 
 #include "auth/auth_int.h"
 #include "auth/credstore_int.h"
+#include "digest/base64.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -158,7 +159,7 @@ static int login_entry(const session *s, const char *url, const char *username, 
 	}
 	size_t n = strlen(username) + 1 + strlen(password);
 	char *pair = xasprintf("%s:%s", username, password);
-	char *b64 = ims_auth__base64(pair, n);
+	char *b64 = ims_base64_encode(IMS_BASE64_STD, pair, n);
 	*out = ims_json_new_object();
 	ims_json_set(*out, "auth", ims_json_new_string(b64));
 	explicit_bzero(pair, n);

@@ -40,9 +40,5 @@ int ims_random_bytes(void *buf, size_t n, ims_error **err);
  * quote the key. */
 int ims_rs256_sign(const char *pem_key, size_t pem_len, const void *data, size_t len, unsigned char **sig,
 		   size_t *sig_len, ims_error **err);
-/* Standard base64 with padding (RFC 4648 4); caller frees. */
-char *ims_base64(const void *p, size_t n);
-/* base64url without padding (RFC 4648 5, as JWS uses it); caller frees. */
-char *ims_base64url(const void *p, size_t n);
 
 #endif

@@ -1,5 +1,5 @@
-/* RS256 signatures (RFC 7518 3.3: RSASSA-PKCS1-v1_5 with SHA-256) and
- * base64url (RFC 4648 5), for the JWTs of Google service accounts. Here
+/* RS256 signatures (RFC 7518 3.3: RSASSA-PKCS1-v1_5 with SHA-256), for the
+ * JWTs of Google service accounts (their base64url is in base64.c). Here
  * because this room is the only one that includes OpenSSL.
  *
  * The key is a secret: no error message quotes it, and OpenSSL's error
@@ -107,35 +107,4 @@ int ims_rs256_sign(const char *pem_key, size_t pem_len, const void *data, size_t
 		*sig_len = n;
 	}
 	return rc;
-}
-
-char *ims_base64(const void *p, size_t n)
-{
-	/* EVP_EncodeBlock takes an int: go in chunks that are a multiple of
-	 * 3 bytes, so that only the last one can end in padding. */
-	enum { CHUNK = 3 * 16 * 1024 };
-	const unsigned char *in = p;
-	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-	*o = '\0';
-	for (size_t off = 0; off < n; off += CHUNK) {
-		size_t c = n - off < CHUNK ? n - off : CHUNK;
-		o += EVP_EncodeBlock((unsigned char *)o, in + off, (int)c);
-	}
-	return out;
-}
-
-char *ims_base64url(const void *p, size_t n)
-{
-	char *out = ims_base64(p, n), *o = out;
-	/* Standard to URL alphabet; JWS drops the padding (RFC 7515 2). */
-	for (; *o; o++) {
-		if (*o == '+')
-			*o = '-';
-		else if (*o == '/')
-			*o = '_';
-	}
-	while (o > out && o[-1] == '=')
-		o--;
-	*o = '\0';
-	return out;
 }

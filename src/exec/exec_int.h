@@ -51,9 +51,6 @@ void ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims
 /* The plan's annotations as a JSON object, or NULL without any. */
 ims_json *ims_exec_annotations(const ims_plan *p);
 
-/* Media type of a layer descriptor in the other family (OCI ↔ Docker). */
-int ims_exec_convert_layer_type(const char *mt, bool docker, const char **out, ims_error **err);
-
 /* Blob transfers (transfer.c). */
 typedef struct {
 	bool ignore_exists; /* write even what the target has */

@@ -7,7 +7,6 @@
 #include "exec/exec_int.h"
 #include "exec/platform.h"
 #include "json/oci.h"
-#include "layer/layer.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -75,7 +74,7 @@ static int base_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, 
 		}
 		const char *mt = NULL;
 		if (r >= 0)
-			r = ims_exec_convert_layer_type(nd.media_type, j->docker, &mt, err);
+			r = ims_mt_convert_layer(nd.media_type, j->docker, &mt, err);
 		if (r < 0) {
 			ims_descriptor_dispose(&nd);
 			return ims_error_wrap(err, "base layer %s", d->digest);
@@ -113,10 +112,13 @@ static int new_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, c
 				return ims_error_set(err, IMS_EINVALID,
 						     "zstd layers need OCI media types; set `format: oci` or use gzip");
 			}
-			d.media_type = xstrdup(ims_layer_media_type(j->docker, nl->alg));
+			ims_mt_compression c = nl->alg == IMS_LAYER_ALG_ZSTD   ? IMS_MT_LAYER_ZSTD
+					       : nl->alg == IMS_LAYER_ALG_NONE ? IMS_MT_LAYER_TAR
+									       : IMS_MT_LAYER_GZIP;
+			d.media_type = xstrdup(ims_mt_layer(j->docker, c));
 		} else {
 			const char *mt = NULL;
-			if (ims_exec_convert_layer_type(d.media_type, j->docker, &mt, err) < 0) {
+			if (ims_mt_convert_layer(d.media_type, j->docker, &mt, err) < 0) {
 				ims_descriptor_dispose(&d);
 				return IMS_EINVALID;
 			}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "digest/sha256_stream.h"
 #include "exec/exec_int.h"
 #include "transport/registry_client.h"
 #include "transport/registry_spool.h"
@@ -122,11 +123,11 @@ static int spool(ims_reader *rd, const char *tmp_dir, int *fd, char digest[IMS_D
 	if (*fd < 0)
 		return *fd;
 	ims_sink file = { fd_write, fd };
-	ims_hashing_sink h;
-	ims_hashing_sink_init(&h, &file);
+	ims_sha256_sink h;
+	ims_sha256_sink_init(&h, &file);
 	long long n = 0;
 	int r = ims_stream_copy(rd, &h.sink, &n, err);
-	ims_hashing_sink_final(&h, digest);
+	ims_sha256_sink_final(&h, digest);
 	*size = n;
 	return r;
 }

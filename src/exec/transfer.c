@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest/sha256_stream.h"
 #include "exec/exec_int.h"
 #include "layer/layer.h"
 #include "util/error.h"
@@ -37,25 +38,6 @@ int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const 
 	return ims_transport_copy_blob(src, dst, d, err);
 }
 
-/* Reads a base blob through a hash, so a decompressed copy still proves
- * the compressed bytes matched their digest. */
-typedef struct {
-	ims_reader inner;
-	ims_sha256 *h;
-	int64_t n;
-} hashing_reader;
-
-static ssize_t hr_read(void *ud, void *p, size_t n, ims_error **err)
-{
-	hashing_reader *hr = ud;
-	ssize_t got = hr->inner.read(hr->inner.ud, p, n, err);
-	if (got > 0) {
-		ims_sha256_update(hr->h, p, (size_t)got);
-		hr->n += got;
-	}
-	return got;
-}
-
 /* docker-archive wants plain tar layers: decompress, verify both digests. */
 int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
 			       ims_descriptor *out, ims_layer_action *action, ims_error **err)
@@ -69,23 +51,25 @@ int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims
 	/* even when the target has it, read it through: its size is the tar's */
 	if (have)
 		*action = IMS_ACTION_SKIPPED;
-	hashing_reader hr = { 0 };
-	if ((r = ims_transport_open_blob(src, d->digest, &hr.inner, err)) < 0)
+	/* read through a hash, so a decompressed copy still proves the
+	 * compressed bytes matched their digest */
+	ims_reader blob = { 0 };
+	if ((r = ims_transport_open_blob(src, d->digest, &blob, err)) < 0)
 		return r;
-	hr.h = ims_sha256_new();
-	ims_reader rd = { hr_read, NULL, &hr };
+	ims_sha256_reader hr;
+	ims_sha256_reader_init(&hr, &blob);
 	ims_blob_writer *w = NULL;
 	ims_sink null = ims_sink_null();
 	if (!have && (r = ims_transport_new_blob(dst, &w, err)) < 0)
 		goto out;
 	char got_diff[IMS_DIGEST_BUFSZ];
 	int64_t tar_size = 0;
-	r = ims_layer_decompress(&rd, w ? &w->sink : &null, got_diff, &tar_size, err);
+	r = ims_layer_decompress(&hr.reader, w ? &w->sink : &null, got_diff, &tar_size, err);
 	if (r < 0)
 		goto out;
 	char got[IMS_DIGEST_BUFSZ];
-	ims_sha256_final(hr.h, got);
-	if (strcmp(got, d->digest) || hr.n != d->size) {
+	ims_sha256_reader_final(&hr, got);
+	if (strcmp(got, d->digest) || hr.count != d->size) {
 		r = ims_error_set(err, IMS_EDIGEST, "base layer %s does not match its digest or size", d->digest);
 		goto out;
 	}
@@ -103,8 +87,8 @@ int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims
 out:
 	if (w)
 		w->abort(w);
-	ims_sha256_free(hr.h);
-	ims_reader_close(&hr.inner);
+	ims_sha256_reader_dispose(&hr);
+	ims_reader_close(&blob);
 	return r;
 }
 

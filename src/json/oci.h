@@ -13,20 +13,7 @@
 #include "digest/digest.h"
 #include "imagespec/error.h"
 #include "json/json.h"
-
-#define IMS_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define IMS_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define IMS_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define IMS_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define IMS_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define IMS_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define IMS_MT_OCI_LAYER_ND_GZIP "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
-#define IMS_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define IMS_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define IMS_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define IMS_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
-#define IMS_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define IMS_MT_DOCKER_LAYER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+#include "json/mediatype.h" /* the IMS_MT_* names */
 
 #define IMS_MANIFEST_MAX (4u << 20)
 #define IMS_CONFIG_MAX (4u << 20)

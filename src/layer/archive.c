@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest/digest.h"
+#include "digest/sha256_stream.h"
 #include "layer/glob.h"
 #include "layer/lpath.h"
 #include "layer/tarw.h"
@@ -68,11 +68,6 @@ static void archive_readp(struct archive **a)
 		archive_read_free(*a);
 }
 
-static void sha256p(ims_sha256 **h)
-{
-	ims_sha256_free(*h);
-}
-
 static void tarwp(ims_tarw **w)
 {
 	ims_tarw_free(*w);
@@ -107,20 +102,23 @@ static int check_sha256(const actx *c, const char *want_raw, ims_error **err)
 
 	if (lseek(c->fd, 0, SEEK_SET) < 0)
 		return ims_error_sys(err, errno, IMS_EGENERIC, "archive `%s`: seek", c->shown);
-	_cleanup_(sha256p) ims_sha256 *h = ims_sha256_new();
+	ims_sha256_sink h;
+	ims_sha256_sink_init(&h, NULL);
 	_cleanup_free_ char *buf = xmalloc(1 << 17);
 	for (;;) {
 		ssize_t r = read(c->fd, buf, 1 << 17);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
+		if (r < 0) {
+			ims_sha256_sink_dispose(&h);
 			return ims_error_sys(err, errno, IMS_EGENERIC, "archive `%s`: read", c->shown);
+		}
 		if (r == 0)
 			break;
-		ims_sha256_update(h, buf, (size_t)r);
+		ims_sink_write(&h.sink, buf, (size_t)r, NULL);
 	}
 	char got[IMS_DIGEST_BUFSZ];
-	ims_sha256_final(h, got);
+	ims_sha256_sink_final(&h, got);
 	if (strcmp(got, want))
 		return ims_error_set(err, IMS_EDIGEST, "archive `%s` has sha256 `%s`, expected `%s`", c->shown,
 				     ims_digest_hex(got), ims_digest_hex(want));

@@ -8,15 +8,14 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "digest/sha256_stream.h"
 #include "layer/compress.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
 typedef struct {
 	ims_reader *r;
-	ims_sink *out;
-	ims_sha256 *h;
-	int64_t tar_size;
+	ims_sha256_sink out; /* the diffId and size of the tar, on the way to the caller's sink */
 	unsigned char *in, *obuf;
 	size_t in_pos, in_len; /* unread input is in[in_pos, in_len) */
 	bool eof;
@@ -42,9 +41,7 @@ static ssize_t fill(dstate *s, ims_error **err)
 
 static int emit(dstate *s, const void *p, size_t n, ims_error **err)
 {
-	ims_sha256_update(s->h, p, n);
-	s->tar_size += (int64_t)n;
-	return ims_sink_write(s->out, p, n, err);
+	return ims_sink_write(&s->out.sink, p, n, err);
 }
 
 /* Makes at least n unread bytes available unless the input ends first. */
@@ -188,10 +185,10 @@ static int run_plain(dstate *s, ims_error **err)
 int ims_layer_decompress(ims_reader *r, ims_sink *out, char diff_id[IMS_DIGEST_BUFSZ], int64_t *tar_size,
 			 ims_error **err)
 {
-	dstate s = { .r = r, .out = out };
+	dstate s = { .r = r };
 	s.in = xmalloc(IMS_COMPRESS_BUFSZ);
 	s.obuf = xmalloc(IMS_COMPRESS_BUFSZ);
-	s.h = ims_sha256_new();
+	ims_sha256_sink_init(&s.out, out);
 	int ret = ensure(&s, 6, err);
 	if (ret == 0) {
 		const unsigned char *m = s.in;
@@ -208,11 +205,11 @@ int ims_layer_decompress(ims_reader *r, ims_sink *out, char diff_id[IMS_DIGEST_B
 			ret = run_plain(&s, err);
 	}
 	if (ret == 0) {
-		ims_sha256_final(s.h, diff_id);
+		ims_sha256_sink_final(&s.out, diff_id);
 		if (tar_size)
-			*tar_size = s.tar_size;
+			*tar_size = s.out.count;
 	}
-	ims_sha256_free(s.h);
+	ims_sha256_sink_dispose(&s.out);
 	free(s.in);
 	free(s.obuf);
 	return ret < 0 ? ret : 0;

@@ -53,10 +53,4 @@ int ims_layer_write_whiteouts(const ims_layer_whiteouts *w, const ims_layer_opts
 int ims_layer_decompress(ims_reader *r, ims_sink *out, char diff_id[IMS_DIGEST_BUFSZ], int64_t *tar_size,
 			 ims_error **err);
 
-/* The layer media type for a format ("oci"/"docker") and algorithm
- * (DEFAULT counts as gzip). NULL for docker with zstd: Docker's schema 2
- * has no zstd layer type, and a manifest never mixes Docker and OCI types,
- * so the caller must refuse that combination (or switch to OCI). */
-const char *ims_layer_media_type(bool docker, ims_layer_alg alg);
-
 #endif

@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <string.h>
 
+#include "digest/sha256_stream.h"
 #include "layer/compress.h"
 #include "layer/lpath.h"
 #include "util/cleanup.h"
@@ -21,10 +22,11 @@ typedef struct {
 struct ims_tarw {
 	struct archive *a;
 	ims_compressor *comp;
-	ims_sha256 *diff_h; /* of the tar: the diffId */
-	ims_sha256 *dig_h;  /* of the compressed bytes: the digest */
+	ims_sha256_sink diff; /* of the tar: the diffId; count is the tar's size */
+	ims_sha256_sink dig;  /* of the compressed bytes: the digest; count is the size */
+	ims_sink to_comp;     /* diff forwards here, to the compressor */
 	ims_sink sink;
-	int64_t tar_size, size, entries;
+	int64_t entries;
 	ims_error *stage_err; /* failure of a stage below libarchive's callback */
 	bool broken;          /* a call failed: the stream is unusable */
 	bool done;            /* finished, or being freed: no more output */
@@ -82,33 +84,28 @@ static void pathset_dispose(pathset *ps)
 	free(ps->slot);
 }
 
-/* Below libarchive: every tar byte is hashed for the diffId, counted
- * against the cap and handed to the compressor. */
+/* Below libarchive: every tar byte is counted against the cap, then
+ * hashed for the diffId on its way to the compressor. */
 static la_ssize_t tar_out(struct archive *a, void *ud, const void *p, size_t n)
 {
 	ims_tarw *w = ud;
 	(void)a;
 	if (w->done || w->stage_err)
 		return -1;
-	if (w->tar_size + (int64_t)n > IMS_LAYER_MAX_TAR_SIZE) {
+	if (w->diff.count + (int64_t)n > IMS_LAYER_MAX_TAR_SIZE) {
 		ims_error_set(&w->stage_err, IMS_ESOURCE, "the layer exceeds the limit of %lld GiB",
 			      (long long)(IMS_LAYER_MAX_TAR_SIZE >> 30));
 		return -1;
 	}
-	ims_sha256_update(w->diff_h, p, n);
-	w->tar_size += (int64_t)n;
-	if (ims_compressor_write(w->comp, p, n, &w->stage_err) < 0)
+	if (ims_sink_write(&w->diff.sink, p, n, &w->stage_err) < 0)
 		return -1;
 	return (la_ssize_t)n;
 }
 
-/* Below the compressor: every byte for the sink is hashed for the digest. */
-static int digest_out(void *ud, const void *p, size_t n, ims_error **err)
+static int comp_in(void *ud, const void *p, size_t n, ims_error **err)
 {
 	ims_tarw *w = ud;
-	ims_sha256_update(w->dig_h, p, n);
-	w->size += (int64_t)n;
-	return ims_sink_write(&w->sink, p, n, err);
+	return ims_compressor_write(w->comp, p, n, err);
 }
 
 /* Reports a libarchive failure, preferring the error of our own stage
@@ -132,14 +129,16 @@ int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, ims_sink *sink, 
 {
 	ims_tarw *w = xcalloc(1, sizeof(*w));
 	w->sink = *sink;
-	ims_sink next = { digest_out, w };
-	int r = ims_compressor_new(&w->comp, alg, level, &next, err);
+	/* Below the compressor: every byte for the sink is hashed for the
+	 * digest. w is on the heap, so the stages may point into it. */
+	w->to_comp = (ims_sink){ comp_in, w };
+	ims_sha256_sink_init(&w->diff, &w->to_comp);
+	ims_sha256_sink_init(&w->dig, &w->sink);
+	int r = ims_compressor_new(&w->comp, alg, level, &w->dig.sink, err);
 	if (r < 0) {
 		ims_tarw_free(w);
 		return r;
 	}
-	w->diff_h = ims_sha256_new();
-	w->dig_h = ims_sha256_new();
 	w->buf = xmalloc(IMS_COMPRESS_BUFSZ);
 	/* libarchive converts names through the locale's charset; pinning the
 	 * thread to UTF-8 while it does keeps non-ASCII names identical
@@ -199,7 +198,7 @@ static int check_entry(ims_tarw *w, const ims_tar_entry *e, const char *shown, i
 	}
 	/* Header blocks plus padded data: refuse before writing anything. */
 	int64_t need = 3 * 512 + (e->type == IMS_TAR_FILE ? (e->size + 511) / 512 * 512 : 0);
-	if (e->size > IMS_LAYER_MAX_TAR_SIZE || w->tar_size + need > IMS_LAYER_MAX_TAR_SIZE)
+	if (e->size > IMS_LAYER_MAX_TAR_SIZE || w->diff.count + need > IMS_LAYER_MAX_TAR_SIZE)
 		return ims_error_set(err, IMS_ESOURCE, "`%s`: the layer would exceed the limit of %lld GiB", shown,
 				     (long long)(IMS_LAYER_MAX_TAR_SIZE >> 30));
 	return 0;
@@ -355,10 +354,10 @@ int ims_tarw_finish(ims_tarw *w, ims_layer_result *res, ims_error **err)
 		return r;
 	}
 	memset(res, 0, sizeof(*res));
-	ims_sha256_final(w->diff_h, res->diff_id);
-	ims_sha256_final(w->dig_h, res->digest);
-	res->size = w->size;
-	res->tar_size = w->tar_size;
+	ims_sha256_sink_final(&w->diff, res->diff_id);
+	ims_sha256_sink_final(&w->dig, res->digest);
+	res->size = w->dig.count;
+	res->tar_size = w->diff.count;
 	res->entries = w->entries;
 	return 0;
 }
@@ -374,8 +373,8 @@ void ims_tarw_free(ims_tarw *w)
 	if (w->a)
 		archive_write_free(w->a);
 	ims_compressor_free(w->comp);
-	ims_sha256_free(w->diff_h);
-	ims_sha256_free(w->dig_h);
+	ims_sha256_sink_dispose(&w->diff);
+	ims_sha256_sink_dispose(&w->dig);
 	ims_error_free(w->stage_err);
 	if (w->utf8)
 		freelocale(w->utf8);

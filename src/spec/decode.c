@@ -1,11 +1,10 @@
-/* Text formats inside scalar values: RFC 3339 timestamps and base64. */
+/* Text formats inside scalar values: RFC 3339 timestamps (base64 is in
+ * digest/base64.h). */
 #include "spec/spec_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "util/xalloc.h"
 
 static bool digits(const char *s, int n, int *out)
 {
@@ -72,59 +71,4 @@ bool spec_parse_rfc3339(const char *s, int64_t *out)
 		return false;
 	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
 	return true;
-}
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-bool spec_base64_decode(const char *in, size_t len, char **out, size_t *outlen)
-{
-	unsigned char *o = xmalloc(len / 4 * 3 + 4);
-	size_t n = 0, pad = 0;
-	uint32_t acc = 0;
-	int bits = 0, chars = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		/* folded and literal YAML blocks bring line breaks */
-		if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
-			continue;
-		if (ch == '=') {
-			pad++;
-			continue;
-		}
-		int v = b64_value(ch);
-		if (v < 0 || pad)
-			goto bad;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		chars++;
-		if (bits >= 8) {
-			bits -= 8;
-			o[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	/* a lone trailing character, too much padding, or padding that does
-	 * not complete a quantum, is not base64 */
-	if (chars % 4 == 1 || pad > 2 || (pad && (chars + pad) % 4) || acc)
-		goto bad;
-	o[n] = '\0';
-	*out = (char *)o;
-	*outlen = n;
-	return true;
-bad:
-	free(o);
-	return false;
 }

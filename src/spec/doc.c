@@ -5,7 +5,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "digest/digest.h"
+#include "digest/base64.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -208,7 +208,7 @@ void ims_spec_node_put_content(ims_spec_node *map, const void *data, size_t len)
 		return;
 	}
 	ims_spec_node *n = node(DN_STR);
-	n->s = ims_base64(data, len);
+	n->s = ims_base64_encode(IMS_BASE64_STD, data, len);
 	n->len = strlen(n->s);
 	ims_spec_node_put(map, "contentBase64", n);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest/base64.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -46,7 +47,10 @@ static void parse_content(spec_ctx *c, const ynode *n, ims_file_spec *f)
 		return;
 	}
 	if ((v = spec_val(n, "contentBase64")) && spec_get_scalar(c, v, "`contentBase64`", GET_BIG, &s)) {
-		if (!spec_base64_decode(s.s, s.len, &f->content, &f->content_len))
+		/* Folded and literal YAML blocks bring line breaks; padding may
+		 * be left out. */
+		if (ims_base64_decode(&f->content, &f->content_len, s.s, s.len, IMS_BASE64_STD,
+				      IMS_BASE64_SKIP_SPACE | IMS_BASE64_PAD_OPTIONAL, NULL) < 0)
 			spec_error(c, v->pos, "`contentBase64` is not valid base64");
 		free(s.s);
 	}

@@ -162,8 +162,6 @@ const ynode *spec_val(const ynode *map, const char *key);
 
 /* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm)" into epoch seconds. */
 bool spec_parse_rfc3339(const char *s, int64_t *out);
-/* Decodes standard base64 (whitespace ignored, padding optional). */
-bool spec_base64_decode(const char *in, size_t len, char **out, size_t *outlen);
 
 /* ---- checks (validate.c) ---- */
 

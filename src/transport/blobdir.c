@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "digest/digest.h"
+#include "digest/sha256_stream.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -134,17 +135,15 @@ typedef struct {
 	ims_blobdir *b;
 	char *tmp;
 	int fd;
-	ims_sha256 *hash;
-	int64_t count;
+	ims_sink file;        /* the temp file */
+	ims_sha256_sink hash; /* pub.sink: hashes and counts on the way to file */
 } blob_writer;
 
-static int writer_write(void *ud, const void *p, size_t n, ims_error **err)
+static int file_write(void *ud, const void *p, size_t n, ims_error **err)
 {
 	blob_writer *w = ud;
 	if (ims_write_all(w->fd, p, n) < 0)
 		return ims_error_sys(err, errno, IMS_EGENERIC, "write a blob in %s", w->b->shown);
-	ims_sha256_update(w->hash, p, n);
-	w->count += (int64_t)n;
 	return 0;
 }
 
@@ -155,7 +154,7 @@ static void writer_free(blob_writer *w)
 	if (w->tmp)
 		unlink(w->tmp);
 	free(w->tmp);
-	ims_sha256_free(w->hash);
+	ims_sha256_sink_dispose(&w->hash);
 	free(w);
 }
 
@@ -171,10 +170,10 @@ static int finish(blob_writer *w, const char *digest, int64_t size, ims_error **
 	if (r < 0)
 		return r;
 	char got[IMS_DIGEST_BUFSZ];
-	ims_sha256_final(w->hash, got);
-	if (strcmp(got, digest) != 0 || w->count != size)
-		return ims_error_set(err, IMS_EDIGEST, "blob %s (%lld bytes): wrote %lld bytes with digest %s",
-				     digest, (long long)size, (long long)w->count, got);
+	ims_sha256_sink_final(&w->hash, got);
+	if (strcmp(got, digest) != 0 || w->hash.count != size)
+		return ims_error_set(err, IMS_EDIGEST, "blob %s (%lld bytes): wrote %lld bytes with digest %s", digest,
+				     (long long)size, (long long)w->hash.count, got);
 	/* fsync before the rename, so index.json (written later) never names a
 	 * blob that a crash could leave empty; 0644 because mkstemp made it 0600
 	 * and layouts are shared read-only. */
@@ -215,8 +214,9 @@ int ims_blobdir_new_writer(ims_blobdir *b, ims_blob_writer **out, ims_error **er
 	w->b = b;
 	w->tmp = tmp;
 	w->fd = fd;
-	w->hash = ims_sha256_new();
-	w->pub.sink = (ims_sink){ writer_write, w };
+	w->file = (ims_sink){ file_write, w };
+	ims_sha256_sink_init(&w->hash, &w->file);
+	w->pub.sink = w->hash.sink;
 	w->pub.commit = writer_commit;
 	w->pub.abort = writer_abort;
 	*out = &w->pub;

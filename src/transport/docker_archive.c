@@ -1,9 +1,11 @@
 /* `docker-archive:FILE[:REF]`: the `docker save` / `docker load` format.
  *
- * Reading extracts the archive into a private temp directory, picks one
- * image from manifest.json and presents it as a Docker schema2 manifest
- * synthesized from the files (each hashed once at open), so the rest of
- * imagespec sees it like any registry image.
+ * Reading extracts the archive into a private temp directory and reads
+ * manifest.json. The first read of a manifest or blob picks one image and
+ * presents it as a Docker schema2 manifest synthesized from the files (each
+ * hashed once), so the rest of imagespec sees it like any registry image.
+ * Opening needs no choice, so an archive of several images opens without
+ * a name too (for what needs none, such as listing its names).
  *
  * Writing stages blobs by digest in a temp directory; commit writes
  * <config hex>.json, <layer hex>.tar, manifest.json and repositories into
@@ -17,9 +19,10 @@
 #include <unistd.h>
 
 #include "digest/digest.h"
+#include "digest/sha256_stream.h"
+#include "layer/tarball.h"
 #include "transport/blobdir.h"
 #include "transport/docker_archive_manifest.h"
-#include "transport/tarball.h"
 #include "transport/transport.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -49,6 +52,7 @@ typedef struct {
 	char *tmp;
 	char *name;
 	/* reading */
+	ims_docker_archive_manifest *dm;
 	da_file *files;
 	size_t nfiles, fcap;
 	char *manifest;
@@ -60,11 +64,19 @@ typedef struct {
 	size_t nimages, icap;
 } docker_archive;
 
-static void archive_free(docker_archive *a)
+static void drop_files(docker_archive *a)
 {
 	for (size_t i = 0; i < a->nfiles; i++)
 		free(a->files[i].path);
 	free(a->files);
+	a->files = NULL;
+	a->nfiles = a->fcap = 0;
+}
+
+static void archive_free(docker_archive *a)
+{
+	drop_files(a);
+	ims_docker_archive_manifest_free(a->dm);
 	free(a->manifest);
 	for (size_t i = 0; i < a->nimages; i++) {
 		ims_manifest_free(a->images[i].m);
@@ -96,28 +108,25 @@ static int hash_file(docker_archive *a, const char *rel, da_file *f, bool *gzip,
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return ims_error_set(err, IMS_EGENERIC, "%s: `%s` is not a regular file", a->shown, rel);
-	ims_sha256 *h = ims_sha256_new();
+	ims_reader file = ims_reader_fd(steal_fd(&fd));
+	ims_sha256_reader hr;
+	ims_sha256_reader_init(&hr, &file);
 	unsigned char buf[1 << 16];
-	int64_t total = 0;
 	int r = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
+	for (bool first = true;; first = false) {
+		ssize_t n = hr.reader.read(hr.reader.ud, buf, sizeof(buf), err);
 		if (n < 0) {
-			r = ims_error_sys(err, errno, IMS_EGENERIC, "%s: read `%s`", a->shown, rel);
+			r = ims_error_wrap(err, "%s: read `%s`", a->shown, rel);
 			break;
 		}
 		if (n == 0)
 			break;
-		if (total == 0 && gzip)
+		if (first && gzip)
 			*gzip = n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
-		ims_sha256_update(h, buf, (size_t)n);
-		total += n;
 	}
-	ims_sha256_final(h, f->digest);
-	ims_sha256_free(h);
-	f->size = total;
+	ims_reader_close(&hr.reader);
+	ims_sha256_reader_final(&hr, f->digest);
+	f->size = hr.count;
 	f->path = steal_pointer(&path);
 	return r;
 }
@@ -199,9 +208,21 @@ static int synthesize(docker_archive *a, const ims_docker_archive_image *im, ims
 	if (r == 0) {
 		a->manifest = ims_manifest_encode(m, &a->manifest_len);
 		ims_sha256_buf(a->manifest, a->manifest_len, a->manifest_digest);
+	} else {
+		drop_files(a); /* the next call starts over */
 	}
 	ims_manifest_free(m);
 	return r;
+}
+
+/* Picks the image and synthesizes its manifest on first use. */
+static int need_image(docker_archive *a, ims_error **err)
+{
+	if (a->manifest)
+		return 0;
+	const ims_docker_archive_image *im = NULL;
+	int r = pick(a, a->dm, &im, err);
+	return r < 0 ? r : synthesize(a, im, err);
 }
 
 static int open_read(docker_archive *a, ims_error **err)
@@ -219,23 +240,45 @@ static int open_read(docker_archive *a, ims_error **err)
 		ims_error_free(e);
 		return r == IMS_ENOTFOUND ? IMS_ENOTFOUND : IMS_EGENERIC;
 	}
-	ims_docker_archive_manifest *dm = NULL;
-	if ((r = ims_docker_archive_manifest_parse(&dm, data, len, err)) < 0)
+	if ((r = ims_docker_archive_manifest_parse(&a->dm, data, len, err)) < 0)
 		return ims_error_wrap(err, "%s", a->shown);
-	const ims_docker_archive_image *im = NULL;
-	r = pick(a, dm, &im, err);
-	if (r == 0)
-		r = synthesize(a, im, err);
-	ims_docker_archive_manifest_free(dm);
-	return r;
+	return 0;
+}
+
+static int da_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
+{
+	docker_archive *a = (docker_archive *)t;
+	if (!(t->mode & IMS_TRANSPORT_READ))
+		return ims_error_set(err, IMS_EINVALID, "%s was opened for writing only", a->shown);
+	size_t total = 0;
+	for (size_t i = 0; i < a->dm->nimages; i++)
+		total += a->dm->images[i].ntags;
+	char **v = xcalloc(total + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < a->dm->nimages; i++) {
+		const ims_docker_archive_image *im = &a->dm->images[i];
+		for (size_t j = 0; j < im->ntags; j++) {
+			/* As written (docker's short form), but only names that
+			 * can be looked up. */
+			_cleanup_free_ char *ln = ims_docker_archive_long_name(im->repo_tags[j]);
+			if (ln)
+				v[k++] = xstrdup(im->repo_tags[j]);
+		}
+	}
+	*n = ims_transport__unique(v, k);
+	*tags = v;
+	return 0;
 }
 
 static int da_get_manifest(ims_transport *t, const char *digest, char **data, size_t *len, char **media_type,
 			   ims_error **err)
 {
 	docker_archive *a = (docker_archive *)t;
-	if (!a->manifest)
+	if (!(t->mode & IMS_TRANSPORT_READ))
 		return ims_error_set(err, IMS_EINVALID, "%s was opened for writing only", a->shown);
+	int r = need_image(a, err);
+	if (r < 0)
+		return r;
 	if (digest && strcmp(digest, a->manifest_digest) != 0)
 		return ims_error_set(err, IMS_ENOTFOUND, "manifest %s not found in %s", digest, a->shown);
 	*data = xmemdup(a->manifest, a->manifest_len + 1);
@@ -249,6 +292,9 @@ static int da_open_blob(ims_transport *t, const char *digest, ims_reader *out, i
 	docker_archive *a = (docker_archive *)t;
 	if (!(t->mode & IMS_TRANSPORT_READ))
 		return ims_blobdir_open(&a->stage, digest, out, err);
+	int r = need_image(a, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < a->nfiles; i++) {
 		if (strcmp(a->files[i].digest, digest) != 0)
 			continue;
@@ -266,6 +312,9 @@ static int da_has_blob(ims_transport *t, const char *digest, bool *exists, ims_e
 	docker_archive *a = (docker_archive *)t;
 	if (!(t->mode & IMS_TRANSPORT_READ))
 		return ims_blobdir_has(&a->stage, digest, exists, err);
+	int r = need_image(a, err);
+	if (r < 0)
+		return r;
 	*exists = false;
 	for (size_t i = 0; i < a->nfiles && !*exists; i++)
 		*exists = !strcmp(a->files[i].digest, digest);
@@ -515,4 +564,5 @@ const ims_transport_ops ims_transport_docker_archive_ops = {
 	.tag = da_tag,
 	.commit = da_commit,
 	.close = da_close,
+	.list_tags = da_list_tags,
 };

@@ -9,8 +9,8 @@
  * more are kept too: pruning is left to tools that own the archive. */
 #include <stdlib.h>
 
+#include "layer/tarball.h"
 #include "transport/oci_layout.h"
-#include "transport/tarball.h"
 #include "transport/transport.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -92,6 +92,11 @@ static int ocia_tag(ims_transport *t, const char *name, const ims_descriptor *de
 	return ims_transport_tag(inner(t), name, desc, err);
 }
 
+static int ocia_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
+{
+	return ims_transport_list_tags(inner(t), tags, n, err);
+}
+
 static int ocia_commit(ims_transport *t, ims_error **err)
 {
 	oci_archive *a = (oci_archive *)t;
@@ -126,4 +131,5 @@ const ims_transport_ops ims_transport_oci_archive_ops = {
 	.tag = ocia_tag,
 	.commit = ocia_commit,
 	.close = ocia_close,
+	.list_tags = ocia_list_tags,
 };

@@ -370,6 +370,28 @@ static int oci_open_blob(ims_transport *t, const char *digest, ims_reader *out, 
 	return ims_blobdir_open(&((oci_layout *)t)->blobs, digest, out, err);
 }
 
+/* The ref.names of index.json as last read or committed (tags staged by
+ * this session appear once committed). */
+static int oci_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
+{
+	oci_layout *l = (oci_layout *)t;
+	ims_index *ix;
+	int r = cached_index(l, &ix, err);
+	if (r < 0)
+		return r;
+	char **v = xcalloc(ix->nmanifests + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < ix->nmanifests; i++) {
+		const char *name = ims_oci_ref_name(&ix->manifests[i]);
+		/* what oci_tag would refuse to write is not passed on */
+		if (name && ims_oci_ref_name_valid(name))
+			v[k++] = xstrdup(name);
+	}
+	*n = ims_transport__unique(v, k);
+	*tags = v;
+	return 0;
+}
+
 /* ---- writing ---- */
 
 static int oci_has_blob(ims_transport *t, const char *digest, bool *exists, ims_error **err)
@@ -556,4 +578,5 @@ const ims_transport_ops ims_transport_oci_ops = {
 	.tag = oci_tag,
 	.commit = oci_commit,
 	.close = oci_close,
+	.list_tags = oci_list_tags,
 };

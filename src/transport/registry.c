@@ -329,6 +329,17 @@ static int reg_mount_blob(ims_transport *base, ims_transport *src, const ims_des
 	return rc;
 }
 
+static int reg_list_tags(ims_transport *base, char ***tags, size_t *n, ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	int rc = ims_registry_tags(t->reg, repo_of(t), tags, n, err);
+	if (rc < 0)
+		return rc;
+	/* A registry lists each tag once; a broken or hostile one may not. */
+	*n = ims_transport__unique(*tags, *n);
+	return 0;
+}
+
 const ims_transport_ops ims_transport_registry_ops = {
 	.version = IMS_TRANSPORT_OPS_VERSION,
 	.kind = IMS_REF_REGISTRY,
@@ -343,4 +354,5 @@ const ims_transport_ops ims_transport_registry_ops = {
 	.commit = reg_commit,
 	.close = reg_close,
 	.mount_blob = reg_mount_blob,
+	.list_tags = reg_list_tags,
 };

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest/sha256_stream.h"
 #include "transport/registry_int.h"
 #include "transport/transport.h"
 #include "util/cleanup.h"
@@ -57,8 +58,8 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 	ims_registry__call_init(&c, r, repo, false, NULL, "get blob %s from `%s/%s`", digest, r->host, repo);
 	/* Hash on the way through, and stop a body longer than promised
 	 * before it fills the disk. */
-	ims_hashing_sink h;
-	ims_hashing_sink_init(&h, sink);
+	ims_sha256_sink h;
+	ims_sha256_sink_init(&h, sink);
 	h.limit = size;
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "GET";
@@ -73,7 +74,7 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 		goto out;
 	}
 out:
-	ims_hashing_sink_final(&h, got);
+	ims_sha256_sink_final(&h, got);
 	if (rc == 0 && (strcmp(got, digest) != 0 || (size >= 0 && h.count != size))) {
 		if (size >= 0)
 			rc = ims_error_set(err, IMS_EDIGEST, "%s: got %lld bytes with digest %s, expected %lld bytes",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "digest/digest.h"
+#include "digest/sha256_stream.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -41,20 +42,18 @@ int ims_spool_tmpfile(const char *dir, ims_error **err)
 typedef struct {
 	ims_blob_writer pub;
 	int fd;
-	ims_sha256 *hash;
-	int64_t count;
+	ims_sink file;        /* the spool file */
+	ims_sha256_sink hash; /* pub.sink: hashes and counts on the way to file */
 	char *what;
 	ims_spool_done_fn done;
 	void *ud;
 } spool_writer;
 
-static int writer_write(void *ud, const void *p, size_t n, ims_error **err)
+static int file_write(void *ud, const void *p, size_t n, ims_error **err)
 {
 	spool_writer *w = ud;
 	if (ims_write_all(w->fd, p, n) < 0)
 		return ims_error_sys(err, errno, IMS_EGENERIC, "spool a blob for %s", w->what);
-	ims_sha256_update(w->hash, p, n);
-	w->count += (int64_t)n;
 	return 0;
 }
 
@@ -62,7 +61,7 @@ static void writer_free(spool_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
-	ims_sha256_free(w->hash);
+	ims_sha256_sink_dispose(&w->hash);
 	free(w->what);
 	free(w);
 }
@@ -76,11 +75,11 @@ static int writer_commit(ims_blob_writer *pub, const char *digest, int64_t size,
 {
 	spool_writer *w = (spool_writer *)pub;
 	char got[IMS_DIGEST_BUFSZ];
-	ims_sha256_final(w->hash, got);
+	ims_sha256_sink_final(&w->hash, got);
 	int rc = ims_digest_check(digest, "blob", err);
-	if (rc == 0 && (strcmp(got, digest) != 0 || w->count != size))
+	if (rc == 0 && (strcmp(got, digest) != 0 || w->hash.count != size))
 		rc = ims_error_set(err, IMS_EDIGEST, "blob %s (%lld bytes) for %s: wrote %lld bytes with digest %s",
-				   digest, (long long)size, w->what, (long long)w->count, got);
+				   digest, (long long)size, w->what, (long long)w->hash.count, got);
 	if (rc == 0) {
 		int fd = w->fd;
 		w->fd = -1;
@@ -98,11 +97,12 @@ int ims_spool_writer_new(ims_blob_writer **out, const char *dir, const char *wha
 		return fd;
 	spool_writer *w = xcalloc(1, sizeof(*w));
 	w->fd = fd;
-	w->hash = ims_sha256_new();
+	w->file = (ims_sink){ file_write, w };
+	ims_sha256_sink_init(&w->hash, &w->file);
 	w->what = xstrdup(what);
 	w->done = done;
 	w->ud = ud;
-	w->pub.sink = (ims_sink){ writer_write, w };
+	w->pub.sink = w->hash.sink;
 	w->pub.commit = writer_commit;
 	w->pub.abort = writer_abort;
 	*out = &w->pub;

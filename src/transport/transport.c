@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "digest/digest.h"
+#include "digest/sha256_stream.h"
 #include "transport/registry_pool.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -179,25 +180,36 @@ int ims_transport_commit(ims_transport *t, ims_error **err)
 	return t->ops->commit(t, err);
 }
 
-int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
-{
-	if (!t->ops->list_tags)
-		return missing(t, "list tags", err);
-	return t->ops->list_tags(t, tags, n, err);
-}
-
 int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
 			     ims_error **err)
 {
 	int r;
 	*mounted = false;
 	if (!t->ops->mount_blob)
-		return 0; /* the caller copies instead */
+		return 0; /* optional: the caller copies */
 	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
 		return r;
-	if ((r = ims_digest_check(d->digest, "mount", err)) < 0)
+	if ((r = ims_digest_check(d->digest, "blob", err)) < 0)
 		return r;
 	return t->ops->mount_blob(t, src, d, mounted, err);
+}
+
+int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
+{
+	*tags = NULL;
+	*n = 0;
+	if (!t->ops->list_tags)
+		return missing(t, "list tags", err);
+	char **v = NULL;
+	size_t k = 0;
+	int r = t->ops->list_tags(t, &v, &k, err);
+	if (r < 0) {
+		ims_strv_free(v);
+		return r;
+	}
+	*tags = v ? v : xcalloc(1, sizeof(char *));
+	*n = k;
+	return 0;
 }
 
 /* ---- reading and copying blobs ---- */
@@ -210,10 +222,11 @@ int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, ch
 	if (r < 0)
 		return r;
 	ims_buf buf = IMS_BUF_INIT(max);
-	ims_sha256 *h = ims_sha256_new();
+	ims_sha256_reader hr;
+	ims_sha256_reader_init(&hr, &rd);
 	char chunk[1 << 16];
 	for (;;) {
-		ssize_t n = rd.read(rd.ud, chunk, sizeof(chunk), err);
+		ssize_t n = hr.reader.read(hr.reader.ud, chunk, sizeof(chunk), err);
 		if (n < 0) {
 			r = (int)n;
 			ims_error_wrap(err, "read blob %s", digest);
@@ -226,12 +239,10 @@ int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, ch
 					  max);
 			break;
 		}
-		ims_sha256_update(h, chunk, (size_t)n);
 	}
-	ims_reader_close(&rd);
+	ims_reader_close(&hr.reader);
 	char got[IMS_DIGEST_BUFSZ];
-	ims_sha256_final(h, got);
-	ims_sha256_free(h);
+	ims_sha256_reader_final(&hr, got);
 	if (r == 0 && strcmp(got, digest) != 0)
 		r = ims_error_set(err, IMS_EDIGEST, "blob %s: content has digest %s", digest, got);
 	if (r < 0) {
@@ -242,33 +253,6 @@ int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, ch
 		ims_buf_puts(&buf, "");
 	*data = ims_buf_steal(&buf, len);
 	return 0;
-}
-
-static int hashing_write(void *ud, const void *p, size_t n, ims_error **err)
-{
-	ims_hashing_sink *h = ud;
-	/* Stop a source that sends more than promised before it fills the disk. */
-	if (h->limit >= 0 && (int64_t)n > h->limit - h->count)
-		return ims_error_set(err, IMS_EDIGEST, "more than the expected %lld bytes", (long long)h->limit);
-	ims_sha256_update(h->hash, p, n);
-	h->count += (int64_t)n;
-	return h->next ? ims_sink_write(h->next, p, n, err) : 0;
-}
-
-void ims_hashing_sink_init(ims_hashing_sink *h, ims_sink *next)
-{
-	h->sink = (ims_sink){ hashing_write, h };
-	h->next = next;
-	h->hash = ims_sha256_new();
-	h->count = 0;
-	h->limit = -1;
-}
-
-void ims_hashing_sink_final(ims_hashing_sink *h, char digest[IMS_DIGEST_BUFSZ])
-{
-	ims_sha256_final(h->hash, digest);
-	ims_sha256_free(h->hash);
-	h->hash = NULL;
 }
 
 int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err)
@@ -292,13 +276,13 @@ int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_de
 		ims_reader_close(&rd);
 		return r;
 	}
-	ims_hashing_sink h;
-	ims_hashing_sink_init(&h, &w->sink);
+	ims_sha256_sink h;
+	ims_sha256_sink_init(&h, &w->sink);
 	h.limit = d->size;
 	r = ims_stream_copy(&rd, &h.sink, NULL, err);
 	ims_reader_close(&rd);
 	char got[IMS_DIGEST_BUFSZ];
-	ims_hashing_sink_final(&h, got);
+	ims_sha256_sink_final(&h, got);
 	if (r == 0 && (strcmp(got, d->digest) != 0 || h.count != d->size))
 		r = ims_error_set(err, IMS_EDIGEST, "content has digest %s and %lld bytes, expected %lld bytes",
 				  got, (long long)h.count, (long long)d->size);
@@ -309,6 +293,42 @@ int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_de
 	if (r < 0)
 		ims_error_wrap(err, "copy blob %s", d->digest);
 	return r;
+}
+
+typedef struct {
+	const char *s;
+	size_t i;
+} name_at;
+
+static int by_name_then_place(const void *a, const void *b)
+{
+	const name_at *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+size_t ims_transport__unique(char **v, size_t n)
+{
+	if (n < 2)
+		return n;
+	name_at *s = xmalloc(n * sizeof(*s));
+	for (size_t i = 0; i < n; i++)
+		s[i] = (name_at){ v[i], i };
+	qsort(s, n, sizeof(*s), by_name_then_place);
+	_cleanup_free_ bool *dup = xcalloc(n, sizeof(bool));
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(s[i].s, s[i - 1].s))
+			dup[s[i].i] = true;
+	free(s);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (dup[i])
+			free(v[i]);
+		else
+			v[k++] = v[i];
+	}
+	v[k] = NULL;
+	return k;
 }
 
 int ims_transport_choose(const ims_transport_choice *c, size_t *out, ims_error **err)

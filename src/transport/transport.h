@@ -46,7 +46,9 @@ typedef struct {
 	int jobs; /* parallel uploads; 0: 4 */
 } ims_transport_opts;
 
-#define IMS_TRANSPORT_OPS_VERSION 1
+/* 2: list_tags was added (at the end, after mount_blob). A table of
+ * another version is refused when opened. */
+#define IMS_TRANSPORT_OPS_VERSION 2
 
 typedef struct ims_transport_ops {
 	int version; /* IMS_TRANSPORT_OPS_VERSION */
@@ -85,8 +87,14 @@ typedef struct ims_transport_ops {
 	int (*mount_blob)(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
 			  ims_error **err);
 
-	/* Optional. The names the source holds (registry tags, layout ref
-	 * names, archive RepoTags); *tags is NULL-terminated. */
+	/* Optional. The names the reference's repository, layout or archive
+	 * holds now (whatever tag or name the reference itself carries): a
+	 * registry's tags (in its order), a layout's ref.name annotations (in
+	 * index order; as committed, so staged tags show after commit), a
+	 * docker-archive's RepoTags as written (only when opened for reading).
+	 * *tags (NULL-terminated, *n names; free with ims_strv_free) is never
+	 * NULL on success; no name appears twice, and names that are not
+	 * valid in their format are left out rather than passed on. */
 	int (*list_tags)(ims_transport *t, char ***tags, size_t *n, ims_error **err);
 } ims_transport_ops;
 
@@ -127,12 +135,14 @@ int ims_transport_put_manifest(ims_transport *t, const char *data, size_t len, c
 			       const char *digest, ims_error **err);
 int ims_transport_tag(ims_transport *t, const char *name, const ims_descriptor *desc, ims_error **err);
 int ims_transport_commit(ims_transport *t, ims_error **err);
-/* The names t holds; IMS_EUNSUPPORTED when it cannot list them. */
-int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err);
-/* Mounts blob d of src into t when t can (same registry); *mounted false
- * otherwise, and the caller copies. */
+/* ops->mount_blob into t (opened for writing) from src, after checking
+ * d's digest. *mounted false, and 0, when t has no such op: the caller
+ * copies instead. */
 int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
 			     ims_error **err);
+/* ops->list_tags; IMS_EUNSUPPORTED when the transport has none. *tags is
+ * NULL and *n 0 on failure. */
+int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err);
 /* Reads a whole blob into memory (capped at max), verifying its digest. */
 int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
 			    ims_error **err);
@@ -140,17 +150,6 @@ int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, ch
  * Skipped when dst already has it; on a mismatch the writer is aborted and
  * the error (IMS_EDIGEST) names the blob. */
 int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err);
-/* A sink wrapper that hashes and counts what passes through. */
-typedef struct {
-	ims_sink sink;      /* write here */
-	ims_sink *next;     /* forwards to */
-	void *hash;         /* ims_sha256* */
-	int64_t count;
-	int64_t limit;      /* >= 0: refuse to pass more bytes than this (IMS_EDIGEST); init sets -1 */
-} ims_hashing_sink;
-void ims_hashing_sink_init(ims_hashing_sink *h, ims_sink *next);
-/* Finishes: fills digest, frees the hash. */
-void ims_hashing_sink_final(ims_hashing_sink *h, char digest[IMS_DIGEST_BUFSZ]);
 
 /* How readers that hold several images (layouts, archives) resolve a
  * reference to one, with the same rules and messages everywhere: by name
@@ -167,6 +166,11 @@ typedef struct {
 /* *out gets the index. IMS_ENOTFOUND for a missing name or no images,
  * IMS_EINVALID when no name was given and there are several. */
 int ims_transport_choose(const ims_transport_choice *c, size_t *out, ims_error **err);
+
+/* For list_tags: removes the later copies of every name in v (n names,
+ * NULL-terminated), keeping the first ones in their order, and returns the
+ * new count. O(n log n): an archive may list a hundred thousand names. */
+size_t ims_transport__unique(char **v, size_t n);
 
 /* The table entries, defined in their own files. */
 extern const ims_transport_ops ims_transport_scratch_ops;

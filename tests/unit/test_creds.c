@@ -14,6 +14,7 @@
 
 #include "auth/auth_int.h"
 #include "auth/credstore_int.h"
+#include "digest/base64.h"
 #include "json/json.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -110,7 +111,7 @@ static ims_json *load_json(const char *path)
 
 static char *b64(const char *s, size_t n)
 {
-	return ims_auth__base64(s, n);
+	return ims_base64_encode(IMS_BASE64_STD, s, n);
 }
 
 /* ---- lookups ---- */

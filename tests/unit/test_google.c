@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "auth/google.h"
+#include "digest/base64.h"
 #include "digest/digest.h"
 #include "http/http.h"
 #include "json/json.h"

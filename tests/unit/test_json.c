@@ -594,6 +594,55 @@ static void test_rfc3339(void)
 	is_str(b, "9999-12-31T23:59:59Z", "huge clamps");
 }
 
+static void test_media_types(void)
+{
+	is_str(ims_mt_layer(false, IMS_MT_LAYER_GZIP), "application/vnd.oci.image.layer.v1.tar+gzip",
+	       "mediatype: oci gzip");
+	is_str(ims_mt_layer(false, IMS_MT_LAYER_ZSTD), "application/vnd.oci.image.layer.v1.tar+zstd",
+	       "mediatype: oci zstd");
+	is_str(ims_mt_layer(false, IMS_MT_LAYER_TAR), "application/vnd.oci.image.layer.v1.tar", "mediatype: oci tar");
+	is_str(ims_mt_layer(true, IMS_MT_LAYER_GZIP), "application/vnd.docker.image.rootfs.diff.tar.gzip",
+	       "mediatype: docker gzip");
+	is_str(ims_mt_layer(true, IMS_MT_LAYER_TAR), "application/vnd.docker.image.rootfs.diff.tar",
+	       "mediatype: docker tar");
+	ok(ims_mt_layer(true, IMS_MT_LAYER_ZSTD) == NULL, "mediatype: docker has no zstd");
+
+	static const struct {
+		const char *in;
+		bool docker;
+		const char *want; /* NULL: refused */
+	} conv[] = {
+		{ IMS_MT_OCI_LAYER_GZIP, true, IMS_MT_DOCKER_LAYER_GZIP },
+		{ IMS_MT_DOCKER_LAYER_GZIP, false, IMS_MT_OCI_LAYER_GZIP },
+		{ IMS_MT_OCI_LAYER_GZIP, false, IMS_MT_OCI_LAYER_GZIP },
+		{ IMS_MT_DOCKER_LAYER_GZIP, true, IMS_MT_DOCKER_LAYER_GZIP },
+		{ IMS_MT_OCI_LAYER, true, IMS_MT_DOCKER_LAYER },
+		{ IMS_MT_DOCKER_LAYER, false, IMS_MT_OCI_LAYER },
+		{ IMS_MT_OCI_LAYER_ND_GZIP, true, IMS_MT_DOCKER_LAYER_FOREIGN },
+		{ IMS_MT_DOCKER_LAYER_FOREIGN, false, IMS_MT_OCI_LAYER_ND_GZIP },
+		{ IMS_MT_OCI_LAYER_ZSTD, false, IMS_MT_OCI_LAYER_ZSTD },
+		{ IMS_MT_OCI_LAYER_ZSTD, true, NULL },
+		{ "application/vnd.example.layer+tar", true, "application/vnd.example.layer+tar" },
+		{ "application/vnd.example.layer+tar", false, "application/vnd.example.layer+tar" },
+	};
+	for (size_t i = 0; i < sizeof(conv) / sizeof(conv[0]); i++) {
+		const char *out = NULL;
+		ims_error *e = NULL;
+		int r = ims_mt_convert_layer(conv[i].in, conv[i].docker, &out, &e);
+		if (conv[i].want) {
+			ok(r == 0 && e == NULL, "convert `%s` to %s", conv[i].in, conv[i].docker ? "docker" : "oci");
+			is_str(out, conv[i].want, "... gives `%s`", conv[i].want);
+		} else {
+			ok(r == IMS_EINVALID && e && strstr(e->message, "has no Docker equivalent; use `format: oci`"),
+			   "convert `%s` to docker is refused", conv[i].in);
+		}
+		ims_error_free(e);
+	}
+	const char *mine = "application/vnd.example.layer+tar", *out = NULL;
+	ims_mt_convert_layer(mine, true, &out, NULL);
+	ok(out == mine, "a type with no pair comes back as the same pointer");
+}
+
 int main(void)
 {
 	test_tree();
@@ -603,5 +652,6 @@ int main(void)
 	test_platform();
 	test_config();
 	test_rfc3339();
+	test_media_types();
 	return tap_done();
 }

@@ -824,14 +824,6 @@ static void test_algorithms(void)
 	layer_dispose(&g9);
 	layer_dispose(&n);
 	layer_dispose(&z);
-
-	same_str(ims_layer_media_type(false, IMS_LAYER_ALG_GZIP), "application/vnd.oci.image.layer.v1.tar+gzip",
-		 "mediatype: oci gzip");
-	same_str(ims_layer_media_type(false, IMS_LAYER_ALG_ZSTD), "application/vnd.oci.image.layer.v1.tar+zstd",
-		 "mediatype: oci zstd");
-	same_str(ims_layer_media_type(true, IMS_LAYER_ALG_GZIP), "application/vnd.docker.image.rootfs.diff.tar.gzip",
-		 "mediatype: docker gzip");
-	ok(ims_layer_media_type(true, IMS_LAYER_ALG_ZSTD) == NULL, "mediatype: docker has no zstd");
 }
 
 static void test_whiteouts(void)

@@ -661,6 +661,14 @@ static void test_transport(const registry_proc *p)
 	CLEAR(e);
 	is_str(ims_registry_blob_action_name(ims_transport_registry_blob_action(t, fresh.digest)), "mounted",
 	       "recorded as mounted");
+	mounted = false;
+	rc = ims_transport_mount_blob(t, src, &bd, &mounted, &e);
+	ok(rc == 0 && mounted, "ims_transport_mount_blob calls the op");
+	CLEAR(e);
+	mounted = true;
+	rc = ims_transport_mount_blob(src, t, &bd, &mounted, &e);
+	ok(rc == IMS_EINVALID && !mounted, "ims_transport_mount_blob into a reader is refused");
+	ims_error_clear(&e);
 	rc = ims_transport_has_blob(t, config.digest, &have, &e);
 	ok(rc == 0 && have, "has_blob of a blob of this run");
 	CLEAR(e);
@@ -699,7 +707,43 @@ static void test_transport(const registry_proc *p)
 				     &e);
 	is_int(rc, IMS_ENOTFOUND, "open_blob of a missing blob");
 	ims_error_clear(&e);
+
+	/* list_tags: the repository's tags, whatever the reference's own */
+	char **tl = NULL;
+	size_t tn = 0;
+	rc = ims_transport_list_tags(t, &tl, &tn, &e);
+	is_int(rc, 0, "list_tags of team/app");
+	CLEAR(e);
+	ok(tn == 2 && tl && !tl[2] &&
+		   ((!strcmp(tl[0], "1") && !strcmp(tl[1], "latest")) ||
+		    (!strcmp(tl[0], "latest") && !strcmp(tl[1], "1"))),
+	   "1 and latest, NULL-terminated");
+	ims_strv_free(tl);
 	ims_transport_close(t);
+	t = NULL;
+	static const char *const repos[] = { "team/tags", "team/none" };
+	for (int i = 0; i < 2; i++) {
+		char *rs = xasprintf("%s/%s", p->host, repos[i]);
+		ims_ref *lr = NULL;
+		ims_ref_parse(&lr, rs, NULL);
+		free(rs);
+		tl = NULL;
+		tn = 0;
+		rc = ims_transport_open(&t, lr, IMS_TRANSPORT_READ, &o, &e);
+		if (rc == 0)
+			rc = ims_transport_list_tags(t, &tl, &tn, &e);
+		if (i == 0) {
+			ok(rc == 0 && tn == 3, "list_tags of team/tags: a, b and c (the reference names no tag)");
+			CLEAR(e);
+		} else {
+			ok(rc == IMS_ENOTFOUND && !tl && tn == 0, "list_tags of a missing repository: IMS_ENOTFOUND");
+			ims_error_clear(&e);
+		}
+		ims_strv_free(tl);
+		ims_transport_close(t);
+		t = NULL;
+		ims_ref_free(lr);
+	}
 
 	doc_free(&layer);
 	doc_free(&config);

@@ -15,6 +15,7 @@
 #include "transport/docker_archive_manifest.h"
 #include "transport/oci_layout.h"
 #include "transport/transport.h"
+#include "util/error.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 #include "tap.h"
@@ -852,6 +853,272 @@ static void test_skopeo_interop(void)
 	free_image(&a);
 }
 
+/* ---- list_tags and the optional-op wrappers ---- */
+
+/* The names list_tags gives for ref, joined with spaces (caller frees), or
+ * NULL; *rc gets the code and *msg (if non-NULL) the message. */
+static char *tags_of(const char *ref, int mode, int *rc, char **msg)
+{
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	char **v = (char **)1;
+	size_t n = 99;
+	int r = open_ref(&t, ref, mode, &e);
+	if (r == 0)
+		r = ims_transport_list_tags(t, &v, &n, &e);
+	*rc = r;
+	if (msg)
+		*msg = e ? xstrdup(e->message) : NULL;
+	else if (e)
+		printf("# %s: %s\n", ref, e->message);
+	ims_error_free(e);
+	ims_transport_close(t);
+	if (r < 0)
+		return NULL;
+	char *s = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		char *j = xasprintf("%s%s%s", s, i ? " " : "", v[i]);
+		free(s);
+		s = j;
+	}
+	if (v[n] != NULL) {
+		free(s);
+		s = xstrdup("(not NULL-terminated)");
+	}
+	ims_strv_free(v);
+	return s;
+}
+
+static void tags_are(const char *ref, int mode, const char *want, const char *what)
+{
+	int rc = 0;
+	char *got = tags_of(ref, mode, &rc, NULL);
+	is_str(got, want, "list_tags %s: %s", ref, what);
+	free(got);
+}
+
+/* Rewrites dir's index.json with extra entries after those it has. */
+static void add_index_entries(const char *dir, const image *im, const char *const *names, size_t n)
+{
+	char *p = xasprintf("%s/%s/index.json", root, dir);
+	char *s = slurp(p);
+	ims_index *ix = NULL;
+	if (s && ims_index_parse(&ix, s, strlen(s), NULL) == 0) {
+		ix->manifests = xrealloc(ix->manifests, (ix->nmanifests + n) * sizeof(*ix->manifests));
+		for (size_t i = 0; i < n; i++) {
+			ims_descriptor d = manifest_desc(im);
+			ims_descriptor *e = &ix->manifests[ix->nmanifests++];
+			ims_descriptor_copy(e, &d);
+			if (names[i]) {
+				e->annotations = ims_json_new_object();
+				ims_json_set(e->annotations, IMS_OCI_REF_NAME, ims_json_new_string(names[i]));
+			}
+		}
+		size_t len = 0;
+		char *out = ims_index_encode(ix, &len);
+		ims_write_file_atomic(p, out, len, 0644, NULL);
+		free(out);
+		ims_index_free(ix);
+	}
+	free(s);
+	free(p);
+}
+
+static void test_list_tags_oci(void)
+{
+	/* what test_oci_layout left: v1, v2, an untagged entry, latest */
+	tags_are("oci:lay", IMS_TRANSPORT_READ, "v1 v2 latest", "index order, untagged entries left out");
+	tags_are("oci:lay:v2", IMS_TRANSPORT_READ, "v1 v2 latest", "the reference's own tag does not matter");
+
+	image a, b;
+	make_image(&a, "tags-a\n", false, false);
+	make_image(&b, "tags-b\n", false, false);
+	tags_are("oci:tl", IMS_TRANSPORT_WRITE, "", "a fresh layout has no names");
+	is_int(write_ref("oci:tl:one", &a, NULL), 0, "write tl:one");
+	is_int(write_ref("oci:tl:two", &b, NULL), 0, "write tl:two");
+	static const char *const extra[] = { "one", NULL, "bad name", "three", "two" };
+	add_index_entries("tl", &a, extra, sizeof(extra) / sizeof(extra[0]));
+	tags_are("oci:tl", IMS_TRANSPORT_READ, "one two three", "no duplicates, no invalid names");
+
+	/* staged names appear with the commit */
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	char **v = NULL;
+	size_t n = 0;
+	ok(open_ref(&t, "oci:tl:four", IMS_TRANSPORT_WRITE, &e) == 0, "open tl for writing");
+	ok(write_image(t, &b, NULL, &e) == 0, "stage tl:four");
+	ok(ims_transport_list_tags(t, &v, &n, &e) == 0 && n == 3, "before commit: the committed names");
+	ims_strv_free(v);
+	ok(ims_transport_commit(t, &e) == 0, "commit");
+	ok(ims_transport_list_tags(t, &v, &n, &e) == 0 && n == 4 && !strcmp(v[3], "four"), "after: four is last");
+	ims_strv_free(v);
+	ims_transport_close(t);
+	ims_error_clear(&e);
+
+	int rc = 0;
+	char *msg = NULL;
+	ok(!tags_of("oci:nolayout", IMS_TRANSPORT_READ, &rc, &msg) && rc == IMS_ENOTFOUND,
+	   "no layout: IMS_ENOTFOUND from open (%s)", msg ? msg : "");
+	free(msg);
+	free_image(&a);
+	free_image(&b);
+}
+
+static void test_list_tags_archives(void)
+{
+	/* what test_oci_archive left: a, b (c was never committed) */
+	tags_are("oci-archive:img.tar", IMS_TRANSPORT_READ, "a b", "the archive's ref.names");
+	tags_are("oci-archive:img.tar.gz", IMS_TRANSPORT_READ, "a b", "gzip-compressed");
+	tags_are("oci-archive:img.tar:zz", IMS_TRANSPORT_READ, "a b", "a name the archive lacks does not matter");
+	tags_are("oci-archive:img.tar", IMS_TRANSPORT_WRITE, "a b", "opened for writing: what it holds");
+
+	/* what test_docker_archive left */
+	tags_are("docker-archive:d.tar", IMS_TRANSPORT_READ, "busybox:1 acme/app:2 ghcr.io/acme/app:latest",
+		 "RepoTags as written");
+	tags_are("docker-archive:two.tar", IMS_TRANSPORT_READ, "a:1 g:1", "two images need no name to list");
+	tags_are("docker-archive:two.tar:nope:1", IMS_TRANSPORT_READ, "a:1 g:1", "nor a name that is there");
+	int rc = 0;
+	char *msg = NULL;
+	ok(!tags_of("docker-archive:new.tar", IMS_TRANSPORT_WRITE, &rc, &msg) && rc == IMS_EINVALID && msg &&
+		   strstr(msg, "writing only"),
+	   "docker-archive opened for writing cannot list: %s", msg ? msg : "");
+	free(msg);
+
+	/* manifest.json with a name twice and a name that is not one */
+	char *p = xasprintf("%s/dx/manifest.json", root);
+	char *s = slurp(p);
+	ims_json *j = NULL;
+	ok(s && ims_json_parse(&j, s, strlen(s), NULL, NULL) == 0 && j->type == IMS_JSON_ARRAY && j->n == 1,
+	   "read d.tar's manifest.json");
+	if (j && j->n == 1) {
+		ims_json *second = ims_json_clone(j->v[0]);
+		ims_json *t1 = ims_json_new_array(), *t2 = ims_json_new_array();
+		ims_json_append(t1, ims_json_new_string("x:1"));
+		ims_json_append(t1, ims_json_new_string("Not A Name"));
+		ims_json_append(t1, ims_json_new_string("busybox:1"));
+		ims_json_append(t2, ims_json_new_string("x:1"));
+		ims_json_append(t2, ims_json_new_string("y:2"));
+		ims_json_set(j->v[0], "RepoTags", t1);
+		ims_json_set(second, "RepoTags", t2);
+		ims_json_append(j, second);
+		size_t len = 0;
+		char *out = ims_json_encode(j, &len);
+		ims_write_file_atomic(p, out, len, 0644, NULL);
+		free(out);
+	}
+	ims_json_free(j);
+	free(s);
+	free(p);
+	/* dx is d.tar as tar(1) extracted it in test_docker_archive */
+	char *cmd = xasprintf("cd '%s/dx' && tar -cf ../dup.tar *", root);
+	ok(system(cmd) == 0, "tar(1) packs dup.tar");
+	free(cmd);
+	tags_are("docker-archive:dup.tar", IMS_TRANSPORT_READ, "x:1 busybox:1 y:2",
+		 "each name once, in order, valid names only");
+	char *data = NULL, *mt = NULL;
+	size_t len = 0;
+	is_int(read_manifest("docker-archive:dup.tar", &data, &len, &mt, &msg), IMS_EINVALID,
+	       "reading the manifest still needs a name");
+	free(msg);
+	ok(read_manifest("docker-archive:dup.tar:y:2", &data, &len, &mt, NULL) == 0, "and reads by one");
+	free(data);
+	free(mt);
+}
+
+/* A plugin's table: only what the wrappers need. */
+static int fake_calls;
+static bool fake_fail;
+
+static int fake_open(ims_transport **out, const ims_ref *ref, int mode, const ims_transport_opts *opts, ims_error **err)
+{
+	*out = xcalloc(1, sizeof(ims_transport));
+	return 0;
+}
+
+static void fake_close(ims_transport *t)
+{
+	free(t);
+}
+
+static int fake_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
+{
+	fake_calls++;
+	if (fake_fail) {
+		*tags = xcalloc(2, sizeof(char *)); /* a half-made list is freed by the wrapper */
+		(*tags)[0] = xstrdup("half");
+		return ims_error_set(err, IMS_ENET, "the fake failed");
+	}
+	return 0; /* leaves *tags NULL: the wrapper gives an empty list */
+}
+
+static int fake_mount(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted, ims_error **err)
+{
+	fake_calls++;
+	*mounted = true;
+	return 0;
+}
+
+static void test_wrappers(void)
+{
+	ims_transport *t = NULL;
+	ims_error *e = NULL;
+	char **v = (char **)1;
+	size_t n = 7;
+	ok(open_ref(&t, "scratch", IMS_TRANSPORT_READ, &e) == 0, "open scratch");
+	is_int(ims_transport_list_tags(t, &v, &n, &e), IMS_EUNSUPPORTED, "list_tags without the op");
+	is_str(e ? e->message : NULL, "scratch cannot list tags", "its message");
+	ok(v == NULL && n == 0, "and no list");
+	ims_error_clear(&e);
+	ims_transport_close(t);
+
+	ims_descriptor d = { 0 };
+	ims_sha256_buf("m", 1, d.digest);
+	bool mounted = true;
+	ok(open_ref(&t, "oci:mnt", IMS_TRANSPORT_WRITE, &e) == 0, "open a layout (no mount op)");
+	ok(ims_transport_mount_blob(t, t, &d, &mounted, &e) == 0 && !mounted && !e,
+	   "mount_blob without the op: not mounted, no error");
+	ims_transport_close(t);
+
+	ims_ref ref = { .kind = IMS_REF_OCI, .path = (char *)"fake" };
+	ims_transport_ops ops = {
+		.version = 1,
+		.kind = IMS_REF_OCI,
+		.name = "fake",
+		.open = fake_open,
+		.close = fake_close,
+		.list_tags = fake_list_tags,
+		.mount_blob = fake_mount,
+	};
+	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == IMS_EUNSUPPORTED &&
+		   strstr(e->message, "unknown interface version"),
+	   "a version 1 table is refused");
+	ims_error_clear(&e);
+	ops.version = IMS_TRANSPORT_OPS_VERSION;
+	is_int(IMS_TRANSPORT_OPS_VERSION, 2, "the interface is version 2");
+	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == 0, "a version 2 table opens");
+	ok(ims_transport_list_tags(t, &v, &n, &e) == 0 && v && !v[0] && n == 0, "no names: an empty list");
+	ims_strv_free(v);
+	fake_fail = true;
+	v = (char **)1;
+	is_int(ims_transport_list_tags(t, &v, &n, &e), IMS_ENET, "the op's error comes back");
+	ok(v == NULL && n == 0, "with no list");
+	ims_error_clear(&e);
+	fake_calls = 0;
+	mounted = true;
+	is_int(ims_transport_mount_blob(t, t, &d, &mounted, &e), IMS_EINVALID, "mount into a reader is refused");
+	ok(!mounted && fake_calls == 0, "without calling the op");
+	ims_error_clear(&e);
+	ims_transport_close(t);
+	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_WRITE, NULL, &e) == 0, "open for writing");
+	ims_descriptor bad = { 0 };
+	strcpy(bad.digest, "sha256:../x");
+	is_int(ims_transport_mount_blob(t, t, &bad, &mounted, &e), IMS_EINVALID, "a bad digest is refused");
+	ok(fake_calls == 0, "before the op sees it");
+	ims_error_clear(&e);
+	ok(ims_transport_mount_blob(t, t, &d, &mounted, &e) == 0 && mounted && fake_calls == 1, "the op mounts");
+	ims_transport_close(t);
+}
+
 static void test_docker_manifest_parser(void)
 {
 	ims_docker_archive_manifest *m = NULL;
@@ -905,11 +1172,14 @@ int main(void)
 	if (!have_skopeo)
 		printf("# skopeo not installed: skipping the cross-checks\n");
 	test_oci_layout();
+	test_list_tags_oci();
 	test_blob_checks();
 	test_copy_blob();
 	test_oci_archive();
 	test_hostile_archives();
 	test_docker_archive();
+	test_list_tags_archives();
+	test_wrappers();
 	if (have_skopeo)
 		test_skopeo_interop();
 	test_docker_manifest_parser();

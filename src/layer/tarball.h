@@ -1,9 +1,11 @@
-/* Whole-archive tar I/O for the archive transports: extracting an archive
- * into a private directory with every entry checked, and writing a
- * normalised archive (sorted, pax restricted, uid/gid 0, mtime 0, modes
- * 0644/0755) atomically. Internal to the transport room. */
-#ifndef IMS_TRANSPORT_TARBALL_H
-#define IMS_TRANSPORT_TARBALL_H
+/* Whole-archive tar I/O for the archive transports (oci-archive,
+ * docker-archive): extracting an archive into a private directory with
+ * every entry checked, and writing a normalised archive (sorted, pax
+ * restricted, uid/gid 0, mtime 0, modes 0644/0755) atomically. In the
+ * layer room because it is the only user of libarchive; the transports
+ * call it from above. */
+#ifndef IMS_LAYER_TARBALL_H
+#define IMS_LAYER_TARBALL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "transport/tarball.h"
+#include "layer/tarball.h"
 
 #include <archive.h>
 #include <archive_entry.h>

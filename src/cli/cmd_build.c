@@ -68,153 +68,201 @@ static int write_metadata(const char *path, const char *json)
 	return 0;
 }
 
-int cmd_build(int argc, char **argv, bool plan_only)
+/* What the command line asked for. */
+typedef struct {
+	const char *verb;
+	bool plan_only;
+	cli_list pnames, pvalues, tags, platforms, insecure;
+	cli_common common;
+	ims_plan_options po;
+	bool json;
+	const char *metadata;
+	const char *path;
+} build_args;
+
+static void args_dispose(build_args *a)
 {
-	const char *verb = plan_only ? "plan" : "build";
-	cli_list pnames = { 0 }, pvalues = { 0 }, tags = { 0 }, platforms = { 0 }, insecure = { 0 };
-	cli_common common = { 0 };
-	ims_plan_options po = IMS_PLAN_OPTIONS_INIT;
-	bool json = false;
-	const char *metadata = NULL;
-	int c, rc = 0;
+	free(a->pnames.v);
+	free(a->pvalues.v);
+	free(a->tags.v);
+	free(a->platforms.v);
+	free(a->insecure.v);
+}
+
+static int parse_progress(build_args *a, const char *v)
+{
+	if (!strcmp(v, "auto"))
+		a->common.progress = PROGRESS_AUTO;
+	else if (!strcmp(v, "plain"))
+		a->common.progress = PROGRESS_PLAIN;
+	else if (!strcmp(v, "quiet"))
+		a->common.progress = PROGRESS_QUIET;
+	else
+		return cli_usage(a->verb, "--progress wants auto, plain or quiet, not `%s`", v);
+	return 0;
+}
+
+/* One option: 0 when taken, -1 for --help (printed), else an exit status. */
+static int parse_option(build_args *a, int c, char **argv)
+{
+	switch (c) {
+	case 'p': {
+		char *eq = strchr(optarg, '=');
+		if (!eq || eq == optarg)
+			return cli_usage(a->verb, "-p wants NAME=VALUE, not `%s`", optarg);
+		*eq = '\0';
+		cli_list_add(&a->pnames, optarg);
+		cli_list_add(&a->pvalues, eq + 1);
+		return 0;
+	}
+	case OPT_TARGET:
+		a->po.target = optarg;
+		return 0;
+	case 't':
+		cli_list_add(&a->tags, optarg);
+		return 0;
+	case OPT_PLATFORM:
+		cli_list_add(&a->platforms, optarg);
+		return 0;
+	case OPT_OUTPUT:
+		a->po.output = optarg;
+		return 0;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case OPT_METADATA:
+		a->metadata = optarg;
+		return 0;
+	case OPT_PROGRESS:
+		return parse_progress(a, optarg);
+	case 'j': {
+		char *end;
+		long n = strtol(optarg, &end, 10);
+		if (*end || n < 1 || n > 64)
+			return cli_usage(a->verb, "-j wants a number from 1 to 64, not `%s`", optarg);
+		a->common.jobs = (int)n;
+		return 0;
+	}
+	case OPT_INSECURE:
+		cli_list_add(&a->insecure, optarg);
+		return 0;
+	case OPT_CA:
+		a->common.ca_cert = optarg;
+		return 0;
+	case OPT_CACHE:
+		a->common.cache_dir = optarg;
+		return 0;
+	case OPT_NOCACHE:
+		a->common.no_cache = true;
+		return 0;
+	case 'v':
+		a->common.verbose++;
+		return 0;
+	case 'h':
+		printf(build_usage, a->verb);
+		return -1;
+	case ':':
+		return cli_usage(a->verb, "option `%s` needs a value", argv[optind - 1]);
+	default:
+		return cli_usage(a->verb, "unknown option `%s`", argv[optind - 1]);
+	}
+}
+
+/* 0 when the arguments make sense, -1 after --help, else an exit status. */
+static int parse(build_args *a, int argc, char **argv)
+{
+	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:t:j:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p': {
-			char *eq = strchr(optarg, '=');
-			if (!eq || eq == optarg)
-				return cli_usage(verb, "-p wants NAME=VALUE, not `%s`", optarg);
-			*eq = '\0';
-			cli_list_add(&pnames, optarg);
-			cli_list_add(&pvalues, eq + 1);
-			break;
-		}
-		case OPT_TARGET:
-			po.target = optarg;
-			break;
-		case 't':
-			cli_list_add(&tags, optarg);
-			break;
-		case OPT_PLATFORM:
-			cli_list_add(&platforms, optarg);
-			break;
-		case OPT_OUTPUT:
-			po.output = optarg;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_METADATA:
-			metadata = optarg;
-			break;
-		case OPT_PROGRESS:
-			if (!strcmp(optarg, "auto"))
-				common.progress = PROGRESS_AUTO;
-			else if (!strcmp(optarg, "plain"))
-				common.progress = PROGRESS_PLAIN;
-			else if (!strcmp(optarg, "quiet"))
-				common.progress = PROGRESS_QUIET;
-			else
-				return cli_usage(verb, "--progress wants auto, plain or quiet, not `%s`", optarg);
-			break;
-		case 'j': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 64)
-				return cli_usage(verb, "-j wants a number from 1 to 64, not `%s`", optarg);
-			common.jobs = (int)n;
-			break;
-		}
-		case OPT_INSECURE:
-			cli_list_add(&insecure, optarg);
-			break;
-		case OPT_CA:
-			common.ca_cert = optarg;
-			break;
-		case OPT_CACHE:
-			common.cache_dir = optarg;
-			break;
-		case OPT_NOCACHE:
-			common.no_cache = true;
-			break;
-		case 'v':
-			common.verbose++;
-			break;
-		case 'h':
-			printf(build_usage, verb);
-			return 0;
-		case ':':
-			return cli_usage(verb, "option `%s` needs a value", argv[optind - 1]);
-		default:
-			return cli_usage(verb, "unknown option `%s`", argv[optind - 1]);
-		}
-	}
+	while ((c = getopt_long(argc, argv, ":p:t:j:vh", longopts, NULL)) != -1)
+		if ((rc = parse_option(a, c, argv)) != 0)
+			return rc;
 	if (argc - optind > 1)
-		return cli_usage(verb, "one spec at a time (got %d)", argc - optind);
-	const char *path = optind < argc ? argv[optind] : "image.yaml";
+		return cli_usage(a->verb, "one spec at a time (got %d)", argc - optind);
+	a->path = optind < argc ? argv[optind] : "image.yaml";
 	/* there is no cache yet: refuse the flag rather than ignore it */
-	if (common.cache_dir) {
-		fprintf(stderr, "imagespec: %s: --cache-dir is not supported yet\n", verb);
+	if (a->common.cache_dir) {
+		fprintf(stderr, "imagespec: %s: --cache-dir is not supported yet\n", a->verb);
 		return 1;
 	}
-	common.insecure = insecure.v;
-	common.ninsecure = insecure.n;
-	po.tags = tags.v;
-	po.ntags = tags.n;
-	po.platforms = platforms.v;
-	po.nplatforms = platforms.n;
+	a->common.insecure = a->insecure.v;
+	a->common.ninsecure = a->insecure.n;
+	a->po.tags = a->tags.v;
+	a->po.ntags = a->tags.n;
+	a->po.platforms = a->platforms.v;
+	a->po.nplatforms = a->platforms.n;
+	return 0;
+}
 
-	ims_error *err = NULL;
-	ims_spec *spec = NULL;
-	ims_plan *plan = NULL;
-	ims_context *ctx = NULL;
-	ims_build_result *res = NULL;
-	ims_params params = { pnames.v, pvalues.v, pnames.n };
-	if (ims_spec_load_file(&spec, path, &params, &err) < 0) {
-		rc = cli_fail(err);
-		goto out;
-	}
-	for (const char *const *w = ims_spec_warnings(spec); *w; w++)
-		fprintf(stderr, "imagespec: warning: %s\n", *w);
-	if (ims_plan_new(&plan, spec, &po, &err) < 0 || cli_context(&ctx, &common, &err) < 0) {
-		rc = cli_fail(err);
-		goto out;
-	}
-	if (plan_only && !json) {
-		char *d = ims_plan_describe(plan);
-		fputs(d, stdout);
-		free(d);
-	}
-	ims_build_options bo = IMS_BUILD_OPTIONS_INIT;
-	bo.dry_run = plan_only;
-	if (ims_build(&res, ctx, plan, &bo, &err) < 0) {
-		rc = cli_fail(err);
-		goto out;
-	}
-	cli_progress_done();
+/* The result: JSON, the plan's description, or REF@DIGEST. */
+static int report(const build_args *a, const ims_build_result *res)
+{
+	int rc = 0;
 	char *j = ims_build_result_json(res);
-	if (json) {
+	if (a->json) {
 		printf("%s\n", j);
-	} else if (plan_only) {
+	} else if (a->plan_only) {
 		char *d = ims_build_result_describe(res);
 		fputs(d, stdout);
 		free(d);
 	} else {
 		printf("%s@%s\n", ims_build_result_reference(res, 0), ims_build_result_digest(res));
 	}
-	if (metadata && !plan_only)
-		rc = write_metadata(metadata, j);
+	if (a->metadata && !a->plan_only)
+		rc = write_metadata(a->metadata, j);
 	free(j);
+	return rc;
+}
+
+static int run(const build_args *a)
+{
+	ims_error *err = NULL;
+	ims_spec *spec = NULL;
+	ims_plan *plan = NULL;
+	ims_context *ctx = NULL;
+	ims_build_result *res = NULL;
+	ims_params params = { a->pnames.v, a->pvalues.v, a->pnames.n };
+	ims_build_options bo = IMS_BUILD_OPTIONS_INIT;
+	bo.dry_run = a->plan_only;
+	int rc = 0;
+	if (ims_spec_load_file(&spec, a->path, &params, &err) < 0) {
+		rc = cli_fail(err);
+		goto out;
+	}
+	for (const char *const *w = ims_spec_warnings(spec); *w; w++)
+		fprintf(stderr, "imagespec: warning: %s\n", *w);
+	if (ims_plan_new(&plan, spec, &a->po, &err) < 0 || cli_context(&ctx, &a->common, &err) < 0) {
+		rc = cli_fail(err);
+		goto out;
+	}
+	if (a->plan_only && !a->json) {
+		char *d = ims_plan_describe(plan);
+		fputs(d, stdout);
+		free(d);
+	}
+	if (ims_build(&res, ctx, plan, &bo, &err) < 0) {
+		rc = cli_fail(err);
+		goto out;
+	}
+	cli_progress_done();
+	rc = report(a, res);
 out:
 	ims_build_result_free(res);
 	ims_plan_free(plan);
 	ims_spec_free(spec);
 	ims_context_free(ctx);
-	free(pnames.v);
-	free(pvalues.v);
-	free(tags.v);
-	free(platforms.v);
-	free(insecure.v);
+	return rc;
+}
+
+int cmd_build(int argc, char **argv, bool plan_only)
+{
+	build_args a = { .verb = plan_only ? "plan" : "build", .plan_only = plan_only };
+	a.po = (ims_plan_options)IMS_PLAN_OPTIONS_INIT;
+	int rc = parse(&a, argc, argv);
+	if (rc == 0)
+		rc = run(&a);
+	else if (rc < 0)
+		rc = 0;
+	args_dispose(&a);
 	return rc;
 }

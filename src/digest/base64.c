@@ -74,19 +74,15 @@ static int invalid(ims_error **err, const char *why)
 	return ims_error_set(err, IMS_EINVALID, "not valid base64: %s", why);
 }
 
-int ims_base64_decode(char **out, size_t *outlen, const char *in, size_t len, ims_base64_kind kind, unsigned flags,
-		      ims_error **err)
+/* The text as OpenSSL will see it: standard alphabet, no whitespace,
+ * padded to whole quanta, in norm (len + 4 bytes); *nlen its length and
+ * *dlen the length of the bytes it decodes to. Refuses what the flags do
+ * not allow. */
+static int normalize(const char *in, size_t len, ims_base64_kind kind, unsigned flags, char *norm, size_t *nlen,
+		     size_t *dlen, ims_error **err)
 {
-	*out = NULL;
-	*outlen = 0;
-	if (len > SIZE_MAX - 4)
-		abort();
-	/* The text as OpenSSL will see it: standard alphabet, no whitespace,
-	 * padded to whole quanta. */
-	size_t cap = len + 4;
-	char *norm = xmalloc(cap);
 	size_t chars = 0, pad = 0;
-	int last = 0, r = 0;
+	int last = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
 		if ((flags & IMS_BASE64_SKIP_SPACE) && is_space(c))
@@ -104,46 +100,46 @@ int ims_base64_decode(char **out, size_t *outlen, const char *in, size_t len, im
 				c = '/';
 		}
 		int v = std_value(c);
-		if (v < 0) {
-			r = invalid(err, "a character outside the alphabet");
-			goto out;
-		}
-		if (pad) {
-			r = invalid(err, "`=` before the end");
-			goto out;
-		}
+		if (v < 0)
+			return invalid(err, "a character outside the alphabet");
+		if (pad)
+			return invalid(err, "`=` before the end");
 		norm[chars++] = (char)c;
 		last = v;
 	}
 	size_t rest = chars % 4;
-	if (rest == 1) {
-		r = invalid(err, "a lone character in the last quantum");
-		goto out;
-	}
+	if (rest == 1)
+		return invalid(err, "a lone character in the last quantum");
 	size_t want_pad = rest ? 4 - rest : 0;
-	if (kind == IMS_BASE64_URL && pad) {
-		r = invalid(err, "`=` padding in base64url");
-		goto out;
-	}
-	if (pad && pad != want_pad) {
-		r = invalid(err, "wrong `=` padding");
-		goto out;
-	}
-	if (kind == IMS_BASE64_STD && !pad && want_pad && !(flags & IMS_BASE64_PAD_OPTIONAL)) {
-		r = invalid(err, "missing `=` padding");
-		goto out;
-	}
+	if (kind == IMS_BASE64_URL && pad)
+		return invalid(err, "`=` padding in base64url");
+	if (pad && pad != want_pad)
+		return invalid(err, "wrong `=` padding");
+	if (kind == IMS_BASE64_STD && !pad && want_pad && !(flags & IMS_BASE64_PAD_OPTIONAL))
+		return invalid(err, "missing `=` padding");
 	/* 2 characters carry 12 bits for 1 byte, 3 carry 18 for 2: the
 	 * last character's low 4 or 2 bits are unused. */
-	if (!(flags & IMS_BASE64_LOOSE_BITS) && (last & (rest == 2 ? 0xf : rest == 3 ? 0x3 : 0))) {
-		r = invalid(err, "nonzero unused bits at the end");
-		goto out;
-	}
+	if (!(flags & IMS_BASE64_LOOSE_BITS) && (last & (rest == 2 ? 0xf : rest == 3 ? 0x3 : 0)))
+		return invalid(err, "nonzero unused bits at the end");
 	for (size_t i = 0; i < want_pad; i++)
 		norm[chars + i] = '=';
-	size_t nlen = chars + want_pad;
+	*nlen = chars + want_pad;
+	*dlen = chars / 4 * 3 + (rest ? rest - 1 : 0);
+	return 0;
+}
 
-	size_t dlen = chars / 4 * 3 + (rest ? rest - 1 : 0);
+int ims_base64_decode(char **out, size_t *outlen, const char *in, size_t len, ims_base64_kind kind, unsigned flags,
+		      ims_error **err)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (len > SIZE_MAX - 4)
+		abort();
+	size_t cap = len + 4, nlen = 0, dlen = 0;
+	char *norm = xmalloc(cap);
+	int r = normalize(in, len, kind, flags, norm, &nlen, &dlen, err);
+	if (r < 0)
+		goto out;
 	unsigned char *d = xmalloc(nlen / 4 * 3 + 1);
 	size_t o = 0;
 	for (size_t off = 0; off < nlen; off += DEC_CHUNK) {

@@ -124,122 +124,162 @@ static int write_index(const ims_plan *p, ims_transport *target, bool docker, im
 	return ims_transport_put_manifest(target, bytes, len, out->media_type, out->digest, err);
 }
 
-static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p, bool dry, ims_error **err)
-{
-	ims_base base = { 0 };
-	ims_transport *target = NULL;
-	ims_new_layer *nl = NULL;
-	size_t nnew = 0;
-	ims_descriptor *descs = NULL;
-	size_t ndescs = 0;
-	char **names = NULL;
-	size_t nnames = 0;
-	ims_session session = { 0 };
-	bool have_session = false;
-	int r;
+/* One build in progress. */
+typedef struct {
+	const ims_exec_env *env;
+	const ims_plan *p;
+	bool dry;
+	ims_build_result *res;
+	ims_session session;
+	bool have_session;
+	ims_base base;
+	ims_transport *target; /* NULL for a dry run */
+	bool uncompressed;     /* the target wants plain tar layers */
+	bool docker;           /* Docker media types */
+	ims_new_layer *nl;
+	size_t nnew;
+	ims_descriptor *descs; /* one manifest per platform */
+	size_t ndescs;
+	char **names;
+	size_t nnames;
+} build;
 
+static void build_dispose(build *b)
+{
+	for (size_t i = 0; i < b->ndescs; i++)
+		ims_descriptor_dispose(&b->descs[i]);
+	free(b->descs);
+	for (size_t i = 0; i < b->nnames; i++)
+		free(b->names[i]);
+	free(b->names);
+	ims_exec_new_layers_free(b->nl, b->nnew);
+	ims_transport_close(b->target);
+	ims_exec_base_dispose(&b->base);
+	if (b->have_session)
+		ims_session_close(&b->session);
+}
+
+/* The session, the base, the names and the target, before any layer. */
+static int open_all(build *b, ims_error **err)
+{
+	const ims_plan *p = b->p;
+	int r;
 	if (ims_session_needed(p)) {
-		if ((r = ims_session_open(&session, env, p, err)) < 0)
-			goto out;
-		have_session = true;
+		if ((r = ims_session_open(&b->session, b->env, p, err)) < 0)
+			return r;
+		b->have_session = true;
 	}
-	if ((r = ims_exec_base_load(&base, env, p, session.pool, err)) < 0)
-		goto out;
-	if ((r = target_names(p, &names, &nnames, err)) < 0)
-		goto out;
-	unsigned flags = 0;
-	if (!dry) {
-		ims_transport_opts o = ims_exec_transport_opts(env, p->target_dir, &session);
-		if ((r = ims_transport_open(&target, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0) {
+	if ((r = ims_exec_base_load(&b->base, b->env, p, b->session.pool, err)) < 0 ||
+	    (r = target_names(p, &b->names, &b->nnames, err)) < 0)
+		return r;
+	unsigned flags;
+	if (!b->dry) {
+		ims_transport_opts o = ims_exec_transport_opts(b->env, p->target_dir, &b->session);
+		if ((r = ims_transport_open(&b->target, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0) {
 			_cleanup_free_ char *ts = ims_ref_string(p->target);
-			r = ims_error_wrap(err, "open target `%s`", ts);
-			goto out;
+			return ims_error_wrap(err, "open target `%s`", ts);
 		}
-		flags = ims_transport_flags(target);
+		flags = ims_transport_flags(b->target);
 	} else {
 		/* a dry run computes what the real target would get */
 		flags = ims_transport_kind_flags(p->target->kind);
 	}
-	bool uncompressed = flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS;
-	bool docker = uncompressed || want_docker(p, &base);
-	if (base.n > 1 && (flags & IMS_TRANSPORT_NO_INDEX)) {
-		r = ims_error_set(err, IMS_EINVALID, "a docker-archive holds one platform; build one with --platform");
-		goto out;
-	}
-	if ((r = ims_exec_build_layers(env, p, target, &base, session.http, uncompressed, &nl, &nnew, err)) < 0)
-		goto out;
+	b->uncompressed = flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS;
+	b->docker = b->uncompressed || want_docker(p, &b->base);
+	if (b->base.n > 1 && (flags & IMS_TRANSPORT_NO_INDEX))
+		return ims_error_set(err, IMS_EINVALID,
+				     "a docker-archive holds one platform; build one with --platform");
+	return 0;
+}
 
-	res->manifests = xcalloc(base.n, sizeof(*res->manifests));
-	descs = xcalloc(base.n, sizeof(*descs));
-	for (size_t i = 0; i < base.n; i++) {
+/* Each platform's config and manifest, on the shared new layers. */
+static int write_platforms(build *b, ims_error **err)
+{
+	ims_build_result *res = b->res;
+	res->manifests = xcalloc(b->base.n, sizeof(*res->manifests));
+	b->descs = xcalloc(b->base.n, sizeof(*b->descs));
+	for (size_t i = 0; i < b->base.n; i++) {
+		const ims_base_image *im = &b->base.images[i];
 		ims_result_manifest *rm = &res->manifests[res->nmanifests++];
-		rm->platform = base.images[i].platform ? ims_platform_string(base.images[i].platform) : NULL;
-		ims_platform_job j = { p, &base, &base.images[i], target, nl, nnew, docker, uncompressed, rm, NULL };
-		ims_events_info(&env->ev, "writing image for %s", rm->platform ? rm->platform : "the base's platform");
-		r = ims_exec_platform(&j, &descs[ndescs], err);
+		rm->platform = im->platform ? ims_platform_string(im->platform) : NULL;
+		ims_platform_job j = { b->p,      &b->base,        im, b->target, b->nl, b->nnew,
+				       b->docker, b->uncompressed, rm, NULL };
+		ims_events_info(&b->env->ev, "writing image for %s",
+				rm->platform ? rm->platform : "the base's platform");
+		int r = ims_exec_platform(&j, &b->descs[b->ndescs], err);
 		if (r >= 0) {
-			ndescs++;
-			ims_descriptor_copy(&rm->manifest, &descs[ndescs - 1]);
+			ims_descriptor_copy(&rm->manifest, &b->descs[b->ndescs++]);
 			ims_platform_free(rm->manifest.platform);
 			rm->manifest.platform = NULL;
 		}
-		if (base.n == 1) {
+		if (b->base.n == 1) {
 			free(res->config_digest);
 			res->config_digest = j.config_digest;
 		} else {
 			free(j.config_digest);
 		}
 		if (r < 0)
-			goto out;
+			return r;
 	}
+	return 0;
+}
 
+/* The top document (the manifest, or an index over several), then the
+ * names, made visible at commit. */
+static int publish(build *b, ims_error **err)
+{
+	ims_build_result *res = b->res;
 	ims_descriptor top = { 0 };
-	if (ndescs == 1) {
-		ims_descriptor_copy(&top, &descs[0]);
+	int r = 0;
+	if (b->ndescs == 1) {
+		ims_descriptor_copy(&top, &b->descs[0]);
 		ims_platform_free(top.platform);
 		top.platform = NULL;
-	} else if ((r = write_index(p, target, docker, descs, ndescs, &top, err)) < 0) {
-		ims_descriptor_dispose(&top);
-		goto out;
+	} else {
+		r = write_index(b->p, b->target, b->docker, b->descs, b->ndescs, &top, err);
 	}
-	snprintf(res->digest, sizeof(res->digest), "%s", top.digest);
-	res->media_type = xstrdup(top.media_type);
-	res->size = top.size;
-	if (target) {
-		if (nnames == 0)
-			r = ims_transport_tag(target, NULL, &top, err);
-		for (size_t i = 0; i < nnames && r >= 0; i++)
-			r = ims_transport_tag(target, names[i], &top, err);
+	if (r >= 0) {
+		snprintf(res->digest, sizeof(res->digest), "%s", top.digest);
+		res->media_type = xstrdup(top.media_type);
+		res->size = top.size;
+	}
+	if (r >= 0 && b->target) {
+		if (b->nnames == 0)
+			r = ims_transport_tag(b->target, NULL, &top, err);
+		for (size_t i = 0; i < b->nnames && r >= 0; i++)
+			r = ims_transport_tag(b->target, b->names[i], &top, err);
 		if (r >= 0)
-			r = ims_transport_commit(target, err);
+			r = ims_transport_commit(b->target, err);
 	}
 	ims_descriptor_dispose(&top);
 	if (r < 0)
-		goto out;
-	res->refs = xcalloc(nnames + 1, sizeof(char *));
-	if (nnames == 0)
-		res->refs[res->nrefs++] = display_ref(p, NULL);
-	for (size_t i = 0; i < nnames; i++)
-		res->refs[res->nrefs++] = display_ref(p, names[i]);
-out:
-	for (size_t i = 0; i < ndescs; i++)
-		ims_descriptor_dispose(&descs[i]);
-	free(descs);
-	for (size_t i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	ims_exec_new_layers_free(nl, nnew);
-	ims_transport_close(target);
-	ims_exec_base_dispose(&base);
-	if (have_session)
-		ims_session_close(&session);
+		return r;
+	res->refs = xcalloc(b->nnames + 1, sizeof(char *));
+	if (b->nnames == 0)
+		res->refs[res->nrefs++] = display_ref(b->p, NULL);
+	for (size_t i = 0; i < b->nnames; i++)
+		res->refs[res->nrefs++] = display_ref(b->p, b->names[i]);
+	return 0;
+}
+
+static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p, bool dry, ims_error **err)
+{
+	build b = { .env = env, .p = p, .dry = dry, .res = res };
+	int r = open_all(&b, err);
+	if (r >= 0)
+		r = ims_exec_build_layers(env, p, b.target, &b.base, b.session.http, b.uncompressed, &b.nl, &b.nnew,
+					  err);
+	if (r >= 0)
+		r = write_platforms(&b, err);
+	if (r >= 0)
+		r = publish(&b, err);
+	build_dispose(&b);
 	if (r >= 0 && p->target->kind == IMS_REF_REGISTRY && !dry)
 		mark_uploads(res);
 	return r;
 }
 
-int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, bool dry_run,
-		   ims_error **err)
+int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, bool dry_run, ims_error **err)
 {
 	ims_build_result *res = ims_result_new();
 	res->dry_run = dry_run;

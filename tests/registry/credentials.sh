@@ -18,7 +18,7 @@
 #     helper that prints garbage or fails: an error naming it, its output
 #     not shown;
 #  4. tokens that expire in the middle of a slowed push (3 x 30 MB of
-#     random data, -j 1, through a throttling TCP proxy): 2-second tokens
+#     random data, -j 1, through fault_proxy.py at 10 MB/s): 2-second tokens
 #     (renewed by the client before they expire), then tokens refused after
 #     three requests while the client believes them good for 300 s (a fault
 #     proxy answers 401 mid-push; no finished upload is repeated);
@@ -409,63 +409,10 @@ for MODE in garbage fail; do
 done
 
 # === 4. a token that expires in the middle of a slowed push ====================================
-# A TCP proxy in front of TOK that lets the client send at most RATE bytes a
-# second, so that the upload of 3 x 30 MB (-j 1) outlasts the 2-second tokens
-# many times over.
-cat >"$TMP/slowproxy.py" <<'EOF'
-import socket, sys, threading, time
-listen_port, target_port, rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-
-def pipe(src, dst, limit):
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            dst.sendall(data)
-            if limit:
-                time.sleep(len(data) / limit)
-    except OSError:
-        pass
-    finally:
-        try:
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-def handle(client):
-    try:
-        upstream = socket.create_connection(("127.0.0.1", target_port))
-    except OSError:
-        client.close()
-        return
-    a = threading.Thread(target=pipe, args=(client, upstream, rate), daemon=True)
-    b = threading.Thread(target=pipe, args=(upstream, client, 0), daemon=True)
-    a.start(); b.start(); a.join(); b.join()
-    client.close(); upstream.close()
-
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", listen_port))
-srv.listen(64)
-threading.Timer(1800, lambda: __import__("os")._exit(0)).start()
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=handle, args=(c,), daemon=True).start()
-EOF
-# slowproxy ADDR: starts a proxy in front of ADDR (10 MB/s upstream), stopped
-# with the peers; sets PROXY_ADDR.
-slowproxy() {
-	local port pid
-	port=$(fixture_free_port) || return 1
-	"$PY" "$TMP/slowproxy.py" "$port" "${1##*:}" $((10 * 1024 * 1024)) >>"$TMP/slowproxy.log" 2>&1 </dev/null &
-	pid=$!
-	_FIXTURE_PIDS+=("$pid")
-	fixture_wait_url "http://127.0.0.1:$port/v2/" 20 "$pid" || return 1
-	PROXY_ADDR=127.0.0.1:$port
-}
-slowproxy "$TOK_ADDR" || bail "the throttling proxy did not start"
-SLOW_ADDR=$PROXY_ADDR
+# fault_proxy.py in front of TOK lets the client send at most 10 MB a
+# second, so that the upload of 3 x 30 MB (-j 1) outlasts the 2-second
+# tokens many times over.
+fault_proxy_start SLOW "$TOK_ADDR" --rate $((10 * 1024 * 1024)) || bail "the throttling proxy did not start"
 mkdir -p "$U/specs/rand/r1" "$U/specs/rand/r2" "$U/specs/rand/r3"
 for i in 1 2 3; do
 	head -c $((30 * 1024 * 1024)) /dev/urandom >"$U/specs/rand/r$i/data.bin" || bail "cannot write random data"
@@ -647,7 +594,7 @@ check_eq "... nor in a JWT or an Authorization value printed" "" \
 	"$(grep -rlaE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ|(Basic|Bearer) [A-Za-z0-9+/=._-]{12,}' "$OUTS" "$META")"
 check_eq "... nor in the registries' and the token server's logs" "" \
 	"$(grep -laF "${SECRETS[@]}" "$HT_LOG" "$TOK_LOG" "$PLAIN_LOG" "$LTOK_LOG" "$TOKEN_LOG" "$FIXTURE_DIR/token/server.log" \
-		"$LATE_DIR/server.log" "$REVOKE_LOG")"
+		"$LATE_DIR/server.log" "$REVOKE_LOG" "$SLOW_LOG")"
 check_eq "... nor in the runs' \$TMPDIR and \$HOME" "" "$(grep -rlaF "${SECRETS[@]}" "$IMS_TMPDIR" "$IMS_HOME")"
 LEFT=$(find "$IMS_TMPDIR" -mindepth 1)
 check_eq "the runs left no temporary files behind in \$TMPDIR" "" "${LEFT:0:2000}"

@@ -10,6 +10,9 @@ Location URLs keep pointing at the proxy. Bodies are streamed both ways, and
 `Expect: 100-continue` works.
 
 Faults:
+  --rate BYTES_PER_SECOND   request bodies reach the registry at most this
+                            fast (a slow uplink: uploads take long enough
+                            for tokens to expire on the way)
   --revoke-bearer-after N   each Bearer token carries at most N requests to a
                             repository (/v2/NAME/...); later requests with it
                             get 401 and the registry's token challenge
@@ -30,6 +33,7 @@ import re
 import socket
 import sys
 import threading
+import time
 
 ARGS = None
 LOCK = threading.Lock()
@@ -75,10 +79,13 @@ def header(headers, name):
 
 
 def copy_body(f, out, headers):
-    """Copies the request body from f to out (a socket, or None to drop it)."""
+    """Copies the request body from f to out (a socket, or None to drop it),
+    at most --rate bytes a second."""
     def send(b):
         if out is not None and b:
             out.sendall(b)
+            if ARGS.rate:
+                time.sleep(len(b) / ARGS.rate)
 
     te = (header(headers, "transfer-encoding") or "").lower()
     if "chunked" in te:
@@ -208,6 +215,7 @@ def main():
     p.add_argument("--upstream-port", type=int, required=True)
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
+    p.add_argument("--rate", type=float, default=0)
     p.add_argument("--revoke-bearer-after", type=int)
     p.add_argument("--realm", default="")
     p.add_argument("--service", default="")

@@ -38,22 +38,25 @@ typedef struct ims_image ims_image;
 
 /** One `files:` mapping of a local path (the seed's addFiles {dest: src}). */
 typedef struct {
-	const char *src;              /**< relative to the image's base directory */
-	const char *dest;             /**< absolute; a trailing '/' means "into" */
-	const char *const *exclude;   /**< globs anchored at src */
+	const char *src;            /**< relative to the image's base directory */
+	const char *dest;           /**< absolute; a trailing '/' means "into" */
+	const char *const *exclude; /**< globs anchored at src */
 	size_t nexclude;
 	const char *const *include;
 	size_t ninclude;
 	const char *const *ignore_files; /**< e.g. ".dockerignore" */
 	size_t nignore_files;
-	int follow_symlinks;          /**< 0: preserve (default), 1: follow */
-	int mode;                     /**< -1: normalised (0644/0755) */
-	int dir_mode;                 /**< -1: 0755 */
-	long long uid;                /**< -1: 0 */
-	long long gid;                /**< -1: 0 */
+	int follow_symlinks; /**< 0: preserve (default), 1: follow */
+	int mode;            /**< -1: normalised (0644/0755) */
+	int dir_mode;        /**< -1: 0755 */
+	long long uid;       /**< -1: 0 */
+	long long gid;       /**< -1: 0 */
 } ims_image_file;
 
-#define IMS_IMAGE_FILE_INIT { NULL, NULL, NULL, 0, NULL, 0, NULL, 0, 0, -1, -1, -1, -1 }
+#define IMS_IMAGE_FILE_INIT                                              \
+	{                                                                \
+		NULL, NULL, NULL, 0, NULL, 0, NULL, 0, 0, -1, -1, -1, -1 \
+	}
 
 /** The kind of an ims_image_custom_file (the seed's CustomFile). */
 typedef enum {
@@ -64,16 +67,19 @@ typedef enum {
 
 typedef struct {
 	ims_custom_kind kind;
-	const char *dest;       /**< absolute path in the image */
-	const void *data;       /**< IMS_CUSTOM_FILE: the content */
+	const char *dest; /**< absolute path in the image */
+	const void *data; /**< IMS_CUSTOM_FILE: the content */
 	size_t size;
-	const char *link_path;  /**< IMS_CUSTOM_SYMLINK: the target */
-	int mode;               /**< -1: 0644 files, 0755 dirs */
-	long long uid, gid;     /**< -1: 0 */
-	long long mtime;        /**< -1: the image's created time */
+	const char *link_path; /**< IMS_CUSTOM_SYMLINK: the target */
+	int mode;              /**< -1: 0644 files, 0755 dirs */
+	long long uid, gid;    /**< -1: 0 */
+	long long mtime;       /**< -1: the image's created time */
 } ims_image_custom_file;
 
-#define IMS_IMAGE_CUSTOM_FILE_INIT { IMS_CUSTOM_FILE, NULL, NULL, 0, NULL, -1, -1, -1, -1 }
+#define IMS_IMAGE_CUSTOM_FILE_INIT                                   \
+	{                                                            \
+		IMS_CUSTOM_FILE, NULL, NULL, 0, NULL, -1, -1, -1, -1 \
+	}
 
 /** Credentials for the registries a key covers ("host" or "host/namespace"; the longest key wins). */
 typedef struct {
@@ -89,10 +95,13 @@ typedef struct {
 	int version;                /**< IMS_IMAGE_OPTIONS_VERSION */
 	const ims_credential *auth; /**< the seed's `{auth}`: used before every other source */
 	size_t nauth;
-	const char *base_dir;       /**< where relative base and `src` paths resolve (NULL: the current directory) */
+	const char *base_dir; /**< where relative base and `src` paths resolve (NULL: the current directory) */
 } ims_image_options;
 
-#define IMS_IMAGE_OPTIONS_INIT { IMS_IMAGE_OPTIONS_VERSION, NULL, 0, NULL }
+#define IMS_IMAGE_OPTIONS_INIT                           \
+	{                                                \
+		IMS_IMAGE_OPTIONS_VERSION, NULL, 0, NULL \
+	}
 
 /**
  * Opens a base: "scratch", a registry reference ("busybox",
@@ -100,8 +109,8 @@ typedef struct {
  * "docker-archive:FILE". Relative paths resolve against opts->base_dir or
  * the current directory, as do local `src` paths added later. opts may be NULL.
  */
-IMS_EXTERN(int) ims_image_open(ims_image **out, ims_context *ctx, const char *base, const ims_image_options *opts,
-			       ims_error **err);
+IMS_EXTERN(int)
+ims_image_open(ims_image **out, ims_context *ctx, const char *base, const ims_image_options *opts, ims_error **err);
 /** ims_image_open() without options. */
 IMS_EXTERN(int) ims_image_new(ims_image **out, ims_context *ctx, const char *base, ims_error **err);
 IMS_EXTERN(void) ims_image_free(ims_image *img);
@@ -109,11 +118,12 @@ IMS_EXTERN(void) ims_image_free(ims_image *img);
 /** Adds one layer made of these mappings (one call, one layer, as in the seed). */
 IMS_EXTERN(int) ims_image_add_files(ims_image *img, const ims_image_file *files, size_t n, ims_error **err);
 /** Adds one layer made of in-memory files, directories and symlinks. */
-IMS_EXTERN(int) ims_image_add_custom_files(ims_image *img, const ims_image_custom_file *files, size_t n,
-					   ims_error **err);
+IMS_EXTERN(int)
+ims_image_add_custom_files(ims_image *img, const ims_image_custom_file *files, size_t n, ims_error **err);
 /** Adds an existing layer by reference (the seed's addLayer). media_type NULL: follows the format. */
-IMS_EXTERN(int) ims_image_add_layer(ims_image *img, const char *digest, const char *diff_id, long long size,
-				    const char *media_type, const char *const *urls, size_t nurls, ims_error **err);
+IMS_EXTERN(int)
+ims_image_add_layer(ims_image *img, const char *digest, const char *diff_id, long long size, const char *media_type,
+		    const char *const *urls, size_t nurls, ims_error **err);
 /** Drops a base layer by digest (the seed's removeLayer). */
 IMS_EXTERN(int) ims_image_remove_layer(ims_image *img, const char *digest, ims_error **err);
 
@@ -151,19 +161,24 @@ typedef struct {
 	int version;             /**< IMS_SAVE_OPTIONS_VERSION */
 	const char *const *tags; /**< more names for the image */
 	size_t ntags;
-	int copy_remote_layers;  /**< the seed's copyRemoteLayers: 1 (default) copies foreign layers into the target, 0 leaves them where their urls say */
-	int ignore_exists;       /**< the seed's ignoreExists: 1 uploads even the blobs the target has */
-	int dry_run;             /**< compute everything, write nothing */
+	int copy_remote_layers; /**< the seed's copyRemoteLayers: 1 (default) copies foreign layers into the target, 0 leaves them where their urls say */
+	int ignore_exists;      /**< the seed's ignoreExists: 1 uploads even the blobs the target has */
+	int dry_run;            /**< compute everything, write nothing */
 } ims_save_options;
 
-#define IMS_SAVE_OPTIONS_INIT { IMS_SAVE_OPTIONS_VERSION, NULL, 0, 1, 0, 0 }
+#define IMS_SAVE_OPTIONS_INIT                              \
+	{                                                  \
+		IMS_SAVE_OPTIONS_VERSION, NULL, 0, 1, 0, 0 \
+	}
 
 /** Builds and writes the image to target (plus tags). */
-IMS_EXTERN(int) ims_image_save(ims_image *img, const char *target, const char *const *tags, size_t ntags,
-			       ims_build_result **result, ims_error **err);
+IMS_EXTERN(int)
+ims_image_save(ims_image *img, const char *target, const char *const *tags, size_t ntags, ims_build_result **result,
+	       ims_error **err);
 /** Builds and writes the image to target with options; opts may be NULL. */
-IMS_EXTERN(int) ims_image_save_with(ims_image *img, const char *target, const ims_save_options *opts,
-				    ims_build_result **result, ims_error **err);
+IMS_EXTERN(int)
+ims_image_save_with(ims_image *img, const char *target, const ims_save_options *opts, ims_build_result **result,
+		    ims_error **err);
 
 IMS_END_DECL
 

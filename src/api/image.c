@@ -18,8 +18,8 @@
 
 struct ims_image {
 	ims_context *ctx;
-	ims_spec_node *doc; /* the image.yaml, without its target */
-	char *dir;          /* relative paths resolve here */
+	ims_spec_node *doc;         /* the image.yaml, without its target */
+	char *dir;                  /* relative paths resolve here */
 	char *config;               /* ims_image_set_config's document, checked */
 	ims_credential *owned;      /* copies of the caller's credentials */
 	ims_exec_credential *creds; /* the same, as the executor takes them */
@@ -136,8 +136,7 @@ static int copy_creds(ims_image *img, const ims_image_options *o, ims_error **er
 	return 0;
 }
 
-int ims_image_open(ims_image **out, ims_context *ctx, const char *base, const ims_image_options *opts,
-		   ims_error **err)
+int ims_image_open(ims_image **out, ims_context *ctx, const char *base, const ims_image_options *opts, ims_error **err)
 {
 	static const ims_image_options defaults = IMS_IMAGE_OPTIONS_INIT;
 	if (!opts)
@@ -275,8 +274,8 @@ int ims_image_add_custom_files(ims_image *img, const ims_image_custom_file *file
 	return add_files_layer(img, l, err);
 }
 
-int ims_image_add_layer(ims_image *img, const char *digest, const char *diff_id, long long size,
-			const char *media_type, const char *const *urls, size_t nurls, ims_error **err)
+int ims_image_add_layer(ims_image *img, const char *digest, const char *diff_id, long long size, const char *media_type,
+			const char *const *urls, size_t nurls, ims_error **err)
 {
 	ims_spec_node *b = ims_spec_node_map();
 	ims_spec_node_put(b, "digest", digest ? ims_spec_node_str(digest) : ims_spec_node_null());
@@ -382,8 +381,8 @@ int ims_image_set_config(ims_image *img, const char *json, ims_error **err)
 /* ---- planning and saving ---- */
 
 /* The whole document, loaded and planned for target; doc may add keys. */
-static int make_plan(ims_image *img, ims_spec_node *doc, const ims_plan_options *po, ims_spec **spec,
-		     ims_plan **out, ims_error **err)
+static int make_plan(ims_image *img, ims_spec_node *doc, const ims_plan_options *po, ims_spec **spec, ims_plan **out,
+		     ims_error **err)
 {
 	int r = load(img, doc, spec, err);
 	if (r < 0)
@@ -425,8 +424,8 @@ int ims_image_save_with(ims_image *img, const char *target, const ims_save_optio
 		opts = &defaults;
 	if (opts->version != IMS_SAVE_OPTIONS_VERSION)
 		return ims_error_set(err, IMS_EINVALID,
-				     "ims_save_options version %d is not supported (this library has %d)", opts->version,
-				     IMS_SAVE_OPTIONS_VERSION);
+				     "ims_save_options version %d is not supported (this library has %d)",
+				     opts->version, IMS_SAVE_OPTIONS_VERSION);
 	if (!target)
 		return ims_error_set(err, IMS_EINVALID, "the target is NULL");
 	ims_spec_node *doc = ims_spec_node_clone(img->doc);
@@ -456,8 +455,8 @@ int ims_image_save_with(ims_image *img, const char *target, const ims_save_optio
 	return 0;
 }
 
-int ims_image_save(ims_image *img, const char *target, const char *const *tags, size_t ntags,
-		   ims_build_result **result, ims_error **err)
+int ims_image_save(ims_image *img, const char *target, const char *const *tags, size_t ntags, ims_build_result **result,
+		   ims_error **err)
 {
 	ims_save_options o = IMS_SAVE_OPTIONS_INIT;
 	o.tags = tags;

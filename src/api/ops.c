@@ -4,8 +4,8 @@
 #include "api/context.h"
 #include "imagespec/transport.h"
 
-int ims_inspect(ims_context *ctx, const char *ref, const char *platform, ims_inspect_what what, char **out,
-		size_t *len, ims_error **err)
+int ims_inspect(ims_context *ctx, const char *ref, const char *platform, ims_inspect_what what, char **out, size_t *len,
+		ims_error **err)
 {
 	ims_plan *p = NULL;
 	int r = ims_plan_inspect(&p, ref, platform, what, err);
@@ -15,8 +15,7 @@ int ims_inspect(ims_context *ctx, const char *ref, const char *platform, ims_ins
 	return r < 0 ? r : 0;
 }
 
-int ims_copy(ims_context *ctx, const char *src, const char *dst, const char *platform, char **digest,
-	     ims_error **err)
+int ims_copy(ims_context *ctx, const char *src, const char *dst, const char *platform, char **digest, ims_error **err)
 {
 	ims_plan *p = NULL;
 	int r = ims_plan_copy(&p, src, dst, platform, err);

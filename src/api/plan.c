@@ -22,8 +22,7 @@ char *ims_plan_describe(const ims_plan *plan)
 	return ims_plan_text(plan);
 }
 
-int ims_build(ims_build_result **out, ims_context *ctx, ims_plan *plan, const ims_build_options *opts,
-	      ims_error **err)
+int ims_build(ims_build_result **out, ims_context *ctx, ims_plan *plan, const ims_build_options *opts, ims_error **err)
 {
 	if (opts && opts->version != IMS_BUILD_OPTIONS_VERSION)
 		return ims_error_set(err, IMS_EINVALID,

@@ -103,8 +103,7 @@ int ims_registry_list_tags(ims_registry_client *c, char ***tags, size_t *n, ims_
 	return r < 0 ? r : 0;
 }
 
-int ims_registry_blob_exists(ims_registry_client *c, const char *digest, int *exists, long long *size,
-			     ims_error **err)
+int ims_registry_blob_exists(ims_registry_client *c, const char *digest, int *exists, long long *size, ims_error **err)
 {
 	bool have = false;
 	int64_t n = -1;

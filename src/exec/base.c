@@ -159,8 +159,8 @@ static int load_from_index(ims_base *b, const ims_plan *p, const char *data, siz
 		if (!found) {
 			_cleanup_free_ char *ws = ims_platform_string(want[w]);
 			_cleanup_free_ char *av = available(ix);
-			r = ims_error_set(err, IMS_ENOTFOUND, "the base has no image for platform `%s` (it has: %s)", ws,
-					  *av ? av : "none");
+			r = ims_error_set(err, IMS_ENOTFOUND, "the base has no image for platform `%s` (it has: %s)",
+					  ws, *av ? av : "none");
 			ims_error_hint(err, "choose one of its platforms with `platforms:` or --platform");
 			break;
 		}
@@ -178,7 +178,8 @@ static int check_single(const ims_base *b, const ims_plan *p, ims_error **err)
 	const ims_base_image *im = &b->images[0];
 	if (p->nplatforms > 1)
 		return ims_error_set(err, IMS_EINVALID,
-				     "the base is a single-platform image; it cannot give %zu platforms", p->nplatforms);
+				     "the base is a single-platform image; it cannot give %zu platforms",
+				     p->nplatforms);
 	if (p->nplatforms == 1 && im->platform && !ims_platform_matches(p->platforms[0], im->platform)) {
 		_cleanup_free_ char *want = ims_platform_string(p->platforms[0]);
 		_cleanup_free_ char *have = ims_platform_string(im->platform);

@@ -98,8 +98,8 @@ static void edit_env(ims_config *cfg, const ims_config *base_cfg, const ims_plan
 /* Merges keys into a config object member such as Labels, ExposedPorts or
  * Volumes: kv pairs (value NULL removes the key), then set members, which
  * map to {} when absent. */
-static void merge_object(ims_config *cfg, const char *key, const ims_plan_kv *kv, size_t nkv,
-			 const char *const *set, size_t nset)
+static void merge_object(ims_config *cfg, const char *key, const ims_plan_kv *kv, size_t nkv, const char *const *set,
+			 size_t nset)
 {
 	if (!nkv && !nset)
 		return;

@@ -27,8 +27,7 @@ static void warn_cb(void *ud, const char *msg)
 	ims_events_warn(ud, "%s", msg);
 }
 
-int ims_exec_lookup(const ims_exec_env *env, const char *server_url, char **username, char **secret,
-		    ims_error **err)
+int ims_exec_lookup(const ims_exec_env *env, const char *server_url, char **username, char **secret, ims_error **err)
 {
 	*username = *secret = NULL;
 	_cleanup_free_ char *reg = server_url ? ims_credstore_registry(server_url) : NULL;

@@ -24,10 +24,10 @@ typedef struct {
 /* The caller's settings: where to stage, how to reach registries, and who
  * listens to events. */
 typedef struct {
-	const char *tmp_dir; /* NULL: $TMPDIR or /tmp */
-	int jobs;            /* parallel transfers; 0: 4 */
-	int verbose;         /* trace requests as events */
-	const char *ca_cert; /* an extra CA bundle for every registry */
+	const char *tmp_dir;         /* NULL: $TMPDIR or /tmp */
+	int jobs;                    /* parallel transfers; 0: 4 */
+	int verbose;                 /* trace requests as events */
+	const char *ca_cert;         /* an extra CA bundle for every registry */
 	const char *const *insecure; /* hosts allowed plain HTTP / unverified TLS */
 	size_t ninsecure;
 	const ims_exec_credential *creds;
@@ -36,8 +36,7 @@ typedef struct {
 } ims_exec_env;
 
 /* Runs a build plan; dry_run computes everything and writes nothing. */
-int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, bool dry_run,
-		   ims_error **err);
+int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, bool dry_run, ims_error **err);
 /* The config a build plan gives its first platform, before the new layers
  * exist (the Image API's get_config). Caller frees *json. */
 int ims_exec_preview_config(const ims_exec_env *env, const ims_plan *p, char **json, ims_error **err);
@@ -66,8 +65,7 @@ int ims_exec_registry_get_blob(ims_exec_registry *x, const char *digest, ims_sin
 /* want_digest NULL / want_size < 0: not known beforehand. */
 int ims_exec_registry_upload(ims_exec_registry *x, ims_reader *rd, const char *want_digest, int64_t want_size,
 			     char digest[IMS_DIGEST_BUFSZ], int64_t *size, ims_error **err);
-int ims_exec_registry_mount(ims_exec_registry *x, const char *digest, const char *from, bool *mounted,
-			    ims_error **err);
+int ims_exec_registry_mount(ims_exec_registry *x, const char *digest, const char *from, bool *mounted, ims_error **err);
 
 /* Global set-up of the rooms below (libcurl), for ims_init/ims_shutdown. */
 int ims_exec_global_init(void);
@@ -77,7 +75,6 @@ void ims_exec_global_cleanup(void);
 int ims_exec_login(const ims_exec_env *env, const char *registry, const char *username, const char *password,
 		   ims_error **err);
 int ims_exec_logout(const ims_exec_env *env, const char *registry, ims_error **err);
-int ims_exec_lookup(const ims_exec_env *env, const char *server_url, char **username, char **secret,
-		    ims_error **err);
+int ims_exec_lookup(const ims_exec_env *env, const char *server_url, char **username, char **secret, ims_error **err);
 
 #endif

@@ -8,8 +8,7 @@
 #include "util/xalloc.h"
 
 /* Opens the plan's source for reading, with a session when it is a registry. */
-static int open_source(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t,
-		       ims_error **err)
+static int open_source(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t, ims_error **err)
 {
 	int r = 0;
 	if (ims_session_needed(p))

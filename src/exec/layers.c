@@ -25,8 +25,8 @@ void ims_exec_new_layers_free(ims_new_layer *l, size_t n)
 
 /* A `url:` layer: downloaded into a private temp dir, then read as an
  * archive whose sha256 (required with url) is checked before anything else. */
-static int url_step(const ims_exec_env *env, const ims_step *s, ims_http *http, const ims_layer_opts *o,
-		    ims_sink *sink, ims_layer_result *res, ims_error **err)
+static int url_step(const ims_exec_env *env, const ims_step *s, ims_http *http, const ims_layer_opts *o, ims_sink *sink,
+		    ims_layer_result *res, ims_error **err)
 {
 	if (!http)
 		return ims_error_set(err, IMS_EUNSUPPORTED, "`url` layers need network access");
@@ -70,8 +70,8 @@ static int write_step(const ims_exec_env *env, const ims_step *s, ims_http *http
 
 /* A blob layer names an existing blob. It must be in the target already,
  * be copyable from the base, or be a foreign layer with urls. */
-static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target, ims_base *base,
-		     ims_new_layer *nl, ims_error **err)
+static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target, ims_base *base, ims_new_layer *nl,
+		     ims_error **err)
 {
 	const ims_step_blob *b = &s->blob;
 	nl->desc.media_type = b->media_type ? xstrdup(b->media_type) : NULL;
@@ -116,8 +116,7 @@ static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target
 /* Writes one layer into the target (or nowhere for a dry run), then keeps
  * it, or drops it when the target already has those bytes. */
 static int build_one(const ims_exec_env *env, const ims_plan *p, const ims_step *s, ims_transport *target,
-		     ims_http *http, const ims_layer_opts *o, ims_new_layer *nl, ims_layer_result *res,
-		     ims_error **err)
+		     ims_http *http, const ims_layer_opts *o, ims_new_layer *nl, ims_layer_result *res, ims_error **err)
 {
 	int r;
 	if (!target) {

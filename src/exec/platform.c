@@ -27,8 +27,7 @@ static bool removed(const ims_plan *p, const char *digest)
 	return false;
 }
 
-static void add_result_layer(ims_result_manifest *rm, const ims_descriptor *d, const char *diff_id,
-			     ims_layer_action a)
+static void add_result_layer(ims_result_manifest *rm, const ims_descriptor *d, const char *diff_id, ims_layer_action a)
 {
 	rm->layers = xrealloc(rm->layers, (rm->nlayers + 1) * sizeof(*rm->layers));
 	ims_result_layer *l = &rm->layers[rm->nlayers++];
@@ -99,8 +98,7 @@ static int base_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, 
 	return 0;
 }
 
-static int new_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, const char *created,
-		      ims_error **err)
+static int new_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, const char *created, ims_error **err)
 {
 	for (size_t i = 0; i < j->nnew; i++) {
 		const ims_new_layer *nl = &j->nl[i];

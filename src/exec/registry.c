@@ -160,8 +160,7 @@ out:
 	return r;
 }
 
-int ims_exec_registry_mount(ims_exec_registry *x, const char *digest, const char *from, bool *mounted,
-			    ims_error **err)
+int ims_exec_registry_mount(ims_exec_registry *x, const char *digest, const char *from, bool *mounted, ims_error **err)
 {
 	*mounted = false;
 	int r = ims_digest_check(digest, "mount", err);

@@ -67,7 +67,8 @@ char *ims_result_json(const ims_build_result *r)
 		ims_json *mo = ims_json_new_object();
 		ims_json_set(mo, "platform", ims_json_new_string(m->platform ? m->platform : ""));
 		ims_json_set(mo, "digest", ims_json_new_string(m->manifest.digest));
-		ims_json_set(mo, "mediaType", ims_json_new_string(m->manifest.media_type ? m->manifest.media_type : ""));
+		ims_json_set(mo, "mediaType",
+			     ims_json_new_string(m->manifest.media_type ? m->manifest.media_type : ""));
 		ims_json_set(mo, "size", ims_json_new_int(m->manifest.size));
 		ims_json *ls = ims_json_new_array();
 		for (size_t j = 0; j < m->nlayers; j++) {
@@ -76,7 +77,8 @@ char *ims_result_json(const ims_build_result *r)
 			ims_json_set(lo, "digest", ims_json_new_string(l->desc.digest));
 			ims_json_set(lo, "diffId", ims_json_new_string(l->diff_id));
 			ims_json_set(lo, "size", ims_json_new_int(l->desc.size));
-			ims_json_set(lo, "mediaType", ims_json_new_string(l->desc.media_type ? l->desc.media_type : ""));
+			ims_json_set(lo, "mediaType",
+				     ims_json_new_string(l->desc.media_type ? l->desc.media_type : ""));
 			ims_json_set(lo, "action", ims_json_new_string(action_name(l->action)));
 			ims_json_append(ls, lo);
 		}

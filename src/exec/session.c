@@ -63,7 +63,8 @@ static int from_spec_entry(ims_session *s, const ims_plan_auth *a, const char *r
 		if (r < 0)
 			return ims_error_wrap(err, "%sauth for `%s`", a->at, a->key);
 		if (!found)
-			ims_events_warn(&s->env->ev, "credential helper `docker-credential-%s` has no credentials for `%s`",
+			ims_events_warn(&s->env->ev,
+					"credential helper `docker-credential-%s` has no credentials for `%s`",
 					a->helper, registry);
 		return 0;
 	}
@@ -133,9 +134,8 @@ static int session_credentials(void *ud, const char *registry, const char *repos
 		out->source = xasprintf("the credentials given for `%s`", c->key);
 		return 0;
 	}
-	if (s->plan &&
-	    (i = best_key(registry, repository, s->plan->auth, sizeof(*s->plan->auth), s->plan->nauth, plan_auth_key)) >=
-		    0)
+	if (s->plan && (i = best_key(registry, repository, s->plan->auth, sizeof(*s->plan->auth), s->plan->nauth,
+				     plan_auth_key)) >= 0)
 		return from_spec_entry(s, &s->plan->auth[i], registry, out, err);
 	int r = ims_credstore_lookup(registry, out, warn_cb, s, err);
 	if (r < 0 || !empty(out))

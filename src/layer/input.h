@@ -48,9 +48,9 @@ typedef enum {
 /* One mapping of a files layer. */
 typedef struct {
 	ims_map_kind kind;
-	const char *at;       /* the mapping itself */
-	ims_layer_val src;    /* COPY: relative to the source directory */
-	ims_layer_val dest;   /* absolute; a trailing '/' means "into" (COPY) */
+	const char *at;     /* the mapping itself */
+	ims_layer_val src;  /* COPY: relative to the source directory */
+	ims_layer_val dest; /* absolute; a trailing '/' means "into" (COPY) */
 	ims_layer_val symlink;
 	const char *const *include; /* globs anchored at src; none: everything */
 	size_t ninclude;

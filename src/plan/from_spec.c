@@ -61,10 +61,9 @@ static int plan_target(ims_plan *p, const ims_spec_model *m, const ims_plan_opti
 		tpos = m->target.pos;
 	}
 	if (!target)
-		return ims_error_set(err, IMS_EINVALID, "%s: the spec has no `target`; set one or pass --target/--output",
-				     m->path);
-	int r = parse_ref_at(&p->target, target, opts->output ? "--output" : "target",
-			     ims_plan_at(p, m, tpos), err);
+		return ims_error_set(err, IMS_EINVALID,
+				     "%s: the spec has no `target`; set one or pass --target/--output", m->path);
+	int r = parse_ref_at(&p->target, target, opts->output ? "--output" : "target", ims_plan_at(p, m, tpos), err);
 	if (r < 0)
 		return r;
 	/* a target written in the spec is relative to it; one given on the
@@ -184,11 +183,11 @@ static void plan_config(ims_plan *p, const ims_spec_model *m)
 	p->annotations = kvs(&m->annotations, &p->nannotations);
 	p->removals = xcalloc(m->remove_layers.n + 1, sizeof(*p->removals));
 	for (size_t i = 0; i < m->remove_layers.n; i++)
-		p->removals[p->nremovals++] =
-			(ims_plan_removal){ m->remove_layers.v[i].s, ims_plan_at(p, m, m->remove_layers.v[i].pos) };
+		p->removals[p->nremovals++] = (ims_plan_removal){ m->remove_layers.v[i].s,
+								  ims_plan_at(p, m, m->remove_layers.v[i].pos) };
 	p->copy_remote_layers = m->sync_copy_remote_layers;
 	p->ignore_exists = m->sync_ignore_exists;
-	p->format = m->format == IMS_FORMAT_OCI	     ? IMS_PLAN_FORMAT_OCI
+	p->format = m->format == IMS_FORMAT_OCI      ? IMS_PLAN_FORMAT_OCI
 		    : m->format == IMS_FORMAT_DOCKER ? IMS_PLAN_FORMAT_DOCKER
 						     : IMS_PLAN_FORMAT_INHERIT;
 }
@@ -199,7 +198,8 @@ int ims_plan_from_spec(ims_plan **out, const ims_spec_model *m, const ims_plan_o
 	if (!opts)
 		opts = &defaults;
 	if (opts->version != IMS_PLAN_OPTIONS_VERSION)
-		return ims_error_set(err, IMS_EINVALID, "ims_plan_options version %d is not supported (this library has %d)",
+		return ims_error_set(err, IMS_EINVALID,
+				     "ims_plan_options version %d is not supported (this library has %d)",
 				     opts->version, IMS_PLAN_OPTIONS_VERSION);
 	ims_plan *p = xcalloc(1, sizeof(*p));
 	p->kind = IMS_PLAN_BUILD;

@@ -47,8 +47,7 @@ fail:
 	return r;
 }
 
-int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what,
-		     ims_error **err)
+int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what, ims_error **err)
 {
 	ims_plan *p = new_plan(IMS_PLAN_INSPECT);
 	p->what = what;

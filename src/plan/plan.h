@@ -50,14 +50,14 @@ typedef struct {
 	const char *at;
 	ims_layer_mapping *maps; /* FILES */
 	size_t nmaps;
-	ims_layer_archive archive; /* ARCHIVE and URL */
-	char *archive_path;        /* ARCHIVE: absolute */
-	const char *url;           /* URL */
+	ims_layer_archive archive;     /* ARCHIVE and URL */
+	char *archive_path;            /* ARCHIVE: absolute */
+	const char *url;               /* URL */
 	ims_layer_whiteouts whiteouts; /* WHITEOUT */
 	ims_step_blob blob;            /* BLOB */
 	ims_layer_attrs defaults;      /* the top-level defaults with the layer's merged over */
 	ims_layer_alg alg;
-	int level; /* -1: the algorithm's default */
+	int level;        /* -1: the algorithm's default */
 	char *created_by; /* history */
 	char *comment;    /* history comment (the layer's name), or NULL */
 } ims_step;
@@ -102,8 +102,8 @@ typedef struct {
 	const char *key;
 	const char *at;
 	const char *username, *password, *token;
-	const char *helper;      /* docker-credential-NAME */
-	char *google_file;       /* absolute */
+	const char *helper; /* docker-credential-NAME */
+	char *google_file;  /* absolute */
 } ims_plan_auth;
 
 /* TLS and plain-HTTP settings of one registry host. */
@@ -155,8 +155,8 @@ struct ims_plan {
 	size_t nannotations;
 	ims_plan_removal *removals;
 	size_t nremovals;
-	bool copy_remote_layers; /* foreign layers are copied into the target */
-	bool ignore_exists;      /* upload even what the target has */
+	bool copy_remote_layers;   /* foreign layers are copied into the target */
+	bool ignore_exists;        /* upload even what the target has */
 	ims_json *config_override; /* replaces the base's config before the edits; owned */
 
 	/* INSPECT */
@@ -174,8 +174,7 @@ char *ims_plan_text(const ims_plan *p);
 /* Plans for copy, inspect and tags (ops.c). platform: NULL or "all"
  * keeps an index whole (copy), or picks the host's (inspect). */
 int ims_plan_copy(ims_plan **out, const char *src, const char *dst, const char *platform, ims_error **err);
-int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what,
-		     ims_error **err);
+int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what, ims_error **err);
 int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err);
 
 /* A config document that replaces the base's before the edits (the Image

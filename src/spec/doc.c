@@ -21,7 +21,7 @@ struct ims_spec_node {
 	dn_kind kind;
 	char *s; /* DN_STR, DN_PLAIN */
 	size_t len;
-	char **keys; /* DN_MAP */
+	char **keys;           /* DN_MAP */
 	ims_spec_node **items; /* DN_MAP values, DN_LIST items */
 	size_t n;
 };

@@ -206,8 +206,9 @@ static void test_save(void)
 	ims_image *img = NULL;
 	ims_error *e = NULL;
 	ok(ims_image_new(&img, ctx, "scratch", &e) == 0, "open scratch");
-	const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"A=1\"]},"
-			  "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+	const char *cfg =
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"A=1\"]},"
+		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
 	ok(ims_image_set_config(img, "{not json", &e) < 0 && e, "set_config refuses a document that is not JSON");
 	ims_error_clear(&e);
 	ok(ims_image_set_config(img, cfg, &e) == 0, "set_config takes a config");

@@ -33,7 +33,7 @@ typedef void (*ims_event_cb)(const ims_event *ev, void *ud);
 typedef struct {
 	int version;                  /**< IMS_CONTEXT_OPTIONS_VERSION */
 	const char *tmp_dir;          /**< staging and spool files (NULL: $TMPDIR or /tmp) */
-	const char *cache_dir;        /**< reserved (NULL: no cache) */
+	const char *cache_dir;        /**< the layer cache (imagespec/cache.h); NULL: none */
 	const char *const *insecure_registries; /**< hosts allowed plain HTTP / unverified TLS */
 	size_t ninsecure_registries;
 	const char *ca_cert;          /**< extra CA bundle (PEM) for every registry */

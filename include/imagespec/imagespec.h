@@ -18,6 +18,7 @@
 #include "image.h"
 #include "transport.h"
 #include "registry.h"
+#include "cache.h"
 #include "auth.h"
 
 IMS_BEGIN_DECL

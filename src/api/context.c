@@ -21,7 +21,7 @@ int ims_context_new(ims_context **out, const ims_context_options *opts, ims_erro
 	e->jobs = 4;
 	if (opts) {
 		e->tmp_dir = c->tmp_dir = dup_or_null(opts->tmp_dir);
-		c->cache_dir = dup_or_null(opts->cache_dir);
+		e->cache_dir = c->cache_dir = dup_or_null(opts->cache_dir);
 		e->ca_cert = c->ca_cert = dup_or_null(opts->ca_cert);
 		if (opts->jobs > 0)
 			e->jobs = opts->jobs;

@@ -48,6 +48,7 @@ int cmd_copy(int argc, char **argv);
 int cmd_tags(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

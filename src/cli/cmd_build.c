@@ -22,8 +22,9 @@ static const char build_usage[] =
 	"  -j, --jobs N             parallel transfers (default 4)\n"
 	"      --insecure-registry HOST  allow plain HTTP / unverified TLS for HOST\n"
 	"      --ca-cert FILE       extra CA certificates (PEM)\n"
-	"      --cache-dir DIR      cache directory\n"
-	"      --no-cache           do not use the cache\n"
+	"      --cache-dir DIR      the layer cache (default $XDG_CACHE_HOME/imagespec,\n"
+	"                           else ~/.cache/imagespec)\n"
+	"      --no-cache           build every layer; read and write no cache\n"
 	"  -v, --verbose            more output\n";
 
 enum {
@@ -180,11 +181,8 @@ static int parse(build_args *a, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage(a->verb, "one spec at a time (got %d)", argc - optind);
 	a->path = optind < argc ? argv[optind] : "image.yaml";
-	/* there is no cache yet: refuse the flag rather than ignore it */
-	if (a->common.cache_dir) {
-		fprintf(stderr, "imagespec: %s: --cache-dir is not supported yet\n", a->verb);
-		return 1;
-	}
+	if (a->common.cache_dir && a->common.no_cache)
+		return cli_usage(a->verb, "--cache-dir and --no-cache exclude each other");
 	a->common.insecure = a->insecure.v;
 	a->common.ninsecure = a->insecure.n;
 	a->po.tags = a->tags.v;

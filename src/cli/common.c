@@ -108,7 +108,11 @@ int cli_context(ims_context **out, const cli_common *c, ims_error **err)
 	o.insecure_registries = c->insecure;
 	o.ninsecure_registries = c->ninsecure;
 	o.ca_cert = c->ca_cert;
-	o.cache_dir = c->no_cache ? NULL : c->cache_dir;
+	/* the cache is on unless --no-cache: --cache-dir, else the default */
+	static char *default_dir;
+	if (!c->no_cache && !c->cache_dir && !default_dir)
+		default_dir = ims_layer_cache_default_dir();
+	o.cache_dir = c->no_cache ? NULL : c->cache_dir ? c->cache_dir : default_dir;
 	o.jobs = c->jobs;
 	o.verbose = c->verbose;
 	o.on_event = on_event;

@@ -16,6 +16,7 @@ static const char usage[] =
 	"  tags REPO           list the tags of a registry repository, layout or archive\n"
 	"  schema              print the JSON Schema of image.yaml\n"
 	"  auth login|logout|get  registry credentials (docker config.json)\n"
+	"  cache du|prune      the size of the layer cache, and pruning it\n"
 	"  version             print the version\n"
 	"\n"
 	"Run `imagespec <command> --help` for a command's options.\n";
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
 		rc = cmd_schema(argc, argv);
 	else if (!strcmp(verb, "auth"))
 		rc = cmd_auth(argc, argv);
+	else if (!strcmp(verb, "cache"))
+		rc = cmd_cache(argc, argv);
 	else if (!strcmp(verb, "version"))
 		rc = cmd_version(argc, argv);
 	else

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "exec/result.h"
 #include "plan/plan.h"
@@ -32,6 +33,8 @@ typedef struct {
 	size_t ninsecure;
 	const ims_exec_credential *creds;
 	size_t ncreds;
+	const char *cache_dir; /* the layer cache; NULL: none */
+	int64_t cache_max;     /* its size cap; 0: the default */
 	ims_events ev;
 } ims_exec_env;
 
@@ -66,6 +69,11 @@ int ims_exec_registry_get_blob(ims_exec_registry *x, const char *digest, ims_sin
 int ims_exec_registry_upload(ims_exec_registry *x, ims_reader *rd, const char *want_digest, int64_t want_size,
 			     char digest[IMS_DIGEST_BUFSZ], int64_t *size, ims_error **err);
 int ims_exec_registry_mount(ims_exec_registry *x, const char *digest, const char *from, bool *mounted, ims_error **err);
+
+/* The layer cache's default directory, size and pruning (layer_cache.c). */
+char *ims_exec_cache_default_dir(void);
+int ims_exec_cache_du(const ims_exec_env *env, int64_t *bytes, size_t *blobs, size_t *layers, ims_error **err);
+int ims_exec_cache_prune(const ims_exec_env *env, int64_t max_bytes, int64_t *freed, ims_error **err);
 
 /* Global set-up of the rooms below (libcurl), for ims_init/ims_shutdown. */
 int ims_exec_global_init(void);

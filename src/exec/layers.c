@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "exec/exec_int.h"
+#include "exec/layer_cache.h"
 #include "layer/layer.h"
 #include "transport/fetch.h"
 #include "util/cleanup.h"
@@ -52,11 +53,12 @@ out:
 }
 
 static int write_step(const ims_exec_env *env, const ims_step *s, ims_http *http, const ims_layer_opts *o,
-		      ims_sink *sink, ims_layer_result *res, ims_error **err)
+		      ims_layer_files *lf, const ims_layer_hashes *h, ims_sink *sink, ims_layer_result *res,
+		      ims_error **err)
 {
 	switch (s->kind) {
 	case IMS_STEP_FILES:
-		return ims_layer_write_files(s->maps, s->nmaps, o, sink, res, err);
+		return ims_layer_files_write(lf, h, sink, res, err);
 	case IMS_STEP_ARCHIVE:
 		return ims_layer_write_archive(&s->archive, s->archive_path, o, sink, res, err);
 	case IMS_STEP_URL:
@@ -113,46 +115,194 @@ static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target
 			     s->at, b->digest);
 }
 
-/* Writes one layer into the target (or nowhere for a dry run), then keeps
- * it, or drops it when the target already has those bytes. */
-static int build_one(const ims_exec_env *env, const ims_plan *p, const ims_step *s, ims_transport *target,
-		     ims_http *http, const ims_layer_opts *o, ims_new_layer *nl, ims_layer_result *res, ims_error **err)
+/* One step being built: where it goes and what the cache knows of it. */
+typedef struct {
+	const ims_exec_env *env;
+	const ims_plan *p;
+	const ims_step *s;
+	ims_transport *target; /* NULL: dry run */
+	ims_http *http;
+	const ims_layer_opts *o;
+	ims_exec_cache *cache;
+	ims_layer_files *lf; /* FILES */
+	ims_new_layer *nl;
+	ims_layer_result res;
+	bool cached;
+	size_t index, count; /* for messages: layer index+1 of count */
+} step_job;
+
+/* Copies a cached blob into the target; a blob whose bytes turn out wrong
+ * is dropped from the cache and *ok left false (the layer is built). */
+static int copy_cached(step_job *j, const ims_cache_layer *l, const char *recipe, bool *ok, ims_error **err)
 {
-	int r;
-	if (!target) {
-		ims_sink null = ims_sink_null();
-		if ((r = write_step(env, s, http, o, &null, res, err)) < 0)
-			return r;
-		nl->action = IMS_ACTION_WRITTEN;
+	ims_reader rd = { 0 };
+	ims_blob_writer *w = NULL;
+	ims_error *e = NULL;
+	int r = ims_cache_blob_open(j->cache->cache, l->digest, &rd, &e);
+	if (r >= 0 && (r = ims_transport_new_blob(j->target, &w, err)) < 0) {
+		ims_reader_close(&rd);
+		return r;
+	}
+	if (r >= 0 && (r = ims_stream_copy(&rd, &w->sink, NULL, &e)) < 0)
+		w->abort(w);
+	else if (r >= 0)
+		r = w->commit(w, l->digest, l->size, &e);
+	ims_reader_close(&rd);
+	if (r >= 0) {
+		*ok = true;
 		return 0;
 	}
-	ims_blob_writer *w = NULL;
-	if ((r = ims_transport_new_blob(target, &w, err)) < 0)
+	if (e && e->code != IMS_EDIGEST && e->code != IMS_ENOTFOUND) {
+		if (err && !*err)
+			*err = e;
+		else
+			ims_error_free(e);
 		return r;
-	if ((r = write_step(env, s, http, o, &w->sink, res, err)) < 0) {
-		w->abort(w);
+	}
+	ims_events_warn(&j->env->ev, "the cached layer %s is damaged or gone; building it again", l->digest);
+	ims_error_free(e);
+	ims_cache_blob_remove(j->cache->cache, l->digest);
+	ims_cache_layer_forget(j->cache->cache, recipe);
+	return 0;
+}
+
+/* The layer of recipe, from the cache: skipped when the target has it,
+ * else copied from the cache's store. *hit false: build it. */
+static int use_cached(step_job *j, const char *recipe, bool *hit, ims_error **err)
+{
+	ims_cache_layer l;
+	bool found = false;
+	int r = ims_cache_layer_get(j->cache->cache, recipe, &l, &found, err);
+	if (r < 0 || !found)
+		return r;
+	bool have = false, ok = false;
+	if (!j->target) {
+		ok = ims_cache_blob_has(j->cache->cache, l.digest, NULL);
+		j->nl->action = IMS_ACTION_WRITTEN;
+	} else if (!j->p->ignore_exists && (r = ims_transport_has_blob(j->target, l.digest, &have, err)) < 0) {
+		return r;
+	} else if (have) {
+		ok = true;
+		j->nl->action = IMS_ACTION_SKIPPED;
+	} else if (ims_cache_blob_has(j->cache->cache, l.digest, NULL)) {
+		if ((r = copy_cached(j, &l, recipe, &ok, err)) < 0)
+			return r;
+		j->nl->action = IMS_ACTION_WRITTEN;
+	}
+	if (!ok)
+		return 0;
+	snprintf(j->res.digest, sizeof(j->res.digest), "%s", l.digest);
+	snprintf(j->res.diff_id, sizeof(j->res.diff_id), "%s", l.diff_id);
+	j->res.size = l.size;
+	*hit = j->cached = true;
+	return 0;
+}
+
+/* Keeps a built layer: its blob (written alongside the target's) and its
+ * recipe, computed from what was actually read. */
+static void remember(step_job *j, ims_cache_writer *cw)
+{
+	char recipe[IMS_DIGEST_BUFSZ];
+	bool known = false;
+	ims_error *e = NULL;
+	int r = ims_exec_recipe(j->cache, j->s, j->o, j->lf, recipe, &known, &e);
+	/* a source that changed while it was read makes no entry */
+	if (r >= 0 && known && (!j->lf || ims_layer_files_unchanged(j->lf)) &&
+	    (r = ims_cache_writer_commit(cw, j->res.digest, j->res.size, &e)) >= 0) {
+		ims_cache_layer l = { .size = j->res.size };
+		memcpy(l.digest, j->res.digest, IMS_DIGEST_BUFSZ);
+		memcpy(l.diff_id, j->res.diff_id, IMS_DIGEST_BUFSZ);
+		r = ims_cache_layer_put(j->cache->cache, recipe, &l, &e);
+	} else {
+		ims_cache_writer_abort(cw);
+	}
+	if (r < 0)
+		ims_events_warn(&j->env->ev, "the layer was not cached: %s", e ? e->message : "failed");
+	ims_error_free(e);
+}
+
+/* Writes the layer into the target (or nowhere for a dry run), and into
+ * the cache, then keeps it, or drops it when the target already has those
+ * bytes. */
+static int build_fresh(step_job *j, ims_error **err)
+{
+	ims_exec_cache *c = j->cache;
+	ims_cache_writer *cw = NULL;
+	ims_blob_writer *w = NULL;
+	ims_sink null = ims_sink_null();
+	ims_sink *out = &null;
+	ims_tee tee;
+	int r;
+	if (j->target) {
+		if ((r = ims_transport_new_blob(j->target, &w, err)) < 0)
+			return r;
+		out = &w->sink;
+	}
+	if (c->cache && !c->readonly && ims_cache_writer_new(c->cache, &cw, NULL) >= 0) {
+		ims_tee_init(&tee, out, ims_cache_writer_sink(cw));
+		out = &tee.sink;
+	}
+	r = write_step(j->env, j->s, j->http, j->o, j->lf, c->cache ? &c->hashes : NULL, out, &j->res, err);
+	if (r >= 0 && cw)
+		remember(j, cw);
+	else
+		ims_cache_writer_abort(cw);
+	if (!w || r < 0) {
+		if (w)
+			w->abort(w);
+		j->nl->action = IMS_ACTION_WRITTEN;
 		return r;
 	}
 	bool have = false;
-	if (!p->ignore_exists && (r = ims_transport_has_blob(target, res->digest, &have, err)) < 0) {
+	if (!j->p->ignore_exists && (r = ims_transport_has_blob(j->target, j->res.digest, &have, err)) < 0) {
 		w->abort(w);
 		return r;
 	}
 	if (have) {
 		w->abort(w);
-		nl->action = IMS_ACTION_SKIPPED;
+		j->nl->action = IMS_ACTION_SKIPPED;
 		return 0;
 	}
-	if ((r = w->commit(w, res->digest, res->size, err)) < 0)
+	if ((r = w->commit(w, j->res.digest, j->res.size, err)) < 0)
 		return r;
-	nl->action = IMS_ACTION_WRITTEN;
+	j->nl->action = IMS_ACTION_WRITTEN;
 	return 0;
+}
+
+/* One new layer: from the cache when its recipe is known and there, else
+ * built (and remembered). Two builds of the same recipe at once build it
+ * once: the second waits for the first's lock, then finds it. */
+static int build_one(step_job *j, ims_error **err)
+{
+	int r = 0, lock = -1;
+	if (j->s->kind == IMS_STEP_FILES &&
+	    (r = ims_layer_files_prepare(&j->lf, j->s->maps, j->s->nmaps, j->o, err)) < 0)
+		return r;
+	char recipe[IMS_DIGEST_BUFSZ];
+	bool known = false, hit = false;
+	if ((r = ims_exec_recipe(j->cache, j->s, j->o, j->lf, recipe, &known, err)) < 0)
+		goto out;
+	if (known && !j->cache->readonly)
+		lock = ims_cache_lock(j->cache->cache, recipe, NULL);
+	if (known && (r = use_cached(j, recipe, &hit, err)) < 0)
+		goto out;
+	if (!hit) {
+		ims_events_info(&j->env->ev, "building layer %zu/%zu: %s", j->index + 1, j->count, j->s->created_by);
+		r = build_fresh(j, err);
+	}
+out:
+	ims_cache_unlock(lock);
+	ims_layer_files_free(j->lf);
+	j->lf = NULL;
+	return r;
 }
 
 int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_base *base,
 			  ims_http *http, bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err)
 {
 	ims_new_layer *layers = xcalloc(p->nsteps + 1, sizeof(*layers));
+	ims_exec_cache cache;
+	ims_exec_cache_open(&cache, env, p, target == NULL);
 	int r = 0;
 	for (size_t i = 0; i < p->nsteps && r >= 0; i++) {
 		const ims_step *s = &p->steps[i];
@@ -162,7 +312,6 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 			r = blob_step(p, s, target, base, nl, err);
 			continue;
 		}
-		ims_events_info(&env->ev, "building layer %zu/%zu: %s", i + 1, p->nsteps, s->created_by);
 		ims_layer_opts o = {
 			.source_dir = p->spec_dir,
 			.created = p->created,
@@ -172,15 +321,16 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 			.ev = &env->ev,
 		};
 		nl->alg = o.alg;
-		ims_layer_result res = { 0 };
-		if ((r = build_one(env, p, s, target, http, &o, nl, &res, err)) < 0)
+		step_job j = { env, p, s, target, http, &o, &cache, NULL, nl, { { 0 } }, false, i, p->nsteps };
+		if ((r = build_one(&j, err)) < 0)
 			break;
-		snprintf(nl->desc.digest, sizeof(nl->desc.digest), "%s", res.digest);
-		snprintf(nl->diff_id, sizeof(nl->diff_id), "%s", res.diff_id);
-		nl->desc.size = res.size;
-		ims_events_info(&env->ev, "layer %zu/%zu: %s (%lld bytes)", i + 1, p->nsteps, res.digest,
-				(long long)res.size);
+		snprintf(nl->desc.digest, sizeof(nl->desc.digest), "%s", j.res.digest);
+		snprintf(nl->diff_id, sizeof(nl->diff_id), "%s", j.res.diff_id);
+		nl->desc.size = j.res.size;
+		ims_events_info(&env->ev, "layer %zu/%zu: %s (%lld bytes%s)", i + 1, p->nsteps, j.res.digest,
+				(long long)j.res.size, j.cached ? ", from the cache" : "");
 	}
+	ims_exec_cache_close(&cache);
 	if (r < 0) {
 		ims_exec_new_layers_free(layers, p->nsteps);
 		return r;

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "digest/sha256_stream.h"
 #include "layer/beneath.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -259,14 +261,110 @@ failed:
 	return ims_error_sys(err, errno, IMS_ESOURCE, "open `%s`", e->shown);
 }
 
-int ims_fents_write(const ims_fents *l, int rootfd, const ims_layer_opts *o, ims_sink *out, ims_layer_result *res,
-		    ims_error **err)
+size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h)
+{
+	size_t unknown = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		ims_fent *e = &l->v[i];
+		if (e->type != IMS_TAR_FILE || *e->digest)
+			continue;
+		if (e->mem)
+			ims_sha256_buf(e->mem, (size_t)e->size, e->digest);
+		else if (!h || !h->lookup || !h->lookup(h->ud, e->canon, &e->st, e->digest))
+			unknown++;
+	}
+	return unknown;
+}
+
+static void learn(const ims_layer_hashes *h, const ims_fent *e)
+{
+	if (h && h->learn)
+		h->learn(h->ud, e->canon, &e->st, e->digest);
+}
+
+/* Reads e's source through a hash into sink (a tar writer, or nowhere). */
+static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const ims_tar_entry *te, ims_error **err)
+{
+	int fd = -1;
+	int r = open_source(rootfd, dc, e, &fd, err);
+	if (r < 0)
+		return r;
+	ims_reader src = ims_reader_fd(fd);
+	ims_sha256_reader hr;
+	ims_sha256_reader_init(&hr, &src);
+	if (w) {
+		r = ims_tarw_add(w, te, &hr.reader, err);
+	} else {
+		ims_sink null = ims_sink_null();
+		long long n = 0;
+		r = ims_stream_copy(&hr.reader, &null, &n, err);
+		if (r >= 0 && n != e->size)
+			r = ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
+	}
+	if (r >= 0)
+		ims_sha256_reader_final(&hr, e->digest);
+	else
+		ims_sha256_reader_dispose(&hr);
+	ims_reader_close(&src);
+	return r;
+}
+
+int ims_fents_hash(ims_fents *l, int rootfd, const ims_layer_hashes *h, ims_error **err)
+{
+	dircache dc = { NULL, -1 };
+	int r = 0;
+	for (size_t i = 0; i < l->n && r >= 0; i++) {
+		ims_fent *e = &l->v[i];
+		if (e->type != IMS_TAR_FILE || *e->digest || !e->canon)
+			continue;
+		if ((r = read_hashed(rootfd, &dc, e, NULL, NULL, err)) >= 0)
+			learn(h, e);
+	}
+	if (dc.fd >= 0)
+		close(dc.fd);
+	free(dc.dir);
+	return r < 0 ? r : 0;
+}
+
+/* A string with its length first: no text can end one field early. */
+static void put_str(ims_buf *b, const char *s)
+{
+	ims_buf_printf(b, " %zu:%s", s ? strlen(s) : 0, s ? s : "");
+}
+
+int ims_fents_describe(const ims_fents *l, ims_sink *out, ims_error **err)
+{
+	ims_buf b = IMS_BUF_INIT(0);
+	int r = 0;
+	for (size_t i = 0; i < l->n && r >= 0; i++) {
+		const ims_fent *e = &l->v[i];
+		if (e->type == IMS_TAR_FILE && !*e->digest) {
+			r = ims_error_set(err, IMS_EGENERIC, "`%s`: its content hash is not known", e->path);
+			break;
+		}
+		ims_buf_printf(&b, "entry %d %o %lld %lld %lld %lld", (int)e->type, e->perm, (long long)e->uid,
+			       (long long)e->gid, (long long)e->mtime, (long long)e->size);
+		put_str(&b, e->path);
+		put_str(&b, e->linkname);
+		put_str(&b, e->type == IMS_TAR_FILE ? e->digest : "");
+		ims_buf_putc(&b, '\n');
+		if (b.len > 65536 || i + 1 == l->n) {
+			r = ims_sink_write(out, b.data, b.len, err);
+			ims_buf_reset(&b);
+		}
+	}
+	ims_buf_dispose(&b);
+	return r < 0 ? r : 0;
+}
+
+int ims_fents_write(ims_fents *l, int rootfd, const ims_layer_opts *o, const ims_layer_hashes *h, ims_sink *out,
+		    ims_layer_result *res, ims_error **err)
 {
 	ims_tarw *w = NULL;
 	dircache dc = { NULL, -1 };
 	int r = ims_tarw_open(&w, o->alg, o->level, out, err);
 	for (size_t i = 0; i < l->n && r == 0; i++) {
-		const ims_fent *e = &l->v[i];
+		ims_fent *e = &l->v[i];
 		ims_tar_entry te = {
 			.path = e->path,
 			.type = e->type,
@@ -281,12 +379,11 @@ int ims_fents_write(const ims_fents *l, int rootfd, const ims_layer_opts *o, ims
 		if (e->type == IMS_TAR_FILE && e->mem) {
 			r = ims_tarw_add_buf(w, &te, e->mem, (size_t)e->size, err);
 		} else if (e->type == IMS_TAR_FILE && e->canon) {
-			int fd = -1;
-			if ((r = open_source(rootfd, &dc, e, &fd, err)) < 0)
+			bool known = *e->digest;
+			if ((r = read_hashed(rootfd, &dc, e, w, &te, err)) < 0)
 				break;
-			ims_reader rd = ims_reader_fd(fd);
-			r = ims_tarw_add(w, &te, &rd, err);
-			ims_reader_close(&rd);
+			if (!known)
+				learn(h, e);
 		} else {
 			r = ims_tarw_add(w, &te, NULL, err);
 		}

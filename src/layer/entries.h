@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "layer/tarw.h"
@@ -34,6 +35,8 @@ typedef struct {
 	const char *mem;   /* data from the spec (content:), borrowed */
 	dev_t dev;         /* with canon: identity, checked again at open */
 	ino_t ino;
+	struct stat st;    /* with canon: the source's stat when it was walked */
+	char digest[IMS_DIGEST_BUFSZ]; /* sha256 of a FILE's content; "" while unknown */
 	bool multi_link;   /* st_nlink > 1: may be stored as a hard link */
 	size_t mapping;    /* index of the mapping that made it */
 	size_t seq;        /* order of insertion */
@@ -52,8 +55,16 @@ void ims_fents_dispose(ims_fents *l);
  * file into hard links to the first in path order. */
 int ims_fents_finalize(ims_fents *l, const ims_layer_mapping *maps, ims_error **err);
 
-/* Streams the finalized entries into a new layer. rootfd: the source dir. */
-int ims_fents_write(const ims_fents *l, int rootfd, const ims_layer_opts *o, ims_sink *out, ims_layer_result *res,
-		    ims_error **err);
+/* Fills in the content hashes h already knows; returns how many are still
+ * unknown (h may be NULL). */
+size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h);
+/* Reads and hashes the files whose hash is unknown, telling h. */
+int ims_fents_hash(ims_fents *l, int rootfd, const ims_layer_hashes *h, ims_error **err);
+/* The canonical description of the finalized entries (every hash known). */
+int ims_fents_describe(const ims_fents *l, ims_sink *out, ims_error **err);
+/* Streams the finalized entries into a new layer, hashing each file it
+ * reads and telling h (which may be NULL). rootfd: the source dir. */
+int ims_fents_write(ims_fents *l, int rootfd, const ims_layer_opts *o, const ims_layer_hashes *h, ims_sink *out,
+		    ims_layer_result *res, ims_error **err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "layer/entries.h"
@@ -153,21 +154,87 @@ static int add_mapping(ims_fents *l, size_t idx, const ims_layer_mapping *m, con
 	return r;
 }
 
+struct ims_layer_files {
+	ims_fents l;
+	specdir sd;
+	const ims_layer_opts *o;
+};
+
+void ims_layer_files_free(ims_layer_files *lf)
+{
+	if (!lf)
+		return;
+	ims_fents_dispose(&lf->l);
+	if (lf->sd.rootfd >= 0)
+		close(lf->sd.rootfd);
+	free(lf->sd.root_abs);
+	free(lf);
+}
+
+int ims_layer_files_prepare(ims_layer_files **out, const ims_layer_mapping *maps, size_t n, const ims_layer_opts *o,
+			    ims_error **err)
+{
+	ims_layer_files *lf = xcalloc(1, sizeof(*lf));
+	lf->sd.rootfd = -1;
+	lf->o = o;
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = add_mapping(&lf->l, i, &maps[i], o, &lf->sd, err);
+	if (r == 0)
+		r = ims_fents_finalize(&lf->l, maps, err);
+	if (r < 0) {
+		ims_layer_files_free(lf);
+		return r;
+	}
+	*out = lf;
+	return 0;
+}
+
+size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h)
+{
+	return ims_fents_known(&lf->l, h);
+}
+
+int ims_layer_files_hash(ims_layer_files *lf, const ims_layer_hashes *h, ims_error **err)
+{
+	return ims_fents_hash(&lf->l, lf->sd.rootfd, h, err);
+}
+
+int ims_layer_files_describe(const ims_layer_files *lf, ims_sink *out, ims_error **err)
+{
+	return ims_fents_describe(&lf->l, out, err);
+}
+
+int ims_layer_files_write(ims_layer_files *lf, const ims_layer_hashes *h, ims_sink *out, ims_layer_result *res,
+			  ims_error **err)
+{
+	ims_fents_known(&lf->l, NULL); /* inline content */
+	return ims_fents_write(&lf->l, lf->sd.rootfd, lf->o, h, out, res, err);
+}
+
+bool ims_layer_files_unchanged(const ims_layer_files *lf)
+{
+	for (size_t i = 0; i < lf->l.n; i++) {
+		const ims_fent *e = &lf->l.v[i];
+		if (e->type != IMS_TAR_FILE || !e->canon)
+			continue;
+		struct stat st;
+		if (fstatat(lf->sd.rootfd, e->canon, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_size != e->st.st_size ||
+		    st.st_ino != e->st.st_ino || st.st_mtim.tv_sec != e->st.st_mtim.tv_sec ||
+		    st.st_mtim.tv_nsec != e->st.st_mtim.tv_nsec || st.st_ctim.tv_sec != e->st.st_ctim.tv_sec ||
+		    st.st_ctim.tv_nsec != e->st.st_ctim.tv_nsec)
+			return false;
+	}
+	return true;
+}
+
 int ims_layer_write_files(const ims_layer_mapping *maps, size_t n, const ims_layer_opts *o, ims_sink *out,
 			  ims_layer_result *res, ims_error **err)
 {
-	ims_fents l = { 0 };
-	specdir sd = { -1, NULL };
-	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = add_mapping(&l, i, &maps[i], o, &sd, err);
+	ims_layer_files *lf = NULL;
+	int r = ims_layer_files_prepare(&lf, maps, n, o, err);
 	if (r == 0)
-		r = ims_fents_finalize(&l, maps, err);
-	if (r == 0)
-		r = ims_fents_write(&l, sd.rootfd, o, out, res, err);
-	ims_fents_dispose(&l);
-	if (sd.rootfd >= 0)
-		close(sd.rootfd);
-	free(sd.root_abs);
+		r = ims_layer_files_write(lf, NULL, out, res, err);
+	ims_layer_files_free(lf);
 	return r;
 }

@@ -7,13 +7,19 @@
 #ifndef IMS_LAYER_H
 #define IMS_LAYER_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "digest/digest.h"
 #include "imagespec/error.h"
 #include "layer/input.h"
 #include "util/event.h"
 #include "util/stream.h"
+
+/* The version of the layer bytes: it changes whenever the bytes a given
+ * input produces change (tar details, compression). Layer caches key on it. */
+#define IMS_LAYER_FORMAT_VERSION 1
 
 typedef struct {
 	const char *source_dir; /* COPY `src` and ignore files resolve beneath this */
@@ -32,9 +38,42 @@ typedef struct {
 	int64_t entries;
 } ims_layer_result;
 
-/* A layer from file mappings (a files layer). */
+/* A layer from file mappings (a files layer): ims_layer_files_prepare then
+ * ims_layer_files_write. */
 int ims_layer_write_files(const ims_layer_mapping *maps, size_t n, const ims_layer_opts *o, ims_sink *out,
 			  ims_layer_result *res, ims_error **err);
+
+/* Content hashes of source files known from elsewhere (a stat cache), and
+ * where to report the ones read. path is relative to the source dir; st is
+ * the file's stat when it was walked. */
+typedef struct {
+	bool (*lookup)(void *ud, const char *path, const struct stat *st, char digest[IMS_DIGEST_BUFSZ]);
+	void (*learn)(void *ud, const char *path, const struct stat *st, const char *digest);
+	void *ud;
+} ims_layer_hashes;
+
+/* A files layer in steps, so that a cache can tell whether the layer is
+ * already built without reading unchanged files:
+ *   prepare    walks the sources and settles every entry (no data read);
+ *   known      fills in the content hashes h knows, returns how many are not;
+ *   hash       reads the rest;
+ *   describe   writes the recipe of the layer (every entry's path, type,
+ *              mode, owner, mtime, size, link and content hash) to out;
+ *   write      streams the layer, learning the hashes of what it reads.
+ * The bytes write produces depend on exactly what describe writes (and on
+ * the options: compression, created). */
+typedef struct ims_layer_files ims_layer_files;
+int ims_layer_files_prepare(ims_layer_files **out, const ims_layer_mapping *maps, size_t n, const ims_layer_opts *o,
+			    ims_error **err);
+size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h);
+int ims_layer_files_hash(ims_layer_files *lf, const ims_layer_hashes *h, ims_error **err);
+int ims_layer_files_describe(const ims_layer_files *lf, ims_sink *out, ims_error **err);
+int ims_layer_files_write(ims_layer_files *lf, const ims_layer_hashes *h, ims_sink *out, ims_layer_result *res,
+			  ims_error **err);
+/* Whether every source file still has the stat it was walked with (a
+ * layer built from files that changed meanwhile is not remembered). */
+bool ims_layer_files_unchanged(const ims_layer_files *lf);
+void ims_layer_files_free(ims_layer_files *lf);
 
 /* A layer from the existing archive (tar, tar.gz, tar.zst, tar.xz) at path,
  * re-rooted under a->dest with a->include and a->strip_components. When

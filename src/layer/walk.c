@@ -130,6 +130,7 @@ static void add_file(const walker *w, const char *rel, const char *canon, const 
 	e->canon = xstrdup(canon);
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
+	e->st = *st;
 	e->multi_link = st->st_nlink > 1;
 }
 

@@ -64,3 +64,17 @@ int ims_stream_copy(ims_reader *r, ims_sink *s, long long *n, ims_error **err)
 		*n = total;
 	return ret;
 }
+
+static int tee_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	ims_tee *t = ud;
+	int r = ims_sink_write(t->a, p, n, err);
+	return r < 0 ? r : ims_sink_write(t->b, p, n, err);
+}
+
+void ims_tee_init(ims_tee *t, ims_sink *a, ims_sink *b)
+{
+	t->sink = (ims_sink){ tee_write, t };
+	t->a = a;
+	t->b = b;
+}

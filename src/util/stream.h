@@ -35,6 +35,13 @@ static inline void ims_reader_close(ims_reader *r)
 	}
 }
 
+/* A sink that writes everything to a, then to b (a tee). */
+typedef struct {
+	ims_sink sink; /* write here */
+	ims_sink *a, *b;
+} ims_tee;
+void ims_tee_init(ims_tee *t, ims_sink *a, ims_sink *b);
+
 /* A sink that discards everything (for `plan`: hash without writing). */
 ims_sink ims_sink_null(void);
 /* A reader over an open fd; the reader owns the fd and closes it. */

@@ -26,6 +26,9 @@ _t_n=0
 _t_fail=0
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/imagespec-e2e.XXXXXX")
+# The layer cache is on by default: each script gets its own, so that no
+# test sees another's (or the machine's) layers.
+export XDG_CACHE_HOME=$TMP/xdg-cache
 IMS_TEST_PORTS_DIR=${IMS_TEST_PORTS_DIR:-/tmp/imagespec-test-ports}
 export IMS_TEST_PORTS_DIR
 

@@ -164,8 +164,10 @@ not_there "... the target tag does not exist afterwards" "$TGT:badsha"
 
 # A 404: exit 1 naming the URL, nothing pushed.
 URL404=http://127.0.0.1:$HTTP_PORT/missing.tar.gz
+# --no-cache: with the cache, a url layer whose archive (by its sha256) was
+# built before needs no download at all (see cache.sh).
 DESC="url layer answered 404: exit 1 naming the URL" \
-	run_expect 1 "$URL404" "$IMAGESPEC" build "$(url_spec notfound "$URL404" "$SHA" "$TGT:notfound")"
+	run_expect 1 "$URL404" "$IMAGESPEC" build "$(url_spec notfound "$URL404" "$SHA" "$TGT:notfound")" --no-cache
 check_match "... stderr says 404" '404' "$RUN_STDERR"
 not_there "... the target tag does not exist afterwards" "$TGT:notfound"
 

@@ -1,0 +1,229 @@
+/* The stat cache of one source tree (like git's index): path and stat →
+ * the sha256 of the file's content, so an unchanged tree is not read to
+ * find out it is unchanged. A file is trusted unchanged when its size,
+ * mtime and ctime (in ns), inode, device and mode are those recorded. A
+ * file whose mtime is less than RACY_NS before it was hashed is not
+ * recorded ("racily clean", as git calls it): a write right after the hash
+ * could fall in the same tick of the filesystem's clock and leave every
+ * field as it was. Any later write sets mtime to its own time, so a file
+ * with an older mtime (written long ago, or given one with touch -d) is
+ * safe to record. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache/cache_int.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+#define RACY_NS ((int64_t)2000000000)
+#define MAX_ENTRIES 1000000
+#define MAX_FILE ((size_t)256 << 20)
+
+typedef struct {
+	char *path; /* relative to the root */
+	int64_t size, mtime_ns, ctime_ns;
+	uint64_t ino, dev;
+	uint32_t mode;
+	char digest[IMS_DIGEST_BUFSZ];
+} stat_entry;
+
+struct ims_cache_stats {
+	char *file;
+	stat_entry *v; /* open addressing, keyed by path */
+	size_t cap, n;
+	bool dirty;
+};
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static stat_entry *slot(ims_cache_stats *s, const char *path)
+{
+	size_t i = hash(path) & (s->cap - 1);
+	while (s->v[i].path && strcmp(s->v[i].path, path))
+		i = (i + 1) & (s->cap - 1);
+	return &s->v[i];
+}
+
+static void grow(ims_cache_stats *s)
+{
+	stat_entry *old = s->v;
+	size_t ocap = s->cap;
+	s->cap = ocap ? ocap * 2 : 1024;
+	s->v = xcalloc(s->cap, sizeof(*s->v));
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].path)
+			*slot(s, old[i].path) = old[i];
+	free(old);
+}
+
+static void put(ims_cache_stats *s, const stat_entry *e)
+{
+	if (!s->cap || (s->n + 1) * 2 > s->cap)
+		grow(s);
+	stat_entry *d = slot(s, e->path);
+	if (d->path) {
+		free(d->path);
+		s->n--;
+	}
+	*d = *e;
+	s->n++;
+}
+
+/* Paths are written with `\\` and newline escaped. */
+static void put_path(ims_buf *b, const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '\\')
+			ims_buf_puts(b, "\\\\");
+		else if (*p == '\n')
+			ims_buf_puts(b, "\\n");
+		else
+			ims_buf_putc(b, *p);
+	}
+}
+
+static char *get_path(const char *p, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\\' && i + 1 < n) {
+			*o++ = p[i + 1] == 'n' ? '\n' : p[i + 1];
+			i++;
+		} else {
+			*o++ = p[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void parse_line(ims_cache_stats *s, const char *line, size_t len)
+{
+	char hex[65];
+	long long size, mt, ct;
+	unsigned long long ino, dev;
+	unsigned mode;
+	int off = 0;
+	if (sscanf(line, "%64s %lld %lld %lld %llu %llu %o %n", hex, &size, &mt, &ct, &ino, &dev, &mode, &off) != 7 ||
+	    off <= 0 || (size_t)off >= len || strlen(hex) != 64)
+		return; /* a line that cannot be read is skipped: it is only a hint */
+	stat_entry e = { .size = size, .mtime_ns = mt, .ctime_ns = ct, .ino = ino, .dev = dev, .mode = mode };
+	snprintf(e.digest, sizeof(e.digest), "sha256:%s", hex);
+	if (!ims_digest_valid(e.digest))
+		return;
+	e.path = get_path(line + off, len - (size_t)off);
+	put(s, &e);
+}
+
+ims_cache_stats *ims_cache_stats_load(ims_cache *c, const char *root)
+{
+	char key[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf(root, strlen(root), key);
+	ims_cache_stats *s = xcalloc(1, sizeof(*s));
+	s->file = ims_cache__path(c, "stats", ims_digest_hex(key));
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	ims_error *e = NULL;
+	if (ims_read_file(s->file, MAX_FILE, &data, &len, &e) < 0) {
+		ims_error_free(e);
+		return s;
+	}
+	for (size_t i = 0; i < len && s->n < MAX_ENTRIES;) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
+		data[i + n] = '\0';
+		parse_line(s, data + i, n);
+		i += n + 1;
+	}
+	return s;
+}
+
+static bool same(const stat_entry *e, const struct stat *st)
+{
+	return e->size == st->st_size && e->ino == st->st_ino && e->dev == st->st_dev && e->mode == st->st_mode &&
+	       e->mtime_ns == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
+	       e->ctime_ns == (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct stat *st, char digest[IMS_DIGEST_BUFSZ])
+{
+	if (!s || !s->n)
+		return false;
+	stat_entry *e = slot(s, path);
+	if (!e->path || !same(e, st))
+		return false;
+	memcpy(digest, e->digest, IMS_DIGEST_BUFSZ);
+	return true;
+}
+
+void ims_cache_stats_learn(ims_cache_stats *s, const char *path, const struct stat *st, const char *digest)
+{
+	if (!s || !ims_digest_valid(digest) || s->n >= MAX_ENTRIES)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	int64_t ct = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	if (now_ns - mt < RACY_NS)
+		return; /* racily clean: hash it again next time */
+	stat_entry e = { .path = xstrdup(path),
+			 .size = st->st_size,
+			 .mtime_ns = mt,
+			 .ctime_ns = ct,
+			 .ino = st->st_ino,
+			 .dev = st->st_dev,
+			 .mode = st->st_mode };
+	memcpy(e.digest, digest, IMS_DIGEST_BUFSZ);
+	put(s, &e);
+	s->dirty = true;
+}
+
+void ims_cache_stats_free(ims_cache_stats *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->v[i].path);
+	free(s->v);
+	free(s->file);
+	free(s);
+}
+
+void ims_cache_stats_save(ims_cache_stats *s)
+{
+	if (!s)
+		return;
+	if (s->dirty) {
+		ims_buf b = IMS_BUF_INIT(0);
+		for (size_t i = 0; i < s->cap; i++) {
+			const stat_entry *e = &s->v[i];
+			if (!e->path)
+				continue;
+			ims_buf_printf(&b, "%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64 " %o ",
+				       ims_digest_hex(e->digest), e->size, e->mtime_ns, e->ctime_ns, e->ino, e->dev,
+				       e->mode);
+			put_path(&b, e->path);
+			ims_buf_putc(&b, '\n');
+		}
+		size_t len = 0;
+		_cleanup_free_ char *text = ims_buf_steal(&b, &len);
+		ims_error *e = NULL;
+		/* a table that cannot be written costs a re-read next time, no more */
+		if (ims_write_file_atomic(s->file, text ? text : "", len, 0600, &e) < 0)
+			ims_error_free(e);
+	}
+	ims_cache_stats_free(s);
+}

@@ -1,0 +1,32 @@
+/* When a new layer comes from the local cache: the recipe of a step (what
+ * the layer's bytes depend on, hashed), the lookup, and the store. Private
+ * to exec/. */
+#ifndef IMS_EXEC_LAYER_CACHE_H
+#define IMS_EXEC_LAYER_CACHE_H
+
+#include "cache/cache.h"
+#include "exec/exec_int.h"
+#include "layer/layer.h"
+
+typedef struct {
+	ims_cache *cache;       /* NULL: no cache */
+	ims_cache_stats *stats; /* of the spec's directory */
+	ims_layer_hashes hashes;
+	const ims_events *ev;
+	bool readonly; /* a dry run: look, never write */
+} ims_exec_cache;
+
+/* Opens env's cache (none without a cache_dir). A cache that cannot be
+ * opened is a warning: the build goes on without it. */
+void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_plan *p, bool readonly);
+/* Saves what was learned and trims the store to its cap. */
+void ims_exec_cache_close(ims_exec_cache *c);
+
+/* The recipe of step s with options o: for a files layer (lf) only when
+ * every content hash is known without reading (*known false otherwise);
+ * for an archive, after hashing the archive file (from the stat cache when
+ * unchanged); for a url layer, from its sha256. */
+int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *o, ims_layer_files *lf,
+		    char recipe[IMS_DIGEST_BUFSZ], bool *known, ims_error **err);
+
+#endif

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# The layer cache, offline: hits and misses, digests unchanged by the cache
+# (a cached build gives the manifest digest of an uncached one, checked by
+# skopeo), an unchanged tree not even read (strace), damaged and missing
+# entries rebuilt, concurrent builds sharing one cache, a killed build
+# leaving no torn entry, plan writing nothing, du and prune.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need skopeo umoci jq strace sha256sum tar gzip python3
+
+ims() { "$IMAGESPEC" "$@"; }
+W=$TMP/w
+C=$TMP/cache
+mkdir -p "$W/deps/lib" "$W/src" "$W/tarball/tool"
+for i in $(seq 1 40); do
+	printf 'dependency %d\n%s\n' "$i" "$(seq 1 500)" >"$W/deps/lib/mod$i.txt"
+done
+head -c 300000 /dev/urandom >"$W/deps/lib/blob.bin"
+echo 'console.log("v1")' >"$W/src/index.js"
+echo 'tool' >"$W/tarball/tool/README"
+tar --sort=name --owner=0 --group=0 --mtime=@0 -C "$W/tarball" -czf "$W/tool.tar.gz" tool
+# Sources with an mtime in the past: a file written within two seconds of
+# being hashed is not remembered (git's "racily clean"), which is right for
+# an editor but would make these checks depend on the clock.
+find "$W" -exec touch -h -d @1600000000 {} +
+cat >"$W/image.yaml" <<'EOF'
+base: scratch
+target: oci:out:1
+created: "2026-01-01T00:00:00Z"
+layers:
+  - name: deps
+    files: [{src: ./deps/, dest: /deps/}]
+  - name: tool
+    archive: ./tool.tar.gz
+    dest: /opt
+  - name: src
+    files: [{src: ./src/, dest: /app/}]
+cmd: ["/app/index.js"]
+EOF
+
+# build OUT [ARGS...]: a build into oci:OUT:1 with the cache C; sets DIGEST
+# and ACTIONS (the layers' actions from --json).
+build() {
+	local out=$1
+	shift
+	DESC=${DESC:-"build into $out"} run_expect 0 '' ims build "$W/image.yaml" --output "oci:$TMP/$out:1" \
+		--cache-dir "$C" --json "$@"
+	DIGEST=$(jq -r .digest "$RUN_OUT" 2>/dev/null)
+	ACTIONS=$(jq -r '[.manifests[0].layers[].action] | join(" ")' "$RUN_OUT" 2>/dev/null)
+}
+from_cache() { # how many layers the last run took from the cache
+	grep -c 'from the cache)' "$RUN_ERR"
+}
+skopeo_digest() {
+	skopeo inspect --raw "oci:$TMP/$1:1" | sha256sum | sed 's/^/sha256:/; s/ .*//'
+}
+# uncached OUT: the same spec without the cache; sets NOCACHE.
+uncached() {
+	DESC="--no-cache build into $1" run_expect 0 '' ims build "$W/image.yaml" --output "oci:$TMP/$1:1" --no-cache --json
+	NOCACHE=$(jq -r .digest "$RUN_OUT")
+}
+# cache_consistent: every remembered layer names a stored blob that hashes
+# to its name, and nothing else is in the store.
+cache_consistent() {
+	local bad="" f d
+	for f in "$C"/blobs/sha256/*; do
+		[ -e "$f" ] || continue
+		d=$(sha256sum <"$f" | cut -d' ' -f1)
+		[ "$d" = "$(basename "$f")" ] || bad+="blob $f hashes to $d; "
+	done
+	for f in "$C"/layers/*; do
+		[ -e "$f" ] || continue
+		d=$(head -n 1 "$f")
+		[ -f "$C/blobs/sha256/${d#sha256:}" ] || bad+="entry $f names a missing blob $d; "
+	done
+	bad+=$(find "$C" -name '*.tmp-*' -printf 'temp file %p; ')
+	echo "$bad"
+}
+
+# reads LOG: how many source files strace saw opened for reading (the
+# layer writer opens them relative to their directory: by base name).
+reads() {
+	grep -Ec '"(mod[0-9]+\.txt|blob\.bin|index\.js)", O_RDONLY' "$1"
+}
+
+# --- a cold build, then the same without the cache -------------------------------------------------
+DESC="cold build with an empty cache (strace: which files are opened)" \
+	run_expect 0 '' strace -f -qq -e trace=open,openat -o "$TMP/strace-cold.log" \
+	"$IMAGESPEC" build "$W/image.yaml" --output "oci:$TMP/cold:1" --cache-dir "$C" --json
+COLD=$(jq -r .digest "$RUN_OUT")
+check_eq "... every source file was read (42)" 42 "$(reads "$TMP/strace-cold.log")"
+check_eq "... every layer was built" 0 "$(from_cache)"
+check_eq "... skopeo reads the printed digest" "$COLD" "$(skopeo_digest cold)"
+check_eq "... the cache holds the three layers (two file layers and the archive)" "3 3" \
+	"$(ls "$C/blobs/sha256" | wc -l) $(ls "$C/layers" | wc -l)"
+check_eq "... and is consistent" "" "$(cache_consistent)"
+uncached nocache
+check_eq "a build without the cache gives the same manifest digest" "$COLD" "$NOCACHE"
+
+# --- nothing changed: every layer from the cache, no source read -------------------------------------
+DESC="rebuild with nothing changed (strace: which files are opened)" \
+	run_expect 0 '' strace -f -qq -e trace=open,openat -o "$TMP/strace.log" \
+	"$IMAGESPEC" build "$W/image.yaml" --output "oci:$TMP/warm:1" --cache-dir "$C" --json
+WARM=$(jq -r .digest "$RUN_OUT")
+check_eq "... all three layers come from the cache" 3 "$(from_cache)"
+check_eq "... the same digest" "$COLD" "$WARM"
+check_eq "... skopeo reads it" "$COLD" "$(skopeo_digest warm)"
+check_eq "... no source file was opened for reading (the stat cache knew them)" 0 "$(reads "$TMP/strace.log")"
+check "... umoci unpacks the cached image" umoci unpack --image "$TMP/warm:1" "$TMP/warm-bundle"
+check_eq "... with the files" "dependency 7 console.log(\"v1\") tool" \
+	"$(head -n 1 "$TMP/warm-bundle/rootfs/deps/lib/mod7.txt") $(cat "$TMP/warm-bundle/rootfs/app/index.js") $(cat "$TMP/warm-bundle/rootfs/opt/tool/README")"
+
+# --- one file edited: only its layer is built -------------------------------------------------------------
+echo 'console.log("v2")' >"$W/src/index.js"
+touch -d @1600000100 "$W/src/index.js"
+DESC="one source file edited" build edited
+EDITED=$DIGEST
+check_eq "... the two unchanged layers come from the cache" 2 "$(from_cache)"
+check_match "... the src layer was built" "building layer 3/3: imagespec: files ./src/" "$RUN_STDERR"
+check_nomatch "... the deps and tool layers were not" "building layer [12]/3" "$RUN_STDERR"
+uncached edited-nocache
+check_eq "... the digest is the uncached build's" "$NOCACHE" "$EDITED"
+# The same size and mtime, other content: ctime tells.
+echo 'console.log("v3")' >"$W/src/index.js"
+touch -d @1600000100 "$W/src/index.js"
+DESC="same size and mtime, other content" build samestat
+check_eq "... is rebuilt (the stat cache compares ctime too)" 2 "$(from_cache)"
+uncached samestat-nocache
+check_eq "... with the uncached digest" "$NOCACHE" "$DIGEST"
+
+# --- damaged and missing entries are rebuilt, never trusted ------------------------------------------
+DEPS=$(jq -r '.manifests[0].layers[0].digest' "$RUN_OUT")
+BLOB=$C/blobs/sha256/${DEPS#sha256:}
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(100); b = f.read(1); f.seek(100); f.write(bytes([b[0] ^ 0xff]))' "$BLOB"
+DESC="a cached blob with a flipped byte" build damaged
+check_match "... is noticed" "damaged or gone; building it again" "$RUN_STDERR"
+check_eq "... and rebuilt: the uncached digest" "$NOCACHE" "$DIGEST"
+check_eq "... the cache is whole again" "" "$(cache_consistent)"
+rm -f "$BLOB"
+DESC="a cached blob that is gone" build gone
+check_eq "... is rebuilt: the uncached digest" "$NOCACHE" "$DIGEST"
+for f in "$C"/layers/*; do echo "garbage" >"$f"; done
+DESC="recipe entries full of garbage" build garbage
+check_eq "... every layer is rebuilt" 0 "$(from_cache)"
+check_eq "... with the uncached digest" "$NOCACHE" "$DIGEST"
+check_eq "... the three entries it used are whole again" 3 "$(grep -l '^sha256:' "$C"/layers/* | wc -l)"
+DESC="cache prune with room to spare" run_expect 0 '' ims cache prune --max-size 1T --cache-dir "$C"
+check_eq "... sweeps the entries no blob backs, and the cache is consistent" "" "$(cache_consistent)"
+
+# --- plan writes nothing, and knows the digest when every layer is cached ------------------------------
+BEFORE=$(find "$C" -printf '%p %s %T@\n' | sort)
+DESC="plan with a warm cache" run_expect 0 '' ims plan "$W/image.yaml" --output "oci:$TMP/planned:1" --cache-dir "$C" --json
+check_eq "... predicts the digest the build gives" "$NOCACHE" "$(jq -r .digest "$RUN_OUT")"
+check_eq "... and wrote nothing into the cache" "$BEFORE" "$(find "$C" -printf '%p %s %T@\n' | sort)"
+check "... nor an output" test ! -e "$TMP/planned"
+
+# --- concurrent builds share one cache ----------------------------------------------------------------------------
+C2=$TMP/cache-shared
+PIDS=()
+for i in 1 2 3 4; do
+	"$IMAGESPEC" build "$W/image.yaml" --output "oci:$TMP/conc$i:1" --cache-dir "$C2" --json \
+		>"$TMP/conc$i.out" 2>"$TMP/conc$i.err" &
+	PIDS+=("$!")
+done
+RCS=""
+for p in "${PIDS[@]}"; do
+	wait "$p"
+	RCS+="$? "
+done
+check_eq "four builds at once with one empty cache all succeed" "0 0 0 0 " "$RCS"
+check_eq "... with the same digest" "$NOCACHE $NOCACHE $NOCACHE $NOCACHE" \
+	"$(for i in 1 2 3 4; do jq -r .digest "$TMP/conc$i.out"; done | tr '\n' ' ' | sed 's/ $//')"
+SAVEDC=$C
+C=$C2
+check_eq "... the shared cache is consistent" "" "$(cache_consistent)"
+check_eq "... and holds each layer once" "3 3" "$(ls "$C/blobs/sha256" | wc -l) $(ls "$C/layers" | wc -l)"
+C=$SAVEDC
+
+# --- a build killed mid-layer leaves no torn entry ----------------------------------------------------------------------
+mkdir -p "$W/big"
+head -c $((60 * 1024 * 1024)) /dev/urandom >"$W/big/big.bin"
+touch -d @1600000000 "$W/big" "$W/big/big.bin"
+cat >"$W/big.yaml" <<'EOF'
+base: scratch
+target: oci:out:1
+created: "2026-01-01T00:00:00Z"
+layers:
+  - files: [{src: ./big/, dest: /big/}]
+compression: {algorithm: gzip, level: 9}
+EOF
+C3=$TMP/cache-killed
+"$IMAGESPEC" build "$W/big.yaml" --output "oci:$TMP/killed:1" --cache-dir "$C3" --progress plain \
+	>"$TMP/killed.out" 2>"$TMP/killed.err" &
+KPID=$!
+# Kill it once it is writing the layer (its first progress line).
+for _ in $(seq 600); do
+	grep -q 'building layer' "$TMP/killed.err" && break
+	kill -0 "$KPID" 2>/dev/null || break
+	sleep 0.05
+done
+kill -9 "$KPID" 2>/dev/null
+wait "$KPID" 2>/dev/null
+check_match "the build was killed while building its layer" 'building layer 1/1' "$(cat "$TMP/killed.err")"
+C=$C3
+check_eq "... the cache holds no torn entry and no temp file" "" "$(cache_consistent)"
+C=$SAVEDC
+DESC="... a re-run completes" run_expect 0 '' ims build "$W/big.yaml" --output "oci:$TMP/killed:1" \
+	--cache-dir "$C3" --json
+RERUN=$(jq -r .digest "$RUN_OUT")
+DESC="... the same spec without the cache" run_expect 0 '' ims build "$W/big.yaml" --output "oci:$TMP/killed-ref:1" \
+	--no-cache --json
+check_eq "... with the digest of an uncached build" "$(jq -r .digest "$RUN_OUT")" "$RERUN"
+
+# --- du and prune -----------------------------------------------------------------------------------------------
+DESC="cache du" run_expect 0 '' ims cache du --cache-dir "$C" --json
+check_eq "... counts the blobs on disk" "$(ls "$C/blobs/sha256" | wc -l)" "$(jq .blobs "$RUN_OUT")"
+DESC="cache prune --max-size 0" run_expect 0 '' ims cache prune --max-size 0 --cache-dir "$C" --json
+check_eq "... leaves nothing" "0 0 0" "$(jq -r '"\(.bytes) \(.blobs) \(.layers)"' "$RUN_OUT")"
+DESC="cache prune --max-size 12X" run_expect 2 'max-size' ims cache prune --max-size 12X --cache-dir "$C"
+DESC="after the prune, a build" build pruned
+check_eq "... builds every layer again" 0 "$(from_cache)"
+check_eq "... with the same digest" "$NOCACHE" "$DIGEST"
+
+done_testing

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The layer cache against a real registry: a push of an unchanged image
+# builds nothing and uploads no blob (the registry's access log says so);
+# an edited file uploads its layer alone; a cached layer that a new
+# repository lacks is uploaded from the cache, not rebuilt; every pushed
+# image is the one skopeo reads, with the digest of an uncached build.
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
+need skopeo jq
+[ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
+
+registry_start REG || bail "cannot start docker-registry"
+seed_base "$REG_ADDR" base/busybox:1 || bail "cannot seed the base"
+W=$TMP/w
+C=$TMP/cache
+mkdir -p "$W/deps" "$W/src"
+for i in $(seq 1 30); do seq 1 2000 | sed "s/^/$i: /" >"$W/deps/d$i.txt"; done
+echo 'echo v1' >"$W/src/run.sh"
+find "$W" -exec touch -h -d @1600000000 {} +
+spec() { # spec REPO:TAG
+	cat >"$W/image.yaml" <<EOF2
+base: $REG_ADDR/base/busybox:1
+target: $REG_ADDR/$1
+created: "2026-01-01T00:00:00Z"
+layers:
+  - files: [{src: ./deps/, dest: /deps/}]
+  - files: [{src: ./src/, dest: /src/}]
+cmd: ["/bin/sh", "/src/run.sh"]
+EOF2
+	echo "$W/image.yaml"
+}
+push() { # push DESC REPO:TAG [ARGS...]: sets DIGEST, MARK (the log before it)
+	local desc=$1 ref=$2
+	shift 2
+	MARK=$(registry_log_mark REG)
+	DESC=$desc run_expect 0 '' "$IMAGESPEC" build "$(spec "$ref")" --cache-dir "$C" --json "$@"
+	DIGEST=$(jq -r .digest "$RUN_OUT")
+}
+actions() {
+	jq -r '[.manifests[0].layers[].action] | join(" ")' "$RUN_OUT"
+}
+
+push "cold push" team/app:1
+COLD=$DIGEST
+check_eq "... the base layer mounted from base/busybox, the two new ones uploaded" "mounted uploaded uploaded" "$(actions)"
+check_digest "... skopeo reads it" "$COLD" "$(skopeo_raw_digest "$REG_ADDR/team/app:1")"
+
+push "push again, nothing changed" team/app:1
+check_eq "... the same digest" "$COLD" "$DIGEST"
+check_eq "... both new layers from the cache" 2 "$(grep -c 'from the cache)' "$RUN_ERR")"
+check_eq "... no layer built" "" "$(grep -o 'building layer.*' "$RUN_ERR")"
+check_eq "... every layer skipped" "skipped skipped skipped" "$(actions)"
+check_eq "... no blob uploaded (no PUT to blobs/uploads, no PATCH)" 0 \
+	"$(registry_requests REG "$MARK" '"(PUT|PATCH|POST) /v2/team/app/blobs/')"
+
+echo 'echo v2' >"$W/src/run.sh"
+touch -d @1600000100 "$W/src/run.sh"
+push "one file edited" team/app:2
+check_match "... the src layer was built" 'building layer 2/2' "$RUN_STDERR"
+check_eq "... and the deps layer was not" "" "$(grep -o 'building layer 1/2.*' "$RUN_ERR")"
+check_eq "... one blob upload for the layer and one for the config" 2 "$(registry_blob_puts REG "$MARK" team/app)"
+EDITED=$DIGEST
+DESC="the same without the cache" run_expect 0 '' "$IMAGESPEC" build "$(spec team/app:nocache)" --no-cache --json
+check_digest "... gives the cached build's digest" "$EDITED" "$(jq -r .digest "$RUN_OUT")"
+
+push "into a new repository: the layers come from the cache" other/app:1
+check_eq "... no layer built" "" "$(grep -o 'building layer.*' "$RUN_ERR")"
+check_eq "... the new layers uploaded from the cache store" "uploaded uploaded" \
+	"$(jq -r '[.manifests[0].layers[1:][].action] | join(" ")' "$RUN_OUT")"
+check_digest "... with the same digest" "$EDITED" "$DIGEST"
+check_digest "... that skopeo reads" "$EDITED" "$(skopeo_raw_digest "$REG_ADDR/other/app:1")"
+check_eq "... and the image runs" "v2" "$(pull_and_run "$REG_ADDR/other/app:1")"
+
+done_testing

@@ -13,7 +13,8 @@ IMS_BEGIN_DECL
 
 typedef struct ims_plan ims_plan;
 
-#define IMS_PLAN_OPTIONS_VERSION 1
+/** 2 added the cache references; a version 1 struct (without them) is still taken. */
+#define IMS_PLAN_OPTIONS_VERSION 2
 
 typedef struct {
 	int version;                  /**< IMS_PLAN_OPTIONS_VERSION */
@@ -23,9 +24,12 @@ typedef struct {
 	size_t ntags;
 	const char *const *platforms; /**< --platform: replaces the spec's platforms */
 	size_t nplatforms;
+	const char *const *cache_from; /**< --cache-from: registry cache artifacts to read, before the spec's */
+	size_t ncache_from;
+	const char *cache_to;          /**< --cache-to: the cache artifact to write (replaces the spec's) */
 } ims_plan_options;
 
-#define IMS_PLAN_OPTIONS_INIT { IMS_PLAN_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0 }
+#define IMS_PLAN_OPTIONS_INIT { IMS_PLAN_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL }
 
 /** Plans a build. The plan borrows the spec: keep the spec alive. */
 IMS_EXTERN(int) ims_plan_new(ims_plan **out, ims_spec *spec, const ims_plan_options *opts, ims_error **err);

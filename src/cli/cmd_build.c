@@ -25,6 +25,9 @@ static const char build_usage[] =
 	"      --cache-dir DIR      the layer cache (default $XDG_CACHE_HOME/imagespec,\n"
 	"                           else ~/.cache/imagespec)\n"
 	"      --no-cache           build every layer; read and write no cache\n"
+	"      --cache-from REF     read the layer cache artifact REF from a registry\n"
+	"                           (repeatable): unchanged layers are mounted or skipped\n"
+	"      --cache-to REF       write this build's layer cache artifact to REF\n"
 	"  -v, --verbose            more output\n";
 
 enum {
@@ -38,6 +41,8 @@ enum {
 	OPT_CA,
 	OPT_CACHE,
 	OPT_NOCACHE,
+	OPT_CACHE_FROM,
+	OPT_CACHE_TO,
 };
 
 static const struct option longopts[] = {
@@ -54,6 +59,8 @@ static const struct option longopts[] = {
 	{ "ca-cert", required_argument, NULL, OPT_CA },
 	{ "cache-dir", required_argument, NULL, OPT_CACHE },
 	{ "no-cache", no_argument, NULL, OPT_NOCACHE },
+	{ "cache-from", required_argument, NULL, OPT_CACHE_FROM },
+	{ "cache-to", required_argument, NULL, OPT_CACHE_TO },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -73,7 +80,7 @@ static int write_metadata(const char *path, const char *json)
 typedef struct {
 	const char *verb;
 	bool plan_only;
-	cli_list pnames, pvalues, tags, platforms, insecure;
+	cli_list pnames, pvalues, tags, platforms, insecure, cache_from;
 	cli_common common;
 	ims_plan_options po;
 	bool json;
@@ -88,6 +95,7 @@ static void args_dispose(build_args *a)
 	free(a->tags.v);
 	free(a->platforms.v);
 	free(a->insecure.v);
+	free(a->cache_from.v);
 }
 
 static int parse_progress(build_args *a, const char *v)
@@ -156,6 +164,12 @@ static int parse_option(build_args *a, int c, char **argv)
 	case OPT_NOCACHE:
 		a->common.no_cache = true;
 		return 0;
+	case OPT_CACHE_FROM:
+		cli_list_add(&a->cache_from, optarg);
+		return 0;
+	case OPT_CACHE_TO:
+		a->po.cache_to = optarg;
+		return 0;
 	case 'v':
 		a->common.verbose++;
 		return 0;
@@ -189,6 +203,8 @@ static int parse(build_args *a, int argc, char **argv)
 	a->po.ntags = a->tags.n;
 	a->po.platforms = a->platforms.v;
 	a->po.nplatforms = a->platforms.n;
+	a->po.cache_from = a->cache_from.v;
+	a->po.ncache_from = a->cache_from.n;
 	return 0;
 }
 

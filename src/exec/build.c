@@ -5,6 +5,7 @@
 
 #include "exec/exec_int.h"
 #include "exec/platform.h"
+#include "exec/remote_cache.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -133,9 +134,10 @@ typedef struct {
 	ims_session session;
 	bool have_session;
 	ims_base base;
-	ims_transport *target; /* NULL for a dry run */
-	bool uncompressed;     /* the target wants plain tar layers */
-	bool docker;           /* Docker media types */
+	ims_transport *target;   /* NULL for a dry run */
+	bool uncompressed;       /* the target wants plain tar layers */
+	bool docker;             /* Docker media types */
+	ims_remote_cache remote; /* --cache-from */
 	ims_new_layer *nl;
 	size_t nnew;
 	ims_descriptor *descs; /* one manifest per platform */
@@ -153,6 +155,7 @@ static void build_dispose(build *b)
 		free(b->names[i]);
 	free(b->names);
 	ims_exec_new_layers_free(b->nl, b->nnew);
+	ims_remote_cache_dispose(&b->remote);
 	ims_transport_close(b->target);
 	ims_exec_base_dispose(&b->base);
 	if (b->have_session)
@@ -262,17 +265,34 @@ static int publish(build *b, ims_error **err)
 	return 0;
 }
 
+/* --cache-to: the new layers and their recipes, for the next machine. */
+static void export_cache(build *b)
+{
+	if (!b->p->cache_to)
+		return;
+	ims_cache *local = NULL;
+	ims_error *e = NULL;
+	if (b->env->cache_dir && ims_cache_open(&local, b->env->cache_dir, b->env->cache_max, &e) < 0)
+		ims_error_clear(&e);
+	ims_remote_cache_export(b->env, b->p, &b->session, b->target, local, b->nl, b->nnew, b->docker);
+	ims_cache_close(local);
+}
+
 static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p, bool dry, ims_error **err)
 {
 	build b = { .env = env, .p = p, .dry = dry, .res = res };
 	int r = open_all(&b, err);
 	if (r >= 0)
-		r = ims_exec_build_layers(env, p, b.target, &b.base, b.session.http, b.uncompressed, &b.nl, &b.nnew,
-					  err);
+		ims_remote_cache_load(&b.remote, env, p, &b.session);
+	if (r >= 0)
+		r = ims_exec_build_layers(env, p, b.target, &b.base, b.session.http, &b.remote, b.uncompressed, &b.nl,
+					  &b.nnew, err);
 	if (r >= 0)
 		r = write_platforms(&b, err);
 	if (r >= 0)
 		r = publish(&b, err);
+	if (r >= 0 && !dry)
+		export_cache(&b);
 	build_dispose(&b);
 	if (r >= 0 && p->target->kind == IMS_REF_REGISTRY && !dry)
 		mark_uploads(res);

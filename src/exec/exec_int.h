@@ -37,11 +37,15 @@ typedef struct {
 	ims_layer_alg alg;
 	ims_layer_action action;
 	const ims_step *step;
+	char recipe[IMS_DIGEST_BUFSZ]; /* "" when the layer has none (not cacheable) */
 } ims_new_layer;
 
-/* Builds every layer step into target (NULL: dry run, nothing written). */
+struct ims_remote_cache_s;
+/* Builds every layer step into target (NULL: dry run, nothing written),
+ * taking what it can from the local cache and from remote (may be NULL). */
 int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_base *base,
-			  ims_http *http, bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err);
+			  ims_http *http, const struct ims_remote_cache_s *remote, bool uncompressed,
+			  ims_new_layer **out, size_t *n, ims_error **err);
 void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
 
 /* Applies the plan's config edits (not layers/history) to cfg, resolving

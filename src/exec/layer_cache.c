@@ -35,6 +35,7 @@ void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_p
 	memset(c, 0, sizeof(*c));
 	c->ev = &env->ev;
 	c->readonly = readonly;
+	c->hashes = (ims_layer_hashes){ stats_lookup, NULL, NULL }; /* no stat cache: hash everything */
 	if (!env->cache_dir)
 		return;
 	ims_error *e = NULL;
@@ -131,7 +132,7 @@ int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *
 		    char recipe[IMS_DIGEST_BUFSZ], bool *known, ims_error **err)
 {
 	*known = false;
-	if (!c->cache)
+	if (!c->cache && !c->remote && !c->exported)
 		return 0;
 	ims_buf b = IMS_BUF_INIT(0);
 	put_header(&b, s, o);
@@ -139,7 +140,8 @@ int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *
 	char digest[IMS_DIGEST_BUFSZ];
 	switch (s->kind) {
 	case IMS_STEP_FILES: {
-		if (ims_layer_files_known(lf, &c->hashes) > 0)
+		if (ims_layer_files_known(lf, &c->hashes) > 0 &&
+		    (!c->remote || (r = ims_layer_files_hash(lf, &c->hashes, err)) < 0))
 			goto out;
 		ims_sink sink = { buf_write, &b };
 		if ((r = ims_layer_files_describe(lf, &sink, err)) < 0)

@@ -14,6 +14,8 @@ typedef struct {
 	ims_layer_hashes hashes;
 	const ims_events *ev;
 	bool readonly; /* a dry run: look, never write */
+	bool remote;   /* caches shared through a registry are read: recipes are worth hashing for */
+	bool exported; /* a cache artifact is written: every layer's recipe is wanted */
 } ims_exec_cache;
 
 /* Opens env's cache (none without a cache_dir). A cache that cannot be
@@ -25,7 +27,8 @@ void ims_exec_cache_close(ims_exec_cache *c);
 /* The recipe of step s with options o: for a files layer (lf) only when
  * every content hash is known without reading (*known false otherwise);
  * for an archive, after hashing the archive file (from the stat cache when
- * unchanged); for a url layer, from its sha256. */
+ * unchanged); for a url layer, from its sha256. With remote caches, the
+ * files of a files layer the stat cache does not know are read to know it. */
 int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *o, ims_layer_files *lf,
 		    char recipe[IMS_DIGEST_BUFSZ], bool *known, ims_error **err);
 

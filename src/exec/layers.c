@@ -10,6 +10,7 @@
 
 #include "exec/exec_int.h"
 #include "exec/layer_cache.h"
+#include "exec/remote_cache.h"
 #include "layer/layer.h"
 #include "transport/fetch.h"
 #include "util/cleanup.h"
@@ -124,6 +125,7 @@ typedef struct {
 	ims_http *http;
 	const ims_layer_opts *o;
 	ims_exec_cache *cache;
+	const ims_remote_cache *remote;
 	ims_layer_files *lf; /* FILES */
 	ims_new_layer *nl;
 	ims_layer_result res;
@@ -198,17 +200,45 @@ static int use_cached(step_job *j, const char *recipe, bool *hit, ims_error **er
 	return 0;
 }
 
-/* Keeps a built layer: its blob (written alongside the target's) and its
- * recipe, computed from what was actually read. */
+/* The layer of recipe from a cache shared through a registry: skipped,
+ * mounted or copied into the target. A dry run only looks. */
+static int use_remote(step_job *j, const char *recipe, bool *hit, ims_error **err)
+{
+	const ims_remote_entry *e = ims_remote_cache_find(j->remote, recipe);
+	if (!e)
+		return 0;
+	if (j->target) {
+		int r = ims_remote_cache_use(j->remote, e, j->target, j->p->ignore_exists, &j->nl->action, err);
+		if (r < 0)
+			return r;
+	} else {
+		j->nl->action = IMS_ACTION_WRITTEN;
+	}
+	snprintf(j->res.digest, sizeof(j->res.digest), "%s", e->desc.digest);
+	snprintf(j->res.diff_id, sizeof(j->res.diff_id), "%s", e->diff_id);
+	j->res.size = e->desc.size;
+	*hit = j->cached = true;
+	return 0;
+}
+
+/* Keeps a built layer: its recipe, computed from what was actually read
+ * (for --cache-to too), and its blob (written alongside the target's) in
+ * the local cache. A source that changed while it was read makes neither. */
 static void remember(step_job *j, ims_cache_writer *cw)
 {
 	char recipe[IMS_DIGEST_BUFSZ];
 	bool known = false;
 	ims_error *e = NULL;
 	int r = ims_exec_recipe(j->cache, j->s, j->o, j->lf, recipe, &known, &e);
-	/* a source that changed while it was read makes no entry */
-	if (r >= 0 && known && (!j->lf || ims_layer_files_unchanged(j->lf)) &&
-	    (r = ims_cache_writer_commit(cw, j->res.digest, j->res.size, &e)) >= 0) {
+	if (r >= 0 && known && j->lf && !ims_layer_files_unchanged(j->lf))
+		known = false;
+	if (r >= 0 && known)
+		memcpy(j->nl->recipe, recipe, IMS_DIGEST_BUFSZ);
+	else
+		j->nl->recipe[0] = '\0';
+	if (!cw) {
+		/* nothing to store locally */
+	} else if (r >= 0 && known && (r = ims_cache_writer_commit(cw, j->res.digest, j->res.size, &e)) >= 0) {
 		ims_cache_layer l = { .size = j->res.size };
 		memcpy(l.digest, j->res.digest, IMS_DIGEST_BUFSZ);
 		memcpy(l.diff_id, j->res.diff_id, IMS_DIGEST_BUFSZ);
@@ -243,7 +273,7 @@ static int build_fresh(step_job *j, ims_error **err)
 		out = &tee.sink;
 	}
 	r = write_step(j->env, j->s, j->http, j->o, j->lf, c->cache ? &c->hashes : NULL, out, &j->res, err);
-	if (r >= 0 && cw)
+	if (r >= 0)
 		remember(j, cw);
 	else
 		ims_cache_writer_abort(cw);
@@ -282,10 +312,15 @@ static int build_one(step_job *j, ims_error **err)
 	bool known = false, hit = false;
 	if ((r = ims_exec_recipe(j->cache, j->s, j->o, j->lf, recipe, &known, err)) < 0)
 		goto out;
-	if (known && !j->cache->readonly)
+	if (known && j->cache->cache && !j->cache->readonly)
 		lock = ims_cache_lock(j->cache->cache, recipe, NULL);
-	if (known && (r = use_cached(j, recipe, &hit, err)) < 0)
-		goto out;
+	if (known) {
+		memcpy(j->nl->recipe, recipe, IMS_DIGEST_BUFSZ);
+		if (j->cache->cache && (r = use_cached(j, recipe, &hit, err)) < 0)
+			goto out;
+		if (!hit && (r = use_remote(j, recipe, &hit, err)) < 0)
+			goto out;
+	}
 	if (!hit) {
 		ims_events_info(&j->env->ev, "building layer %zu/%zu: %s", j->index + 1, j->count, j->s->created_by);
 		r = build_fresh(j, err);
@@ -298,11 +333,14 @@ out:
 }
 
 int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_base *base,
-			  ims_http *http, bool uncompressed, ims_new_layer **out, size_t *n, ims_error **err)
+			  ims_http *http, const ims_remote_cache *remote, bool uncompressed, ims_new_layer **out,
+			  size_t *n, ims_error **err)
 {
 	ims_new_layer *layers = xcalloc(p->nsteps + 1, sizeof(*layers));
 	ims_exec_cache cache;
 	ims_exec_cache_open(&cache, env, p, target == NULL);
+	cache.remote = remote && remote->n;
+	cache.exported = p->cache_to != NULL;
 	int r = 0;
 	for (size_t i = 0; i < p->nsteps && r >= 0; i++) {
 		const ims_step *s = &p->steps[i];
@@ -321,7 +359,7 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 			.ev = &env->ev,
 		};
 		nl->alg = o.alg;
-		step_job j = { env, p, s, target, http, &o, &cache, NULL, nl, { { 0 } }, false, i, p->nsteps };
+		step_job j = { env, p, s, target, http, &o, &cache, remote, NULL, nl, { { 0 } }, false, i, p->nsteps };
 		if ((r = build_one(&j, err)) < 0)
 			break;
 		snprintf(nl->desc.digest, sizeof(nl->desc.digest), "%s", j.res.digest);

@@ -150,7 +150,8 @@ static int session_credentials(void *ud, const char *registry, const char *repos
 
 bool ims_session_needed(const ims_plan *p)
 {
-	if (p->source->kind == IMS_REF_REGISTRY || (p->target && p->target->kind == IMS_REF_REGISTRY))
+	if (p->source->kind == IMS_REF_REGISTRY || (p->target && p->target->kind == IMS_REF_REGISTRY) ||
+	    p->ncache_from || p->cache_to)
 		return true;
 	for (size_t i = 0; i < p->nsteps; i++)
 		if (p->steps[i].kind == IMS_STEP_URL)

@@ -23,6 +23,12 @@
 #define IMS_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define IMS_MT_DOCKER_LAYER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
+/* A layer cache shared through a registry: an OCI manifest of this
+ * artifactType, whose config (of this media type) maps recipes to layers
+ * and whose layers are those layers (json/cachedoc.h). */
+#define IMS_MT_CACHE_ARTIFACT "application/vnd.imagespec.cache.v1"
+#define IMS_MT_CACHE_CONFIG "application/vnd.imagespec.cache.config.v1+json"
+
 /* How a layer blob is compressed. */
 typedef enum {
 	IMS_MT_LAYER_TAR, /* plain tar */

@@ -121,6 +121,37 @@ static int plan_spec_platforms(ims_plan *p, const ims_spec_model *m, const ims_p
 	return ims_plan_platforms(p, v, m->platforms.n, err);
 }
 
+/* A cache reference: a registry repository. */
+static int cache_ref(ims_ref **out, const char *s, const char *what, const char *at, ims_error **err)
+{
+	int r = parse_ref_at(out, s, what, at, err);
+	if (r >= 0 && (*out)->kind != IMS_REF_REGISTRY)
+		r = ims_error_set(err, IMS_EINVALID, "%s%s `%s` must be a registry reference", at, what, s);
+	return r;
+}
+
+/* --cache-from first, then the spec's `cache.from`; --cache-to replaces
+ * `cache.to`. Version 1 options have no cache fields. */
+static int plan_caches(ims_plan *p, const ims_spec_model *m, const ims_plan_options *opts, ims_error **err)
+{
+	size_t nopt = opts->version >= 2 ? opts->ncache_from : 0;
+	const char *to = opts->version >= 2 ? opts->cache_to : NULL;
+	p->cache_from = xcalloc(nopt + m->cache_from.n + 1, sizeof(*p->cache_from));
+	int r = 0;
+	for (size_t i = 0; i < nopt && r >= 0; i++)
+		if ((r = cache_ref(&p->cache_from[p->ncache_from], opts->cache_from[i], "--cache-from", "", err)) >= 0)
+			p->ncache_from++;
+	for (size_t i = 0; i < m->cache_from.n && r >= 0; i++)
+		if ((r = cache_ref(&p->cache_from[p->ncache_from], m->cache_from.v[i].s, "cache.from",
+				   ims_plan_at(p, m, m->cache_from.v[i].pos), err)) >= 0)
+			p->ncache_from++;
+	if (r >= 0 && to)
+		r = cache_ref(&p->cache_to, to, "--cache-to", "", err);
+	else if (r >= 0 && m->cache_to.s)
+		r = cache_ref(&p->cache_to, m->cache_to.s, "cache.to", ims_plan_at(p, m, m->cache_to.pos), err);
+	return r;
+}
+
 /* The spec's `auth` and `registries`, with paths made absolute. */
 static void plan_access(ims_plan *p, const ims_spec_model *m)
 {
@@ -197,7 +228,7 @@ int ims_plan_from_spec(ims_plan **out, const ims_spec_model *m, const ims_plan_o
 	static const ims_plan_options defaults = IMS_PLAN_OPTIONS_INIT;
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != IMS_PLAN_OPTIONS_VERSION)
+	if (opts->version != 1 && opts->version != IMS_PLAN_OPTIONS_VERSION)
 		return ims_error_set(err, IMS_EINVALID,
 				     "ims_plan_options version %d is not supported (this library has %d)",
 				     opts->version, IMS_PLAN_OPTIONS_VERSION);
@@ -214,7 +245,8 @@ int ims_plan_from_spec(ims_plan **out, const ims_spec_model *m, const ims_plan_o
 	}
 	if ((r = parse_ref_at(&p->source, m->base.s, "base", ims_plan_at(p, m, m->base.pos), err)) < 0 ||
 	    (r = plan_target(p, m, opts, err)) < 0 || (r = plan_tags(p, m, opts, err)) < 0 ||
-	    (r = plan_spec_platforms(p, m, opts, err)) < 0 || (r = resolve_created(p, m, err)) < 0)
+	    (r = plan_spec_platforms(p, m, opts, err)) < 0 || (r = resolve_created(p, m, err)) < 0 ||
+	    (r = plan_caches(p, m, opts, err)) < 0)
 		goto fail;
 	plan_access(p, m);
 	plan_config(p, m);

@@ -36,6 +36,10 @@ void ims_plan_destroy(ims_plan *p)
 	for (size_t i = 0; i < p->nplatforms; i++)
 		ims_platform_free(p->platforms[i]);
 	free(p->platforms);
+	for (size_t i = 0; i < p->ncache_from; i++)
+		ims_ref_free(p->cache_from[i]);
+	free(p->cache_from);
+	ims_ref_free(p->cache_to);
 	for (size_t i = 0; i < p->nauth; i++)
 		free(p->auth[i].google_file);
 	free(p->auth);

@@ -137,6 +137,11 @@ struct ims_plan {
 	size_t nplatforms;
 	bool all_platforms;
 
+	/* Layer caches shared through registries (BUILD): read, then written. */
+	ims_ref **cache_from;
+	size_t ncache_from;
+	ims_ref *cache_to;
+
 	/* Registries: credentials and TLS from the spec. */
 	ims_plan_auth *auth;
 	size_t nauth;

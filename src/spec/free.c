@@ -76,6 +76,8 @@ void ims_spec_model_free(ims_spec_model *m)
 {
 	if (!m)
 		return;
+	spec_strlist_dispose(&m->cache_from);
+	spec_str_dispose(&m->cache_to);
 	free(m->path);
 	free(m->dir);
 	spec_str_dispose(&m->api_version);

@@ -76,6 +76,12 @@ static const spec_key sync_keys[] = {
 };
 const spec_obj spec_obj_sync = { sync_keys, IMS_ARRAY_SIZE(sync_keys) };
 
+static const spec_key cache_keys[] = {
+	{ "from", SK_VALUE, NULL },
+	{ "to", SK_VALUE, NULL },
+};
+const spec_obj spec_obj_cache = { cache_keys, IMS_ARRAY_SIZE(cache_keys) };
+
 static const spec_key top_keys[] = {
 	{ "apiVersion", SK_VALUE, NULL },
 	{ "base", SK_VALUE, NULL },
@@ -104,6 +110,7 @@ static const spec_key top_keys[] = {
 	{ "auth", SK_OBJMAP, &spec_obj_auth },
 	{ "registries", SK_OBJMAP, &spec_obj_registry },
 	{ "sync", SK_OBJ, &spec_obj_sync },
+	{ "cache", SK_OBJ, &spec_obj_cache },
 	{ "compression", SK_OBJ, &spec_obj_compression },
 };
 const spec_obj spec_obj_top = { top_keys, IMS_ARRAY_SIZE(top_keys) };

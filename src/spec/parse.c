@@ -157,6 +157,35 @@ static void parse_sync(spec_ctx *c, const ynode *v, ims_spec_model *m)
 		spec_get_bool(c, x, "`ignoreExists`", &m->sync_ignore_exists);
 }
 
+static void check_cache_ref(spec_ctx *c, const ims_str *s, const char *what)
+{
+	ims_ref *r = NULL;
+	ims_error *e = NULL;
+	if (ims_ref_parse(&r, s->s, &e) < 0) {
+		spec_error(c, s->pos, "%s: %s", what, e->message);
+		ims_error_free(e);
+		return;
+	}
+	if (r->kind != IMS_REF_REGISTRY)
+		spec_error(c, s->pos, "%s `%s` must be a registry reference, like `registry.example.com/cache/app:cache`",
+			   what, s->s);
+	ims_ref_free(r);
+}
+
+/* cache: {from: [REF...], to: REF}: registry repositories that hold a
+ * layer cache artifact. */
+static void parse_cache(spec_ctx *c, const ynode *v, ims_spec_model *m)
+{
+	if (!spec_check_keys(c, v, &spec_obj_cache, "`cache`"))
+		return;
+	const ynode *x;
+	if ((x = spec_val(v, "from")) && spec_get_strlist(c, x, "`cache.from`", GET_NONEMPTY, &m->cache_from))
+		for (size_t i = 0; i < m->cache_from.n; i++)
+			check_cache_ref(c, &m->cache_from.v[i], "`cache.from`");
+	if ((x = spec_val(v, "to")) && spec_get_str(c, x, "`cache.to`", GET_NONEMPTY, &m->cache_to))
+		check_cache_ref(c, &m->cache_to, "`cache.to`");
+}
+
 void spec_parse_top(spec_ctx *c, const ynode *root, ims_spec_model *m)
 {
 	spec_check_keys(c, root, &spec_obj_top, "the spec");
@@ -200,6 +229,8 @@ void spec_parse_top(spec_ctx *c, const ynode *root, ims_spec_model *m)
 	spec_parse_access(c, root, m);
 	if ((v = spec_val(root, "sync")))
 		parse_sync(c, v, m);
+	if ((v = spec_val(root, "cache")))
+		parse_cache(c, v, m);
 }
 
 /* Standard input is not a regular file, so ims_read_file cannot take it. */

@@ -206,6 +206,9 @@ typedef struct ims_spec_model {
 	bool sync_copy_remote_layers; /* default true */
 	bool sync_ignore_exists;      /* default false */
 
+	ims_strlist cache_from; /* registry references of shared layer caches to read */
+	ims_str cache_to;       /* and the one to write */
+
 	ims_compression compression; /* top level; DEFAULT means gzip level 6 */
 } ims_spec_model;
 

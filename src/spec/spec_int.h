@@ -102,7 +102,7 @@ struct spec_obj {
 };
 
 extern const spec_obj spec_obj_top, spec_obj_attrs, spec_obj_file, spec_obj_layer, spec_obj_blob, spec_obj_auth,
-	spec_obj_registry, spec_obj_sync, spec_obj_compression;
+	spec_obj_registry, spec_obj_sync, spec_obj_cache, spec_obj_compression;
 
 /* Reports every key of map that obj does not know, with a did-you-mean
  * hint. Returns false when map is not a mapping (reported as `what`). */

@@ -22,14 +22,17 @@ typedef enum {
 
 typedef struct ims_build_result ims_build_result;
 
-#define IMS_BUILD_OPTIONS_VERSION 1
+/** 2 added offline; a version 1 struct is still taken. */
+#define IMS_BUILD_OPTIONS_VERSION 2
 
 typedef struct {
 	int version;  /**< IMS_BUILD_OPTIONS_VERSION */
-	int dry_run;  /**< compute everything, write nothing (`imagespec plan`) */
+	int dry_run;  /**< compute everything, write nothing (`imagespec plan`); a registry
+		       *   target is asked which blobs it has (HEAD), to say upload, mount or skip */
+	int offline;  /**< with dry_run: do not ask the target */
 } ims_build_options;
 
-#define IMS_BUILD_OPTIONS_INIT { IMS_BUILD_OPTIONS_VERSION, 0 }
+#define IMS_BUILD_OPTIONS_INIT { IMS_BUILD_OPTIONS_VERSION, 0, 0 }
 
 /** Runs the plan. On success *out describes what was written. */
 IMS_EXTERN(int) ims_build(ims_build_result **out, ims_context *ctx, ims_plan *plan, const ims_build_options *opts,

@@ -442,7 +442,7 @@ int ims_image_save_with(ims_image *img, const char *target, const ims_save_optio
 	ims_exec_env env = env_of(img);
 	int r = make_plan(img, doc, &po, &spec, &p, err);
 	if (r >= 0)
-		r = ims_exec_build(&res, &env, p, opts->dry_run != 0, err);
+		r = ims_exec_build(&res, &env, p, opts->dry_run ? IMS_EXEC_DRY : IMS_EXEC_RUN, err);
 	ims_plan_destroy(p);
 	ims_spec_destroy(spec);
 	ims_spec_node_free(doc);

@@ -24,13 +24,15 @@ char *ims_plan_describe(const ims_plan *plan)
 
 int ims_build(ims_build_result **out, ims_context *ctx, ims_plan *plan, const ims_build_options *opts, ims_error **err)
 {
-	if (opts && opts->version != IMS_BUILD_OPTIONS_VERSION)
+	if (opts && opts->version != 1 && opts->version != IMS_BUILD_OPTIONS_VERSION)
 		return ims_error_set(err, IMS_EINVALID,
 				     "ims_build_options version %d is not supported (this library has %d)",
 				     opts->version, IMS_BUILD_OPTIONS_VERSION);
 	if (plan->kind != IMS_PLAN_BUILD)
 		return ims_error_set(err, IMS_EINVALID, "this plan is not a build plan");
-	return ims_exec_build(out, &ctx->env, plan, opts && opts->dry_run, err);
+	bool dry = opts && opts->dry_run, offline = opts && opts->version >= 2 && opts->offline;
+	return ims_exec_build(out, &ctx->env, plan, dry ? (offline ? IMS_EXEC_DRY_OFFLINE : IMS_EXEC_DRY) : IMS_EXEC_RUN,
+			      err);
 }
 
 void ims_build_result_free(ims_build_result *r)

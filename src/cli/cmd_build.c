@@ -28,7 +28,11 @@ static const char build_usage[] =
 	"      --cache-from REF     read the layer cache artifact REF from a registry\n"
 	"                           (repeatable): unchanged layers are mounted or skipped\n"
 	"      --cache-to REF       write this build's layer cache artifact to REF\n"
-	"  -v, --verbose            more output\n";
+	"      --offline            plan: do not ask the target which blobs it has\n"
+	"  -v, --verbose            more output\n"
+	"\n"
+	"plan computes every digest and writes nothing; it asks a registry target which\n"
+	"blobs it has and says, per blob, whether build would upload, mount or skip it.\n";
 
 enum {
 	OPT_TARGET = 256,
@@ -43,6 +47,7 @@ enum {
 	OPT_NOCACHE,
 	OPT_CACHE_FROM,
 	OPT_CACHE_TO,
+	OPT_OFFLINE,
 };
 
 static const struct option longopts[] = {
@@ -61,6 +66,7 @@ static const struct option longopts[] = {
 	{ "no-cache", no_argument, NULL, OPT_NOCACHE },
 	{ "cache-from", required_argument, NULL, OPT_CACHE_FROM },
 	{ "cache-to", required_argument, NULL, OPT_CACHE_TO },
+	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -84,6 +90,7 @@ typedef struct {
 	cli_common common;
 	ims_plan_options po;
 	bool json;
+	bool offline; /* plan: do not ask the target */
 	const char *metadata;
 	const char *path;
 } build_args;
@@ -170,6 +177,11 @@ static int parse_option(build_args *a, int c, char **argv)
 	case OPT_CACHE_TO:
 		a->po.cache_to = optarg;
 		return 0;
+	case OPT_OFFLINE:
+		if (!a->plan_only)
+			return cli_usage(a->verb, "--offline is for `imagespec plan`");
+		a->offline = true;
+		return 0;
 	case 'v':
 		a->common.verbose++;
 		return 0;
@@ -238,6 +250,7 @@ static int run(const build_args *a)
 	ims_params params = { a->pnames.v, a->pvalues.v, a->pnames.n };
 	ims_build_options bo = IMS_BUILD_OPTIONS_INIT;
 	bo.dry_run = a->plan_only;
+	bo.offline = a->offline;
 	int rc = 0;
 	if (ims_spec_load_file(&spec, a->path, &params, &err) < 0) {
 		rc = cli_fail(err);

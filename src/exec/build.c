@@ -130,11 +130,13 @@ typedef struct {
 	const ims_exec_env *env;
 	const ims_plan *p;
 	bool dry;
+	bool probing; /* a dry run that asks a registry target what it has */
 	ims_build_result *res;
 	ims_session session;
 	bool have_session;
 	ims_base base;
 	ims_transport *target;   /* NULL for a dry run */
+	ims_transport *probe;    /* a dry run's registry target, opened for reading */
 	bool uncompressed;       /* the target wants plain tar layers */
 	bool docker;             /* Docker media types */
 	ims_remote_cache remote; /* --cache-from */
@@ -157,6 +159,7 @@ static void build_dispose(build *b)
 	ims_exec_new_layers_free(b->nl, b->nnew);
 	ims_remote_cache_dispose(&b->remote);
 	ims_transport_close(b->target);
+	ims_transport_close(b->probe);
 	ims_exec_base_dispose(&b->base);
 	if (b->have_session)
 		ims_session_close(&b->session);
@@ -184,8 +187,26 @@ static int open_all(build *b, ims_error **err)
 		}
 		flags = ims_transport_flags(b->target);
 	} else {
-		/* a dry run computes what the real target would get */
+		/* a dry run computes what the real target would get, and asks a
+		 * registry which blobs it has */
 		flags = ims_transport_kind_flags(p->target->kind);
+		if (b->probing && p->target->kind == IMS_REF_REGISTRY) {
+			ims_transport_opts o = ims_exec_transport_opts(b->env, p->target_dir, &b->session);
+			if ((r = ims_transport_open(&b->probe, p->target, IMS_TRANSPORT_READ, &o, err)) < 0)
+				return r;
+		}
+	}
+	/* the target first: a refused password or an unreachable registry
+	 * fails before any byte is compressed */
+	ims_transport *t = b->target ? b->target : b->probe;
+	if (t && p->target->kind == IMS_REF_REGISTRY) {
+		char none[IMS_DIGEST_BUFSZ];
+		bool have = false;
+		ims_sha256_buf("", 0, none);
+		if ((r = ims_transport_has_blob(t, none, &have, err)) < 0) {
+			_cleanup_free_ char *ts = ims_ref_string(p->target);
+			return ims_error_wrap(err, "target `%s`", ts);
+		}
 	}
 	b->uncompressed = flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS;
 	b->docker = b->uncompressed || want_docker(p, &b->base);
@@ -205,8 +226,16 @@ static int write_platforms(build *b, ims_error **err)
 		const ims_base_image *im = &b->base.images[i];
 		ims_result_manifest *rm = &res->manifests[res->nmanifests++];
 		rm->platform = im->platform ? ims_platform_string(im->platform) : NULL;
-		ims_platform_job j = { b->p,      &b->base,        im, b->target, b->nl, b->nnew,
-				       b->docker, b->uncompressed, rm, NULL };
+		ims_platform_job j = { .p = b->p,
+				       .base = &b->base,
+				       .im = im,
+				       .target = b->target,
+				       .probe = b->probe,
+				       .nl = b->nl,
+				       .nnew = b->nnew,
+				       .docker = b->docker,
+				       .uncompressed = b->uncompressed,
+				       .rm = rm };
 		ims_events_info(&b->env->ev, "writing image for %s",
 				rm->platform ? rm->platform : "the base's platform");
 		int r = ims_exec_platform(&j, &b->descs[b->ndescs], err);
@@ -278,15 +307,16 @@ static void export_cache(build *b)
 	ims_cache_close(local);
 }
 
-static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p, bool dry, ims_error **err)
+static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p, ims_exec_mode mode, ims_error **err)
 {
-	build b = { .env = env, .p = p, .dry = dry, .res = res };
+	bool dry = mode != IMS_EXEC_RUN;
+	build b = { .env = env, .p = p, .dry = dry, .probing = mode == IMS_EXEC_DRY, .res = res };
 	int r = open_all(&b, err);
 	if (r >= 0)
 		ims_remote_cache_load(&b.remote, env, p, &b.session);
 	if (r >= 0)
-		r = ims_exec_build_layers(env, p, b.target, &b.base, b.session.http, &b.remote, b.uncompressed, &b.nl,
-					  &b.nnew, err);
+		r = ims_exec_build_layers(env, p, b.target, b.probe, &b.base, b.session.http, &b.remote, b.uncompressed,
+					  &b.nl, &b.nnew, err);
 	if (r >= 0)
 		r = write_platforms(&b, err);
 	if (r >= 0)
@@ -294,16 +324,17 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 	if (r >= 0 && !dry)
 		export_cache(&b);
 	build_dispose(&b);
-	if (r >= 0 && p->target->kind == IMS_REF_REGISTRY && !dry)
+	if (r >= 0 && p->target->kind == IMS_REF_REGISTRY && (!dry || b.probing))
 		mark_uploads(res);
 	return r;
 }
 
-int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, bool dry_run, ims_error **err)
+int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, ims_exec_mode mode,
+		   ims_error **err)
 {
 	ims_build_result *res = ims_result_new();
-	res->dry_run = dry_run;
-	int r = run(res, env, p, dry_run, err);
+	res->dry_run = mode != IMS_EXEC_RUN;
+	int r = run(res, env, p, mode, err);
 	if (r < 0) {
 		ims_result_free(res);
 		return r;

@@ -38,8 +38,15 @@ typedef struct {
 	ims_events ev;
 } ims_exec_env;
 
-/* Runs a build plan; dry_run computes everything and writes nothing. */
-int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, bool dry_run, ims_error **err);
+typedef enum {
+	IMS_EXEC_RUN,         /* build and write */
+	IMS_EXEC_DRY,         /* compute everything, write nothing; ask a registry target what it has */
+	IMS_EXEC_DRY_OFFLINE, /* compute everything, write nothing, ask nobody */
+} ims_exec_mode;
+
+/* Runs a build plan. */
+int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_plan *p, ims_exec_mode mode,
+		   ims_error **err);
 /* The config a build plan gives its first platform, before the new layers
  * exist (the Image API's get_config). Caller frees *json. */
 int ims_exec_preview_config(const ims_exec_env *env, const ims_plan *p, char **json, ims_error **err);

@@ -43,7 +43,8 @@ typedef struct {
 struct ims_remote_cache_s;
 /* Builds every layer step into target (NULL: dry run, nothing written),
  * taking what it can from the local cache and from remote (may be NULL). */
-int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_base *base,
+int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_transport *probe,
+			  ims_base *base,
 			  ims_http *http, const struct ims_remote_cache_s *remote, bool uncompressed,
 			  ims_new_layer **out, size_t *n, ims_error **err);
 void ims_exec_new_layers_free(ims_new_layer *l, size_t n);

@@ -122,6 +122,7 @@ typedef struct {
 	const ims_plan *p;
 	const ims_step *s;
 	ims_transport *target; /* NULL: dry run */
+	ims_transport *probe;  /* a dry run's registry target, to ask what it has; may be NULL */
 	ims_http *http;
 	const ims_layer_opts *o;
 	ims_exec_cache *cache;
@@ -132,6 +133,23 @@ typedef struct {
 	bool cached;
 	size_t index, count; /* for messages: layer index+1 of count */
 } step_job;
+
+/* A dry run: what a new layer of this digest would take, when the target
+ * is a registry that can be asked (skip or upload); mount when from is a
+ * repository of that registry. */
+static int predict(step_job *j, const char *digest, const ims_ref *from, ims_error **err)
+{
+	j->nl->action = IMS_ACTION_WRITTEN;
+	if (!j->probe)
+		return 0;
+	bool have = false;
+	int r = ims_transport_has_blob(j->probe, digest, &have, err);
+	if (r >= 0 && have && !j->p->ignore_exists)
+		j->nl->action = IMS_ACTION_SKIPPED;
+	else if (r >= 0 && from && !strcmp(from->registry, j->probe->ref->registry))
+		j->nl->action = IMS_ACTION_MOUNTED;
+	return r;
+}
 
 /* Copies a cached blob into the target; a blob whose bytes turn out wrong
  * is dropped from the cache and *ok left false (the layer is built). */
@@ -180,7 +198,8 @@ static int use_cached(step_job *j, const char *recipe, bool *hit, ims_error **er
 	bool have = false, ok = false;
 	if (!j->target) {
 		ok = ims_cache_blob_has(j->cache->cache, l.digest, NULL);
-		j->nl->action = IMS_ACTION_WRITTEN;
+		if (ok && (r = predict(j, l.digest, NULL, err)) < 0)
+			return r;
 	} else if (!j->p->ignore_exists && (r = ims_transport_has_blob(j->target, l.digest, &have, err)) < 0) {
 		return r;
 	} else if (have) {
@@ -207,13 +226,10 @@ static int use_remote(step_job *j, const char *recipe, bool *hit, ims_error **er
 	const ims_remote_entry *e = ims_remote_cache_find(j->remote, recipe);
 	if (!e)
 		return 0;
-	if (j->target) {
-		int r = ims_remote_cache_use(j->remote, e, j->target, j->p->ignore_exists, &j->nl->action, err);
-		if (r < 0)
-			return r;
-	} else {
-		j->nl->action = IMS_ACTION_WRITTEN;
-	}
+	int r = j->target ? ims_remote_cache_use(j->remote, e, j->target, j->p->ignore_exists, &j->nl->action, err)
+			  : predict(j, e->desc.digest, j->remote->src[e->source]->ref, err);
+	if (r < 0)
+		return r;
 	snprintf(j->res.digest, sizeof(j->res.digest), "%s", e->desc.digest);
 	snprintf(j->res.diff_id, sizeof(j->res.diff_id), "%s", e->diff_id);
 	j->res.size = e->desc.size;
@@ -280,8 +296,7 @@ static int build_fresh(step_job *j, ims_error **err)
 	if (!w || r < 0) {
 		if (w)
 			w->abort(w);
-		j->nl->action = IMS_ACTION_WRITTEN;
-		return r;
+		return r < 0 ? r : predict(j, j->res.digest, NULL, err);
 	}
 	bool have = false;
 	if (!j->p->ignore_exists && (r = ims_transport_has_blob(j->target, j->res.digest, &have, err)) < 0) {
@@ -332,9 +347,9 @@ out:
 	return r;
 }
 
-int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_base *base,
-			  ims_http *http, const ims_remote_cache *remote, bool uncompressed, ims_new_layer **out,
-			  size_t *n, ims_error **err)
+int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_transport *probe,
+			  ims_base *base, ims_http *http, const ims_remote_cache *remote, bool uncompressed,
+			  ims_new_layer **out, size_t *n, ims_error **err)
 {
 	ims_new_layer *layers = xcalloc(p->nsteps + 1, sizeof(*layers));
 	ims_exec_cache cache;
@@ -359,7 +374,8 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 			.ev = &env->ev,
 		};
 		nl->alg = o.alg;
-		step_job j = { env, p, s, target, http, &o, &cache, remote, NULL, nl, { { 0 } }, false, i, p->nsteps };
+		step_job j = { env,    p,    s,  target,    probe, http, &o,       &cache,
+			       remote, NULL, nl, { { 0 } }, false, i,    p->nsteps };
 		if ((r = build_one(&j, err)) < 0)
 			break;
 		snprintf(nl->desc.digest, sizeof(nl->desc.digest), "%s", j.res.digest);

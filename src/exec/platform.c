@@ -19,6 +19,26 @@ static int copy_base_blob(ims_platform_job *j, const ims_descriptor *d, ims_laye
 	return ims_exec_copy_blob_if_missing(j->base->t, j->target, d, &o, action, err);
 }
 
+/* A dry run: what a base blob would take. The target has it (skip), can
+ * mount it from the base's repository on the same registry (mount), or
+ * needs it copied (write; an upload to a registry). */
+static int predict_base_blob(ims_platform_job *j, const ims_descriptor *d, ims_layer_action *action, ims_error **err)
+{
+	*action = IMS_ACTION_WRITTEN;
+	if (!j->probe)
+		return 0;
+	bool have = false;
+	int r = ims_transport_has_blob(j->probe, d->digest, &have, err);
+	if (r < 0)
+		return r;
+	const ims_ref *b = j->base->t ? j->base->t->ref : NULL;
+	if (have && !j->p->ignore_exists)
+		*action = IMS_ACTION_SKIPPED;
+	else if (b && b->kind == IMS_REF_REGISTRY && !strcmp(b->registry, j->probe->ref->registry))
+		*action = IMS_ACTION_MOUNTED;
+	return 0;
+}
+
 static bool removed(const ims_plan *p, const char *digest)
 {
 	for (size_t i = 0; i < p->nremovals; i++)
@@ -60,7 +80,7 @@ static int base_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, 
 		int r = 0;
 		bool foreign = d->nurls > 0;
 		if (!j->target) {
-			action = IMS_ACTION_WRITTEN;
+			r = predict_base_blob(j, d, &action, err);
 		} else if (foreign && !p->copy_remote_layers) {
 			action = IMS_ACTION_SKIPPED;
 		} else if (j->uncompressed && strcmp(d->media_type, IMS_MT_DOCKER_LAYER) &&

@@ -9,6 +9,7 @@ typedef struct {
 	ims_base *base;
 	const ims_base_image *im;
 	ims_transport *target; /* NULL: dry run */
+	ims_transport *probe;  /* a dry run's registry target, to ask what it has; may be NULL */
 	const ims_new_layer *nl;
 	size_t nnew;
 	bool docker;       /* Docker media types */

@@ -101,8 +101,14 @@ char *ims_result_text(const ims_build_result *r)
 		for (size_t j = 0; j < m->nlayers; j++) {
 			const ims_result_layer *l = &m->layers[j];
 			const char *a = action_name(l->action);
+			static const char *const would[] = {
+				[IMS_ACTION_WRITTEN] = "would write",
+				[IMS_ACTION_UPLOADED] = "would upload",
+				[IMS_ACTION_MOUNTED] = "would mount",
+				[IMS_ACTION_SKIPPED] = "would skip",
+			};
 			if (r->dry_run)
-				a = l->action == IMS_ACTION_SKIPPED ? "would skip" : "would write";
+				a = would[l->action];
 			ims_buf_printf(&b, "  layer %s %12lld bytes  %s\n", l->desc.digest, (long long)l->desc.size, a);
 		}
 	}

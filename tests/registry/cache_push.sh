@@ -53,6 +53,20 @@ check_eq "... every layer skipped" "skipped skipped skipped" "$(actions)"
 check_eq "... no blob uploaded (no PUT to blobs/uploads, no PATCH)" 0 \
 	"$(registry_requests REG "$MARK" '"(PUT|PATCH|POST) /v2/team/app/blobs/')"
 
+# plan asks the target: nothing to do, every digest predicted, nothing written.
+M=$(registry_log_mark REG)
+DESC="plan, nothing changed" run_expect 0 '' "$IMAGESPEC" plan "$(spec team/app:1)" --cache-dir "$C" --json
+check_eq "... predicts the pushed digest" "$COLD" "$(jq -r .digest "$RUN_OUT")"
+check_eq "... every blob would be skipped" "skipped skipped skipped" "$(actions)"
+check_eq "... and nothing was written to the registry" 0 "$(registry_requests REG "$M" '"(PUT|POST|PATCH|DELETE) ')"
+DESC="plan into a new repository" run_expect 0 '' "$IMAGESPEC" plan "$(spec fresh/app:1)" --cache-dir "$C"
+check_match "... the base layer would be mounted" 'would mount' "$RUN_STDOUT"
+check_match "... the new layers would be uploaded" 'would upload' "$RUN_STDOUT"
+M=$(registry_log_mark REG)
+DESC="plan --offline" run_expect 0 '' "$IMAGESPEC" plan "$(spec fresh/app:1)" --cache-dir "$C" --offline
+check_eq "... asks nothing of the target repository" 0 "$(registry_requests REG "$M" '/v2/fresh/app/')"
+check_nomatch "... and says nothing of uploads" 'would (upload|mount|skip)' "$RUN_STDOUT"
+
 echo 'echo v2' >"$W/src/run.sh"
 touch -d @1600000100 "$W/src/run.sh"
 push "one file edited" team/app:2

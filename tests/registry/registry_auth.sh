@@ -71,6 +71,22 @@ check_eq "... nothing pushed (no manifest PUT)" 0 "$(registry_requests HT "$M" '
 N401=$(registry_requests HT "$M" '" 401 ')
 check "... a refused password is not retried over and over ($N401 answers 401)" test "$N401" -le 6
 
+# The target is asked first: with a base that needs no registry, a wrong
+# password still fails before a single layer is built.
+cat >"$W/wrong-target.yaml" <<EOF
+base: scratch
+target: $HT_ADDR/team/app:wrong-target
+created: "2026-01-01T00:00:00Z"
+files:
+  - dest: /hello.txt
+    content: "hello\n"
+$AUTH_HOST
+EOF
+DESC="htpasswd: a wrong password for the target, base scratch: exit 3" \
+	run_expect 3 "$HT_ADDR" env REG_PASS="$WRONG" "$IMAGESPEC" build "$W/wrong-target.yaml" --progress plain
+check_eq "... before any layer was built" "" "$(grep -o 'building layer.*' "$RUN_ERR")"
+no_secret "wrong password for the target"
+
 DESC="htpasswd: no credentials at all exits 3" \
 	run_expect 3 '' ims build "$(spec anon "$HT_ADDR" 3)" --progress quiet
 check_match "... naming the registry" "$HT_ADDR" "$RUN_STDERR"

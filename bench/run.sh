@@ -64,6 +64,7 @@ if $big; then
 fi
 
 echo
-echo "$("$IMAGESPEC" version 2>/dev/null | head -n 1), $(nproc) cores, $(uname -m)"
+version=$("$IMAGESPEC" version 2>/dev/null)
+echo "${version%%$'\n'*}, $(nproc) cores, $(uname -m)"
 printf '%-28s %10s %10s %10s\n' case "wall s" "RSS MiB" "MiB/s"
 printf '%s\n' "${rows[@]}"

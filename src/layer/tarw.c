@@ -134,7 +134,7 @@ int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, ims_sink *sink, 
 	w->to_comp = (ims_sink){ comp_in, w };
 	ims_sha256_sink_init(&w->diff, &w->to_comp);
 	ims_sha256_sink_init(&w->dig, &w->sink);
-	int r = ims_compressor_new(&w->comp, alg, level, &w->dig.sink, err);
+	int r = ims_compressor_new(&w->comp, alg, level, 1, &w->dig.sink, err);
 	if (r < 0) {
 		ims_tarw_free(w);
 		return r;

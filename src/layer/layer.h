@@ -27,6 +27,7 @@ typedef struct {
 	ims_layer_attrs defaults; /* the layer's defaults (top-level ones merged under) */
 	ims_layer_alg alg;
 	int level;              /* -1: default for the algorithm */
+	int threads;            /* compressing threads; 0 or 1: one. Never changes the bytes */
 	const ims_events *ev;   /* warnings (secrets swept in, dropped bits); may be NULL */
 } ims_layer_opts;
 

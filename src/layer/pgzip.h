@@ -23,8 +23,11 @@
 
 /* Chosen from measurements (docs/choices.md, "Parallel gzip"). */
 #define IMS_PGZIP_BLOCK ((size_t)128 * 1024)
-/* More threads than this only hold more blocks. */
-#define IMS_PGZIP_MAX_THREADS 16
+/* The most threads that compress at once, whatever -j says: 8 deflate
+ * about as fast as the caller's thread makes tar and hashes it, and each
+ * holds 2 blocks and a deflate state (~0.9 MB together), which keeps a
+ * build within its memory budget (docs/choices.md). */
+#define IMS_PGZIP_MAX_THREADS 8
 
 typedef struct ims_pgzip ims_pgzip;
 

@@ -4,8 +4,8 @@
  * bytes whatever the number of threads:
  *   gzip: blocks deflated in parallel into one gzip member (layer/pgzip.h),
  *         no name and mtime 0 in the header;
- *   zstd: libzstd's worker threads (always at least one), fixed job size,
- *         no checksum;
+ *   zstd: libzstd's worker threads (always at least one), fixed job size
+ *         and overlap, no checksum;
  *   none: a buffered pass-through.
  * Output reaches the next sink from the caller's thread only. */
 #ifndef IMS_LAYER_COMPRESS_H
@@ -20,8 +20,10 @@
 
 /* Chosen from measurements (docs/choices.md, "Parallel gzip"). */
 #define IMS_GZIP_DEFAULT_LEVEL 6
-/* zstd's job size (ZSTD_c_jobSize): part of the output format. */
+/* zstd's job size and overlap (ZSTD_c_jobSize, ZSTD_c_overlapLog): part of
+ * the output format, like the gzip block size. */
 #define IMS_ZSTD_JOB_SIZE (1 << 20)
+#define IMS_ZSTD_OVERLAP_LOG 8
 
 typedef struct ims_compressor ims_compressor;
 

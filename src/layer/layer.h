@@ -22,7 +22,7 @@
  * caches key on it; tests/e2e/golden.txt catches a change made without it.
  * 1: one zlib stream, single-threaded zstd. 2: gzip in parallel 128 KiB
  * blocks with incompressible 1 KiB chunks stored; zstd with worker threads
- * and 1 MiB jobs. */
+ * and 1 MiB jobs overlapping by 1 MiB. */
 #define IMS_LAYER_FORMAT_VERSION 2
 
 typedef struct {

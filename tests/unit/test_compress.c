@@ -343,6 +343,8 @@ static void test_zstd(const bytes *in)
 	ZSTD_CCtx *z = ZSTD_createCCtx();
 	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
 	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 0);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_jobSize, IMS_ZSTD_JOB_SIZE);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_overlapLog, IMS_ZSTD_OVERLAP_LOG);
 	unsigned char *st = xmalloc(ZSTD_compressBound(in->len));
 	size_t sn = ZSTD_compress2(z, st, ZSTD_compressBound(in->len), in->p, in->len);
 	ok(!ZSTD_isError(sn) && (sn != one.len || memcmp(st, one.p, sn)), "zstd: nbWorkers 0 would give other bytes");

@@ -1,5 +1,6 @@
 #include "layer/compress.h"
 
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,20 @@ static int zstd_open(ims_compressor *c, int level, int threads, ims_error **err)
 
 int ims_compressor_new(ims_compressor **out, ims_layer_alg alg, int level, int threads, const ims_sink *next,
 		       ims_error **err)
+{
+	/* Threads beyond the CPUs this process may run on would only hold
+	 * more blocks (a 2-core machine built the benchmark at -j 8 in
+	 * 23.6 MB with 8 threads, 18.0 MB with 2, and no slower). The
+	 * bytes do not depend on it. */
+	cpu_set_t set;
+	int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	if (threads > cpus)
+		threads = cpus;
+	return ims_compressor_new_threads(out, alg, level, threads, next, err);
+}
+
+int ims_compressor_new_threads(ims_compressor **out, ims_layer_alg alg, int level, int threads, const ims_sink *next,
+			       ims_error **err)
 {
 	ims_compressor *c = xcalloc(1, sizeof(*c));
 	int r = 0;

@@ -29,10 +29,14 @@ typedef struct ims_compressor ims_compressor;
 
 /* level -1 is the algorithm's default (gzip IMS_GZIP_DEFAULT_LEVEL, zstd 3).
  * gzip takes 0-9 and zstd 1-19; other levels are IMS_EINVALID. threads
- * (0 or 1: one) is how many may compress at once; it never changes the
+ * (0 or 1: one) is how many may compress at once, at most as many as the
+ * CPUs the process may use and IMS_PGZIP_MAX_THREADS; it never changes the
  * output. next is copied. */
 int ims_compressor_new(ims_compressor **out, ims_layer_alg alg, int level, int threads, const ims_sink *next,
 		       ims_error **err);
+/* The same, with threads not limited by the CPU count (for tests). */
+int ims_compressor_new_threads(ims_compressor **out, ims_layer_alg alg, int level, int threads, const ims_sink *next,
+			       ims_error **err);
 int ims_compressor_write(ims_compressor *c, const void *p, size_t n, ims_error **err);
 /* Ends the stream and flushes everything to the next sink. */
 int ims_compressor_finish(ims_compressor *c, ims_error **err);

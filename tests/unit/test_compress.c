@@ -312,7 +312,7 @@ static bytes zstd_of(const bytes *in, int threads)
 	ims_sink s = { to_bytes, &out };
 	ims_compressor *c = NULL;
 	ims_error *err = NULL;
-	if (ims_compressor_new(&c, IMS_LAYER_ALG_ZSTD, -1, threads, &s, &err) < 0)
+	if (ims_compressor_new_threads(&c, IMS_LAYER_ALG_ZSTD, -1, threads, &s, &err) < 0)
 		abort();
 	for (size_t off = 0; off < in->len; off += 100000)
 		if (ims_compressor_write(c, in->p + off, in->len - off < 100000 ? in->len - off : 100000, &err) < 0)

@@ -2,7 +2,8 @@
 # The gzip level table of docs/choices.md: for each level, the layer size
 # of the benchmark workload (gen-workload.sh) and the time of a whole build
 # at -j 1 and -j 2 (the best of RUNS runs: the least disturbed by whatever
-# else the machine is doing), with the CPU time of that run.
+# else the machine is doing), with the CPU time of that run. The layer
+# cache is off (--no-cache): every run compresses.
 # usage: bench/levels.sh [LEVEL...]      (default: 1 2 3 4 5 6)
 #   IMAGESPEC, WORK as for run.sh; RUNS (default 3); JOBS (default "1 2")
 set -euo pipefail
@@ -36,7 +37,7 @@ for level in "${levels[@]}"; do
 			out=$WORK/levels-out
 			rm -rf "$out"
 			/usr/bin/time -f '%e %U %S %M' -o "$WORK/levels.time" \
-				"$IMAGESPEC" build "$spec" --output "oci:$out:bench" --progress quiet -j "$j" >/dev/null
+				"$IMAGESPEC" build "$spec" --output "oci:$out:bench" --progress quiet --no-cache -j "$j" >/dev/null
 			read -r wall user sys rss <"$WORK/levels.time"
 			cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
 			if [ -z "$best_wall" ] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then

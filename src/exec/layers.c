@@ -371,6 +371,7 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 			.defaults = s->defaults,
 			.alg = uncompressed ? IMS_LAYER_ALG_NONE : s->alg,
 			.level = s->level,
+			.threads = env->jobs,
 			.ev = &env->ev,
 		};
 		nl->alg = o.alg;

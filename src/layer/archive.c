@@ -500,7 +500,7 @@ static int write_entries(actx *c, const ims_layer_opts *o, ims_sink *out, ims_la
 	int r = open_pass(c, &a, err);
 	if (r < 0)
 		return r;
-	if ((r = ims_tarw_open(&w, o->alg, o->level, out, err)) < 0)
+	if ((r = ims_tarw_open(&w, o->alg, o->level, o->threads, out, err)) < 0)
 		return r;
 	while ((r = next_entry(c, a, &ae, &n, err)) > 0)
 		if ((r = add_entry(c, o, a, ae, w, err)) < 0)

@@ -362,7 +362,7 @@ int ims_fents_write(ims_fents *l, int rootfd, const ims_layer_opts *o, const ims
 {
 	ims_tarw *w = NULL;
 	dircache dc = { NULL, -1 };
-	int r = ims_tarw_open(&w, o->alg, o->level, out, err);
+	int r = ims_tarw_open(&w, o->alg, o->level, o->threads, out, err);
 	for (size_t i = 0; i < l->n && r == 0; i++) {
 		ims_fent *e = &l->v[i];
 		ims_tar_entry te = {

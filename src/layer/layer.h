@@ -18,8 +18,12 @@
 #include "util/stream.h"
 
 /* The version of the layer bytes: it changes whenever the bytes a given
- * input produces change (tar details, compression). Layer caches key on it. */
-#define IMS_LAYER_FORMAT_VERSION 1
+ * input produces change (tar details, compression, default levels). Layer
+ * caches key on it; tests/e2e/golden.txt catches a change made without it.
+ * 1: one zlib stream, single-threaded zstd. 2: gzip in parallel 128 KiB
+ * blocks with incompressible 1 KiB chunks stored; zstd with worker threads
+ * and 1 MiB jobs overlapping by 1 MiB. */
+#define IMS_LAYER_FORMAT_VERSION 2
 
 typedef struct {
 	const char *source_dir; /* COPY `src` and ignore files resolve beneath this */
@@ -27,6 +31,7 @@ typedef struct {
 	ims_layer_attrs defaults; /* the layer's defaults (top-level ones merged under) */
 	ims_layer_alg alg;
 	int level;              /* -1: default for the algorithm */
+	int threads;            /* compressing threads; 0 or 1: one. Never changes the bytes */
 	const ims_events *ev;   /* warnings (secrets swept in, dropped bits); may be NULL */
 } ims_layer_opts;
 

@@ -125,7 +125,7 @@ static int fail(ims_tarw *w, const char *name, ims_error **err)
 	return ims_error_set(err, IMS_EGENERIC, "write `%s` into the layer: %s", name, why ? why : "libarchive failed");
 }
 
-int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, ims_sink *sink, ims_error **err)
+int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, int threads, ims_sink *sink, ims_error **err)
 {
 	ims_tarw *w = xcalloc(1, sizeof(*w));
 	w->sink = *sink;
@@ -134,7 +134,7 @@ int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, ims_sink *sink, 
 	w->to_comp = (ims_sink){ comp_in, w };
 	ims_sha256_sink_init(&w->diff, &w->to_comp);
 	ims_sha256_sink_init(&w->dig, &w->sink);
-	int r = ims_compressor_new(&w->comp, alg, level, &w->dig.sink, err);
+	int r = ims_compressor_new(&w->comp, alg, level, threads, &w->dig.sink, err);
 	if (r < 0) {
 		ims_tarw_free(w);
 		return r;

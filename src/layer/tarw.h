@@ -36,7 +36,9 @@ typedef struct {
 
 typedef struct ims_tarw ims_tarw;
 
-int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, ims_sink *sink, ims_error **err);
+/* threads: how many may compress at once (0 or 1: one); the bytes are the
+ * same for any number. */
+int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, int threads, ims_sink *sink, ims_error **err);
 /* Adds one entry. For IMS_TAR_FILE, exactly e->size bytes are read from data
  * (fewer or more is an error: "file changed as we read it"); data may be
  * NULL when e->size is 0. The path must pass ims_lpath_valid (layer/lpath.h);

@@ -108,7 +108,7 @@ int ims_layer_write_whiteouts(const ims_layer_whiteouts *wo, const ims_layer_opt
 		r = check_nesting(v, n, err);
 	if (r == 0) {
 		qsort(v, n, sizeof(*v), cmp_entry);
-		r = ims_tarw_open(&w, o->alg, o->level, out, err);
+		r = ims_tarw_open(&w, o->alg, o->level, o->threads, out, err);
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (i > 0 && !strcmp(v[i].entry, v[i - 1].entry))

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Reproducibility: the same spec and inputs give the same bytes whatever the
-# checkout's path, file mtimes, umask, owner, -j, working directory and
-# SOURCE_DATE_EPOCH (when the spec sets created). And `created` defaults to
-# SOURCE_DATE_EPOCH, else 0.
+# checkout's path, file mtimes, umask, owner, -j (also the number of
+# compressing threads), working directory and SOURCE_DATE_EPOCH (when the
+# spec sets created). And `created` defaults to SOURCE_DATE_EPOCH, else 0.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-need cc skopeo jq python3 diff
+need cc skopeo umoci jq python3 diff gzip zstd sha256sum
 
 cc -static -O2 -o "$TMP/hello.bin" "$SRCDIR/examples/hello/hello.c" || bail "cannot compile hello.c"
 BB=$(busybox_path)
@@ -103,10 +103,77 @@ sed -i 's/^created: .*/created: "2023-11-14T22:13:20Z"/' "$S/two/image.yaml"
 d5=$(build_sde "$S/two" -)
 check_eq "created: RFC 3339 = the same instant in epoch seconds" "$d1" "$d5"
 
+# --- threads: -j 1, -j 2 and -j 8 give the same bytes ------------------------
+# A layer of many 128 KiB gzip blocks and several 1 MiB zstd jobs, half text
+# and half random bytes (stored), like the benchmark's. -j is also the number
+# of compressing threads; it must never show in the digests. The gzip layer
+# is then read by other tools: gzip, python3's gzip module, and skopeo and
+# umoci (Go).
+J=$TMP/threads
+mkdir -p "$J"
+(umask 022 && $PY - "$J/tree") <<'EOF'
+import os, random, sys
+rng = random.Random(8)
+words = [bytes(rng.choice(b"abcdefghij") for _ in range(rng.randint(2, 8))) for _ in range(500)]
+for i in range(60):
+    d = os.path.join(sys.argv[1], "d%d" % (i % 4))
+    os.makedirs(d, exist_ok=True)
+    n = rng.randint(20000, 120000)
+    if i % 2:
+        data = rng.randbytes(n)
+    else:
+        data = b" ".join(rng.choice(words) for _ in range(n // 5))[:n]
+    with open(os.path.join(d, "f%02d" % i), "wb") as f:
+        f.write(data)
+EOF
+for alg in gzip zstd; do
+	cat >"$J/$alg.yaml" <<EOF
+base: scratch
+target: oci:out:x
+created: 0
+compression: {algorithm: $alg}
+files:
+  - {src: ./tree, dest: /t/}
+EOF
+	digests=()
+	for j in 1 2 8; do
+		rm -rf "$J/$alg-$j"
+		DESC="threads: $alg: build with -j $j" run_expect 0 '' \
+			ims build "$J/$alg.yaml" --output "oci:$J/$alg-$j:x" -j "$j" --progress quiet
+		digests+=("$(digest_of_output "$RUN_OUT")")
+	done
+	check "threads: $alg: the same manifest digest for -j 1, 2 and 8 (${digests[0]})" \
+		test -n "${digests[0]}" -a "${digests[0]}" = "${digests[1]}" -a "${digests[0]}" = "${digests[2]}"
+	printf -v "threads_$alg" %s "${digests[0]}"
+	check "threads: $alg: the layouts of -j 1 and -j 8 are byte-identical" diff -r "$J/$alg-1" "$J/$alg-8"
+done
+# layer_of LAYOUT: the path of the image's first layer blob.
+layer_of() {
+	echo "$1/blobs/sha256/$(skopeo inspect --raw "oci:$1:x" | jq -r '.layers[0].digest | ltrimstr("sha256:")')"
+}
+# diff_id_of LAYOUT: the hex of the image's first diff_id.
+diff_id_of() {
+	skopeo inspect --config "oci:$1:x" | jq -r '.rootfs.diff_ids[0] | ltrimstr("sha256:")'
+}
+LG=$(layer_of "$J/gzip-8")
+DIFF=$(diff_id_of "$J/gzip-8")
+check "threads: the tar is many gzip blocks long (> 2 MiB)" test "$(gzip -dc "$LG" | wc -c)" -gt 2097152
+check "threads: gzip -t accepts the parallel gzip layer" gzip -t "$LG"
+check_eq "threads: gzip -dc gives the diff_id's tar" "$DIFF" "$(gzip -dc "$LG" | sha256sum | cut -d' ' -f1)"
+check_eq "threads: python3's gzip module gives the diff_id's tar" "$DIFF" \
+	"$($PY -c 'import gzip, hashlib, sys; print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())' "$LG")"
+check_eq "threads: zstd -dc gives the zstd layer's diff_id" "$(diff_id_of "$J/zstd-8")" \
+	"$(zstd -dc "$(layer_of "$J/zstd-8")" | sha256sum | cut -d' ' -f1)"
+check "threads: skopeo copies the gzip image (verifying every digest)" \
+	skopeo copy -q "oci:$J/gzip-8:x" "oci:$J/copy:x"
+check "threads: umoci unpacks the copy" unpack "$J/copy:x" "$J/bundle"
+check "threads: the unpacked files are the tree's" diff -r "$J/tree" "$J/bundle/rootfs/t"
+
 # --- golden digests ---------------------------------------------------------
-# Specs with only inline content, so the digest depends on imagespec alone
-# (and zlib). A change here changes every user's digests: update the golden
-# file on purpose, with IMAGESPEC_UPDATE_GOLDEN=1.
+# Specs with only inline content (or a tree made here from a fixed seed),
+# so the digest depends on imagespec alone (and zlib, libzstd). A change
+# here changes every user's digests: update the golden file on purpose,
+# with IMAGESPEC_UPDATE_GOLDEN=1.
 GOLDEN=$E2E_DIR/golden.txt
 G=$TMP/golden
 mkdir -p "$G"
@@ -126,15 +193,32 @@ labels: {golden: "yes"}
 EOF
 gd=$(SOURCE_DATE_EPOCH=1 ims build "$G/image.yaml" --output "oci:$G/L:x" --platform linux/amd64 --progress quiet |
 	grep -Eo 'sha256:[0-9a-f]{64}$')
-if [ -n "${IMAGESPEC_UPDATE_GOLDEN:-}" ]; then
-	echo "inline-linux-amd64 $gd" >"$GOLDEN"
-	skip "golden digest" "golden.txt updated to $gd"
-elif [ -f "$GOLDEN" ]; then
-	check_eq "golden digest (inline spec, linux/amd64)" "$(awk '$1 == "inline-linux-amd64" {print $2}' "$GOLDEN")" "$gd" ||
-		diag "the output's bytes changed; if that is intended (and worth every user's digests changing):" \
-			"  IMAGESPEC_UPDATE_GOLDEN=1 IMAGESPEC=build/src/cli/imagespec bash tests/e2e/repro.sh"
-else
-	skip "golden digest" "no tests/e2e/golden.txt recorded (got $gd)"
-fi
+
+# golden NAME DESC DIGEST: compares DIGEST with NAME's line in golden.txt,
+# or records it there when IMAGESPEC_UPDATE_GOLDEN is set.
+golden() {
+	local want
+	if [ -n "${IMAGESPEC_UPDATE_GOLDEN:-}" ]; then
+		{ [ -f "$GOLDEN" ] && awk -v n="$1" '$1 != n' "$GOLDEN"; echo "$1 $3"; } | sort >"$GOLDEN.new" &&
+			mv "$GOLDEN.new" "$GOLDEN"
+		skip "golden digest ($2)" "golden.txt updated to $3"
+		return 0
+	fi
+	want=$([ -f "$GOLDEN" ] && awk -v n="$1" '$1 == n {print $2}' "$GOLDEN")
+	if [ -z "$want" ]; then
+		skip "golden digest ($2)" "no $1 in tests/e2e/golden.txt (got $3)"
+	else
+		check_eq "golden digest ($2)" "$want" "$3" ||
+			diag "the output's bytes changed; if that is intended (and worth every user's digests changing)," \
+				"bump IMS_LAYER_FORMAT_VERSION in src/layer/layer.h and record the new digests:" \
+				"  IMAGESPEC_UPDATE_GOLDEN=1 IMAGESPEC=build/src/cli/imagespec bash tests/e2e/repro.sh"
+	fi
+}
+golden inline-linux-amd64 "inline spec, linux/amd64" "$gd"
+# Layers of many gzip blocks and zstd jobs (the threads section above):
+# these pin the block size, the stored-chunk rule and zstd's job size too.
+# The zstd one also depends on the libzstd build.
+golden threads-gzip "many gzip blocks, half stored" "${threads_gzip:-}"
+golden threads-zstd "several zstd jobs" "${threads_zstd:-}"
 
 done_testing

@@ -79,20 +79,20 @@ measure() {
 
 # --- the workload -----------------------------------------------------------------
 measure "offline build --output oci:" none \
-	"$IMAGESPEC" build "$wl/registry.yaml" --output "oci:$R/offline:1" --progress quiet
+	"$IMAGESPEC" build "$wl/registry.yaml" --no-cache --output "oci:$R/offline:1" --progress quiet
 OFFLINE=$(grep -Eo 'sha256:[0-9a-f]{64}$' "$R/out.log" | tail -n 1)
 measure "  + skopeo copy oci: -> registry" bench/skopeo \
 	skopeo copy -q --dest-tls-verify=false "oci:$R/offline:1" "docker://$REG_ADDR/bench/skopeo:1"
 measure "imagespec build, cold push" bench/app \
-	"$IMAGESPEC" build "$wl/registry.yaml" --progress quiet
+	"$IMAGESPEC" build "$wl/registry.yaml" --no-cache --progress quiet
 PUSHED=$(grep -Eo 'sha256:[0-9a-f]{64}$' "$R/out.log" | tail -n 1)
 [ "$PUSHED" = "$OFFLINE" ] || notes+=("cold push digest $PUSHED differs from the offline build's $OFFLINE")
 measure "imagespec build, push again (nothing changed)" bench/app \
-	"$IMAGESPEC" build "$wl/registry.yaml" --progress quiet --json
+	"$IMAGESPEC" build "$wl/registry.yaml" --no-cache --progress quiet --json
 jq -e '[.manifests[].layers[].action] | all(. == "skipped")' "$R/out.log" >/dev/null 2>&1 ||
 	notes+=("push again: --json actions are not all skipped: $(jq -c '[.manifests[].layers[].action]' "$R/out.log" 2>/dev/null)")
 measure "imagespec build -j 1, cold push" bench/app-j1 \
-	"$IMAGESPEC" build "$wl/registry.yaml" -j 1 --target "$REG_ADDR/bench/app-j1:1" --progress quiet
+	"$IMAGESPEC" build "$wl/registry.yaml" --no-cache -j 1 --target "$REG_ADDR/bench/app-j1:1" --progress quiet
 
 # --- an 80 MB three-layer base, copied within the registry ---------------------------
 mkdir -p "$R/bigbase/l1" "$R/bigbase/l2" "$R/bigbase/l3"

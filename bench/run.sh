@@ -46,18 +46,18 @@ measure() {
 tree_bytes=$(du -sb --apparent-size "$wl/tree" | cut -f1)
 rm -rf "$wl/out"
 measure "imagespec: 5k files" "$tree_bytes" \
-	"$IMAGESPEC" build "$wl/image.yaml" --output "oci:$wl/out:bench" --progress quiet
+	"$IMAGESPEC" build "$wl/image.yaml" --no-cache --output "oci:$wl/out:bench" --progress quiet
 measure "tar|gzip -4|sha256: 5k files" "$tree_bytes" \
 	sh -c "tar -C '$wl' --sort=name -cf - tree | gzip -4 -n | sha256sum"
 rm -rf "$wl/out"
 measure "imagespec: 5k files, -j 1" "$tree_bytes" \
-	"$IMAGESPEC" build "$wl/image.yaml" -j 1 --output "oci:$wl/out:bench" --progress quiet
+	"$IMAGESPEC" build "$wl/image.yaml" --no-cache -j 1 --output "oci:$wl/out:bench" --progress quiet
 rm -rf "$wl/out"
 
 if $big; then
 	big_bytes=$(stat -c %s "$wl/big/big.bin")
 	measure "imagespec: 1 GiB file" "$big_bytes" \
-		"$IMAGESPEC" build "$wl/big.yaml" --output "oci:$wl/out:big" --progress quiet
+		"$IMAGESPEC" build "$wl/big.yaml" --no-cache --output "oci:$wl/out:big" --progress quiet
 	measure "tar|gzip -4|sha256: 1 GiB" "$big_bytes" \
 		sh -c "tar -C '$wl/big' -cf - big.bin | gzip -4 -n | sha256sum"
 	rm -rf "$wl/out"

@@ -72,7 +72,7 @@ typedef enum {
 
 typedef struct {
 	ims_compress_alg algorithm;
-	int level;      /* -1: the algorithm's default (gzip 6, zstd 3) */
+	int level;      /* -1: the algorithm's default (gzip 4, zstd 3) */
 	ims_pos pos;
 } ims_compression;
 
@@ -209,7 +209,7 @@ typedef struct ims_spec_model {
 	ims_strlist cache_from; /* registry references of shared layer caches to read */
 	ims_str cache_to;       /* and the one to write */
 
-	ims_compression compression; /* top level; DEFAULT means gzip level 6 */
+	ims_compression compression; /* top level; DEFAULT means gzip at its default level (4) */
 } ims_spec_model;
 
 /* Parameters given on the command line (-p NAME=VALUE); they win over params:. */

@@ -125,8 +125,11 @@ static int plan_spec_platforms(ims_plan *p, const ims_spec_model *m, const ims_p
 static int cache_ref(ims_ref **out, const char *s, const char *what, const char *at, ims_error **err)
 {
 	int r = parse_ref_at(out, s, what, at, err);
-	if (r >= 0 && (*out)->kind != IMS_REF_REGISTRY)
+	if (r >= 0 && (*out)->kind != IMS_REF_REGISTRY) {
+		ims_ref_free(*out);
+		*out = NULL;
 		r = ims_error_set(err, IMS_EINVALID, "%s%s `%s` must be a registry reference", at, what, s);
+	}
 	return r;
 }
 

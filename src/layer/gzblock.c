@@ -60,11 +60,23 @@ static uint32_t load32(const unsigned char *p)
 	return v;
 }
 
-/* An LZ4-style scan of in[off..end) against what the earlier probed chunks
- * of this block left in b->seen: one hash probe per position, skipping over
- * matches. Only chunks that look random are probed, so text costs nothing
- * here; the table is cleared once per block that has such a chunk, so that
- * the answer depends on this block alone. */
+/* Looks for repeats in in[off..end) against what the earlier probed
+ * chunks of this block left in b->seen, at anchors only: the positions of
+ * one byte value, ANCHOR. Anchors depend on the bytes alone, so a repeat
+ * has its anchors where the original had them, and each finds its twin in
+ * one probe (and is measured from there both ways); memchr skips the bytes between them, so a random chunk costs
+ * a few probes (probing every position took most of a stored layer's
+ * time). A stretch spread evenly over the byte values has ANCHOR about
+ * every 256 bytes: once per period in a table of byte values, about 4
+ * times in a random KiB. A chunk without it (a chance of e^-4 for random
+ * bytes) is anchored on ANCHOR2 instead; one without either (e^-8) is
+ * stored even if it repeats, which loses a little size, never
+ * correctness. Only chunks that look random are probed, so text costs
+ * nothing here; the table is cleared once per block that has such a
+ * chunk, so that the answer depends on this block alone. */
+#define ANCHOR 0xa5
+#define ANCHOR2 0x5a
+
 static bool has_repeats(ims_gzblock *b, const unsigned char *in, size_t off, size_t end)
 {
 	if (!b->seen)
@@ -73,25 +85,35 @@ static bool has_repeats(ims_gzblock *b, const unsigned char *in, size_t off, siz
 		memset(b->seen, 0, sizeof(uint32_t) << SEEN_BITS);
 		b->seen_clean = true;
 	}
-	size_t covered = 0, n = end - off, i = off;
-	while (i + 4 <= end) {
-		uint32_t v = load32(in + i);
+	if (end - off < 4)
+		return false;
+	size_t covered = 0, n = end - off, from = off; /* from: not yet counted */
+	const unsigned char *p = in + off, *last = in + end - 4;
+	int anchor = memchr(p, ANCHOR, (size_t)(last - p) + 1) ? ANCHOR : ANCHOR2;
+	while (p <= last && (p = memchr(p, anchor, (size_t)(last - p) + 1))) {
+		size_t i = (size_t)(p - in);
+		uint32_t v = load32(p);
 		uint32_t k = (v * 2654435761u) >> (32 - SEEN_BITS);
 		size_t cand = b->seen[k];
 		b->seen[k] = (uint32_t)(i + 1);
 		if (cand && i - (cand - 1) <= REACH && load32(in + cand - 1) == v) {
-			size_t len = 4;
-			while (i + len < end && in[cand - 1 + len] == in[i + len])
+			/* The repeat extends both ways from its anchor: back to
+			 * what was counted already, forward to the chunk's end. */
+			size_t c = cand - 1, len = 4, back = 0;
+			while (i + len < end && in[c + len] == in[i + len])
 				len++;
-			if (len >= MATCH_MIN) {
-				covered += len;
+			while (i - back > from && c - back > 0 && in[c - back - 1] == in[i - back - 1])
+				back++;
+			if (back + len >= MATCH_MIN) {
+				covered += back + len;
+				from = i + len;
 				if (covered * REPEAT_SHARE >= n)
 					return true;
-				i += len;
+				p += len;
 				continue;
 			}
 		}
-		i++;
+		p++;
 	}
 	return false;
 }
@@ -116,6 +138,7 @@ void ims_gzblock_dispose(ims_gzblock *b)
 	if (b->live)
 		deflateEnd(&b->z);
 	free(b->seen);
+	free(b->decide);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -166,6 +189,27 @@ static int set_level(z_stream *z, int level, ims_gzblock_out *o)
 	}
 }
 
+/* The stored-or-deflated decision of every chunk of in[0..n), in order
+ * (the repeat finder's table carries over from chunk to chunk). Returns
+ * whether every chunk is stored. */
+static bool classify(ims_gzblock *b, const unsigned char *in, size_t n)
+{
+	size_t nchunks = (n + IMS_GZBLOCK_CHUNK - 1) / IMS_GZBLOCK_CHUNK;
+	if (b->ndecide < nchunks) {
+		free(b->decide);
+		b->decide = xcalloc(nchunks, sizeof(*b->decide));
+		b->ndecide = nchunks;
+	}
+	bool all = b->level > 0;
+	for (size_t c = 0; c < nchunks; c++) {
+		size_t off = c * IMS_GZBLOCK_CHUNK;
+		size_t end = n - off < IMS_GZBLOCK_CHUNK ? n : off + IMS_GZBLOCK_CHUNK;
+		b->decide[c] = b->level > 0 && looks_stored(b, in, off, end);
+		all = all && b->decide[c];
+	}
+	return all;
+}
+
 int ims_gzblock_deflate(ims_gzblock *b, const unsigned char *dict, size_t dlen, const unsigned char *in, size_t n,
 			bool last, ims_gzblock_out *o)
 {
@@ -180,6 +224,10 @@ int ims_gzblock_deflate(ims_gzblock *b, const unsigned char *dict, size_t dlen, 
 	o->stored = 0;
 	o->crc = crc32_z(crc32(0L, Z_NULL, 0), in, n);
 	b->seen_clean = false;
+	/* A block stored throughout never looks back, so priming it with the
+	 * dictionary (which costs about as much as deflating 32 KiB) would
+	 * change nothing in its bytes. */
+	bool all_stored = classify(b, in, n);
 
 	z_stream *z = &b->z;
 	int r = deflateReset(z);
@@ -187,17 +235,17 @@ int ims_gzblock_deflate(ims_gzblock *b, const unsigned char *dict, size_t dlen, 
 	 * block; before the first deflate() call this flushes nothing. */
 	if (r == Z_OK)
 		r = deflateParams(z, b->level, Z_DEFAULT_STRATEGY);
-	if (r == Z_OK && dlen)
+	if (r == Z_OK && dlen && !all_stored)
 		r = deflateSetDictionary(z, dict, (uInt)dlen);
 	if (r != Z_OK)
 		return r;
 	z->next_out = o->p;
 	int cur = b->level;
-	for (size_t off = 0; off < n; off += IMS_GZBLOCK_CHUNK) {
+	for (size_t off = 0, c = 0; off < n; off += IMS_GZBLOCK_CHUNK, c++) {
 		size_t end = n - off < IMS_GZBLOCK_CHUNK ? n : off + IMS_GZBLOCK_CHUNK;
 		/* Level 0 makes zlib write stored blocks, copying instead of
 		 * searching for matches that random bytes do not have. */
-		int want = b->level > 0 && looks_stored(b, in, off, end) ? 0 : b->level;
+		int want = b->decide[c] ? 0 : b->level;
 		if (want != cur && (r = set_level(z, want, o)) != Z_OK)
 			return r;
 		cur = want;

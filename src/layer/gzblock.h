@@ -40,6 +40,8 @@ typedef struct {
 	bool live;
 	uint32_t *seen; /* repeat finder: 4-byte key → position + 1 in the block */
 	bool seen_clean;
+	bool *decide; /* per chunk of the block: stored */
+	size_t ndecide;
 } ims_gzblock;
 
 /* Makes b for level (0-9). Returns Z_OK or zlib's error. */

@@ -8,6 +8,7 @@
 #include "digest/sha256_stream.h"
 #include "layer/compress.h"
 #include "layer/lpath.h"
+#include "util/async_sink.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -19,12 +20,18 @@ typedef struct {
 	size_t cap, n;
 } pathset;
 
+/* The hop to the digest's thread: 4 buffers of 256 KiB (a block of
+ * compressed output is at most about 130 KiB). */
+#define HOP_BUFSZ ((size_t)256 * 1024)
+#define HOP_BUFS 4
+
 struct ims_tarw {
 	struct archive *a;
 	ims_compressor *comp;
 	ims_sha256_sink diff; /* of the tar: the diffId; count is the tar's size */
 	ims_sha256_sink dig;  /* of the compressed bytes: the digest; count is the size */
 	ims_sink to_comp;     /* diff forwards here, to the compressor */
+	ims_async_sink *hop;  /* with threads: the compressor's output goes on to dig from a thread of its own */
 	ims_sink sink;
 	int64_t entries;
 	ims_error *stage_err; /* failure of a stage below libarchive's callback */
@@ -134,7 +141,20 @@ int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, int threads, ims
 	w->to_comp = (ims_sink){ comp_in, w };
 	ims_sha256_sink_init(&w->diff, &w->to_comp);
 	ims_sha256_sink_init(&w->dig, &w->sink);
-	int r = ims_compressor_new(&w->comp, alg, level, threads, &w->dig.sink, err);
+	/* With threads, the digest and whatever the sink does (hash again,
+	 * write a file) run beside this thread, which reads files, makes the
+	 * tar and hashes it for the diffId: each of these is a serial pass
+	 * that the compressor's threads cannot share, and on incompressible
+	 * bytes they are most of the work. */
+	ims_sink *comp_out = &w->dig.sink;
+	int r = 0;
+	if (threads > 1 && (r = ims_async_sink_new(&w->hop, comp_out, HOP_BUFSZ, HOP_BUFS, err)) < 0) {
+		ims_tarw_free(w);
+		return r;
+	}
+	if (w->hop)
+		comp_out = ims_async_sink_sink(w->hop);
+	r = ims_compressor_new(&w->comp, alg, level, threads, comp_out, err);
 	if (r < 0) {
 		ims_tarw_free(w);
 		return r;
@@ -349,6 +369,8 @@ int ims_tarw_finish(ims_tarw *w, ims_layer_result *res, ims_error **err)
 		return fail(w, "end of archive", err);
 	w->done = true;
 	int r = ims_compressor_finish(w->comp, err);
+	if (r >= 0 && w->hop)
+		r = ims_async_sink_finish(w->hop, err);
 	if (r < 0) {
 		w->broken = true;
 		return r;
@@ -373,6 +395,9 @@ void ims_tarw_free(ims_tarw *w)
 	if (w->a)
 		archive_write_free(w->a);
 	ims_compressor_free(w->comp);
+	/* Joins its thread, dropping what it holds: nothing reaches the sink
+	 * after this. */
+	ims_async_sink_free(w->hop);
 	ims_sha256_sink_dispose(&w->diff);
 	ims_sha256_sink_dispose(&w->dig);
 	ims_error_free(w->stage_err);

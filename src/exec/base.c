@@ -194,7 +194,8 @@ int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, 
 	memset(b, 0, sizeof(*b));
 	if (p->source->kind == IMS_REF_SCRATCH)
 		return load_scratch(b, p, err);
-	ims_transport_opts o = { p->source_dir, env->tmp_dir, pool, env->jobs };
+	ims_transport_opts o = ims_exec_transport_opts(env, p->source_dir, NULL);
+	o.registries = pool;
 	_cleanup_free_ char *bs = ims_ref_string(p->source);
 	int r = ims_transport_open(&b->t, p->source, IMS_TRANSPORT_READ, &o, err);
 	if (r < 0)

@@ -13,7 +13,7 @@
 
 ims_transport_opts ims_exec_transport_opts(const ims_exec_env *env, const char *base_dir, ims_session *s)
 {
-	ims_transport_opts o = { base_dir, env->tmp_dir, s ? s->pool : NULL, env->jobs };
+	ims_transport_opts o = { base_dir, env->tmp_dir, s ? s->pool : NULL, env->jobs, env->ev };
 	return o;
 }
 

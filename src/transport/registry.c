@@ -40,6 +40,7 @@ typedef struct {
 	ims_registry *reg;
 	char *tmp_dir;
 	int jobs;
+	ims_events ev;
 	ims_upload_queue *queue;
 	pthread_mutex_t lock; /* notes: workers' callers may run elsewhere */
 	blob_note *notes;
@@ -123,6 +124,7 @@ static int reg_open(ims_transport **out, const ims_ref *ref, int mode, const ims
 	t->reg = reg;
 	t->tmp_dir = opts->tmp_dir ? xstrdup(opts->tmp_dir) : NULL;
 	t->jobs = opts->jobs > 0 ? opts->jobs : DEFAULT_JOBS;
+	t->ev = opts->ev;
 	pthread_mutex_init(&t->lock, NULL);
 	*out = &t->base;
 	return 0;
@@ -189,9 +191,26 @@ static int reg_has_blob(ims_transport *base, const char *digest, bool *exists, i
 		*exists = true;
 		return 0;
 	}
-	int rc = ims_registry_blob_head(t->reg, repo_of(t), digest, exists, NULL, err);
+	ims_error *e = NULL;
+	int rc = ims_registry_blob_head(t->reg, repo_of(t), digest, exists, NULL, &e);
 	if (rc == 0 && *exists)
 		note(t, digest, IMS_REGISTRY_BLOB_SKIPPED);
+	/* A server error that outlived the retries, for this one blob: a
+	 * registry killed while writing its link file answers 500 until the
+	 * blob is pushed again. Pushing it is what repairs it; the manifest
+	 * still goes last, so nothing is lost by trying. */
+	if (rc < 0 && e && e->http_status >= 500) {
+		ims_events_warn(&t->ev, "%s; pushing the blob again", e->message);
+		ims_error_free(e);
+		*exists = false;
+		return 0;
+	}
+	if (rc < 0) {
+		if (err && !*err)
+			*err = e;
+		else
+			ims_error_free(e);
+	}
 	return rc;
 }
 

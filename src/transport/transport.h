@@ -10,6 +10,7 @@
 #include "imagespec/error.h"
 #include "json/oci.h"
 #include "ref/ref.h"
+#include "util/event.h"
 #include "util/stream.h"
 
 typedef struct ims_transport ims_transport;
@@ -44,6 +45,7 @@ typedef struct {
 	 * (one per host, so connections, tokens and mounts are shared). */
 	ims_registry_pool *registries;
 	int jobs; /* parallel uploads; 0: 4 */
+	ims_events ev; /* warnings of a transport that works around a fault */
 } ims_transport_opts;
 
 /* 2: list_tags was added (at the end, after mount_blob). A table of

@@ -144,6 +144,23 @@ check_eq "skopeo (verifying digests) pulls the pushed image" "hello from uploado
 		unpack "$TMP/uploadoff:1" "$TMP/uploadoff-bundle" && cat "$TMP/uploadoff-bundle/rootfs/hello.txt")"
 bad_registry_stop
 
+# --- a registry whose link file for a blob is torn ------------------------------------------------
+# A registry killed while it writes a repository's link file keeps an
+# empty one, and answers 500 to every HEAD of that blob until it is
+# pushed again. The push warns and pushes the blob again, which repairs it.
+spec torn1 "$REG_ADDR/base/busybox:1" "$REG_ADDR/team/torn:1" >/dev/null
+DESC="torn link: the first push" run_expect 0 '' ims build "$W/torn1.yaml" --progress quiet
+BASE_LAYER=$(jq -r '.layers[0].digest' <<<"$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/base/busybox:1")")
+TORN=$REG_DATA/docker/registry/v2/repositories/team/torn/_layers/${BASE_LAYER/://}/link
+check "the base layer's link in team/torn holds its digest (fixture sanity)" test "$(cat "$TORN" 2>&1)" = "$BASE_LAYER"
+: >"$TORN"
+spec torn2 "$REG_ADDR/base/busybox:1" "$REG_ADDR/team/torn:2" >/dev/null
+DESC="torn link: a push that needs that blob succeeds" run_expect 0 '' ims build "$W/torn2.yaml" --progress plain
+check_match "... warning that the registry answered 500 and the blob is pushed again" \
+	'answered 500.*pushing the blob again' "$RUN_STDERR"
+check "... the link is repaired" test -s "$TORN"
+check_eq "... and the image runs (skopeo copy, umoci, chroot)" "hello from torn2" "$(pull_and_run "$REG_ADDR/team/torn:2")"
+
 # --- a push interrupted by the registry's death ------------------------------------------------------
 registry_start INT || bail "cannot start the registry for the interrupted push"
 seed_base "$INT_ADDR" base/busybox:1 || bail "cannot seed it"

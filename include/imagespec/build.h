@@ -51,6 +51,22 @@ IMS_EXTERN(char *) ims_build_result_json(const ims_build_result *r);
 /** A human-readable summary of the steps and actions (caller frees). */
 IMS_EXTERN(char *) ims_build_result_describe(const ims_build_result *r);
 
+/** What a build did, layer by layer, each distinct layer counted once
+ *  however many platforms share it. Where the bytes came from: */
+typedef struct {
+	int layers;   /**< distinct layers in the image(s) */
+	int base;     /**< layers of the base image */
+	int built;    /**< tarred and compressed by this build */
+	int cached;   /**< from the layer cache (local or --cache-from) */
+	int blobs;    /**< `blob:` steps */
+	/** and what happened to them in the target: */
+	int uploaded, mounted, skipped, written;
+	long long uploaded_bytes, written_bytes;
+} ims_build_counts;
+
+/** Fills *out from the result. */
+IMS_EXTERN(void) ims_build_result_counts(const ims_build_result *r, ims_build_counts *out);
+
 IMS_END_DECL
 
 #endif

@@ -74,3 +74,8 @@ char *ims_build_result_describe(const ims_build_result *r)
 {
 	return ims_result_text(r);
 }
+
+void ims_build_result_counts(const ims_build_result *r, ims_build_counts *out)
+{
+	ims_result_counts(r, out);
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "imagespec/imagespec.h"
+#include "progress.h"
 
 enum { EXIT_USAGE = 2 };
 
@@ -27,9 +28,6 @@ typedef struct {
 	int jobs;
 	int verbose;
 } cli_common;
-
-/* Clears the TTY status line (call before printing results). */
-void cli_progress_done(void);
 
 /* Makes a context from the common options; events go to stderr. */
 int cli_context(ims_context **out, const cli_common *c, ims_error **err);

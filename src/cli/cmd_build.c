@@ -240,6 +240,48 @@ static int report(const build_args *a, const ims_build_result *res)
 	return rc;
 }
 
+/* "N, " for a count that is not zero. */
+static void count(char *buf, size_t cap, bool *first, int n, const char *what, long long bytes)
+{
+	if (n == 0)
+		return;
+	size_t o = strlen(buf);
+	char b[32] = "";
+	if (bytes > 0) {
+		char h[16];
+		cli_human_bytes(h, sizeof(h), bytes);
+		snprintf(b, sizeof(b), " (%s)", h);
+	}
+	snprintf(buf + o, cap - o, "%s%d %s%s", *first ? "" : ", ", n, what, b);
+	*first = false;
+}
+
+/* The last line on stderr: what came from where and what the target got. */
+static void summarize(const ims_build_result *res)
+{
+	ims_build_counts c;
+	ims_build_result_counts(res, &c);
+	char line[256];
+	snprintf(line, sizeof(line), "%d layer%s", c.layers, c.layers == 1 ? "" : "s");
+	bool first = true;
+	strcat(line, ": ");
+	count(line, sizeof(line), &first, c.built, "built", 0);
+	count(line, sizeof(line), &first, c.cached, "cached", 0);
+	count(line, sizeof(line), &first, c.base, "from the base", 0);
+	count(line, sizeof(line), &first, c.blobs, "existing blobs", 0);
+	if (first)
+		line[strlen(line) - 2] = '\0';
+	strcat(line, "; ");
+	first = true;
+	count(line, sizeof(line), &first, c.uploaded, "uploaded", c.uploaded_bytes);
+	count(line, sizeof(line), &first, c.mounted, "mounted", 0);
+	count(line, sizeof(line), &first, c.skipped, "skipped", 0);
+	count(line, sizeof(line), &first, c.written, "written", c.written_bytes);
+	if (first)
+		line[strlen(line) - 2] = '\0';
+	cli_progress_summary(line);
+}
+
 static int run(const build_args *a)
 {
 	ims_error *err = NULL;
@@ -273,6 +315,8 @@ static int run(const build_args *a)
 	}
 	cli_progress_done();
 	rc = report(a, res);
+	if (!a->plan_only)
+		summarize(res);
 out:
 	ims_build_result_free(res);
 	ims_plan_free(plan);

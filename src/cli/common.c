@@ -51,59 +51,19 @@ void cli_list_add(cli_list *l, const char *s)
 	l->v[l->n++] = s;
 }
 
-typedef struct {
-	cli_progress mode;
-	bool tty;        /* redraw one status line instead of printing lines */
-	bool line_shown; /* a status line is on screen and needs clearing */
-} event_state;
-
-static event_state events;
-
-/* Clears the status line before anything else is printed to stderr. */
-static void clear_status(event_state *st)
-{
-	if (st->line_shown) {
-		fputs("\r\033[K", stderr);
-		st->line_shown = false;
-	}
-}
-
-static void on_event(const ims_event *ev, void *ud)
-{
-	event_state *st = ud;
-	if (ev->kind == IMS_EVENT_WARNING) {
-		clear_status(st);
-		fprintf(stderr, "imagespec: warning: %s\n", ev->message);
-		return;
-	}
-	if (st->mode == PROGRESS_QUIET || ev->kind == IMS_EVENT_PROGRESS)
-		return;
-	if (st->tty) {
-		/* one line, redrawn: the latest step, cut to the terminal's width */
-		fprintf(stderr, "\r\033[K%.*s", 100, ev->message);
-		st->line_shown = true;
-		return;
-	}
-	fprintf(stderr, "%s\n", ev->message);
-}
-
-void cli_progress_done(void)
-{
-	clear_status(&events);
-}
-
 int cli_context(ims_context **out, const cli_common *c, ims_error **err)
 {
-	event_state *st = &events;
-	st->mode = c->progress;
-	st->tty = false;
-	if (st->mode == PROGRESS_AUTO) {
-		/* a redrawn status line needs a TTY; in CI and pipes, plain lines */
-		const char *ci = getenv("CI");
+	cli_show show = c->progress == PROGRESS_QUIET ? CLI_SHOW_QUIET : CLI_SHOW_PLAIN;
+	if (c->progress == PROGRESS_AUTO) {
+		/* live bars need a terminal; in CI, pipes and dumb terminals, plain lines */
+		const char *ci = getenv("CI"), *term = getenv("TERM");
 		bool in_ci = ci && *ci && strcmp(ci, "false") && strcmp(ci, "0");
-		st->tty = isatty(STDERR_FILENO) && !in_ci;
-		st->mode = PROGRESS_PLAIN;
+		bool dumb = !term || !*term || !strcmp(term, "dumb");
+		if (isatty(STDERR_FILENO) && !in_ci && !dumb)
+			show = CLI_SHOW_LIVE;
 	}
+	const char *nc = getenv("NO_COLOR"); /* no-color.org: set and not empty */
+	cli_progress_start(show, !(nc && *nc));
 	ims_context_options o = IMS_CONTEXT_OPTIONS_INIT;
 	o.insecure_registries = c->insecure;
 	o.ninsecure_registries = c->ninsecure;
@@ -115,7 +75,7 @@ int cli_context(ims_context **out, const cli_common *c, ims_error **err)
 	o.cache_dir = c->no_cache ? NULL : c->cache_dir ? c->cache_dir : default_dir;
 	o.jobs = c->jobs;
 	o.verbose = c->verbose;
-	o.on_event = on_event;
-	o.event_ud = st;
+	o.on_event = cli_progress_event;
+	o.event_ud = NULL;
 	return ims_context_new(out, &o, err);
 }

@@ -36,6 +36,7 @@ typedef struct {
 	char diff_id[IMS_DIGEST_BUFSZ];
 	ims_layer_alg alg;
 	ims_layer_action action;
+	ims_layer_origin origin;
 	const ims_step *step;
 	char recipe[IMS_DIGEST_BUFSZ]; /* "" when the layer has none (not cacheable) */
 } ims_new_layer;

@@ -88,6 +88,7 @@ static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target
 		nl->desc.nurls = b->nurls;
 	}
 	nl->action = IMS_ACTION_SKIPPED;
+	nl->origin = IMS_ORIGIN_BLOB;
 	if (!target)
 		return 0;
 	bool have = false;
@@ -365,6 +366,8 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 			r = blob_step(p, s, target, base, nl, err);
 			continue;
 		}
+		char label[48];
+		snprintf(label, sizeof(label), "building layer %zu/%zu", i + 1, p->nsteps);
 		ims_layer_opts o = {
 			.source_dir = p->spec_dir,
 			.created = p->created,
@@ -373,12 +376,14 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 			.level = s->level,
 			.threads = env->jobs,
 			.ev = &env->ev,
+			.progress = target ? label : NULL,
 		};
 		nl->alg = o.alg;
 		step_job j = { env,    p,    s,  target,    probe, http, &o,       &cache,
 			       remote, NULL, nl, { { 0 } }, false, i,    p->nsteps };
 		if ((r = build_one(&j, err)) < 0)
 			break;
+		nl->origin = j.cached ? IMS_ORIGIN_CACHED : IMS_ORIGIN_BUILT;
 		snprintf(nl->desc.digest, sizeof(nl->desc.digest), "%s", j.res.digest);
 		snprintf(nl->diff_id, sizeof(nl->diff_id), "%s", j.res.diff_id);
 		nl->desc.size = j.res.size;

@@ -47,7 +47,8 @@ static bool removed(const ims_plan *p, const char *digest)
 	return false;
 }
 
-static void add_result_layer(ims_result_manifest *rm, const ims_descriptor *d, const char *diff_id, ims_layer_action a)
+static void add_result_layer(ims_result_manifest *rm, const ims_descriptor *d, const char *diff_id, ims_layer_action a,
+			     ims_layer_origin origin)
 {
 	rm->layers = xrealloc(rm->layers, (rm->nlayers + 1) * sizeof(*rm->layers));
 	ims_result_layer *l = &rm->layers[rm->nlayers++];
@@ -55,6 +56,7 @@ static void add_result_layer(ims_result_manifest *rm, const ims_descriptor *d, c
 	ims_descriptor_copy(&l->desc, d);
 	snprintf(l->diff_id, sizeof(l->diff_id), "%s", diff_id);
 	l->action = a;
+	l->origin = origin;
 }
 
 /* Base layers, after removeLayers, converted and copied as needed. */
@@ -105,7 +107,7 @@ static int base_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, 
 		}
 		man->layers = xrealloc(man->layers, (man->nlayers + 1) * sizeof(*man->layers));
 		man->layers[man->nlayers++] = nd;
-		add_result_layer(j->rm, &nd, diff_id, action);
+		add_result_layer(j->rm, &nd, diff_id, action, IMS_ORIGIN_BASE);
 	}
 	for (size_t i = 0; i < p->nremovals; i++) {
 		bool found = false;
@@ -150,7 +152,7 @@ static int new_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, c
 		ims_config_add_history(cfg, created, nl->step->created_by, nl->step->comment, false);
 		man->layers = xrealloc(man->layers, (man->nlayers + 1) * sizeof(*man->layers));
 		man->layers[man->nlayers++] = d;
-		add_result_layer(j->rm, &d, nl->diff_id, nl->action);
+		add_result_layer(j->rm, &d, nl->diff_id, nl->action, nl->origin);
 	}
 	if (man->nlayers > IMS_MAX_LAYERS)
 		return ims_error_set(err, IMS_EINVALID,

@@ -153,7 +153,7 @@ int ims_exec_registry_upload(ims_exec_registry *x, ims_reader *rd, const char *w
 	bool have = false;
 	if ((r = ims_registry_blob_head(x->reg, x->repository, digest, &have, NULL, err)) < 0 || have)
 		goto out;
-	r = ims_registry_blob_upload_fd(x->reg, x->repository, digest, fd, *size, err);
+	r = ims_registry_blob_upload_fd(x->reg, x->repository, digest, fd, *size, NULL, err);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -47,6 +47,20 @@ static const char *action_name(ims_layer_action a)
 	}
 }
 
+static const char *origin_name(ims_layer_origin o)
+{
+	switch (o) {
+	case IMS_ORIGIN_BUILT:
+		return "built";
+	case IMS_ORIGIN_CACHED:
+		return "cache";
+	case IMS_ORIGIN_BLOB:
+		return "blob";
+	default:
+		return "base";
+	}
+}
+
 char *ims_result_json(const ims_build_result *r)
 {
 	ims_json *o = ims_json_new_object();
@@ -80,6 +94,7 @@ char *ims_result_json(const ims_build_result *r)
 			ims_json_set(lo, "mediaType",
 				     ims_json_new_string(l->desc.media_type ? l->desc.media_type : ""));
 			ims_json_set(lo, "action", ims_json_new_string(action_name(l->action)));
+			ims_json_set(lo, "source", ims_json_new_string(origin_name(l->origin)));
 			ims_json_append(ls, lo);
 		}
 		ims_json_set(mo, "layers", ls);
@@ -89,6 +104,51 @@ char *ims_result_json(const ims_build_result *r)
 	char *s = ims_json_encode(o, NULL);
 	ims_json_free(o);
 	return s;
+}
+
+static bool seen_before(const ims_build_result *r, size_t mi, size_t li)
+{
+	const char *d = r->manifests[mi].layers[li].desc.digest;
+	for (size_t i = 0; i <= mi; i++) {
+		const ims_result_manifest *m = &r->manifests[i];
+		size_t end = i == mi ? li : m->nlayers;
+		for (size_t j = 0; j < end; j++)
+			if (!strcmp(m->layers[j].desc.digest, d))
+				return true;
+	}
+	return false;
+}
+
+void ims_result_counts(const ims_build_result *r, ims_build_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < r->nmanifests; i++) {
+		const ims_result_manifest *m = &r->manifests[i];
+		for (size_t j = 0; j < m->nlayers; j++) {
+			if (seen_before(r, i, j))
+				continue;
+			const ims_result_layer *l = &m->layers[j];
+			out->layers++;
+			int *from[] = { [IMS_ORIGIN_BASE] = &out->base, [IMS_ORIGIN_BUILT] = &out->built,
+					[IMS_ORIGIN_CACHED] = &out->cached, [IMS_ORIGIN_BLOB] = &out->blobs };
+			(*from[l->origin])++;
+			switch (l->action) {
+			case IMS_ACTION_UPLOADED:
+				out->uploaded++;
+				out->uploaded_bytes += l->desc.size;
+				break;
+			case IMS_ACTION_MOUNTED:
+				out->mounted++;
+				break;
+			case IMS_ACTION_SKIPPED:
+				out->skipped++;
+				break;
+			default:
+				out->written++;
+				out->written_bytes += l->desc.size;
+			}
+		}
+	}
 }
 
 char *ims_result_text(const ims_build_result *r)

@@ -9,10 +9,19 @@
 #include "imagespec/build.h"
 #include "json/oci.h"
 
+/* Where a layer's bytes came from. */
+typedef enum {
+	IMS_ORIGIN_BASE,   /* a layer of the base image */
+	IMS_ORIGIN_BUILT,  /* tarred and compressed by this run */
+	IMS_ORIGIN_CACHED, /* the local layer cache or a --cache-from artifact */
+	IMS_ORIGIN_BLOB,   /* a `blob:` step: an existing blob named by digest */
+} ims_layer_origin;
+
 typedef struct {
 	ims_descriptor desc;
 	char diff_id[IMS_DIGEST_BUFSZ];
 	ims_layer_action action;
+	ims_layer_origin origin;
 } ims_result_layer;
 
 typedef struct {
@@ -40,5 +49,7 @@ void ims_result_free(ims_build_result *r);
 char *ims_result_json(const ims_build_result *r);
 /* A human-readable summary of the steps and actions (caller frees). */
 char *ims_result_text(const ims_build_result *r);
+/* The counts of imagespec/build.h's ims_build_counts. */
+void ims_result_counts(const ims_build_result *r, ims_build_counts *out);
 
 #endif

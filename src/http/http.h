@@ -89,6 +89,11 @@ typedef struct {
 	size_t max_body;       /* cap for buffered bodies; default 64 KiB */
 	bool follow_redirects; /* GET/HEAD: follow up to 10 redirects by hand */
 	bool no_retry;         /* the caller retries itself */
+	/* Told the bytes of body_fd sent, or of a 2xx body given to sink, so
+	 * far (again from 0 when a try starts over). Called on the requesting
+	 * thread; may be NULL. */
+	void (*progress)(void *ud, int64_t done);
+	void *progress_ud;
 } ims_http_request;
 
 #define IMS_HTTP_REQUEST_INIT { .body_fd = -1 }

@@ -68,6 +68,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 				ims_error_set(&x->cb_err, IMS_EGENERIC, "writing the response body failed");
 			return 0;
 		}
+		if (x->req->progress)
+			x->req->progress(x->req->progress_ud, x->bytes);
 		return len;
 	}
 	ims_buf *b = &x->resp->body;
@@ -107,6 +109,8 @@ static size_t read_fd(xfer *x, char *p, size_t want)
 		return CURL_READFUNC_ABORT;
 	}
 	x->fd_pos += got;
+	if (x->req->progress)
+		x->req->progress(x->req->progress_ud, x->fd_pos - x->req->body_offset);
 	return (size_t)got;
 }
 

@@ -363,6 +363,12 @@ int ims_fents_write(ims_fents *l, int rootfd, const ims_layer_opts *o, const ims
 	ims_tarw *w = NULL;
 	dircache dc = { NULL, -1 };
 	int r = ims_tarw_open(&w, o->alg, o->level, o->threads, out, err);
+	if (r == 0 && o->progress) {
+		int64_t total = 0;
+		for (size_t i = 0; i < l->n; i++)
+			total += l->v[i].type == IMS_TAR_FILE ? l->v[i].size : 0;
+		ims_tarw_progress(w, o->ev, o->progress, total);
+	}
 	for (size_t i = 0; i < l->n && r == 0; i++) {
 		ims_fent *e = &l->v[i];
 		ims_tar_entry te = {

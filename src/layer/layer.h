@@ -33,6 +33,7 @@ typedef struct {
 	int level;              /* -1: default for the algorithm */
 	int threads;            /* compressing threads; 0 or 1: one. Never changes the bytes */
 	const ims_events *ev;   /* warnings (secrets swept in, dropped bits); may be NULL */
+	const char *progress;   /* label of the progress events sent to ev ("layer 1/3"); NULL: none */
 } ims_layer_opts;
 
 typedef struct {

@@ -40,7 +40,13 @@ struct ims_tarw {
 	locale_t utf8;
 	char *buf;
 	pathset files;
+	/* Progress: file bytes taken of the total, told every PROGRESS_STEP. */
+	const ims_events *pev;
+	const char *plabel;
+	int64_t ptotal, pdone, pnext;
 };
+
+enum { PROGRESS_STEP = 1 << 20 };
 
 static uint64_t fnv1a(const char *s)
 {
@@ -283,7 +289,20 @@ static int put_data(ims_tarw *w, const void *p, size_t n, const char *shown, ims
 	la_ssize_t wr = archive_write_data(w->a, p, n);
 	if (wr < 0 || (size_t)wr != n)
 		return fail(w, shown, err);
+	w->pdone += (int64_t)n;
+	if (w->pev && w->pdone >= w->pnext && w->pdone < w->ptotal) {
+		ims_events_progress(w->pev, w->plabel, w->pdone, w->ptotal);
+		w->pnext = w->pdone + PROGRESS_STEP;
+	}
 	return 0;
+}
+
+void ims_tarw_progress(ims_tarw *w, const ims_events *ev, const char *label, int64_t total)
+{
+	w->pev = ev && ev->cb && label ? ev : NULL;
+	w->plabel = label;
+	w->ptotal = total;
+	w->pnext = PROGRESS_STEP;
 }
 
 static int begin(ims_tarw *w, const ims_tar_entry *e, const char **shown, ims_error **err)
@@ -371,6 +390,8 @@ int ims_tarw_finish(ims_tarw *w, ims_layer_result *res, ims_error **err)
 	int r = ims_compressor_finish(w->comp, err);
 	if (r >= 0 && w->hop)
 		r = ims_async_sink_finish(w->hop, err);
+	if (r >= 0 && w->pev)
+		ims_events_progress(w->pev, w->plabel, w->ptotal, w->ptotal);
 	if (r < 0) {
 		w->broken = true;
 		return r;

@@ -50,6 +50,9 @@ int ims_tarw_add(ims_tarw *w, const ims_tar_entry *e, ims_reader *data, ims_erro
 int ims_tarw_add_buf(ims_tarw *w, const ims_tar_entry *e, const void *buf, size_t len, ims_error **err);
 /* Writes the end-of-archive, flushes the compressor, fills res. */
 int ims_tarw_finish(ims_tarw *w, ims_layer_result *res, ims_error **err);
+/* Tells ev "label: bytes of total" as file data goes in (total: the sum of
+ * the file sizes), and total of total when the layer is finished. */
+void ims_tarw_progress(ims_tarw *w, const ims_events *ev, const char *label, int64_t total);
 void ims_tarw_free(ims_tarw *w);
 
 #endif

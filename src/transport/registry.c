@@ -223,7 +223,7 @@ static int spooled(void *ud, int fd, const char *digest, int64_t size, ims_error
 		return 0;
 	}
 	if (!t->queue)
-		t->queue = ims_upload_queue_new(t->reg, repo_of(t), t->jobs);
+		t->queue = ims_upload_queue_new(t->reg, repo_of(t), t->jobs, &t->ev);
 	ims_upload_queue_add(t->queue, fd, digest, size);
 	note(t, digest, IMS_REGISTRY_BLOB_UPLOADED);
 	return 0;

@@ -71,8 +71,12 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
  * http, or points at a link-local address (or at another host's loopback
  * or private address), is refused; one on another origin gets no
  * Authorization. The fd is read with pread: its offset does not matter. */
+typedef struct {
+	void (*fn)(void *ud, int64_t done); /* bytes sent so far (from 0 again on a new attempt) */
+	void *ud;
+} ims_registry_progress;
 int ims_registry_blob_upload_fd(ims_registry *r, const char *repo, const char *digest, int fd, int64_t size,
-				ims_error **err);
+				const ims_registry_progress *progress, ims_error **err);
 /* Streamed upload: POST, one chunked PATCH from reader, PUT ?digest=. Not
  * retried (the stream cannot be replayed). */
 int ims_registry_blob_upload_stream(ims_registry *r, const char *repo, const char *digest, ims_reader *reader,

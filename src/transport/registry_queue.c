@@ -33,12 +33,33 @@ struct ims_upload_queue {
 	pthread_t *threads;
 	int nthreads, max, waiting;
 	ims_error *failures; /* one line per failed blob; sticky */
+	const ims_events *ev;
 };
+
+typedef struct {
+	const ims_events *ev;
+	char label[40];
+	int64_t size;
+} upload_progress;
+
+static void on_progress(void *ud, int64_t done)
+{
+	upload_progress *u = ud;
+	ims_events_progress(u->ev, u->label, done < u->size ? done : u->size - 1, u->size);
+}
 
 static void run(ims_upload_queue *q, job *j)
 {
 	ims_error *e = NULL;
-	int rc = ims_registry_blob_upload_fd(q->reg, q->repo, j->digest, j->fd, j->size, &e);
+	/* "uploading sha256:0123456789ab": the end comes once the registry
+	 * has taken the blob, not when the last byte left. */
+	upload_progress u = { q->ev, "", j->size };
+	snprintf(u.label, sizeof(u.label), "uploading %.19s", j->digest);
+	ims_registry_progress pg = { on_progress, &u };
+	bool tell = q->ev && q->ev->cb && j->size > 0;
+	int rc = ims_registry_blob_upload_fd(q->reg, q->repo, j->digest, j->fd, j->size, tell ? &pg : NULL, &e);
+	if (tell)
+		ims_events_progress(q->ev, u.label, j->size, j->size);
 	close(j->fd);
 	pthread_mutex_lock(&q->lock);
 	if (rc < 0) {
@@ -79,9 +100,10 @@ static void *worker(void *ud)
 	return NULL;
 }
 
-ims_upload_queue *ims_upload_queue_new(ims_registry *reg, const char *repo, int jobs)
+ims_upload_queue *ims_upload_queue_new(ims_registry *reg, const char *repo, int jobs, const ims_events *ev)
 {
 	ims_upload_queue *q = xcalloc(1, sizeof(*q));
+	q->ev = ev;
 	q->reg = reg;
 	q->repo = xstrdup(repo);
 	q->max = jobs < 1 ? 1 : jobs > QUEUE_MAX_JOBS ? QUEUE_MAX_JOBS : jobs;

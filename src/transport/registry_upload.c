@@ -87,7 +87,7 @@ static int finish(ims_registry *r, const ims_registry_call *c, const char *locat
 }
 
 static int attempt_fd(ims_registry *r, const ims_registry_call *c, const char *digest, int fd, int64_t size,
-		      bool *transient, ims_error **err)
+		      const ims_registry_progress *pg, bool *transient, ims_error **err)
 {
 	_cleanup_free_ char *location = NULL;
 	int rc = start(r, c, &location, transient, err);
@@ -97,6 +97,10 @@ static int attempt_fd(ims_registry *r, const ims_registry_call *c, const char *d
 	req.body_fd = fd;
 	req.body_offset = 0;
 	req.body_fd_len = size;
+	if (pg) {
+		req.progress = pg->fn;
+		req.progress_ud = pg->ud;
+	}
 	rc = finish(r, c, location, digest, &req, transient, err);
 	if (rc < 0)
 		ims_registry__cancel_upload(r, c, location);
@@ -104,7 +108,7 @@ static int attempt_fd(ims_registry *r, const ims_registry_call *c, const char *d
 }
 
 int ims_registry_blob_upload_fd(ims_registry *r, const char *repo, const char *digest, int fd, int64_t size,
-				ims_error **err)
+				const ims_registry_progress *progress, ims_error **err)
 {
 	int rc = ims_registry__check_repo(repo, err);
 	if (rc < 0 || (rc = ims_digest_check(digest, "blob", err)) < 0)
@@ -118,7 +122,7 @@ int ims_registry_blob_upload_fd(ims_registry *r, const char *repo, const char *d
 	for (int attempt = 1;; attempt++) {
 		ims_error *e = NULL;
 		bool transient = false;
-		rc = attempt_fd(r, &c, digest, fd, size, &transient, &e);
+		rc = attempt_fd(r, &c, digest, fd, size, progress, &transient, &e);
 		if (rc == 0 || !transient || attempt == UPLOAD_ATTEMPTS) {
 			if (rc < 0 && attempt > 1 && e) {
 				char *m = xasprintf("%s (after %d attempts)", e->message, attempt);

@@ -301,7 +301,7 @@ static void make_image(ims_registry *r, const char *repo, const char *content, d
 	for (int i = 0; i < 2; i++) {
 		int fd = tmp_with(blobs[i]->data, blobs[i]->len);
 		ims_error *e = NULL;
-		if (ims_registry_blob_upload_fd(r, repo, blobs[i]->digest, fd, (int64_t)blobs[i]->len, &e) < 0)
+		if (ims_registry_blob_upload_fd(r, repo, blobs[i]->digest, fd, (int64_t)blobs[i]->len, NULL, &e) < 0)
 			CLEAR(e);
 		close(fd);
 	}
@@ -334,6 +334,21 @@ static void test_ping(const registry_proc *p)
 	ims_error_clear(&e);
 }
 
+typedef struct {
+	int64_t last;
+	int calls;
+	bool rising;
+} seen_progress;
+
+static void on_upload_progress(void *ud, int64_t done)
+{
+	seen_progress *s = ud;
+	if (done < s->last)
+		s->rising = false;
+	s->last = done;
+	s->calls++;
+}
+
 static void test_blobs(const registry_proc *p)
 {
 	ims_registry *r = new_client(p->host, NULL);
@@ -341,8 +356,13 @@ static void test_blobs(const registry_proc *p)
 	doc b;
 	doc_set(&b, "hello blob\n");
 	int fd = tmp_with(b.data, b.len);
-	int rc = ims_registry_blob_upload_fd(r, "team/blobs", b.digest, fd, (int64_t)b.len, &e);
+	seen_progress pg_seen = { -1, 0, true };
+	ims_registry_progress pg = { on_upload_progress, &pg_seen };
+	int rc = ims_registry_blob_upload_fd(r, "team/blobs", b.digest, fd, (int64_t)b.len, &pg, &e);
 	is_int(rc, 0, "upload_fd");
+	ok(pg_seen.calls > 0 && pg_seen.last == (int64_t)b.len && pg_seen.rising,
+	   "upload_fd tells its progress, rising to the size (%d calls, last %lld)", pg_seen.calls,
+	   (long long)pg_seen.last);
 	CLEAR(e);
 
 	bool exists = false;
@@ -368,7 +388,7 @@ static void test_blobs(const registry_proc *p)
 	/* the same content under another digest */
 	doc other;
 	doc_set(&other, "something else");
-	rc = ims_registry_blob_upload_fd(r, "team/blobs", other.digest, fd, (int64_t)b.len, &e);
+	rc = ims_registry_blob_upload_fd(r, "team/blobs", other.digest, fd, (int64_t)b.len, NULL, &e);
 	is_int(rc, IMS_EDIGEST, "upload with a wrong digest is refused");
 	ok(e && e->http_status == 400 && strstr(e->message, "DIGEST_INVALID"), "the error names 400 DIGEST_INVALID");
 	ok(e && strstr(e->message, "push blob") && strstr(e->message, "team/blobs"),
@@ -404,7 +424,7 @@ static void test_blobs(const registry_proc *p)
 	doc z;
 	doc_set(&z, "");
 	int zfd = tmp_with("", 0);
-	rc = ims_registry_blob_upload_fd(r, "team/blobs", z.digest, zfd, 0, &e);
+	rc = ims_registry_blob_upload_fd(r, "team/blobs", z.digest, zfd, 0, NULL, &e);
 	is_int(rc, 0, "upload an empty blob");
 	CLEAR(e);
 	close(zfd);
@@ -991,11 +1011,11 @@ static void test_hostile(void)
 	doc b;
 	doc_set(&b, "blob");
 	int fd = tmp_with(b.data, b.len);
-	rc = ims_registry_blob_upload_fd(r, "meta", b.digest, fd, (int64_t)b.len, &e);
+	rc = ims_registry_blob_upload_fd(r, "meta", b.digest, fd, (int64_t)b.len, NULL, &e);
 	ok(rc < 0 && e && strstr(e->message, "local address"), "an upload Location on a link-local address is refused");
 	diag_err(e);
 	ims_error_clear(&e);
-	rc = ims_registry_blob_upload_fd(r, "noloc", b.digest, fd, (int64_t)b.len, &e);
+	rc = ims_registry_blob_upload_fd(r, "noloc", b.digest, fd, (int64_t)b.len, NULL, &e);
 	ok(rc < 0 && e && strstr(e->message, "without a Location"), "a 202 without a Location is refused");
 	ims_error_clear(&e);
 	bool mounted = true;
@@ -1005,7 +1025,7 @@ static void test_hostile(void)
 	is_int(counted(&n_deletes), deletes + 1, "and its upload session is cancelled");
 	ims_error_clear(&e);
 	deletes = counted(&n_deletes);
-	rc = ims_registry_blob_upload_fd(r, "flaky", b.digest, fd, (int64_t)b.len, &e);
+	rc = ims_registry_blob_upload_fd(r, "flaky", b.digest, fd, (int64_t)b.len, NULL, &e);
 	is_int(rc, 0, "an upload whose session was lost starts over");
 	CLEAR(e);
 	ok(counted(&n_posts) == 2 && counted(&n_puts) == 2 && counted(&n_deletes) == deletes + 1,

@@ -67,6 +67,8 @@ static void set_defaults(ims_http *h, const ims_http_options *o)
 	h->user_agent = xstrdup(o->user_agent ? o->user_agent : "imagespec/" IMS_VERSION);
 	h->trace = o->trace;
 	h->trace_ud = o->trace_ud;
+	h->notice = o->notice;
+	h->notice_ud = o->notice_ud;
 
 	const char *const *dirs = o->certs_dirs ? o->certs_dirs : default_certs_dirs;
 	size_t n = o->certs_dirs ? o->ncerts_dirs : IMS_ARRAY_SIZE(default_certs_dirs);

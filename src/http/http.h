@@ -49,6 +49,11 @@ typedef struct {
 	 * requests run in parallel. */
 	void (*trace)(void *ud, const char *line);
 	void *trace_ud;
+	/* Told of every retry, with its reason and wait, whatever the
+	 * verbosity ("GET URL: registry answered 503; retrying in 1.0 s (try
+	 * 2 of 5)"). Same threading rule as trace. */
+	void (*notice)(void *ud, const char *line);
+	void *notice_ud;
 	const char *user_agent;  /* default "imagespec/VERSION" */
 } ims_http_options;
 

@@ -66,6 +66,8 @@ struct ims_http {
 	char *user_agent;
 	void (*trace)(void *ud, const char *line);
 	void *trace_ud;
+	void (*notice)(void *ud, const char *line);
+	void *notice_ud;
 
 	pthread_mutex_t tls_lock; /* guards tls */
 	ims_http_tls *tls;

@@ -71,6 +71,17 @@ static void trace_try(const ims_http *h, const ims_http_request *req, const char
 				 attempt);
 }
 
+/* "GET URL: registry answered 503; retrying in 1.0 s (try 2 of 5)". */
+static void notice_retry(const ims_http *h, const ims_http_request *req, const char *safe_url, int rc,
+			 const ims_http_response *resp, const ims_error *e, double wait, int next, int max)
+{
+	_cleanup_free_ char *why = rc == 0 ? xasprintf("answered %ld", resp->status)
+					   : xstrdup(e && e->message ? e->message : ims_http__failure_name(resp->failure));
+	_cleanup_free_ char *line = xasprintf("%s %s: %s; retrying in %.1f s (try %d of %d)", req->method, safe_url,
+					      why, wait, next, max);
+	h->notice(h->notice_ud, line);
+}
+
 /* Tries one URL until it answers with something not worth retrying, or
  * tries run out. Only bodies that can be replayed are sent again, and
  * never after part of a response went to the caller's sink. */
@@ -102,9 +113,12 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 			ims_error_free(e);
 			return rc;
 		}
-		if (h->trace) {
+		if (h->trace || h->notice) {
 			_cleanup_free_ char *safe = ims_http_redact_url(url);
-			ims_http__tracef(h, "%s %s: retrying in %.2f s", req->method, safe, wait);
+			if (h->trace)
+				ims_http__tracef(h, "%s %s: retrying in %.2f s", req->method, safe, wait);
+			if (h->notice)
+				notice_retry(h, req, safe, rc, resp, e, wait, attempt + 1, max);
 		}
 		ims_error_free(e);
 		ims_http__sleep(wait);

@@ -56,6 +56,18 @@ DESC="--progress quiet: nothing on stderr" run_expect 0 '' "$IMAGESPEC" build "$
 	--progress quiet
 check_eq "... not even the summary" "" "$RUN_STDERR"
 
+# --- retries are shown with their reason and wait --------------------------------------------
+bad_registry_start 500-always || bail "cannot start bad_registry.py"
+cat >"$W/e500.yaml" <<EOF
+base: $BAD_REF
+target: oci:$TMP/e500:1
+EOF
+DESC="a base registry answering 500: the build fails (exit 1)" \
+	run_expect 1 '500' "$IMAGESPEC" build "$W/e500.yaml" --progress plain
+check_match "each retry is shown with its reason, its wait and the try it leads to" \
+	"^GET http://$BAD_ADDR/v2/.*: answered 500; retrying in [0-9.]+ s \\(try 2 of [0-9]+\\)\$" "$RUN_STDERR"
+bad_registry_stop
+
 # --- a terminal -------------------------------------------------------------------------
 SOCK=$TMP/tmux.sock
 tm() { tmux -S "$SOCK" "$@"; }

@@ -13,6 +13,7 @@
 
 #include "ref/ref.h"
 #include "transport/registry_pool.h"
+#include "transport/registry_eager.h"
 #include "transport/registry_queue.h"
 #include "transport/registry_spool.h"
 #include "util/error.h"
@@ -42,6 +43,9 @@ typedef struct {
 	int jobs;
 	ims_events ev;
 	ims_upload_queue *queue;
+	ims_eager_upload **eager; /* committed streamed uploads, waited for before a manifest */
+	size_t neager, cap_eager;
+	int nstreams;             /* for their progress labels */
 	pthread_mutex_t lock; /* notes: workers' callers may run elsewhere */
 	blob_note *notes;
 	size_t nnotes, cap_notes;
@@ -134,6 +138,9 @@ static void reg_close(ims_transport *base)
 {
 	registry_transport *t = (registry_transport *)base;
 	ims_upload_queue_free(t->queue);
+	for (size_t i = 0; i < t->neager; i++)
+		ims_eager_wait(t->eager[i], NULL);
+	free(t->eager);
 	for (size_t i = 0; i < t->nkept; i++) {
 		free(t->kept[i].media_type);
 		free(t->kept[i].data);
@@ -214,12 +221,66 @@ static int reg_has_blob(ims_transport *base, const char *digest, bool *exists, i
 	return rc;
 }
 
+/* A blob being written: big ones start uploading before they are whole. */
+typedef struct {
+	registry_transport *t;
+	ims_eager_upload *eager;
+	bool tried;
+} new_blob;
+
+/* A blob this big is sent while it is being written (smaller ones, the
+ * usual case for configs and app layers, cost one request less whole). */
+#define EAGER_MIN (8 << 20)
+
+/* IMAGESPEC_STREAM_UPLOADS=0: every blob whole (docs/registries.md). */
+static bool streams_allowed(void)
+{
+	const char *v = getenv("IMAGESPEC_STREAM_UPLOADS");
+	return !v || strcmp(v, "0") != 0;
+}
+
+static void grew(void *ud, int fd, int64_t total)
+{
+	new_blob *nb = ud;
+	if (!nb->eager && !nb->tried && total >= EAGER_MIN && streams_allowed()) {
+		registry_transport *t = nb->t;
+		char label[48];
+		pthread_mutex_lock(&t->lock);
+		snprintf(label, sizeof(label), "uploading new layer %d", ++t->nstreams);
+		pthread_mutex_unlock(&t->lock);
+		nb->tried = true;
+		nb->eager = ims_eager_start(t->reg, repo_of(t), fd, &t->ev, label);
+	}
+	if (nb->eager)
+		ims_eager_grow(nb->eager, total);
+}
+
+static void dropped(void *ud)
+{
+	new_blob *nb = ud;
+	ims_eager_abort(nb->eager);
+	free(nb);
+}
+
 static int spooled(void *ud, int fd, const char *digest, int64_t size, ims_error **err)
 {
-	registry_transport *t = ud;
+	new_blob *nb = ud;
+	registry_transport *t = nb->t;
+	ims_eager_upload *eager = nb->eager;
+	free(nb);
 	int a = noted(t, digest);
 	if (a == IMS_REGISTRY_BLOB_UPLOADED || a == IMS_REGISTRY_BLOB_MOUNTED) {
+		ims_eager_abort(eager);
 		close(fd); /* the same layer again (another platform) */
+		return 0;
+	}
+	if (eager) {
+		ims_eager_commit(eager, digest, size);
+		pthread_mutex_lock(&t->lock);
+		t->eager = xgrow(t->eager, &t->cap_eager, t->neager + 1, sizeof(*t->eager));
+		t->eager[t->neager++] = eager;
+		pthread_mutex_unlock(&t->lock);
+		note(t, digest, IMS_REGISTRY_BLOB_UPLOADED);
 		return 0;
 	}
 	if (!t->queue)
@@ -233,14 +294,39 @@ static int reg_new_blob(ims_transport *base, ims_blob_writer **out, ims_error **
 {
 	registry_transport *t = (registry_transport *)base;
 	char *what = xasprintf("`%s/%s`", ims_registry_host(t->reg), repo_of(t));
-	int rc = ims_spool_writer_new(out, t->tmp_dir, what, spooled, t, err);
+	new_blob *nb = xcalloc(1, sizeof(*nb));
+	nb->t = t;
+	int rc = ims_spool_writer_new(out, t->tmp_dir, what, spooled, nb, err);
 	free(what);
+	if (rc < 0) {
+		free(nb);
+		return rc;
+	}
+	ims_spool_hooks h = { grew, dropped };
+	ims_spool_writer_hooks(*out, &h);
 	return rc;
 }
 
+/* Every upload begun: the queue's and the streamed ones. */
 static int wait_uploads(registry_transport *t, ims_error **err)
 {
-	return t->queue ? ims_upload_queue_wait(t->queue, err) : 0;
+	int rc = t->queue ? ims_upload_queue_wait(t->queue, err) : 0;
+	pthread_mutex_lock(&t->lock);
+	ims_eager_upload **v = t->eager;
+	size_t n = t->neager;
+	t->eager = NULL;
+	t->neager = t->cap_eager = 0;
+	pthread_mutex_unlock(&t->lock);
+	for (size_t i = 0; i < n; i++) {
+		ims_error *e = NULL;
+		if (ims_eager_wait(v[i], &e) < 0) {
+			rc = rc < 0 ? rc : e ? e->code : IMS_EGENERIC;
+			ims_error_append(err, rc, "%s", e && e->message ? e->message : "upload failed");
+		}
+		ims_error_free(e);
+	}
+	free(v);
+	return rc;
 }
 
 static void keep(registry_transport *t, const char *data, size_t len, const char *media_type, const char *digest)

@@ -81,6 +81,11 @@ int ims_registry_blob_upload_fd(ims_registry *r, const char *repo, const char *d
  * retried (the stream cannot be replayed). */
 int ims_registry_blob_upload_stream(ims_registry *r, const char *repo, const char *digest, ims_reader *reader,
 				    ims_error **err);
+/* The same for a blob still being written: reader follows it, and
+ * digest_later (a buffer) holds its digest by the time reader ends, or ""
+ * when the blob is not wanted after all (the session is then deleted). */
+int ims_registry_blob_upload_follow(ims_registry *r, const char *repo, ims_reader *reader, const char *digest_later,
+				    ims_error **err);
 /* Cross-repository mount: POST ?mount=digest&from=from_repo. *mounted is
  * true only on 201; any other answer leaves it false (and cancels an upload
  * session the registry may have opened), so the caller uploads instead. */

@@ -47,6 +47,8 @@ typedef struct {
 	char *what;
 	ims_spool_done_fn done;
 	void *ud;
+	ims_spool_hooks hooks;
+	int64_t written;
 } spool_writer;
 
 static int file_write(void *ud, const void *p, size_t n, ims_error **err)
@@ -54,11 +56,21 @@ static int file_write(void *ud, const void *p, size_t n, ims_error **err)
 	spool_writer *w = ud;
 	if (ims_write_all(w->fd, p, n) < 0)
 		return ims_error_sys(err, errno, IMS_EGENERIC, "spool a blob for %s", w->what);
+	w->written += (int64_t)n;
+	if (w->hooks.grew)
+		w->hooks.grew(w->ud, w->fd, w->written);
 	return 0;
+}
+
+void ims_spool_writer_hooks(ims_blob_writer *pub, const ims_spool_hooks *hooks)
+{
+	((spool_writer *)pub)->hooks = *hooks;
 }
 
 static void writer_free(spool_writer *w)
 {
+	if (w->fd >= 0 && w->hooks.dropped)
+		w->hooks.dropped(w->ud);
 	if (w->fd >= 0)
 		close(w->fd);
 	ims_sha256_sink_dispose(&w->hash);

@@ -23,6 +23,15 @@ typedef int (*ims_spool_done_fn)(void *ud, int fd, const char *digest, int64_t s
 int ims_spool_writer_new(ims_blob_writer **out, const char *dir, const char *what, ims_spool_done_fn done, void *ud,
 			 ims_error **err);
 
+/* Optional: told of each write (the file now holds total bytes), and, when
+ * the file is not handed to done (abort, or a commit that fails), told
+ * once before the file is closed. Both get the done function's ud. */
+typedef struct {
+	void (*grew)(void *ud, int fd, int64_t total);
+	void (*dropped)(void *ud);
+} ims_spool_hooks;
+void ims_spool_writer_hooks(ims_blob_writer *w, const ims_spool_hooks *hooks);
+
 /* A reader for a blob of repo on reg: the first read GETs it into a spool
  * file (verified against digest, and size when >= 0), later reads read it
  * back. The file goes away with close. */

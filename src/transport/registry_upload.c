@@ -142,19 +142,19 @@ out:
 	return rc;
 }
 
-int ims_registry_blob_upload_stream(ims_registry *r, const char *repo, const char *digest, ims_reader *reader,
-				    ims_error **err)
+/* POST, one chunked PATCH from reader, PUT ?digest=: digest is read only
+ * once reader has ended (a blob still being written names its digest at
+ * the end); an empty one then means "not wanted": the session, complete
+ * and so in a state the registry agrees on, is deleted. */
+static int upload_stream(ims_registry *r, const ims_registry_call *c, const char *digest, ims_reader *reader,
+			 ims_error **err)
 {
-	int rc = ims_registry__check_repo(repo, err);
-	if (rc < 0 || (rc = ims_digest_check(digest, "blob", err)) < 0)
-		return rc;
-	ims_registry_call c;
-	ims_registry__call_init(&c, r, repo, true, NULL, "push blob %s to `%s/%s`", digest, r->host, repo);
 	_cleanup_free_ char *location = NULL;
 	_cleanup_free_ char *next = NULL;
 	bool transient = false;
-	if ((rc = start(r, &c, &location, &transient, err)) < 0)
-		goto out;
+	int rc = start(r, c, &location, &transient, err);
+	if (rc < 0)
+		return rc;
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "PATCH";
 	req.url = location;
@@ -163,21 +163,50 @@ int ims_registry_blob_upload_stream(ims_registry *r, const char *repo, const cha
 	req.body_reader = reader;
 	req.no_retry = true;
 	ims_http_response resp = { 0 };
-	rc = session_request(r, &c, &req, &resp, &transient, err);
+	rc = session_request(r, c, &req, &resp, &transient, err);
 	/* The session moves with each request: distribution signs its state
 	 * into the query, and an old Location is a 404. */
 	if (rc == 0 && ims_http_header(&resp, "location"))
-		rc = ims_registry__location(r, &c, &resp, &next, err);
+		rc = ims_registry__location(r, c, &resp, &next, err);
 	ims_http_response_dispose(&resp);
+	if (rc == 0 && !*digest)
+		rc = ims_error_set(err, IMS_EGENERIC, "%s: cancelled", c->what);
+	if (rc == 0)
+		rc = ims_digest_check(digest, "blob", err);
 	if (rc == 0) {
 		ims_http_request put = IMS_HTTP_REQUEST_INIT;
 		put.body = "";
 		put.body_len = 0;
-		rc = finish(r, &c, next ? next : location, digest, &put, &transient, err);
+		rc = finish(r, c, next ? next : location, digest, &put, &transient, err);
 	}
 	if (rc < 0)
-		ims_registry__cancel_upload(r, &c, next ? next : location);
-out:
+		ims_registry__cancel_upload(r, c, next ? next : location);
+	return rc;
+}
+
+int ims_registry_blob_upload_stream(ims_registry *r, const char *repo, const char *digest, ims_reader *reader,
+				    ims_error **err)
+{
+	int rc = ims_registry__check_repo(repo, err);
+	if (rc < 0 || (rc = ims_digest_check(digest, "blob", err)) < 0)
+		return rc;
+	ims_registry_call c;
+	ims_registry__call_init(&c, r, repo, true, NULL, "push blob %s to `%s/%s`", digest, r->host, repo);
+	rc = upload_stream(r, &c, digest, reader, err);
+	ims_registry__call_dispose(&c);
+	return rc;
+}
+
+int ims_registry_blob_upload_follow(ims_registry *r, const char *repo, ims_reader *reader, const char *digest_later,
+				    ims_error **err)
+{
+	int rc = ims_registry__check_repo(repo, err);
+	if (rc < 0)
+		return rc;
+	ims_registry_call c;
+	ims_registry__call_init(&c, r, repo, true, NULL, "push a new blob to `%s/%s`", r->host, repo);
+	if ((rc = ims_registry__connect(r, err)) == 0)
+		rc = upload_stream(r, &c, digest_later, reader, err);
 	ims_registry__call_dispose(&c);
 	return rc;
 }

@@ -19,6 +19,9 @@ Faults:
                             (--realm, --service, the path's scope), as when a
                             registry stops accepting a token before the client
                             expected. A new token gets N more.
+  --refuse-chunked          a request with a chunked body gets 411 Length
+                            Required, as from proxies that want a
+                            Content-Length
 
 Log: one JSON line per request (--log): method, path, token (a short hash of
 the Bearer value, never the value), outcome (forwarded | revoked), status.
@@ -186,6 +189,14 @@ def handle(client):
             client.sendall(answer)
             log(method=method, path=target.split("?")[0], token=tok, outcome="revoked", status=401)
             return
+        if ARGS.refuse_chunked and "chunked" in (header(headers, "transfer-encoding") or "").lower():
+            if (header(headers, "expect") or "").lower() != "100-continue":
+                copy_body(f, None, headers)
+            body = b"411 length required: chunked bodies are refused here"
+            client.sendall(b"HTTP/1.1 411 Length Required\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+                           b"Connection: close\r\n\r\n" % len(body) + body)
+            log(method=method, path=target.split("?")[0], token=tok, outcome="refused-chunked", status=411)
+            return
         up = socket.create_connection(("127.0.0.1", ARGS.upstream_port))
         keep = [(n, v) for n, v in headers
                 if n.lower() not in ("connection", "keep-alive", "proxy-connection", "proxy-authorization")]
@@ -219,6 +230,7 @@ def main():
     p.add_argument("--revoke-bearer-after", type=int)
     p.add_argument("--realm", default="")
     p.add_argument("--service", default="")
+    p.add_argument("--refuse-chunked", action="store_true")
     ARGS = p.parse_args()
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

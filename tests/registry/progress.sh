@@ -46,7 +46,7 @@ DESC="a pipe (auto: plain lines): the push succeeds" \
 	run_expect 0 '' env -u NO_COLOR "$IMAGESPEC" build "$(spec piped)" --no-cache
 check_match "a line per step" '^building layer 1/1' "$RUN_STDERR"
 check_match "a periodic line for the upload still running after 5 s" \
-	'^uploading sha256:[0-9a-f]{12}: +[0-9.]+ [kM]B / 12\.[0-9] MB +[0-9]+%' "$RUN_STDERR"
+	'^uploading (sha256:[0-9a-f]{12}|new layer [0-9]+): +[0-9.]+ [kM]B / 12\.[0-9] MB +[0-9]+%' "$RUN_STDERR"
 check_match "the summary: layers by origin, blobs by action, elapsed time" \
 	'^2 layers: 1 built, 1 from the base; 1 uploaded \(12\.[0-9] MB\), 1 mounted; [0-9.]+ s$' "$RUN_STDERR"
 check_nomatch "no escape sequence in a pipe" $'\033' "$RUN_STDERR"
@@ -104,7 +104,7 @@ tty_end() { # waits for the command; sets SCREEN (wrapped lines joined) and TTY_
 }
 
 tty_start wide 100 || bail "tmux did not start"
-tty_wait '^uploading sha256:[0-9a-f]{12} +\[[=>]* *\] +[0-9.]+ [kM]B / 12\.[0-9] MB +[0-9]+% +[0-9.]+ [kM]B/s +ETA [0-9]+s'
+tty_wait '^uploading (sha256:[0-9a-f]{12}|new layer [0-9]+) +\[[=>]* *\] +[0-9.]+ [kM]B / 12\.[0-9] MB +[0-9]+% +[0-9.]+ [kM]B/s +ETA [0-9]+s'
 check "a terminal, 100 columns: a bar with bytes, percent, rate and ETA" test $? -eq 0
 check_match "... and a total line" '^total, [0-9]+s ' "$SCREEN"
 tty_wait $'\033\\[36m' -e
@@ -131,7 +131,7 @@ check_nomatch "... and no bar left on the screen" 'MB / 12\.[0-9] MB' "$SCREEN"
 check_eq "skopeo, umoci and chroot see the file" "$SUM  /blob.bin" "$(pull_and_run "$SLOW_ADDR/team/wide:1")"
 
 tty_start nocolor 100 NO_COLOR=1 || bail "tmux did not start"
-tty_wait '^uploading sha256:[0-9a-f]{12} +\['
+tty_wait '^uploading (sha256:[0-9a-f]{12}|new layer [0-9]+) +\['
 check "NO_COLOR=1: the bar shows" test $? -eq 0
 check_nomatch "... without colour" $'\033\\[3[0-9]m' "$(tm capture-pane -p -e -t t)"
 tty_end
@@ -139,7 +139,7 @@ check_eq "... and the build succeeds" 0 "$TTY_RC"
 
 # An error while the bars are up: the proxy dies mid-upload.
 tty_start broken 100 || bail "tmux did not start"
-tty_wait '^uploading sha256:[0-9a-f]{12} +\['
+tty_wait '^uploading (sha256:[0-9a-f]{12}|new layer [0-9]+) +\['
 check "a failing push: the bar shows first" test $? -eq 0
 kill "$SLOW_PID"
 tty_end

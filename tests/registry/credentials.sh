@@ -498,7 +498,7 @@ DESC="tokens refused mid-push (401 after 3 requests, the client believing 300 s)
 	run 0 '' isb build "$(slow_spec late "$REVOKE_ADDR")" -j 1 --json -v
 no_secret "tokens refused mid-push"
 NPUSH=$(jq -s "[.[] | select($PUSH_SCOPE)] | length" "$LTOK_LOG")
-MID401=$(jq -s '[.[] | select(.path | startswith("/v2/big/app/"))] |
+MID401=$(jq -s '[.[] | select((.path // "") | startswith("/v2/big/app/"))] |
 	(map(.status == 201 or .status == 202) | index(true)) as $begun |
 	if $begun == null then 0 else [.[$begun:][] | select(.outcome == "revoked")] | length end' "$REVOKE_LOG")
 diag "the proxy's answers: $(jq -s -c 'group_by(.outcome) | map({(.[0].outcome): length}) | add' "$REVOKE_LOG"); push-scope token requests: $NPUSH"

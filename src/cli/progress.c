@@ -428,7 +428,7 @@ void cli_progress_summary(const char *summary)
 	if (st.mode != CLI_SHOW_QUIET && summary && *summary) {
 		char el[40];
 		double dt = now() - st.t0;
-		if (dt < 10)
+		if (dt < 60)
 			snprintf(el, sizeof(el), "%.1f s", dt);
 		else
 			human_duration(el, sizeof(el), dt);

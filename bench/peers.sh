@@ -16,6 +16,10 @@
 #   edit        one small file changed, rebuilt and pushed
 #   cache-from  a fresh runner (empty --cache-dir) with --cache-from, nothing
 #               changed: only when this imagespec has --cache-from
+#   edit-2l     the app as two layers, the workload as dependencies at
+#               /app/deps and a small source tree at /app/src (as a user
+#               lays an app out): one source file changed, rebuilt and
+#               pushed (the peer inserts both trees, as it must)
 #   big         (--big) one 1 GiB file, cold
 # Each cold push (cold, big) adds a small file unique to the run and the
 # repetition, so that no tool can mount a layer it pushed before.
@@ -147,6 +151,13 @@ mark_run() {
 	printf 'bench/peers.sh run %s: %s\n' "$RUN_ID" "$2" >"$1/bench-run.txt"
 	touch -d @1700000000 "$1/bench-run.txt"
 }
+# edit-2l: the workload as the dependency layer (hard links), and a small
+# source tree of its own.
+rm -rf "$P/app2"
+mkdir -p "$P/app2/src"
+cp -al "$wl/tree" "$P/app2/deps"
+for f in main config util; do seq 1 400 | sed "s/^/$f line /" >"$P/app2/src/$f.txt"; done
+find "$P/app2" -exec touch -h -d @1700000000 {} +
 if $big; then
 	# The 1 GiB file with such a marker beside it: a hard link, not a copy.
 	mkdir -p "$P/bigapp"
@@ -227,6 +238,15 @@ files:
     dest: /app/
 cmd: $CMD_JSON
 EOF
+cat >"$P/app2.yaml" <<EOF
+base: $BASE
+target: $REG/team/unused:1
+created: "2026-01-01T00:00:00Z"
+layers:
+  - files: [{src: ./app2/deps, dest: /app/deps/}]
+  - files: [{src: ./app2/src, dest: /app/src/}]
+cmd: $CMD_JSON
+EOF
 if $big; then
 	cat >"$P/big.yaml" <<EOF
 base: $BASE
@@ -297,17 +317,21 @@ imagespec_run() {
 	fi
 }
 
-# peer_run CASE REP SRC DEST REPO: the peer's workflow from a fresh layout
-# (as a CI job starts), each command timed; wall times summed, RSS the max.
+# peer_run CASE REP SRC DEST REPO [SRC2 DEST2]: the peer's workflow from a
+# fresh layout (as a CI job starts), each command timed; wall times summed,
+# RSS the max. With SRC2, a second `umoci insert` makes a second layer.
 peer_run() {
-	local c=$1 rep=$2 src=$3 dest=$4 repo=$5 L=$P/peer-oci mark wall=0 rss=0 step
+	local c=$1 rep=$2 src=$3 dest=$4 repo=$5 src2=${6:-} dest2=${7:-} L=$P/peer-oci mark wall=0 rss=0 step
 	local -a cmd
 	rm -rf "$L"
 	mark=$(log_mark)
-	for step in pull insert config push; do
+	local steps="pull insert config push"
+	[ -n "$src2" ] && steps="pull insert insert2 config push"
+	for step in $steps; do
 		case $step in
 		pull) cmd=(skopeo copy -q --src-tls-verify=false "docker://$BASE" "oci:$L:base") ;;
 		insert) cmd=(umoci insert --image "$L:base" --tag app "$src" "$dest") ;;
+		insert2) cmd=(umoci insert --image "$L:app" --tag app "$src2" "$dest2") ;;
 		config) cmd=(umoci config --image "$L:app" "${CMD_UMOCI[@]}") ;;
 		push) cmd=(skopeo copy -q --dest-tls-verify=false "oci:$L:app" "docker://$REG/$repo:1") ;;
 		esac
@@ -393,6 +417,17 @@ for ((i = 1; i <= REPS; i++)); do
 	peer_run edit "$i" "$P/app" /app team/peer-app
 done
 
+# edit-2l: one untimed push each of the two-layer app, then per repetition
+# one source file changed, rebuilt and pushed.
+imagespec_run prime 0 "$P/app2.yaml" team/is-app2 "${warm_flags[@]}"
+peer_run prime 0 "$P/app2/deps" /app/deps team/peer-app2 "$P/app2/src" /app/src
+for ((i = 1; i <= REPS; i++)); do
+	printf 'edited by bench/peers.sh, repetition %s\n' "$i" >"$P/app2/src/main.txt"
+	touch -d @1700000000 "$P/app2/src/main.txt"
+	imagespec_run edit-2l "$i" "$P/app2.yaml" team/is-app2 "${warm_flags[@]}"
+	peer_run edit-2l "$i" "$P/app2/deps" /app/deps team/peer-app2 "$P/app2/src" /app/src
+done
+
 # cache-from: a fresh runner (empty cache dir) with the registry cache an
 # earlier --cache-to build filled, nothing changed since that build; the
 # peer has no cache and repeats its workflow.
@@ -449,7 +484,7 @@ def rows(name):
 results, steps, layer_rows = rows("results.tsv"), rows("steps.tsv"), rows("layers.tsv")
 tarcheck = {r[0]: {"entries": int(r[1]), "tar": r[2]} for r in rows("tarcheck.tsv")}
 TOOLS = ("imagespec", "umoci+skopeo")
-cases = ["cold", "again", "edit", "cache-from"] + (["big"] if env["big"] == "true" else [])
+cases = ["cold", "again", "edit", "edit-2l", "cache-from"] + (["big"] if env["big"] == "true" else [])
 med = lambda xs: statistics.median(xs) if xs else None
 
 
@@ -470,6 +505,10 @@ def tool_stats(case, tool):
             s: med([float(r[3]) for r in steps if r[0] == case and r[1] == s])
             for s in ("pull", "insert", "config", "push")
         }
+        if case == "edit-2l":
+            out["steps_median_wall_s"]["insert"] = med(
+                [float(a[3]) + float(b[3]) for a in steps if a[0] == case and a[1] == "insert"
+                 for b in steps if b[0] == case and b[1] == "insert2" and b[2] == a[2]])
     return out
 
 
@@ -543,6 +582,11 @@ if not doc["imagespec_cache_dir"]:
 print()
 print("\n".join(lines))
 print()
+own = {c["case"]: c["imagespec"]["median_wall_s"] for c in doc["cases"] if "imagespec" in c}
+if own.get("cold") and own.get("edit-2l") is not None:
+    doc["edit_2l_over_own_cold"] = round(own["edit-2l"] / own["cold"], 3)
+    print("imagespec edit-2l / imagespec cold: {:.2f} (only the source layer is built)".format(
+        own["edit-2l"] / own["cold"]))
 print("blob uploads per run (median), imagespec / umoci+skopeo: " + ", ".join(
     "{} {:g} / {:g}".format(c["case"], c["imagespec"]["median_blob_uploads"], c["umoci+skopeo"]["median_blob_uploads"])
     for c in doc["cases"] if "imagespec" in c and c["imagespec"]["median_blob_uploads"] is not None

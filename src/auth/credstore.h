@@ -2,7 +2,8 @@
  * $DOCKER_CONFIG/config.json or ~/.docker/config.json (credHelpers for the
  * host, then credsStore, then auths with base64 `auth`, username/password
  * or identitytoken), then $REGISTRY_AUTH_FILE (podman's auth.json, same
- * format), then anonymous. Docker Hub's names (docker.io, index.docker.io,
+ * format), then podman's default ${XDG_RUNTIME_DIR}/containers/auth.json
+ * (v1.1), then anonymous. Docker Hub's names (docker.io, index.docker.io,
  * registry-1.docker.io and the "https://index.docker.io/v1/" key) are one. */
 #ifndef IMS_AUTH_CREDSTORE_H
 #define IMS_AUTH_CREDSTORE_H

@@ -426,6 +426,11 @@ int ims_credstore_lookup(const char *registry, ims_credentials *out, ims_warn_fn
 	int r = config ? from_file(config, false, reg, out, &pending, err) : 0;
 	if (r == 0 && authfile && *authfile)
 		r = from_file(authfile, true, reg, out, &pending, err);
+	/* podman's own default, where `podman login` writes. */
+	const char *run = getenv("XDG_RUNTIME_DIR");
+	_cleanup_free_ char *podman = run && *run == '/' ? xasprintf("%s/containers/auth.json", run) : NULL;
+	if (r == 0 && podman && (!authfile || strcmp(authfile, podman) != 0))
+		r = from_file(podman, true, reg, out, &pending, err);
 	if (r < 0) {
 		ims_credentials_dispose(out);
 		return r;

@@ -121,7 +121,7 @@ isb() {
 		vars+=("$1")
 		shift
 	done
-	env -u REGISTRY_AUTH_FILE TMPDIR="$IMS_TMPDIR" HOME="$IMS_HOME" REG_PASS="$CANARY" BAD_PASS="$WRONG" \
+	env -u REGISTRY_AUTH_FILE -u XDG_RUNTIME_DIR TMPDIR="$IMS_TMPDIR" HOME="$IMS_HOME" REG_PASS="$CANARY" BAD_PASS="$WRONG" \
 		DOCKER_CONFIG="$EMPTY_DC" ${vars[@]+"${vars[@]}"} "$IMAGESPEC" "$@"
 }
 
@@ -236,6 +236,21 @@ DESC="order: config.json before \$REGISTRY_AUTH_FILE (a wrong password in config
 	build "$(spec order-authfile "$BASE_LAYOUT" "$HTR:order-authfile")"
 check_match "... naming config.json, not the auth file" "$DC_WRONG/config\\.json" "$RUN_STDERR"
 no_secret "config.json before REGISTRY_AUTH_FILE"
+
+# 1e'. podman's default, ${XDG_RUNTIME_DIR}/containers/auth.json (where
+# `podman login` writes), after $REGISTRY_AUTH_FILE.
+mkdir -p "$U/xdg-run/containers"
+cp "$U/auth.json" "$U/xdg-run/containers/auth.json"
+DESC="source: podman's \${XDG_RUNTIME_DIR}/containers/auth.json" \
+	run 0 '' isb XDG_RUNTIME_DIR="$U/xdg-run" build "$(spec src-podman "$HTB" "$HTR:src-podman")" -v
+no_secret "podman auth.json"
+pushed "podman auth.json" "$HTR:src-podman"
+printf '%s\n' "$(auths_json "$HT_ADDR" "$WRONG_B64")" >"$U/auth-wrong.json"
+DESC="order: \$REGISTRY_AUTH_FILE before podman's default (a wrong password there exits 3)" \
+	run 3 "$HT_ADDR" isb REGISTRY_AUTH_FILE="$U/auth-wrong.json" XDG_RUNTIME_DIR="$U/xdg-run" \
+	build "$(spec order-podman "$BASE_LAYOUT" "$HTR:order-podman")"
+check_match "... naming the auth file" "$U/auth-wrong\\.json" "$RUN_STDERR"
+no_secret "REGISTRY_AUTH_FILE before podman's default"
 
 # 1f. the spec's auth: {HOST: {helper: test}}.
 : >"$DOCKER_CREDENTIAL_TEST_LOG"

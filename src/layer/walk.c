@@ -345,15 +345,16 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 	 * (SPEC-v1 "Reproducibility": a second build must not take in the
 	 * first one's layout). */
 	const ims_layer_skip *own = rerr == 0 ? skipped(w, &eff) : NULL;
-	if (own && !own->secret) {
-		info(w, "`%s` is left out of the layer: it is %s", sh, own->what);
-		return 0;
-	}
 	bool is_dir = S_ISDIR(eff.st_mode);
 	bool excluded = matches(w->exclude, crel, is_dir);
 	bool ignored = matches(w->ignore, crel, is_dir);
 	bool wanted = !w->include || ims_patterns_match(w->include, crel, is_dir);
 	bool visible = wanted && !excluded && !ignored;
+	if (own && !own->secret) {
+		if (visible) /* else the user's own rules left it out already */
+			info(w, "`%s` is left out of the layer: it is %s", sh, own->what);
+		return 0;
+	}
 	if (!visible) {
 		/* Descend only where a rule below may bring something back. */
 		bool descend = is_dir && (!excluded || ims_patterns_may_unmatch_below(w->exclude, crel)) &&

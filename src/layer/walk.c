@@ -118,19 +118,6 @@ static void warn_secret(const walker *w, const char *name, const char *sh, bool 
 		warn(w, "%s`%s` may hold secrets and goes into the image; `exclude` it if it should not", w->where, sh);
 }
 
-static void info(const walker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void info(const walker *w, const char *fmt, ...)
-{
-	const ims_layer_opts *o = w->c->o;
-	if (!o->ev || !o->ev->cb)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	_cleanup_free_ char *m = xvasprintf(fmt, ap);
-	va_end(ap);
-	ims_events_info(o->ev, "%s", m);
-}
-
 static const ims_layer_skip *skipped(const walker *w, const struct stat *st)
 {
 	const ims_layer_opts *o = w->c->o;
@@ -352,7 +339,7 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 	bool visible = wanted && !excluded && !ignored;
 	if (own && !own->secret) {
 		if (visible) /* else the user's own rules left it out already */
-			info(w, "`%s` is left out of the layer: it is %s", sh, own->what);
+			ims_events_info(c->o->ev, "`%s` is left out of the layer: it is %s", sh, own->what);
 		return 0;
 	}
 	if (!visible) {

@@ -11,6 +11,7 @@
 #include "exec/exec_int.h"
 #include "exec/layer_cache.h"
 #include "exec/remote_cache.h"
+#include "exec/skips.h"
 #include "layer/layer.h"
 #include "transport/fetch.h"
 #include "util/cleanup.h"
@@ -378,10 +379,18 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 			.ev = &env->ev,
 			.progress = target ? label : NULL,
 		};
+		ims_exec_skips skips = { 0 };
+		if (s->kind == IMS_STEP_FILES) {
+			ims_exec_skips_collect(&skips, env, p);
+			o.skip = skips.v;
+			o.nskip = skips.n;
+		}
 		nl->alg = o.alg;
 		step_job j = { env,    p,    s,  target,    probe, http, &o,       &cache,
 			       remote, NULL, nl, { { 0 } }, false, i,    p->nsteps };
-		if ((r = build_one(&j, err)) < 0)
+		r = build_one(&j, err);
+		ims_exec_skips_dispose(&skips);
+		if (r < 0)
 			break;
 		nl->origin = j.cached ? IMS_ORIGIN_CACHED : IMS_ORIGIN_BUILT;
 		snprintf(nl->desc.digest, sizeof(nl->desc.digest), "%s", j.res.digest);

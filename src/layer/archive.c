@@ -11,8 +11,12 @@
  * archive is not to be trusted), and among kept entries devices, FIFOs,
  * sockets, names that are not clean UTF-8, symlinks whose target leaves
  * dest, and hard links to anything but an earlier regular file of this
- * layer. Whiteouts (`.wh.*`) pass through: in an archive of layer content
- * they mean what they mean in any layer.
+ * layer. Among kept entries, whiteouts too (`.wh.NAME`, `.wh..wh..opq`,
+ * or any name component starting with `.wh.`): in a layer they delete or
+ * mask files of the base, which a tarball of files is not expected to do;
+ * the spec's own `delete:` and `opaque:` say it openly (issue 9, item 5,
+ * as a `.wh.*` file in a source directory is refused, SPEC-v1 "Refused
+ * sources").
  */
 #include "layer/layer.h"
 
@@ -360,6 +364,20 @@ static int collect_parents(actx *c, ims_error **err)
 	return 0;
 }
 
+/* A component of a stripped name is a whiteout (OCI image-spec layer.md). */
+static bool has_whiteout(const char *stripped)
+{
+	for (const char *s = stripped; *s;) {
+		if (!strncmp(s, ".wh.", 4))
+			return true;
+		const char *slash = strchr(s, '/');
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	return false;
+}
+
 /* Whether an entry that survived stripping belongs in the layer. */
 static bool keep(const actx *c, name_kind kind, const char *stripped, struct archive_entry *ae)
 {
@@ -469,6 +487,13 @@ static int add_entry(const actx *c, const ims_layer_opts *o, struct archive *a, 
 			return 0;
 	}
 
+	if (has_whiteout(stripped)) {
+		r = refuse(c, entry, err, "whiteouts (`.wh.*`) are refused in archive layers: they would delete files of "
+					  "the base image");
+		ims_error_hint(err, "remove base files with the spec's `delete:` or `opaque:`, or leave the entry out "
+				    "with `include`");
+		return r;
+	}
 	path = reroot(c, stripped);
 	if (!ims_lpath_valid(path))
 		return refuse(c, entry, err, "not a valid name in a layer (UTF-8 without control characters)");
@@ -520,10 +545,14 @@ static int setup(actx *c, const ims_layer_archive *l, const char *archive_path, 
 		return ims_error_set(err, IMS_EINVALID, "archive `%s`: stripComponents must not be negative",
 				     c->shown);
 	c->strip = l->strip_components;
-	c->dest = l->dest ? ims_lpath_from_abs(l->dest) : xstrdup("");
-	if (!c->dest)
-		return ims_error_set(err, IMS_EINVALID, "archive `%s`: dest `%s` is not an absolute path", c->shown,
-				     l->dest);
+	c->dest = !l->dest ? xstrdup("") : ims_lpath_abs_clean(l->dest) ? ims_lpath_from_abs(l->dest) : NULL;
+	if (!c->dest) {
+		_cleanup_free_ char *q = ims_lpath_quote(l->dest);
+		return ims_error_set(err, IMS_EINVALID,
+				     "archive `%s`: dest `%s` is not a clean absolute path (no `.`, `..` or empty "
+				     "components)",
+				     c->shown, q);
+	}
 	/* An empty include list filters nothing, as BuildKit's does. */
 	if (l->ninclude) {
 		c->include = ims_patterns_new();

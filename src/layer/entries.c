@@ -73,8 +73,17 @@ static int clash(const ims_fent *earlier, const ims_fent *later, const char *wha
 			     b, what);
 }
 
-/* Keeps the last entry of each run of equal paths: the later mapping wins,
- * unless a directory and a non-directory meet. */
+static bool same_dir(const ims_fent *a, const ims_fent *b)
+{
+	return a->type == IMS_TAR_DIR && b->type == IMS_TAR_DIR && a->perm == b->perm && a->uid == b->uid &&
+	       a->gid == b->gid && a->mtime == b->mtime;
+}
+
+/* One entry per path. SPEC-v1 is silent on two mappings of a layer that
+ * give one path, so nothing is overridden silently (anchors-reliability.md
+ * item 12, issue 9 item 8): directories that agree on their metadata merge
+ * (two trees copied into one `/app/`); any other pair is refused, naming
+ * both mappings. Layers still override each other, as they do in docker. */
 static int merge(ims_fents *l, const ims_layer_mapping *maps, ims_error **err)
 {
 	size_t out = 0;
@@ -84,8 +93,17 @@ static int merge(ims_fents *l, const ims_layer_mapping *maps, ims_error **err)
 			j++;
 		ims_fent *keep = &l->v[j - 1];
 		for (size_t k = i; k + 1 < j; k++) {
-			if ((l->v[k].type == IMS_TAR_DIR) != (keep->type == IMS_TAR_DIR))
-				return clash(&l->v[k], keep, "has the same path", maps, err);
+			const ims_fent *a = &l->v[k], *b = &l->v[k + 1];
+			if (same_dir(a, b))
+				continue;
+			int r;
+			if (a->type == IMS_TAR_DIR && b->type == IMS_TAR_DIR)
+				r = clash(a, b, "gives it another mode, owner or time", maps, err);
+			else
+				r = clash(a, b, "has the same path", maps, err);
+			ims_error_hint(err, "a path takes one entry per layer: `exclude` it from one mapping, make the "
+					    "two agree, or move one to a layer of its own");
+			return r;
 		}
 		for (size_t k = i; k + 1 < j; k++)
 			fent_dispose(&l->v[k]);

@@ -1,6 +1,6 @@
 /* The entries of a files layer, gathered before any data is read: every
  * mapping adds its entries here, then they are sorted by tar path, merged
- * (a later mapping replaces an earlier one's entry of the same path),
+ * (directories that agree; any other two entries of one path are refused),
  * checked (no directory/non-directory clash, no entry below a
  * non-directory, the size cap) and their hard links settled, and only then
  * written. Internal to the layer room. */

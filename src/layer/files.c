@@ -50,9 +50,11 @@ static int dest_path(const ims_layer_mapping *m, char **out, ims_error **err)
 	if (!d || !*d)
 		return ims_error_set(err, IMS_EINVALID, "%sthe mapping has no `dest`", where);
 	_cleanup_free_ char *q = ims_lpath_quote(d);
-	_cleanup_free_ char *p = ims_lpath_from_abs(d);
+	_cleanup_free_ char *p = ims_lpath_abs_clean(d) ? ims_lpath_from_abs(d) : NULL;
 	if (!p)
-		return ims_error_set(err, IMS_EINVALID, "%s`dest` `%s` must be an absolute path inside `/`", where, q);
+		return ims_error_set(err, IMS_EINVALID,
+				     "%s`dest` `%s` must be a clean absolute path (no `.`, `..` or empty components)",
+				     where, q);
 	if (*p && !ims_lpath_valid(p))
 		return ims_error_set(err, IMS_EINVALID, "%s`dest` `%s` must be UTF-8 without control characters", where,
 				     q);

@@ -25,6 +25,17 @@
  * and 1 MiB jobs overlapping by 1 MiB. */
 #define IMS_LAYER_FORMAT_VERSION 2
 
+/* A file or directory a files layer leaves out, known by device and inode
+ * whatever its name (SPEC-v1 is silent; docs/choices.md, "Local
+ * files"). */
+typedef struct {
+	dev_t dev;
+	ino_t ino;
+	const char *what; /* for messages: "the output layout `out`" */
+	bool secret;      /* credentials: left out with a warning, unless a mapping's src names the file itself;
+			   * else the build's own output, cache or temp space: always left out */
+} ims_layer_skip;
+
 typedef struct {
 	const char *source_dir; /* COPY `src` and ignore files resolve beneath this */
 	int64_t created;        /* default mtime for every entry */
@@ -34,6 +45,8 @@ typedef struct {
 	int threads;            /* compressing threads; 0 or 1: one. Never changes the bytes */
 	const ims_events *ev;   /* warnings (secrets swept in, dropped bits); may be NULL */
 	const char *progress;   /* label of the progress events sent to ev ("layer 1/3"); NULL: none */
+	const ims_layer_skip *skip; /* left out of files layers */
+	size_t nskip;
 } ims_layer_opts;
 
 typedef struct {

@@ -16,11 +16,16 @@ bool ims_lpath_name_ok(const char *s, size_t n);
  * ".." component, no trailing '/', and every byte passes ims_lpath_name_ok. */
 bool ims_lpath_valid(const char *p);
 
+/* True when abs is an absolute in-image path written cleanly: no `.`,
+ * `..` or empty component, so "/etc/." or "/a//b" are refused rather than
+ * normalised (issue 9, item 6). One trailing '/' is allowed ("into"). */
+bool ims_lpath_abs_clean(const char *abs);
+
 /* Turns an absolute in-image path ("/app//x/") into a tar path ("app/x");
  * "/" gives "". NULL when the path is not absolute or ".." climbs above "/". */
 char *ims_lpath_from_abs(const char *abs);
 
-/* A copy for messages: bytes that are not printable UTF-8 become \xNN. */
+/* A copy for messages (ims_text_quote): bytes that are not printable UTF-8 become \xNN. */
 char *ims_lpath_quote(const char *s);
 
 #endif

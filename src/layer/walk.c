@@ -118,6 +118,37 @@ static void warn_secret(const walker *w, const char *name, const char *sh, bool 
 		warn(w, "%s`%s` may hold secrets and goes into the image; `exclude` it if it should not", w->where, sh);
 }
 
+static const ims_layer_skip *skipped(const walker *w, const struct stat *st)
+{
+	const ims_layer_opts *o = w->c->o;
+	for (size_t i = 0; i < o->nskip; i++)
+		if (o->skip[i].dev == st->st_dev && o->skip[i].ino == st->st_ino)
+			return &o->skip[i];
+	return NULL;
+}
+
+/* path (as shown) is base or ends with "/" base. */
+static bool ends_with(const char *path, const char *base)
+{
+	size_t pl = strlen(path), bl = strlen(base);
+	return pl >= bl && !strcmp(path + pl - bl, base) && (pl == bl || path[pl - bl - 1] == '/');
+}
+
+/* What kind of registry credentials a regular file holds, going by its
+ * path or its identity; NULL when none. These authenticate pushes: an
+ * image must never carry them by accident (issue 9, item 1). */
+static const char *credentials(const walker *w, const char *sh, const struct stat *st)
+{
+	const ims_layer_skip *sk = skipped(w, st);
+	if (sk && sk->secret)
+		return sk->what;
+	if (ends_with(sh, ".docker/config.json"))
+		return "a docker config.json";
+	if (ends_with(sh, "containers/auth.json"))
+		return "a podman auth.json";
+	return NULL;
+}
+
 static void add_file(const walker *w, const char *rel, const char *canon, const struct stat *st, const char *shown_path)
 {
 	/* Special bits come only from an explicit mode (SPEC "Modes"). */
@@ -297,11 +328,20 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 		if (rerr < 0)
 			eff = st;
 	}
+	/* The build's own output, cache and temp space, found by identity
+	 * (SPEC-v1 "Reproducibility": a second build must not take in the
+	 * first one's layout). */
+	const ims_layer_skip *own = rerr == 0 ? skipped(w, &eff) : NULL;
 	bool is_dir = S_ISDIR(eff.st_mode);
 	bool excluded = matches(w->exclude, crel, is_dir);
 	bool ignored = matches(w->ignore, crel, is_dir);
 	bool wanted = !w->include || ims_patterns_match(w->include, crel, is_dir);
 	bool visible = wanted && !excluded && !ignored;
+	if (own && !own->secret) {
+		if (visible) /* else the user's own rules left it out already */
+			ims_events_info(c->o->ev, "`%s` is left out of the layer: it is %s", sh, own->what);
+		return 0;
+	}
 	if (!visible) {
 		/* Descend only where a rule below may bring something back. */
 		bool descend = is_dir && (!excluded || ims_patterns_may_unmatch_below(w->exclude, crel)) &&
@@ -336,6 +376,14 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 		return n;
 	}
 	if (S_ISREG(eff.st_mode)) {
+		const char *cred = visible ? credentials(w, sh, &eff) : NULL;
+		if (cred) {
+			warn(w,
+			     "%s`%s` holds registry credentials (%s) and is left out of the layer; to pack it anyway, "
+			     "map it on its own with `src: %s`",
+			     w->where, sh, cred, sh);
+			return 0;
+		}
 		add_file(w, crel, follow ? target : ccanon, &eff, sh);
 		return 1;
 	}
@@ -467,7 +515,12 @@ static int copy_file(walker *w, const struct stat *st, ims_error **err)
 	if (!into && !*c->dest)
 		return ims_error_set(err, IMS_EINVALID, "%s`dest` `/` cannot be a file", c->m->dest.at);
 	/* dest/ takes the file by its name; a dest without '/' is the file. */
-	warn_secret(w, base, w->src_shown, false);
+	const char *cred = credentials(w, w->src_shown, st);
+	if (cred)
+		warn(w, "%s`%s` holds registry credentials (%s) and goes into the image, as this mapping names it",
+		     w->where, w->src_shown, cred);
+	else
+		warn_secret(w, base, w->src_shown, false);
 	add_file(w, into ? base : "", w->src_canon, st, w->src_shown);
 	return 0;
 }

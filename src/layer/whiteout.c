@@ -44,9 +44,10 @@ static int make(wh *w, const ims_layer_val *s, bool opaque, ims_error **err)
 	const char *key = opaque ? "opaque" : "delete";
 	const char *where = s->at;
 	_cleanup_free_ char *q = ims_lpath_quote(s->s ? s->s : "");
-	_cleanup_free_ char *t = ims_lpath_from_abs(s->s);
+	_cleanup_free_ char *t = ims_lpath_abs_clean(s->s) ? ims_lpath_from_abs(s->s) : NULL;
 	if (!t)
-		return ims_error_set(err, IMS_EINVALID, "%s`%s` path `%s` must be absolute and stay inside `/`",
+		return ims_error_set(err, IMS_EINVALID,
+				     "%s`%s` path `%s` must be a clean absolute path (no `.`, `..` or empty components)",
 				     where, key, q);
 	if (!*t)
 		return ims_error_set(err, IMS_EINVALID, "%s`%s` cannot name `/`", where, key);

@@ -13,6 +13,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 static int resolve_created(ims_plan *p, const ims_spec_model *m, ims_error **err)
@@ -85,8 +86,10 @@ static int plan_tags(ims_plan *p, const ims_spec_model *m, const ims_plan_option
 	for (size_t i = 0; i < m->tags.n; i++)
 		p->tags[p->ntags++] = xstrdup(m->tags.v[i].s);
 	for (size_t i = 0; i < opts->ntags; i++) {
-		if (!ims_ref_tag_valid(opts->tags[i]))
-			return ims_error_set(err, IMS_EINVALID, "-t `%s` is not a valid tag", opts->tags[i]);
+		if (!ims_ref_tag_valid(opts->tags[i])) {
+			_cleanup_free_ char *q = ims_text_quote(opts->tags[i]);
+			return ims_error_set(err, IMS_EINVALID, "-t `%s` is not a valid tag", q);
+		}
 		p->tags[p->ntags++] = xstrdup(opts->tags[i]);
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include "digest/digest.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 void ims_ref_free(ims_ref *r)
@@ -186,18 +187,21 @@ static int parse_registry(ims_ref *r, const char *s, ims_error **err)
 	char *at = strchr(work, '@');
 	if (at) {
 		*at = '\0';
-		if (!ims_digest_valid(at + 1))
+		if (!ims_digest_valid(at + 1)) {
+			_cleanup_free_ char *q = ims_text_quote(at + 1);
 			return ims_error_set(err, IMS_EINVALID,
-					     "`%s` is not a valid digest (expected sha256: and 64 lowercase hex digits)",
-					     at + 1);
+					     "`%s` is not a valid digest (expected sha256: and 64 lowercase hex digits)", q);
+		}
 		r->digest = xstrdup(at + 1);
 	}
 	char *slash = strrchr(work, '/');
 	char *colon = strrchr(work, ':');
 	if (colon && (!slash || colon > slash)) {
 		*colon = '\0';
-		if (!ims_ref_tag_valid(colon + 1))
-			return ims_error_set(err, IMS_EINVALID, "`%s` is not a valid tag", colon + 1);
+		if (!ims_ref_tag_valid(colon + 1)) {
+			_cleanup_free_ char *q = ims_text_quote(colon + 1);
+			return ims_error_set(err, IMS_EINVALID, "`%s` is not a valid tag", q);
+		}
 		r->tag = xstrdup(colon + 1);
 	}
 	char *first_slash = strchr(work, '/');
@@ -210,8 +214,10 @@ static int parse_registry(ims_ref *r, const char *s, ims_error **err)
 				is_domain = true;
 		if (is_domain) {
 			*first_slash = '\0';
-			if (!domain_valid(work))
-				return ims_error_set(err, IMS_EINVALID, "`%s` is not a valid registry host", work);
+			if (!domain_valid(work)) {
+				_cleanup_free_ char *q = ims_text_quote(work);
+				return ims_error_set(err, IMS_EINVALID, "`%s` is not a valid registry host", q);
+			}
 			r->registry = xstrdup(work);
 			path = first_slash + 1;
 		}
@@ -231,11 +237,13 @@ static int parse_registry(ims_ref *r, const char *s, ims_error **err)
 	for (;;) {
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (!component_valid(p, n))
+		if (!component_valid(p, n)) {
+			_cleanup_free_ char *q = ims_text_quote(path);
 			return ims_error_set(err, IMS_EINVALID,
 					     "`%s` is not a valid repository name (lowercase letters, digits and "
 					     "separators . _ __ - only)",
-					     path);
+					     q);
+		}
 		if (!e)
 			break;
 		p = e + 1;
@@ -265,8 +273,9 @@ static int parse_local(ims_ref *r, const char *rest, const char *what, ims_error
 		ims_error *e2 = NULL;
 		ims_ref *sub = NULL;
 		if (ims_ref_parse(&sub, r->name, &e2) < 0 || sub->kind != IMS_REF_REGISTRY || sub->digest) {
+			_cleanup_free_ char *q = ims_text_quote(r->name);
 			int c = ims_error_set(err, IMS_EINVALID, "`%s` is not a valid docker-archive name (want repo:tag)%s%s",
-					      r->name, e2 ? ": " : "", e2 ? e2->message : "");
+					      q, e2 ? ": " : "", e2 ? e2->message : "");
 			ims_error_free(e2);
 			ims_ref_free(sub);
 			return c;

@@ -8,6 +8,7 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 void spec_error(spec_ctx *c, ims_pos pos, const char *fmt, ...)
@@ -18,8 +19,11 @@ void spec_error(spec_ctx *c, ims_pos pos, const char *fmt, ...)
 	}
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = xvasprintf(fmt, ap);
+	char *raw = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* one line per error, whatever the values quoted in it hold */
+	char *msg = ims_text_quote(raw);
+	free(raw);
 	c->errs = xgrow(c->errs, &c->cap, c->nerrs + 1, sizeof(*c->errs));
 	c->errs[c->nerrs].pos = pos;
 	c->errs[c->nerrs].msg = msg;

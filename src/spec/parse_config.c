@@ -21,7 +21,11 @@ static void parse_argv(spec_ctx *c, const ynode *v, const char *what, ims_strlis
 			   what);
 		return;
 	}
-	spec_get_strlist(c, v, what, 0, out);
+	if (!spec_get_strlist(c, v, what, 0, out))
+		return;
+	/* scripts for `sh -c` span lines */
+	for (size_t i = 0; i < out->n; i++)
+		spec_check_text(c, &out->v[i], what, IMS_TEXT_TAB | IMS_TEXT_NEWLINE);
 }
 
 static void parse_env(spec_ctx *c, const ynode *v, ims_spec_model *m)
@@ -34,21 +38,28 @@ static void parse_env(spec_ctx *c, const ynode *v, ims_spec_model *m)
 				   "environment variable name `%s` must match "
 				   "[A-Za-z_][A-Za-z0-9_]*",
 				   m->env.v[i].key.s);
+		else
+			spec_check_text(c, &m->env.v[i].value, "`env` value", IMS_TEXT_TAB);
 }
 
-static void parse_labels(spec_ctx *c, const ynode *v, const char *what, ims_kvlist *out)
+/* Keys are names: no spaces, no control characters. Values are text for
+ * people and tools that print it: a tab is allowed, other control
+ * characters (a newline too) and a byte order mark are not (docs/image.yaml.md). */
+static void parse_labels(spec_ctx *c, const ynode *v, const char *what, const char *what_key, const char *what_value,
+			 ims_kvlist *out)
 {
 	if (!spec_get_kvlist(c, v, what, GET_NULL_OK, out))
 		return;
-	for (size_t i = 0; i < out->n; i++)
-		for (const char *p = out->v[i].key.s; *p; p++)
-			if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-				spec_error(c, out->v[i].key.pos,
-					   "%s key `%s` must not contain spaces or control "
-					   "characters",
-					   what, out->v[i].key.s);
-				break;
-			}
+	for (size_t i = 0; i < out->n; i++) {
+		const ims_str *k = &out->v[i].key;
+		bool space = false;
+		for (const char *p = k->s; *p && !space; p++)
+			space = (unsigned char)*p <= 0x20 || *p == 0x7f;
+		if (space)
+			spec_error(c, k->pos, "%s key `%s` must not contain spaces or control characters", what, k->s);
+		else if (spec_check_text(c, k, what_key, 0))
+			spec_check_text(c, &out->v[i].value, what_value, IMS_TEXT_TAB);
+	}
 }
 
 /* "N", "N/tcp", "N/udp" or "N/sctp"; "N" becomes "N/tcp" as in docker. */
@@ -107,6 +118,8 @@ static void parse_user(spec_ctx *c, const ynode *v, ims_spec_model *m)
 	for (const char *p = s; ok && *p; p++)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
 			ok = false;
+	if (ok && !spec_check_text(c, &m->user, "`user`", 0))
+		return;
 	if (!ok)
 		spec_error(c, m->user.pos, "`user` must be `user`, `uid`, `user:group` or `uid:gid`, not `%s`", s);
 }
@@ -149,9 +162,9 @@ void spec_parse_config(spec_ctx *c, const ynode *root, ims_spec_model *m)
 	if ((v = spec_val(root, "user")))
 		parse_user(c, v, m);
 	if ((v = spec_val(root, "labels")))
-		parse_labels(c, v, "`labels`", &m->labels);
+		parse_labels(c, v, "`labels`", "`labels` key", "`labels` value", &m->labels);
 	if ((v = spec_val(root, "annotations")))
-		parse_labels(c, v, "`annotations`", &m->annotations);
+		parse_labels(c, v, "`annotations`", "`annotations` key", "`annotations` value", &m->annotations);
 	if ((v = spec_val(root, "exposedPorts")))
 		parse_ports(c, v, m);
 	if ((v = spec_val(root, "volumes")) && spec_get_strlist(c, v, "`volumes`", 0, &m->volumes))

@@ -97,7 +97,8 @@ static void parse_layer(spec_ctx *c, const ynode *n, ims_compress_alg top, ims_l
 		return;
 	const ynode *v;
 	if ((v = spec_val(n, "name")))
-		spec_get_str(c, v, "`name`", GET_NONEMPTY, &l->name);
+		if (spec_get_str(c, v, "`name`", GET_NONEMPTY, &l->name))
+			spec_check_text(c, &l->name, "`name`", 0); /* it goes into the history */
 	if ((v = spec_val(n, "defaults")) && spec_check_keys(c, v, &spec_obj_attrs, "`defaults`"))
 		spec_get_attrs(c, v, &l->defaults);
 	if ((v = spec_val(n, "compression")))

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "spec/spec.h"
+#include "util/text.h"
 
 /* Caps (SPEC "Rules": nesting depth, string and list lengths are capped). */
 #define SPEC_MAX_FILE (1u << 20)
@@ -171,7 +172,12 @@ enum {
 	PATH_FILE = 1 << 2,        /* names the entry itself: no trailing '/' */
 };
 
-/* An absolute in-image path: no `..`, no control characters. */
+/* Text that goes into the image config or a manifest: UTF-8 with no C0
+ * (but what allow, IMS_TEXT_* of util/text.h, lets through), DEL or C1
+ * control character and no U+FEFF. */
+bool spec_check_text(spec_ctx *c, const ims_str *v, const char *what, int allow);
+/* An absolute in-image path: no `.`, `..` or empty components, no control
+ * characters. */
 bool spec_check_abs(spec_ctx *c, const ims_str *p, const char *what, int flags);
 /* A path relative to the spec directory that stays inside it. */
 bool spec_check_rel(spec_ctx *c, const ims_str *p, const char *what);

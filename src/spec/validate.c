@@ -2,12 +2,14 @@
  * digests, media types, and the compression mapping. */
 #include "spec/spec_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "digest/digest.h"
 #include "ref/ref.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 static bool has_control(const char *s)
@@ -15,6 +17,35 @@ static bool has_control(const char *s)
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return true;
+	return false;
+}
+
+/* "U+001B" for the character at s, which ims_text_ok refused. */
+static char *char_name(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c = p[0];
+	if (c >= 0xc2 && c < 0xe0 && (p[1] & 0xc0) == 0x80)
+		c = ((c & 0x1f) << 6) | (p[1] & 0x3f);
+	else if (c == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		c = 0xfeff;
+	else if (c >= 0x80)
+		return xasprintf("the byte \\x%02x", c);
+	return xasprintf("U+%04X", (unsigned)c);
+}
+
+bool spec_check_text(spec_ctx *c, const ims_str *v, const char *what, int allow)
+{
+	size_t bad = 0;
+	if (!v->s || ims_text_ok(v->s, strlen(v->s), allow, &bad))
+		return true;
+	_cleanup_free_ char *name = char_name(v->s + bad);
+	const char *except = (allow & IMS_TEXT_NEWLINE) ? " (tabs and newlines are allowed)"
+			     : (allow & IMS_TEXT_TAB)   ? " (tabs are allowed)"
+							: "";
+	spec_error(c, v->pos,
+		   "%s has %s at byte %zu; control characters and byte order marks are refused%s", what, name, bad + 1,
+		   except);
 	return false;
 }
 
@@ -38,6 +69,17 @@ static bool is_dotdot(const char *s, size_t n)
 	return n == 2 && s[0] == '.' && s[1] == '.';
 }
 
+static bool is_dot(const char *s, size_t n)
+{
+	return n == 1 && s[0] == '.';
+}
+
+/* "//" anywhere; one trailing '/' (a directory, or "into") is fine. */
+static bool has_empty_component(const char *s)
+{
+	return strstr(s, "//") != NULL;
+}
+
 static bool is_real(const char *s, size_t n)
 {
 	return !(n == 1 && s[0] == '.');
@@ -55,13 +97,17 @@ bool spec_check_abs(spec_ctx *c, const ims_str *p, const char *what, int flags)
 		spec_error(c, p->pos, "%s must be an absolute path, not `%s`", what, s);
 		return false;
 	}
-	if (has_control(s)) {
-		spec_error(c, p->pos, "%s contains a control character", what);
+	if (!spec_check_text(c, p, what, 0))
 		return false;
-	}
 	/* refused rather than cleaned: `..` in an image path is a mistake or an attack */
 	if (any_component(s, is_dotdot)) {
 		spec_error(c, p->pos, "%s must not contain `..`, as in `%s`", what, s);
+		return false;
+	}
+	/* refused rather than cleaned too: `/etc/.` would otherwise turn a file
+	 * mapping into one that replaces the directory /etc */
+	if (any_component(s, is_dot) || has_empty_component(s)) {
+		spec_error(c, p->pos, "%s `%s` must be a clean path: no `.` components and no `//`", what, s);
 		return false;
 	}
 	if ((flags & PATH_NO_ROOT) && !any_component(s, is_real)) {
@@ -87,6 +133,9 @@ bool spec_check_rel(spec_ctx *c, const ims_str *p, const char *what)
 			   p->s);
 		return false;
 	}
+	/* it shows in the layer's history and in messages */
+	if (!spec_check_text(c, p, what, 0))
+		return false;
 	_cleanup_free_ char *clean = ims_path_clean(p->s);
 	if (!clean) {
 		spec_error(c, p->pos, "%s `%s` leaves the spec's directory", what, p->s);

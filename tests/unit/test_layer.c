@@ -724,15 +724,55 @@ static void test_merge(void)
 	mkd("mg", 0755);
 	put("mg/config.json", "{old}", 0644);
 	put("mg/keep", "k", 0644);
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+
+	/* issue 9, item 8: no silent override within a layer */
 	ims_layer_mapping m[2] = { copy_m("mg", "/app"), mapping(IMS_MAP_CONTENT, "image.yaml:9:3: ") };
 	m[1].dest = S("/app/config.json"), m[1].content = "{new}", m[1].content_len = 5;
-	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	layer l = build(m, 2, &o);
+	is_int(l.rc, IMS_EINVALID, "merge: a copied file and an inline one at one path are refused");
+	has_str(msg(&l), "`/app/config.json`", "merge: the error names the path");
+	has_str(msg(&l), "image.yaml:3:5", "merge: ...the first mapping");
+	has_str(msg(&l), "image.yaml:9:3", "merge: ...and the second");
+	ok(l.out.len == 0, "merge: nothing written");
+	layer_dispose(&l);
+
+	ims_layer_mapping two[2] = { mapping(IMS_MAP_CONTENT, "image.yaml:4:3: "),
+				     mapping(IMS_MAP_CONTENT, "image.yaml:6:3: ") };
+	two[0].dest = two[1].dest = S("/etc/motd");
+	two[0].content = two[1].content = "x", two[0].content_len = two[1].content_len = 1;
+	l = build(two, 2, &o);
+	is_int(l.rc, IMS_EINVALID, "merge: two entries for one destination are refused, even when equal");
+	has_str(msg(&l), "image.yaml:4:3", "merge: two entries: the first position");
+	has_str(msg(&l), "image.yaml:6:3", "merge: two entries: the second position");
+	layer_dispose(&l);
+
+	ims_layer_mapping sl[2] = { mapping(IMS_MAP_SYMLINK, "image.yaml:4:3: "),
+				    mapping(IMS_MAP_CONTENT, "image.yaml:6:3: ") };
+	sl[0].dest = sl[1].dest = S("/bin/sh");
+	sl[0].symlink = S("busybox");
+	l = build(sl, 2, &o);
+	is_int(l.rc, IMS_EINVALID, "merge: a symlink and a file at one path are refused");
+	has_str(msg(&l), "a symlink from image.yaml:4:3", "merge: symlink and file: both named");
+	layer_dispose(&l);
+
+	mkd("mg2", 0755);
+	put("mg2/other", "o", 0644);
+	ims_layer_mapping dirs[3] = { copy_m("mg", "/app"), copy_m("mg2", "/app/"), mapping(IMS_MAP_DIR, "") };
+	dirs[2].dest = S("/app");
+	l = build(dirs, 3, &o);
+	is_int(l.rc, 0, "merge: directories that agree merge (%s)", msg(&l));
 	listing L = read_layer(l.out.data, l.out.len);
-	const got *e = entry(&L, "app/config.json");
-	ok(e && e->data && !strcmp(e->data, "{new}"), "merge: the later mapping wins");
-	is_int(L.n, 3, "merge: one entry per path");
+	ok(entry(&L, "app/other") && entry(&L, "app/keep") && entry(&L, "app/"), "merge: both trees under one dir");
+	is_int(L.n, 4, "merge: one entry per path");
 	listing_dispose(&L);
+	layer_dispose(&l);
+
+	dirs[2].attrs = (ims_layer_attrs){ .has_uid = true, .uid = 1000 };
+	dirs[2].at = "image.yaml:12:3: ";
+	l = build(dirs, 3, &o);
+	is_int(l.rc, IMS_EINVALID, "merge: directories that disagree on the owner are refused");
+	has_str(msg(&l), "image.yaml:12:3", "merge: disagreeing dirs: the position");
 	layer_dispose(&l);
 
 	ims_layer_mapping c[2] = { copy_m("mg", "/app"), mapping(IMS_MAP_CONTENT, "image.yaml:9:3: ") };
@@ -749,6 +789,93 @@ static void test_merge(void)
 	l = build(below, 2, &o);
 	is_int(l.rc, IMS_EINVALID, "merge: an entry below a file is refused");
 	layer_dispose(&l);
+}
+
+/* issue 9, item 6: dest values are refused, not normalised. */
+static void test_dest_clean(void)
+{
+	const char *bad[] = { "/etc/.", "/etc/./x", "/a//b", "//a", "/a/../b", "/a/.." };
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	for (size_t i = 0; i < IMS_ARRAY_SIZE(bad); i++) {
+		ims_layer_mapping m = mapping(IMS_MAP_CONTENT, "image.yaml:2:3: ");
+		m.dest = S(bad[i]);
+		m.content = "x", m.content_len = 1;
+		layer l = build(&m, 1, &o);
+		is_int(l.rc, IMS_EINVALID, "dest `%s` refused", bad[i]);
+		has_str(msg(&l), "image.yaml:3:7", "dest `%s`: the position", bad[i]);
+		layer_dispose(&l);
+	}
+	ims_layer_val d[1] = { S("/etc/.") };
+	ims_layer_whiteouts wo = { d, 1, NULL, 0 };
+	ims_buf out = IMS_BUF_INIT(0);
+	ims_sink s = { buf_write, &out };
+	ims_layer_result res;
+	ims_error *err = NULL;
+	ok(ims_layer_write_whiteouts(&wo, &o, &s, &res, &err) == IMS_EINVALID && out.len == 0,
+	   "delete `/etc/.` refused");
+	ims_error_clear(&err);
+	ims_buf_dispose(&out);
+}
+
+static void warn_cb(const ims_event *ev, void *ud)
+{
+	ims_buf *b = ud;
+	ims_buf_printf(b, "%s %s\n", ev->kind == IMS_EVENT_WARNING ? "W" : "I", ev->message);
+}
+
+/* issue 9, items 1 and 4: credentials and the build's own output. */
+static void test_skips(void)
+{
+	mkd("sk", 0755);
+	mkd("sk/.docker", 0755);
+	put("sk/.docker/config.json", "{\"auths\":{}}", 0600);
+	mkd("sk/.config", 0755);
+	mkd("sk/.config/containers", 0755);
+	put("sk/.config/containers/auth.json", "{}", 0600);
+	mkd("sk/ci", 0755);
+	put("sk/ci/creds", "{}", 0600); /* any name: known by its inode */
+	mkd("sk/out", 0755);
+	put("sk/out/index.json", "{}", 0644);
+	put("sk/app", "app", 0644);
+	_cleanup_free_ char *creds = tpath("sk/ci/creds"), *outdir = tpath("sk/out");
+	struct stat sc, so;
+	stat(creds, &sc);
+	stat(outdir, &so);
+	ims_layer_skip skip[2] = { { sc.st_dev, sc.st_ino, "$REGISTRY_AUTH_FILE", true },
+				   { so.st_dev, so.st_ino, "the output `out`", false } };
+	ims_buf ev = IMS_BUF_INIT(0);
+	ims_events events = { warn_cb, &ev };
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	o.skip = skip, o.nskip = 2, o.ev = &events;
+	ims_layer_mapping m = copy_m("sk", "/app");
+	layer l = build(&m, 1, &o);
+	is_int(l.rc, 0, "skips: builds (%s)", msg(&l));
+	listing L = read_layer(l.out.data, l.out.len);
+	ok(entry(&L, "app/app") != NULL, "skips: ordinary files kept");
+	ok(!entry(&L, "app/.docker/config.json"), "skips: .docker/config.json left out");
+	ok(!entry(&L, "app/.config/containers/auth.json"), "skips: containers/auth.json left out");
+	ok(!entry(&L, "app/ci/creds"), "skips: a credential file known by inode left out");
+	ok(!entry(&L, "app/out/") && !entry(&L, "app/out/index.json"), "skips: the output left out, and below it");
+	listing_dispose(&L);
+	const char *w = ev.data ? ev.data : "";
+	has_str(w, "W image.yaml:3:7: `sk/.docker/config.json` holds registry credentials", "skips: warns, naming the file");
+	has_str(w, "`src: sk/.docker/config.json`", "skips: ...and how to include it");
+	has_str(w, "`sk/ci/creds` holds registry credentials ($REGISTRY_AUTH_FILE)", "skips: names why");
+	has_str(w, "I `sk/out` is left out of the layer", "skips: the output: an info line");
+	layer_dispose(&l);
+	ims_buf_reset(&ev);
+
+	/* naming the file itself packs it, with a warning */
+	ims_layer_mapping ex[2] = { copy_m("sk/.docker/config.json", "/root/.docker/config.json"),
+				    copy_m("sk/ci/creds", "/etc/creds") };
+	l = build(ex, 2, &o);
+	is_int(l.rc, 0, "skips: explicit mappings build (%s)", msg(&l));
+	L = read_layer(l.out.data, l.out.len);
+	ok(entry(&L, "root/.docker/config.json") && entry(&L, "etc/creds"), "skips: explicit mappings pack the files");
+	listing_dispose(&L);
+	has_str(ev.data ? ev.data : "", "goes into the image, as this mapping names it", "skips: explicit: a warning");
+	layer_dispose(&l);
+	ims_buf_dispose(&ev);
 }
 
 static void test_patterns(void)
@@ -1079,6 +1206,8 @@ int main(void)
 	test_refused();
 	test_hardlinks();
 	test_merge();
+	test_dest_clean();
+	test_skips();
 	test_patterns();
 	test_algorithms();
 	test_whiteouts();

@@ -419,6 +419,31 @@ static void test_types(void)
 	refused(MIN "user: \"a\\0b\"\n", "`user` contains a NUL character", "NUL refused");
 }
 
+/* issue 9, item 9: control characters in config strings. */
+static void test_control(void)
+{
+	refused(MIN "labels: {a: \"x\\ey\"}\n", "image.yaml:2:13: `labels` value has U+001B at byte 2", "ESC in a label");
+	refused(MIN "labels: {\"a\\u0085\": x}\n", "`labels` key", "C1 in a label key");
+	refused(MIN "labels: {a: \"x\\ny\"}\n", "`labels` value has U+000A", "newline in a label");
+	accepted(MIN "labels: {a: \"x\\ty\"}\n", "tab in a label value");
+	refused(MIN "annotations: {a: \"x\\uFEFFy\"}\n", "`annotations` value has U+FEFF at byte 2",
+		"mid-string BOM in an annotation");
+	refused(MIN "annotations: {a: \"\\u009b31m\"}\n", "U+009B", "CSI in an annotation");
+	refused(MIN "env: {A: \"b\\u0085c\"}\n", "`env` value has U+0085", "C1 in an env value");
+	refused(MIN "env: {A: \"b\\x7fc\"}\n", "`env` value has U+007F", "DEL in an env value");
+	refused(MIN "env: {A: \"\\e[2J\"}\n", "control characters and byte order marks are refused", "ESC in env");
+	accepted(MIN "env: {A: \"a\\tb\"}\n", "tab in an env value");
+	refused(MIN "cmd: [\"echo\", \"\\e[31m\"]\n", "`cmd` has U+001B", "ESC in cmd");
+	refused(MIN "entrypoint: [\"a\\u2028\\u0085\"]\n", "`entrypoint` has U+0085", "C1 in entrypoint");
+	accepted(MIN "cmd: [sh, -c, \"set -e\\n\\techo hi\\n\"]\n", "newlines and tabs in cmd (scripts)");
+	refused(MIN "user: \"a\\u0085\"\n", "`user` has U+0085", "C1 in user");
+	refused(MIN "workingDir: \"/a\\u0085\"\n", "`workingDir` has U+0085", "C1 in workingDir");
+	refused(MIN "volumes: [\"/a\\uFEFF\"]\n", "U+FEFF", "BOM in a volume");
+	refused(MIN "layers: [{name: \"a\\eb\", archive: a.tar}]\n", "`name` has U+001B", "ESC in a layer name");
+	refused(MIN "files: [{src: \"a\\u0085\", dest: /a}]\n", "`src` has U+0085", "C1 in src");
+	refused(MIN "tags: [\"a\\eb\"]\n", "tag `a\\x1bb` is not valid", "ESC in a tag is refused and escaped");
+}
+
 static void test_paths(void)
 {
 	refused(MIN "files: [{src: a, dest: relative/x}]\n",
@@ -438,12 +463,26 @@ static void test_paths(void)
 	refused(MIN "layers: [{archive: ../x.tar}]\n", "`archive` `../x.tar` leaves", "archive escaping");
 	refused(MIN "workingDir: /proc/self/fd/7\n", "image.yaml:2:13: `workingDir` must not be under `/proc`",
 		"workingDir under /proc");
-	refused(MIN "workingDir: //proc\n", "must not be under `/proc`", "workingDir //proc");
+	refused(MIN "workingDir: //proc\n", "`workingDir` `//proc` must be a clean path", "workingDir //proc");
 	accepted(MIN "workingDir: /procedures\n", "workingDir /procedures is fine");
 	refused(MIN "workingDir: app\n", "`workingDir` must be an absolute path", "relative workingDir");
 	refused(MIN "volumes: [data]\n", "`volumes` entry must be an absolute path", "relative volume");
 	refused(MIN "delete: [/]\n", "`delete` path cannot be `/`", "delete /");
-	refused(MIN "opaque: [/./]\n", "`opaque` path cannot be `/`", "opaque /./");
+	refused(MIN "opaque: [/./]\n", "`opaque` path `/./` must be a clean path", "opaque /./");
+	/* issue 9, item 6: refused with the position, never normalised */
+	refused(MIN "files: [{dest: /etc/., content: x}]\n", "image.yaml:2:16: `dest` `/etc/.` must be a clean path",
+		"dest /etc/.");
+	refused(MIN "files: [{dest: /a//b, content: x}]\n", "no `.` components and no `//`", "dest with //");
+	refused(MIN "files: [{dest: /./etc/x, content: x}]\n", "must be a clean path", "dest with /./");
+	refused(MIN "files: [{src: a, dest: /app/./}]\n", "must be a clean path", "copy dest with /./");
+	refused(MIN "files: [{dest: /bin//sh, symlink: busybox}]\n", "must be a clean path", "symlink dest with //");
+	refused(MIN "files: [{dest: /data/., type: dir}]\n", "must be a clean path", "dir dest with /.");
+	refused(MIN "delete: [/etc/./motd]\n", "`delete` path `/etc/./motd` must be a clean path", "delete with /./");
+	refused(MIN "opaque: [/var//cache]\n", "must be a clean path", "opaque with //");
+	refused(MIN "layers: [{archive: a.tar, dest: /opt/.}]\n", "must be a clean path", "archive dest /opt/.");
+	refused(MIN "volumes: [/data/.]\n", "must be a clean path", "volume with /.");
+	accepted(MIN "files: [{src: a, dest: /app/}]\nvolumes: [/data/]\nworkingDir: /app/\n",
+		 "one trailing `/` is fine");
 	refused(MIN "files: [{dest: \"/a\\nb\", content: x}]\n", "control character", "newline in dest");
 }
 
@@ -651,6 +690,7 @@ int main(void)
 	test_keys();
 	test_types();
 	test_paths();
+	test_control();
 	test_refs_and_digests();
 	test_shapes();
 	test_subst();

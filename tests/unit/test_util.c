@@ -14,6 +14,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 #include "tap.h"
 
@@ -441,6 +442,39 @@ static void test_errors(void)
 #define ABC448_SHA "sha256:248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
 #define MILLION_A_SHA "sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
 
+/* issue 9, item 9: text checks, and escaping of what is echoed. */
+static void test_text(void)
+{
+	ok(ims_text_ok("héllo wörld", strlen("héllo wörld"), 0, NULL), "text: printable UTF-8 is fine");
+	size_t bad = 99;
+	ok(!ims_text_ok("a\x1b[31m", 6, 0, &bad) && bad == 1, "text: ESC refused, at its offset");
+	ok(!ims_text_ok("a\xc2\x85", 3, 0, &bad) && bad == 1, "text: C1 (NEL) refused");
+	ok(!ims_text_ok("a\x7f", 2, 0, NULL), "text: DEL refused");
+	ok(!ims_text_ok("ab\xef\xbb\xbf" "c", 6, 0, &bad) && bad == 2, "text: a BOM in the middle refused");
+	ok(!ims_text_ok("a\tb", 3, 0, NULL) && ims_text_ok("a\tb", 3, IMS_TEXT_TAB, NULL), "text: tab only when allowed");
+	ok(!ims_text_ok("a\nb", 3, IMS_TEXT_TAB, NULL) && ims_text_ok("a\nb", 3, IMS_TEXT_NEWLINE, NULL),
+	   "text: newline only when allowed");
+	ok(!ims_text_ok("\xff", 1, 0, NULL), "text: invalid UTF-8 refused");
+
+	char *q = ims_text_quote("bad\x1b[31mtag\n\xc2\x9b");
+	is_str(q, "bad\\x1b[31mtag\\x0a\\xc2\\x9b", "quote: ESC, newline and CSI escaped");
+	free(q);
+	q = ims_text_quote_lines("a\nb\x07");
+	is_str(q, "a\nb\\x07", "quote_lines: newlines kept, BEL escaped");
+	free(q);
+	q = ims_text_quote("plain `text` é");
+	is_str(q, "plain `text` é", "quote: plain text unchanged");
+	free(q);
+
+	ims_error *e = NULL;
+	ims_error_set(&e, IMS_EINVALID, "tag `%s` is bad", "x\x1b]0;pwned\x07");
+	is_str(e ? e->message : NULL, "tag `x\\x1b]0;pwned\\x07` is bad", "errors: control characters escaped");
+	ims_error_wrap(&e, "from `%s`", "\x1b[2J");
+	ims_error_hint(&e, "try `%s`", "\x9b");
+	ok(e && !strchr(e->message, 0x1b) && e->hint && !strstr(e->hint, "\x9b"), "errors: wrap and hint escaped too");
+	ims_error_clear(&e);
+}
+
 static void test_digest(void)
 {
 	char out[IMS_DIGEST_BUFSZ];
@@ -535,6 +569,7 @@ int main(void)
 	test_mkdir_rm();
 	test_paths();
 	test_errors();
+	test_text();
 	test_digest();
 	ok(ims_rm_rf(tmpdir, NULL) == 0 && !ims_path_exists(tmpdir), "the temp dir is removed");
 	free(tmpdir);

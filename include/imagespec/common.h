@@ -22,4 +22,13 @@
 #define IMS_EXTERN(type) extern type
 #endif
 
+IMS_BEGIN_DECL
+
+/** "Did you mean ...?": the candidate equal to word but for case, else the
+ *  nearest within two edits (as spec keys are suggested); NULL when none
+ *  is near. The result is one of candidates. */
+IMS_EXTERN(const char *) ims_did_you_mean(const char *word, const char *const *candidates, size_t n);
+
+IMS_END_DECL
+
 #endif

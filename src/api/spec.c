@@ -4,6 +4,7 @@
 #include "spec/spec.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/suggest.h"
 
 static const ims_spec_params *params_of(const ims_params *params, ims_spec_params *p)
 {
@@ -46,4 +47,9 @@ const char *const *ims_spec_warnings(const ims_spec *s)
 {
 	static const char *const none[] = { NULL };
 	return s->warnings ? (const char *const *)s->warnings : none;
+}
+
+const char *ims_did_you_mean(const char *word, const char *const *candidates, size_t n)
+{
+	return word && candidates ? ims_suggest(word, candidates, n) : NULL;
 }

@@ -11,6 +11,7 @@
 
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/suggest.h"
 #include "util/xalloc.h"
 
 static const spec_key attrs_keys[] = {
@@ -124,6 +125,9 @@ static const struct {
 } aliases[] = {
 	{ "workingDirectory", "workingDir" },
 	{ "workdir", "workingDir" },
+	{ "work-dir", "workingDir" }, /* apko */
+	{ "creationTime", "created" }, /* jib */
+	{ "archs", "platforms" },      /* apko */
 	{ "cwd", "workingDir" },
 	{ "environment", "env" },
 	{ "envs", "env" },
@@ -214,33 +218,6 @@ static bool obj_has(const spec_obj *obj, const char *key)
 	return false;
 }
 
-/* Case-insensitive Levenshtein distance, stopping early past 2. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return 99;
-	if ((la > lb ? la - lb : lb - la) > 2)
-		return 99;
-	size_t prev[65], cur[65];
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			size_t v = prev[j - 1] + cost;
-			if (prev[j] + 1 < v)
-				v = prev[j] + 1;
-			if (cur[j - 1] + 1 < v)
-				v = cur[j - 1] + 1;
-			cur[j] = v;
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-	}
-	return prev[lb];
-}
-
 const char *spec_suggest_key(const spec_obj *obj, const char *key)
 {
 	for (size_t i = 0; i < obj->n; i++)
@@ -252,7 +229,7 @@ const char *spec_suggest_key(const spec_obj *obj, const char *key)
 	const char *best = NULL;
 	size_t best_d = 3;
 	for (size_t i = 0; i < obj->n; i++) {
-		size_t d = distance(key, obj->keys[i].name);
+		size_t d = ims_suggest_distance(key, obj->keys[i].name);
 		/* a two-letter key is within 2 edits of every short key */
 		if (d < best_d && d < strlen(key)) {
 			best = obj->keys[i].name;

@@ -43,6 +43,7 @@ typedef struct {
 	int jobs;
 	ims_events ev;
 	ims_upload_queue *queue;
+	ims_upload_slots *slots;  /* -j: the queue's workers and the streams share them */
 	ims_eager_upload **eager; /* committed streamed uploads, waited for before a manifest */
 	size_t neager, cap_eager;
 	int nstreams;             /* for their progress labels */
@@ -128,6 +129,7 @@ static int reg_open(ims_transport **out, const ims_ref *ref, int mode, const ims
 	t->reg = reg;
 	t->tmp_dir = opts->tmp_dir ? xstrdup(opts->tmp_dir) : NULL;
 	t->jobs = opts->jobs > 0 ? opts->jobs : DEFAULT_JOBS;
+	t->slots = ims_upload_slots_new(t->jobs);
 	t->ev = opts->ev;
 	pthread_mutex_init(&t->lock, NULL);
 	*out = &t->base;
@@ -141,6 +143,7 @@ static void reg_close(ims_transport *base)
 	for (size_t i = 0; i < t->neager; i++)
 		ims_eager_wait(t->eager[i], NULL);
 	free(t->eager);
+	ims_upload_slots_free(t->slots);
 	for (size_t i = 0; i < t->nkept; i++) {
 		free(t->kept[i].media_type);
 		free(t->kept[i].data);
@@ -242,14 +245,20 @@ static bool streams_allowed(void)
 static void grew(void *ud, int fd, int64_t total)
 {
 	new_blob *nb = ud;
+	registry_transport *t = nb->t;
+	/* Only with a free slot: -j 1 is one upload at a time, streamed or not. */
 	if (!nb->eager && !nb->tried && total >= EAGER_MIN && streams_allowed()) {
-		registry_transport *t = nb->t;
-		char label[48];
-		pthread_mutex_lock(&t->lock);
-		snprintf(label, sizeof(label), "uploading new layer %d", ++t->nstreams);
-		pthread_mutex_unlock(&t->lock);
 		nb->tried = true;
-		nb->eager = ims_eager_start(t->reg, repo_of(t), fd, &t->ev, label);
+		if (ims_upload_slots_try(t->slots)) {
+			char label[48];
+			pthread_mutex_lock(&t->lock);
+			snprintf(label, sizeof(label), "uploading new layer %d", ++t->nstreams);
+			pthread_mutex_unlock(&t->lock);
+			nb->eager = ims_eager_start(t->reg, repo_of(t), fd, &t->ev, label, ims_upload_slots_give,
+						    t->slots);
+			if (!nb->eager)
+				ims_upload_slots_give(t->slots);
+		}
 	}
 	if (nb->eager)
 		ims_eager_grow(nb->eager, total);
@@ -284,7 +293,7 @@ static int spooled(void *ud, int fd, const char *digest, int64_t size, ims_error
 		return 0;
 	}
 	if (!t->queue)
-		t->queue = ims_upload_queue_new(t->reg, repo_of(t), t->jobs, &t->ev);
+		t->queue = ims_upload_queue_new(t->reg, repo_of(t), t->jobs, t->slots, &t->ev);
 	ims_upload_queue_add(t->queue, fd, digest, size);
 	note(t, digest, IMS_REGISTRY_BLOB_UPLOADED);
 	return 0;

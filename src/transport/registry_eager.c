@@ -29,6 +29,8 @@ struct ims_eager_upload {
 	ims_error *err;
 	const ims_events *ev;
 	char label[48];
+	void (*finished)(void *);
+	void *finished_ud;
 };
 
 static void tell(ims_eager_upload *u, int64_t done, int64_t total)
@@ -92,11 +94,13 @@ static void *run(void *ud)
 	tell(u, u->committed ? u->size : u->sent, u->committed ? u->size : u->sent);
 	u->rc = rc;
 	u->err = e;
+	if (u->finished)
+		u->finished(u->finished_ud);
 	return NULL;
 }
 
 ims_eager_upload *ims_eager_start(ims_registry *reg, const char *repo, int fd, const ims_events *ev,
-				  const char *label)
+				  const char *label, void (*finished)(void *), void *finished_ud)
 {
 	ims_eager_upload *u = xcalloc(1, sizeof(*u));
 	u->reg = reg;
@@ -104,6 +108,8 @@ ims_eager_upload *ims_eager_start(ims_registry *reg, const char *repo, int fd, c
 	u->fd = fd;
 	u->ev = ev && ev->cb ? ev : NULL;
 	snprintf(u->label, sizeof(u->label), "%s", label);
+	u->finished = finished;
+	u->finished_ud = finished_ud;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->more, NULL);
 	/* Signals stay with the threads that expect them. */

@@ -19,10 +19,11 @@
 typedef struct ims_eager_upload ims_eager_upload;
 
 /* Starts sending fd (not owned until commit) to repo; label names it in
- * progress events sent to ev (may be NULL). NULL when no thread could be
- * made: upload the usual way. */
+ * progress events sent to ev (may be NULL); finished(finished_ud) is
+ * called by the thread when it is done sending (may be NULL). NULL when no
+ * thread could be made (finished is not called): upload the usual way. */
 ims_eager_upload *ims_eager_start(ims_registry *reg, const char *repo, int fd, const ims_events *ev,
-				  const char *label);
+				  const char *label, void (*finished)(void *), void *finished_ud);
 /* The first n bytes of the file are written. */
 void ims_eager_grow(ims_eager_upload *u, int64_t n);
 /* The file is complete and verified: finish the upload under digest. Takes

@@ -34,7 +34,60 @@ struct ims_upload_queue {
 	int nthreads, max, waiting;
 	ims_error *failures; /* one line per failed blob; sticky */
 	const ims_events *ev;
+	ims_upload_slots *slots;
 };
+
+struct ims_upload_slots {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	int free;
+};
+
+ims_upload_slots *ims_upload_slots_new(int n)
+{
+	ims_upload_slots *s = xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->freed, NULL);
+	s->free = n < 1 ? 1 : n;
+	return s;
+}
+
+void ims_upload_slots_free(ims_upload_slots *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->freed);
+	free(s);
+}
+
+bool ims_upload_slots_try(ims_upload_slots *s)
+{
+	pthread_mutex_lock(&s->lock);
+	bool got = s->free > 0;
+	if (got)
+		s->free--;
+	pthread_mutex_unlock(&s->lock);
+	return got;
+}
+
+void ims_upload_slots_take(ims_upload_slots *s)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->free == 0)
+		pthread_cond_wait(&s->freed, &s->lock);
+	s->free--;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void ims_upload_slots_give(void *ud)
+{
+	ims_upload_slots *s = ud;
+	pthread_mutex_lock(&s->lock);
+	s->free++;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&s->lock);
+}
 
 typedef struct {
 	const ims_events *ev;
@@ -91,7 +144,11 @@ static void *worker(void *ud)
 		q->pending--;
 		q->running++;
 		pthread_mutex_unlock(&q->lock);
+		if (q->slots)
+			ims_upload_slots_take(q->slots);
 		run(q, j);
+		if (q->slots)
+			ims_upload_slots_give(q->slots);
 		pthread_mutex_lock(&q->lock);
 		q->running--;
 		pthread_cond_broadcast(&q->idle);
@@ -100,10 +157,12 @@ static void *worker(void *ud)
 	return NULL;
 }
 
-ims_upload_queue *ims_upload_queue_new(ims_registry *reg, const char *repo, int jobs, const ims_events *ev)
+ims_upload_queue *ims_upload_queue_new(ims_registry *reg, const char *repo, int jobs, ims_upload_slots *slots,
+				       const ims_events *ev)
 {
 	ims_upload_queue *q = xcalloc(1, sizeof(*q));
 	q->ev = ev;
+	q->slots = slots;
 	q->reg = reg;
 	q->repo = xstrdup(repo);
 	q->max = jobs < 1 ? 1 : jobs > QUEUE_MAX_JOBS ? QUEUE_MAX_JOBS : jobs;

@@ -70,6 +70,30 @@ int ims_tmpfile_open(ims_tmpfile *t, const char *dir, const char *prefix, ims_er
 	return r;
 }
 
+/* Where linkat through /proc is refused (some sandboxes): the bytes go to
+ * a named temp file instead. */
+static int copy_to_named(ims_tmpfile *t, ims_error **err)
+{
+	ims_tmpfile named = { .fd = -1, .dir = xstrdup(t->dir), .prefix = xstrdup(t->prefix) };
+	int r = open_named(&named, err);
+	struct stat st;
+	if (r == 0 && (lseek(t->fd, 0, SEEK_SET) < 0 || fstat(t->fd, &st) < 0))
+		r = ims_error_sys(err, errno, IMS_EGENERIC, "name a temporary file in `%s`", t->dir);
+	if (r == 0)
+		r = ims_copy_fd(t->fd, named.fd, err);
+	if (r == 0 && (fchmod(named.fd, st.st_mode & 07777) < 0 || fsync(named.fd) < 0))
+		r = ims_error_sys(err, errno, IMS_EGENERIC, "write `%s`", named.path);
+	if (r < 0) {
+		ims_tmpfile_dispose(&named);
+		return r;
+	}
+	close(t->fd);
+	t->fd = steal_fd(&named.fd);
+	t->path = steal_pointer(&named.path);
+	ims_tmpfile_dispose(&named);
+	return 0;
+}
+
 /* Gives an O_TMPFILE a temp name in its directory. */
 static int name_it(ims_tmpfile *t, ims_error **err)
 {
@@ -93,7 +117,7 @@ static int name_it(ims_tmpfile *t, ims_error **err)
 		int e = errno;
 		free(p);
 		if (e != EEXIST)
-			return ims_error_sys(err, e, IMS_EGENERIC, "name a temporary file in `%s`", t->dir);
+			return copy_to_named(t, err);
 	}
 	return ims_error_set(err, IMS_EGENERIC, "name a temporary file in `%s`", t->dir);
 }

@@ -47,7 +47,7 @@ int cli_list_add_capped(cli_list *l, const char *s, size_t max, const char *verb
 
 /* Caps on repeated flags (docs/cli.md, "Limits"). */
 enum {
-	CLI_MAX_TAGS = 1000,     /* an OCI layout lists at most 1024 images */
+	CLI_MAX_TAGS = 1000, /* an OCI layout lists at most 1024 images */
 	CLI_MAX_PARAMS = 1000,
 	CLI_MAX_PLATFORMS = 64,
 	CLI_MAX_INSECURE = 256,

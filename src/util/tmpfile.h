@@ -11,10 +11,10 @@
 #include "imagespec/error.h"
 
 typedef struct {
-	int fd;      /* -1 when closed */
-	char *dir;   /* where it lives */
+	int fd;    /* -1 when closed */
+	char *dir; /* where it lives */
 	char *prefix;
-	char *path;  /* its name, or NULL while it is an O_TMPFILE */
+	char *path; /* its name, or NULL while it is an O_TMPFILE */
 } ims_tmpfile;
 
 /* Creates a temp file in dir named prefix + 6 random characters (once it

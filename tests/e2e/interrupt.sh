@@ -87,7 +87,7 @@ interrupt() {
 			break
 		fi
 	done
-	wait "$pid"
+	wait "$pid" 2>/dev/null # no "Killed" notice from bash for SIGKILL
 	RC=$?
 	return 0
 }
@@ -198,9 +198,11 @@ if tries 3 KILL "$W/out/blobs/sha256/" "$IMAGESPEC" build "$W/image.yaml" "${B[@
 	mkdir -p "$TMPDIR/imagespec-docker-archive-Qq1234/blobs/sha256"
 	head -c 1000 /dev/urandom >"$TMPDIR/imagespec-docker-archive-Qq1234/blobs/sha256/.tmp-Rr5678"
 	echo held >"$W/out/blobs/sha256/.tmp-Held01"
-	flock "$W/out/blobs/sha256/.tmp-Held01" sleep 600 &
+	# a process that holds the lock: the subshell takes it, then becomes
+	# sleep (so that killing $holder ends the holder; its output is not
+	# the test's, so a leftover could not keep the harness waiting)
+	(flock 9 && exec sleep 600) 9<"$W/out/blobs/sha256/.tmp-Held01" >/dev/null 2>&1 &
 	holder=$!
-	# the holder has its lock once flock(1) runs sleep
 	while ! grep -q sleep "/proc/$holder/cmdline" 2>/dev/null; do :; done
 	DESC="$w: the re-run succeeds" run_expect 0 '' ims build "$W/image.yaml" "${B[@]}" --output "oci:$W/out:x"
 	check_eq "$w: the re-run gives the uninterrupted digest (skopeo)" "$REF" "$(raw_digest "oci:$W/out:x")"

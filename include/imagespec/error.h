@@ -24,6 +24,7 @@ typedef enum {
 	IMS_ENET = -6,         /**< network failure */
 	IMS_EUNSUPPORTED = -7, /**< a feature that is not supported (yet) */
 	IMS_ESOURCE = -8,      /**< a problem in the source tree (escaping link, FIFO, .wh. file) */
+	IMS_EINTERRUPTED = -9, /**< stopped by ims_interrupt() (SIGINT, SIGTERM) */
 } ims_error_code;
 
 /** An error. Free with ims_error_free(). */

@@ -27,6 +27,17 @@ IMS_BEGIN_DECL
 IMS_EXTERN(int) ims_init(void);
 /** Releases what ims_init() set up. */
 IMS_EXTERN(void) ims_shutdown(void);
+/**
+ * Asks every operation in progress, in every thread, to stop: each returns
+ * IMS_EINTERRUPTED ("interrupted") soon after, having removed its temp files
+ * and staging directories, a new `oci:` layout it made, and having left an
+ * existing layout, archive or tag as it was. Async-signal-safe: meant to be
+ * called from a SIGINT or SIGTERM handler. The flag is process-wide and
+ * stays set until ims_interrupt_clear().
+ */
+IMS_EXTERN(void) ims_interrupt(void);
+/** Clears what ims_interrupt() set, so that new operations run again. */
+IMS_EXTERN(void) ims_interrupt_clear(void);
 /** The library version, e.g. "0.1.0". */
 IMS_EXTERN(const char *) ims_version(void);
 /** The JSON Schema of image.yaml v1 (NUL-terminated, static). */

@@ -1,6 +1,7 @@
 #include "exec/exec.h"
 #include "imagespec/imagespec.h"
 #include "ims_config.h"
+#include "util/interrupt.h"
 
 extern const char ims_schema_json[];
 
@@ -13,6 +14,16 @@ int ims_init(void)
 void ims_shutdown(void)
 {
 	ims_exec_global_cleanup();
+}
+
+void ims_interrupt(void)
+{
+	ims__interrupt_set(true);
+}
+
+void ims_interrupt_clear(void)
+{
+	ims__interrupt_set(false);
 }
 
 const char *ims_version(void)

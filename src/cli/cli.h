@@ -38,6 +38,19 @@ typedef struct {
 	size_t n;
 } cli_list;
 void cli_list_add(cli_list *l, const char *s);
+/* Adds s unless the list already holds max entries; then prints a usage
+ * error naming flag and returns 2. Repeated flags are capped so that a
+ * runaway script fails at once instead of building for minutes. */
+int cli_list_add_capped(cli_list *l, const char *s, size_t max, const char *verb, const char *flag);
+
+/* Caps on repeated flags (docs/cli.md, "Limits"). */
+enum {
+	CLI_MAX_TAGS = 1000, /* an OCI layout lists at most 1024 images */
+	CLI_MAX_PARAMS = 1000,
+	CLI_MAX_PLATFORMS = 64,
+	CLI_MAX_INSECURE = 256,
+	CLI_MAX_CACHE_FROM = 32,
+};
 
 int cmd_build(int argc, char **argv, bool plan_only);
 int cmd_validate(int argc, char **argv);

@@ -1,9 +1,12 @@
 /* imagespec build / plan */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -72,14 +75,57 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* --metadata-out is checked before the build, so that a bad path costs
+ * nothing: a symbolic link is refused (writing would follow it to a file
+ * the user did not name), and so is anything but a regular file. */
+static int check_metadata_path(const char *verb, const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : cli_usage(verb, "--metadata-out `%s`: %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode)) {
+		fprintf(stderr, "imagespec: %s: --metadata-out `%s` is a symbolic link; refusing to write through it\n",
+			verb, path);
+		fputs("hint: name the file it points to (`readlink -f`), or remove the link\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (!S_ISREG(st.st_mode))
+		return cli_usage(verb, "--metadata-out `%s` is not a regular file", path);
+	return 0;
+}
+
+/* Written to a temp file next to FILE and renamed over it: a reader never
+ * sees half a document, and a link put at FILE in the meantime is replaced,
+ * not followed. */
 static int write_metadata(const char *path, const char *json)
 {
-	FILE *f = fopen(path, "w");
-	if (!f || fprintf(f, "%s\n", json) < 0 || fclose(f) != 0) {
+	size_t n = strlen(path);
+	char *tmp = malloc(n + sizeof(".tmp-XXXXXX"));
+	if (!tmp)
+		abort();
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".tmp-XXXXXX", sizeof(".tmp-XXXXXX"));
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	int rc = 0;
+	if (!f || fprintf(f, "%s\n", json) < 0 || fflush(f) != 0 || fchmod(fd, 0644) < 0) {
 		fprintf(stderr, "imagespec: write --metadata-out `%s`: %s\n", path, strerror(errno));
-		return 1;
+		rc = 1;
 	}
-	return 0;
+	if (f && fclose(f) != 0 && rc == 0) {
+		fprintf(stderr, "imagespec: write --metadata-out `%s`: %s\n", path, strerror(errno));
+		rc = 1;
+	} else if (!f && fd >= 0) {
+		close(fd);
+	}
+	if (rc == 0 && rename(tmp, path) < 0) {
+		fprintf(stderr, "imagespec: write --metadata-out `%s`: %s\n", path, strerror(errno));
+		rc = 1;
+	}
+	if (rc != 0 && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
 }
 
 /* What the command line asked for. */
@@ -127,19 +173,18 @@ static int parse_option(build_args *a, int c, char **argv)
 		if (!eq || eq == optarg)
 			return cli_usage(a->verb, "-p wants NAME=VALUE, not `%s`", optarg);
 		*eq = '\0';
-		cli_list_add(&a->pnames, optarg);
-		cli_list_add(&a->pvalues, eq + 1);
-		return 0;
+		int rc = cli_list_add_capped(&a->pnames, optarg, CLI_MAX_PARAMS, a->verb, "-p");
+		if (rc == 0)
+			cli_list_add(&a->pvalues, eq + 1);
+		return rc;
 	}
 	case OPT_TARGET:
 		a->po.target = optarg;
 		return 0;
 	case 't':
-		cli_list_add(&a->tags, optarg);
-		return 0;
+		return cli_list_add_capped(&a->tags, optarg, CLI_MAX_TAGS, a->verb, "-t");
 	case OPT_PLATFORM:
-		cli_list_add(&a->platforms, optarg);
-		return 0;
+		return cli_list_add_capped(&a->platforms, optarg, CLI_MAX_PLATFORMS, a->verb, "--platform");
 	case OPT_OUTPUT:
 		a->po.output = optarg;
 		return 0;
@@ -160,8 +205,7 @@ static int parse_option(build_args *a, int c, char **argv)
 		return 0;
 	}
 	case OPT_INSECURE:
-		cli_list_add(&a->insecure, optarg);
-		return 0;
+		return cli_list_add_capped(&a->insecure, optarg, CLI_MAX_INSECURE, a->verb, "--insecure-registry");
 	case OPT_CA:
 		a->common.ca_cert = optarg;
 		return 0;
@@ -172,8 +216,7 @@ static int parse_option(build_args *a, int c, char **argv)
 		a->common.no_cache = true;
 		return 0;
 	case OPT_CACHE_FROM:
-		cli_list_add(&a->cache_from, optarg);
-		return 0;
+		return cli_list_add_capped(&a->cache_from, optarg, CLI_MAX_CACHE_FROM, a->verb, "--cache-from");
 	case OPT_CACHE_TO:
 		a->po.cache_to = optarg;
 		return 0;
@@ -209,6 +252,8 @@ static int parse(build_args *a, int argc, char **argv)
 	a->path = optind < argc ? argv[optind] : "image.yaml";
 	if (a->common.cache_dir && a->common.no_cache)
 		return cli_usage(a->verb, "--cache-dir and --no-cache exclude each other");
+	if (a->metadata && !a->plan_only && (rc = check_metadata_path(a->verb, a->metadata)) != 0)
+		return rc;
 	a->common.insecure = a->insecure.v;
 	a->common.ninsecure = a->insecure.n;
 	a->po.tags = a->tags.v;

@@ -45,10 +45,21 @@ int cli_usage(const char *verb, const char *fmt, ...)
 
 void cli_list_add(cli_list *l, const char *s)
 {
-	l->v = realloc(l->v, (l->n + 1) * sizeof(char *));
-	if (!l->v)
-		abort();
+	/* doubling, so that adding n entries costs O(n) */
+	if ((l->n & (l->n - 1)) == 0) {
+		l->v = realloc(l->v, (l->n ? 2 * l->n : 1) * sizeof(char *));
+		if (!l->v)
+			abort();
+	}
 	l->v[l->n++] = s;
+}
+
+int cli_list_add_capped(cli_list *l, const char *s, size_t max, const char *verb, const char *flag)
+{
+	if (l->n >= max)
+		return cli_usage(verb, "%s given more than %zu times", flag, max);
+	cli_list_add(l, s);
+	return 0;
 }
 
 int cli_context(ims_context **out, const cli_common *c, ims_error **err)

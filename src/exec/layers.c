@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/tmpfile.h"
 #include "util/xalloc.h"
 
 void ims_exec_new_layers_free(ims_new_layer *l, size_t n)
@@ -34,7 +35,9 @@ static int url_step(const ims_exec_env *env, const ims_step *s, ims_http *http, 
 	if (!http)
 		return ims_error_set(err, IMS_EUNSUPPORTED, "`url` layers need network access");
 	_cleanup_free_ char *dir = NULL;
-	int r = ims_mkdtemp(env->tmp_dir, "imagespec-url", &dir, err);
+	_cleanup_close_ int lock = -1;
+	ims_sweep_tmpdirs(env->tmp_dir, "imagespec-url");
+	int r = ims_mkdtemp_locked(env->tmp_dir, "imagespec-url", &dir, &lock, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *path = ims_path_join(dir, "download");

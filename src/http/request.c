@@ -9,6 +9,7 @@
 #include "http/http_int.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/xalloc.h"
 
 static bool has_crlf(const char *s)
@@ -94,7 +95,9 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 		reset(resp);
 		ims_http_try t = { 0 };
 		ims_error *e = NULL;
-		int rc = ims_http__transfer(h, req, url, send_auth, resp, &t, &e);
+		int rc = ims_check_interrupt(&e);
+		if (rc == 0)
+			rc = ims_http__transfer(h, req, url, send_auth, resp, &t, &e);
 		resp->attempts = attempt;
 		if (rc < 0 && resp->failure == IMS_HTTP_OK)
 			resp->failure = IMS_HTTP_FAIL_OTHER;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "http/http_int.h"
+#include "util/interrupt.h"
 
 bool ims_http__retry_status(long status)
 {
@@ -62,10 +63,14 @@ void ims_http__sleep(double seconds)
 {
 	if (!(seconds > 0))
 		return;
-	time_t whole = (time_t)seconds;
-	struct timespec ts = { whole, (long)((seconds - (double)whole) * 1e9) };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	/* in slices, so that an interrupt (ims_interrupt) ends the wait */
+	while (seconds > 0 && !ims_interrupted()) {
+		double slice = seconds < 0.1 ? seconds : 0.1;
+		struct timespec ts = { 0, (long)(slice * 1e9) };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !ims_interrupted())
+			;
+		seconds -= slice;
+	}
 }
 
 double ims_http_retry_after(const char *value)

@@ -12,6 +12,7 @@
 #include "http/http_int.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/xalloc.h"
 
 /* Past this, a peer is sending headers to exhaust memory, not to answer. */
@@ -224,6 +225,18 @@ static void set_method(CURL *e, const ims_http_request *req, xfer *x)
 	}
 }
 
+/* Called by libcurl at least once a second, even on a silent connection:
+ * where an interrupted build (ims_interrupt) stops a transfer. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	xfer *x = ud;
+	if (!ims_interrupted())
+		return 0;
+	if (!x->cb_err)
+		ims_check_interrupt(&x->cb_err);
+	return 1;
+}
+
 static void set_common(ims_http *h, CURL *e, const char *url, xfer *x, char *errbuf)
 {
 	curl_easy_setopt(e, CURLOPT_URL, url);
@@ -247,6 +260,9 @@ static void set_common(ims_http *h, CURL *e, const char *url, xfer *x, char *err
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 }
 
 const char *ims_http__failure_name(ims_http_failure f)

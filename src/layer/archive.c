@@ -119,7 +119,11 @@ static int check_sha256(const actx *c, const char *want_raw, ims_error **err)
 		}
 		if (r == 0)
 			break;
-		ims_sink_write(&h.sink, buf, (size_t)r, NULL);
+		int wr = ims_sink_write(&h.sink, buf, (size_t)r, err); /* fails only when interrupted */
+		if (wr < 0) {
+			ims_sha256_sink_dispose(&h);
+			return wr;
+		}
 	}
 	char got[IMS_DIGEST_BUFSZ];
 	ims_sha256_sink_final(&h, got);

@@ -13,6 +13,8 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
+#include "util/tmpfile.h"
 #include "util/xalloc.h"
 
 #define NAME_MAX_LEN 4096
@@ -63,6 +65,7 @@ static int extract_file(struct archive *a, const char *dst, const char *name, co
 		return ims_error_sys(err, errno, IMS_EGENERIC, "%s: extract `%s`", shown, name);
 	}
 	char buf[1 << 16];
+	int r;
 	for (;;) {
 		la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
 		if (n < 0)
@@ -70,6 +73,8 @@ static int extract_file(struct archive *a, const char *dst, const char *name, co
 					     archive_error_string(a));
 		if (n == 0)
 			return 0;
+		if ((r = ims_check_interrupt(err)) < 0)
+			return r;
 		*total += n;
 		if (*total > IMS_TARBALL_MAX_BYTES)
 			return ims_error_set(err, IMS_EGENERIC, "%s unpacks to more than %lld bytes", shown,
@@ -216,6 +221,8 @@ static int extract_all(struct archive *a, const char *dir, const char *shown, im
 		int ar = archive_read_next_header(a, &e);
 		if (ar == ARCHIVE_EOF)
 			break;
+		if ((r = ims_check_interrupt(err)) < 0)
+			break;
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
 			r = ims_error_set(err, IMS_EGENERIC, "%s: %s", shown, archive_error_string(a));
 		else if (++count > IMS_TARBALL_MAX_ENTRIES)
@@ -332,6 +339,9 @@ static int write_data(struct archive *a, const ims_tarball_entry *e, int64_t *si
 			return ims_error_sys(err, errno, IMS_EGENERIC, "%s: read `%s`", shown, e->src);
 		if (r == 0 || r > left)
 			break;
+		int ir = ims_check_interrupt(err);
+		if (ir < 0)
+			return ir;
 		if (archive_write_data(a, buf, (size_t)r) != r)
 			return ims_error_set(err, IMS_EGENERIC, "%s: write `%s`: %s", shown, e->name,
 					     archive_error_string(a));
@@ -362,7 +372,9 @@ static int write_entries(struct archive *a, ims_tarball_entry *v, size_t n, cons
 {
 	for (size_t i = 0; i < n; i++) {
 		int64_t size;
-		int r = entry_size(&v[i], &size, shown, err);
+		int r = ims_check_interrupt(err);
+		if (r == 0)
+			r = entry_size(&v[i], &size, shown, err);
 		if (r < 0)
 			return r;
 		struct archive_entry *e = archive_entry_new();
@@ -384,6 +396,13 @@ static int write_entries(struct archive *a, ims_tarball_entry *v, size_t n, cons
 	return 0;
 }
 
+/* "FILE.tmp-" for path/to/FILE */
+static char *tmp_prefix(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	return xasprintf("%s.tmp-", base ? base + 1 : path);
+}
+
 int ims_tarball_write(const char *path, ims_tarball_entry *v, size_t n, const char *shown, ims_error **err)
 {
 	qsort(v, n, sizeof(*v), by_name);
@@ -391,12 +410,16 @@ int ims_tarball_write(const char *path, ims_tarball_entry *v, size_t n, const ch
 		if (!strcmp(v[i - 1].name, v[i].name))
 			return ims_error_set(err, IMS_EGENERIC, "%s: entry `%s` would appear twice", shown, v[i].name);
 
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp-XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return ims_error_sys(err, errno, IMS_EGENERIC, "create %s", shown);
+	/* FILE.tmp-XXXXXX next to FILE, locked, so that a re-run removes
+	 * what a killed writer left (ims_tarball_sweep) */
+	_cleanup_free_ char *dir = ims_path_dirname(path);
+	_cleanup_free_ char *prefix = tmp_prefix(path);
+	ims_tmpfile tf;
+	int r = ims_tmpfile_open(&tf, dir, prefix, err);
+	if (r < 0)
+		return ims_error_wrap(err, "create %s", shown);
+	int fd = tf.fd;
 	struct archive *a = archive_write_new();
-	int r = 0;
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_add_filter_none(a) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK)
 		r = ims_error_set(err, IMS_EGENERIC, "%s: %s", shown, archive_error_string(a));
@@ -407,11 +430,17 @@ int ims_tarball_write(const char *path, ims_tarball_entry *v, size_t n, const ch
 	archive_write_free(a);
 	if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
 		r = ims_error_sys(err, errno, IMS_EGENERIC, "write %s", shown);
-	if (close(fd) < 0 && r == 0)
-		r = ims_error_sys(err, errno, IMS_EGENERIC, "write %s", shown);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = ims_error_sys(err, errno, IMS_EGENERIC, "replace %s", shown);
-	if (r < 0)
-		unlink(tmp);
+	if (r == 0)
+		r = ims_check_interrupt(err);
+	if (r == 0 && (r = ims_tmpfile_commit(&tf, path, err)) < 0)
+		ims_error_wrap(err, "replace %s", shown);
+	ims_tmpfile_dispose(&tf);
 	return r;
+}
+
+void ims_tarball_sweep(const char *path)
+{
+	_cleanup_free_ char *dir = ims_path_dirname(path);
+	_cleanup_free_ char *prefix = tmp_prefix(path);
+	ims_sweep_tmp(dir, prefix);
 }

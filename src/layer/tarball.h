@@ -40,6 +40,8 @@ typedef struct {
 int ims_tarball_list_dir(const char *root, ims_tarball_entry **v, size_t *n, size_t *cap, ims_error **err);
 void ims_tarball_entries_free(ims_tarball_entry *v, size_t n);
 
+/* Removes FILE.tmp-* files next to path that a killed writer left. */
+void ims_tarball_sweep(const char *path);
 /* Writes the entries, sorted by name, to path.tmp-XXXXXX and renames it
  * over path, so readers see the old archive or the new one, never half. */
 int ims_tarball_write(const char *path, ims_tarball_entry *v, size_t n, const char *shown, ims_error **err);

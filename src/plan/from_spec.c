@@ -80,8 +80,14 @@ static int plan_target(ims_plan *p, const ims_spec_model *m, const ims_plan_opti
 	return 0;
 }
 
+/* More names than an OCI layout can list is a runaway script, not a build. */
+#define PLAN_MAX_TAGS 1000
+
 static int plan_tags(ims_plan *p, const ims_spec_model *m, const ims_plan_options *opts, ims_error **err)
 {
+	if (m->tags.n + opts->ntags > PLAN_MAX_TAGS)
+		return ims_error_set(err, IMS_EINVALID, "%zu tags is more than the limit of %d",
+				     m->tags.n + opts->ntags, PLAN_MAX_TAGS);
 	p->tags = xcalloc(m->tags.n + opts->ntags + 1, sizeof(char *));
 	for (size_t i = 0; i < m->tags.n; i++)
 		p->tags[p->ntags++] = xstrdup(m->tags.v[i].s);

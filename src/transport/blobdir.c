@@ -13,6 +13,8 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
+#include "util/tmpfile.h"
 #include "util/xalloc.h"
 
 void ims_blobdir_init(ims_blobdir *b, const char *root, const char *shown)
@@ -133,8 +135,7 @@ int ims_blobdir_read(ims_blobdir *b, const char *digest, size_t max, char **data
 typedef struct {
 	ims_blob_writer pub;
 	ims_blobdir *b;
-	char *tmp;
-	int fd;
+	ims_tmpfile tf;
 	ims_sink file;        /* the temp file */
 	ims_sha256_sink hash; /* pub.sink: hashes and counts on the way to file */
 } blob_writer;
@@ -142,18 +143,14 @@ typedef struct {
 static int file_write(void *ud, const void *p, size_t n, ims_error **err)
 {
 	blob_writer *w = ud;
-	if (ims_write_all(w->fd, p, n) < 0)
+	if (ims_write_all(w->tf.fd, p, n) < 0)
 		return ims_error_sys(err, errno, IMS_EGENERIC, "write a blob in %s", w->b->shown);
 	return 0;
 }
 
 static void writer_free(blob_writer *w)
 {
-	if (w->fd >= 0)
-		close(w->fd);
-	if (w->tmp)
-		unlink(w->tmp);
-	free(w->tmp);
+	ims_tmpfile_dispose(&w->tf);
 	ims_sha256_sink_dispose(&w->hash);
 	free(w);
 }
@@ -175,18 +172,15 @@ static int finish(blob_writer *w, const char *digest, int64_t size, ims_error **
 		return ims_error_set(err, IMS_EDIGEST, "blob %s (%lld bytes): wrote %lld bytes with digest %s", digest,
 				     (long long)size, (long long)w->hash.count, got);
 	/* fsync before the rename, so index.json (written later) never names a
-	 * blob that a crash could leave empty; 0644 because mkstemp made it 0600
-	 * and layouts are shared read-only. */
-	if (fchmod(w->fd, 0644) < 0 || fsync(w->fd) < 0)
+	 * blob that a crash could leave empty; 0644 because the temp file is
+	 * 0600 and layouts are shared read-only. */
+	if (fchmod(w->tf.fd, 0644) < 0 || fsync(w->tf.fd) < 0)
 		return ims_error_sys(err, errno, IMS_EGENERIC, "write blob %s in %s", digest, w->b->shown);
-	int fd = steal_fd(&w->fd);
-	if (close(fd) < 0)
-		return ims_error_sys(err, errno, IMS_EGENERIC, "write blob %s in %s", digest, w->b->shown);
+	if ((r = ims_check_interrupt(err)) < 0)
+		return r;
 	_cleanup_free_ char *dst = ims_blobdir_path(w->b, digest);
-	if (rename(w->tmp, dst) < 0)
-		return ims_error_sys(err, errno, IMS_EGENERIC, "store blob %s in %s", digest, w->b->shown);
-	free(w->tmp);
-	w->tmp = NULL;
+	if ((r = ims_tmpfile_commit(&w->tf, dst, err)) < 0)
+		return ims_error_wrap(err, "store blob %s in %s", digest, w->b->shown);
 	return 0;
 }
 
@@ -201,19 +195,18 @@ static int writer_commit(ims_blob_writer *pub, const char *digest, int64_t size,
 int ims_blobdir_new_writer(ims_blobdir *b, ims_blob_writer **out, ims_error **err)
 {
 	/* The temp file lives in blobs/sha256 so that commit is a rename on the
-	 * same filesystem; its dot name is never a valid digest, so readers of
-	 * the layout ignore it if a crash leaves it behind. */
-	char *tmp = xasprintf("%s/blobs/sha256/.tmp-XXXXXX", b->root);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		return ims_error_sys(err, e, IMS_EGENERIC, "create a blob in %s", b->shown);
-	}
+	 * same filesystem: an O_TMPFILE where the filesystem has them, else
+	 * .tmp-XXXXXX, whose dot name is never a valid digest (readers of the
+	 * layout ignore it) and which the next writer sweeps if a crash leaves
+	 * it behind (ims_blobdir_sweep). */
+	_cleanup_free_ char *dir = sha_dir(b);
+	ims_tmpfile tf;
+	int r = ims_tmpfile_open(&tf, dir, ".tmp-", err);
+	if (r < 0)
+		return ims_error_wrap(err, "create a blob in %s", b->shown);
 	blob_writer *w = xcalloc(1, sizeof(*w));
 	w->b = b;
-	w->tmp = tmp;
-	w->fd = fd;
+	w->tf = tf;
 	w->file = (ims_sink){ file_write, w };
 	ims_sha256_sink_init(&w->hash, &w->file);
 	w->pub.sink = w->hash.sink;
@@ -221,6 +214,12 @@ int ims_blobdir_new_writer(ims_blobdir *b, ims_blob_writer **out, ims_error **er
 	w->pub.abort = writer_abort;
 	*out = &w->pub;
 	return 0;
+}
+
+void ims_blobdir_sweep(ims_blobdir *b)
+{
+	_cleanup_free_ char *dir = sha_dir(b);
+	ims_sweep_tmp(dir, ".tmp-");
 }
 
 int ims_blobdir_put(ims_blobdir *b, const void *data, size_t len, const char *digest, ims_error **err)

@@ -21,6 +21,10 @@ void ims_blobdir_dispose(ims_blobdir *b);
 /* mkdir -p root/blobs/sha256. */
 int ims_blobdir_create(ims_blobdir *b, ims_error **err);
 
+/* Removes blobs/sha256/.tmp-* files that no writer holds any more (what
+ * a killed build left). */
+void ims_blobdir_sweep(ims_blobdir *b);
+
 /* The path of a blob; the digest must have been validated. Caller frees. */
 char *ims_blobdir_path(const ims_blobdir *b, const char *digest);
 

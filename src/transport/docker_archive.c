@@ -28,6 +28,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/tmpfile.h"
 #include "util/xalloc.h"
 
 /* A file of the extracted archive, known by its digest. */
@@ -50,6 +51,7 @@ typedef struct {
 	char *file;
 	char *shown;
 	char *tmp;
+	int tmp_lock; /* holds tmp against sweepers */
 	char *name;
 	/* reading */
 	ims_docker_archive_manifest *dm;
@@ -88,6 +90,8 @@ static void archive_free(docker_archive *a)
 	ims_blobdir_dispose(&a->stage);
 	if (a->tmp)
 		ims_rm_rf(a->tmp, NULL);
+	if (a->tmp_lock >= 0)
+		close(a->tmp_lock);
 	free(a->tmp);
 	free(a->file);
 	free(a->shown);
@@ -533,10 +537,17 @@ static int da_open(ims_transport **out, const ims_ref *ref, int mode, const ims_
 	if ((mode & IMS_TRANSPORT_READ) && (mode & IMS_TRANSPORT_WRITE))
 		return ims_error_set(err, IMS_EUNSUPPORTED, "docker-archive is opened for reading or for writing, not both");
 	docker_archive *a = xcalloc(1, sizeof(*a));
+	a->tmp_lock = -1;
 	a->file = ims_path_absolute(opts->base_dir, ref->path);
 	a->shown = xasprintf("docker-archive `%s`", ref->path);
 	a->name = ref->name ? xstrdup(ref->name) : NULL;
-	int r = ims_mkdtemp(opts->tmp_dir, "imagespec-docker-archive", &a->tmp, err);
+	int r = (mode & IMS_TRANSPORT_WRITE) ? ims_check_output_path(a->file, a->shown, false, err) : 0;
+	if (r == 0 && (mode & IMS_TRANSPORT_WRITE))
+		ims_tarball_sweep(a->file);
+	if (r == 0) {
+		ims_sweep_tmpdirs(opts->tmp_dir, "imagespec-docker-archive");
+		r = ims_mkdtemp_locked(opts->tmp_dir, "imagespec-docker-archive", &a->tmp, &a->tmp_lock, err);
+	}
 	ims_blobdir_init(&a->stage, a->tmp ? a->tmp : "", a->shown);
 	if (r == 0 && (mode & IMS_TRANSPORT_READ))
 		r = open_read(a, err);

@@ -7,7 +7,10 @@
  * had survive next to the new ones (replaced only when the name is reused),
  * just as they would in an `oci:` directory. Blobs that no tag uses any
  * more are kept too: pruning is left to tools that own the archive. */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "layer/tarball.h"
 #include "transport/oci_layout.h"
@@ -15,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/tmpfile.h"
 #include "util/xalloc.h"
 
 typedef struct {
@@ -22,6 +26,8 @@ typedef struct {
 	char *file;
 	char *shown;
 	char *tmp;
+	int tmp_lock; /* holds tmp against sweepers */
+	char *root;   /* tmp/layout: the staged layout (its own lock is its dir) */
 	ims_transport *inner;
 } oci_archive;
 
@@ -30,7 +36,10 @@ static void archive_free(oci_archive *a)
 	ims_transport_close(a->inner);
 	if (a->tmp)
 		ims_rm_rf(a->tmp, NULL);
+	if (a->tmp_lock >= 0)
+		close(a->tmp_lock);
 	free(a->tmp);
+	free(a->root);
 	free(a->file);
 	free(a->shown);
 	free(a);
@@ -40,13 +49,25 @@ static int ocia_open(ims_transport **out, const ims_ref *ref, int mode, const im
 		     ims_error **err)
 {
 	oci_archive *a = xcalloc(1, sizeof(*a));
+	a->tmp_lock = -1;
 	a->file = ims_path_absolute(opts->base_dir, ref->path);
 	a->shown = xasprintf("oci-archive `%s`", ref->path);
-	int r = ims_mkdtemp(opts->tmp_dir, "imagespec-oci-archive", &a->tmp, err);
+	int r = (mode & IMS_TRANSPORT_WRITE) ? ims_check_output_path(a->file, a->shown, false, err) : 0;
+	if (r == 0 && (mode & IMS_TRANSPORT_WRITE))
+		ims_tarball_sweep(a->file);
+	if (r == 0) {
+		ims_sweep_tmpdirs(opts->tmp_dir, "imagespec-oci-archive");
+		r = ims_mkdtemp_locked(opts->tmp_dir, "imagespec-oci-archive", &a->tmp, &a->tmp_lock, err);
+	}
+	if (r == 0) {
+		a->root = ims_path_join(a->tmp, "layout");
+		if (mkdir(a->root, 0700) < 0)
+			r = ims_error_sys(err, errno, IMS_EGENERIC, "create `%s`", a->root);
+	}
 	if (r == 0 && ((mode & IMS_TRANSPORT_READ) || ims_path_exists(a->file)))
-		r = ims_tarball_extract(a->file, a->tmp, a->shown, err);
+		r = ims_tarball_extract(a->file, a->root, a->shown, err);
 	if (r == 0)
-		r = ims_oci_layout_open_dir(&a->inner, a->tmp, ref->name, mode, a->shown, err);
+		r = ims_oci_layout_open_dir(&a->inner, a->root, ref->name, mode, a->shown, err);
 	if (r < 0) {
 		archive_free(a);
 		return r;
@@ -105,7 +126,7 @@ static int ocia_commit(ims_transport *t, ims_error **err)
 		return r;
 	ims_tarball_entry *v = NULL;
 	size_t n = 0, cap = 0;
-	r = ims_tarball_list_dir(a->tmp, &v, &n, &cap, err);
+	r = ims_tarball_list_dir(a->root, &v, &n, &cap, err);
 	if (r == 0)
 		r = ims_tarball_write(a->file, v, n, a->shown, err);
 	ims_tarball_entries_free(v, n);

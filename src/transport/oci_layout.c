@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "digest/digest.h"
 #include "transport/blobdir.h"
@@ -21,6 +22,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/tmpfile.h"
 #include "util/xalloc.h"
 
 #define LAYOUT_FILE_MAX 4096
@@ -37,6 +39,7 @@ typedef struct {
 	size_t nstaged, cap;
 	int made;       /* 1: this open created the dir; 2: it adopted an empty one */
 	bool committed; /* commit() succeeded at least once */
+	int users;      /* oci-layout, locked shared while this writer is open */
 } oci_layout;
 
 static void index_freep(ims_index **ix)
@@ -165,21 +168,47 @@ static bool dir_is_empty(const char *dir)
 	return empty;
 }
 
-/* Makes dir a layout if it is not one yet: only a missing or empty
- * directory is adopted, so a typo in --output cannot scribble blobs into
- * someone's source tree. */
-static int prepare_for_write(oci_layout *l, ims_error **err)
+/* Locks the layout's directory (the lock that commit and init take). The
+ * lock is on the directory as it is now at the path: when another writer
+ * removed it in the meantime, -EAGAIN says to start over. */
+static int lock_dir(oci_layout *l, int *out, ims_error **err)
 {
-	struct stat st;
+	_cleanup_close_ int fd = open(l->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return -EAGAIN;
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return ims_error_sys(err, errno, IMS_EGENERIC, "lock %s", l->shown);
+	struct stat a, b;
+	if (fstat(fd, &a) < 0 || lstat(l->dir, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+		return -EAGAIN;
+	*out = steal_fd(&fd);
+	return 0;
+}
+
+/* One try of prepare_for_write; -EAGAIN when the directory went away. */
+static int prepare_once(oci_layout *l, ims_error **err)
+{
 	int r;
-	if (stat(l->dir, &st) < 0) {
-		if (errno != ENOENT)
-			return ims_error_sys(err, errno, IMS_EGENERIC, "%s", l->shown);
+	/* The layout's own directories are never followed as links: a
+	 * symlinked DIR (or blobs/) would send the writes somewhere else. */
+	if ((r = ims_check_output_path(l->dir, l->shown, true, err)) < 0)
+		return r;
+	if (!ims_path_exists(l->dir)) {
 		if ((r = ims_mkdir_p(l->dir, 0755, err)) < 0)
 			return r;
 		l->made = 1;
-	} else if (!S_ISDIR(st.st_mode)) {
-		return ims_error_set(err, IMS_EINVALID, "%s is not a directory", l->shown);
+	}
+	/* Builds that start together into one new layout: the first to take
+	 * the lock makes it, the others find a layout. */
+	_cleanup_close_ int lock = -1;
+	if ((r = lock_dir(l, &lock, err)) < 0)
+		return r;
+	static const char *const subdirs[] = { "blobs", "blobs/sha256" };
+	for (size_t i = 0; i < IMS_ARRAY_SIZE(subdirs); i++) {
+		_cleanup_free_ char *p = layout_path(l, subdirs[i]);
+		_cleanup_free_ char *shown = xasprintf("%s: `%s`", l->shown, subdirs[i]);
+		if ((r = ims_check_output_path(p, shown, true, err)) < 0)
+			return r;
 	}
 	bool present = false;
 	if ((r = check_marker(l, &present, err)) < 0)
@@ -208,7 +237,35 @@ static int prepare_for_write(oci_layout *l, ims_error **err)
 		if ((r = write_index(l, &empty, err)) < 0)
 			return r;
 	}
+	/* Every writer holds oci-layout shared until it closes, so that one
+	 * that made the layout and failed can tell whether others use it. */
+	_cleanup_free_ char *mp = layout_path(l, "oci-layout");
+	l->users = open(mp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (l->users < 0 || flock(l->users, LOCK_SH) < 0)
+		return ims_error_sys(err, errno, IMS_EGENERIC, "lock %s", l->shown);
+	/* what writers killed earlier left behind */
+	ims_blobdir_sweep(&l->blobs);
+	ims_sweep_tmp(l->dir, "index.json.tmp-");
+	ims_sweep_tmp(l->dir, "oci-layout.tmp-");
 	return 0;
+}
+
+/* Makes dir a layout if it is not one yet: only a missing or empty
+ * directory is adopted, so a typo in --output cannot scribble blobs into
+ * someone's source tree. */
+static int prepare_for_write(oci_layout *l, ims_error **err)
+{
+	int r = -EAGAIN;
+	for (int i = 0; i < 8 && r == -EAGAIN; i++) {
+		if (l->users >= 0)
+			close(l->users);
+		l->users = -1;
+		l->made = 0;
+		r = prepare_once(l, err);
+	}
+	if (r == -EAGAIN)
+		r = ims_error_set(err, IMS_EGENERIC, "%s keeps disappearing while it is being prepared", l->shown);
+	return r;
 }
 
 static void layout_free(oci_layout *l)
@@ -220,6 +277,8 @@ static void layout_free(oci_layout *l)
 	free(l->staged);
 	ims_index_free(l->index);
 	ims_blobdir_dispose(&l->blobs);
+	if (l->users >= 0)
+		close(l->users);
 	free(l->dir);
 	free(l->shown);
 	free(l->name);
@@ -230,6 +289,7 @@ static int layout_new(oci_layout **out, const char *dir, const char *name, int m
 		      ims_error **err)
 {
 	oci_layout *l = xcalloc(1, sizeof(*l));
+	l->users = -1;
 	l->dir = xstrdup(dir);
 	l->shown = xstrdup(shown);
 	l->name = name ? xstrdup(name) : NULL;
@@ -482,11 +542,14 @@ static int oci_commit(ims_transport *t, ims_error **err)
 	oci_layout *l = (oci_layout *)t;
 	/* Two builds committing to one layout must not lose each other's tags:
 	 * the read-merge-write below runs under a lock on the directory. */
-	_cleanup_close_ int lock = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0)
-		return ims_error_sys(err, errno, IMS_EGENERIC, "lock %s", l->shown);
+	_cleanup_close_ int lock = -1;
+	int r = lock_dir(l, &lock, err);
+	if (r == -EAGAIN)
+		return ims_error_set(err, IMS_EGENERIC, "%s was removed during the build", l->shown);
+	if (r < 0)
+		return r;
 	_cleanup_(index_freep) ims_index *old = NULL;
-	int r = current_index(l, &old, err);
+	r = current_index(l, &old, err);
 	if (r < 0)
 		return r;
 
@@ -544,22 +607,44 @@ static int oci_commit(ims_transport *t, ims_error **err)
 	return 0;
 }
 
+/* Whether nobody else has the layout open for writing and nothing was
+ * ever committed to it: then the layout this writer made can go. Called
+ * under the directory lock. */
+static bool nobody_else(oci_layout *l)
+{
+	if (l->users < 0 || flock(l->users, LOCK_EX | LOCK_NB) < 0)
+		return false;
+	ims_index *ix = NULL;
+	ims_error *e = NULL;
+	bool empty = read_index(l, &ix, &e) == 0 && ix->nmanifests == 0;
+	ims_error_free(e);
+	ims_index_free(ix);
+	return empty;
+}
+
 /* A layout this build made and never committed is removed again, so a
- * failed build leaves nothing behind; an existing layout keeps its old
- * index.json (new blobs may stay: they are unreferenced and harmless). */
+ * failed build leaves nothing behind, unless another build has started
+ * writing to it or committed to it meanwhile; an existing layout keeps its
+ * old index.json (new blobs may stay: they are unreferenced and harmless,
+ * and another build may be about to name them). */
 static void oci_close(ims_transport *t)
 {
 	oci_layout *l = (oci_layout *)t;
 	if (l && l->made && !l->committed && (t->mode & IMS_TRANSPORT_WRITE)) {
-		if (l->made == 1) {
-			ims_rm_rf(l->dir, NULL);
-		} else {
-			static const char *const made[] = { "blobs", "index.json", "oci-layout" };
-			for (size_t i = 0; i < IMS_ARRAY_SIZE(made); i++) {
-				_cleanup_free_ char *p = layout_path(l, made[i]);
-				ims_rm_rf(p, NULL);
+		_cleanup_close_ int lock = -1;
+		ims_error *e = NULL;
+		if (lock_dir(l, &lock, &e) == 0 && nobody_else(l)) {
+			if (l->made == 1) {
+				ims_rm_rf(l->dir, NULL);
+			} else {
+				static const char *const made[] = { "blobs", "index.json", "oci-layout" };
+				for (size_t i = 0; i < IMS_ARRAY_SIZE(made); i++) {
+					_cleanup_free_ char *p = layout_path(l, made[i]);
+					ims_rm_rf(p, NULL);
+				}
 			}
 		}
+		ims_error_free(e);
 	}
 	layout_free(l);
 }

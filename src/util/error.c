@@ -44,6 +44,8 @@ int ims_error_exit_status(int code)
 		return 2;
 	case IMS_EAUTH:
 		return 3;
+	case IMS_EINTERRUPTED:
+		return 130; /* as a shell reports SIGINT; the CLI re-raises the signal */
 	default:
 		return 1;
 	}

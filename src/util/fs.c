@@ -12,6 +12,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/tmpfile.h"
 #include "util/xalloc.h"
 
 int ims_write_all(int fd, const void *buf, size_t len)
@@ -80,21 +81,22 @@ int ims_read_file(const char *path, size_t max, char **out, size_t *len, ims_err
 
 int ims_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, ims_error **err)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp-XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return ims_error_sys(err, errno, IMS_EGENERIC, "create `%s`", tmp);
-	if (ims_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+	/* PATH.tmp-XXXXXX, locked while it lives: ims_sweep_tmp removes it if
+	 * this process is killed before the rename */
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir = ims_path_dirname(path);
+	_cleanup_free_ char *prefix = xasprintf("%s.tmp-", slash ? slash + 1 : path);
+	ims_tmpfile t;
+	int r = ims_tmpfile_open(&t, dir, prefix, err);
+	if (r < 0)
+		return r;
+	if (ims_write_all(t.fd, data, len) < 0 || fchmod(t.fd, mode) < 0 || fsync(t.fd) < 0) {
 		int e = errno;
-		close(fd);
-		unlink(tmp);
+		ims_tmpfile_dispose(&t);
 		return ims_error_sys(err, e, IMS_EGENERIC, "write `%s`", path);
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return ims_error_sys(err, e, IMS_EGENERIC, "write `%s`", path);
-	}
+	if ((r = ims_tmpfile_commit(&t, path, err)) < 0)
+		return ims_error_wrap(err, "write `%s`", path);
 	return 0;
 }
 
@@ -267,6 +269,27 @@ bool ims_path_exists(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == 0;
+}
+
+int ims_check_output_path(const char *path, const char *shown, bool want_dir, ims_error **err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return ims_error_sys(err, errno, IMS_EGENERIC, "%s", shown);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		ims_error_set(err, IMS_EINVALID, "%s is a symbolic link; refusing to write through it", shown);
+		ims_error_hint(err, "name the %s it points to (`readlink -f`), or remove the link",
+			       want_dir ? "directory" : "file");
+		return IMS_EINVALID;
+	}
+	if (want_dir && !S_ISDIR(st.st_mode))
+		return ims_error_set(err, IMS_EINVALID, "%s is not a directory", shown);
+	if (!want_dir && !S_ISREG(st.st_mode))
+		return ims_error_set(err, IMS_EINVALID, "%s is not a regular file", shown);
+	return 0;
 }
 
 int ims_copy_fd(int src, int dst, ims_error **err)

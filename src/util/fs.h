@@ -30,6 +30,11 @@ char *ims_path_absolute(const char *base, const char *path);
  * Returns NULL when ".." would climb above the start. */
 char *ims_path_clean(const char *path);
 bool ims_path_exists(const char *path);
+/* Checks a path an output is about to be written at: a missing path is
+ * fine; a symbolic link as its last component is refused (writing would
+ * follow it to wherever it points), and so is anything but a directory
+ * (want_dir) or a regular file. shown names it in the message. */
+int ims_check_output_path(const char *path, const char *shown, bool want_dir, ims_error **err);
 /* Copies a file from src fd to dst fd (copy_file_range/sendfile fallback to read/write). */
 int ims_copy_fd(int src, int dst, ims_error **err);
 

@@ -22,6 +22,8 @@ ims_sink ims_sink_null(void)
 static ssize_t fd_read(void *ud, void *p, size_t n, ims_error **err)
 {
 	int fd = (int)(intptr_t)ud;
+	if (ims_interrupted())
+		return ims_check_interrupt(err);
 	for (;;) {
 		ssize_t r = read(fd, p, n);
 		if (r >= 0)

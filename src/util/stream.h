@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "imagespec/error.h"
+#include "util/interrupt.h"
 
 /* Where bytes go. write() returns 0 or a negative ims_error_code. */
 typedef struct ims_sink {
@@ -20,8 +21,12 @@ typedef struct ims_reader {
 	void *ud;
 } ims_reader;
 
+/* Every byte that moves passes here, so this is where an interrupted
+ * build (ims_interrupt) stops, in whichever thread it is. */
 static inline int ims_sink_write(ims_sink *s, const void *p, size_t n, ims_error **err)
 {
+	if (ims_interrupted())
+		return ims_check_interrupt(err);
 	return n ? s->write(s->ud, p, n, err) : 0;
 }
 

@@ -2,19 +2,25 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "digest/digest.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
+#include "util/stream.h"
 #include "util/text.h"
+#include "util/tmpfile.h"
 #include "util/xalloc.h"
 #include "tap.h"
 
@@ -554,6 +560,124 @@ static void test_digest(void)
 	   "random bytes differ");
 }
 
+/* A child that holds path locked until it is killed; returns its pid once
+ * the lock is taken. */
+static pid_t hold_lock(const char *path)
+{
+	int ready[2];
+	if (pipe(ready) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY);
+		if (fd >= 0 && flock(fd, LOCK_EX) == 0 && write(ready[1], "x", 1) == 1)
+			pause();
+		_exit(1);
+	}
+	char c;
+	close(ready[1]);
+	bool got = read(ready[0], &c, 1) == 1;
+	close(ready[0]);
+	return got ? pid : -1;
+}
+
+static void test_tmpfile(void)
+{
+	ims_error *e = NULL;
+	char *dir = tpath("t");
+	mkdir(dir, 0755);
+	char *dst = tpath("t/final");
+
+	ims_tmpfile t;
+	is_int(ims_tmpfile_open(&t, dir, ".tmp-", &e), 0, "open a temp file");
+	ok(ims_write_all(t.fd, "abc", 3) == 0, "write to it");
+	ims_tmpfile sib;
+	is_int(ims_tmpfile_open(&sib, dir, ".tmp-", &e), 0, "and another");
+	/* an open temp file is not swept, named or not */
+	ims_sweep_tmp(dir, ".tmp-");
+	is_int(ims_tmpfile_commit(&t, dst, &e), 0, "commit renames it into place");
+	char *data = NULL;
+	size_t len = 0;
+	ok(ims_read_file(dst, 10, &data, &len, NULL) == 0 && len == 3 && !memcmp(data, "abc", 3), "its content");
+	free(data);
+	ims_tmpfile_dispose(&sib);
+	is_int(count_entries(dir), 1, "dispose removes an uncommitted one");
+
+	/* a named leftover nobody holds goes; one a live process holds stays */
+	put("t/.tmp-stale1", "x");
+	put("t/.tmp-held01", "x");
+	put("t/other", "x");
+	char *held = tpath("t/.tmp-held01");
+	pid_t pid = hold_lock(held);
+	ok(pid > 0, "a child holds .tmp-held01");
+	char *link = tpath("t/.tmp-link");
+	symlink("final", link);
+	ims_sweep_tmp(dir, ".tmp-");
+	ok(!exists("t/.tmp-stale1"), "the abandoned temp file is swept");
+	ok(exists("t/.tmp-held01"), "the held one stays");
+	ok(exists("t/other") && exists("t/final"), "other names stay");
+	ok(exists("t/.tmp-link"), "a symlink is never swept");
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	ims_sweep_tmp(dir, ".tmp-");
+	ok(!exists("t/.tmp-held01"), "once its holder died, it is swept too");
+	free(link);
+	free(held);
+
+	/* staging dirs */
+	char *sd = NULL;
+	int lock = -1;
+	is_int(ims_mkdtemp_locked(dir, "imagespec-x", &sd, &lock, &e), 0, "a locked temp dir");
+	put("t/imagespec-x-AAAAAA", "not a dir");
+	char *stale = tpath("t/imagespec-x-BBBBBB");
+	mkdir(stale, 0700);
+	put("t/imagespec-x-BBBBBB/f", "x");
+	char *other = tpath("t/imagespec-xy-CCCCCC");
+	mkdir(other, 0700);
+	ims_sweep_tmpdirs(dir, "imagespec-x");
+	ok(ims_path_exists(sd), "the locked dir stays");
+	ok(!ims_path_exists(stale), "an abandoned one is removed");
+	ok(exists("t/imagespec-x-AAAAAA"), "a file of that name stays");
+	ok(ims_path_exists(other), "another prefix stays");
+	close(lock);
+	ims_sweep_tmpdirs(dir, "imagespec-x");
+	ok(!ims_path_exists(sd), "once unlocked, it is removed");
+	free(sd);
+	free(stale);
+	free(other);
+	free(dst);
+	free(dir);
+}
+
+static int count_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	(*(size_t *)ud) += n;
+	return 0;
+}
+
+static void test_interrupt(void)
+{
+	size_t n = 0;
+	ims_sink s = { count_write, &n };
+	ims_error *e = NULL;
+	is_int(ims_sink_write(&s, "ab", 2, &e), 0, "a sink writes");
+	ims__interrupt_set(true);
+	is_int(ims_sink_write(&s, "cd", 2, &e), IMS_EINTERRUPTED, "an interrupted sink write fails");
+	ok(e && !strcmp(e->message, "interrupted"), "saying \"interrupted\"");
+	is_int(ims_error_exit_status(IMS_EINTERRUPTED), 130, "exit status 130");
+	ims_error_clear(&e);
+	ims_reader r = ims_reader_fd(open("/dev/zero", O_RDONLY));
+	char buf[4];
+	ok(r.read(r.ud, buf, sizeof(buf), &e) == IMS_EINTERRUPTED, "an interrupted fd read fails");
+	ims_error_clear(&e);
+	ims_reader_close(&r);
+	ims__interrupt_set(false);
+	is_int(ims_sink_write(&s, "cd", 2, &e), 0, "cleared, it writes again");
+	is_int((int)n, 4, "every byte once");
+}
+
 int main(void)
 {
 	umask(022);
@@ -571,6 +695,8 @@ int main(void)
 	test_errors();
 	test_text();
 	test_digest();
+	test_tmpfile();
+	test_interrupt();
 	ok(ims_rm_rf(tmpdir, NULL) == 0 && !ims_path_exists(tmpdir), "the temp dir is removed");
 	free(tmpdir);
 	return tap_done();

@@ -14,6 +14,10 @@ enum { EXIT_USAGE = 2 };
 int cli_fail(ims_error *err);
 /* Prints a usage error and returns 2. */
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct option;
+/* The usage error for an unknown option arg ("--tag" or "--tag=x"), with
+ * the nearest long option of longopts as a did-you-mean. Returns 2. */
+int cli_bad_option(const char *verb, const struct option *longopts, const char *arg);
 
 typedef enum { PROGRESS_AUTO, PROGRESS_PLAIN, PROGRESS_QUIET } cli_progress;
 
@@ -42,6 +46,9 @@ void cli_list_add(cli_list *l, const char *s);
  * error naming flag and returns 2. Repeated flags are capped so that a
  * runaway script fails at once instead of building for minutes. */
 int cli_list_add_capped(cli_list *l, const char *s, size_t max, const char *verb, const char *flag);
+/* -p NAME=VALUE: splits arg (in place) into the two lists. Returns 0 or
+ * the usage error's status. */
+int cli_param(cli_list *names, cli_list *values, char *arg, const char *verb);
 
 /* Caps on repeated flags (docs/cli.md, "Limits"). */
 enum {

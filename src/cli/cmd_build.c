@@ -168,16 +168,8 @@ static int parse_progress(build_args *a, const char *v)
 static int parse_option(build_args *a, int c, char **argv)
 {
 	switch (c) {
-	case 'p': {
-		char *eq = strchr(optarg, '=');
-		if (!eq || eq == optarg)
-			return cli_usage(a->verb, "-p wants NAME=VALUE, not `%s`", optarg);
-		*eq = '\0';
-		int rc = cli_list_add_capped(&a->pnames, optarg, CLI_MAX_PARAMS, a->verb, "-p");
-		if (rc == 0)
-			cli_list_add(&a->pvalues, eq + 1);
-		return rc;
-	}
+	case 'p':
+		return cli_param(&a->pnames, &a->pvalues, optarg, a->verb);
 	case OPT_TARGET:
 		a->po.target = optarg;
 		return 0;
@@ -234,7 +226,7 @@ static int parse_option(build_args *a, int c, char **argv)
 	case ':':
 		return cli_usage(a->verb, "option `%s` needs a value", argv[optind - 1]);
 	default:
-		return cli_usage(a->verb, "unknown option `%s`", argv[optind - 1]);
+		return cli_bad_option(a->verb, longopts, argv[optind - 1]);
 	}
 }
 

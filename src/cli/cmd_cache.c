@@ -69,7 +69,7 @@ int cmd_cache(int argc, char **argv)
 		case ':':
 			return cli_usage("cache", "option `%s` needs a value", argv[optind - 1]);
 		default:
-			return cli_usage("cache", "unknown option `%s`", argv[optind - 1]);
+			return cli_bad_option("cache", longopts, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1 || (strcmp(argv[optind], "du") && strcmp(argv[optind], "prune")))

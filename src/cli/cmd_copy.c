@@ -31,7 +31,7 @@ int cmd_copy(int argc, char **argv)
 		case ':':
 			return cli_usage("copy", "option `%s` needs a value", argv[optind - 1]);
 		default:
-			return cli_usage("copy", "unknown option `%s`", argv[optind - 1]);
+			return cli_bad_option("copy", longopts, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)

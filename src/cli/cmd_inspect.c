@@ -42,7 +42,7 @@ int cmd_inspect(int argc, char **argv)
 		case ':':
 			return cli_usage("inspect", "option `%s` needs a value", argv[optind - 1]);
 		default:
-			return cli_usage("inspect", "unknown option `%s`", argv[optind - 1]);
+			return cli_bad_option("inspect", longopts, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)

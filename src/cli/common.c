@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,35 @@ int cli_usage(const char *verb, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "hint: run `imagespec %s%s--help` for usage\n", verb ? verb : "", verb ? " " : "");
 	return EXIT_USAGE;
+}
+
+int cli_param(cli_list *names, cli_list *values, char *arg, const char *verb)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return cli_usage(verb, "-p wants NAME=VALUE, not `%s`", arg);
+	*eq = '\0';
+	int rc = cli_list_add_capped(names, arg, CLI_MAX_PARAMS, verb, "-p");
+	if (rc == 0)
+		cli_list_add(values, eq + 1);
+	return rc;
+}
+
+int cli_bad_option(const char *verb, const struct option *longopts, const char *arg)
+{
+	const char *names[64];
+	size_t n = 0;
+	for (const struct option *o = longopts; o && o->name && n < 64; o++)
+		names[n++] = o->name;
+	char word[64];
+	const char *w = arg;
+	while (*w == '-')
+		w++;
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(w, "="), w);
+	const char *hint = *word && arg[0] == '-' && arg[1] == '-' ? ims_did_you_mean(word, names, n) : NULL;
+	if (hint)
+		return cli_usage(verb, "unknown option `%s`; did you mean `--%s`?", arg, hint);
+	return cli_usage(verb, "unknown option `%s`", arg);
 }
 
 void cli_list_add(cli_list *l, const char *s)

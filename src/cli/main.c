@@ -20,7 +20,8 @@ static const char usage[] =
 	"  cache du|prune      the size of the layer cache, and pruning it\n"
 	"  version             print the version\n"
 	"\n"
-	"Run `imagespec <command> --help` for a command's options.\n";
+	"Run `imagespec help <command>` (or `imagespec <command> --help`) for a\n"
+	"command's options and examples.\n";
 
 /* SIGINT, SIGTERM and SIGHUP only raise the library's interrupt flag:
  * the operation unwinds through its ordinary error paths, which remove
@@ -65,51 +66,82 @@ static void die_of_signal(int sig)
 	raise(sig);
 }
 
+typedef struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} verb;
+
+static int run_build(int argc, char **argv)
+{
+	return cmd_build(argc, argv, false);
+}
+
+static int run_plan(int argc, char **argv)
+{
+	return cmd_build(argc, argv, true);
+}
+
+static const verb verbs[] = {
+	{ "build", run_build },	      { "plan", run_plan },	    { "validate", cmd_validate },
+	{ "inspect", cmd_inspect },   { "copy", cmd_copy },	    { "tags", cmd_tags },
+	{ "schema", cmd_schema },     { "auth", cmd_auth },	    { "cache", cmd_cache },
+	{ "version", cmd_version },
+};
+#define NVERBS (sizeof(verbs) / sizeof(*verbs))
+
+static const verb *find_verb(const char *name)
+{
+	for (size_t i = 0; i < NVERBS; i++)
+		if (!strcmp(verbs[i].name, name))
+			return &verbs[i];
+	return NULL;
+}
+
+static int unknown_verb(const char *name)
+{
+	const char *names[NVERBS];
+	for (size_t i = 0; i < NVERBS; i++)
+		names[i] = verbs[i].name;
+	const char *hint = ims_did_you_mean(name, names, NVERBS);
+	if (hint)
+		return cli_usage(NULL, "unknown command `%s`; did you mean `%s`?", name, hint);
+	return cli_usage(NULL, "unknown command `%s`", name);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	const char *verb = argv[1];
-	if (!strcmp(verb, "-h") || !strcmp(verb, "--help") || !strcmp(verb, "help")) {
+	const char *name = argv[1];
+	/* `help VERB` is `VERB --help` */
+	static char help_flag[] = "--help";
+	char *help_argv[] = { argv[0], NULL, help_flag, NULL };
+	if (!strcmp(name, "help") && argc >= 3) {
+		if (!find_verb(argv[2]))
+			return unknown_verb(argv[2]);
+		name = help_argv[1] = argv[2];
+		argc = 3;
+		argv = help_argv;
+	} else if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (!strcmp(verb, "--version"))
-		verb = "version";
+	if (!strcmp(name, "--version"))
+		name = "version";
+	const verb *v = find_verb(name);
+	if (!v)
+		return unknown_verb(name);
 	if (ims_init() < 0) {
 		fputs("imagespec: cannot initialise libcurl\n", stderr);
 		return 1;
 	}
-	int rc;
-	argc--, argv++;
 	/* the verbs that write or wait on the network; auth login keeps the
 	 * terminal's ordinary ^C at its prompt */
-	if (strcmp(verb, "auth") && strcmp(verb, "schema") && strcmp(verb, "version") && strcmp(verb, "validate"))
+	if (strcmp(name, "auth") && strcmp(name, "schema") && strcmp(name, "version") && strcmp(name, "validate"))
 		catch_signals();
-	if (!strcmp(verb, "build"))
-		rc = cmd_build(argc, argv, false);
-	else if (!strcmp(verb, "plan"))
-		rc = cmd_build(argc, argv, true);
-	else if (!strcmp(verb, "validate"))
-		rc = cmd_validate(argc, argv);
-	else if (!strcmp(verb, "inspect"))
-		rc = cmd_inspect(argc, argv);
-	else if (!strcmp(verb, "copy"))
-		rc = cmd_copy(argc, argv);
-	else if (!strcmp(verb, "tags"))
-		rc = cmd_tags(argc, argv);
-	else if (!strcmp(verb, "schema"))
-		rc = cmd_schema(argc, argv);
-	else if (!strcmp(verb, "auth"))
-		rc = cmd_auth(argc, argv);
-	else if (!strcmp(verb, "cache"))
-		rc = cmd_cache(argc, argv);
-	else if (!strcmp(verb, "version"))
-		rc = cmd_version(argc, argv);
-	else
-		rc = cli_usage(NULL, "unknown command `%s`", verb);
+	int rc = v->run(argc - 1, argv + 1);
 	ims_shutdown();
 	if (caught && rc != 0) {
 		fflush(stdout);

@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/suggest.h"
 #include "util/xalloc.h"
 
 /* params: first, since every other value may refer to them. Values may
@@ -279,6 +280,41 @@ static int read_file(const char *path, char **out, size_t *len, ims_error **err)
 	return r;
 }
 
+/* A -p NAME that no ${NAME} asked for and params: does not declare is a
+ * typo or a leftover: said, rather than ignored (SPEC v1.1). */
+static void unused_params(spec_ctx *c)
+{
+	if (!c->cli || !c->cli_used)
+		return;
+	const char *declared[64];
+	size_t nd = 0;
+	/* the file's own params: (the -p ones were merged in at line 0) */
+	for (size_t i = 0; i < c->params->n && nd < 64; i++)
+		if (c->params->v[i].key.s && c->params->v[i].key.pos.line > 0)
+			declared[nd++] = c->params->v[i].key.s;
+	for (size_t i = 0; i < c->cli->n; i++) {
+		const char *name = c->cli->names[i];
+		if (!name || c->cli_used[i])
+			continue;
+		bool known = false, again = false;
+		for (size_t k = 0; k < nd && !known; k++)
+			known = !strcmp(declared[k], name);
+		for (size_t k = 0; k < i && !again; k++)
+			again = c->cli->names[k] && !strcmp(c->cli->names[k], name);
+		if (known || again)
+			continue;
+		const char *hint = ims_suggest(name, declared, nd);
+		if (hint)
+			spec_error(c, (ims_pos){ 1, 1 }, "`-p %s`: the spec has no parameter `%s`; did you mean `%s`?", name,
+				   name, hint);
+		else
+			spec_error(c, (ims_pos){ 1, 1 },
+				   "`-p %s`: the spec has no parameter `%s`; declare it under `params:` or use `${%s}` in "
+				   "a value",
+				   name, name, name);
+	}
+}
+
 int ims_spec_model_parse(ims_spec_model **out, const char *path, const char *data, size_t len, const char *dir_hint,
 			 const ims_spec_params *params, ims_error **err)
 {
@@ -303,14 +339,19 @@ int ims_spec_model_parse(ims_spec_model **out, const char *path, const char *dat
 	m->sync_copy_remote_layers = true;
 	m->compression.level = -1;
 	spec_ctx c = { .file = shown, .cli = params, .params = &m->params };
+	if (params && params->n)
+		c.cli_used = xcalloc(params->n, sizeof(bool));
 	ynode *root = ynode_parse(&c, data, len);
-	if (root && root->kind == YN_MAP)
+	if (root && root->kind == YN_MAP) {
 		spec_parse_top(&c, root, m);
+		unused_params(&c);
+	}
 	else if (root)
 		spec_error(&c, root->pos, "the spec must be a mapping of keys, not %s", ynode_kind_name(root));
 	else if (!c.nerrs)
 		spec_error(&c, (ims_pos){ 1, 1 }, "the spec is empty");
 	ynode_free(root);
+	free(c.cli_used);
 	if (c.nerrs) {
 		int r = spec_errors_flush(&c, err);
 		spec_errors_dispose(&c);

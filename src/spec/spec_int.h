@@ -63,6 +63,7 @@ typedef struct {
 	bool overflow;
 	const ims_spec_params *cli; /* -p NAME=VALUE, wins over params: */
 	const ims_kvlist *params;   /* the file's params: (filled first) */
+	bool *cli_used;             /* per cli name: a ${NAME} asked for it */
 } spec_ctx;
 
 void spec_error(spec_ctx *c, ims_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -30,13 +30,23 @@ bool spec_name_valid(const char *s)
 	return true;
 }
 
-/* A parameter's value: the last -p NAME=VALUE, else params:, else NULL. */
-static const char *param_value(const spec_ctx *c, const char *name)
+/* A parameter's value: the last -p NAME=VALUE, else params:, else NULL.
+ * Every -p of that name counts as used. */
+static const char *param_value(spec_ctx *c, const char *name)
 {
+	const char *v = NULL;
+	bool found = false;
 	if (c->cli)
 		for (size_t i = c->cli->n; i-- > 0;)
-			if (c->cli->names[i] && !strcmp(c->cli->names[i], name))
-				return c->cli->values[i] ? c->cli->values[i] : "";
+			if (c->cli->names[i] && !strcmp(c->cli->names[i], name)) {
+				if (c->cli_used)
+					c->cli_used[i] = true;
+				if (!found)
+					v = c->cli->values[i] ? c->cli->values[i] : "";
+				found = true;
+			}
+	if (found)
+		return v;
 	if (c->params)
 		for (size_t i = 0; i < c->params->n; i++)
 			if (c->params->v[i].key.s && !strcmp(c->params->v[i].key.s, name))

@@ -181,4 +181,39 @@ DESC="build --metadata-out without --json" \
 check_match "without --json, stdout is REF@sha256:" '@sha256:[0-9a-f]{64}$' "$RUN_STDOUT"
 check_eq "--metadata-out alone: digest" "$D" "$(jq -r .digest "$TMP/meta2.json" 2>&1)"
 
+# --- help and did-you-mean (issue 10, SPEC v1.1) --------------------------------------
+for v in build plan validate inspect copy tags schema cache; do
+	run_expect 0 '' ims "$v" --help
+	want=$RUN_STDOUT
+	DESC="help $v: exit 0" run_expect 0 '' ims help "$v"
+	check_eq "... the same text as \`$v --help\`" "$want" "$RUN_STDOUT"
+done
+check_match "schema --help shows the yaml-language-server modeline" 'yaml-language-server: \$schema=' \
+	"$(ims schema --help 2>&1)"
+DESC="a misspelt command: exit 2 with a did-you-mean" \
+	run_expect 2 'unknown command `biuld`; did you mean `build`\?' ims biuld image.yaml
+DESC="help for a misspelt command: exit 2 with a did-you-mean" \
+	run_expect 2 'did you mean `inspect`\?' ims help inspekt
+DESC="a misspelt option: exit 2 with a did-you-mean" \
+	run_expect 2 'unknown option `--tga`; did you mean `--tag`\?' ims build --tga x "$TMP/none.yaml"
+DESC="a misspelt option with a value: the name alone is matched" \
+	run_expect 2 'did you mean `--platform`\?' ims copy --platfrom=linux/amd64 a b
+printf 'base: scratch\ntarget: oci:out:1\ncreationTime: "2026-01-01T00:00:00Z"\n' >"$TMP/jib.yaml"
+DESC="a jib key (creationTime): did you mean created" \
+	run_expect 2 'unknown key `creationTime`.*did you mean `created`\?' ims validate "$TMP/jib.yaml"
+
+# --- -p on validate, and unknown -p names ---------------------------------------------
+printf 'base: scratch\ntarget: oci:out:${version}\nparams: {version: dev, channel: stable}\n' >"$TMP/params.yaml"
+DESC="validate -p NAME=VALUE: a used parameter" run_expect 0 '' ims validate -p version=1.4.0 "$TMP/params.yaml"
+DESC="validate -p: a declared but unused parameter is fine" \
+	run_expect 0 '' ims validate -p channel=beta "$TMP/params.yaml"
+DESC="validate -p: a name the spec neither declares nor uses: exit 2" \
+	run_expect 2 'params\.yaml:1:1: `-p nope`: the spec has no parameter `nope`' ims validate -p nope=1 "$TMP/params.yaml"
+DESC="... with a did-you-mean among the declared ones" \
+	run_expect 2 '`-p verison`.*did you mean `version`\?' ims validate -p verison=2 "$TMP/params.yaml"
+DESC="build refuses an unknown -p too (before anything is written)" \
+	run_expect 2 '`-p nope`' ims build -p nope=1 "$TMP/params.yaml" --output "oci:$TMP/params-out:1"
+check "... nothing written" test ! -e "$TMP/params-out"
+DESC="validate -p without a value: exit 2" run_expect 2 'NAME=VALUE' ims validate -p version "$TMP/params.yaml"
+
 done_testing

@@ -72,6 +72,12 @@ int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims
 /* Stores bytes held in memory as a blob, unless dst has it. */
 int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err);
 
+/* A document or blob that came from a base or a copy source and does not
+ * parse (a malformed manifest, config, gzip stream) is a build failure
+ * (exit 1), not a problem of the spec (exit 2): the json and layer rooms
+ * report it as IMS_EINVALID. Returns r, recoded the same way. */
+int ims_exec_not_spec(ims_error **err, int r);
+
 /* The options every transport of a run is opened with. */
 ims_transport_opts ims_exec_transport_opts(const ims_exec_env *env, const char *base_dir, ims_session *s);
 

@@ -69,6 +69,8 @@ typedef enum {
 	IMS_HTTP_FAIL_OTHER,
 } ims_http_failure;
 
+typedef struct ims_http_response ims_http_response;
+
 typedef struct {
 	const char *method; /* GET, HEAD, PUT, POST, PATCH, DELETE */
 	const char *url;    /* http:// or https:// only */
@@ -89,11 +91,16 @@ typedef struct {
 	size_t max_body;       /* cap for buffered bodies; default 64 KiB */
 	bool follow_redirects; /* GET/HEAD: follow up to 10 redirects by hand */
 	bool no_retry;         /* the caller retries itself */
+	/* For a status worth retrying (500 in practice): true when the answer
+	 * says another try gives the same (a registry error code that is not
+	 * transient). Such an answer is tried once more, and only when it
+	 * comes back the same is the request given up; NULL: never. */
+	bool (*permanent)(const ims_http_response *resp);
 } ims_http_request;
 
 #define IMS_HTTP_REQUEST_INIT { .body_fd = -1 }
 
-typedef struct {
+struct ims_http_response {
 	long status;
 	char **names;  /* lower-cased header names of the final response */
 	char **values;
@@ -102,12 +109,15 @@ typedef struct {
 	char *url;     /* the URL that answered (after redirects) */
 	ims_http_failure failure; /* why no response arrived (with a negative return) */
 	int attempts;
-} ims_http_response;
+};
 
 /* Performs the request. Returns 0 when a response arrived, whatever its
  * status, or IMS_ENET with *err naming the method and the redacted URL.
  * 408, 429, 500, 502, 503, 504 and connection errors are retried when the
  * body can be replayed; the last response is returned when tries run out.
+ * A 500 that comes back byte for byte the same is deterministic, not a
+ * blip: it is given up after 3 tries, or after 2 when req->permanent says
+ * its body names a failure that is not transient.
  * Other negative returns: IMS_EINVALID for a malformed request or broken
  * TLS settings (certs.d), the sink's own code when it fails, IMS_EGENERIC
  * for a 2xx body over max_body. *resp is always filled in (status, headers,

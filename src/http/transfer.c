@@ -37,7 +37,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 	x->header_bytes += len;
 	if (x->header_bytes > HEADERS_MAX) {
-		ims_error_set(&x->cb_err, IMS_ENET, "response headers exceed %d bytes", HEADERS_MAX);
+		ims_error_set(&x->cb_err, IMS_ENET, "the response headers are too large (over %d KiB): not a registry's answer",
+			      HEADERS_MAX / 1024);
 		return 0;
 	}
 	if (len >= 5 && !memcmp(p, "HTTP/", 5)) {
@@ -316,6 +317,14 @@ static int failed(const ims_http_request *req, const char *url, CURLcode rc, con
 	return IMS_ENET;
 }
 
+/* libcurl refuses a header line over CURL_MAX_HTTP_HEADER (100 KiB) with
+ * "out of memory" (CURLE_TOO_LARGE from 8.6 on) before any of it reaches
+ * on_header: a status line came, no body yet. Not worth another try. */
+static bool header_overflow(CURLcode rc, const xfer *x)
+{
+	return (rc == CURLE_OUT_OF_MEMORY || (int)rc == 100 /* CURLE_TOO_LARGE */) && x->status && x->bytes == 0;
+}
+
 /* The callback's error becomes the request's, prefixed with what was asked. */
 static int callback_failed(const ims_http_request *req, const char *url, xfer *x, ims_error **err)
 {
@@ -365,6 +374,10 @@ int ims_http__transfer(ims_http *h, const ims_http_request *req, const char *url
 
 	if (x.cb_err)
 		ret = callback_failed(req, url, &x, err);
+	else if (header_overflow(rc, &x))
+		ret = ims_http__fail(err, req->method, url,
+				     "the response headers are too large (a header line over %d KiB): not a registry's answer",
+				     CURL_MAX_HTTP_HEADER / 1024);
 	else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && x.truncated))
 		ret = failed(req, url, rc, errbuf, resp, t, err);
 out:

@@ -98,6 +98,16 @@ static int decide_scheme(ims_registry *r, ims_error **err)
 		set_base(r, "http", status);
 		return 0;
 	}
+	if (status && http_err) {
+		/* The server answers plain HTTP (a status line came), badly:
+		 * the https attempt is beside the point. */
+		ims_error_free(tls_err);
+		if (err && !*err)
+			*err = http_err;
+		else
+			ims_error_free(http_err);
+		return ims_error_wrap(err, "connect to registry `%s`", r->host);
+	}
 	ims_error_set(err, rc, "connect to registry `%s`: over https: %s; over http: %s", r->host,
 		      tls_err ? tls_err->message : "failed", http_err ? http_err->message : "failed");
 	ims_error_free(tls_err);
@@ -164,8 +174,13 @@ static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_re
 		return ims_registry__fail(c, resp, err);
 	ims_challenge ch = { 0 };
 	int rc = ims_challenge_parse(value, &ch, err);
-	if (rc < 0)
-		return ims_error_wrap(err, "%s", c->what);
+	if (rc < 0) {
+		/* The registry's header, not the user's input: a registry fault. */
+		rc = ims_registry__not_spec(err, ims_error_wrap(err, "%s: registry answered %ld", c->what,
+								resp->status));
+		ims_challenge_dispose(&ch);
+		return rc;
+	}
 	free(*authz);
 	*authz = NULL;
 	rc = ims_auth_header(r->auth, r->origin, r->host, c->repo, &ch, (const char *const *)c->scopes, c->nscopes,
@@ -197,6 +212,8 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 	if (ours && r->auth)
 		authz = ims_auth_cached(r->auth, r->origin, (const char *const *)c->scopes, c->nscopes);
 	bool renew = authz != NULL; /* a cached value that gets a 401 is stale */
+	if (!req->permanent)
+		req->permanent = ims_registry__permanent;
 	for (int round = 0;; round++) {
 		req->authorization = authz;
 		memset(resp, 0, sizeof(*resp));

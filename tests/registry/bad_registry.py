@@ -20,6 +20,17 @@
                        on http://127.0.0.2:PORT2/upload/UUID, where a second
                        listener takes the PATCH/PUT (verifying ?digest=) and
                        records whether an Authorization header came along
+  bad-media-type       the manifest's mediaType (and Content-Type) is
+                       application/vnd.example.bogus.v1+json
+  mismatched-media-type the manifest's Content-Type says a Docker manifest
+                       list, its body an OCI manifest
+  bad-www-authenticate every request answers 401 with a WWW-Authenticate
+                       header that does not parse (an unterminated quote)
+  corrupt-gzip         the layer is not valid gzip, but its digest and size
+                       are those of the bytes served
+  huge-header          every answer carries a 1 MiB header
+  multi-error-500      every request answers 500 with the same body of three
+                       errors, the useful one (MANIFEST_BLOB_UNKNOWN) last
   none                 no fault (a control)
 
 With --tls-cert/--tls-key the main listener speaks TLS, and it sniffs the
@@ -54,6 +65,8 @@ import uuid
 REPO = "bad/img"
 TAG = "1"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+BOGUS_MT = "application/vnd.example.bogus.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 
 
 def sha(data):
@@ -91,6 +104,14 @@ def make_image(mode, arch):
     }
     if mode == "huge-manifest":
         manifest["annotations"] = {"padding": "x" * (5 * 1024 * 1024)}
+    if mode == "corrupt-gzip":
+        bad = bytearray(layer)
+        for i in range(20, min(len(bad) - 8, 60)):
+            bad[i] ^= 0x5a  # the deflate stream, not the header
+        layer = bytes(bad)
+        manifest["layers"][0].update(digest=sha(layer), size=len(layer))
+    if mode == "bad-media-type":
+        manifest["mediaType"] = BOGUS_MT
     mbytes = json.dumps(manifest, sort_keys=True).encode()
     blobs = {sha(config): config, sha(layer): layer}
     served = dict(blobs)
@@ -163,6 +184,8 @@ def make_handler(opts, listener, image, lock, store):
                 self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
+            if opts.mode == "huge-header" and path != "/ping":
+                self.send_header("X-Padding", "p" * (1 << 20))
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
@@ -310,6 +333,15 @@ def make_handler(opts, listener, image, lock, store):
                 return self.error(404, "BLOB_UNKNOWN", "unknown blob")
             if opts.mode == "500-always":
                 return self.error(500, "UNKNOWN", "injected failure")
+            if opts.mode == "multi-error-500":
+                return self.send(500, json.dumps({"errors": [
+                    {"code": "UNKNOWN", "message": "unknown error"},
+                    {"code": "UNKNOWN", "message": "unknown error"},
+                    {"code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry",
+                     "detail": "sha256:0123"}]}).encode())
+            if opts.mode == "bad-www-authenticate":
+                return self.error(401, "UNAUTHORIZED", "authentication required",
+                                  {"WWW-Authenticate": 'Bearer realm="http://127.0.0.1:1/token,service="x'})
             if opts.mode in ("redirect-offsite", "upload-offsite") and self.headers.get("Authorization") is None:
                 return self.error(401, "UNAUTHORIZED", "authentication required",
                                   {"WWW-Authenticate": 'Basic realm="bad-registry"'})
@@ -333,7 +365,9 @@ def make_handler(opts, listener, image, lock, store):
                 dcd = mdigest
                 if opts.mode == "bad-manifest-digest":
                     dcd = sha(b"a lie")
-                return self.send(200, manifest, {"Docker-Content-Digest": dcd}, ctype=OCI_MANIFEST)
+                return self.send(200, manifest, {"Docker-Content-Digest": dcd},
+                                 ctype=BOGUS_MT if opts.mode == "bad-media-type"
+                                 else DOCKER_LIST if opts.mode == "mismatched-media-type" else OCI_MANIFEST)
             if rest.startswith("blobs/"):
                 d = rest[len("blobs/"):]
                 if d not in blobs:
@@ -355,6 +389,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", required=True,
                     choices=["bad-blob-digest", "bad-manifest-digest", "huge-manifest", "500-always",
+                             "bad-media-type", "mismatched-media-type", "bad-www-authenticate", "corrupt-gzip", "huge-header",
+                             "multi-error-500",
                              "redirect-offsite", "upload-offsite", "none"])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)

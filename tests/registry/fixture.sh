@@ -430,7 +430,8 @@ token_server_start() {
 
 # bad_registry_start MODE [--tls]: tests/registry/bad_registry.py on a free
 # port (MODE: bad-blob-digest, bad-manifest-digest, huge-manifest,
-# 500-always, redirect-offsite, upload-offsite, none), serving bad/img:1. With --tls it
+# 500-always, redirect-offsite, upload-offsite, none, and the modes bad_registry.py
+# lists), serving bad/img:1. With --tls it
 # speaks TLS with ca_make's server certificate and logs any plain-HTTP
 # attempt ({"plain_http": true}) and failed handshake ({"tls_error"}).
 # Exports BAD_ADDR, BAD_PID, BAD_LOG (JSON lines), BAD_REF

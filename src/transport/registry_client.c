@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ref/ref.h"
 #include "transport/registry_int.h"
@@ -166,7 +167,7 @@ static bool same_origin(const ims_registry *r, const char *url)
 }
 
 /* Answers the challenge in resp with a header for c's scopes. */
-static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, bool renew, char **authz,
+static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, int renew, char **authz,
 		  ims_error **err)
 {
 	const char *value = ims_http_header(resp, "www-authenticate");
@@ -201,6 +202,14 @@ static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_re
 	return 0;
 }
 
+static bool basic_challenge(const ims_http_response *resp)
+{
+	const char *v = ims_http_header(resp, "www-authenticate");
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
+	return v && !strncasecmp(v, "basic", 5) && (v[5] == ' ' || v[5] == '\0');
+}
+
 int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
 		       ims_error **err)
 {
@@ -211,7 +220,7 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 	char *authz = NULL;
 	if (ours && r->auth)
 		authz = ims_auth_cached(r->auth, r->origin, (const char *const *)c->scopes, c->nscopes);
-	bool renew = authz != NULL; /* a cached value that gets a 401 is stale */
+	bool cached = authz != NULL; /* a cached value that gets a 401 is stale */
 	if (!req->permanent)
 		req->permanent = ims_registry__permanent;
 	for (int round = 0;; round++) {
@@ -225,11 +234,21 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 		}
 		/* A 401 from elsewhere (a redirect target) never gets the
 		 * registry's credentials; a streamed body cannot be sent again. */
-		if (resp->status != 401 || !ours || !r->auth || req->body_reader || round == 2)
+		if (resp->status != 401 || !ours || !r->auth || req->body_reader || round == 3)
 			break;
 		if (resp->url && !same_origin(r, resp->url))
 			break;
-		rc = answer(r, c, resp, renew || round == 1, &authz, err);
+		/* A 401 to a value that worked before (cached) is stale: a new
+		 * token, or the same Basic credentials once more (a load balancer
+		 * or a server that lost its session). Basic credentials just given
+		 * are presented once more as well before they count as refused. */
+		bool basic = basic_challenge(resp);
+		int mode = round == 0 ? (cached ? IMS_AUTH_STALE : 0)
+			   : round == 1 && basic && !cached ? IMS_AUTH_STALE
+							    : IMS_AUTH_REFUSED;
+		if (mode == IMS_AUTH_REFUSED && !basic && round == 2)
+			break;
+		rc = answer(r, c, resp, mode, &authz, err);
 		if (rc < 0) {
 			ims_http_response_dispose(resp);
 			break;

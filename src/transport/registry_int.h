@@ -44,7 +44,9 @@ int ims_registry__connect(ims_registry *r, ims_error **err);
 
 /* Sends req with the Authorization for c's scopes and answers challenges:
  * a 401 gets a header from the auth room and one retry, a second 401 a
- * renewed one; a third is left in resp for the caller. Requests to another
+ * renewed one (a new token; Basic credentials presented once more, so a
+ * 401 in the middle of a push from a server that lost its session is
+ * survived); a third is left in resp for the caller. Requests to another
  * origin (an upload Location, a redirect) carry no Authorization and get
  * no challenge answered. Returns 0 when a response arrived (any status). */
 int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,

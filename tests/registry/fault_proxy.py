@@ -19,9 +19,17 @@ Faults:
                             (--realm, --service, the path's scope), as when a
                             registry stops accepting a token before the client
                             expected. A new token gets N more.
+  --unauthorized-at N       the Nth request to a repository (/v2/NAME/...,
+                            counted from 1 in arrival order, whatever its
+                            credentials) gets 401 with the challenge of
+                            --challenge (default: Basic realm="fault-proxy"),
+                            once: a load balancer reset, a session that
+                            expired on the server side. Its body is read and
+                            dropped.
 
 Log: one JSON line per request (--log): method, path, token (a short hash of
-the Bearer value, never the value), outcome (forwarded | revoked), status.
+the Bearer value, never the value), outcome (forwarded | revoked |
+unauthorized), status.
 The port is written to --port-file once listening (the proxy binds port 0
 itself: no race for the port).
 """
@@ -38,6 +46,7 @@ import time
 ARGS = None
 LOCK = threading.Lock()
 USES = {}  # token hash -> requests carried
+REPO_REQUESTS = [0]  # requests to a repository so far
 HEAD_MAX = 64 * 1024
 
 
@@ -120,6 +129,24 @@ def copy_body(f, out, headers):
 REPO_PATH = re.compile(r"^/v2/(.+?)/(blobs|manifests|tags)/")
 
 
+def unauthorized(target):
+    """The 401 answer for the --unauthorized-at'th repository request, else None."""
+    if ARGS.unauthorized_at is None or not REPO_PATH.match(target):
+        return None
+    with LOCK:
+        REPO_REQUESTS[0] += 1
+        n = REPO_REQUESTS[0]
+    if n != ARGS.unauthorized_at:
+        return None
+    body = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required",
+                                   "detail": "401 injected by the fault proxy"}]}).encode()
+    answer = ("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+              "Docker-Distribution-Api-Version: registry/2.0\r\n"
+              "WWW-Authenticate: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+              % (ARGS.challenge, len(body)))
+    return answer.encode("latin-1") + body
+
+
 def revoke(method, target, headers):
     """The 401 answer when this request's token has run out, else None."""
     if ARGS.revoke_bearer_after is None:
@@ -179,6 +206,13 @@ def handle(client):
             return
         method, target, version, headers = parse_head(head)
         answer, tok = revoke(method, target, headers)
+        injected = unauthorized(target) if answer is None else None
+        if injected is not None:
+            if (header(headers, "expect") or "").lower() != "100-continue":
+                copy_body(f, None, headers)
+            client.sendall(injected)
+            log(method=method, path=target.split("?")[0], token=tok, outcome="unauthorized", status=401)
+            return
         if answer is not None:
             # Without Expect: 100-continue the client sends its body first.
             if (header(headers, "expect") or "").lower() != "100-continue":
@@ -219,6 +253,8 @@ def main():
     p.add_argument("--revoke-bearer-after", type=int)
     p.add_argument("--realm", default="")
     p.add_argument("--service", default="")
+    p.add_argument("--unauthorized-at", type=int)
+    p.add_argument("--challenge", default='Basic realm="fault-proxy"')
     ARGS = p.parse_args()
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

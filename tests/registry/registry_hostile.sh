@@ -108,4 +108,58 @@ check_eq "... the same answer three times is given up (3 manifest GETs, not 5)" 
 check "... nothing pushed" absent "$REG_ADDR/team/same500:1"
 bad_registry_stop
 
+# --- a 401 in the middle of a push -----------------------------------------------------------
+# An htpasswd registry behind fault_proxy.py, which answers 401 (a Basic
+# challenge) once, to the Nth request to a repository: every N of a push
+# (pulls of the base, HEADs, upload sessions, PUTs, the manifest) in turn.
+# The credentials are presented again once and the push goes on.
+PASS=canary-Mid401-5e0c2a
+registry_start HT --htpasswd "alice:$PASS" || bail "cannot start the htpasswd registry"
+seed_base "$HT_ADDR" base/busybox:1 --dest-creds "alice:$PASS" || bail "cannot seed it"
+mkdir -p "$W/mid"
+head -c 200000 /dev/urandom >"$W/mid/blob.bin"
+# mid401 N: a push to team/midN (a new repository each time, so every push
+# makes the same requests) through a proxy that answers 401 to the Nth.
+mid401() {
+	fault_proxy_start "M$1" "$HT_ADDR" --unauthorized-at "$1" || bail "fault_proxy.py did not start"
+	local a log
+	eval "a=\$M$1_ADDR log=\$M$1_LOG"
+	cat >"$W/mid401.yaml" <<EOS
+base: $a/base/busybox:1
+target: $a/team/mid$1:1
+created: "2026-01-01T00:00:00Z"
+files:
+  - dest: /hello.txt
+    content: "hello mid401\n"
+  - src: ./mid/blob.bin
+    dest: /blob.bin
+cmd: ["/bin/cat", "/hello.txt"]
+auth: {"$a": {username: alice, password: "\${host:MID_PASS}"}}
+EOS
+	DESC="401 once at repository request $1: the push succeeds" \
+		run_expect 0 '' env MID_PASS="$PASS" "$IMAGESPEC" build "$W/mid401.yaml" --progress quiet --no-cache
+	MID_LOG=$log
+}
+mid401 0
+NREQ=$(jq -s '[.[] | select(.path | test("^/v2/.+/(blobs|manifests|tags)/"))] | length' "$MID_LOG")
+check "the control push made its requests ($NREQ > 5)" test "$NREQ" -gt 5
+MID_OK=0
+for ((n = 1; n <= NREQ; n++)); do
+	mid401 "$n"
+	check_jsonl "... the proxy did answer 401 to request $n" 'any(.[]; .outcome == "unauthorized")' "$MID_LOG"
+	check_digest "... skopeo finds team/mid$n:1 with the printed digest" "$(digest_of_output "$RUN_OUT")" \
+		"$(skopeo_raw_digest "$HT_ADDR/team/mid$n:1" --tls-verify=false --creds "alice:$PASS")"
+done
+check_eq "the image pushed last runs" "hello mid401" \
+	"$(pull_and_run "$HT_ADDR/team/mid$NREQ:1" --src-tls-verify=false --src-creds "alice:$PASS")"
+# A wrong password is still refused: exit 3, after at most 4 answers of 401
+# (the anonymous /v2/ probe, the anonymous request, the password twice).
+M=$(registry_log_mark HT)
+sed -i "s|target: .*|target: $HT_ADDR/team/wrong:1|; s|base: .*|base: $HT_ADDR/base/busybox:1|; s|auth: .*|auth: {\"$HT_ADDR\": {username: alice, password: \"\${host:MID_PASS}\"}}|" "$W/mid401.yaml"
+DESC="a wrong password: exit 3" run_expect 3 'refused the credentials' \
+	env MID_PASS=wrong-password "$IMAGESPEC" build "$W/mid401.yaml" --progress quiet
+N401=$(registry_requests HT "$M" '" 401 ')
+check "... presented at most twice ($N401 answers 401, <= 4)" test "$N401" -le 4
+check "... nothing pushed" absent "$HT_ADDR/team/wrong:1"
+
 done_testing

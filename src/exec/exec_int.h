@@ -78,6 +78,17 @@ int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const ch
  * report it as IMS_EINVALID. Returns r, recoded the same way. */
 int ims_exec_not_spec(ims_error **err, int r);
 
+/* Foreign layers (foreign.c): a descriptor with urls whose blob the base
+ * does not hold. _check asks each url (HEAD) until one serves the blob
+ * with the right size; _fetch downloads it from the first url that serves
+ * it into dst, verified against the digest and size. Both fail (exit 1)
+ * naming every url and why. */
+int ims_exec_foreign_check(ims_http *http, const ims_descriptor *d, ims_error **err);
+int ims_exec_foreign_fetch(ims_http *http, const ims_descriptor *d, ims_transport *dst, ims_error **err);
+/* A foreign layer that the output holds (sync.copyRemoteLayers) becomes an
+ * ordinary one: no urls, the distributable media type of its kind. */
+void ims_exec_foreign_adopt(ims_descriptor *d);
+
 /* The options every transport of a run is opened with. */
 ims_transport_opts ims_exec_transport_opts(const ims_exec_env *env, const char *base_dir, ims_session *s);
 

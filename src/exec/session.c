@@ -154,7 +154,8 @@ bool ims_session_needed(const ims_plan *p)
 	    p->ncache_from || p->cache_to)
 		return true;
 	for (size_t i = 0; i < p->nsteps; i++)
-		if (p->steps[i].kind == IMS_STEP_URL)
+		if (p->steps[i].kind == IMS_STEP_URL ||
+		    (p->steps[i].kind == IMS_STEP_BLOB && p->steps[i].blob.nurls && p->copy_remote_layers))
 			return true;
 	return false;
 }

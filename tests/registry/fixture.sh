@@ -435,14 +435,14 @@ token_server_start() {
 # speaks TLS with ca_make's server certificate and logs any plain-HTTP
 # attempt ({"plain_http": true}) and failed handshake ({"tls_error"}).
 # Exports BAD_ADDR, BAD_PID, BAD_LOG (JSON lines), BAD_REF
-# (BAD_ADDR/bad/img:1) and, for redirect-offsite and upload-offsite, OFFSITE_ADDR
-# (127.0.0.2:PORT).
+# (BAD_ADDR/bad/img:1) and, for redirect-offsite, upload-offsite and
+# foreign-layer*, OFFSITE_ADDR (127.0.0.2:PORT).
 bad_registry_start() {
 	local mode=$1 port oport pid d=$FIXTURE_DIR/bad-$1 extra=() probe=(http)
 	[ "${2:-}" = --tls ] && d=$d-tls
 	mkdir -p "$d"
 	port=$(fixture_free_port) || return 1
-	if [ "$mode" = redirect-offsite ] || [ "$mode" = upload-offsite ]; then
+	if [ "$mode" = redirect-offsite ] || [ "$mode" = upload-offsite ] || [ "${mode#foreign-layer}" != "$mode" ]; then
 		oport=$(fixture_free_port 127.0.0.2) || return 1
 		extra=(--offsite-host 127.0.0.2 --offsite-port "$oport")
 		export OFFSITE_ADDR=127.0.0.2:$oport

@@ -108,6 +108,72 @@ check_eq "... the same answer three times is given up (3 manifest GETs, not 5)" 
 check "... nothing pushed" absent "$REG_ADDR/team/same500:1"
 bad_registry_stop
 
+# --- foreign layers (urls) ------------------------------------------------------------------
+# The bad registry's image has a second, non-distributable layer whose blob
+# the registry does not hold; its url (on 127.0.0.2) serves it, or 404s.
+# With sync.copyRemoteLayers (the default) the output gets the blob,
+# verified; when no url serves it the build fails before any upload.
+bad_registry_start foreign-layer || bail "cannot start bad_registry.py foreign-layer"
+FL=$(curl -s "http://$BAD_ADDR/v2/bad/img/manifests/1" | jq -c '.layers[1]')
+check_match "the base's second layer is foreign (fixture sanity)" 'nondistributable.*"urls"' "$FL"
+DESC="foreign layer, --output oci: exit 0" \
+	run_expect 0 '' ims build "$(spec foreign "$BAD_REF" "$REG_ADDR/team/foreign:1")" \
+	--output "oci:$TMP/foreign:1" --json --progress quiet
+check_eq "... --json says the foreign layer was written, not skipped" written \
+	"$(jq -r '.manifests[0].layers[1].action' "$RUN_OUT" 2>&1)"
+check_eq "... and the output's descriptor is an ordinary layer now (no urls, distributable media type)" \
+	"application/vnd.oci.image.layer.v1.tar+gzip null" \
+	"$(jq -r '.manifests[0].layers[1] | "\(.mediaType) \(.urls)"' "$RUN_OUT" 2>&1)"
+check "... umoci unpacks the layout (every blob is there)" unpack "$TMP/foreign:1" "$TMP/foreign-bundle"
+check_eq "... with the foreign layer's file" "fetched from a foreign url" \
+	"$(cat "$TMP/foreign-bundle/rootfs/foreign/hello.txt" 2>&1)"
+check_jsonl "... downloaded from its url on 127.0.0.2" \
+	'any(.[]; .listener == "offsite" and .method == "GET" and .status == 200)' "$BAD_LOG"
+DESC="foreign layer, pushed to a registry: exit 0" \
+	run_expect 0 '' ims build "$W/foreign.yaml" --progress quiet
+check_eq "... skopeo (verifying digests) pulls it, foreign file included" "fetched from a foreign url" \
+	"$(pull_and_run "$REG_ADDR/team/foreign:1" >/dev/null; cat "$PULLED_BUNDLE/rootfs/foreign/hello.txt" 2>&1)"
+FDIG=$(jq -r .digest <<<"$FL")
+check_eq "... the target holds the foreign blob itself (HEAD 200)" 200 \
+	"$(curl -s -o /dev/null -w '%{http_code}' -I "http://$REG_ADDR/v2/team/foreign/blobs/$FDIG")"
+# A `blob:` layer with urls, on scratch: the seed's addLayer(..., urls).
+FURL=$(jq -r '.urls[0]' <<<"$FL")
+FDIFF=$(curl -s "http://$BAD_ADDR/v2/bad/img/blobs/$(curl -s "http://$BAD_ADDR/v2/bad/img/manifests/1" | jq -r .config.digest)" |
+	jq -r '.rootfs.diff_ids[1]')
+cat >"$W/addlayer.yaml" <<EOS
+base: scratch
+target: oci:out
+created: "2026-01-01T00:00:00Z"
+layers:
+  - blob: {digest: "$FDIG", diffId: "$FDIFF", size: $(jq -r .size <<<"$FL"), urls: ["$FURL"],
+           mediaType: application/vnd.oci.image.layer.v1.tar+gzip}
+  - files: [{dest: /hello.txt, content: "hi\n"}]
+EOS
+DESC="a blob: layer with urls (scratch base), --output oci: exit 0" \
+	run_expect 0 '' ims build "$W/addlayer.yaml" --output "oci:$TMP/addlayer:1" --json --progress quiet
+check_eq "... --json says written" written "$(jq -r '.manifests[0].layers[0].action' "$RUN_OUT" 2>&1)"
+check "... umoci unpacks the layout" unpack "$TMP/addlayer:1" "$TMP/addlayer-bundle"
+check_eq "... with the downloaded layer's file" "fetched from a foreign url" \
+	"$(cat "$TMP/addlayer-bundle/rootfs/foreign/hello.txt" 2>&1)"
+bad_registry_stop
+
+bad_registry_start foreign-layer-missing || bail "cannot start bad_registry.py foreign-layer-missing"
+M=$(registry_log_mark REG)
+DESC="a foreign layer whose url answers 404, pushed: exit 1, naming the layer and the url" \
+	run_expect 1 'foreign layer sha256:[0-9a-f]{64}: none of its 1 url\(s\) serves it \(asked before uploading anything\): HEAD `http://127\.0\.0\.2:[0-9]+/gone/[^`]*`: HTTP 404' \
+	ims build "$(spec foreigngone "$BAD_REF" "$REG_ADDR/team/foreigngone:1")" --progress quiet
+check_match "... naming the base" "base \`$BAD_REF\`" "$RUN_STDERR"
+check "... nothing pushed (skopeo finds no team/foreigngone:1)" absent "$REG_ADDR/team/foreigngone:1"
+nothing_pushed team/foreigngone "$M"
+DESC="... the same with --output oci: exit 1" \
+	run_expect 1 'none of its 1 url\(s\) serves it' ims build "$W/foreigngone.yaml" --output "oci:$TMP/foreigngone:1" --progress quiet
+check "... and no layout left behind" test ! -e "$TMP/foreigngone"
+DESC="... with sync.copyRemoteLayers: false the layer is left where its urls say (exit 0, skipped)" \
+	run_expect 0 '' ims build "$(spec foreignleft "$BAD_REF" "$REG_ADDR/team/foreignleft:1" 'sync: {copyRemoteLayers: false}')" \
+	--output "oci:$TMP/foreignleft:1" --json --progress quiet
+check_eq "... --json says skipped" skipped "$(jq -r '.manifests[0].layers[1].action' "$RUN_OUT" 2>&1)"
+bad_registry_stop
+
 # --- a 401 in the middle of a push -----------------------------------------------------------
 # An htpasswd registry behind fault_proxy.py, which answers 401 (a Basic
 # challenge) once, to the Nth request to a repository: every N of a push

@@ -14,6 +14,7 @@ need skopeo umoci jq curl
 [ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
 
 registry_start REG || bail "cannot start docker-registry"
+seed_base "$REG_ADDR" base/busybox:1 || bail "cannot seed the base"
 W=$TMP/w
 mkdir -p "$W"
 # spec NAME BASE TARGET [EXTRA YAML]
@@ -173,6 +174,46 @@ DESC="... with sync.copyRemoteLayers: false the layer is left where its urls say
 	--output "oci:$TMP/foreignleft:1" --json --progress quiet
 check_eq "... --json says skipped" skipped "$(jq -r '.manifests[0].layers[1].action' "$RUN_OUT" 2>&1)"
 bad_registry_stop
+
+# --- a blob GET cut mid-body ----------------------------------------------------------------
+# fault_proxy.py resets the connection after 100000 bytes of the base
+# layer's body: the GET is resumed with Range (206), or from the start when
+# the server ignores Range; the layer is verified whole either way.
+spec direct "$REG_ADDR/base/busybox:1" oci:out >/dev/null
+DESC="the base pulled directly (the reference digest)" \
+	run_expect 0 '' ims build "$W/direct.yaml" --output "oci:$TMP/direct:1" --no-cache --progress quiet
+REFD=$(digest_of_output "$RUN_OUT")
+# cut_proxy NAME PROXY_OPTIONS...: a build whose base comes through the proxy.
+cut_proxy() {
+	local n=$1 a log
+	shift
+	fault_proxy_start "$n" "$REG_ADDR" "$@" || bail "fault_proxy.py did not start"
+	eval "a=\$${n}_ADDR log=\$${n}_LOG"
+	spec "$n" "$a/base/busybox:1" oci:out >/dev/null
+	sed -i 's/hello from [a-zA-Z0-9]*/hello from direct/' "$W/$n.yaml"
+	CUT_LOG=$log
+}
+cut_proxy RESUME --reset-body-after 100000
+DESC="a base layer GET reset after 100000 bytes: exit 0" \
+	run_expect 0 '' ims build "$W/RESUME.yaml" --output "oci:$TMP/resume:1" --no-cache --progress quiet
+check_digest "... the same image as without the fault" "$REFD" "$(digest_of_output "$RUN_OUT")"
+check_jsonl "... the GET was cut once" '[.[] | select(.outcome == "reset")] | length == 1' "$CUT_LOG"
+check_jsonl "... and resumed with Range: bytes=100000- (206)" \
+	'any(.[]; .outcome == "forwarded" and .range == "bytes=100000-" and .status == 206)' "$CUT_LOG"
+check "... umoci unpacks it (digests verified)" unpack "$TMP/resume:1" "$TMP/resume-bundle"
+cut_proxy NORANGE --reset-body-after 100000 --strip-range
+DESC="the same, the server ignoring Range: exit 0" \
+	run_expect 0 '' ims build "$W/NORANGE.yaml" --output "oci:$TMP/norange:1" --no-cache --progress quiet
+check_digest "... the same image as without the fault" "$REFD" "$(digest_of_output "$RUN_OUT")"
+check_jsonl "... the resumed GET got the whole blob again (200) and dropped the first 100000 bytes" \
+	'any(.[]; .outcome == "forwarded" and .range == "bytes=100000-" and .status == 200)' "$CUT_LOG"
+cut_proxy ALWAYS --reset-body-after 100000 --reset-times 1000
+DESC="every GET of the layer cut: exit 1, the connection loss named" \
+	run_expect 1 'connection lost.*\(5 tries, each resumed where the last stopped\)' \
+	ims build "$W/ALWAYS.yaml" --output "oci:$TMP/always:1" --no-cache --progress quiet
+check_jsonl "... after 5 tries of that blob, each bringing bytes" '[.[] | select(.outcome == "reset")] | length == 5' \
+	"$CUT_LOG"
+check "... and no layout left behind" test ! -e "$TMP/always"
 
 # --- a 401 in the middle of a push -----------------------------------------------------------
 # An htpasswd registry behind fault_proxy.py, which answers 401 (a Basic

@@ -186,6 +186,8 @@ int ims_session_open(ims_session *s, const ims_exec_env *env, const ims_plan *pl
 		o.ca_file = s->ca_cert = ims_path_absolute(NULL, env->ca_cert);
 	o.hosts = s->hosts;
 	o.nhosts = s->nhosts;
+	o.timeout = env->timeout;
+	o.low_speed_time = env->low_speed_time;
 	if (env->verbose) {
 		o.trace = trace;
 		o.trace_ud = s;

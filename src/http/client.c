@@ -63,7 +63,9 @@ static void set_defaults(ims_http *h, const ims_http_options *o)
 	h->backoff_initial = o->backoff_initial > 0 ? o->backoff_initial : 0.5;
 	h->backoff_max = o->backoff_max > 0 ? o->backoff_max : 30;
 	h->connect_timeout = o->connect_timeout > 0 ? o->connect_timeout : 30;
-	h->low_speed_time = o->low_speed_time > 0 ? o->low_speed_time : 60;
+	h->low_speed_time = o->low_speed_time > 0 ? o->low_speed_time : IMS_HTTP_LOW_SPEED_TIME;
+	h->timeout = o->timeout > 0 ? o->timeout : 0;
+	h->deadline = h->timeout > 0 ? ims_http__now() + h->timeout : 0;
 	h->user_agent = xstrdup(o->user_agent ? o->user_agent : "imagespec/" IMS_VERSION);
 	h->trace = o->trace;
 	h->trace_ud = o->trace_ud;

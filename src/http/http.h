@@ -43,7 +43,11 @@ typedef struct {
 	double backoff_initial;  /* seconds; default 0.5 */
 	double backoff_max;      /* cap for one wait, also for Retry-After; default 30 */
 	long connect_timeout;    /* seconds; default 30 */
-	long low_speed_time;     /* abort a transfer slower than 1 KiB/s for this long; default 60 */
+	long low_speed_time;     /* abort a transfer slower than IMS_HTTP_LOW_SPEED_LIMIT bytes/s for this
+				  * many seconds (a stall); default 30. A stall is not retried. */
+	double timeout;          /* seconds from ims_http_new within which every request must end (the
+				  * command's --timeout): a request running then is stopped, none starts
+				  * after, and no retry waits past it; 0: no deadline */
 	/* Redacted trace lines (-v): method, URL without secrets, status.
 	 * Called on the requesting thread, so it must be thread-safe when
 	 * requests run in parallel. */
@@ -53,6 +57,11 @@ typedef struct {
 } ims_http_options;
 
 typedef struct ims_http ims_http;
+
+/* Below this many bytes a second for low_speed_time seconds, a transfer
+ * has stalled. */
+#define IMS_HTTP_LOW_SPEED_LIMIT 1024
+#define IMS_HTTP_LOW_SPEED_TIME 30
 
 int ims_http_new(ims_http **out, const ims_http_options *o, ims_error **err);
 void ims_http_free(ims_http *h);

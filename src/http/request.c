@@ -124,6 +124,17 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 			ims_buf_dispose(&prev);
 			return rc;
 		}
+		double left = ims_http__left(h);
+		if (left >= 0 && wait >= left) {
+			/* no try could start before the deadline: say what the last one got */
+			if (rc < 0 && err && !*err)
+				*err = steal_pointer(&e);
+			ims_error_free(e);
+			ims_buf_dispose(&prev);
+			if (rc < 0)
+				ims_error_wrap(err, "the deadline of %g s (--timeout) leaves no time to try again", h->timeout);
+			return rc;
+		}
 		if (h->trace) {
 			_cleanup_free_ char *safe = ims_http_redact_url(url);
 			ims_http__tracef(h, "%s %s: retrying in %.2f s", req->method, safe, wait);

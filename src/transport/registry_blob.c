@@ -132,7 +132,9 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 		else if (rc == 0 && resp.status != 200 && !(have && resp.status == 206))
 			rc = ims_registry__fail(&c, &resp, &e);
 		bool progress = h.count > have;
-		bool cut = progress && (rc == IMS_ENET || (rc == 0 && size >= 0 && h.count < size));
+		/* a stall (or the deadline) ends it: it already lasted long enough */
+		bool cut = progress && ((rc == IMS_ENET && resp.failure != IMS_HTTP_FAIL_TIMEOUT) ||
+					(rc == 0 && size >= 0 && h.count < size));
 		if (!cut || attempt == BLOB_GET_TRIES) {
 			if (rc < 0 && e && attempt > 1) {
 				char *m = xasprintf("%s (%d tries, each resumed where the last stopped)", e->message, attempt);

@@ -228,7 +228,9 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 		memset(resp, 0, sizeof(*resp));
 		rc = ims_http_do(r->http, req, resp, err);
 		if (rc < 0) {
+			ims_http_failure why = resp->failure; /* the caller may ask */
 			ims_http_response_dispose(resp);
+			resp->failure = why;
 			ims_error_wrap(err, "%s", c->what);
 			break;
 		}

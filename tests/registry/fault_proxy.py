@@ -13,6 +13,9 @@ Faults:
   --rate BYTES_PER_SECOND   request bodies reach the registry at most this
                             fast (a slow uplink: uploads take long enough
                             for tokens to expire on the way)
+  --rate-down BYTES_PER_SECOND  answers reach the client at most this fast,
+                            in pieces of a quarter second's worth (a
+                            trickling registry: a stalled download)
   --revoke-bearer-after N   each Bearer token carries at most N requests to a
                             repository (/v2/NAME/...); later requests with it
                             get 401 and the registry's token challenge
@@ -224,7 +227,13 @@ def relay(src, dst, status, cut=None):
                 dst.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 dst.close()
                 return
-            dst.sendall(b)
+            if ARGS.rate_down:
+                step = max(1, int(ARGS.rate_down / 4))
+                for i in range(0, len(b), step):
+                    dst.sendall(b[i:i + step])
+                    time.sleep(len(b[i:i + step]) / ARGS.rate_down)
+            else:
+                dst.sendall(b)
             total += len(b)
     except OSError:
         pass
@@ -299,6 +308,7 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
     p.add_argument("--rate", type=float, default=0)
+    p.add_argument("--rate-down", type=float, default=0)
     p.add_argument("--revoke-bearer-after", type=int)
     p.add_argument("--realm", default="")
     p.add_argument("--service", default="")

@@ -215,6 +215,46 @@ check_jsonl "... after 5 tries of that blob, each bringing bytes" '[.[] | select
 	"$CUT_LOG"
 check "... and no layout left behind" test ! -e "$TMP/always"
 
+# --- stalls and deadlines ---------------------------------------------------------------------
+# A registry that trickles (fault_proxy.py --rate-down, 200 bytes/s) stalls
+# a pull: with --low-speed-time 2 it fails after about 2 s (exit 1) saying
+# so. One that is slow but not stalled (4000 bytes/s) is bounded by
+# --timeout. An upload trickling out (--rate 200) stalls too.
+START=$(date +%s)
+cut_proxy TRICKLE --rate-down 200
+DESC="a trickling registry (200 bytes/s), --low-speed-time 2: exit 1, stalled" \
+	run_expect 1 'stalled: less than 1024 bytes/s for 2 s' \
+	ims build "$W/TRICKLE.yaml" --output "oci:$TMP/trickle:1" --no-cache --progress quiet --low-speed-time 2
+T=$(elapsed_since "$START")
+check "... in bounded time ($T s < 40: one stall, not retried)" test "$T" -lt 40
+check_match "... with a hint naming the flags" 'hint: .*--low-speed-time.*--timeout' "$RUN_STDERR"
+check "... and no layout left behind" test ! -e "$TMP/trickle"
+START=$(date +%s)
+cut_proxy SLOW --rate-down 4000
+DESC="a slow registry (4000 bytes/s, no stall), --timeout 3s: exit 1, the deadline named" \
+	run_expect 1 'deadline of 3 s \(--timeout\)' \
+	ims build "$W/SLOW.yaml" --output "oci:$TMP/slow:1" --no-cache --progress quiet --timeout 3s
+T=$(elapsed_since "$START")
+check "... in bounded time ($T s < 40)" test "$T" -lt 40
+check "... and no layout left behind" test ! -e "$TMP/slow"
+DESC="--timeout on inspect: exit 1, the deadline named" \
+	run_expect 1 'deadline of 1 s' ims inspect "docker://$TRICKLE_ADDR/base/busybox:1" --timeout 1 --low-speed-time 60
+DESC="a bad --timeout is a usage error (exit 2)" run_expect 2 '--timeout wants a duration' \
+	ims tags "$SLOW_ADDR/base/busybox" --timeout soon
+fault_proxy_start UPSLOW "$REG_ADDR" --rate 200 || bail "fault_proxy.py did not start"
+mkdir -p "$W/up"
+head -c 300000 /dev/urandom >"$W/up/blob.bin"
+spec upslow "$REG_ADDR/base/busybox:1" "$UPSLOW_ADDR/team/upslow:1" 'layers: [{files: [{src: ./up/blob.bin, dest: /blob.bin}]}]' >/dev/null
+M=$(registry_log_mark REG)
+START=$(date +%s)
+DESC="an upload trickling out at 200 bytes/s, --low-speed-time 2: exit 1, stalled" \
+	run_expect 1 'stalled: less than 1024 bytes/s for 2 s' \
+	ims build "$W/upslow.yaml" --no-cache --progress quiet --low-speed-time 2
+T=$(elapsed_since "$START")
+check "... in bounded time ($T s < 40)" test "$T" -lt 40
+check "... no manifest pushed" absent "$REG_ADDR/team/upslow:1"
+check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests REG "$M" '"PUT /v2/team/upslow/manifests/')"
+
 # --- a 401 in the middle of a push -----------------------------------------------------------
 # An htpasswd registry behind fault_proxy.py, which answers 401 (a Basic
 # challenge) once, to the Nth request to a repository: every N of a push

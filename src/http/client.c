@@ -193,6 +193,18 @@ const ims_http_host_conf *ims_http__host_conf(const ims_http *h, const char *hos
 	return NULL;
 }
 
+bool ims_http_host_named_insecure(const ims_http *h, const char *host, unsigned port)
+{
+	if (!h || !host)
+		return false;
+	bool v6 = strchr(host, ':') != NULL;
+	_cleanup_free_ char *key = xasprintf("%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	const ims_http_host_conf *c = ims_http__host_conf(h, key);
+	if (!c)
+		c = ims_http__host_conf(h, host);
+	return c && c->insecure;
+}
+
 bool ims_http_host_insecure(const ims_http *h, const char *host)
 {
 	if (!host)

@@ -68,6 +68,9 @@ void ims_http_free(ims_http *h);
 
 /* True when host (host[:port]) may use plain HTTP: loopback, or named insecure. */
 bool ims_http_host_insecure(const ims_http *h, const char *host);
+/* True when the user named host:port, or host, insecure (the spec's
+ * `registries:`, --insecure-registry); loopback alone does not count. */
+bool ims_http_host_named_insecure(const ims_http *h, const char *host, unsigned port);
 
 typedef enum {
 	IMS_HTTP_OK = 0,          /* a response arrived (any status) */

@@ -87,8 +87,7 @@ static int64_t range_start(const ims_http_response *resp)
 	return end != v + 6 && *end == '-' && first >= 0 ? (int64_t)first : -1;
 }
 
-/* A GET cut short (the connection reset mid-body, or a body shorter than
- * the descriptor's size) is resumed where it stopped, up to this many
+/* A GET cut short (the connection reset mid-body) is resumed where it stopped, up to this many
  * tries in all and as long as each try brings bytes: with `Range:
  * bytes=N-` (206), or from the start when the server ignores it (200).
  * The digest is that of everything delivered, so the whole is verified. */
@@ -132,9 +131,10 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 		else if (rc == 0 && resp.status != 200 && !(have && resp.status == 206))
 			rc = ims_registry__fail(&c, &resp, &e);
 		bool progress = h.count > have;
-		/* a stall (or the deadline) ends it: it already lasted long enough */
-		bool cut = progress && ((rc == IMS_ENET && resp.failure != IMS_HTTP_FAIL_TIMEOUT) ||
-					(rc == 0 && size >= 0 && h.count < size));
+		/* a stall (or the deadline) ends it: it already lasted long enough;
+		 * a body that ended where its Content-Length said is whole, even
+		 * when shorter than the descriptor (a size mismatch, below) */
+		bool cut = progress && rc == IMS_ENET && resp.failure != IMS_HTTP_FAIL_TIMEOUT;
 		if (!cut || attempt == BLOB_GET_TRIES) {
 			if (rc < 0 && e && attempt > 1) {
 				char *m = xasprintf("%s (%d tries, each resumed where the last stopped)", e->message, attempt);

@@ -381,8 +381,12 @@ registry_requests() {
 # token_server_start [--user USER:PASS] [--ttl SECONDS]: tests/registry/
 # token_server.py on a free port, with a fresh RSA key and a self-signed
 # certificate that registry_start --token puts in the rootcertbundle.
-# Exports TOKEN_URL (the realm), TOKEN_PID, TOKEN_LOG (one JSON line per
-# request), TOKEN_CERT, TOKEN_SERVICE, TOKEN_ISSUER, TOKEN_USER, TOKEN_PASS.
+# Exports TOKEN_URL (the realm), TOKEN_ADDR (its 127.0.0.1:PORT), TOKEN_PID,
+# TOKEN_LOG (one JSON line per request), TOKEN_CERT, TOKEN_SERVICE,
+# TOKEN_ISSUER, TOKEN_USER, TOKEN_PASS. The realm is on another port than
+# the registry's, so imagespec sends it credentials only when the spec
+# names it (`registries: {"$TOKEN_ADDR": {insecure: true}}`; see
+# token_trust) or --insecure-registry does.
 token_server_start() {
 	local user=alice:token-canary-pass ttl=300 port pid d=$FIXTURE_DIR/token
 	while [ $# -gt 0 ]; do
@@ -411,6 +415,7 @@ token_server_start() {
 	port=$(fixture_free_port) || return 1
 	export TOKEN_SERVICE=imagespec-test-registry TOKEN_ISSUER=imagespec-test-issuer
 	export TOKEN_CERT=$d/signing.crt TOKEN_LOG=$d/requests.jsonl TOKEN_URL=http://127.0.0.1:$port/token
+	export TOKEN_ADDR=127.0.0.1:$port
 	export TOKEN_USER=${user%%:*} TOKEN_PASS=${user#*:}
 	: >"$TOKEN_LOG"
 	"$PY" "$FIXTURE_LIB/token_server.py" --port "$port" --key "$d/signing.key" --cert "$d/signing.crt" \
@@ -426,6 +431,16 @@ token_server_start() {
 	}
 	# The probe above is logged too; start from an empty log.
 	: >"$TOKEN_LOG"
+}
+
+# token_trust ADDR...: the spec lines that name token servers on plain HTTP
+# (127.0.0.1:PORT) as the user's own, so that credentials may go to them.
+token_trust() {
+	local a
+	printf 'registries:\n'
+	for a in "$@"; do
+		printf '  "%s": {insecure: true}\n' "$a"
+	done
 }
 
 # bad_registry_start MODE [--tls]: tests/registry/bad_registry.py on a free

@@ -255,6 +255,36 @@ check "... in bounded time ($T s < 40)" test "$T" -lt 40
 check "... no manifest pushed" absent "$REG_ADDR/team/upslow:1"
 check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests REG "$M" '"PUT /v2/team/upslow/manifests/')"
 
+# --- credentials and a realm on another loopback port -------------------------------------------
+# A loopback registry whose Bearer realm is on another loopback port (any
+# local user may listen there): the Basic credentials are not sent to it,
+# unless the spec names that host:port (registries: {insecure: true}).
+RPASS=canary-Realm-77a1c9
+token_server_start --user "alice:$RPASS" || bail "cannot start the token server"
+registry_start RTOK --token || bail "cannot start the token-auth registry"
+seed_base "$RTOK_ADDR" base/busybox:1 --dest-creds "alice:$RPASS" || bail "cannot seed it"
+RAUTH="auth: {\"$RTOK_ADDR\": {username: alice, password: \"\${host:R_PASS}\"}}"
+: >"$TOKEN_LOG"
+M=$(registry_log_mark RTOK)
+DESC="a realm on another loopback port, not named: the credentials are refused it (exit 3)" \
+	run_expect 3 "refusing to send the credentials .* to token server \`http://$TOKEN_ADDR\` over plain HTTP" \
+	env R_PASS="$RPASS" "$IMAGESPEC" build "$(spec realm "$RTOK_ADDR/base/busybox:1" "$RTOK_ADDR/team/realm:1" "$RAUTH")" \
+	--progress quiet
+check_match "... the hint says how to name it" "hint: .*registries: \{\"$TOKEN_ADDR\": \{insecure: true\}\}" "$RUN_STDERR"
+check_jsonl "... the token server never saw an Authorization header" 'all(.[]; .authorization | not)' "$TOKEN_LOG"
+check_nomatch "... no password in stdout/stderr" "$RPASS" "$RUN_STDOUT
+$RUN_STDERR"
+check "... nothing pushed" absent "$RTOK_ADDR/team/realm:1"
+spec realmok "$RTOK_ADDR/base/busybox:1" "$RTOK_ADDR/team/realm:1" "$RAUTH
+$(token_trust "$TOKEN_ADDR")" >/dev/null
+DESC="the same realm named in the spec's registries: the push succeeds" \
+	run_expect 0 '' env R_PASS="$RPASS" "$IMAGESPEC" build "$W/realmok.yaml" --progress quiet
+check_jsonl "... the token server got the credentials and granted them" \
+	'any(.[]; .authorization and .outcome == "granted")' "$TOKEN_LOG"
+DESC="... or named with --insecure-registry: the push succeeds" \
+	run_expect 0 '' env R_PASS="$RPASS" "$IMAGESPEC" build "$W/realm.yaml" --progress quiet \
+	--insecure-registry "$TOKEN_ADDR"
+
 # --- a 401 in the middle of a push -----------------------------------------------------------
 # An htpasswd registry behind fault_proxy.py, which answers 401 (a Basic
 # challenge) once, to the Nth request to a repository: every N of a push

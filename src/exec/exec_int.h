@@ -13,6 +13,10 @@ typedef struct {
 	ims_manifest *manifest; /* NULL for scratch */
 	ims_config *config;
 	bool docker; /* the image's media types are Docker's */
+	/* the config's history did not describe the layers one to one and was
+	 * fitted to them (ims_config_fit_history): how many entries it had */
+	bool history_fitted;
+	size_t history_had;
 } ims_base_image;
 
 typedef struct {

@@ -37,6 +37,8 @@
                        blob (404), http://127.0.0.2:PORT2/foreign/DIGEST
                        serves it
   foreign-layer-missing the same, but the url answers 404
+  bad-history          the config's history has 3 entries for layers, the
+                       image 1 layer
   none                 no fault (a control)
 
 With --tls-cert/--tls-key the main listener speaks TLS, and it sniffs the
@@ -116,7 +118,8 @@ def make_image(mode, arch, offsite_origin=""):
         "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                    "Cmd": ["/bin/sh"]},
         "rootfs": {"type": "layers", "diff_ids": [sha(tar)]},
-        "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "bad_registry.py"}],
+        "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "bad_registry.py"}] *
+        (3 if mode == "bad-history" else 1),
     }, sort_keys=True).encode()
     manifest = {
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -431,7 +434,7 @@ def main():
     ap.add_argument("--mode", required=True,
                     choices=["bad-blob-digest", "bad-manifest-digest", "huge-manifest", "500-always",
                              "bad-media-type", "mismatched-media-type", "bad-www-authenticate", "corrupt-gzip", "huge-header",
-                             "multi-error-500", "foreign-layer", "foreign-layer-missing",
+                             "multi-error-500", "bad-history", "foreign-layer", "foreign-layer-missing",
                              "redirect-offsite", "upload-offsite", "none"])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)

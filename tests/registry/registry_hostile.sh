@@ -285,6 +285,25 @@ DESC="... or named with --insecure-registry: the push succeeds" \
 	run_expect 0 '' env R_PASS="$RPASS" "$IMAGESPEC" build "$W/realm.yaml" --progress quiet \
 	--insecure-registry "$TOKEN_ADDR"
 
+# --- a base whose history does not match its layers --------------------------------------------
+# 3 history entries for 1 layer: the output's history is fitted to its
+# layers (the last surplus entries marked empty_layer), with a warning
+# naming the base, as crane and skopeo pass such a base through.
+bad_registry_start bad-history || bail "cannot start bad_registry.py bad-history"
+DESC="a base with 3 history entries for 1 layer: exit 0, with a warning naming the base" \
+	run_expect 0 "warning: base \`$BAD_REF\`.*history has 3 entries for layers but the image has 1 layers" \
+	ims build "$(spec badhist "$BAD_REF" "$REG_ADDR/team/badhist:1")" --output "oci:$TMP/badhist:1" --progress quiet
+BH_CFG=$(jq -r '.manifests[0].digest' "$TMP/badhist/index.json" 2>/dev/null)
+BH_CFG=$(jq -r .config.digest "$TMP/badhist/blobs/sha256/${BH_CFG#sha256:}" 2>/dev/null)
+check_jq "... the output's history has one non-empty entry per layer (2)" \
+	'([.history[] | select(.empty_layer != true)] | length) == 2 and (.rootfs.diff_ids | length) == 2' \
+	"$TMP/badhist/blobs/sha256/${BH_CFG#sha256:}"
+check "... umoci unpacks it" unpack "$TMP/badhist:1" "$TMP/badhist-bundle"
+DESC="... pushed to a registry: exit 0" run_expect 0 'history has 3 entries' ims build "$W/badhist.yaml" --progress quiet
+check_digest "... skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$REG_ADDR/team/badhist:1")"
+bad_registry_stop
+
 # --- a 401 in the middle of a push -----------------------------------------------------------
 # An htpasswd registry behind fault_proxy.py, which answers 401 (a Basic
 # challenge) once, to the Nth request to a repository: every N of a push

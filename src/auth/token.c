@@ -243,8 +243,9 @@ int ims_auth__token_fetch(ims_http *http, const ims_token_request *r, const ims_
 				   ims_auth__source(c), r->registry, server);
 		const char *hp = strstr(server, "://");
 		hp = hp ? hp + 3 : server;
-		ims_error_hint(err, "if that token server is yours, name it: `registries: {\"%s\": {insecure: true}}` "
-				    "in the spec, or --insecure-registry %s",
+		ims_error_hint(err,
+			       "if that token server is yours, name it: `registries: {\"%s\": {insecure: true}}` "
+			       "in the spec, or --insecure-registry %s",
 			       hp, hp);
 		return rc;
 	}

@@ -7,8 +7,7 @@
 
 static const struct option longopts[] = {
 	{ "platform", required_argument, NULL, 'P' },
-	CLI_DEADLINE_LONGOPTS
-	{ "help", no_argument, NULL, 'h' },
+	CLI_DEADLINE_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 

@@ -11,8 +11,7 @@ static const struct option longopts[] = {
 	{ "config", no_argument, NULL, 'c' },
 	{ "manifest", no_argument, NULL, 'm' },
 	{ "raw", no_argument, NULL, 'r' },
-	CLI_DEADLINE_LONGOPTS
-	{ "help", no_argument, NULL, 'h' },
+	CLI_DEADLINE_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 

@@ -6,8 +6,7 @@
 #include "cli.h"
 
 static const struct option longopts[] = {
-	CLI_DEADLINE_LONGOPTS
-	{ "help", no_argument, NULL, 'h' },
+	CLI_DEADLINE_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 

@@ -80,7 +80,8 @@ int cli_deadline_option(const char *verb, int opt, const char *arg, cli_common *
 	if (opt == OPT_DEADLINE_TIMEOUT) {
 		double t = parse_duration(arg);
 		if (!(t > 0) || t > 7 * 24 * 3600)
-			return cli_usage(verb, "--timeout wants a duration such as 90s, 5m or 1h30m (up to 7 days), not `%s`",
+			return cli_usage(verb,
+					 "--timeout wants a duration such as 90s, 5m or 1h30m (up to 7 days), not `%s`",
 					 arg);
 		c->timeout = t;
 		return 0;

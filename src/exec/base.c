@@ -202,8 +202,9 @@ static void warn_history(const ims_base *b, const ims_exec_env *env, const char 
 				"base `%s`%s%s%s: its config's history has %zu entries for layers but the image has %zu "
 				"layers; the output's history is fitted to the layers (%s)",
 				bs, ps ? " (" : "", ps ? ps : "", ps ? ")" : "", im->history_had, im->manifest->nlayers,
-				im->history_had < im->manifest->nlayers ? "entries added for the last layers"
-									 : "the last surplus entries marked empty_layer");
+				im->history_had < im->manifest->nlayers
+					? "entries added for the last layers"
+					: "the last surplus entries marked empty_layer");
 	}
 }
 

@@ -88,8 +88,9 @@ static int each_url(ims_http *http, const ims_descriptor *d, const char *doing,
 	int r = ims_error_set(err, last == IMS_EAUTH ? IMS_EGENERIC : last,
 			      "foreign layer %s: none of its %zu url(s) serves it%s: %s", d->digest, d->nurls, doing,
 			      why.len ? why.data : "no urls");
-	ims_error_hint(err, "fix the layer's `urls`, or set `sync: {copyRemoteLayers: false}` to leave the layer where "
-			    "its urls say (the output then lacks its blob)");
+	ims_error_hint(err,
+		       "fix the layer's `urls`, or set `sync: {copyRemoteLayers: false}` to leave the layer where "
+		       "its urls say (the output then lacks its blob)");
 	ims_buf_dispose(&why);
 	return r;
 }

@@ -81,7 +81,7 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 	int max = req->no_retry ? 1 : h->max_attempts;
 	ims_buf prev = IMS_BUF_INIT(0); /* the body of the previous 500 */
 	bool have_prev = false;
-	int same = 0;                   /* how many 500s in a row had it */
+	int same = 0; /* how many 500s in a row had it */
 	for (int attempt = 1;; attempt++) {
 		reset(resp);
 		ims_http_try t = { 0 };
@@ -132,7 +132,8 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 			ims_error_free(e);
 			ims_buf_dispose(&prev);
 			if (rc < 0)
-				ims_error_wrap(err, "the deadline of %g s (--timeout) leaves no time to try again", h->timeout);
+				ims_error_wrap(err, "the deadline of %g s (--timeout) leaves no time to try again",
+					       h->timeout);
 			return rc;
 		}
 		if (h->trace) {

@@ -37,7 +37,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 	x->header_bytes += len;
 	if (x->header_bytes > HEADERS_MAX) {
-		ims_error_set(&x->cb_err, IMS_ENET, "the response headers are too large (over %d KiB): not a registry's answer",
+		ims_error_set(&x->cb_err, IMS_ENET,
+			      "the response headers are too large (over %d KiB): not a registry's answer",
 			      HEADERS_MAX / 1024);
 		return 0;
 	}
@@ -317,10 +318,11 @@ static int failed(const ims_http *h, const ims_http_request *req, const char *ur
 	if (rc == CURLE_OPERATION_TIMEDOUT && !strncmp(errbuf, "Operation too slow", 18)) {
 		/* It already lasted low_speed_time seconds: not again. */
 		t->retryable = false;
-		ims_http__fail(err, req->method, url, "stalled: less than %d bytes/s for %ld s", IMS_HTTP_LOW_SPEED_LIMIT,
-			       h->low_speed_time);
-		ims_error_hint(err, "check the network and the registry; raise --low-speed-time for a link this slow, "
-				    "and bound the whole run with --timeout");
+		ims_http__fail(err, req->method, url, "stalled: less than %d bytes/s for %ld s",
+			       IMS_HTTP_LOW_SPEED_LIMIT, h->low_speed_time);
+		ims_error_hint(err,
+			       "check the network and the registry; raise --low-speed-time for a link this slow, "
+			       "and bound the whole run with --timeout");
 		return IMS_ENET;
 	}
 	const char *what = resp->failure == IMS_HTTP_FAIL_OTHER && t->retryable ? "connection lost"
@@ -399,9 +401,10 @@ int ims_http__transfer(ims_http *h, const ims_http_request *req, const char *url
 	if (x.cb_err)
 		ret = callback_failed(req, url, &x, err);
 	else if (header_overflow(rc, &x))
-		ret = ims_http__fail(err, req->method, url,
-				     "the response headers are too large (a header line over %d KiB): not a registry's answer",
-				     CURL_MAX_HTTP_HEADER / 1024);
+		ret = ims_http__fail(
+			err, req->method, url,
+			"the response headers are too large (a header line over %d KiB): not a registry's answer",
+			CURL_MAX_HTTP_HEADER / 1024);
 	else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && x.truncated))
 		ret = failed(h, req, url, rc, errbuf, resp, t, err);
 out:

@@ -126,8 +126,9 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 		ims_error *e = NULL;
 		rc = ims_registry__send_path(r, &c, &req, &resp, &e, "%s/blobs/%s", repo, digest);
 		if (rc == 0 && have && resp.status == 206 && range_start(&resp) != have)
-			rc = ims_error_set(&e, IMS_EGENERIC, "%s: asked for the bytes from %lld on, got a range from %lld",
-					   c.what, (long long)have, (long long)range_start(&resp));
+			rc = ims_error_set(&e, IMS_EGENERIC,
+					   "%s: asked for the bytes from %lld on, got a range from %lld", c.what,
+					   (long long)have, (long long)range_start(&resp));
 		else if (rc == 0 && resp.status != 200 && !(have && resp.status == 206))
 			rc = ims_registry__fail(&c, &resp, &e);
 		bool progress = h.count > have;
@@ -137,7 +138,8 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 		bool cut = progress && rc == IMS_ENET && resp.failure != IMS_HTTP_FAIL_TIMEOUT;
 		if (!cut || attempt == BLOB_GET_TRIES) {
 			if (rc < 0 && e && attempt > 1) {
-				char *m = xasprintf("%s (%d tries, each resumed where the last stopped)", e->message, attempt);
+				char *m = xasprintf("%s (%d tries, each resumed where the last stopped)", e->message,
+						    attempt);
 				free(e->message);
 				e->message = m;
 			}

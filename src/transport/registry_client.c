@@ -177,8 +177,8 @@ static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_re
 	int rc = ims_challenge_parse(value, &ch, err);
 	if (rc < 0) {
 		/* The registry's header, not the user's input: a registry fault. */
-		rc = ims_registry__not_spec(err, ims_error_wrap(err, "%s: registry answered %ld", c->what,
-								resp->status));
+		rc = ims_registry__not_spec(err,
+					    ims_error_wrap(err, "%s: registry answered %ld", c->what, resp->status));
 		ims_challenge_dispose(&ch);
 		return rc;
 	}
@@ -245,7 +245,7 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 		 * or a server that lost its session). Basic credentials just given
 		 * are presented once more as well before they count as refused. */
 		bool basic = basic_challenge(resp);
-		int mode = round == 0 ? (cached ? IMS_AUTH_STALE : 0)
+		int mode = round == 0                       ? (cached ? IMS_AUTH_STALE : 0)
 			   : round == 1 && basic && !cached ? IMS_AUTH_STALE
 							    : IMS_AUTH_REFUSED;
 		if (mode == IMS_AUTH_REFUSED && !basic && round == 2)

@@ -512,7 +512,8 @@ static void test_realm_rules(void)
 		   "secrets: to the registry's own host and port");
 		ok(ims_auth__realm_may_carry_secrets(bare, "http://127.0.0.1:5000", "https://127.0.0.1:5001/token"),
 		   "secrets: to an https realm");
-		ok(!ims_auth__realm_may_carry_secrets(bare, "https://registry.internal:443", "http://auth.internal/token"),
+		ok(!ims_auth__realm_may_carry_secrets(bare, "https://registry.internal:443",
+						      "http://auth.internal/token"),
 		   "secrets: not over plain HTTP to another host");
 		ok(ims_auth__realm_may_carry_secrets(named, "http://127.0.0.2:5000", "http://127.0.0.2:5001/token"),
 		   "secrets: to a host:port named insecure");

@@ -244,6 +244,9 @@ static int write_platforms(build *b, ims_error **err)
 			ims_descriptor_copy(&rm->manifest, &b->descs[b->ndescs++]);
 			ims_platform_free(rm->manifest.platform);
 			rm->manifest.platform = NULL;
+		} else {
+			/* filled before the config or manifest write failed */
+			ims_descriptor_dispose(&b->descs[b->ndescs]);
 		}
 		if (b->base.n == 1) {
 			free(res->config_digest);

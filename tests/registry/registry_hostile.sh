@@ -6,7 +6,18 @@
 #   - registry faults: a manifest whose media type lies, a malformed
 #     WWW-Authenticate, a corrupt base gzip, a 1 MiB response header;
 #   - a deterministic 500 is given up quickly, and an error body with
-#     several errors shows the useful one first.
+#     several errors shows the useful one first;
+#   - foreign layers (urls): downloaded and verified into the output, or,
+#     when no url serves them, a failure before anything is uploaded;
+#   - a blob GET reset mid-body: resumed with Range (or from the start);
+#   - stalls (--low-speed-time) and deadlines (--timeout);
+#   - a token realm on another loopback port gets no credentials unless
+#     the spec names it;
+#   - a base whose history does not match its layers: fitted, with a warning;
+#   - a 401 at any one request of a push: credentials presented again once.
+# The faults come from bad_registry.py (a registry serving one hostile
+# image) and fault_proxy.py (a proxy in front of docker-registry that
+# counts requests and bytes, not time, to place its fault).
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need_root

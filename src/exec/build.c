@@ -260,6 +260,21 @@ static int write_platforms(build *b, ims_error **err)
 	return 0;
 }
 
+/* A registry that refuses a manifest naming a blob it does not hold, when
+ * the image kept foreign layers where their urls say. */
+static void foreign_hint(const ims_build_result *res, ims_error **err)
+{
+	bool foreign = false;
+	for (size_t i = 0; i < res->nmanifests; i++)
+		for (size_t k = 0; k < res->manifests[i].nlayers; k++)
+			foreign |= res->manifests[i].layers[k].desc.nurls > 0;
+	if (foreign && err && *err && !(*err)->hint && (*err)->message &&
+	    strstr((*err)->message, "MANIFEST_BLOB_UNKNOWN"))
+		ims_error_hint(err, "the image keeps layers with `urls` (sync.copyRemoteLayers: false), and the "
+				    "registry refuses them or their urls; let the output hold those blobs with "
+				    "`sync: {copyRemoteLayers: true}`");
+}
+
 /* The top document (the manifest, or an index over several), then the
  * names, made visible at commit. */
 static int publish(build *b, ims_error **err)
@@ -288,8 +303,10 @@ static int publish(build *b, ims_error **err)
 			r = ims_transport_commit(b->target, err);
 	}
 	ims_descriptor_dispose(&top);
-	if (r < 0)
+	if (r < 0) {
+		foreign_hint(res, err);
 		return r;
+	}
 	res->refs = xcalloc(b->nnames + 1, sizeof(char *));
 	if (b->nnames == 0)
 		res->refs[res->nrefs++] = display_ref(b->p, NULL);

@@ -184,6 +184,10 @@ DESC="... with sync.copyRemoteLayers: false the layer is left where its urls say
 	run_expect 0 '' ims build "$(spec foreignleft "$BAD_REF" "$REG_ADDR/team/foreignleft:1" 'sync: {copyRemoteLayers: false}')" \
 	--output "oci:$TMP/foreignleft:1" --json --progress quiet
 check_eq "... --json says skipped" skipped "$(jq -r '.manifests[0].layers[1].action' "$RUN_OUT" 2>&1)"
+DESC="... pushed so to a registry that refuses foreign urls: exit 1, the registry's reason first, with a hint" \
+	run_expect 1 'MANIFEST_BLOB_UNKNOWN' ims build "$W/foreignleft.yaml" --progress quiet
+check_match "... the hint names sync.copyRemoteLayers" 'hint: .*copyRemoteLayers: true' "$RUN_STDERR"
+check "... no manifest pushed" absent "$REG_ADDR/team/foreignleft:1"
 bad_registry_stop
 
 # --- a blob GET cut mid-body ----------------------------------------------------------------

@@ -28,7 +28,8 @@ typedef struct {
 
 typedef void (*ims_event_cb)(const ims_event *ev, void *ud);
 
-#define IMS_CONTEXT_OPTIONS_VERSION 1
+/* 2 added timeout and low_speed_time; a version 1 struct is still taken. */
+#define IMS_CONTEXT_OPTIONS_VERSION 2
 
 typedef struct {
 	int version;                  /**< IMS_CONTEXT_OPTIONS_VERSION */
@@ -41,9 +42,13 @@ typedef struct {
 	int verbose;
 	ims_event_cb on_event;
 	void *event_ud;
+	double timeout;               /**< (version 2) seconds within which every network request of an
+				       *   operation must end, counted from its start; 0: no deadline */
+	long low_speed_time;          /**< (version 2) a transfer below 1 KiB/s for this many seconds has
+				       *   stalled and fails; 0: 30 */
 } ims_context_options;
 
-#define IMS_CONTEXT_OPTIONS_INIT { IMS_CONTEXT_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL }
+#define IMS_CONTEXT_OPTIONS_INIT { IMS_CONTEXT_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, 0, 0 }
 
 /** Creates a context. opts may be NULL for the defaults. */
 IMS_EXTERN(int) ims_context_new(ims_context **out, const ims_context_options *opts, ims_error **err);

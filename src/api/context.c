@@ -12,7 +12,7 @@ static char *dup_or_null(const char *s)
 
 int ims_context_new(ims_context **out, const ims_context_options *opts, ims_error **err)
 {
-	if (opts && opts->version != IMS_CONTEXT_OPTIONS_VERSION)
+	if (opts && opts->version != IMS_CONTEXT_OPTIONS_VERSION && opts->version != 1)
 		return ims_error_set(err, IMS_EINVALID,
 				     "ims_context_options version %d is not supported (this library has %d)",
 				     opts->version, IMS_CONTEXT_OPTIONS_VERSION);
@@ -27,6 +27,10 @@ int ims_context_new(ims_context **out, const ims_context_options *opts, ims_erro
 			e->jobs = opts->jobs;
 		e->verbose = opts->verbose;
 		e->ev = (ims_events){ opts->on_event, opts->event_ud };
+		if (opts->version >= 2) {
+			e->timeout = opts->timeout > 0 ? opts->timeout : 0;
+			e->low_speed_time = opts->low_speed_time > 0 ? opts->low_speed_time : 0;
+		}
 		if (opts->ninsecure_registries) {
 			c->insecure = xcalloc(opts->ninsecure_registries, sizeof(char *));
 			for (size_t i = 0; i < opts->ninsecure_registries; i++)

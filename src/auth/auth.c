@@ -44,6 +44,7 @@ typedef struct {
 	ims_credentials creds;
 	char identity[65];
 	bool renew;
+	bool stale; /* renew, of a cached value that worked before */
 } call;
 
 static void call_dispose(call *k)
@@ -58,7 +59,7 @@ static int direct(call *k, char **out, ims_error **err)
 {
 	const char *src = ims_auth__source(&k->creds);
 	_cleanup_free_ char *key = xasprintf("direct\n%s\n%s\n%s", k->origin, k->scope_set, k->identity);
-	if (k->renew) {
+	if (k->renew && !k->stale) {
 		ims_auth__cache_drop(&k->a->cache, key);
 		return ims_error_set(err, IMS_EAUTH, "registry `%s` refused the credentials from %s", k->registry, src);
 	}
@@ -77,7 +78,10 @@ static int basic(call *k, char **out, ims_error **err)
 	_cleanup_free_ char *key = xasprintf("basic\n%s\n%s\n%s", k->origin, k->scope_set, k->identity);
 	if (k->renew)
 		ims_auth__cache_drop(&k->a->cache, key);
-	int rc = ims_auth__basic(&k->creds, k->registry, k->renew, out, err);
+	/* Credentials that worked before are presented again once: the 401
+	 * was a server's lost session, not a refusal (the caller gives up
+	 * when the next answer is a 401 too). */
+	int rc = ims_auth__basic(&k->creds, k->registry, k->renew && !k->stale, out, err);
 	if (rc == 0)
 		ims_auth__cache_put(&k->a->cache, key, k->origin, k->scope_set, *out, 0, 0);
 	return rc;
@@ -140,7 +144,7 @@ static void free_strv(char **v, size_t n)
 }
 
 int ims_auth_header(ims_auth *a, const char *origin, const char *registry, const char *repository,
-		    const ims_challenge *ch, const char *const *scopes, size_t nscopes, bool renew, char **out,
+		    const ims_challenge *ch, const char *const *scopes, size_t nscopes, int renew, char **out,
 		    ims_error **err)
 {
 	assert(a && origin && registry && ch && out);
@@ -154,7 +158,8 @@ int ims_auth_header(ims_auth *a, const char *origin, const char *registry, const
 		.ch = ch,
 		.scopes = own ? (const char *const *)own : scopes,
 		.nscopes = own ? nown : nscopes,
-		.renew = renew,
+		.renew = renew != 0,
+		.stale = renew == IMS_AUTH_STALE,
 	};
 	k.scope_set = ims_auth__scope_set(k.scopes, k.nscopes);
 

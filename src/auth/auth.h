@@ -53,15 +53,20 @@ void ims_auth_free(ims_auth *a);
 /* Returns (in *out, caller frees) the Authorization value for a request to
  * registry (host[:port]) whose origin is `origin` ("https://host:port"),
  * answering challenge ch, with scopes like "repository:team/app:pull,push".
- * renew: the previous value was refused (401): fetch a new token.
+ * renew: the previous value was refused (401): IMS_AUTH_REFUSED when it was
+ * just given (a new token is fetched; Basic credentials are final),
+ * IMS_AUTH_STALE when it was a cached value that worked before (a token
+ * that expired, a session a load balancer lost: a new token is fetched,
+ * Basic credentials are presented again); 0 for a first answer.
  * Refuses a realm that is not http(s); an http realm for an https registry
  * (unless the registry is loopback or insecure); a link-local realm; a
  * loopback or private realm for a registry that is neither (a realm on the
  * registry's own host:port is allowed). See realm.c.
  * Errors: IMS_EAUTH when the credentials are refused (naming the registry
  * and the credentials' source, never the secret). */
+enum { IMS_AUTH_REFUSED = 1, IMS_AUTH_STALE = 2 };
 int ims_auth_header(ims_auth *a, const char *origin, const char *registry, const char *repository,
-		    const ims_challenge *ch, const char *const *scopes, size_t nscopes, bool renew, char **out,
+		    const ims_challenge *ch, const char *const *scopes, size_t nscopes, int renew, char **out,
 		    ims_error **err);
 
 /* A cached Authorization value for these scopes, if one is still fresh

@@ -66,7 +66,7 @@ int ims_auth__redirect_check(ims_http *http, const char *origin, const char *reg
 			     ims_error **err);
 /* True when Basic credentials may travel to realm (TLS, or plain HTTP to a
  * loopback realm or for an insecure registry). */
-bool ims_auth__realm_may_carry_secrets(ims_http *http, const char *registry, const char *realm);
+bool ims_auth__realm_may_carry_secrets(ims_http *http, const char *origin, const char *realm);
 
 /* ---- cache.c ---- */
 

@@ -17,6 +17,13 @@
  *      address) or private (RFC 1918, fc00::/7) address is refused unless
  *      the registry's host is loopback or private too.
  *
+ * Credentials (Basic, to exchange them for a token) go to a realm only when
+ * it is https (its name verified), on the registry's own host and port, or
+ * on a host:port (or host) the user named insecure (the spec's
+ * `registries:`, --insecure-registry): a loopback registry's realm on
+ * another loopback port is refused them, since any local user may listen
+ * there. Anonymous token requests carry nothing and follow the rules above.
+ *
  * Only literal addresses and "localhost" are classified, as ggcr does: a
  * name that resolves to a private address passes (DNS is not consulted,
  * and its answer could change between the check and the connection).
@@ -211,13 +218,16 @@ int ims_auth__redirect_check(ims_http *http, const char *origin, const char *reg
 	return check(http, origin, registry, url, true, err);
 }
 
-bool ims_auth__realm_may_carry_secrets(ims_http *http, const char *registry, const char *realm)
+bool ims_auth__realm_may_carry_secrets(ims_http *http, const char *origin, const char *realm)
 {
-	ims_url_parts r;
+	ims_url_parts r, g;
 	if (!ims_auth__url_split(realm, &r))
 		return false;
-	bool ok = r.https || ims_auth__host_class(r.host) == IMS_HOST_LOOPBACK ||
-		  ims_http_host_insecure(http, registry);
+	bool ok = r.https || ims_http_host_named_insecure(http, r.host, r.port);
+	if (!ok && ims_auth__url_split(origin, &g)) {
+		ok = !strcmp(r.host, g.host) && r.port == g.port;
+		ims_auth__url_parts_dispose(&g);
+	}
 	ims_auth__url_parts_dispose(&r);
 	return ok;
 }

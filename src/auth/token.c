@@ -236,11 +236,19 @@ int ims_auth__token_fetch(ims_http *http, const ims_token_request *r, const ims_
 	int rc = ims_auth__realm_check(http, r->origin, r->registry, r->realm, err);
 	if (rc < 0)
 		return rc;
-	if (!ims_auth__anonymous(c) && !ims_auth__realm_may_carry_secrets(http, r->registry, r->realm))
-		return ims_error_set(err, IMS_EAUTH,
-				     "refusing to send the credentials from %s for `%s` to token server `%s` "
-				     "over plain HTTP",
-				     ims_auth__source(c), r->registry, server);
+	if (!ims_auth__anonymous(c) && !ims_auth__realm_may_carry_secrets(http, r->origin, r->realm)) {
+		rc = ims_error_set(err, IMS_EAUTH,
+				   "refusing to send the credentials from %s for `%s` to token server `%s` over plain "
+				   "HTTP: it is neither the registry's own host and port nor named insecure",
+				   ims_auth__source(c), r->registry, server);
+		const char *hp = strstr(server, "://");
+		hp = hp ? hp + 3 : server;
+		ims_error_hint(err,
+			       "if that token server is yours, name it: `registries: {\"%s\": {insecure: true}}` "
+			       "in the spec, or --insecure-registry %s",
+			       hp, hp);
+		return rc;
+	}
 	if (c && c->identity_token && *c->identity_token) {
 		bool fallback = false;
 		rc = fetch_oauth(http, r, c, server, &fallback, out, err);

@@ -31,7 +31,24 @@ typedef struct {
 	bool no_cache;
 	int jobs;
 	int verbose;
+	double timeout;      /* --timeout, seconds; 0: none */
+	long low_speed_time; /* --low-speed-time, seconds; 0: the default */
 } cli_common;
+
+/* --timeout DURATION and --low-speed-time SECONDS, on every verb that
+ * touches the network: their getopt entries, their help lines, and the
+ * parser (0 when taken, else the exit status of a usage error). */
+enum { OPT_DEADLINE_TIMEOUT = 900, OPT_DEADLINE_LOW_SPEED };
+#define CLI_DEADLINE_LONGOPTS                                                  \
+	{ "timeout", required_argument, NULL, OPT_DEADLINE_TIMEOUT },          \
+	{ "low-speed-time", required_argument, NULL, OPT_DEADLINE_LOW_SPEED },
+#define CLI_DEADLINE_HELP                                                                          \
+	"      --timeout DURATION   every network request must end within DURATION of the\n"       \
+	"                           start (90s, 5m, 1h30m; a bare number is seconds);\n"          \
+	"                           default: no deadline\n"                                         \
+	"      --low-speed-time S   a transfer slower than 1 KiB/s for S seconds has stalled\n"    \
+	"                           and fails (default 30)\n"
+int cli_deadline_option(const char *verb, int opt, const char *arg, cli_common *c);
 
 /* Makes a context from the common options; events go to stderr. */
 int cli_context(ims_context **out, const cli_common *c, ims_error **err);

@@ -32,6 +32,7 @@ static const char build_usage[] =
 	"                           (repeatable): unchanged layers are mounted or skipped\n"
 	"      --cache-to REF       write this build's layer cache artifact to REF\n"
 	"      --offline            plan: do not ask the target which blobs it has\n"
+	CLI_DEADLINE_HELP
 	"  -v, --verbose            more output\n"
 	"\n"
 	"plan computes every digest and writes nothing; it asks a registry target which\n"
@@ -70,6 +71,7 @@ static const struct option longopts[] = {
 	{ "cache-from", required_argument, NULL, OPT_CACHE_FROM },
 	{ "cache-to", required_argument, NULL, OPT_CACHE_TO },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	CLI_DEADLINE_LONGOPTS
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -212,6 +214,9 @@ static int parse_option(build_args *a, int c, char **argv)
 	case OPT_CACHE_TO:
 		a->po.cache_to = optarg;
 		return 0;
+	case OPT_DEADLINE_TIMEOUT:
+	case OPT_DEADLINE_LOW_SPEED:
+		return cli_deadline_option(a->verb, c, optarg, &a->common);
 	case OPT_OFFLINE:
 		if (!a->plan_only)
 			return cli_usage(a->verb, "--offline is for `imagespec plan`");

@@ -7,14 +7,15 @@
 
 static const struct option longopts[] = {
 	{ "platform", required_argument, NULL, 'P' },
-	{ "help", no_argument, NULL, 'h' },
+	CLI_DEADLINE_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 int cmd_copy(int argc, char **argv)
 {
 	const char *platform = NULL;
-	int c;
+	cli_common common = { .progress = PROGRESS_QUIET };
+	int c, r;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -22,11 +23,19 @@ int cmd_copy(int argc, char **argv)
 		case 'P':
 			platform = optarg;
 			break;
+		case OPT_DEADLINE_TIMEOUT:
+		case OPT_DEADLINE_LOW_SPEED:
+			if ((r = cli_deadline_option("copy", c, optarg, &common)) != 0)
+				return r;
+			break;
 		case 'h':
-			puts("usage: imagespec copy SRC DST [--platform os/arch[/variant]|all]\n"
-			     "  copies an image with every blob between registries (HOST/REPO:TAG),\n"
-			     "  oci:DIR[:TAG], oci-archive:FILE[:TAG] and docker-archive:FILE[:REF];\n"
-			     "  an index is copied whole unless --platform picks one image");
+			fputs("usage: imagespec copy SRC DST [--platform os/arch[/variant]|all] [--timeout DURATION]\n"
+			      "                      [--low-speed-time S]\n"
+			      "  copies an image with every blob between registries (HOST/REPO:TAG),\n"
+			      "  oci:DIR[:TAG], oci-archive:FILE[:TAG] and docker-archive:FILE[:REF];\n"
+			      "  an index is copied whole unless --platform picks one image\n"
+			      "\n" CLI_DEADLINE_HELP,
+			      stdout);
 			return 0;
 		case ':':
 			return cli_usage("copy", "option `%s` needs a value", argv[optind - 1]);
@@ -36,7 +45,6 @@ int cmd_copy(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cli_usage("copy", "name a source and a destination");
-	cli_common common = { .progress = PROGRESS_QUIET };
 	ims_context *ctx = NULL;
 	ims_error *err = NULL;
 	char *digest = NULL;

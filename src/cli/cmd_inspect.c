@@ -11,7 +11,7 @@ static const struct option longopts[] = {
 	{ "config", no_argument, NULL, 'c' },
 	{ "manifest", no_argument, NULL, 'm' },
 	{ "raw", no_argument, NULL, 'r' },
-	{ "help", no_argument, NULL, 'h' },
+	CLI_DEADLINE_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -19,7 +19,8 @@ int cmd_inspect(int argc, char **argv)
 {
 	const char *platform = NULL;
 	ims_inspect_what what = IMS_INSPECT_SUMMARY;
-	int c;
+	cli_common common = { .progress = PROGRESS_QUIET };
+	int c, r;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -36,8 +37,16 @@ int cmd_inspect(int argc, char **argv)
 		case 'r':
 			what = IMS_INSPECT_RAW;
 			break;
+		case OPT_DEADLINE_TIMEOUT:
+		case OPT_DEADLINE_LOW_SPEED:
+			if ((r = cli_deadline_option("inspect", c, optarg, &common)) != 0)
+				return r;
+			break;
 		case 'h':
-			puts("usage: imagespec inspect REF [--platform P] [--config|--manifest|--raw]");
+			fputs("usage: imagespec inspect REF [--platform P] [--config|--manifest|--raw] [--timeout DURATION]\n"
+			      "                         [--low-speed-time S]\n"
+			      "\n" CLI_DEADLINE_HELP,
+			      stdout);
 			return 0;
 		case ':':
 			return cli_usage("inspect", "option `%s` needs a value", argv[optind - 1]);
@@ -47,7 +56,6 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage("inspect", "name exactly one image reference");
-	cli_common common = { .progress = PROGRESS_QUIET };
 	ims_context *ctx = NULL;
 	ims_error *err = NULL;
 	char *out = NULL;

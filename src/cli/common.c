@@ -73,6 +73,57 @@ int cli_bad_option(const char *verb, const struct option *longopts, const char *
 	return cli_usage(verb, "unknown option `%s`", arg);
 }
 
+/* "90", "90s", "1.5m", "1h30m", "250ms": seconds, or -1. A bare number is
+ * seconds; otherwise every number has its unit. */
+static double parse_duration(const char *s)
+{
+	char *end = NULL;
+	if (*s < '0' || *s > '9')
+		return -1;
+	double v = strtod(s, &end);
+	if (!*end)
+		return v;
+	double total = 0;
+	const char *p = s;
+	while (*p) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = strtod(p, &end);
+		p = end;
+		if (!strncmp(p, "ms", 2))
+			v *= 0.001, p += 2;
+		else if (*p == 's')
+			p++;
+		else if (*p == 'm')
+			v *= 60, p++;
+		else if (*p == 'h')
+			v *= 3600, p++;
+		else
+			return -1;
+		total += v;
+	}
+	return total;
+}
+
+int cli_deadline_option(const char *verb, int opt, const char *arg, cli_common *c)
+{
+	if (opt == OPT_DEADLINE_TIMEOUT) {
+		double t = parse_duration(arg);
+		if (!(t > 0) || t > 7 * 24 * 3600)
+			return cli_usage(verb,
+					 "--timeout wants a duration such as 90s, 5m or 1h30m (up to 7 days), not `%s`",
+					 arg);
+		c->timeout = t;
+		return 0;
+	}
+	char *end = NULL;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < 1 || v > 3600)
+		return cli_usage(verb, "--low-speed-time wants whole seconds from 1 to 3600, not `%s`", arg);
+	c->low_speed_time = v;
+	return 0;
+}
+
 void cli_list_add(cli_list *l, const char *s)
 {
 	/* doubling, so that adding n entries costs O(n) */
@@ -116,6 +167,8 @@ int cli_context(ims_context **out, const cli_common *c, ims_error **err)
 	o.cache_dir = c->no_cache ? NULL : c->cache_dir ? c->cache_dir : default_dir;
 	o.jobs = c->jobs;
 	o.verbose = c->verbose;
+	o.timeout = c->timeout;
+	o.low_speed_time = c->low_speed_time;
 	o.on_event = cli_progress_event;
 	o.event_ud = NULL;
 	return ims_context_new(out, &o, err);

@@ -50,9 +50,7 @@ static int load_scratch(ims_base *b, const ims_plan *p, ims_error **err)
 	return 0;
 }
 
-/* A malformed document from a base is a build failure (exit 1), not a
- * problem of the spec (exit 2): the json room reports it as IMS_EINVALID. */
-static int bad_doc(ims_error **err, int r)
+int ims_exec_not_spec(ims_error **err, int r)
 {
 	if (err && *err && (*err)->code == IMS_EINVALID)
 		(*err)->code = IMS_EGENERIC;
@@ -66,11 +64,11 @@ static int load_doc(ims_transport *t, const char *data, size_t len, const char *
 	ims_doc_kind kind;
 	int r = ims_doc_detect(data, len, mt, &kind, &detected, err);
 	if (r < 0)
-		return bad_doc(err, r);
+		return ims_exec_not_spec(err, r);
 	if (kind != IMS_DOC_MANIFEST)
 		return ims_error_set(err, IMS_EUNSUPPORTED, "a nested index is not supported as a base");
 	if ((r = ims_manifest_parse(&out->manifest, data, len, err)) < 0)
-		return bad_doc(err, r);
+		return ims_exec_not_spec(err, r);
 	out->docker = !strcmp(detected, IMS_MT_DOCKER_MANIFEST);
 	const ims_descriptor *cd = &out->manifest->config;
 	_cleanup_free_ char *cdata = NULL;
@@ -81,11 +79,16 @@ static int load_doc(ims_transport *t, const char *data, size_t len, const char *
 		return ims_error_set(err, IMS_EDIGEST, "config %s is %zu bytes, but the manifest says %lld", cd->digest,
 				     clen, (long long)cd->size);
 	if ((r = ims_config_parse(&out->config, cdata, clen, err)) < 0)
-		return bad_doc(err, ims_error_wrap(err, "config %s", cd->digest));
+		return ims_exec_not_spec(err, ims_error_wrap(err, "config %s", cd->digest));
 	if (ims_config_ndiff_ids(out->config) != out->manifest->nlayers)
 		return ims_error_set(err, IMS_EGENERIC,
 				     "the base's config lists %zu diff_ids but its manifest has %zu layers",
 				     ims_config_ndiff_ids(out->config), out->manifest->nlayers);
+	/* a base whose history does not match its layers: fitted, so that the
+	 * entries this build adds (and removeLayers) line up; a config without
+	 * any history is fitted silently (OCI allows it) */
+	out->history_fitted = ims_config_fit_history(out->config, out->manifest->nlayers, &out->history_had) &&
+			      out->history_had > 0;
 	if (!out->platform)
 		out->platform = ims_config_platform(out->config);
 	return 0;
@@ -127,7 +130,7 @@ static int load_from_index(ims_base *b, const ims_plan *p, const char *data, siz
 	ims_index *ix = NULL;
 	int r = ims_index_parse(&ix, data, len, err);
 	if (r < 0)
-		return bad_doc(err, r);
+		return ims_exec_not_spec(err, r);
 	if (p->all_platforms) {
 		for (size_t i = 0; i < ix->nmanifests && r >= 0; i++) {
 			const ims_descriptor *d = &ix->manifests[i];
@@ -188,6 +191,23 @@ static int check_single(const ims_base *b, const ims_plan *p, ims_error **err)
 	return 0;
 }
 
+static void warn_history(const ims_base *b, const ims_exec_env *env, const char *bs)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const ims_base_image *im = &b->images[i];
+		if (!im->history_fitted)
+			continue;
+		_cleanup_free_ char *ps = im->platform ? ims_platform_string(im->platform) : NULL;
+		ims_events_warn(&env->ev,
+				"base `%s`%s%s%s: its config's history has %zu entries for layers but the image has %zu "
+				"layers; the output's history is fitted to the layers (%s)",
+				bs, ps ? " (" : "", ps ? ps : "", ps ? ")" : "", im->history_had, im->manifest->nlayers,
+				im->history_had < im->manifest->nlayers
+					? "entries added for the last layers"
+					: "the last surplus entries marked empty_layer");
+	}
+}
+
 int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, ims_registry_pool *pool,
 		       ims_error **err)
 {
@@ -212,13 +232,17 @@ int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, 
 	b->digest = xstrdup(dg);
 	ims_doc_kind kind;
 	if ((r = ims_doc_detect(data, len, mt, &kind, &detected, err)) < 0)
-		return bad_doc(err, ims_error_wrap(err, "base `%s`", bs));
+		return ims_exec_not_spec(err, ims_error_wrap(err, "base `%s`", bs));
 	if (kind == IMS_DOC_INDEX) {
 		r = load_from_index(b, p, data, len, err);
-		return r < 0 ? ims_error_wrap(err, "base `%s`", bs) : 0;
+		if (r < 0)
+			return ims_error_wrap(err, "base `%s`", bs);
+		warn_history(b, env, bs);
+		return 0;
 	}
 	ims_base_image *im = add_image(b);
 	if ((r = load_doc(b->t, data, len, mt, im, err)) < 0)
 		return ims_error_wrap(err, "base `%s`", bs);
+	warn_history(b, env, bs);
 	return check_single(b, p, err);
 }

@@ -235,6 +235,7 @@ static int write_platforms(build *b, ims_error **err)
 				       .nnew = b->nnew,
 				       .docker = b->docker,
 				       .uncompressed = b->uncompressed,
+				       .http = b->session.http,
 				       .rm = rm };
 		ims_events_info(&b->env->ev, "writing image for %s",
 				rm->platform ? rm->platform : "the base's platform");
@@ -257,6 +258,21 @@ static int write_platforms(build *b, ims_error **err)
 			return r;
 	}
 	return 0;
+}
+
+/* A registry that refuses a manifest naming a blob it does not hold, when
+ * the image kept foreign layers where their urls say. */
+static void foreign_hint(const ims_build_result *res, ims_error **err)
+{
+	bool foreign = false;
+	for (size_t i = 0; i < res->nmanifests; i++)
+		for (size_t k = 0; k < res->manifests[i].nlayers; k++)
+			foreign |= res->manifests[i].layers[k].desc.nurls > 0;
+	if (foreign && err && *err && !(*err)->hint && (*err)->message &&
+	    strstr((*err)->message, "MANIFEST_BLOB_UNKNOWN"))
+		ims_error_hint(err, "the image keeps layers with `urls` (sync.copyRemoteLayers: false), and the "
+				    "registry refuses them or their urls; let the output hold those blobs with "
+				    "`sync: {copyRemoteLayers: true}`");
 }
 
 /* The top document (the manifest, or an index over several), then the
@@ -287,8 +303,10 @@ static int publish(build *b, ims_error **err)
 			r = ims_transport_commit(b->target, err);
 	}
 	ims_descriptor_dispose(&top);
-	if (r < 0)
+	if (r < 0) {
+		foreign_hint(res, err);
 		return r;
+	}
 	res->refs = xcalloc(b->nnames + 1, sizeof(char *));
 	if (b->nnames == 0)
 		res->refs[res->nrefs++] = display_ref(b->p, NULL);
@@ -310,11 +328,62 @@ static void export_cache(build *b)
 	ims_cache_close(local);
 }
 
+/* One foreign layer: unless the target or the base holds its blob, one of
+ * its urls must serve it. */
+static int check_foreign(build *b, const ims_descriptor *d, ims_error **err)
+{
+	bool have = false;
+	int r = ims_transport_has_blob(b->target, d->digest, &have, err);
+	if (r < 0 || (have && !b->p->ignore_exists))
+		return r;
+	if (b->base.t && (r = ims_transport_has_blob(b->base.t, d->digest, &have, err)) < 0)
+		return r;
+	if (b->base.t && have)
+		return 0;
+	return ims_exec_foreign_check(b->session.http, d, err);
+}
+
+/* Before any blob is written: the foreign layers the output is to hold
+ * (sync.copyRemoteLayers) can be fetched, so that a missing one fails the
+ * build with the target untouched, not after the other blobs went up. */
+static int check_foreign_layers(build *b, ims_error **err)
+{
+	const ims_plan *p = b->p;
+	if (!b->target || !p->copy_remote_layers)
+		return 0;
+	int r = 0;
+	for (size_t i = 0; i < p->nsteps && r >= 0; i++) {
+		const ims_step *s = &p->steps[i];
+		if (s->kind != IMS_STEP_BLOB || !s->blob.nurls)
+			continue;
+		ims_descriptor d = { .size = s->blob.size, .urls = s->blob.urls, .nurls = s->blob.nurls };
+		snprintf(d.digest, sizeof(d.digest), "%s", s->blob.digest);
+		if ((r = check_foreign(b, &d, err)) < 0)
+			ims_error_wrap(err, "%sblob layer", s->at);
+	}
+	for (size_t i = 0; i < b->base.n && r >= 0; i++) {
+		const ims_manifest *m = b->base.images[i].manifest;
+		for (size_t k = 0; m && k < m->nlayers && r >= 0; k++) {
+			const ims_descriptor *d = &m->layers[k];
+			bool dropped = false;
+			for (size_t x = 0; x < p->nremovals; x++)
+				dropped |= !strcmp(p->removals[x].digest, d->digest);
+			if (d->nurls && !dropped && (r = check_foreign(b, d, err)) < 0) {
+				_cleanup_free_ char *bs = ims_ref_string(p->source);
+				ims_error_wrap(err, "base `%s`", bs);
+			}
+		}
+	}
+	return r;
+}
+
 static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p, ims_exec_mode mode, ims_error **err)
 {
 	bool dry = mode != IMS_EXEC_RUN;
 	build b = { .env = env, .p = p, .dry = dry, .probing = mode == IMS_EXEC_DRY, .res = res };
 	int r = open_all(&b, err);
+	if (r >= 0)
+		r = check_foreign_layers(&b, err);
 	if (r >= 0)
 		ims_remote_cache_load(&b.remote, env, p, &b.session);
 	if (r >= 0)

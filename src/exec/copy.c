@@ -26,7 +26,7 @@ static int copy_layers(ims_transport *src, ims_transport *dst, ims_manifest *m, 
 		size_t clen = 0;
 		if ((r = ims_transport_read_blob(src, m->config.digest, IMS_CONFIG_MAX, &cdata, &clen, err)) < 0 ||
 		    (r = ims_config_parse(&cfg, cdata, clen, err)) < 0)
-			return r;
+			return ims_exec_not_spec(err, r);
 	}
 	for (size_t i = 0; i < m->nlayers && r >= 0; i++) {
 		ims_descriptor *d = &m->layers[i];
@@ -37,6 +37,8 @@ static int copy_layers(ims_transport *src, ims_transport *dst, ims_manifest *m, 
 		}
 		ims_descriptor nd = { 0 };
 		r = ims_exec_copy_uncompressed(src, dst, d, ims_config_diff_id(cfg, i), &nd, &a, err);
+		if (r < 0)
+			ims_error_wrap(err, "layer %s", d->digest);
 		if (r >= 0) {
 			ims_descriptor_dispose(d);
 			*d = nd;
@@ -59,7 +61,7 @@ static int copy_image(ims_transport *src, ims_transport *dst, const char *data, 
 	bool plain = ims_transport_flags(dst) & IMS_TRANSPORT_UNCOMPRESSED_LAYERS;
 	int r = ims_manifest_parse(&m, data, len, err);
 	if (r < 0)
-		return r;
+		return ims_exec_not_spec(err, r);
 	if ((r = ims_exec_copy_blob_if_missing(src, dst, &m->config, &copy_opts, &a, err)) < 0 ||
 	    (r = copy_layers(src, dst, m, plain, err)) < 0)
 		goto out;
@@ -140,12 +142,12 @@ static int copy_top(const ims_plan *p, ims_transport *src, ims_transport *dst, c
 	_cleanup_free_ char *detected = NULL;
 	int r = ims_doc_detect(data, len, mt, &kind, &detected, err);
 	if (r < 0)
-		return r;
+		return ims_exec_not_spec(err, r);
 	if (kind == IMS_DOC_MANIFEST)
 		return copy_image(src, dst, data, len, top, err);
 	ims_index *ix = NULL;
 	if ((r = ims_index_parse(&ix, data, len, err)) < 0)
-		return r;
+		return ims_exec_not_spec(err, r);
 	if (p->nplatforms) {
 		const ims_descriptor *d = pick(ix, p->platforms[0], err);
 		_cleanup_free_ char *md = NULL;

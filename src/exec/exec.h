@@ -35,6 +35,8 @@ typedef struct {
 	size_t ncreds;
 	const char *cache_dir; /* the layer cache; NULL: none */
 	int64_t cache_max;     /* its size cap; 0: the default */
+	double timeout;        /* seconds every network request of a run must end within; 0: none */
+	long low_speed_time;   /* seconds below 1 KiB/s that count as a stall; 0: the default (30) */
 	ims_events ev;
 } ims_exec_env;
 

@@ -13,6 +13,10 @@ typedef struct {
 	ims_manifest *manifest; /* NULL for scratch */
 	ims_config *config;
 	bool docker; /* the image's media types are Docker's */
+	/* the config's history did not describe the layers one to one and was
+	 * fitted to them (ims_config_fit_history): how many entries it had */
+	bool history_fitted;
+	size_t history_had;
 } ims_base_image;
 
 typedef struct {
@@ -72,6 +76,23 @@ int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims
 			       ims_descriptor *out, ims_layer_action *action, ims_error **err);
 /* Stores bytes held in memory as a blob, unless dst has it. */
 int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err);
+
+/* A document or blob that came from a base or a copy source and does not
+ * parse (a malformed manifest, config, gzip stream) is a build failure
+ * (exit 1), not a problem of the spec (exit 2): the json and layer rooms
+ * report it as IMS_EINVALID. Returns r, recoded the same way. */
+int ims_exec_not_spec(ims_error **err, int r);
+
+/* Foreign layers (foreign.c): a descriptor with urls whose blob the base
+ * does not hold. _check asks each url (HEAD) until one serves the blob
+ * with the right size; _fetch downloads it from the first url that serves
+ * it into dst, verified against the digest and size. Both fail (exit 1)
+ * naming every url and why. */
+int ims_exec_foreign_check(ims_http *http, const ims_descriptor *d, ims_error **err);
+int ims_exec_foreign_fetch(ims_http *http, const ims_descriptor *d, ims_transport *dst, ims_error **err);
+/* A foreign layer that the output holds (sync.copyRemoteLayers) becomes an
+ * ordinary one: no urls, the distributable media type of its kind. */
+void ims_exec_foreign_adopt(ims_descriptor *d);
 
 /* The options every transport of a run is opened with. */
 ims_transport_opts ims_exec_transport_opts(const ims_exec_env *env, const char *base_dir, ims_session *s);

@@ -39,18 +39,18 @@ static int select_image(const ims_plan *p, ims_transport *t, const char *data, s
 	_cleanup_free_ char *detected = NULL;
 	int r = ims_doc_detect(data, len, mt, &kind, &detected, err);
 	if (r < 0)
-		return r;
+		return ims_exec_not_spec(err, r);
 	if (kind == IMS_DOC_MANIFEST) {
 		if ((r = ims_manifest_parse(&im->manifest, data, len, err)) < 0)
-			return r;
+			return ims_exec_not_spec(err, r);
 		_cleanup_free_ char *cdata = NULL;
 		size_t clen = 0;
 		r = ims_transport_read_blob(t, im->manifest->config.digest, IMS_CONFIG_MAX, &cdata, &clen, err);
-		return r < 0 ? r : ims_config_parse(&im->config, cdata, clen, err);
+		return r < 0 ? r : ims_exec_not_spec(err, ims_config_parse(&im->config, cdata, clen, err));
 	}
 	ims_index *ix = NULL;
 	if ((r = ims_index_parse(&ix, data, len, err)) < 0)
-		return r;
+		return ims_exec_not_spec(err, r);
 	ims_platform *host = p->nplatforms ? NULL : ims_platform_host();
 	const ims_platform *want = host ? host : p->platforms[0];
 	const ims_descriptor *found = NULL;

@@ -77,8 +77,8 @@ static int write_step(const ims_exec_env *env, const ims_step *s, ims_http *http
 
 /* A blob layer names an existing blob. It must be in the target already,
  * be copyable from the base, or be a foreign layer with urls. */
-static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target, ims_base *base, ims_new_layer *nl,
-		     ims_error **err)
+static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target, ims_base *base, ims_http *http,
+		     ims_new_layer *nl, ims_error **err)
 {
 	const ims_step_blob *b = &s->blob;
 	nl->desc.media_type = b->media_type ? xstrdup(b->media_type) : NULL;
@@ -93,6 +93,11 @@ static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target
 	}
 	nl->action = IMS_ACTION_SKIPPED;
 	nl->origin = IMS_ORIGIN_BLOB;
+	/* the output holds the blob: an ordinary layer of it */
+	ims_descriptor fetch = { .size = nl->desc.size, .urls = b->urls, .nurls = b->nurls };
+	snprintf(fetch.digest, sizeof(fetch.digest), "%s", b->digest);
+	if (b->nurls && p->copy_remote_layers)
+		ims_exec_foreign_adopt(&nl->desc);
 	if (!target)
 		return 0;
 	bool have = false;
@@ -113,8 +118,14 @@ static int blob_step(const ims_plan *p, const ims_step *s, ims_transport *target
 		ims_transfer_opts o = { .ignore_exists = p->ignore_exists, .mount = true };
 		return ims_exec_copy_blob_if_missing(base->t, target, &nl->desc, &o, &nl->action, err);
 	}
-	if (b->nurls)
+	if (b->nurls && !p->copy_remote_layers)
 		return 0; /* a foreign layer stays where its urls say */
+	if (b->nurls) {
+		if ((r = ims_exec_foreign_fetch(http, &fetch, target, err)) < 0)
+			return ims_error_wrap(err, "%sblob layer", s->at);
+		nl->action = IMS_ACTION_WRITTEN;
+		return 0;
+	}
 	return ims_error_set(err, IMS_ENOTFOUND,
 			     "%sblob layer %s is neither in the target nor in the base; give its `urls` or use a base "
 			     "that has it",
@@ -367,7 +378,7 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 		ims_new_layer *nl = &layers[i];
 		nl->step = s;
 		if (s->kind == IMS_STEP_BLOB) {
-			r = blob_step(p, s, target, base, nl, err);
+			r = blob_step(p, s, target, base, http, nl, err);
 			continue;
 		}
 		char label[48];

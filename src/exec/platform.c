@@ -39,6 +39,30 @@ static int predict_base_blob(ims_platform_job *j, const ims_descriptor *d, ims_l
 	return 0;
 }
 
+/* A foreign base layer whose blob neither the target nor the base holds
+ * (a registry keeps no copy of a non-distributable layer) comes from its
+ * urls. Returns 1 when it was fetched so, 0 when the target or the base
+ * holds it (copied as any other), or a negative error. */
+static int foreign_from_urls(ims_platform_job *j, const ims_descriptor *d, ims_layer_action *action, ims_error **err)
+{
+	bool have = false;
+	int r = ims_transport_has_blob(j->target, d->digest, &have, err);
+	if (r < 0 || (have && !j->p->ignore_exists))
+		return r;
+	if (j->base->t && (r = ims_transport_has_blob(j->base->t, d->digest, &have, err)) < 0)
+		return r;
+	if (j->base->t && have)
+		return 0;
+	if (j->uncompressed)
+		return ims_error_set(err, IMS_EUNSUPPORTED,
+				     "a foreign layer that the base does not hold cannot go into a docker-archive; "
+				     "write an oci: layout or push it");
+	if ((r = ims_exec_foreign_fetch(j->http, d, j->target, err)) < 0)
+		return r;
+	*action = IMS_ACTION_WRITTEN;
+	return 1;
+}
+
 static bool removed(const ims_plan *p, const char *digest)
 {
 	for (size_t i = 0; i < p->nremovals; i++)
@@ -85,6 +109,8 @@ static int base_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, 
 			r = predict_base_blob(j, d, &action, err);
 		} else if (foreign && !p->copy_remote_layers) {
 			action = IMS_ACTION_SKIPPED;
+		} else if (foreign && (r = foreign_from_urls(j, d, &action, err)) != 0) {
+			r = r > 0 ? 0 : r; /* fetched from its urls, or failed */
 		} else if (j->uncompressed && strcmp(d->media_type, IMS_MT_DOCKER_LAYER) &&
 			   strcmp(d->media_type, IMS_MT_OCI_LAYER)) {
 			ims_descriptor_dispose(&nd);
@@ -93,6 +119,8 @@ static int base_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, 
 		} else {
 			r = copy_base_blob(j, d, &action, err);
 		}
+		if (foreign && p->copy_remote_layers)
+			ims_exec_foreign_adopt(&nd); /* the output holds the blob */
 		const char *mt = NULL;
 		if (r >= 0)
 			r = ims_mt_convert_layer(nd.media_type, j->docker, &mt, err);

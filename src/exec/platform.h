@@ -14,6 +14,7 @@ typedef struct {
 	size_t nnew;
 	bool docker;       /* Docker media types */
 	bool uncompressed; /* the target wants plain tar layers */
+	ims_http *http;    /* for foreign layers' urls; may be NULL */
 	ims_result_manifest *rm;
 	char *config_digest; /* out; caller frees */
 } ims_platform_job;

@@ -154,7 +154,8 @@ bool ims_session_needed(const ims_plan *p)
 	    p->ncache_from || p->cache_to)
 		return true;
 	for (size_t i = 0; i < p->nsteps; i++)
-		if (p->steps[i].kind == IMS_STEP_URL)
+		if (p->steps[i].kind == IMS_STEP_URL ||
+		    (p->steps[i].kind == IMS_STEP_BLOB && p->steps[i].blob.nurls && p->copy_remote_layers))
 			return true;
 	return false;
 }
@@ -185,6 +186,8 @@ int ims_session_open(ims_session *s, const ims_exec_env *env, const ims_plan *pl
 		o.ca_file = s->ca_cert = ims_path_absolute(NULL, env->ca_cert);
 	o.hosts = s->hosts;
 	o.nhosts = s->nhosts;
+	o.timeout = env->timeout;
+	o.low_speed_time = env->low_speed_time;
 	if (env->verbose) {
 		o.trace = trace;
 		o.trace_ud = s;

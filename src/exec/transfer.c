@@ -65,8 +65,10 @@ int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims
 	char got_diff[IMS_DIGEST_BUFSZ];
 	int64_t tar_size = 0;
 	r = ims_layer_decompress(&hr.reader, w ? &w->sink : &null, got_diff, &tar_size, err);
-	if (r < 0)
+	if (r < 0) {
+		r = ims_exec_not_spec(err, r);
 		goto out;
+	}
 	char got[IMS_DIGEST_BUFSZ];
 	ims_sha256_reader_final(&hr, got);
 	if (strcmp(got, d->digest) || hr.count != d->size) {

@@ -63,7 +63,9 @@ static void set_defaults(ims_http *h, const ims_http_options *o)
 	h->backoff_initial = o->backoff_initial > 0 ? o->backoff_initial : 0.5;
 	h->backoff_max = o->backoff_max > 0 ? o->backoff_max : 30;
 	h->connect_timeout = o->connect_timeout > 0 ? o->connect_timeout : 30;
-	h->low_speed_time = o->low_speed_time > 0 ? o->low_speed_time : 60;
+	h->low_speed_time = o->low_speed_time > 0 ? o->low_speed_time : IMS_HTTP_LOW_SPEED_TIME;
+	h->timeout = o->timeout > 0 ? o->timeout : 0;
+	h->deadline = h->timeout > 0 ? ims_http__now() + h->timeout : 0;
 	h->user_agent = xstrdup(o->user_agent ? o->user_agent : "imagespec/" IMS_VERSION);
 	h->trace = o->trace;
 	h->trace_ud = o->trace_ud;
@@ -191,6 +193,18 @@ const ims_http_host_conf *ims_http__host_conf(const ims_http *h, const char *hos
 		if (!strcasecmp(h->hosts[i].host, hostkey))
 			return &h->hosts[i];
 	return NULL;
+}
+
+bool ims_http_host_named_insecure(const ims_http *h, const char *host, unsigned port)
+{
+	if (!h || !host)
+		return false;
+	bool v6 = strchr(host, ':') != NULL;
+	_cleanup_free_ char *key = xasprintf("%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	const ims_http_host_conf *c = ims_http__host_conf(h, key);
+	if (!c)
+		c = ims_http__host_conf(h, host);
+	return c && c->insecure;
 }
 
 bool ims_http_host_insecure(const ims_http *h, const char *host)

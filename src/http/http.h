@@ -43,7 +43,11 @@ typedef struct {
 	double backoff_initial;  /* seconds; default 0.5 */
 	double backoff_max;      /* cap for one wait, also for Retry-After; default 30 */
 	long connect_timeout;    /* seconds; default 30 */
-	long low_speed_time;     /* abort a transfer slower than 1 KiB/s for this long; default 60 */
+	long low_speed_time;     /* abort a transfer slower than IMS_HTTP_LOW_SPEED_LIMIT bytes/s for this
+				  * many seconds (a stall); default 30. A stall is not retried. */
+	double timeout;          /* seconds from ims_http_new within which every request must end (the
+				  * command's --timeout): a request running then is stopped, none starts
+				  * after, and no retry waits past it; 0: no deadline */
 	/* Redacted trace lines (-v): method, URL without secrets, status.
 	 * Called on the requesting thread, so it must be thread-safe when
 	 * requests run in parallel. */
@@ -59,11 +63,19 @@ typedef struct {
 
 typedef struct ims_http ims_http;
 
+/* Below this many bytes a second for low_speed_time seconds, a transfer
+ * has stalled. */
+#define IMS_HTTP_LOW_SPEED_LIMIT 1024
+#define IMS_HTTP_LOW_SPEED_TIME 30
+
 int ims_http_new(ims_http **out, const ims_http_options *o, ims_error **err);
 void ims_http_free(ims_http *h);
 
 /* True when host (host[:port]) may use plain HTTP: loopback, or named insecure. */
 bool ims_http_host_insecure(const ims_http *h, const char *host);
+/* True when the user named host:port, or host, insecure (the spec's
+ * `registries:`, --insecure-registry); loopback alone does not count. */
+bool ims_http_host_named_insecure(const ims_http *h, const char *host, unsigned port);
 
 typedef enum {
 	IMS_HTTP_OK = 0,          /* a response arrived (any status) */
@@ -73,6 +85,8 @@ typedef enum {
 	IMS_HTTP_FAIL_TIMEOUT,
 	IMS_HTTP_FAIL_OTHER,
 } ims_http_failure;
+
+typedef struct ims_http_response ims_http_response;
 
 typedef struct {
 	const char *method; /* GET, HEAD, PUT, POST, PATCH, DELETE */
@@ -99,11 +113,16 @@ typedef struct {
 	 * thread; may be NULL. */
 	void (*progress)(void *ud, int64_t done);
 	void *progress_ud;
+	/* For a status worth retrying (500 in practice): true when the answer
+	 * says another try gives the same (a registry error code that is not
+	 * transient). Such an answer is tried once more, and only when it
+	 * comes back the same is the request given up; NULL: never. */
+	bool (*permanent)(const ims_http_response *resp);
 } ims_http_request;
 
 #define IMS_HTTP_REQUEST_INIT { .body_fd = -1 }
 
-typedef struct {
+struct ims_http_response {
 	long status;
 	char **names;  /* lower-cased header names of the final response */
 	char **values;
@@ -112,12 +131,15 @@ typedef struct {
 	char *url;     /* the URL that answered (after redirects) */
 	ims_http_failure failure; /* why no response arrived (with a negative return) */
 	int attempts;
-} ims_http_response;
+};
 
 /* Performs the request. Returns 0 when a response arrived, whatever its
  * status, or IMS_ENET with *err naming the method and the redacted URL.
  * 408, 429, 500, 502, 503, 504 and connection errors are retried when the
  * body can be replayed; the last response is returned when tries run out.
+ * A 500 that comes back byte for byte the same is deterministic, not a
+ * blip: it is given up after 3 tries, or after 2 when req->permanent says
+ * its body names a failure that is not transient.
  * Other negative returns: IMS_EINVALID for a malformed request or broken
  * TLS settings (certs.d), the sink's own code when it fails, IMS_EGENERIC
  * for a 2xx body over max_body. *resp is always filled in (status, headers,

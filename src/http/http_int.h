@@ -63,6 +63,8 @@ struct ims_http {
 	double backoff_max;
 	long connect_timeout;
 	long low_speed_time;
+	double timeout;  /* the deadline's length, for messages; 0: none */
+	double deadline; /* ims_http__now() by which every request must end; 0: none */
 	char *user_agent;
 	void (*trace)(void *ud, const char *line);
 	void *trace_ud;
@@ -108,6 +110,14 @@ int ims_http__tls_init(ims_http *h, const ims_http_options *o, ims_error **err);
 
 /* Retry policy. */
 bool ims_http__retry_status(long status);
+/* CLOCK_MONOTONIC, in seconds. */
+double ims_http__now(void);
+/* Seconds left before h's deadline (> 0), 0 when it has passed, -1 when
+ * there is none. */
+double ims_http__left(const ims_http *h);
+/* The error for a request that the deadline stopped or kept from starting. */
+int ims_http__deadline_fail(const ims_http *h, ims_error **err, const char *method, const char *url);
+
 /* Seconds to wait before try number attempt+1, with +-20% jitter. */
 double ims_http__backoff(const ims_http *h, int attempt, uint64_t *rng);
 void ims_http__sleep(double seconds);

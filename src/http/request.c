@@ -91,6 +91,9 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 {
 	uint64_t rng = ims_http__rng_seed();
 	int max = req->no_retry ? 1 : h->max_attempts;
+	ims_buf prev = IMS_BUF_INIT(0); /* the body of the previous 500 */
+	bool have_prev = false;
+	int same = 0; /* how many 500s in a row had it */
 	for (int attempt = 1;; attempt++) {
 		reset(resp);
 		ims_http_try t = { 0 };
@@ -104,6 +107,24 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 		trace_try(h, req, url, rc, resp, &t, attempt);
 
 		bool again = attempt < max && !req->body_reader && !t.sink_used;
+		if (again && rc == 0 && resp->status == 500 && !ims_http_header(resp, "retry-after")) {
+			bool repeat = have_prev && prev.len == resp->body.len &&
+				      (!prev.len || !memcmp(prev.data, resp->body.data, prev.len));
+			have_prev = true;
+			same = repeat ? same + 1 : 0;
+			ims_buf_reset(&prev);
+			ims_buf_add(&prev, resp->body.data ? resp->body.data : "", resp->body.len, NULL);
+			if (same >= 2 || (same >= 1 && req->permanent && req->permanent(resp))) {
+				if (h->trace) {
+					_cleanup_free_ char *safe = ims_http_redact_url(url);
+					ims_http__tracef(h, "%s %s: the same 500 again, giving up", req->method, safe);
+				}
+				again = false;
+			}
+		} else {
+			have_prev = false;
+			same = 0;
+		}
 		double wait;
 		if (again && rc == 0 && ims_http__retry_status(resp->status)) {
 			double ra = ims_http_retry_after(ims_http_header(resp, "retry-after"));
@@ -114,6 +135,19 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 			if (rc < 0 && err && !*err)
 				*err = steal_pointer(&e);
 			ims_error_free(e);
+			ims_buf_dispose(&prev);
+			return rc;
+		}
+		double left = ims_http__left(h);
+		if (left >= 0 && wait >= left) {
+			/* no try could start before the deadline: say what the last one got */
+			if (rc < 0 && err && !*err)
+				*err = steal_pointer(&e);
+			ims_error_free(e);
+			ims_buf_dispose(&prev);
+			if (rc < 0)
+				ims_error_wrap(err, "the deadline of %g s (--timeout) leaves no time to try again",
+					       h->timeout);
 			return rc;
 		}
 		if (h->trace || h->notice) {

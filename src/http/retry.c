@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "http/http_int.h"
+#include "util/error.h"
 #include "util/interrupt.h"
 
 bool ims_http__retry_status(long status)
@@ -57,6 +58,28 @@ double ims_http__backoff(const ims_http *h, int attempt, uint64_t *rng)
 	if (d > h->backoff_max)
 		d = h->backoff_max;
 	return d * (0.8 + 0.4 * uniform(rng));
+}
+
+double ims_http__now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double ims_http__left(const ims_http *h)
+{
+	if (!(h->deadline > 0))
+		return -1;
+	double left = h->deadline - ims_http__now();
+	return left > 0 ? left : 0;
+}
+
+int ims_http__deadline_fail(const ims_http *h, ims_error **err, const char *method, const char *url)
+{
+	int rc = ims_http__fail(err, method, url, "stopped: the deadline of %g s (--timeout) has passed", h->timeout);
+	ims_error_hint(err, "raise --timeout, or check the network and the registry");
+	return rc;
 }
 
 void ims_http__sleep(double seconds)

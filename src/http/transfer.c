@@ -38,7 +38,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 	x->header_bytes += len;
 	if (x->header_bytes > HEADERS_MAX) {
-		ims_error_set(&x->cb_err, IMS_ENET, "response headers exceed %d bytes", HEADERS_MAX);
+		ims_error_set(&x->cb_err, IMS_ENET,
+			      "the response headers are too large (over %d KiB): not a registry's answer",
+			      HEADERS_MAX / 1024);
 		return 0;
 	}
 	if (len >= 5 && !memcmp(p, "HTTP/", 5)) {
@@ -250,8 +252,11 @@ static void set_common(ims_http *h, CURL *e, const char *url, xfer *x, char *err
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, h->connect_timeout);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)IMS_HTTP_LOW_SPEED_LIMIT);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, h->low_speed_time);
+	/* the deadline: whatever is left of it (at least 1 ms: 0 means none) */
+	double left = ims_http__left(h);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left < 0 ? 0L : left * 1000 < 1 ? 1L : (long)(left * 1000));
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 60L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 30L);
@@ -318,10 +323,28 @@ static ims_http_failure classify(CURLcode rc, bool *retry)
 	}
 }
 
-static int failed(const ims_http_request *req, const char *url, CURLcode rc, const char *errbuf,
+static int failed(const ims_http *h, const ims_http_request *req, const char *url, CURLcode rc, const char *errbuf,
 		  ims_http_response *resp, ims_http_try *t, ims_error **err)
 {
 	resp->failure = classify(rc, &t->retryable);
+	/* CURLOPT_TIMEOUT_MS is what is left of the deadline ("Operation timed
+	 * out after N milliseconds"), give or take the clock's rounding */
+	double left = ims_http__left(h);
+	if (rc == CURLE_OPERATION_TIMEDOUT && left >= 0 &&
+	    (left < 0.5 || !strncmp(errbuf, "Operation timed out after", 25))) {
+		t->retryable = false;
+		return ims_http__deadline_fail(h, err, req->method, url);
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT && !strncmp(errbuf, "Operation too slow", 18)) {
+		/* It already lasted low_speed_time seconds: not again. */
+		t->retryable = false;
+		ims_http__fail(err, req->method, url, "stalled: less than %d bytes/s for %ld s",
+			       IMS_HTTP_LOW_SPEED_LIMIT, h->low_speed_time);
+		ims_error_hint(err,
+			       "check the network and the registry; raise --low-speed-time for a link this slow, "
+			       "and bound the whole run with --timeout");
+		return IMS_ENET;
+	}
 	const char *what = resp->failure == IMS_HTTP_FAIL_OTHER && t->retryable ? "connection lost"
 										: ims_http__failure_name(resp->failure);
 	/* libcurl's own words, as it wrote them ("SSL: no alternative ..."). */
@@ -334,6 +357,14 @@ static int failed(const ims_http_request *req, const char *url, CURLcode rc, con
 		ims_error_hint(err,
 			       "trust the registry's CA with --ca-cert, `caFile` or /etc/docker/certs.d/HOST/ca.crt");
 	return IMS_ENET;
+}
+
+/* libcurl refuses a header line over CURL_MAX_HTTP_HEADER (100 KiB) with
+ * "out of memory" (CURLE_TOO_LARGE from 8.6 on) before any of it reaches
+ * on_header: a status line came, no body yet. Not worth another try. */
+static bool header_overflow(CURLcode rc, const xfer *x)
+{
+	return (rc == CURLE_OUT_OF_MEMORY || (int)rc == 100 /* CURLE_TOO_LARGE */) && x->status && x->bytes == 0;
 }
 
 /* The callback's error becomes the request's, prefixed with what was asked. */
@@ -361,6 +392,10 @@ int ims_http__transfer(ims_http *h, const ims_http_request *req, const char *url
 	ims_http_url u;
 	if (!ims_http__url_parse(url, &u))
 		return ims_http__fail(err, req->method, url, "not an http or https URL");
+	if (ims_http__left(h) == 0) {
+		ims_http__url_dispose(&u);
+		return ims_http__deadline_fail(h, err, req->method, url);
+	}
 	_cleanup_free_ char *origin = ims_http__url_origin(&u);
 	CURL *e = ims_http__handle_get(h, origin);
 	int ret = 0;
@@ -385,8 +420,13 @@ int ims_http__transfer(ims_http *h, const ims_http_request *req, const char *url
 
 	if (x.cb_err)
 		ret = callback_failed(req, url, &x, err);
+	else if (header_overflow(rc, &x))
+		ret = ims_http__fail(
+			err, req->method, url,
+			"the response headers are too large (a header line over %d KiB): not a registry's answer",
+			CURL_MAX_HTTP_HEADER / 1024);
 	else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && x.truncated))
-		ret = failed(req, url, rc, errbuf, resp, t, err);
+		ret = failed(h, req, url, rc, errbuf, resp, t, err);
 out:
 	t->sink_used = x.sink_used;
 	t->bytes = x.bytes;

@@ -481,6 +481,27 @@ void ims_config_remove_layer_history(ims_config *c, size_t layer_index)
 	}
 }
 
+bool ims_config_fit_history(ims_config *c, size_t n, size_t *had)
+{
+	ims_json *h = history(c, false);
+	size_t layers = 0;
+	for (size_t i = 0; h && i < h->n; i++)
+		layers += !empty_layer(h->v[i]);
+	*had = layers;
+	if (layers == n)
+		return false;
+	for (size_t i = h ? h->n : 0; i > 0 && layers > n; i--) {
+		if (empty_layer(h->v[i - 1]))
+			continue;
+		ims_json_set(h->v[i - 1], "empty_layer", ims_json_new_bool(true));
+		layers--;
+	}
+	for (; layers < n; layers++)
+		ims_config_add_history(c, NULL, NULL, "imagespec: the base's history did not describe this layer",
+				       false);
+	return true;
+}
+
 void ims_config_set_created(ims_config *c, const char *rfc3339)
 {
 	ims_json_set(c->tree, "created", ims_json_new_string(rfc3339));

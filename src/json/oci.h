@@ -142,6 +142,13 @@ void ims_config_add_history(ims_config *c, const char *created_rfc3339, const ch
  * Does nothing unless the non-empty entries match the diff_ids one to one
  * (counting the one ims_config_remove_diff_id may already have removed). */
 void ims_config_remove_layer_history(ims_config *c, size_t layer_index);
+/* Makes the history describe n layers one to one (its entries without
+ * empty_layer: true), as runtimes and `docker history` assume: the entries
+ * describe the first layers, so missing ones are appended (with a comment
+ * saying so) and the last surplus ones are marked empty_layer. *had gets
+ * the number of non-empty entries there were; returns true when it changed
+ * anything. A config without history gets one entry per layer. */
+bool ims_config_fit_history(ims_config *c, size_t n, size_t *had);
 void ims_config_set_created(ims_config *c, const char *rfc3339);
 
 /* Formats epoch seconds as RFC 3339 UTC ("2026-01-01T00:00:00Z"). */

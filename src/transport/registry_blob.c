@@ -48,6 +48,51 @@ out:
 	return rc;
 }
 
+/* What a resumed GET writes on. Its answer's headers are in by the first
+ * byte of body: a 206 (Content-Range) goes on where the earlier try
+ * stopped; a 200 from a server that ignores Range starts over, and the
+ * `have` bytes delivered already are dropped. */
+typedef struct {
+	ims_sink sink;
+	ims_sink *next;
+	const ims_http_response *resp;
+	int64_t have, skip;
+	bool started;
+} resume_sink;
+
+static int resume_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	resume_sink *s = ud;
+	if (!s->started) {
+		s->started = true;
+		s->skip = ims_http_header(s->resp, "content-range") ? 0 : s->have;
+	}
+	if (s->skip > 0) {
+		size_t drop = (int64_t)n < s->skip ? n : (size_t)s->skip;
+		s->skip -= (int64_t)drop;
+		p = (const char *)p + drop;
+		n -= drop;
+	}
+	return ims_sink_write(s->next, p, n, err);
+}
+
+/* The first offset of a "Content-Range: bytes FIRST-LAST/SIZE", or -1. */
+static int64_t range_start(const ims_http_response *resp)
+{
+	const char *v = ims_http_header(resp, "content-range");
+	if (!v || strncmp(v, "bytes ", 6))
+		return -1;
+	char *end = NULL;
+	long long first = strtoll(v + 6, &end, 10);
+	return end != v + 6 && *end == '-' && first >= 0 ? (int64_t)first : -1;
+}
+
+/* A GET cut short (the connection reset mid-body) is resumed where it stopped, up to this many
+ * tries in all and as long as each try brings bytes: with `Range:
+ * bytes=N-` (206), or from the start when the server ignores it (200).
+ * The digest is that of everything delivered, so the whole is verified. */
+#define BLOB_GET_TRIES 5
+
 int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest, int64_t size, ims_sink *sink,
 			  ims_error **err)
 {
@@ -61,19 +106,50 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 	ims_sha256_sink h;
 	ims_sha256_sink_init(&h, sink);
 	h.limit = size;
-	ims_http_request req = IMS_HTTP_REQUEST_INIT;
-	req.method = "GET";
-	req.sink = &h.sink;
-	req.follow_redirects = true;
 	ims_http_response resp = { 0 };
 	char got[IMS_DIGEST_BUFSZ];
-	if ((rc = ims_registry__send_path(r, &c, &req, &resp, err, "%s/blobs/%s", repo, digest)) < 0)
-		goto out;
-	if (resp.status != 200) {
-		rc = ims_registry__fail(&c, &resp, err);
-		goto out;
+	for (int attempt = 1;; attempt++) {
+		int64_t have = h.count;
+		resume_sink rs = { { resume_write, NULL }, &h.sink, &resp, have, 0, false };
+		rs.sink.ud = &rs;
+		_cleanup_free_ char *range = have ? xasprintf("Range: bytes=%lld-", (long long)have) : NULL;
+		const char *hdrs[] = { range };
+		ims_http_request req = IMS_HTTP_REQUEST_INIT;
+		req.method = "GET";
+		req.sink = &rs.sink;
+		req.follow_redirects = true;
+		if (range) {
+			req.headers = hdrs;
+			req.nheaders = 1;
+		}
+		ims_http_response_dispose(&resp);
+		ims_error *e = NULL;
+		rc = ims_registry__send_path(r, &c, &req, &resp, &e, "%s/blobs/%s", repo, digest);
+		if (rc == 0 && have && resp.status == 206 && range_start(&resp) != have)
+			rc = ims_error_set(&e, IMS_EGENERIC,
+					   "%s: asked for the bytes from %lld on, got a range from %lld", c.what,
+					   (long long)have, (long long)range_start(&resp));
+		else if (rc == 0 && resp.status != 200 && !(have && resp.status == 206))
+			rc = ims_registry__fail(&c, &resp, &e);
+		bool progress = h.count > have;
+		/* a stall (or the deadline) ends it: it already lasted long enough;
+		 * a body that ended where its Content-Length said is whole, even
+		 * when shorter than the descriptor (a size mismatch, below) */
+		bool cut = progress && rc == IMS_ENET && resp.failure != IMS_HTTP_FAIL_TIMEOUT;
+		if (!cut || attempt == BLOB_GET_TRIES) {
+			if (rc < 0 && e && attempt > 1) {
+				char *m = xasprintf("%s (%d tries, each resumed where the last stopped)", e->message,
+						    attempt);
+				free(e->message);
+				e->message = m;
+			}
+			if (rc < 0 && err && !*err)
+				*err = steal_pointer(&e);
+			ims_error_free(e);
+			break;
+		}
+		ims_error_free(e);
 	}
-out:
 	ims_sha256_sink_final(&h, got);
 	if (rc == 0 && (strcmp(got, digest) != 0 || (size >= 0 && h.count != size))) {
 		if (size >= 0)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ref/ref.h"
 #include "transport/registry_int.h"
@@ -98,6 +99,16 @@ static int decide_scheme(ims_registry *r, ims_error **err)
 		set_base(r, "http", status);
 		return 0;
 	}
+	if (status && http_err) {
+		/* The server answers plain HTTP (a status line came), badly:
+		 * the https attempt is beside the point. */
+		ims_error_free(tls_err);
+		if (err && !*err)
+			*err = http_err;
+		else
+			ims_error_free(http_err);
+		return ims_error_wrap(err, "connect to registry `%s`", r->host);
+	}
 	ims_error_set(err, rc, "connect to registry `%s`: over https: %s; over http: %s", r->host,
 		      tls_err ? tls_err->message : "failed", http_err ? http_err->message : "failed");
 	ims_error_free(tls_err);
@@ -156,7 +167,7 @@ static bool same_origin(const ims_registry *r, const char *url)
 }
 
 /* Answers the challenge in resp with a header for c's scopes. */
-static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, bool renew, char **authz,
+static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_response *resp, int renew, char **authz,
 		  ims_error **err)
 {
 	const char *value = ims_http_header(resp, "www-authenticate");
@@ -164,8 +175,13 @@ static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_re
 		return ims_registry__fail(c, resp, err);
 	ims_challenge ch = { 0 };
 	int rc = ims_challenge_parse(value, &ch, err);
-	if (rc < 0)
-		return ims_error_wrap(err, "%s", c->what);
+	if (rc < 0) {
+		/* The registry's header, not the user's input: a registry fault. */
+		rc = ims_registry__not_spec(err,
+					    ims_error_wrap(err, "%s: registry answered %ld", c->what, resp->status));
+		ims_challenge_dispose(&ch);
+		return rc;
+	}
 	free(*authz);
 	*authz = NULL;
 	rc = ims_auth_header(r->auth, r->origin, r->host, c->repo, &ch, (const char *const *)c->scopes, c->nscopes,
@@ -186,6 +202,14 @@ static int answer(ims_registry *r, const ims_registry_call *c, const ims_http_re
 	return 0;
 }
 
+static bool basic_challenge(const ims_http_response *resp)
+{
+	const char *v = ims_http_header(resp, "www-authenticate");
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
+	return v && !strncasecmp(v, "basic", 5) && (v[5] == ' ' || v[5] == '\0');
+}
+
 int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
 		       ims_error **err)
 {
@@ -196,23 +220,37 @@ int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_req
 	char *authz = NULL;
 	if (ours && r->auth)
 		authz = ims_auth_cached(r->auth, r->origin, (const char *const *)c->scopes, c->nscopes);
-	bool renew = authz != NULL; /* a cached value that gets a 401 is stale */
+	bool cached = authz != NULL; /* a cached value that gets a 401 is stale */
+	if (!req->permanent)
+		req->permanent = ims_registry__permanent;
 	for (int round = 0;; round++) {
 		req->authorization = authz;
 		memset(resp, 0, sizeof(*resp));
 		rc = ims_http_do(r->http, req, resp, err);
 		if (rc < 0) {
+			ims_http_failure why = resp->failure; /* the caller may ask */
 			ims_http_response_dispose(resp);
+			resp->failure = why;
 			ims_error_wrap(err, "%s", c->what);
 			break;
 		}
 		/* A 401 from elsewhere (a redirect target) never gets the
 		 * registry's credentials; a streamed body cannot be sent again. */
-		if (resp->status != 401 || !ours || !r->auth || req->body_reader || round == 2)
+		if (resp->status != 401 || !ours || !r->auth || req->body_reader || round == 3)
 			break;
 		if (resp->url && !same_origin(r, resp->url))
 			break;
-		rc = answer(r, c, resp, renew || round == 1, &authz, err);
+		/* A 401 to a value that worked before (cached) is stale: a new
+		 * token, or the same Basic credentials once more (a load balancer
+		 * or a server that lost its session). Basic credentials just given
+		 * are presented once more as well before they count as refused. */
+		bool basic = basic_challenge(resp);
+		int mode = round == 0                       ? (cached ? IMS_AUTH_STALE : 0)
+			   : round == 1 && basic && !cached ? IMS_AUTH_STALE
+							    : IMS_AUTH_REFUSED;
+		if (mode == IMS_AUTH_REFUSED && !basic && round == 2)
+			break;
+		rc = answer(r, c, resp, mode, &authz, err);
 		if (rc < 0) {
 			ims_http_response_dispose(resp);
 			break;

@@ -52,35 +52,91 @@ static ims_json *parse_errors(const ims_http_response *resp, ims_json **doc)
 	return errors;
 }
 
+/* Codes that say nothing (UNKNOWN) or a passing state come after the
+ * ones that name the problem (MANIFEST_BLOB_UNKNOWN, DIGEST_INVALID...). */
+static bool vague_code(const char *code)
+{
+	return !code || !strcmp(code, "UNKNOWN") || !strcmp(code, "UNAVAILABLE") || !strcmp(code, "TOOMANYREQUESTS");
+}
+
+/* The index of the most useful entry of errors[]: the first with a code
+ * that names the problem, else the first. */
+static size_t best_error(const ims_json *errors)
+{
+	for (size_t i = 0; i < errors->n; i++)
+		if (!vague_code(ims_json_get_string(errors->v[i], "code")))
+			return i;
+	return 0;
+}
+
 char *ims_registry__error_code(const ims_http_response *resp)
 {
 	ims_json *doc = NULL;
 	ims_json *errors = parse_errors(resp, &doc);
-	const char *code = errors ? ims_json_get_string(errors->v[0], "code") : NULL;
+	const char *code = errors ? ims_json_get_string(errors->v[best_error(errors)], "code") : NULL;
 	char *out = code ? clean_text(code, strlen(code)) : NULL;
 	ims_json_free(doc);
 	return out;
 }
 
-/* " MANIFEST_UNKNOWN: manifest unknown (and 2 more errors)", or the start
- * of a short text body, or "". */
+bool ims_registry__permanent(const ims_http_response *resp)
+{
+	_cleanup_free_ char *code = ims_registry__error_code(resp);
+	return !vague_code(code);
+}
+
+#define DETAIL_ERRORS_MAX 4
+
+/* " CODE: message (detail)" of one entry, appended to b. */
+static void put_error(ims_buf *b, const ims_json *e)
+{
+	const char *code = ims_json_get_string(e, "code");
+	const char *msg = ims_json_get_string(e, "message");
+	const char *detail = ims_json_get_string(e, "detail");
+	_cleanup_free_ char *c = code ? clean_text(code, strlen(code)) : NULL;
+	_cleanup_free_ char *m = msg ? clean_text(msg, strlen(msg)) : NULL;
+	_cleanup_free_ char *d = detail ? clean_text(detail, strlen(detail)) : NULL;
+	if (d && m && strstr(m, d))
+		d[0] = '\0';
+	ims_buf_printf(b, "%s%s%s%s%s%s%s", c ? " " : "", c ? c : "", m ? ": " : "", m ? m : "", d && *d ? " (" : "",
+		       d && *d ? d : "", d && *d ? ")" : "");
+}
+
+/* " MANIFEST_BLOB_UNKNOWN: blob unknown to registry (sha256:...); UNKNOWN:
+ * unknown error", the most useful first, repeats dropped; or the start of
+ * a short text body; or "". */
 char *ims_registry__detail(const ims_http_response *resp)
 {
 	ims_json *doc = NULL;
 	ims_json *errors = parse_errors(resp, &doc);
 	if (errors) {
-		const char *code = ims_json_get_string(errors->v[0], "code");
-		const char *msg = ims_json_get_string(errors->v[0], "message");
-		_cleanup_free_ char *c = code ? clean_text(code, strlen(code)) : NULL;
-		_cleanup_free_ char *m = msg ? clean_text(msg, strlen(msg)) : NULL;
-		char *out;
-		if (errors->n > 1)
-			out = xasprintf("%s%s%s%s (and %zu more errors)", c ? " " : "", c ? c : "", m ? ": " : "",
-					m ? m : "", errors->n - 1);
-		else
-			out = xasprintf("%s%s%s%s", c ? " " : "", c ? c : "", m ? ": " : "", m ? m : "");
+		ims_buf b = IMS_BUF_INIT(0);
+		size_t best = best_error(errors), shown = 0, more = 0;
+		/* the best one, then the rest in their order */
+		for (size_t k = 0; k <= errors->n; k++) {
+			size_t i = k == 0 ? best : k - 1;
+			if (k > 0 && i == best)
+				continue;
+			ims_buf one = IMS_BUF_INIT(0);
+			put_error(&one, errors->v[i]);
+			bool repeat = one.len && b.len && strstr(b.data, one.data + 1);
+			if (one.len && !repeat) {
+				if (shown < DETAIL_ERRORS_MAX)
+					ims_buf_printf(&b, "%s%s", shown ? ";" : "", one.data);
+				else
+					more++;
+				shown++;
+			}
+			ims_buf_dispose(&one);
+		}
+		if (more)
+			ims_buf_printf(&b, " (and %zu more errors)", more);
 		ims_json_free(doc);
-		return out;
+		if (!b.len) {
+			ims_buf_dispose(&b);
+			return xstrdup("");
+		}
+		return ims_buf_steal(&b, NULL);
 	}
 	ims_json_free(doc);
 	/* A plain-text answer ("404 page not found") helps; HTML does not. */
@@ -113,6 +169,13 @@ int ims_registry__fail(const ims_registry_call *c, const ims_http_response *resp
 	return rc;
 }
 
+int ims_registry__not_spec(ims_error **err, int r)
+{
+	if (err && *err && (*err)->code == IMS_EINVALID)
+		(*err)->code = IMS_EGENERIC;
+	return r == IMS_EINVALID ? IMS_EGENERIC : r;
+}
+
 int ims_registry__exists(const ims_registry_call *c, const ims_http_response *resp, bool *exists, ims_error **err)
 {
 	*exists = resp->status == 200;
@@ -126,8 +189,10 @@ bool ims_registry__transient(const ims_http_response *resp)
 	switch (resp->status) {
 	case 408:
 	case 429:
-	case 499:
 	case 500:
+		/* a server error that names a deterministic cause will not pass */
+		return !ims_registry__permanent(resp);
+	case 499:
 	case 502:
 	case 503:
 	case 504:

@@ -44,7 +44,9 @@ int ims_registry__connect(ims_registry *r, ims_error **err);
 
 /* Sends req with the Authorization for c's scopes and answers challenges:
  * a 401 gets a header from the auth room and one retry, a second 401 a
- * renewed one; a third is left in resp for the caller. Requests to another
+ * renewed one (a new token; Basic credentials presented once more, so a
+ * 401 in the middle of a push from a server that lost its session is
+ * survived); a third is left in resp for the caller. Requests to another
  * origin (an upload Location, a redirect) carry no Authorization and get
  * no challenge answered. Returns 0 when a response arrived (any status). */
 int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
@@ -68,13 +70,23 @@ bool ims_registry__transient(const ims_http_response *resp);
 /* " CODE: message" from the registry's JSON error body (or the start of a
  * short text body), else "". Caller frees. */
 char *ims_registry__detail(const ims_http_response *resp);
-/* The first `code` of the registry's JSON error body, or NULL. Caller frees. */
+/* The most useful `code` of the registry's JSON error body (the first that
+ * is not UNKNOWN, UNAVAILABLE or TOOMANYREQUESTS, else the first), or
+ * NULL. Caller frees. */
 char *ims_registry__error_code(const ims_http_response *resp);
+/* True when the error body names a cause another try will not change (a
+ * code other than UNKNOWN, UNAVAILABLE, TOOMANYREQUESTS): req->permanent. */
+bool ims_registry__permanent(const ims_http_response *resp);
 
 /* The Docker-Content-Digest of resp must be absent, another algorithm, or
  * equal to want (IMS_EDIGEST otherwise). */
 int ims_registry__check_dcd(const ims_registry_call *c, const ims_http_response *resp, const char *want,
 			    ims_error **err);
+
+/* What the registry sent does not parse: a registry fault (exit 1), not
+ * the IMS_EINVALID (exit 2) of bad usage the parsers report. Returns r,
+ * recoded the same way. */
+int ims_registry__not_spec(ims_error **err, int r);
 
 /* Repository names of the distribution grammar only, so they cannot change
  * the shape of a URL. */

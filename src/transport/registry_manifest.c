@@ -94,7 +94,7 @@ int ims_registry_manifest_get(ims_registry *r, const char *repo, const char *ref
 	ct = content_type(&resp);
 	ims_doc_kind kind;
 	if ((rc = ims_doc_detect(body, resp.body.len, ct, &kind, &mt, err)) < 0) {
-		ims_error_wrap(err, "%s", c.what);
+		rc = ims_registry__not_spec(err, ims_error_wrap(err, "%s", c.what));
 		goto out;
 	}
 	if (!resp.body.data)

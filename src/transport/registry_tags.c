@@ -44,11 +44,11 @@ static int add_page(const ims_registry_call *c, const ims_buf *body, char ***tag
 	ims_json *doc = NULL;
 	int rc = ims_json_parse_object(&doc, body->data ? body->data : "", body->len, TAGS_PAGE_MAX, "tag list", err);
 	if (rc < 0)
-		return ims_error_wrap(err, "%s", c->what);
+		return ims_registry__not_spec(err, ims_error_wrap(err, "%s", c->what));
 	ims_json *list = ims_json_get(doc, "tags");
 	if (list && list->type != IMS_JSON_ARRAY && list->type != IMS_JSON_NULL) {
 		ims_json_free(doc);
-		return ims_error_set(err, IMS_EINVALID, "%s: `tags` is not an array", c->what);
+		return ims_error_set(err, IMS_EGENERIC, "%s: `tags` is not an array", c->what);
 	}
 	for (size_t i = 0; list && list->type == IMS_JSON_ARRAY && i < list->n; i++) {
 		const ims_json *v = list->v[i];

@@ -29,7 +29,8 @@ static int start(ims_registry *r, const ims_registry_call *c, char **location, b
 	ims_http_response resp = { 0 };
 	int rc = ims_registry__send_path(r, c, &req, &resp, err, "%s/blobs/uploads/", c->repo);
 	if (rc < 0) {
-		*transient = rc == IMS_ENET;
+		/* a stall lasted --low-speed-time already, and a deadline stays passed */
+		*transient = rc == IMS_ENET && resp.failure != IMS_HTTP_FAIL_TIMEOUT;
 		ims_http_response_dispose(&resp);
 		return rc;
 	}
@@ -58,7 +59,7 @@ static int session_request(ims_registry *r, const ims_registry_call *c, ims_http
 {
 	int rc = ims_registry__send(r, c, req, resp, err);
 	if (rc < 0) {
-		*transient = rc == IMS_ENET;
+		*transient = rc == IMS_ENET && resp->failure != IMS_HTTP_FAIL_TIMEOUT;
 		return rc;
 	}
 	if (resp->status == 201 || resp->status == 202 || resp->status == 204)

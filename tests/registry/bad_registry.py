@@ -20,6 +20,25 @@
                        on http://127.0.0.2:PORT2/upload/UUID, where a second
                        listener takes the PATCH/PUT (verifying ?digest=) and
                        records whether an Authorization header came along
+  bad-media-type       the manifest's mediaType (and Content-Type) is
+                       application/vnd.example.bogus.v1+json
+  mismatched-media-type the manifest's Content-Type says a Docker manifest
+                       list, its body an OCI manifest
+  bad-www-authenticate every request answers 401 with a WWW-Authenticate
+                       header that does not parse (an unterminated quote)
+  corrupt-gzip         the layer is not valid gzip, but its digest and size
+                       are those of the bytes served
+  huge-header          every answer carries a 1 MiB header
+  multi-error-500      every request answers 500 with the same body of three
+                       errors, the useful one (MANIFEST_BLOB_UNKNOWN) last
+  foreign-layer        the image has a second, foreign layer (OCI
+                       non-distributable, with `urls`) holding
+                       /foreign/hello.txt: the registry does not have its
+                       blob (404), http://127.0.0.2:PORT2/foreign/DIGEST
+                       serves it
+  foreign-layer-missing the same, but the url answers 404
+  bad-history          the config's history has 3 entries for layers, the
+                       image 1 layer
   none                 no fault (a control)
 
 With --tls-cert/--tls-key the main listener speaks TLS, and it sniffs the
@@ -54,13 +73,32 @@ import uuid
 REPO = "bad/img"
 TAG = "1"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+blobs_foreign = {}  # digest -> bytes, served by the offsite listener at /foreign/DIGEST only
+BOGUS_MT = "application/vnd.example.bogus.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 
 
 def sha(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def make_image(mode, arch):
+def tar_gz(name, content):
+    tbuf = io.BytesIO()
+    with tarfile.open(fileobj=tbuf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        d = tarfile.TarInfo(name.split("/")[0])
+        d.type, d.mode, d.mtime = tarfile.DIRTYPE, 0o755, 0
+        t.addfile(d)
+        f = tarfile.TarInfo(name)
+        f.size, f.mode, f.mtime = len(content), 0o644, 0
+        t.addfile(f, io.BytesIO(content))
+    tar = tbuf.getvalue()
+    gz = io.BytesIO()
+    with gzip.GzipFile(fileobj=gz, mode="wb", mtime=0, filename="") as g:
+        g.write(tar)
+    return tar, gz.getvalue()
+
+
+def make_image(mode, arch, offsite_origin=""):
     tbuf = io.BytesIO()
     with tarfile.open(fileobj=tbuf, mode="w", format=tarfile.PAX_FORMAT) as t:
         d = tarfile.TarInfo("bad")
@@ -80,7 +118,8 @@ def make_image(mode, arch):
         "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                    "Cmd": ["/bin/sh"]},
         "rootfs": {"type": "layers", "diff_ids": [sha(tar)]},
-        "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "bad_registry.py"}],
+        "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "bad_registry.py"}] *
+        (3 if mode == "bad-history" else 1),
     }, sort_keys=True).encode()
     manifest = {
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -91,9 +130,31 @@ def make_image(mode, arch):
     }
     if mode == "huge-manifest":
         manifest["annotations"] = {"padding": "x" * (5 * 1024 * 1024)}
+    if mode == "corrupt-gzip":
+        bad = bytearray(layer)
+        for i in range(20, min(len(bad) - 8, 60)):
+            bad[i] ^= 0x5a  # the deflate stream, not the header
+        layer = bytes(bad)
+        manifest["layers"][0].update(digest=sha(layer), size=len(layer))
+    if mode == "bad-media-type":
+        manifest["mediaType"] = BOGUS_MT
+    foreign = {}
+    if mode.startswith("foreign-layer"):
+        ftar, fgz = tar_gz("foreign/hello.txt", b"fetched from a foreign url\n")
+        where = "foreign" if mode == "foreign-layer" else "gone"
+        manifest["layers"].append({"mediaType": "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+                                   "digest": sha(fgz), "size": len(fgz),
+                                   "urls": ["%s/%s/%s" % (offsite_origin, where, sha(fgz))]})
+        cfg = json.loads(config)
+        cfg["rootfs"]["diff_ids"].append(sha(ftar))
+        cfg["history"].append({"created": "2026-01-01T00:00:00Z", "created_by": "bad_registry.py foreign"})
+        config = json.dumps(cfg, sort_keys=True).encode()
+        manifest["config"].update(digest=sha(config), size=len(config))
+        foreign[sha(fgz)] = fgz
     mbytes = json.dumps(manifest, sort_keys=True).encode()
     blobs = {sha(config): config, sha(layer): layer}
     served = dict(blobs)
+    blobs_foreign.update(foreign)
     if mode == "bad-blob-digest":
         bad = bytearray(layer)
         bad[len(bad) // 2] ^= 0x01
@@ -163,6 +224,8 @@ def make_handler(opts, listener, image, lock, store):
                 self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
+            if opts.mode == "huge-header" and path != "/ping":
+                self.send_header("X-Padding", "p" * (1 << 20))
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
@@ -302,6 +365,10 @@ def make_handler(opts, listener, image, lock, store):
             path = urllib.parse.urlsplit(self.path).path
             if listener == "offsite" and path.startswith("/upload/"):
                 return self.offsite_upload(path)
+            if listener == "offsite" and opts.mode.startswith("foreign-layer"):
+                if path.startswith("/foreign/") and path[len("/foreign/"):] in blobs_foreign:
+                    return self.send(200, blobs_foreign[path[len("/foreign/"):]], ctype="application/octet-stream")
+                return self.error(404, "NOT_FOUND", "no such foreign blob")
             if listener == "offsite":
                 # The redirect target: serve the blob, whatever the path says.
                 name = path.rsplit("/", 1)[-1]
@@ -310,6 +377,15 @@ def make_handler(opts, listener, image, lock, store):
                 return self.error(404, "BLOB_UNKNOWN", "unknown blob")
             if opts.mode == "500-always":
                 return self.error(500, "UNKNOWN", "injected failure")
+            if opts.mode == "multi-error-500":
+                return self.send(500, json.dumps({"errors": [
+                    {"code": "UNKNOWN", "message": "unknown error"},
+                    {"code": "UNKNOWN", "message": "unknown error"},
+                    {"code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry",
+                     "detail": "sha256:0123"}]}).encode())
+            if opts.mode == "bad-www-authenticate":
+                return self.error(401, "UNAUTHORIZED", "authentication required",
+                                  {"WWW-Authenticate": 'Bearer realm="http://127.0.0.1:1/token,service="x'})
             if opts.mode in ("redirect-offsite", "upload-offsite") and self.headers.get("Authorization") is None:
                 return self.error(401, "UNAUTHORIZED", "authentication required",
                                   {"WWW-Authenticate": 'Basic realm="bad-registry"'})
@@ -333,7 +409,9 @@ def make_handler(opts, listener, image, lock, store):
                 dcd = mdigest
                 if opts.mode == "bad-manifest-digest":
                     dcd = sha(b"a lie")
-                return self.send(200, manifest, {"Docker-Content-Digest": dcd}, ctype=OCI_MANIFEST)
+                return self.send(200, manifest, {"Docker-Content-Digest": dcd},
+                                 ctype=BOGUS_MT if opts.mode == "bad-media-type"
+                                 else DOCKER_LIST if opts.mode == "mismatched-media-type" else OCI_MANIFEST)
             if rest.startswith("blobs/"):
                 d = rest[len("blobs/"):]
                 if d not in blobs:
@@ -355,6 +433,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", required=True,
                     choices=["bad-blob-digest", "bad-manifest-digest", "huge-manifest", "500-always",
+                             "bad-media-type", "mismatched-media-type", "bad-www-authenticate", "corrupt-gzip", "huge-header",
+                             "multi-error-500", "bad-history", "foreign-layer", "foreign-layer-missing",
                              "redirect-offsite", "upload-offsite", "none"])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
@@ -369,7 +449,7 @@ def main():
     for h in (opts.host, opts.offsite_host):
         if not h.startswith("127."):
             sys.exit("bad_registry.py: loopback addresses only")
-    image = make_image(opts.mode, opts.arch)
+    image = make_image(opts.mode, opts.arch, "http://%s:%d" % (opts.offsite_host, opts.offsite_port))
     lock = threading.Lock()
     store = {"sessions": {}, "blobs": {}, "manifests": {}}
     handler = make_handler(opts, "main", image, lock, store)
@@ -386,7 +466,7 @@ def main():
         servers = [TLSServer((opts.host, opts.port), handler, ctx, log)]
     else:
         servers = [Server((opts.host, opts.port), handler)]
-    if opts.mode in ("redirect-offsite", "upload-offsite"):
+    if opts.mode in ("redirect-offsite", "upload-offsite", "foreign-layer", "foreign-layer-missing"):
         if not opts.offsite_port:
             sys.exit("bad_registry.py: %s needs --offsite-port" % opts.mode)
         servers.append(Server((opts.offsite_host, opts.offsite_port),

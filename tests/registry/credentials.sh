@@ -75,6 +75,8 @@ registry_start TOK --token || bail "cannot start the token-auth registry"
 seed_base "$TOK_ADDR" base/busybox:1 --dest-creds "alice:$CANARY" || bail "cannot seed the token registry"
 seed_base "$TOK_ADDR" public/busybox:1 --dest-creds "alice:$CANARY" || bail "cannot seed public/busybox"
 BASE_LAYOUT=$(busybox_layout) || bail "cannot build the busybox layout"
+# The token server is on another port than its registry: the specs name it.
+TRUST=$(token_trust "$TOKEN_ADDR")
 
 # --- helpers ----------------------------------------------------------------------------------
 # spec NAME BASE TARGET [EXTRA YAML]: writes $U/specs/NAME.yaml, prints its path.
@@ -88,6 +90,7 @@ files:
     content: "hello from $1\n"
 cmd: ["/bin/cat", "/hello.txt"]
 ${4:-}
+${TRUST:-}
 EOF
 	echo "$U/specs/$1.yaml"
 }
@@ -448,6 +451,7 @@ layers:
     files: [{src: ./rand/r3/, dest: /r3/}]
 cmd: ["/bin/ls", "/r1"]
 $(spec_auth "$2" '${host:REG_PASS}')
+${TRUST:-}
 EOF
 	echo "$U/specs/$1.yaml"
 }
@@ -505,6 +509,7 @@ fixture_wait_url "http://127.0.0.1:$LATE_PORT/ping" 20 "$!" || bail "the second 
 TOKEN_URL=http://127.0.0.1:$LATE_PORT/token TOKEN_CERT=$LATE_DIR/signing.crt registry_start LATE --token ||
 	bail "cannot start the second token-auth registry"
 seed_base "$LATE_ADDR" base/busybox:1 --dest-creds "alice:$CANARY" || bail "cannot seed the second token registry"
+TRUST=$(token_trust "$TOKEN_ADDR" "127.0.0.1:$LATE_PORT")
 fault_proxy_start REVOKE "$LATE_ADDR" --revoke-bearer-after 3 \
 	--realm "http://127.0.0.1:$LATE_PORT/token" --service "$TOKEN_SERVICE" || bail "the fault proxy did not start"
 : >"$LTOK_LOG"

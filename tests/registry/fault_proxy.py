@@ -13,6 +13,9 @@ Faults:
   --rate BYTES_PER_SECOND   request bodies reach the registry at most this
                             fast (a slow uplink: uploads take long enough
                             for tokens to expire on the way)
+  --rate-down BYTES_PER_SECOND  answers reach the client at most this fast,
+                            in pieces of a quarter second's worth (a
+                            trickling registry: a stalled download)
   --revoke-bearer-after N   each Bearer token carries at most N requests to a
                             repository (/v2/NAME/...); later requests with it
                             get 401 and the registry's token challenge
@@ -22,9 +25,28 @@ Faults:
   --refuse-chunked          a request with a chunked body gets 411 Length
                             Required, as from proxies that want a
                             Content-Length
+  --unauthorized-at N       the Nth request to a repository (/v2/NAME/...,
+                            counted from 1 in arrival order, whatever its
+                            credentials) gets 401 with the challenge of
+                            --challenge (default: Basic realm="fault-proxy"),
+                            once: a load balancer reset, a session that
+                            expired on the server side. Its body is read and
+                            dropped.
+
+  --reset-body-after BYTES  a blob GET (/v2/NAME/blobs/sha256:...) whose answer
+                            body is longer is cut after BYTES bytes of it: the
+                            connection to the client is reset (RST), as a
+                            load balancer or a flaky link does. The first
+                            --reset-times (default 1) such GETs are cut; the
+                            log says outcome "reset" and how many body bytes
+                            went through.
+  --strip-range             the Range header of requests is dropped: the
+                            registry answers 200 with the whole blob, as a
+                            server that does not do ranges.
 
 Log: one JSON line per request (--log): method, path, token (a short hash of
-the Bearer value, never the value), outcome (forwarded | revoked), status.
+the Bearer value, never the value), outcome (forwarded | revoked |
+unauthorized), status.
 The port is written to --port-file once listening (the proxy binds port 0
 itself: no race for the port).
 """
@@ -34,6 +56,7 @@ import json
 import os
 import re
 import socket
+import struct
 import sys
 import threading
 import time
@@ -41,6 +64,8 @@ import time
 ARGS = None
 LOCK = threading.Lock()
 USES = {}  # token hash -> requests carried
+RESETS = [0]  # blob GETs cut so far
+REPO_REQUESTS = [0]  # requests to a repository so far
 HEAD_MAX = 64 * 1024
 
 
@@ -120,7 +145,26 @@ def copy_body(f, out, headers):
         n -= len(b)
 
 
+BLOB_PATH = re.compile(r"^/v2/.+/blobs/sha256:[0-9a-f]{64}$")
 REPO_PATH = re.compile(r"^/v2/(.+?)/(blobs|manifests|tags)/")
+
+
+def unauthorized(target):
+    """The 401 answer for the --unauthorized-at'th repository request, else None."""
+    if ARGS.unauthorized_at is None or not REPO_PATH.match(target):
+        return None
+    with LOCK:
+        REPO_REQUESTS[0] += 1
+        n = REPO_REQUESTS[0]
+    if n != ARGS.unauthorized_at:
+        return None
+    body = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required",
+                                   "detail": "401 injected by the fault proxy"}]}).encode()
+    answer = ("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+              "Docker-Distribution-Api-Version: registry/2.0\r\n"
+              "WWW-Authenticate: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+              % (ARGS.challenge, len(body)))
+    return answer.encode("latin-1") + body
 
 
 def revoke(method, target, headers):
@@ -148,9 +192,13 @@ def revoke(method, target, headers):
     return answer.encode("latin-1") + body, tok
 
 
-def relay(src, dst, status):
-    """Copies the answer back; the first final status (not 100) goes to status."""
+def relay(src, dst, status, cut=None):
+    """Copies the answer back; the first final status (not 100) goes to status.
+    cut: a dict {"after": N}: once N bytes of the body of a 200/206 answer
+    went through, dst is reset; cut["sent"] says how many did."""
     seen = b""
+    body_at = None  # offset of the body in the stream, once the head is complete
+    total = 0
     try:
         while True:
             b = src.recv(65536)
@@ -161,7 +209,35 @@ def relay(src, dst, status):
                 codes = [c for c in re.findall(rb"(?:^|\r\n)HTTP/\d\.\d (\d{3})", seen) if c != b"100"]
                 if codes:
                     status.append(int(codes[0]))
-            dst.sendall(b)
+            if cut is not None and body_at is None and status and status[0] in (200, 206):
+                head = seen if len(seen) < 8192 else seen[:8192]
+                i = head.find(b"\r\n\r\n", head.find(b"HTTP/1.1 %d" % status[0]))
+                if i >= 0:
+                    body_at = i + 4
+            if cut is not None and body_at is not None and total + len(b) > body_at + cut["after"]:
+                with LOCK:
+                    spent = RESETS[0] >= ARGS.reset_times
+                    RESETS[0] += 0 if spent else 1
+                if spent:
+                    cut = None
+                    dst.sendall(b)
+                    total += len(b)
+                    continue
+                keep = body_at + cut["after"] - total
+                if keep > 0:
+                    dst.sendall(b[:keep])
+                cut["sent"] = cut["after"]
+                dst.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                dst.close()
+                return
+            if ARGS.rate_down:
+                step = max(1, int(ARGS.rate_down / 4))
+                for i in range(0, len(b), step):
+                    dst.sendall(b[i:i + step])
+                    time.sleep(len(b[i:i + step]) / ARGS.rate_down)
+            else:
+                dst.sendall(b)
+            total += len(b)
     except OSError:
         pass
     finally:
@@ -182,6 +258,13 @@ def handle(client):
             return
         method, target, version, headers = parse_head(head)
         answer, tok = revoke(method, target, headers)
+        injected = unauthorized(target) if answer is None else None
+        if injected is not None:
+            if (header(headers, "expect") or "").lower() != "100-continue":
+                copy_body(f, None, headers)
+            client.sendall(injected)
+            log(method=method, path=target.split("?")[0], token=tok, outcome="unauthorized", status=401)
+            return
         if answer is not None:
             # Without Expect: 100-continue the client sends its body first.
             if (header(headers, "expect") or "").lower() != "100-continue":
@@ -198,19 +281,28 @@ def handle(client):
             log(method=method, path=target.split("?")[0], token=tok, outcome="refused-chunked", status=411)
             return
         up = socket.create_connection(("127.0.0.1", ARGS.upstream_port))
-        keep = [(n, v) for n, v in headers
-                if n.lower() not in ("connection", "keep-alive", "proxy-connection", "proxy-authorization")]
+        drop = ("connection", "keep-alive", "proxy-connection", "proxy-authorization") + (
+            ("range",) if ARGS.strip_range else ())
+        keep = [(n, v) for n, v in headers if n.lower() not in drop]
+        cut = None
+        if ARGS.reset_body_after is not None and method == "GET" and BLOB_PATH.match(target):
+            cut = {"after": ARGS.reset_body_after}
         keep.append(("Connection", "close"))
         out = "%s %s %s\r\n" % (method, target, version) + "".join("%s: %s\r\n" % nv for nv in keep) + "\r\n"
         up.sendall(out.encode("latin-1"))
         status = []
-        back = threading.Thread(target=relay, args=(up, client, status), daemon=True)
+        back = threading.Thread(target=relay, args=(up, client, status, cut), daemon=True)
         back.start()
         copy_body(f, up, headers)
         back.join()
         up.close()
-        log(method=method, path=target.split("?")[0], token=tok, outcome="forwarded",
-            status=status[0] if status else None)
+        rng = header(headers, "range")
+        if cut is not None and "sent" in cut:
+            log(method=method, path=target.split("?")[0], token=tok, outcome="reset", status=status[0] if status else None,
+                body_sent=cut["sent"], range=rng)
+        else:
+            log(method=method, path=target.split("?")[0], token=tok, outcome="forwarded",
+                status=status[0] if status else None, range=rng)
     except (OSError, ValueError) as e:
         log(outcome="error", error=str(e))
     finally:
@@ -227,10 +319,16 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
     p.add_argument("--rate", type=float, default=0)
+    p.add_argument("--rate-down", type=float, default=0)
     p.add_argument("--revoke-bearer-after", type=int)
     p.add_argument("--realm", default="")
     p.add_argument("--service", default="")
     p.add_argument("--refuse-chunked", action="store_true")
+    p.add_argument("--unauthorized-at", type=int)
+    p.add_argument("--reset-body-after", type=int)
+    p.add_argument("--reset-times", type=int, default=1)
+    p.add_argument("--strip-range", action="store_true")
+    p.add_argument("--challenge", default='Basic realm="fault-proxy"')
     ARGS = p.parse_args()
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -381,8 +381,12 @@ registry_requests() {
 # token_server_start [--user USER:PASS] [--ttl SECONDS]: tests/registry/
 # token_server.py on a free port, with a fresh RSA key and a self-signed
 # certificate that registry_start --token puts in the rootcertbundle.
-# Exports TOKEN_URL (the realm), TOKEN_PID, TOKEN_LOG (one JSON line per
-# request), TOKEN_CERT, TOKEN_SERVICE, TOKEN_ISSUER, TOKEN_USER, TOKEN_PASS.
+# Exports TOKEN_URL (the realm), TOKEN_ADDR (its 127.0.0.1:PORT), TOKEN_PID,
+# TOKEN_LOG (one JSON line per request), TOKEN_CERT, TOKEN_SERVICE,
+# TOKEN_ISSUER, TOKEN_USER, TOKEN_PASS. The realm is on another port than
+# the registry's, so imagespec sends it credentials only when the spec
+# names it (`registries: {"$TOKEN_ADDR": {insecure: true}}`; see
+# token_trust) or --insecure-registry does.
 token_server_start() {
 	local user=alice:token-canary-pass ttl=300 port pid d=$FIXTURE_DIR/token
 	while [ $# -gt 0 ]; do
@@ -411,6 +415,7 @@ token_server_start() {
 	port=$(fixture_free_port) || return 1
 	export TOKEN_SERVICE=imagespec-test-registry TOKEN_ISSUER=imagespec-test-issuer
 	export TOKEN_CERT=$d/signing.crt TOKEN_LOG=$d/requests.jsonl TOKEN_URL=http://127.0.0.1:$port/token
+	export TOKEN_ADDR=127.0.0.1:$port
 	export TOKEN_USER=${user%%:*} TOKEN_PASS=${user#*:}
 	: >"$TOKEN_LOG"
 	"$PY" "$FIXTURE_LIB/token_server.py" --port "$port" --key "$d/signing.key" --cert "$d/signing.crt" \
@@ -428,20 +433,31 @@ token_server_start() {
 	: >"$TOKEN_LOG"
 }
 
+# token_trust ADDR...: the spec lines that name token servers on plain HTTP
+# (127.0.0.1:PORT) as the user's own, so that credentials may go to them.
+token_trust() {
+	local a
+	printf 'registries:\n'
+	for a in "$@"; do
+		printf '  "%s": {insecure: true}\n' "$a"
+	done
+}
+
 # bad_registry_start MODE [--tls]: tests/registry/bad_registry.py on a free
 # port (MODE: bad-blob-digest, bad-manifest-digest, huge-manifest,
-# 500-always, redirect-offsite, upload-offsite, none), serving bad/img:1. With --tls it
+# 500-always, redirect-offsite, upload-offsite, none, and the modes bad_registry.py
+# lists), serving bad/img:1. With --tls it
 # speaks TLS with ca_make's server certificate and logs any plain-HTTP
 # attempt ({"plain_http": true}) and failed handshake ({"tls_error"}).
 # Exports BAD_ADDR, BAD_PID, BAD_LOG (JSON lines), BAD_REF
-# (BAD_ADDR/bad/img:1) and, for redirect-offsite and upload-offsite, OFFSITE_ADDR
-# (127.0.0.2:PORT).
+# (BAD_ADDR/bad/img:1) and, for redirect-offsite, upload-offsite and
+# foreign-layer*, OFFSITE_ADDR (127.0.0.2:PORT).
 bad_registry_start() {
 	local mode=$1 port oport pid d=$FIXTURE_DIR/bad-$1 extra=() probe=(http)
 	[ "${2:-}" = --tls ] && d=$d-tls
 	mkdir -p "$d"
 	port=$(fixture_free_port) || return 1
-	if [ "$mode" = redirect-offsite ] || [ "$mode" = upload-offsite ]; then
+	if [ "$mode" = redirect-offsite ] || [ "$mode" = upload-offsite ] || [ "${mode#foreign-layer}" != "$mode" ]; then
 		oport=$(fixture_free_port 127.0.0.2) || return 1
 		extra=(--offsite-host 127.0.0.2 --offsite-port "$oport")
 		export OFFSITE_ADDR=127.0.0.2:$oport

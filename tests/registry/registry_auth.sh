@@ -205,7 +205,8 @@ check_match "the token registry challenges with Bearer realm=the token server (f
 	"^Bearer realm=\"$TOKEN_URL\"" "$CH"
 
 : >"$TOKEN_LOG"
-TAUTH="auth: {\"$TOK_ADDR\": {username: alice, password: \"\${host:TOK_PASS}\"}}"
+TAUTH="auth: {\"$TOK_ADDR\": {username: alice, password: \"\${host:TOK_PASS}\"}}
+$(token_trust "$TOKEN_ADDR")"
 DESC="token auth: push with a mount from base/busybox" \
 	run_expect 0 '' env TOK_PASS="$TPASS" "$IMAGESPEC" build "$(spec tok "$TOK_ADDR" 1 "$TAUTH")" --json -v
 cp "$RUN_OUT" "$TMP/tok.json"
@@ -275,7 +276,8 @@ registry_start TOKX --token || bail "cannot start the second token registry"
 START=$(date +%s)
 DESC="every token refused by the registry: exit 3" \
 	run_expect 3 "$TOKX_ADDR" env TOK_PASS="$TPASS" "$IMAGESPEC" build \
-	"$(spec tokexpired "$TOKX_ADDR" 1 "auth: {\"$TOKX_ADDR\": {username: alice, password: \"\${host:TOK_PASS}\"}}")" --progress quiet
+	"$(spec tokexpired "$TOKX_ADDR" 1 "auth: {\"$TOKX_ADDR\": {username: alice, password: \"\${host:TOK_PASS}\"}}
+$(token_trust "$TOKEN_ADDR")")" --progress quiet
 check "... quickly ($(elapsed_since "$START") s < 30)" test "$(elapsed_since "$START")" -lt 30
 NTOK=$(jq -s length "$TOKEN_LOG")
 check "... after at most one renewal ($NTOK token requests, 1..2)" test "$NTOK" -ge 1 -a "$NTOK" -le 2

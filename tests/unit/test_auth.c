@@ -496,6 +496,35 @@ static void test_realm_rules(void)
 	realm_case("https://registry.internal:443", "registry.internal", "http://auth.internal/token", 0,
 		   "http realm, registry named insecure");
 
+	/* Which realms may be sent credentials (http: the test's, where
+	 * 127.0.0.1 and registry.internal are named insecure; bare: none). */
+	ims_http *bare = NULL;
+	ims_http_options bo = { .max_attempts = 1 };
+	ims_http_host one = { .host = "127.0.0.2:5001", .insecure = true };
+	ims_http_options no = { .hosts = &one, .nhosts = 1, .max_attempts = 1 };
+	ims_http *named = NULL;
+	if (ims_http_new(&bare, &bo, NULL) == 0 && ims_http_new(&named, &no, NULL) == 0) {
+		ok(!ims_auth__realm_may_carry_secrets(bare, "http://127.0.0.1:5000", "http://127.0.0.1:5001/token"),
+		   "secrets: not to another loopback port of a loopback registry");
+		ok(!ims_auth__realm_may_carry_secrets(bare, "http://127.0.0.1:5000", "http://localhost:5000/token"),
+		   "secrets: not to another host name on the same port");
+		ok(ims_auth__realm_may_carry_secrets(bare, "http://127.0.0.1:5000", "http://127.0.0.1:5000/token"),
+		   "secrets: to the registry's own host and port");
+		ok(ims_auth__realm_may_carry_secrets(bare, "http://127.0.0.1:5000", "https://127.0.0.1:5001/token"),
+		   "secrets: to an https realm");
+		ok(!ims_auth__realm_may_carry_secrets(bare, "https://registry.internal:443",
+						      "http://auth.internal/token"),
+		   "secrets: not over plain HTTP to another host");
+		ok(ims_auth__realm_may_carry_secrets(named, "http://127.0.0.2:5000", "http://127.0.0.2:5001/token"),
+		   "secrets: to a host:port named insecure");
+		ok(!ims_auth__realm_may_carry_secrets(named, "http://127.0.0.2:5000", "http://127.0.0.2:5002/token"),
+		   "secrets: not to another port of it");
+	} else {
+		ok(0, "ims_http_new");
+	}
+	ims_http_free(bare);
+	ims_http_free(named);
+
 	/* Through ims_auth_header: refused before any request is sent. */
 	client k;
 	char *v;
@@ -952,8 +981,11 @@ int main(void)
 	test_cache();
 
 	ims_http_global_init();
-	ims_http_host insecure = { .host = "registry.internal", .insecure = true };
-	ims_http_options o = { .hosts = &insecure, .nhosts = 1, .max_attempts = 1, .connect_timeout = 5 };
+	/* 127.0.0.1 named insecure: the test servers' realms, on other ports
+	 * than the registries they answer for, may be sent credentials. */
+	ims_http_host insecure[] = { { .host = "registry.internal", .insecure = true },
+				     { .host = "127.0.0.1", .insecure = true } };
+	ims_http_options o = { .hosts = insecure, .nhosts = 2, .max_attempts = 1, .connect_timeout = 5 };
 	ims_error *e = NULL;
 	if (ims_http_new(&http, &o, &e) < 0) {
 		ok(0, "ims_http_new: %s", e->message);

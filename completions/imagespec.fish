@@ -35,20 +35,24 @@ function __imagespec_params
     end 2>/dev/null | sort -u | sed 's/$/=/'
 end
 
+function __imagespec_verbs
+    printf '%s\t%s\n' build 'build the image a spec describes and write or push it'
+    printf '%s\t%s\n' plan 'show what build would do; writes nothing'
+    printf '%s\t%s\n' validate 'check specs against the format, offline'
+    printf '%s\t%s\n' inspect "show an image's manifest, config or platforms"
+    printf '%s\t%s\n' copy 'copy an image between registries, layouts and archives'
+    printf '%s\t%s\n' tags 'list the tags of a registry repository, layout or archive'
+    printf '%s\t%s\n' schema 'print the JSON Schema of image.yaml'
+    printf '%s\t%s\n' auth 'registry credentials (docker config.json)'
+    printf '%s\t%s\n' cache 'the size of the layer cache, and pruning it'
+    printf '%s\t%s\n' version 'print the version'
+    printf '%s\t%s\n' help 'print the list of commands'
+end
+
 complete -c imagespec -f
 complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -s h -l help -d 'print the list of commands'
 complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -l version -d 'print the version'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a build -d 'build the image a spec describes and write or push it'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a plan -d 'show what build would do; writes nothing'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a validate -d 'check specs against the format, offline'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a inspect -d "show an image's manifest, config or platforms"
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a copy -d 'copy an image between registries, layouts and archives'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a tags -d 'list the tags of a registry repository, layout or archive'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a schema -d 'print the JSON Schema of image.yaml'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a auth -d 'registry credentials (docker config.json)'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a cache -d 'the size of the layer cache, and pruning it'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a version -d 'print the version'
-complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a help -d 'print the list of commands'
+complete -c imagespec -n "not __fish_seen_subcommand_from $verbs" -a '(__imagespec_verbs)'
 
 # build and plan
 set -l bp '__fish_seen_subcommand_from build plan'

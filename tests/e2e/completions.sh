@@ -1,6 +1,7 @@
 #!/bin/bash
-# Shell completions (completions/): bash and fish are asked for candidates as
-# a user's shell would ask them; zsh's file is checked by zsh -n. Every verb of
+# Shell completions (completions/): bash, fish and zsh are asked for
+# candidates as a user's shell would ask them (zsh in a pseudo-terminal, by
+# zsh_complete.zsh), and their files pass a syntax check. Every verb of
 # `imagespec --help` and every option of each `imagespec VERB --help` must be
 # offered by all three, so a new flag without its completion fails here.
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +27,11 @@ bash_complete() {
 fish_complete() {
 	(cd "$TMP/w" && fish --no-config -c 'source $argv[1]; or exit 1; complete -C$argv[2]' \
 		"$COMP/imagespec.fish" "$1") | cut -f1 | sort
+}
+
+# zsh_complete 'imagespec build --': zsh's candidates.
+zsh_complete() {
+	(cd "$TMP/w" && zsh -f "$E2E_DIR/zsh_complete.zsh" "$COMP" "$1")
 }
 
 lines() {
@@ -77,7 +83,20 @@ check_eq "fish: -p offers the spec's parameters" "$(lines flavour= rev= version=
 	"$(fish_complete 'imagespec build -p ')"
 check_eq "fish: cache subcommands" "$(lines du prune)" "$(fish_complete 'imagespec cache ')"
 
-# --- zsh
+# --- zsh: the same cases
+check_eq "zsh: verbs after 'imagespec '" \
+	"$(lines auth build cache copy help inspect plan schema tags validate version)" \
+	"$(zsh_complete 'imagespec ')"
+check_eq "zsh: --progress values" "$(lines auto plain quiet)" \
+	"$(zsh_complete 'imagespec build --progress ')"
+check_eq "zsh: -p offers the spec's parameters" "$(lines flavour= rev= version=)" \
+	"$(zsh_complete 'imagespec build -p ')"
+# (a directory comes bare: compadd -f makes zsh show and insert it with /)
+check_eq "zsh: specs are yaml, yml and json files, directories and -" \
+	"$(lines - image.yaml other.yml sub)" "$(zsh_complete 'imagespec validate ')"
+check_eq "zsh: cache subcommands" "$(lines du prune)" "$(zsh_complete 'imagespec cache ')"
+
+# --- syntax
 check "zsh -n _imagespec" zsh -n "$COMP/_imagespec"
 check "fish --no-execute imagespec.fish" fish --no-execute "$COMP/imagespec.fish"
 check "bash -n imagespec.bash" bash -n "$COMP/imagespec.bash"
@@ -89,7 +108,7 @@ missing=
 for v in $verbs; do
 	grep -qx -- "$v" <<<"$(bash_complete 'imagespec|')" || missing+=" bash:$v"
 	grep -qx -- "$v" <<<"$(fish_complete 'imagespec ')" || missing+=" fish:$v"
-	grep -q -- "'$v:" "$COMP/_imagespec" || missing+=" zsh:$v"
+	grep -qx -- "$v" <<<"$(zsh_complete 'imagespec ')" || missing+=" zsh:$v"
 done
 check_eq "every verb of imagespec --help is completed by bash, fish and zsh" "" "$missing"
 
@@ -104,10 +123,11 @@ for v in $verbs; do
 	opts=$(grep -oE -- '(^|[][ |,])--[a-z][a-z-]*' <<<"$help" | sed 's/^[^-]*//' | sort -u)
 	b=$(bash_complete "imagespec|${words// /|}|--")
 	f=$(fish_complete "imagespec $words --")
+	z=$(zsh_complete "imagespec $words --")
 	for o in $opts --help; do
 		grep -qx -- "$o" <<<"$b" || missing+=" bash:$v:$o"
 		grep -qx -- "$o" <<<"$f" || missing+=" fish:$v:$o"
-		grep -qE -- "[',{)*]$o[]=+[}]" "$COMP/_imagespec" || missing+=" zsh:$v:$o"
+		grep -qx -- "$o" <<<"$z" || missing+=" zsh:$v:$o"
 	done
 done
 check_eq "every option of every VERB --help is completed by bash, fish and zsh" "" "$missing"

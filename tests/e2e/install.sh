@@ -40,7 +40,12 @@ cat >"$TMP/prog.c" <<'C'
 int main(void) { return ims_init() < 0; }
 C
 pc=$(PKG_CONFIG_PATH="$LIB/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$DEST" pkg-config --cflags --libs imagespec)
-check "a program builds with pkg-config --cflags --libs imagespec" cc -o "$TMP/prog" "$TMP/prog.c" $pc
+# (a sanitized library needs its runtime in the program too)
+san=$(meson introspect --buildoptions "$BUILDDIR" | jq -r '.[] | select(.name == "b_sanitize") | .value')
+sanflags=()
+[ "$san" = none ] || sanflags=(-fsanitize="$san")
+check "a program builds with pkg-config --cflags --libs imagespec" \
+	cc "${sanflags[@]}" -o "$TMP/prog" "$TMP/prog.c" $pc
 check "and runs" env LD_LIBRARY_PATH="$LIB" "$TMP/prog"
 
 # The man pages render, and name every verb, option and key.

@@ -56,9 +56,10 @@ for p in libyaml-0-2 libcurl4 libarchive13 libyajl2 libzstd1 zlib1g libssl3; do
 	check_match "libimagespec0.deb depends on $p (shlibs)" "^$p\$" "$libdeps"
 done
 
-# apt would install them here: every dependency is satisfiable.
+# apt would install them here: every dependency is satisfiable (--reinstall:
+# the same answer when they are installed already).
 DESC="apt-get install --simulate of the three packages" \
-	run_expect 0 '' apt-get install --simulate --no-download -o Debug::NoLocking=1 "$DEB" "$LIBDEB" "$DEVDEB"
+	run_expect 0 '' apt-get install --simulate --reinstall --no-download -o Debug::NoLocking=1 "$DEB" "$LIBDEB" "$DEVDEB"
 check_match "apt would set up imagespec" '^Conf imagespec ' "$RUN_STDOUT"
 
 # Unpacked into a scratch root, the tool runs on the packaged library.

@@ -10,4 +10,5 @@ apt-get install -y --no-install-recommends \
 	zlib1g-dev libzstd-dev \
 	skopeo umoci busybox-static python3 python3-jsonschema python3-yaml python3-cryptography \
 	docker-registry apache2-utils openssl curl jq tar gzip zstd xz-utils \
-	valgrind time podman strace tmux
+	valgrind time podman strace tmux \
+	scdoc zsh fish debhelper dpkg-dev

@@ -56,7 +56,7 @@ _imagespec()
 		case $w in
 		-p | --param | --target | -t | --tag | --platform | --output | --metadata-out | \
 			--progress | -j | --jobs | --insecure-registry | --ca-cert | --cache-dir | \
-			--cache-from | --cache-to | --max-size | -u | --username)
+			--cache-from | --cache-to | --max-size | -u | --username | --timeout | --low-speed-time)
 			[ -n "$verb" ] && ((i++))
 			;;
 		-* | =) ;;
@@ -100,7 +100,7 @@ _imagespec()
 		return 0
 		;;
 	--target | -t | --tag | --output | -j | --jobs | --insecure-registry | --cache-from | \
-		--cache-to | --max-size | -u | --username)
+		--cache-to | --max-size | -u | --username | --timeout | --low-speed-time)
 		return 0
 		;;
 	esac
@@ -110,11 +110,13 @@ _imagespec()
 	build | plan)
 		opts='-p --param --target -t --tag --platform --output --json --metadata-out
 			--progress -j --jobs --insecure-registry --ca-cert --cache-dir --no-cache
-			--cache-from --cache-to --offline -v --verbose -h --help'
+			--cache-from --cache-to --offline --timeout --low-speed-time -v --verbose -h --help'
 		;;
-	validate | tags | schema | version | help) opts='-h --help' ;;
-	inspect) opts='--platform --config --manifest --raw -h --help' ;;
-	copy) opts='--platform -h --help' ;;
+	validate) opts='-p --param -h --help' ;;
+	schema | version | help) opts='-h --help' ;;
+	tags) opts='--timeout --low-speed-time -h --help' ;;
+	inspect) opts='--platform --config --manifest --raw --timeout --low-speed-time -h --help' ;;
+	copy) opts='--platform --timeout --low-speed-time -h --help' ;;
 	auth)
 		case $sub in
 		login) opts='-u --username --password-stdin -h --help' ;;

@@ -15,7 +15,7 @@ function __imagespec_spec
             continue
         end
         switch $a
-            case -p --param --target -t --tag --platform --output --metadata-out --progress -j --jobs --insecure-registry --ca-cert --cache-dir --cache-from --cache-to
+            case -p --param --target -t --tag --platform --output --metadata-out --progress -j --jobs --insecure-registry --ca-cert --cache-dir --cache-from --cache-to --timeout --low-speed-time
                 set skip 1
             case '-*'
             case '*'
@@ -77,6 +77,9 @@ complete -c imagespec -n $bp -s v -l verbose -d 'more output'
 complete -c imagespec -n "__fish_seen_subcommand_from $verbs" -s h -l help -d 'print the usage'
 
 complete -c imagespec -n '__fish_seen_subcommand_from validate' -F
+complete -c imagespec -n '__fish_seen_subcommand_from validate' -s p -l param -x -d 'a parameter NAME=VALUE'
+complete -c imagespec -n '__fish_seen_subcommand_from build plan inspect copy tags' -l timeout -x -d 'deadline for every network request (90s, 5m)'
+complete -c imagespec -n '__fish_seen_subcommand_from build plan inspect copy tags' -l low-speed-time -x -d 'seconds below 1 KiB/s that count as stalled'
 
 set -l refs '__fish_seen_subcommand_from inspect copy tags'
 complete -c imagespec -n $refs -a 'oci: oci-archive: docker-archive: docker://' -d reference

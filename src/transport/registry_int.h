@@ -99,4 +99,7 @@ int ims_registry__location(ims_registry *r, const ims_registry_call *c, const im
 /* Cancels an upload session (DELETE), ignoring every failure. */
 void ims_registry__cancel_upload(ims_registry *r, const ims_registry_call *c, const char *location);
 
+/* The target of a Link header whose rel is "next", or NULL (caller frees). */
+char *ims_registry__link_next(const char *value);
+
 #endif

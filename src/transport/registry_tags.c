@@ -17,8 +17,7 @@
 #define TAGS_MAX 100000
 #define TAGS_PAGE_MAX (4u << 20)
 
-/* The target of a Link header whose rel is "next", or NULL. */
-static char *link_next(const char *value)
+char *ims_registry__link_next(const char *value)
 {
 	const char *p = value;
 	while (p && *p) {
@@ -85,7 +84,7 @@ static int get_page(ims_registry *r, const ims_registry_call *c, const char *url
 	}
 	*next = NULL;
 	const char *link = ims_http_header(&resp, "link");
-	_cleanup_free_ char *target = link ? link_next(link) : NULL;
+	_cleanup_free_ char *target = link ? ims_registry__link_next(link) : NULL;
 	if (target) {
 		*next = ims_http_resolve_url(resp.url ? resp.url : url, target);
 		_cleanup_free_ char *origin = *next ? ims_http_origin(*next) : NULL;

@@ -4,6 +4,7 @@
  * registry's credentials), and a page that names itself ends the walk. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json/json.h"
 #include "json/oci.h"
@@ -17,6 +18,37 @@
 #define TAGS_MAX 100000
 #define TAGS_PAGE_MAX (4u << 20)
 
+/* One `; name=value` parameter at *q (value unquoted into val). */
+static const char *link_param(const char *q, const char **name, size_t *nlen, char *val, size_t cap)
+{
+	size_t vlen = 0;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	*name = q;
+	while (*q && !strchr("=;, \t", *q))
+		q++;
+	*nlen = (size_t)(q - *name);
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (*q == '=') {
+		for (q++; *q == ' ' || *q == '\t'; q++)
+			;
+		bool quoted = *q == '"';
+		if (quoted)
+			q++;
+		for (; *q && (quoted ? *q != '"' : !strchr(";, \t", *q)); q++)
+			if (vlen + 1 < cap)
+				val[vlen++] = *q;
+		if (quoted && *q == '"')
+			q++;
+	}
+	val[vlen] = '\0';
+	return q;
+}
+
+/* The target of a Link header (RFC 8288) whose rel has "next" among its
+ * space-separated values, or NULL. The target is what lies between a `<`
+ * and the next `>`; parameters are matched by name, not by substring. */
 char *ims_registry__link_next(const char *value)
 {
 	const char *p = value;
@@ -25,12 +57,30 @@ char *ims_registry__link_next(const char *value)
 		const char *gt = lt ? strchr(lt, '>') : NULL;
 		if (!gt)
 			return NULL;
-		const char *end = strchr(gt, ',');
-		size_t plen = end ? (size_t)(end - gt) : strlen(gt);
-		_cleanup_free_ char *params = xstrndup(gt + 1, plen ? plen - 1 : 0);
-		if (strstr(params, "rel=\"next\"") || strstr(params, "rel=next"))
+		for (const char *x = lt; x < gt; x++)
+			if (*x == '<')
+				lt = x;
+		const char *q = gt + 1;
+		bool next = false;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		while (*q == ';') {
+			const char *name;
+			size_t nlen;
+			char val[128];
+			q = link_param(q + 1, &name, &nlen, val, sizeof(val));
+			if (nlen == 3 && !strncasecmp(name, "rel", 3)) {
+				char *save = NULL;
+				for (char *t = strtok_r(val, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+					next = next || !strcasecmp(t, "next");
+			}
+			while (*q == ' ' || *q == '\t')
+				q++;
+		}
+		if (next)
 			return xstrndup(lt + 1, (size_t)(gt - lt - 1));
-		p = end ? end + 1 : NULL;
+		q = strchr(q, ',');
+		p = q ? q + 1 : NULL;
 	}
 	return NULL;
 }

@@ -1084,9 +1084,35 @@ static void test_hostile(void)
 	ims_registry_free(r);
 }
 
+/* Link headers (tag pagination): rel matched by name and by value, not
+ * by substring; the target has no `<` in it (the fuzzer found both). */
+static void test_link_next(void)
+{
+	static const struct {
+		const char *header, *want;
+	} cases[] = {
+		{ "</v2/a/tags/list?n=2&last=b>; rel=\"next\"", "/v2/a/tags/list?n=2&last=b" },
+		{ "<a>; rel=\"prev\", <b>; rel=next", "b" },
+		{ "<a>; rel=\"last next\"", "a" },
+		{ "<a> ; type=\"x;rel=next\" ; REL=Next", "a" },
+		{ "<a>; rerel=next", NULL },
+		{ "<a>; rel=\"nextpage\"", NULL },
+		{ "<<a ;>rerela ;>rerel=next", NULL },
+		{ "<<a>; rel=next", "a" },
+		{ "<a; rel=next", NULL },
+		{ "", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *got = ims_registry__link_next(cases[i].header);
+		is_str(got, cases[i].want, "Link `%s`", cases[i].header);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	test_link_next();
 	if (access("/usr/bin/docker-registry", X_OK) != 0) {
 		printf("1..0 # SKIP docker-registry is not installed\n");
 		return 77;

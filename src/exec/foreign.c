@@ -20,11 +20,23 @@
 #include "util/xalloc.h"
 
 /* https, or http towards a host that may speak plain HTTP (loopback, or
- * named insecure): the same rule as `url:` layers. */
+ * named insecure): the same rule as `url:` layers. The urls come from a
+ * base image, which anyone may have written: a link-local address (cloud
+ * metadata services live at 169.254.169.254) is never fetched, and a
+ * private one only when the user named it insecure. */
 static int url_allowed(ims_http *http, const char *url, ims_error **err)
 {
 	_cleanup_free_ char *origin = ims_http_origin(url);
 	_cleanup_free_ char *shown = ims_http_redact_url(url);
+	_cleanup_free_ char *host = origin ? ims_http_origin_host(origin) : NULL;
+	ims_http_addr cls = host ? ims_http_host_class(host) : IMS_ADDR_NAME;
+	const char *hostport = origin ? strstr(origin, "://") + 3 : NULL;
+	if (cls == IMS_ADDR_LINK_LOCAL ||
+	    (cls == IMS_ADDR_PRIVATE && !(hostport && ims_http_host_insecure(http, hostport))))
+		return ims_error_set(err, IMS_EGENERIC,
+				     "`%s`: a foreign layer's url on a %s address is not fetched (name the host with "
+				     "--insecure-registry to allow a private one)",
+				     shown ? shown : "?", cls == IMS_ADDR_LINK_LOCAL ? "link-local" : "private");
 	if (origin && !strncmp(origin, "https://", 8))
 		return 0;
 	if (origin && !strncmp(origin, "http://", 7) && ims_http_host_insecure(http, origin + 7))

@@ -154,6 +154,13 @@ const char *ims_http_header(const ims_http_response *r, const char *name);
 char *ims_http_resolve_url(const char *base, const char *location);
 /* Origin "scheme://host:port" of a URL (default ports filled in); caller frees. */
 char *ims_http_origin(const char *url);
+/* The host of an origin ("scheme://host:port"), without brackets; NULL
+ * when it has none. Caller frees. */
+char *ims_http_origin_host(const char *origin);
+/* What a literal host is; names other than "localhost" are IMS_ADDR_NAME
+ * (DNS is not asked). 0.0.0.0 and :: count as link-local: never a peer. */
+typedef enum { IMS_ADDR_NAME, IMS_ADDR_PUBLIC, IMS_ADDR_PRIVATE, IMS_ADDR_LOOPBACK, IMS_ADDR_LINK_LOCAL } ims_http_addr;
+ims_http_addr ims_http_host_class(const char *host);
 /* A URL safe to print: no userinfo, and every query value replaced by
  * "REDACTED" except digest, mount, from, n, last, scope, service. */
 char *ims_http_redact_url(const char *url);

@@ -2,7 +2,9 @@
  *
  * libcurl's URL API does the parsing so that the URL a request goes to and
  * the URL these checks looked at are read by the same code. */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,4 +175,50 @@ char *ims_http_redact_url(const char *url)
 	curl_url_cleanup(cu);
 	/* An unparsable URL is never printed: it could hold anything. */
 	return out ? out : xstrdup("<invalid url>");
+}
+
+char *ims_http_origin_host(const char *origin)
+{
+	const char *p = strstr(origin, "://");
+	if (!p)
+		return NULL;
+	p += 3;
+	if (*p == '[') {
+		const char *rb = strchr(p, ']');
+		return rb ? xstrndup(p + 1, (size_t)(rb - p - 1)) : NULL;
+	}
+	return xstrndup(p, strcspn(p, ":/"));
+}
+
+ims_http_addr ims_http_host_class(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (!strcmp(host, "localhost"))
+		return IMS_ADDR_LOOPBACK;
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		uint32_t a = ntohl(a4.s_addr);
+		if ((a >> 24) == 127)
+			return IMS_ADDR_LOOPBACK;
+		if ((a >> 16) == 0xa9fe || a == 0)
+			return IMS_ADDR_LINK_LOCAL;
+		if ((a >> 24) == 10 || (a >> 20) == 0xac1 || (a >> 16) == 0xc0a8 || (a >> 22) == 0x191)
+			return IMS_ADDR_PRIVATE; /* 10/8, 172.16/12, 192.168/16, 100.64/10 */
+		return IMS_ADDR_PUBLIC;
+	}
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			char v4[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &a6.s6_addr[12], v4, sizeof(v4));
+			return ims_http_host_class(v4);
+		}
+		if (IN6_IS_ADDR_LOOPBACK(&a6))
+			return IMS_ADDR_LOOPBACK;
+		if (IN6_IS_ADDR_LINKLOCAL(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6))
+			return IMS_ADDR_LINK_LOCAL;
+		if ((a6.s6_addr[0] & 0xfe) == 0xfc)
+			return IMS_ADDR_PRIVATE; /* fc00::/7 */
+		return IMS_ADDR_PUBLIC;
+	}
+	return IMS_ADDR_NAME;
 }

@@ -1118,12 +1118,39 @@ static void test_tls(void)
 	free(ca), free(crt), free(key);
 }
 
+/* Literal hosts as the upload-location and foreign-url checks see them. */
+static void test_host_class(void)
+{
+	static const struct {
+		const char *host;
+		ims_http_addr want;
+	} cases[] = {
+		{ "169.254.169.254", IMS_ADDR_LINK_LOCAL }, { "0.0.0.0", IMS_ADDR_LINK_LOCAL },
+		{ "fe80::1", IMS_ADDR_LINK_LOCAL },	    { "::", IMS_ADDR_LINK_LOCAL },
+		{ "::ffff:169.254.1.1", IMS_ADDR_LINK_LOCAL }, { "10.1.2.3", IMS_ADDR_PRIVATE },
+		{ "172.16.0.1", IMS_ADDR_PRIVATE },	    { "192.168.1.1", IMS_ADDR_PRIVATE },
+		{ "100.64.0.1", IMS_ADDR_PRIVATE },	    { "fd00::1", IMS_ADDR_PRIVATE },
+		{ "127.0.0.2", IMS_ADDR_LOOPBACK },	    { "::1", IMS_ADDR_LOOPBACK },
+		{ "localhost", IMS_ADDR_LOOPBACK },	    { "8.8.8.8", IMS_ADDR_PUBLIC },
+		{ "172.32.0.1", IMS_ADDR_PUBLIC },	    { "registry.example", IMS_ADDR_NAME },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		is_int(ims_http_host_class(cases[i].host), cases[i].want, "host class of %s", cases[i].host);
+	char *h = ims_http_origin_host("http://[fe80::1]:8080");
+	is_str(h, "fe80::1", "the host of a bracketed origin");
+	free(h);
+	h = ims_http_origin_host("https://169.254.169.254:443");
+	is_str(h, "169.254.169.254", "the host of an origin with a port");
+	free(h);
+}
+
 int main(void)
 {
 	/* An ambient proxy must never capture loopback traffic. */
 	setenv("NO_PROXY", "127.0.0.1,127.0.0.2,localhost,::1", 1);
 	setenv("no_proxy", "127.0.0.1,127.0.0.2,localhost,::1", 1);
 	unsetenv("SSL_CERT_FILE");
+	test_host_class();
 	unsetenv("SSL_CERT_DIR");
 	signal(SIGPIPE, SIG_IGN);
 	ims_http_global_init();

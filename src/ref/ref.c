@@ -285,12 +285,42 @@ static int parse_local(ims_ref *r, const char *rest, const char *what, ims_error
 	return 0;
 }
 
+/* skopeo's and podman's transports that imagespec does not read: named,
+ * with what to do instead, rather than taken as a Docker Hub repository. */
+static const struct {
+	const char *prefix, *hint;
+} other_transports[] = {
+	{ "containers-storage:", "export it with `podman save --format oci-archive -o FILE IMAGE` and use "
+				 "oci-archive:FILE, or push it to a registry" },
+	{ "docker-daemon:", "export it with `docker save -o FILE IMAGE` and use docker-archive:FILE" },
+	{ "dir:", "copy it into a layout with `skopeo copy dir:PATH oci:DIR:TAG` and use oci:DIR:TAG" },
+	{ "ostree:", "copy it into a layout with `skopeo copy` and use oci:DIR:TAG" },
+	{ "sif:", "copy it into a layout with `skopeo copy` and use oci:DIR:TAG" },
+};
+
+static int other_transport(const char *s, ims_error **err)
+{
+	for (size_t i = 0; i < sizeof(other_transports) / sizeof(*other_transports); i++) {
+		size_t n = strlen(other_transports[i].prefix);
+		/* "dir:5000/app" is a registry on host `dir` */
+		if (!strncmp(s, other_transports[i].prefix, n) && !(s[n] >= '0' && s[n] <= '9')) {
+			ims_error_set(err, IMS_EINVALID, "`%.*s` references are not supported: imagespec reads registries, "
+					  "oci:, oci-archive: and docker-archive:", (int)(n - 1), s);
+			ims_error_hint(err, "%s", other_transports[i].hint);
+			return IMS_EINVALID;
+		}
+	}
+	return 0;
+}
+
 int ims_ref_parse(ims_ref **out, const char *s, ims_error **err)
 {
 	ims_ref *r = xcalloc(1, sizeof(*r));
 	int ret;
 	if (!s) {
 		ret = ims_error_set(err, IMS_EINVALID, "reference is empty");
+	} else if ((ret = other_transport(s, err)) < 0) {
+		/* said */
 	} else if (!strcmp(s, "scratch")) {
 		r->kind = IMS_REF_SCRATCH;
 		ret = 0;

@@ -333,6 +333,27 @@ static void test_tag_valid(void)
 	ok(!ims_ref_tag_valid(t), "a 129-character tag is invalid");
 }
 
+/* skopeo's and podman's other transports are named and refused with a
+ * hint, not taken as Docker Hub repositories (issue 10). */
+static void test_other_transports(void)
+{
+	static const char *const refused[] = { "containers-storage:localhost/app:1", "docker-daemon:app:1",
+					       "dir:/tmp/app", "ostree:app@/repo", "sif:app.sif" };
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		ims_ref *r = NULL;
+		ims_error *e = NULL;
+		int rc = ims_ref_parse(&r, refused[i], &e);
+		ok(rc == IMS_EINVALID && e && strstr(e->message, "not supported") && e->hint,
+		   "%s: refused with a hint", refused[i]);
+		ims_error_free(e);
+		ims_ref_free(r);
+	}
+	ims_ref *r = NULL;
+	ok(ims_ref_parse(&r, "dir:5000/app:1", NULL) == 0 && r && r->kind == IMS_REF_REGISTRY,
+	   "dir:5000/app:1 is still a registry on host dir");
+	ims_ref_free(r);
+}
+
 int main(void)
 {
 	test_normalise();
@@ -341,5 +362,6 @@ int main(void)
 	test_strings();
 	test_loopback();
 	test_tag_valid();
+	test_other_transports();
 	return tap_done();
 }

@@ -33,7 +33,7 @@ int cmd_tags(int argc, char **argv)
 		case ':':
 			return cli_usage("tags", "option `%s` needs a value", argv[optind - 1]);
 		default:
-			return cli_usage("tags", "unknown option `%s`", argv[optind - 1]);
+			return cli_bad_option("tags", longopts, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)

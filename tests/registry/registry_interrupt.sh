@@ -42,15 +42,21 @@ OLD=$(digest_of_output "$RUN_OUT")
 for sig in INT TERM; do
 	want=130
 	[ $sig = TERM ] && want=143
+	# An interrupted upload may leave its session in the registry (the
+	# DELETE is not sent once the build is interrupted): only a session
+	# this build started counts.
+	before=$(ls "$REG_DATA/docker/registry/v2/repositories/team/app/_uploads" 2>/dev/null | tr '\n' ' ')
 	env --default-signal=INT "$IMAGESPEC" build "$W/big.yaml" --progress plain --no-cache \
 		>"$TMP/int.out" 2>"$TMP/int.err" </dev/null &
 	pid=$!
-	caught=$("$PY" - "$REG_DATA" "$pid" <<'EOF'
+	caught=$("$PY" - "$REG_DATA" "$pid" "$before" <<'EOF'
 import glob, os, signal, sys, time
-root, pid = sys.argv[1], int(sys.argv[2])
+root, pid, before = sys.argv[1], int(sys.argv[2]), set(sys.argv[3].split())
 deadline = time.time() + 300
 while time.time() < deadline:
     for f in glob.glob(os.path.join(root, "docker/registry/v2/repositories/team/app/_uploads/*/data")):
+        if os.path.basename(os.path.dirname(f)) in before:
+            continue
         try:
             n = os.path.getsize(f)
         except OSError:

@@ -108,8 +108,9 @@ double ims_http_retry_after(const char *value)
 		/* delay-seconds = 1*DIGIT (RFC 9110 section 10.2.3) */
 		double s = 0;
 		const char *p = value;
+		/* capped: a thousand digits must not make an infinite wait */
 		for (; isdigit((unsigned char)*p); p++)
-			s = s * 10 + (*p - '0');
+			s = s < 1e12 ? s * 10 + (*p - '0') : s;
 		while (isspace((unsigned char)*p))
 			p++;
 		return *p ? -1 : s;

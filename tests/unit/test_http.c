@@ -300,6 +300,11 @@ static void test_retry_after(void)
 	is_int(ims_http_retry_after("5s"), -1, "retry-after: trailing garbage");
 	is_int(ims_http_retry_after(""), -1, "retry-after: empty");
 	is_int(ims_http_retry_after(NULL), -1, "retry-after: absent");
+	char many[400];
+	memset(many, '9', sizeof(many) - 1);
+	many[sizeof(many) - 1] = '\0';
+	double w = ims_http_retry_after(many);
+	ok(w > 0 && w < 1e14, "retry-after: 399 digits give a finite wait, not infinity (the fuzzer's find)");
 	char date[64];
 	time_t t = time(NULL) + 100;
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime(&t));

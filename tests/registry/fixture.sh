@@ -586,6 +586,41 @@ busybox_layout() {
 	echo "oci:$FIXTURE_DIR/busybox-oci:1"
 }
 
+# stop_mid_upload DATA_DIR REPO PID [SESSIONS]: waits until the registry
+# whose storage is DATA_DIR holds more than 1 MiB of an upload to REPO, then
+# freezes PID with SIGSTOP (an upload cannot finish meanwhile, however
+# loaded the machine) and prints the bytes received; "exited" or "timeout"
+# and status 1 otherwise. Sessions named in SESSIONS (space-separated
+# upload ids) are not counted: an interrupted build may leave its own.
+stop_mid_upload() {
+	"$PY" - "$1" "$2" "$3" "${4:-}" <<'EOF'
+import glob, os, signal, sys, time
+root, repo, pid, before = sys.argv[1], sys.argv[2], int(sys.argv[3]), set(sys.argv[4].split())
+deadline = time.time() + 300
+while time.time() < deadline:
+    for f in glob.glob(os.path.join(root, "docker/registry/v2/repositories", repo, "_uploads/*/data")):
+        if os.path.basename(os.path.dirname(f)) in before:
+            continue
+        try:
+            n = os.path.getsize(f)
+        except OSError:
+            continue
+        if n > 1 << 20:
+            os.kill(pid, signal.SIGSTOP)
+            print(n)
+            sys.exit(0)
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        print("exited")
+        sys.exit(1)
+    time.sleep(0.005)
+print("timeout")
+sys.exit(1)
+EOF
+}
+
+
 # seed_base ADDR REPO:TAG [skopeo copy flags]: pushes the busybox base to
 # docker://ADDR/REPO:TAG with skopeo (no internet needed). For a TLS
 # registry add --dest-cert-dir DIR (or leave TLS unverified: the default is

@@ -180,30 +180,7 @@ IPID=$!
 # Wait until the registry has received part of an upload, stop the build
 # there (SIGSTOP: the upload cannot finish meanwhile, however loaded the
 # machine), SIGKILL the registry, then let the build go on.
-caught=$("$PY" - "$INT_DATA" "$IPID" <<'EOF'
-import glob, os, signal, sys, time
-root, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.time() + 300
-while time.time() < deadline:
-    for f in glob.glob(os.path.join(root, "docker/registry/v2/repositories/team/app/_uploads/*/data")):
-        try:
-            n = os.path.getsize(f)
-        except OSError:
-            continue
-        if n > 1 << 20:
-            os.kill(pid, signal.SIGSTOP)
-            print(n)
-            sys.exit(0)
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        print("exited")
-        sys.exit(1)
-    time.sleep(0.005)
-print("timeout")
-sys.exit(1)
-EOF
-)
+caught=$(stop_mid_upload "$INT_DATA" team/app "$IPID")
 registry_kill INT
 S0=$(date +%s)
 kill -CONT "$IPID" 2>/dev/null

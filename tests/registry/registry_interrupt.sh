@@ -49,32 +49,7 @@ for sig in INT TERM; do
 	env --default-signal=INT "$IMAGESPEC" build "$W/big.yaml" --progress plain --no-cache \
 		>"$TMP/int.out" 2>"$TMP/int.err" </dev/null &
 	pid=$!
-	caught=$("$PY" - "$REG_DATA" "$pid" "$before" <<'EOF'
-import glob, os, signal, sys, time
-root, pid, before = sys.argv[1], int(sys.argv[2]), set(sys.argv[3].split())
-deadline = time.time() + 300
-while time.time() < deadline:
-    for f in glob.glob(os.path.join(root, "docker/registry/v2/repositories/team/app/_uploads/*/data")):
-        if os.path.basename(os.path.dirname(f)) in before:
-            continue
-        try:
-            n = os.path.getsize(f)
-        except OSError:
-            continue
-        if n > 1 << 20:
-            os.kill(pid, signal.SIGSTOP)
-            print(n)
-            sys.exit(0)
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        print("exited")
-        sys.exit(1)
-    time.sleep(0.005)
-print("timeout")
-sys.exit(1)
-EOF
-	)
+	caught=$(stop_mid_upload "$REG_DATA" team/app "$pid" "$before")
 	kill -"$sig" "$pid" 2>/dev/null
 	kill -CONT "$pid" 2>/dev/null
 	check_match "SIG$sig: caught mid-upload (bytes received: $caught)" '^[0-9]+$' "$caught"

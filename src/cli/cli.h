@@ -80,6 +80,7 @@ int cmd_build(int argc, char **argv, bool plan_only);
 int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_tags(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_auth(int argc, char **argv);

@@ -33,6 +33,13 @@ int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, 
 /* Loads one image (manifest + verified config) by digest. */
 int ims_exec_load_image(ims_transport *t, const char *digest, ims_base_image *out, ims_error **err);
 void ims_exec_base_dispose(ims_base *b);
+/* For inspect and report (inspect.c): opens a read plan's source, with a
+ * session when it is a registry; and the image of the plan's platform (the
+ * host's by default) from the top-level document data, or the image itself. */
+int ims_exec_open_source(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t,
+			 ims_error **err);
+int ims_exec_select_image(const ims_plan *p, ims_transport *t, const char *data, size_t len, const char *mt,
+			  ims_base_image *im, ims_error **err);
 
 /* A layer added by the plan, shared by every platform. */
 typedef struct {

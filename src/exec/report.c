@@ -63,35 +63,48 @@ static int drain(ims_reader *r, ims_error **err)
 }
 
 /* One layer: its descriptor, and the entries of its blob. */
-static int report_layer(ims_transport *t, const ims_descriptor *d, size_t i, const ims_base_image *im, int64_t *kept,
+static int report_layer(ims_transport *t, const ims_descriptor *desc, size_t i, const ims_base_image *im, int64_t *kept,
 			ims_json **out, ims_error **err)
 {
 	ims_json *l = ims_json_new_object();
 	ims_json_set(l, "index", ims_json_new_int((int64_t)i));
-	ims_json_set(l, "digest", ims_json_new_string(d->digest));
+	ims_json_set(l, "digest", ims_json_new_string(desc->digest));
 	const char *diff_id = i < ims_config_ndiff_ids(im->config) ? ims_config_diff_id(im->config, i) : NULL;
 	ims_json_set(l, "diffId", diff_id ? ims_json_new_string(diff_id) : ims_json_new_null());
-	ims_json_set(l, "mediaType", ims_json_new_string(d->media_type ? d->media_type : ""));
-	ims_json_set(l, "size", ims_json_new_int(d->size));
+	ims_json_set(l, "mediaType", ims_json_new_string(desc->media_type ? desc->media_type : ""));
+	ims_json_set(l, "size", ims_json_new_int(desc->size));
 	/* an existing image: every layer is what the image has */
 	ims_json_set(l, "source", ims_json_new_string("image"));
 	layer_acc a = { .files = ims_json_new_array(), .kept = kept };
 	ims_reader blob = { 0 };
-	int r = ims_transport_open_blob(t, d->digest, &blob, err);
+	int r = ims_transport_open_blob(t, desc->digest, &blob, err);
 	if (r >= 0) {
 		ims_sha256_reader hr;
 		ims_sha256_reader_init(&hr, &blob);
-		_cleanup_free_ char *shown = xasprintf("layer %zu `%s`", i + 1, d->digest);
+		_cleanup_free_ char *shown = xasprintf("layer %zu `%s`", i + 1, desc->digest);
 		r = ims_layer_list(&hr.reader, shown, on_entry, &a, err);
-		if (r >= 0)
-			r = drain(&hr.reader, err);
-		if (r >= 0) {
+		/* the digest first: bytes that are not a tar are first of all
+		 * bytes that are not the layer's (unless reading them failed) */
+		ims_error *list_err = NULL;
+		if (r < 0 && r != IMS_EINTERRUPTED && r != IMS_ENET) {
+			list_err = *err;
+			*err = NULL;
+		}
+		int rd = r < 0 && !list_err ? r : drain(&hr.reader, err);
+		if (rd >= 0) {
 			char got[IMS_DIGEST_BUFSZ];
 			ims_sha256_reader_final(&hr, got);
-			if (strcmp(got, d->digest) || hr.count != d->size)
-				r = ims_error_set(err, IMS_EDIGEST,
-						  "%s: the blob has %lld bytes with digest `%s`; the manifest says %lld",
-						  shown, (long long)hr.count, got, (long long)d->size);
+			if (strcmp(got, desc->digest) || hr.count != desc->size)
+				rd = ims_error_set(err, IMS_EDIGEST,
+						   "%s: the blob has %lld bytes with digest `%s`; the manifest says %lld",
+						   shown, (long long)hr.count, got, (long long)desc->size);
+		}
+		if (rd < 0) {
+			ims_error_free(list_err);
+			r = rd;
+		} else if (list_err) {
+			*err = list_err;
+			r = ims_exec_not_spec(err, r);
 		}
 		ims_sha256_reader_dispose(&hr);
 		ims_reader_close(&blob);

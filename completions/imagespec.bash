@@ -39,7 +39,7 @@ _imagespec_params()
 _imagespec()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs='build plan validate inspect copy tags schema auth cache version help'
+	local verbs='build plan validate inspect copy report tags schema auth cache version help'
 	local verb='' sub='' spec='' i w
 	COMPREPLY=()
 
@@ -117,6 +117,7 @@ _imagespec()
 	tags) opts='--timeout --low-speed-time -h --help' ;;
 	inspect) opts='--platform --config --manifest --raw --timeout --low-speed-time -h --help' ;;
 	copy) opts='--platform --timeout --low-speed-time -h --help' ;;
+	report) opts='--html --json --against --platform --timeout --low-speed-time -h --help' ;;
 	auth)
 		case $sub in
 		login) opts='-u --username --password-stdin -h --help' ;;
@@ -138,7 +139,7 @@ _imagespec()
 	help) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W "$verbs" -- "$cur") ;;
 	auth) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W 'login logout get' -- "$cur") ;;
 	cache) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W 'du prune' -- "$cur") ;;
-	inspect | copy | tags)
+	inspect | copy | tags | report)
 		mapfile -t COMPREPLY < <(compgen -W 'oci: oci-archive: docker-archive: docker://' -- "$cur")
 		compopt -o nospace 2>/dev/null
 		;;

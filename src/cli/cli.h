@@ -81,6 +81,10 @@ int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+/* Writes data to path ("-": standard output) through a temporary file
+ * beside it and a rename, so that a failed write leaves no half file and
+ * an old one stays whole (cmd_report.c). -1 with errno on failure. */
+int cli_write_file(const char *path, const char *data, size_t len);
 int cmd_tags(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_auth(int argc, char **argv);

@@ -34,9 +34,7 @@ static const char help[] =
 	"      --platform P         of an index, the image for os/arch[/variant] (default:\n"
 	"                           the host's)\n" CLI_DEADLINE_HELP;
 
-/* Writes data to path through a temporary file beside it and a rename, so
- * that a failed write leaves no half page (and an old page stays whole). */
-static int write_file(const char *path, const char *data, size_t len)
+int cli_write_file(const char *path, const char *data, size_t len)
 {
 	if (!strcmp(path, "-"))
 		return fwrite(data, 1, len, stdout) == len ? 0 : -1;
@@ -126,7 +124,7 @@ int cmd_report(int argc, char **argv)
 	if (json) {
 		fwrite(out, 1, len, stdout);
 		putchar('\n');
-	} else if (write_file(html, out, len) < 0) {
+	} else if (cli_write_file(html, out, len) < 0) {
 		fprintf(stderr, "imagespec: report: cannot write `%s`: %s\n", html, strerror(errno));
 		free(out);
 		return 1;

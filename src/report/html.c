@@ -213,6 +213,8 @@ static void render_layer(ims_buf *b, const ims_json *l, int64_t max)
 	attr_num(b, "data-entries", num(l, "entries"));
 	attr_num(b, "data-bytes", num(l, "bytes"));
 	attr(b, "data-source", str(l, "source"));
+	if (*str(l, "action"))
+		attr(b, "data-action", str(l, "action"));
 	if (ch)
 		attr(b, "data-change", str(ch, "status"));
 	const ims_json *tr = ims_json_get(l, "truncated");
@@ -228,6 +230,11 @@ static void render_layer(ims_buf *b, const ims_json *l, int64_t max)
 	ims_buf_puts(b, "</span><span class=\"tag\">");
 	esc(b, str(l, "source"));
 	ims_buf_puts(b, "</span>");
+	if (*str(l, "action")) {
+		ims_buf_puts(b, "<span class=\"tag\">");
+		esc(b, str(l, "action"));
+		ims_buf_puts(b, "</span>");
+	}
 	if (ch) {
 		ims_buf_printf(b, "<span class=\"tag ch-%s\">", str(ch, "status"));
 		esc(b, str(ch, "status"));

@@ -20,6 +20,9 @@
 #    counts of the oci: layers.
 #  - `--against`: a second build changing one file, adding one and removing
 #    one; the JSON and the DOM name exactly those, per layer.
+#  - `build --report` into the registry: source and action per layer equal
+#    build --json's; a second build is compared with the image the target
+#    held before it.
 #  - a 256 MiB file layer is reported in bounded memory (max RSS from
 #    /usr/bin/time); a corrupt blob fails with exit 1, names the layer and
 #    writes no page; usage errors exit 2.
@@ -206,6 +209,46 @@ check_eq "DOM against: the lists of layer 2" '[["app/new.txt"],["app/&amp;"],[]]
 	"$(jq -c '.layers[1].changes | [.added, .removed, .changed]' "$TMP/dom2.json")"
 check_eq "DOM against: the digest compared with" "$(raw_digest "oci:$L:v1")" \
 	"$(jq -r '.against["data-digest"]' "$TMP/dom2.json")"
+
+# --- build --report: each layer's source and action, against the previous image
+# at the same target (a registry: the seeded base layer, then the new one)
+seed_base "$REG_ADDR" base/busybox:1 || bail "cannot seed the busybox base"
+mkdir -p "$W/b"
+printf 'v1\n' >"$W/b/app.txt"
+printf 'apiVersion: imagespec/v1\nbase: %s/base/busybox:1\ntarget: %s/team/built:1\nfiles:\n  - {src: ./app.txt, dest: /app/app.txt}\n' \
+	"$REG_ADDR" "$REG_ADDR" >"$W/b/image.yaml"
+DESC="build --report into a registry (no previous image)" \
+	run_expect 0 '' ims build "$W/b/image.yaml" --report "$W/b/r1.html" --json --progress quiet
+cp "$RUN_OUT" "$TMP/build1.json"
+DESC="chromium loads the build report" run_expect 0 '' chrome --dump-dom "file://$W/b/r1.html"
+"$PY" "$DOMPY" dom "$RUN_OUT" >"$TMP/b1.json" || bail "report_dom.py cannot read the build report"
+check_eq "build report: source and action per layer = build --json's" \
+	"$(jq -c '[.manifests[0].layers[] | [.digest, .source, .action]]' "$TMP/build1.json")" \
+	"$(jq -c '[.layers[] | [.["data-digest"], .["data-source"], .["data-action"]]]' "$TMP/b1.json")"
+check_eq "build report: layer digests = skopeo's of the pushed image" \
+	"$(skopeo inspect --tls-verify=false "docker://$REG_ADDR/team/built:1" | jq -c .Layers)" \
+	"$(jq -c '[.layers[]["data-digest"]]' "$TMP/b1.json")"
+check_eq "build report: the base layer is marked base, the new one built" '["base","built"]' \
+	"$(jq -c '[.layers[]["data-source"]]' "$TMP/b1.json")"
+check_eq "build report: nothing to compare with the first time" null "$(jq -c .against "$TMP/b1.json")"
+printf 'v2\n' >"$W/b/app.txt"
+OLD=$(skopeo_raw_digest "$REG_ADDR/team/built:1")
+DESC="build --report again: compared with the previous image at the target" \
+	run_expect 0 '' ims build "$W/b/image.yaml" --report "$W/b/r2.html" --json --progress quiet
+cp "$RUN_OUT" "$TMP/build2.json"
+DESC="chromium loads the second build report" run_expect 0 '' chrome --dump-dom "file://$W/b/r2.html"
+"$PY" "$DOMPY" dom "$RUN_OUT" >"$TMP/b2.json" || bail "report_dom.py cannot read the second build report"
+check_eq "build report 2: against the previous digest" "$OLD" "$(jq -r '.against["data-digest"]' "$TMP/b2.json")"
+check_eq "build report 2: the base layer is the same, the new one changed" '["same","changed"]' \
+	"$(jq -c '[.layers[]["data-change"]]' "$TMP/b2.json")"
+check_eq "build report 2: app/app.txt changed, nothing added or removed" '[[],[],["app/app.txt"]]' \
+	"$(jq -c '.layers[1].changes | [.added, .removed, .changed]' "$TMP/b2.json")"
+check_eq "build report 2: source and action per layer = build --json's" \
+	"$(jq -c '[.manifests[0].layers[] | [.digest, .source, .action]]' "$TMP/build2.json")" \
+	"$(jq -c '[.layers[] | [.["data-digest"], .["data-source"], .["data-action"]]]' "$TMP/b2.json")"
+DESC="plan --report: exit 2" run_expect 2 'report is for .imagespec build' \
+	ims plan "$W/b/image.yaml" --report "$W/b/plan.html"
+check "plan --report writes no page" test ! -e "$W/b/plan.html"
 
 # --- a big layer, in bounded memory -------------------------------------------
 mkdir -p "$W/big"

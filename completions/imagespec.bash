@@ -110,7 +110,7 @@ _imagespec()
 	build | plan)
 		opts='-p --param --target -t --tag --platform --output --json --metadata-out
 			--progress -j --jobs --insecure-registry --ca-cert --cache-dir --no-cache
-			--cache-from --cache-to --offline --timeout --low-speed-time -v --verbose -h --help'
+			--cache-from --cache-to --offline --report --timeout --low-speed-time -v --verbose -h --help'
 		;;
 	validate) opts='-p --param -h --help' ;;
 	schema | version | help) opts='-h --help' ;;

@@ -74,6 +74,7 @@ complete -c imagespec -n $bp -l no-cache -d 'build every layer; read and write n
 complete -c imagespec -n $bp -l cache-from -x -d 'read a layer cache artifact from a registry'
 complete -c imagespec -n $bp -l cache-to -x -d 'write the layer cache artifact to a registry'
 complete -c imagespec -n $bp -l offline -d 'plan: do not ask the target which blobs it has'
+complete -c imagespec -n $bp -l report -r -F -d 'build: also write the HTML layer report to FILE'
 complete -c imagespec -n $bp -s v -l verbose -d 'more output'
 complete -c imagespec -n "__fish_seen_subcommand_from $verbs" -s h -l help -d 'print the usage'
 

@@ -107,6 +107,7 @@ static int content_digest(struct archive *a, const char *shown, src *s, char *bu
 		*size += n;
 	}
 	ims_sha256_final(h, out);
+	ims_sha256_free(h);
 	return 0;
 }
 

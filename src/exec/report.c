@@ -10,6 +10,7 @@
 #include "layer/listing.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 typedef struct {
@@ -36,15 +37,20 @@ static int on_entry(void *ud, const ims_list_entry *e, ims_error **err)
 		return 0;
 	}
 	(*a->kept)++;
+	/* names that are not UTF-8, or hold control characters, get \xNN
+	 * escapes: the JSON stays valid and no name moves a terminal's cursor */
+	_cleanup_free_ char *path = ims_text_quote(e->path);
 	ims_json *f = ims_json_new_object();
-	ims_json_set(f, "path", ims_json_new_string(e->path));
+	ims_json_set(f, "path", ims_json_new_string(path));
 	ims_json_set(f, "type", ims_json_new_string(type_names[e->type]));
 	ims_json_set(f, "size", ims_json_new_int(e->size));
 	ims_json_set(f, "mode", ims_json_new_int(e->mode));
 	ims_json_set(f, "uid", ims_json_new_int(e->uid));
 	ims_json_set(f, "gid", ims_json_new_int(e->gid));
-	if (e->link)
-		ims_json_set(f, "link", ims_json_new_string(e->link));
+	if (e->link) {
+		_cleanup_free_ char *link = ims_text_quote(e->link);
+		ims_json_set(f, "link", ims_json_new_string(link));
+	}
 	if (e->digest)
 		ims_json_set(f, "digest", ims_json_new_string(e->digest));
 	ims_json_append(a->files, f);

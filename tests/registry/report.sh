@@ -23,6 +23,8 @@
 #  - `build --report` into the registry: source and action per layer equal
 #    build --json's; a second build is compared with the image the target
 #    held before it.
+#  - a layout with names no builder makes (not UTF-8, a tab, an ANSI escape,
+#    ../, a leading /): valid JSON, \xNN escapes, no ESC byte on the page.
 #  - a 256 MiB file layer is reported in bounded memory (max RSS from
 #    /usr/bin/time); a corrupt blob fails with exit 1, names the layer and
 #    writes no page; usage errors exit 2.
@@ -262,6 +264,19 @@ check_eq "the big file's digest = sha256sum of it" "sha256:$(sha256sum "$W/big/z
 	"$(jq -r '.layers[0].files[] | select(.path == "zeros") | .digest' "$RUN_OUT")"
 RSS=$(sed -n 's/^maxrss=//p' "$TMP/time.txt")
 check "max RSS stays under 64 MiB for a 256 MiB layer (was ${RSS} KiB)" test "${RSS:-999999}" -lt 65536
+
+# --- names no builder makes (a layout written by report_dom.py) -----------------
+"$PY" "$DOMPY" layout "$W/hostile" || bail "report_dom.py cannot write the hostile layout"
+DESC="report --json of names that are not UTF-8 or hold escapes" \
+	run_expect 0 '' ims report "oci:$W/hostile:x" --json
+check "the JSON is valid" jq -e . "$RUN_OUT"
+check_eq "names: invalid UTF-8, tab and ESC as \\xNN; ../ kept; / dropped" \
+	'["bad\\xff\\xfe.txt","tab\\x09here","esc\\x1b[31mred","../../etc/passwd","abs/path"]' \
+	"$(jq -c '[.layers[0].files[].path]' "$RUN_OUT")"
+check_eq "entries = tar -tzvf lines" "$(tar -tzvf "$W/hostile/blobs/sha256/$(jq -r '.layers[0].digest' "$RUN_OUT" | cut -d: -f2)" 2>/dev/null | wc -l)" \
+	"$(jq '.layers[0].entries' "$RUN_OUT")"
+DESC="report --html of the same" run_expect 0 '' ims report "oci:$W/hostile:x" --html "$W/hostile.html"
+check_nomatch "the page holds no ESC byte" $'\x1b' "$(cat "$W/hostile.html")"
 
 # --- failures ------------------------------------------------------------------
 cp -a "$L" "$W/bad"

@@ -7,13 +7,21 @@
                            changes, the config rows, and every tag name seen
                            with its count (an element a payload created shows
                            up there)
+  report_dom.py layout DIR  writes an OCI layout (tag x) whose one layer
+                           has names no builder makes: not UTF-8, with a tab,
+                           with an ANSI escape, with ../ and a leading /
   report_dom.py png FILE   "WIDTHxHEIGHT COLOURS": the screenshot's size and
                            how many distinct pixel values it has (a blank or
                            broken page has one or two)
 
 Python's own html.parser and zlib only: nothing of imagespec's."""
+import gzip
+import hashlib
+import io
 import json
+import os
 import struct
+import tarfile
 import sys
 import zlib
 from html.parser import HTMLParser
@@ -145,5 +153,39 @@ def png(path):
     print("%dx%d %d" % (w, h, len(seen)))
 
 
+HOSTILE = [b"bad\xff\xfe.txt".decode("latin-1"), "tab\there", "esc\x1b[31mred", "../../etc/passwd", "/abs/path"]
+
+
+def layout(d):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="latin-1") as t:
+        for name in HOSTILE:
+            ti = tarfile.TarInfo(name)
+            ti.size = 1
+            t.addfile(ti, io.BytesIO(b"x"))
+    tarb = buf.getvalue()
+    gz = gzip.compress(tarb, mtime=0)
+    os.makedirs(os.path.join(d, "blobs", "sha256"), exist_ok=True)
+
+    def put(b):
+        h = hashlib.sha256(b).hexdigest()
+        with open(os.path.join(d, "blobs", "sha256", h), "wb") as f:
+            f.write(b)
+        return {"digest": "sha256:" + h, "size": len(b)}
+
+    layer = put(gz)
+    cfg = put(json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                          "rootfs": {"type": "layers",
+                                     "diff_ids": ["sha256:" + hashlib.sha256(tarb).hexdigest()]}}).encode())
+    man = put(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                          "config": dict(cfg, mediaType="application/vnd.oci.image.config.v1+json"),
+                          "layers": [dict(layer, mediaType="application/vnd.oci.image.layer.v1.tar+gzip")]}).encode())
+    with open(os.path.join(d, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(os.path.join(d, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [dict(man, mediaType="application/vnd.oci.image.manifest.v1+json",
+                                                          annotations={"org.opencontainers.image.ref.name": "x"})]}, f)
+
+
 if __name__ == "__main__":
-    {"dom": dom, "png": png}[sys.argv[1]](sys.argv[2])
+    {"dom": dom, "png": png, "layout": layout}[sys.argv[1]](sys.argv[2])

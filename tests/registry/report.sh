@@ -23,6 +23,8 @@
 #  - `build --report` into the registry: source and action per layer equal
 #    build --json's; a second build is compared with the image the target
 #    held before it.
+#  - an index: --platform picks the image (skopeo --override-arch agrees);
+#    --html - prints the page.
 #  - a layout with names no builder makes (not UTF-8, a tab, an ANSI escape,
 #    ../, a leading /): valid JSON, \xNN escapes, no ESC byte on the page.
 #  - a 256 MiB file layer is reported in bounded memory (max RSS from
@@ -264,6 +266,17 @@ check_eq "the big file's digest = sha256sum of it" "sha256:$(sha256sum "$W/big/z
 	"$(jq -r '.layers[0].files[] | select(.path == "zeros") | .digest' "$RUN_OUT")"
 RSS=$(sed -n 's/^maxrss=//p' "$TMP/time.txt")
 check "max RSS stays under 64 MiB for a 256 MiB layer (was ${RSS} KiB)" test "${RSS:-999999}" -lt 65536
+
+# --- an index: --platform picks the image; --html - writes to standard output
+DESC="build an index for linux/amd64 and linux/arm64" run_expect 0 '' \
+	ims build "$W/image.yaml" --output "oci:$W/multi:x" --platform linux/amd64 --platform linux/arm64 --progress quiet
+DESC="report --platform linux/arm64 --json" run_expect 0 '' ims report "oci:$W/multi:x" --platform linux/arm64 --json
+check_eq "index: the arm64 image is reported" linux/arm64 "$(jq -r .platform "$RUN_OUT")"
+check_eq "index: its layers = skopeo's for arm64" \
+	"$(skopeo inspect --override-arch arm64 "oci:$W/multi:x" | jq -c .Layers)" "$(jq -c '[.layers[].digest]' "$RUN_OUT")"
+DESC="report --html - prints the page" run_expect 0 '' ims report "oci:$L:v1" --html -
+check_match "the page is on standard output" '^<!DOCTYPE html>' "$(cat "$RUN_OUT")"
+check "and no file named - is written" test ! -e ./-
 
 # --- names no builder makes (a layout written by report_dom.py) -----------------
 "$PY" "$DOMPY" layout "$W/hostile" || bail "report_dom.py cannot write the hostile layout"

@@ -103,6 +103,11 @@ static int content_digest(struct archive *a, const char *shown, src *s, char *bu
 		}
 		if (n == 0)
 			break;
+		int r = ims_check_interrupt(err); /* a big file is many reads: stop between them */
+		if (r < 0) {
+			ims_sha256_free(h);
+			return r;
+		}
 		ims_sha256_update(h, buf, (size_t)n);
 		*size += n;
 	}

@@ -195,6 +195,14 @@ bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct s
 	return true;
 }
 
+bool ims_cache_stats_seen(ims_cache_stats *s, const char *path, const struct stat *st)
+{
+	if (!s || !s->n)
+		return false;
+	const stat_entry *e = slot(s, path);
+	return e->path && e->size == st->st_size && e->mode == st->st_mode;
+}
+
 void ims_cache_stats_learn(ims_cache_stats *s, const char *path, const struct stat *st, const char *digest)
 {
 	if (!s || !ims_digest_valid(digest) || s->n >= MAX_ENTRIES)

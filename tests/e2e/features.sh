@@ -6,7 +6,7 @@
 # format: docker, compression gzip/zstd/none.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-need skopeo umoci jq python3 tar zstd
+need skopeo umoci jq python3 tar zstd chroot
 
 W=$TMP/w
 mkdir -p "$W"
@@ -145,6 +145,90 @@ check_eq "labels: null removes, the rest merged" '{"keep":"1"}' "$(jq -c .config
 check_eq "stopSignal" SIGTERM "$(jq -r .config.StopSignal <<<"$CFG")"
 check_eq "annotations go on the manifest" abc123 \
 	"$(jq -r '.annotations["org.opencontainers.image.revision"]' <<<"$MAN")"
+
+# --- entrypoint and cmd: docker's rule ------------------------------------------
+# A Dockerfile ENTRYPOINT resets the inherited CMD; a CMD alone keeps the
+# base's ENTRYPOINT. The base here has both ([/bin/tini, --] and [serve]).
+argv_of() { # SPEC-EXTRA NAME: edits/base plus SPEC-EXTRA, built; prints "[ENTRYPOINT, CMD]"
+	printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\n%s\n' "$1" >"edits/$2.yaml"
+	ims build "edits/$2.yaml" --output "oci:$W/argv-$2:x" --progress quiet >/dev/null || return 1
+	skopeo inspect --config "oci:$W/argv-$2:x" | jq -c '[.config.Entrypoint, .config.Cmd]'
+}
+check_eq "neither set: the base's entrypoint and cmd" '[["/bin/tini","--"],["serve"]]' "$(argv_of 'labels: {a: b}' none)"
+check_eq "entrypoint alone: the base's cmd is reset" '[["/bin/app"],null]' "$(argv_of 'entrypoint: [/bin/app]' ep)"
+check_eq "cmd alone: the base's entrypoint is kept" '[["/bin/tini","--"],["run"]]' "$(argv_of 'cmd: [run]' cmd)"
+check_eq "both: both replaced" '[["/bin/app"],["x"]]' "$(argv_of 'entrypoint: [/bin/app]
+cmd: [x]' both)"
+
+# --- healthcheck: docker's Healthcheck, durations in nanoseconds ---------------
+# skopeo inspect --config re-encodes as OCI, which has no Healthcheck field:
+# --raw shows the config as written.
+check_eq "healthcheck: written as docker does" \
+	'{"Test":["CMD","/bin/check","-q"],"Interval":90000000000,"Timeout":500000000,"StartPeriod":1500000000,"StartInterval":2000000000,"Retries":3}' \
+	"$(argv_of 'healthcheck: {test: [CMD, /bin/check, -q], interval: 1m30s, timeout: 500ms, startPeriod: 1.5s, startInterval: 2s, retries: 3}' hc >/dev/null &&
+		skopeo inspect --raw --config "oci:$W/argv-hc:x" | jq -c .config.Healthcheck)"
+check_eq "healthcheck: a string is CMD-SHELL; unset keys are left out" '{"Test":["CMD-SHELL","wget -q -O- localhost || exit 1"]}' \
+	"$(argv_of 'healthcheck: {test: "wget -q -O- localhost || exit 1"}' hcs >/dev/null &&
+		skopeo inspect --raw --config "oci:$W/argv-hcs:x" | jq -c .config.Healthcheck)"
+check_eq "healthcheck: none disables it ([NONE])" '{"Test":["NONE"]}' \
+	"$(argv_of 'healthcheck: none' hcn >/dev/null && skopeo inspect --raw --config "oci:$W/argv-hcn:x" | jq -c .config.Healthcheck)"
+cat >edits/hc-bad.yaml <<'EOF'
+base: oci:base:b
+target: oci:out:x
+healthcheck:
+  test: [curl, -f, localhost]
+  interval: 30
+  timeout: 10us
+  retries: "3"
+EOF
+DESC="healthcheck: bad values are spec errors (exit 2)" \
+	run_expect 2 'hc-bad\.yaml:4:10: `healthcheck\.test` must start with `CMD`' \
+	ims build edits/hc-bad.yaml --output "oci:$W/hc-bad:x" --progress quiet
+check_match "... interval without a unit, at its line and column" 'hc-bad\.yaml:5:13: `healthcheck\.interval` must be a duration like `30s`' "$RUN_STDERR"
+check_match "... a timeout under 1ms" 'hc-bad\.yaml:6:12: `healthcheck\.timeout` must be 0 or at least 1ms' "$RUN_STDERR"
+check_match "... retries quoted" 'hc-bad\.yaml:7:12: `healthcheck\.retries` must be an integer' "$RUN_STDERR"
+check "... no layout written" test ! -e "$W/hc-bad"
+
+# --- workingDir exists in the image ------------------------------------------
+# As WORKDIR does: a layer of its own with the directory, 0755, owned by a
+# numeric user (BuildKit's rule), unless a new layer already writes there.
+mkdir -p wd/rootfs/bin
+cp "$(busybox_path)" wd/rootfs/bin/busybox
+cat >wd/base.yaml <<'EOF'
+base: scratch
+target: oci:out:x
+created: 0
+files: [{src: ./rootfs, dest: /}]
+EOF
+cat >wd/image.yaml <<'EOF'
+base: oci:base:b
+target: oci:out:x
+created: 0
+workingDir: /srv/app
+user: "1000:1001"
+entrypoint: [/bin/busybox, sh, -c, '/bin/busybox pwd; /bin/busybox stat -c "%a %u:%g" .; /bin/busybox touch ./w && echo writable']
+EOF
+DESC="workingDir: build the busybox base" run_expect 0 '' ims build wd/base.yaml --output "oci:$W/wd/base:b" --progress quiet
+DESC="workingDir: build" run_expect 0 '' ims build wd/image.yaml --output "oci:$W/wd-out:x" --progress quiet
+check_eq "workingDir: a layer of its own, named in history" "imagespec: workingDir /srv/app" \
+	"$(skopeo inspect --config "oci:$W/wd-out:x" | jq -r '.history[-1].created_by')"
+check_match "workingDir: the layer holds the directory, owned by user" '^srv/app d 755 1000:1001$' "$(layer_list "$W/wd-out" x)"
+check "workingDir: umoci unpack" unpack "$W/wd-out:x" "$TMP/wd-bundle"
+check "workingDir: the directory exists in the rootfs" test -d "$TMP/wd-bundle/rootfs/srv/app"
+check_eq "workingDir: chroot runs the process in it, as the user, who can write there" \
+	"/srv/app
+755 1000:1001
+writable" "$(runbundle "$TMP/wd-bundle" 2>&1)"
+printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\nworkingDir: /srv/app\nfiles: [{dest: /srv/app/f, content: "f"}]\n' >wd/covered.yaml
+DESC="workingDir: build, a file under it" run_expect 0 '' ims build wd/covered.yaml --output "oci:$W/wd-cov:x" --progress quiet
+check_eq "workingDir: no extra layer when a new layer writes under it" 2 \
+	"$(skopeo inspect --raw "oci:$W/wd-cov:x" | jq '.layers | length')"
+check "workingDir: umoci unpack (file under it)" unpack "$W/wd-cov:x" "$TMP/wd-cov-bundle"
+check "... the directory is there, as the file's parent" test -d "$TMP/wd-cov-bundle/rootfs/srv/app" -a -f "$TMP/wd-cov-bundle/rootfs/srv/app/f"
+printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\nworkingDir: /w\nuser: app\n' >wd/named.yaml
+DESC="workingDir: build with a named user" run_expect 0 '' ims build wd/named.yaml --output "oci:$W/wd-named:x" --progress quiet
+check_match "workingDir: a named user needs the image's /etc/passwd: root owns it" '^w d 755 0:0$' \
+	"$(layer_list "$W/wd-named" x)"
 
 # --- format and compression -----------------------------------------------------
 mkdir -p fmt

@@ -258,6 +258,39 @@ DESC="format: docker: build to a docker-archive" \
 check_eq "format: docker: skopeo reads the docker-archive's Cmd" '["/f"]' \
 	"$(skopeo inspect --config "docker-archive:$TMP/fmt.tar" | jq -c .config.Cmd)"
 
+# --- format: inherit from a Docker-typed base into OCI layouts ------------------
+# skopeo 1.9 and umoci 0.4.7 cannot read Docker media types from an OCI
+# layout, so inherit gives OCI types there (as buildah does); the layer
+# blobs stay the same. fmt.tar (above) is a Docker-typed base.
+cat >fmt/inherit.yaml <<EOF
+base: docker-archive:$TMP/fmt.tar
+target: oci:out:x
+created: 0
+files:
+  - {dest: /g, content: "g\n"}
+EOF
+DESC="inherit from a Docker base into oci:: build" \
+	run_expect 0 '' ims build fmt/inherit.yaml --output "oci:$W/inherit-out:x" --progress plain
+check_match "... says that it writes OCI types" 'the base has Docker media types; `format: inherit` writes OCI ones into an OCI layout' "$RUN_STDERR"
+check_eq "... skopeo reads OCI manifest, config and layer types" \
+	"application/vnd.oci.image.config.v1+json application/vnd.oci.image.layer application/vnd.oci.image.manifest.v1+json" \
+	"$(skopeo inspect --raw "oci:$W/inherit-out:x" | jq -r '[.mediaType, .config.mediaType, (.layers[].mediaType | sub("\\.v1\\.tar.*"; ""))] | unique | join(" ")')"
+check_eq "... the base's layer blob is the same" \
+	"$(skopeo inspect --raw "docker-archive:$TMP/fmt.tar" | jq -r '.layers[0].digest')" \
+	"$(skopeo inspect --raw "oci:$W/inherit-out:x" | jq -r '.layers[0].digest')"
+check "... umoci unpacks it" unpack "$W/inherit-out:x" "$TMP/inherit-bundle"
+check "... with the base's file and the new one" test -f "$TMP/inherit-bundle/rootfs/f" -a -f "$TMP/inherit-bundle/rootfs/g"
+DESC="inherit from a Docker base into oci-archive:: build" \
+	run_expect 0 '' ims build fmt/inherit.yaml --output "oci-archive:$TMP/inherit.tar:x" --progress quiet
+check_eq "... skopeo reads the oci-archive's OCI manifest" "application/vnd.oci.image.manifest.v1+json" \
+	"$(skopeo inspect --raw "oci-archive:$TMP/inherit.tar:x" | jq -r .mediaType)"
+check_eq "... and its Cmd, from the base" '["/f"]' "$(skopeo inspect --config "oci-archive:$TMP/inherit.tar:x" | jq -c .config.Cmd)"
+DESC="inherit from a Docker base into docker-archive:: build" \
+	run_expect 0 '' ims build fmt/inherit.yaml --output "docker-archive:$TMP/inherit-d.tar:i:x" --progress plain
+check_nomatch "... no conversion said" 'writes OCI ones' "$RUN_STDERR"
+check_eq "... Docker types kept" "application/vnd.docker.distribution.manifest.v2+json" \
+	"$(skopeo inspect --raw "docker-archive:$TMP/inherit-d.tar" | jq -r .mediaType)"
+
 for alg in zstd none; do
 	sed "s/^format: docker/compression: {algorithm: $alg}/" fmt/image.yaml >"fmt/$alg.yaml"
 	DESC="compression $alg: build" run_expect 0 '' ims build "fmt/$alg.yaml" --output "oci:$W/$alg-out:x" --progress quiet

@@ -230,6 +230,26 @@ DESC="workingDir: build with a named user" run_expect 0 '' ims build wd/named.ya
 check_match "workingDir: a named user needs the image's /etc/passwd: root owns it" '^w d 755 0:0$' \
 	"$(layer_list "$W/wd-named" x)"
 
+# --- the .dockerignore next to the spec ------------------------------------------
+# docker applies the context's .dockerignore to every COPY; imagespec has no
+# context: a mapping reads the ignore files it names, inside its src. A
+# .dockerignore beside the spec that no copy reads draws a warning.
+mkdir -p di/src
+echo '*.log' >di/.dockerignore
+echo a >di/src/a.log
+echo b >di/src/b.txt
+printf 'base: scratch\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./src, dest: /s/}\n' >di/sub.yaml
+DESC=".dockerignore beside the spec, src: ./src: build" run_expect 0 '' ims build di/sub.yaml --output "oci:$W/di-sub:x" --progress quiet
+check_match "... warns at the copy that it is not applied, and what to do" \
+	'warning: .*sub\.yaml:5:5: the `\.dockerignore` next to the spec is not applied to `src: \./src`, unlike docker.s COPY; put its patterns in the entry.s `exclude`' "$RUN_STDERR"
+check_match "... and copies a.log" '^s/a\.log f' "$(layer_list "$W/di-sub" x)"
+printf 'base: scratch\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./, dest: /t/, ignoreFiles: [.dockerignore]}\n' >di/top.yaml
+DESC=".dockerignore named in ignoreFiles, src: ./: build" run_expect 0 '' ims build di/top.yaml --output "oci:$W/di-top:x" --progress quiet
+check_nomatch "... no warning" 'warning' "$RUN_STDERR"
+L=$(layer_list "$W/di-top" x)
+check_nomatch "... a.log left out (.gitignore rules: *.log at any depth)" 'a\.log' "$L"
+check_match "... b.txt copied" '^t/src/b\.txt f' "$L"
+
 # --- format and compression -----------------------------------------------------
 mkdir -p fmt
 cat >fmt/image.yaml <<'EOF'

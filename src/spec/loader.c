@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spec/spec.h"
@@ -68,11 +69,56 @@ static void dockerignore_warning(ims_spec *s)
 			  "`src` named in `ignoreFiles`");
 }
 
+/* Directories that usr-merged distributions (Debian 12, Ubuntu, Fedora,
+ * Arch) make symlinks into /usr. */
+static const char *usr_merged(const char *dest)
+{
+	static const char *const links[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
+	size_t n = strlen(dest);
+	while (n > 1 && dest[n - 1] == '/')
+		n--;
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (strlen(links[i]) == n && !strncmp(dest, links[i], n))
+			return links[i];
+	return NULL;
+}
+
+/* An entry for a directory whose base entry is a symlink replaces the link
+ * when the layers are unpacked (docker's COPY would follow it). imagespec
+ * never reads the base's layers, so it cannot know the base's symlinks;
+ * it warns where they are known to be: the usr-merge links. */
+static void symlink_dest_warnings(ims_spec *s, const ims_file_spec *f, size_t n)
+{
+	const ims_spec_model *m = s->m;
+	for (size_t i = 0; i < n; i++) {
+		const char *link = (f[i].kind == IMS_FILE_COPY || f[i].kind == IMS_FILE_DIR) ? usr_merged(f[i].dest.s)
+											       : NULL;
+		/* a file copied into `/bin/` writes no entry for /bin */
+		if (link && f[i].kind == IMS_FILE_COPY && f[i].dest.s[strlen(f[i].dest.s) - 1] == '/') {
+			_cleanup_free_ char *src = ims_path_join(m->dir, f[i].src.s);
+			struct stat st;
+			if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode))
+				link = NULL;
+		}
+		if (link)
+			add_warning(s,
+				    "%s:%d:%d: `dest: %s` writes a directory entry for `%s`, which is a symlink to "
+				    "`/usr%s` in usr-merged bases: unpacking replaces the link with a directory "
+				    "(docker's COPY would follow it); write `dest: /usr%s/` instead",
+				    m->path, f[i].pos.line, f[i].pos.col, f[i].dest.s, link, link, link);
+	}
+}
+
 /* A literal password or token in a file ends up in version control. */
 static void collect_warnings(ims_spec *s)
 {
 	const ims_spec_model *m = s->m;
 	dockerignore_warning(s);
+	if (m->path && m->base.s && strcmp(m->base.s, "scratch")) {
+		symlink_dest_warnings(s, m->files, m->nfiles);
+		for (size_t i = 0; i < m->nlayers; i++)
+			symlink_dest_warnings(s, m->layers[i].files, m->layers[i].nfiles);
+	}
 	for (size_t i = 0; m->path && i < m->nauth; i++) {
 		const ims_auth_entry *a = &m->auth[i];
 		if (a->literal_secret)

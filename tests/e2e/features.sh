@@ -250,6 +250,28 @@ L=$(layer_list "$W/di-top" x)
 check_nomatch "... a.log left out (.gitignore rules: *.log at any depth)" 'a\.log' "$L"
 check_match "... b.txt copied" '^t/src/b\.txt f' "$L"
 
+# --- a directory entry over a symlink of the base ------------------------------
+# imagespec never reads the base's layers: a directory entry at a path the
+# base has as a symlink replaces the link when unpacked (docker's COPY would
+# follow it). It warns for the usr-merge links (/bin, /lib, ...).
+mkdir -p sl/bin sl/root/usr/bin
+echo x >sl/bin/tool
+echo y >sl/root/usr/bin/old
+printf 'base: scratch\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./root/usr, dest: /usr}\n  - {dest: /bin, symlink: usr/bin}\n' >sl/base.yaml
+printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./bin, dest: /bin/}\n  - {src: ./bin/tool, dest: /lib/}\n' >sl/image.yaml
+DESC="symlink in the base: build the base (/bin -> usr/bin)" run_expect 0 '' ims build sl/base.yaml --output "oci:$W/sl/base:b" --progress quiet
+DESC="symlink in the base: build a copy of a directory to /bin/" run_expect 0 '' ims build sl/image.yaml --output "oci:$W/sl-out:x" --progress quiet
+check_match "... warns at the entry, with what to write instead" \
+	'warning: .*image\.yaml:5:5: `dest: /bin/` writes a directory entry for `/bin`, which is a symlink to `/usr/bin` in usr-merged bases: unpacking replaces the link with a directory .*write `dest: /usr/bin/` instead' "$RUN_STDERR"
+check_nomatch "... but not for a file copied into /lib/ (no entry for /lib)" 'for `/lib`' "$RUN_STDERR"
+check "... umoci unpack" unpack "$W/sl-out:x" "$TMP/sl-bundle"
+check "... the link is replaced by a directory, as the docs say" test -d "$TMP/sl-bundle/rootfs/bin" -a ! -L "$TMP/sl-bundle/rootfs/bin" -a ! -e "$TMP/sl-bundle/rootfs/bin/old"
+printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./bin, dest: /usr/bin/}\n' >sl/fixed.yaml
+DESC="symlink in the base: dest /usr/bin/ instead" run_expect 0 '' ims build sl/fixed.yaml --output "oci:$W/sl-fixed:x" --progress quiet
+check_nomatch "... no warning" 'warning' "$RUN_STDERR"
+check "... umoci unpack" unpack "$W/sl-fixed:x" "$TMP/sl-fixed-bundle"
+check "... the link stays, and /bin shows old and new files" test -L "$TMP/sl-fixed-bundle/rootfs/bin" -a -f "$TMP/sl-fixed-bundle/rootfs/usr/bin/old" -a -f "$TMP/sl-fixed-bundle/rootfs/usr/bin/tool"
+
 # --- format and compression -----------------------------------------------------
 mkdir -p fmt
 cat >fmt/image.yaml <<'EOF'

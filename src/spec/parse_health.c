@@ -79,8 +79,7 @@ static void get_duration(spec_ctx *c, const ynode *map, const char *key, int64_t
 	if (!parse_duration(s.s, &ns))
 		spec_error(c, s.pos, "%s must be a duration like `30s`, `1m30s` or `500ms`, not `%s`", what, s.s);
 	else if (ns != 0 && ns < NS_PER_MS)
-		spec_error(c, s.pos, "%s must be 0 or at least 1ms (docker refuses shorter ones), not `%s`", what,
-			   s.s);
+		spec_error(c, s.pos, "%s must be 0 or at least 1ms (docker refuses shorter ones), not `%s`", what, s.s);
 	else
 		*out = ns;
 	spec_str_dispose(&s);
@@ -167,6 +166,7 @@ void spec_parse_healthcheck(spec_ctx *c, const ynode *v, ims_spec_model *m)
 		spec_get_int(c, x, "`healthcheck.retries`", 0, INT32_MAX, &h->retries);
 	bool none = h->test.n == 1 && !strcmp(h->test.v[0].s, "NONE");
 	if (none && v->n > 1)
-		spec_error(c, v->pos, "`healthcheck` with `test: [NONE]` is disabled; its other keys do nothing, "
-				      "so remove them");
+		spec_error(c, v->pos,
+			   "`healthcheck` with `test: [NONE]` is disabled; its other keys do nothing, "
+			   "so remove them");
 }

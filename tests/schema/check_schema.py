@@ -50,30 +50,10 @@ def resolve(root, node):
     return node
 
 
-def walk(root, node, path, out, depth=0):
-    """Adds to out every property path under node, which sits at path."""
-    if depth > 40:
-        sys.exit('schema nests too deep at %s' % path)
-    node = resolve(root, node)
-    if not isinstance(node, dict):
-        return
-    for comb in ('allOf', 'anyOf', 'oneOf'):
-        for sub in node.get(comb, []):
-            walk(root, sub, path, out, depth + 1)
-    for name, sub in node.get('properties', {}).items():
-        child = path + '.' + name if path else name
-        out.add(child)
-        walk(root, sub, child, out, depth + 1)
-    if isinstance(node.get('items'), dict):
-        walk(root, node['items'], path + '[]', out, depth + 1)
-    if isinstance(node.get('additionalProperties'), dict):
-        walk(root, node['additionalProperties'], path + '.*', out, depth + 1)
-
-
 def schema_keys(schema):
-    out = set()
-    walk(schema, schema, '', out)
-    return out
+    out = {}
+    properties(schema, schema, '', out)
+    return set(out)
 
 
 def parser_keys(tool):
@@ -203,9 +183,13 @@ def check_examples(tool, schema_path, examples_dir, docs, tmp):
 
 
 def properties(root, node, path, out, depth=0):
-    """(path, property schema) for every property under node, as written
-    (a $ref property is reported itself, then followed)."""
-    if depth > 40 or not isinstance(node, dict):
+    """Adds to out (path, property schema) for every property path under
+    node, which sits at path: $ref, allOf/anyOf/oneOf, properties, items,
+    and additionalProperties objects as `*` are followed. A property is
+    recorded as written (a $ref one itself) where it is first met."""
+    if depth > 40:
+        sys.exit('schema nests too deep at %s' % path)
+    if not isinstance(node, dict):
         return
     if '$ref' in node:
         properties(root, resolve(root, node), path, out, depth + 1)
@@ -214,9 +198,8 @@ def properties(root, node, path, out, depth=0):
             properties(root, sub, path, out, depth + 1)
     for name, sub in node.get('properties', {}).items():
         child = path + '.' + name if path else name
-        if child not in out:
-            out[child] = sub
-            properties(root, sub, child, out, depth + 1)
+        out.setdefault(child, sub)
+        properties(root, sub, child, out, depth + 1)
     if isinstance(node.get('items'), dict):
         properties(root, node['items'], path + '[]', out, depth + 1)
     if isinstance(node.get('additionalProperties'), dict):

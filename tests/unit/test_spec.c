@@ -449,20 +449,24 @@ static void test_healthcheck(void)
 	   "healthcheck: none is [NONE]");
 	ims_spec_model_free(m);
 	ims_error_free(err);
-	refused(MIN "healthcheck: off\n", "image.yaml:2:14: `healthcheck` must be `none` or a mapping", "not none");
-	refused(MIN "healthcheck: {interval: 1s}\n", "`healthcheck` needs `test`", "test required");
-	refused(MIN "healthcheck: {test: [NONE, x]}\n", "`[NONE]` takes nothing after", "NONE alone");
-	refused(MIN "healthcheck: {test: [CMD]}\n", "needs the command after `CMD`", "CMD needs argv");
-	refused(MIN "healthcheck: {test: [CMD-SHELL, a, b]}\n", "takes one shell command", "CMD-SHELL takes one");
-	refused(MIN "healthcheck: {test: [NONE], retries: 1}\n", "its other keys do nothing", "NONE with keys");
-	refused(MIN "healthcheck: {test: [CMD, x], interval: 5}\n", "`healthcheck.interval` must be a duration",
-		"bare number");
-	refused(MIN "healthcheck: {test: [CMD, x], interval: 5d}\n", "must be a duration", "unknown unit");
-	refused(MIN "healthcheck: {test: [CMD, x], interval: 1s2}\n", "must be a duration", "trailing number");
-	refused(MIN "healthcheck: {test: [CMD, x], interval: -1s}\n", "must be a duration", "negative");
-	refused(MIN "healthcheck: {test: [CMD, x], interval: 99999999999999h}\n", "must be a duration",
-		"overflow");
-	refused(MIN "healthcheck: {test: [CMD, x], timeout: 999us}\n", "must be 0 or at least 1ms", "under 1ms");
+	static const struct {
+		const char *doc, *want, *name;
+	} bad[] = {
+		{ MIN "healthcheck: off\n", "image.yaml:2:14: `healthcheck` must be `none` or a mapping", "not none" },
+		{ MIN "healthcheck: {interval: 1s}\n", "`healthcheck` needs `test`", "test required" },
+		{ MIN "healthcheck: {test: [NONE, x]}\n", "`[NONE]` takes nothing after", "NONE alone" },
+		{ MIN "healthcheck: {test: [CMD]}\n", "needs the command after `CMD`", "CMD needs argv" },
+		{ MIN "healthcheck: {test: [CMD-SHELL, a, b]}\n", "takes one shell command", "CMD-SHELL takes one" },
+		{ MIN "healthcheck: {test: [NONE], retries: 1}\n", "its other keys do nothing", "NONE with keys" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 5}\n", "`healthcheck.interval` must be a duration", "bare number" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 5d}\n", "must be a duration", "unknown unit" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 1s2}\n", "must be a duration", "trailing number" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: -1s}\n", "must be a duration", "negative" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 99999999999999h}\n", "must be a duration", "overflow" },
+		{ MIN "healthcheck: {test: [CMD, x], timeout: 999us}\n", "must be 0 or at least 1ms", "under 1ms" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		refused(bad[i].doc, bad[i].want, "healthcheck refused: %s", bad[i].name);
 	accepted(MIN "healthcheck: {test: [CMD, x], timeout: 0s}\n", "0s is fine");
 	refused(MIN "healthcheck: {test: [CMD, x], retries: -1}\n", "`healthcheck.retries` must be between 0",
 		"negative retries");

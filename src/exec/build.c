@@ -28,8 +28,9 @@ static bool want_docker(const ims_plan *p, const ims_base *b, const ims_events *
 		return false;
 	bool docker = b->n && b->images[0].docker;
 	if (docker && oci_layout(p->target)) {
-		ims_events_info(ev, "the base has Docker media types; `format: inherit` writes OCI ones into an "
-				    "OCI layout (`format: docker` keeps them)");
+		ims_events_info(ev,
+				"the base has Docker media types; `format: inherit` writes OCI ones into an "
+				"OCI layout (`format: docker` keeps them)");
 		return false;
 	}
 	return docker;

@@ -138,10 +138,8 @@ static void edit_healthcheck(ims_config *cfg, const ims_plan_config *e)
 		const char *key;
 		int64_t v;
 	} nums[] = {
-		{ "Interval", e->healthcheck.interval },
-		{ "Timeout", e->healthcheck.timeout },
-		{ "StartPeriod", e->healthcheck.start_period },
-		{ "StartInterval", e->healthcheck.start_interval },
+		{ "Interval", e->healthcheck.interval },        { "Timeout", e->healthcheck.timeout },
+		{ "StartPeriod", e->healthcheck.start_period }, { "StartInterval", e->healthcheck.start_interval },
 		{ "Retries", e->healthcheck.retries },
 	};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)

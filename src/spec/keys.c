@@ -84,7 +84,7 @@ static const spec_key cache_keys[] = {
 const spec_obj spec_obj_cache = { cache_keys, IMS_ARRAY_SIZE(cache_keys) };
 
 static const spec_key healthcheck_keys[] = {
-	{ "test", SK_VALUE, NULL },	   { "interval", SK_VALUE, NULL },	{ "timeout", SK_VALUE, NULL },
+	{ "test", SK_VALUE, NULL },        { "interval", SK_VALUE, NULL },      { "timeout", SK_VALUE, NULL },
 	{ "startPeriod", SK_VALUE, NULL }, { "startInterval", SK_VALUE, NULL }, { "retries", SK_VALUE, NULL },
 };
 const spec_obj spec_obj_healthcheck = { healthcheck_keys, IMS_ARRAY_SIZE(healthcheck_keys) };
@@ -132,7 +132,7 @@ static const struct {
 } aliases[] = {
 	{ "workingDirectory", "workingDir" },
 	{ "workdir", "workingDir" },
-	{ "work-dir", "workingDir" }, /* apko */
+	{ "work-dir", "workingDir" },  /* apko */
 	{ "creationTime", "created" }, /* jib */
 	{ "archs", "platforms" },      /* apko */
 	{ "cwd", "workingDir" },

@@ -59,7 +59,8 @@ static void dockerignore_warning(ims_spec *s)
 		return;
 	const char *src = first->src.s;
 	bool top = !strcmp(src, ".") || !strcmp(src, "./");
-	_cleanup_free_ char *more = count > 1 ? xasprintf(" (and %zu more cop%s)", count - 1, count > 2 ? "ies" : "y") : xstrdup("");
+	_cleanup_free_ char *more = count > 1 ? xasprintf(" (and %zu more cop%s)", count - 1, count > 2 ? "ies" : "y")
+					      : xstrdup("");
 	add_warning(s,
 		    "%s:%d:%d: the `.dockerignore` next to the spec is not applied to `src: %s`%s, unlike docker's "
 		    "COPY; %s",
@@ -92,7 +93,7 @@ static void symlink_dest_warnings(ims_spec *s, const ims_file_spec *f, size_t n)
 	const ims_spec_model *m = s->m;
 	for (size_t i = 0; i < n; i++) {
 		const char *link = (f[i].kind == IMS_FILE_COPY || f[i].kind == IMS_FILE_DIR) ? usr_merged(f[i].dest.s)
-											       : NULL;
+											     : NULL;
 		/* a file copied into `/bin/` writes no entry for /bin */
 		if (link && f[i].kind == IMS_FILE_COPY && f[i].dest.s[strlen(f[i].dest.s) - 1] == '/') {
 			_cleanup_free_ char *src = ims_path_join(m->dir, f[i].src.s);

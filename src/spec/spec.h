@@ -156,14 +156,14 @@ typedef enum {
 /* `healthcheck`, as docker's config has it (Healthcheck, durations in ns).
  * It replaces the base's whole, as a Dockerfile HEALTHCHECK does. */
 typedef struct {
-	bool set;           /* the key was given */
+	bool set; /* the key was given */
 	ims_pos pos;
-	ims_strlist test;   /* ["NONE"] for `healthcheck: none` */
-	int64_t interval;   /* ns; 0: the runtime's default */
+	ims_strlist test; /* ["NONE"] for `healthcheck: none` */
+	int64_t interval; /* ns; 0: the runtime's default */
 	int64_t timeout;
 	int64_t start_period;
 	int64_t start_interval;
-	int64_t retries;    /* 0: the runtime's default */
+	int64_t retries; /* 0: the runtime's default */
 } ims_healthcheck_spec;
 
 typedef struct ims_spec_model {

@@ -424,8 +424,9 @@ static void test_healthcheck(void)
 {
 	ims_spec_model *m;
 	ims_error *err;
-	const char *doc = MIN "healthcheck:\n  test: [CMD, /bin/check]\n  interval: 1h2m3s\n  timeout: 1.5s\n"
-			      "  startPeriod: 250ms\n  startInterval: \"1000us\"\n  retries: 5\n";
+	const char *doc = MIN
+		"healthcheck:\n  test: [CMD, /bin/check]\n  interval: 1h2m3s\n  timeout: 1.5s\n"
+		"  startPeriod: 250ms\n  startInterval: \"1000us\"\n  retries: 5\n";
 	ok(parse_with(&m, doc, NULL, &err) == 0, "healthcheck: parses");
 	if (m) {
 		const ims_healthcheck_spec *h = &m->healthcheck;
@@ -458,7 +459,8 @@ static void test_healthcheck(void)
 		{ MIN "healthcheck: {test: [CMD]}\n", "needs the command after `CMD`", "CMD needs argv" },
 		{ MIN "healthcheck: {test: [CMD-SHELL, a, b]}\n", "takes one shell command", "CMD-SHELL takes one" },
 		{ MIN "healthcheck: {test: [NONE], retries: 1}\n", "its other keys do nothing", "NONE with keys" },
-		{ MIN "healthcheck: {test: [CMD, x], interval: 5}\n", "`healthcheck.interval` must be a duration", "bare number" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 5}\n", "`healthcheck.interval` must be a duration",
+		  "bare number" },
 		{ MIN "healthcheck: {test: [CMD, x], interval: 5d}\n", "must be a duration", "unknown unit" },
 		{ MIN "healthcheck: {test: [CMD, x], interval: 1s2}\n", "must be a duration", "trailing number" },
 		{ MIN "healthcheck: {test: [CMD, x], interval: -1s}\n", "must be a duration", "negative" },

@@ -89,6 +89,14 @@ typedef struct {
 	size_t nexposed_ports;
 	const char *const *volumes;
 	size_t nvolumes;
+	/* docker's Healthcheck; replaces the base's whole when set */
+	struct {
+		bool set;
+		const char *const *test; /* ["NONE"] disables */
+		size_t ntest;
+		int64_t interval, timeout, start_period, start_interval; /* ns; 0: not written */
+		int64_t retries;                                         /* 0: not written */
+	} healthcheck;
 } ims_plan_config;
 
 typedef enum {

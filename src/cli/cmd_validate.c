@@ -18,7 +18,7 @@ static const char validate_usage[] =
 	"                  a NAME the spec neither declares nor uses is an error\n"
 	"  -h, --help      this text\n"
 	"\n"
-	"examples:\n"
+	"Examples:\n"
 	"  imagespec validate image.yaml\n"
 	"  imagespec validate -p version=1.4.0 deploy/*.yaml\n";
 

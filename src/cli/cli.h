@@ -114,6 +114,10 @@ enum {
 	CLI_MAX_CACHE_FROM = 32,
 };
 
+/* A verb without options or arguments (schema, version): -1 to go on;
+ * else it printed help (-h, --help: 0) or a usage error (2). */
+int cli_no_args(const char *verb, int argc, char **argv, const char *help);
+
 int cmd_build(int argc, char **argv, bool plan_only);
 int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

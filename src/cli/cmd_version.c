@@ -1,22 +1,19 @@
 /* imagespec version */
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 
 int cmd_version(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		puts("usage: imagespec version\n"
-		     "  prints the version of imagespec (also: imagespec --version)\n"
-		     "\n"
-		     "Examples:\n"
-		     "  imagespec version\n"
-		     "  imagespec --version");
-		return 0;
-	}
-	if (argc > 1)
-		return cli_usage("version", "takes no arguments (got `%s`)", argv[1]);
+	int r = cli_no_args("version", argc, argv,
+			    "usage: imagespec version\n"
+			    "  prints the version of imagespec (also: imagespec --version)\n"
+			    "\n"
+			    "Examples:\n"
+			    "  imagespec version\n"
+			    "  imagespec --version\n");
+	if (r >= 0)
+		return r;
 	printf("imagespec %s\n", ims_version());
 	return 0;
 }

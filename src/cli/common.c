@@ -179,6 +179,17 @@ int cli_once(cli_common *c, const char *verb, int code, const char *flag)
 	return 0;
 }
 
+int cli_no_args(const char *verb, int argc, char **argv, const char *help)
+{
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (argc > 1)
+		return cli_usage(verb, "takes no arguments (got `%s`)", argv[1]);
+	return -1;
+}
+
 void cli_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -10,7 +10,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need_root
-need skopeo umoci jq curl openssl sha256sum
+need skopeo umoci jq openssl sha256sum
 [ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
 
 ca_make || bail "cannot make the test CA"

@@ -144,6 +144,13 @@ check_eq "-j1 and -j4 copied the same tags with the same digests" \
 check_eq "... and skopeo reads the same digests at both destinations" \
 	"$(for t in 1 2 3; do skopeo inspect --tls-verify=false "docker://$PLAIN_ADDR/j1/app:$t" | jq -r .Digest; done)" \
 	"$(for t in 1 2 3; do skopeo inspect --tls-verify=false "docker://$PLAIN_ADDR/j4/app:$t" | jq -r .Digest; done)"
+DESC="copy --all-tags with both hosts named insecure (no CA)" \
+	run_expect 0 '' ims copy --all-tags --insecure-registry "$TLS_ADDR" --insecure-registry "$PLAIN_ADDR" \
+	"$TLS_ADDR/src/app" "$PLAIN_ADDR/allinsecure/app"
+check_eq "... three tags copied" 3 "$(grep -c "^$PLAIN_ADDR/allinsecure/app:[123]@sha256:" "$RUN_OUT")"
+check_eq "... still one warning per host, not one per tag" \
+	"$(printf '%s\n' "$PLAIN_ADDR" "$TLS_ADDR" | sort)" \
+	"$(sed -n 's/^imagespec: warning: `\([^`]*\)` is named insecure.*/\1/p' "$RUN_ERR" | sort)"
 DESC="copy -j 0: exit 2" run_expect 2 '-j wants a number from 1 to 64' \
 	ims copy -j 0 "$TLS_ADDR/src/app:1" "oci:$W/j0:1"
 

@@ -9,21 +9,23 @@
 
 #include "cli.h"
 
+enum { OPT_HTML = 256, OPT_JSON, OPT_AGAINST, OPT_PLATFORM };
+
 static const struct option longopts[] = {
-	{ "html", required_argument, NULL, 'H' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "against", required_argument, NULL, 'a' },
-	{ "platform", required_argument, NULL, 'P' },
-	CLI_DEADLINE_LONGOPTS{ "help", no_argument, NULL, 'h' },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "against", required_argument, NULL, OPT_AGAINST },
+	{ "platform", required_argument, NULL, OPT_PLATFORM },
+	CLI_TRANSPORT_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char help[] =
-	"usage: imagespec report REF (--html FILE | --json) [--against REF2] [--platform P]\n"
-	"                        [--timeout DURATION] [--low-speed-time S]\n"
-	"  describes an image's layers (sizes, file trees with whiteouts), config and\n"
+	"usage: imagespec report [options] REF (--html FILE | --json)\n"
+	"\n"
+	"  Describes an image's layers (sizes, file trees with whiteouts), config and\n"
 	"  history; REF is HOST/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE[:TAG] or\n"
-	"  docker-archive:FILE[:REF]\n"
+	"  docker-archive:FILE[:REF].\n"
 	"\n"
 	"      --html FILE          write one self-contained HTML page to FILE (- for\n"
 	"                           standard output); it fetches nothing\n"
@@ -32,7 +34,12 @@ static const char help[] =
 	"                           layers matched by position and diffId, files added,\n"
 	"                           removed or changed per layer\n"
 	"      --platform P         of an index, the image for os/arch[/variant] (default:\n"
-	"                           the host's)\n" CLI_DEADLINE_HELP;
+	"                           the host's)\n" CLI_TRANSPORT_HELP
+	"\n"
+	"Examples:\n"
+	"  imagespec report oci:out/app:1 --html report.html\n"
+	"  imagespec report registry.example.com/app:2 --against registry.example.com/app:1 --html r.html\n"
+	"  imagespec report oci:out/app:1 --json | jq '.layers[] | {digest, entries}'\n";
 
 int cli_write_file(const char *path, const char *data, size_t len)
 {
@@ -66,48 +73,38 @@ int cli_write_file(const char *path, const char *data, size_t len)
 	return r;
 }
 
-int cmd_report(int argc, char **argv)
+/* One option: 0 when taken, else the exit status of a usage error. */
+static int option(cli_common *common, int c, char **argv, const char **html, bool *json, const char **against,
+		  const char **platform)
 {
-	const char *html = NULL, *against = NULL, *platform = NULL;
-	bool json = false;
-	cli_common common = { .progress = PROGRESS_QUIET };
-	int c, r;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'H':
-			html = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'a':
-			against = optarg;
-			break;
-		case 'P':
-			platform = optarg;
-			break;
-		case OPT_DEADLINE_TIMEOUT:
-		case OPT_DEADLINE_LOW_SPEED:
-			if ((r = cli_deadline_option("report", c, optarg, &common)) != 0)
-				return r;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			return 0;
-		case ':':
-			return cli_usage("report", "option `%s` needs a value", argv[optind - 1]);
-		default:
-			return cli_bad_option("report", longopts, argv[optind - 1]);
-		}
+	int r;
+	switch (c) {
+	case OPT_HTML:
+		if ((r = cli_once(common, "report", c, "--html")) == 0)
+			*html = optarg;
+		return r;
+	case OPT_JSON:
+		*json = true;
+		return 0;
+	case OPT_AGAINST:
+		if ((r = cli_once(common, "report", c, "--against")) == 0)
+			*against = optarg;
+		return r;
+	case OPT_PLATFORM:
+		if ((r = cli_once(common, "report", c, "--platform")) == 0)
+			*platform = optarg;
+		return r;
+	case ':':
+		return cli_usage("report", "option `%s` needs a value", argv[optind - 1]);
+	default:
+		if ((r = cli_transport_option("report", c, optarg, common)) == 1)
+			r = cli_bad_option("report", longopts, argv[optind - 1]);
+		return r;
 	}
-	if (argc - optind != 1)
-		return cli_usage("report", "name exactly one image reference");
-	if (!html == !json)
-		return cli_usage("report", "name one form: `--html FILE` or `--json`");
-	if (html && !*html)
-		return cli_usage("report", "--html wants a file name (or - for standard output)");
+}
+
+static int run(const cli_common *common, const char *ref, const char *html, const char *against, const char *platform)
+{
 	ims_report_options o = IMS_REPORT_OPTIONS_INIT;
 	o.format = html ? IMS_REPORT_HTML : IMS_REPORT_JSON;
 	o.platform = platform;
@@ -116,19 +113,51 @@ int cmd_report(int argc, char **argv)
 	ims_error *err = NULL;
 	char *out = NULL;
 	size_t len = 0;
-	if (cli_context(&ctx, &common, &err) < 0 || ims_report(ctx, argv[optind], &o, &out, &len, &err) < 0) {
+	if (cli_context(&ctx, common, &err) < 0 || ims_report(ctx, ref, &o, &out, &len, &err) < 0) {
 		ims_context_free(ctx);
 		return cli_fail(err);
 	}
 	ims_context_free(ctx);
-	if (json) {
+	cli_progress_done();
+	int rc = 0;
+	if (!html) {
 		fwrite(out, 1, len, stdout);
 		putchar('\n');
 	} else if (cli_write_file(html, out, len) < 0) {
 		fprintf(stderr, "imagespec: report: cannot write `%s`: %s\n", html, strerror(errno));
-		free(out);
-		return 1;
+		rc = 1;
 	}
 	free(out);
-	return 0;
+	return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	const char *html = NULL, *against = NULL, *platform = NULL;
+	bool json = false;
+	cli_common common = { .progress = PROGRESS_QUIET };
+	int c, r = 0;
+	optind = 1;
+	opterr = 0;
+	while (r == 0 && (c = getopt_long(argc, argv, ":h" CLI_TRANSPORT_SHORTOPTS, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			cli_common_dispose(&common);
+			return 0;
+		}
+		r = option(&common, c, argv, &html, &json, &against, &platform);
+	}
+	if (r == 0 && argc - optind != 1)
+		r = cli_usage("report", "name exactly one image reference");
+	if (r == 0 && !html == !json)
+		r = cli_usage("report", "name one form: `--html FILE` or `--json`");
+	if (r == 0 && html && !*html)
+		r = cli_usage("report", "--html wants a file name (or - for standard output)");
+	if (r == 0) {
+		if (common.verbose)
+			common.progress = PROGRESS_PLAIN;
+		r = run(&common, argv[optind], html, against, platform);
+	}
+	cli_common_dispose(&common);
+	return r;
 }

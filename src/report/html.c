@@ -37,32 +37,22 @@ static const char script[] =
 	"function(d){d.open=open;});}\n"
 	"</script>\n";
 
+/* The character references for the five characters that can end text or
+ * an attribute value. */
+static const char *const entities[256] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+};
+
 static void esc(ims_buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '&':
-			ims_buf_puts(b, "&amp;");
-			break;
-		case '<':
-			ims_buf_puts(b, "&lt;");
-			break;
-		case '>':
-			ims_buf_puts(b, "&gt;");
-			break;
-		case '"':
-			ims_buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			ims_buf_puts(b, "&#39;");
-			break;
-		default:
-			if (c < 0x20 && c != '\t' && c != '\n')
-				ims_buf_puts(b, "&#xFFFD;");
-			else
-				ims_buf_putc(b, (char)c);
-		}
+		if (entities[c])
+			ims_buf_puts(b, entities[c]);
+		else if (c < 0x20 && c != '\t' && c != '\n')
+			ims_buf_puts(b, "&#xFFFD;");
+		else
+			ims_buf_putc(b, (char)c);
 	}
 }
 

@@ -303,6 +303,8 @@ check "a failed report writes no page" test ! -e "$W/bad.html"
 check_eq "and leaves no temporary file" "" "$(find "$W" -maxdepth 1 -name 'bad.html.*')"
 DESC="report without a form: exit 2" run_expect 2 'name one form' ims report "oci:$L:v1"
 DESC="report with both forms: exit 2" run_expect 2 'name one form' ims report "oci:$L:v1" --json --html x.html
+DESC="--against given twice: exit 2" run_expect 2 'given twice' \
+	ims report "oci:$L:v1" --json --against "oci:$L:v1" --against "oci:$L:v2"
 DESC="report of a missing tag: exit 1" run_expect nonzero 'nope' ims report "oci:$L:nope" --json
 DESC="--html into a missing directory: exit 1, naming the file" \
 	run_expect 1 "cannot write \`$W/no/such/r.html\`" ims report "oci:$L:v1" --html "$W/no/such/r.html"

@@ -177,7 +177,9 @@ static void render_change(ims_buf *b, const ims_json *ch)
 {
 	const ims_json *a = ims_json_get(ch, "added"), *r = ims_json_get(ch, "removed"),
 		       *c = ims_json_get(ch, "changed");
-	ims_buf_puts(b, "<details class=\"changes\"");
+	size_t total = count(a) + count(r) + count(c);
+	/* a short list of changes is open at once */
+	ims_buf_puts(b, total && total <= 100 ? "<details class=\"changes\" open" : "<details class=\"changes\"");
 	attr(b, "data-status", str(ch, "status"));
 	attr_num(b, "data-added", (int64_t)count(a));
 	attr_num(b, "data-removed", (int64_t)count(r));

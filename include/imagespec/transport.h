@@ -28,6 +28,21 @@ IMS_EXTERN(int) ims_inspect(ims_context *ctx, const char *ref, const char *platf
 IMS_EXTERN(int) ims_copy(ims_context *ctx, const char *src, const char *dst, const char *platform, char **digest,
 			 ims_error **err);
 
+/**
+ * Joins single-platform images into an index at dst (a registry reference
+ * or oci:DIR[:TAG]); a source that is an index gives each of its platform
+ * images. The platform of each entry is read from the image's config.
+ * Blobs dst lacks are copied (or mounted), each manifest before the index.
+ * append non-zero: the index at dst is kept, and an entry of the same
+ * platform as a new one is replaced (with a warning event). The result is a
+ * Docker manifest list when every entry is a Docker manifest, else an OCI
+ * index. Two sources of one platform are an error (IMS_EINVALID); nothing
+ * is written before every source was read. *digest (if non-NULL) gets the
+ * index's digest; caller frees.
+ */
+IMS_EXTERN(int) ims_index_join(ims_context *ctx, const char *dst, const char *const *srcs, size_t nsrcs, int append,
+			       char **digest, ims_error **err);
+
 /** Lists the tags of a registry repository, the ref names of an oci: layout or oci-archive:, or the RepoTags of a docker-archive:. Caller frees with ims_strv_dispose. */
 IMS_EXTERN(int) ims_tags(ims_context *ctx, const char *repo, char ***tags, size_t *n, ims_error **err);
 IMS_EXTERN(void) ims_strv_dispose(char **v, size_t n);

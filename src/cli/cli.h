@@ -81,6 +81,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_tags(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
 int cmd_cache(int argc, char **argv);

@@ -25,6 +25,7 @@ typedef enum {
 	IMS_PLAN_COPY,
 	IMS_PLAN_INSPECT,
 	IMS_PLAN_TAGS,
+	IMS_PLAN_INDEX,
 } ims_plan_kind;
 
 typedef enum {
@@ -167,6 +168,12 @@ struct ims_plan {
 	/* INSPECT */
 	ims_inspect_what what;
 
+	/* INDEX: the images (or indexes) joined into the target's index;
+	 * source is sources[0]. append: the target's index is kept and added to. */
+	ims_ref **sources;
+	size_t nsources;
+	bool append;
+
 	void **owned; /* allocations the plan frees with itself */
 	size_t nowned;
 };
@@ -181,6 +188,9 @@ char *ims_plan_text(const ims_plan *p);
 int ims_plan_copy(ims_plan **out, const char *src, const char *dst, const char *platform, ims_error **err);
 int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what, ims_error **err);
 int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err);
+/* `index create|append DST SRC...`: DST a registry or oci: reference. */
+int ims_plan_index(ims_plan **out, const char *dst, const char *const *srcs, size_t nsrcs, bool append,
+		   ims_error **err);
 
 /* A config document that replaces the base's before the edits (the Image
  * API's set_config): checked as the executor will read it, then set. */

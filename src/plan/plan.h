@@ -61,6 +61,11 @@ typedef struct {
 	int level;        /* -1: the algorithm's default */
 	char *created_by; /* history */
 	char *comment;    /* history comment (the layer's name), or NULL */
+	/* FILES, ARCHIVE, URL: a src, archive or url names ${platform.*}. Then
+	 * every src (FILES), archive.shown and url and created_by are
+	 * templates (`$$` a literal `$`) that ims_plan_platform_expand fills
+	 * per platform, and archive_path is NULL. */
+	bool per_platform;
 } ims_step;
 
 /* A name → value edit (env, labels, annotations); value NULL removes. */
@@ -188,6 +193,14 @@ char *ims_plan_text(const ims_plan *p);
 int ims_plan_copy(ims_plan **out, const char *src, const char *dst, const char *platform, ims_error **err);
 int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what, ims_error **err);
 int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err);
+/* A step template (ims_step.per_platform) filled for one platform:
+ * ${platform.os}, ${platform.arch} and ${platform.variant} (after docker's
+ * normalisation: "" for amd64, "v8" for arm64 without one), `$$` a `$`.
+ * A platform value that could change a path's shape (empty os or arch, a
+ * `/`, `.` or `..`, a control character) is refused, with shown (the
+ * platform) named. Caller frees *out. */
+int ims_plan_platform_expand(const char *tmpl, const ims_platform *pl, char **out, ims_error **err);
+
 /* `index create|append DST SRC...`: DST a registry or oci: reference. */
 int ims_plan_index(ims_plan **out, const char *dst, const char *const *srcs, size_t nsrcs, bool append,
 		   ims_error **err);

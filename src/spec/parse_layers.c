@@ -55,9 +55,9 @@ static void parse_blob(spec_ctx *c, const ynode *n, ims_layer_spec *l)
 static void parse_source(spec_ctx *c, const ynode *n, ims_layer_spec *l)
 {
 	const ynode *v;
-	if ((v = spec_val(n, "archive")) && spec_get_str(c, v, "`archive`", GET_NONEMPTY, &l->archive))
+	if ((v = spec_val(n, "archive")) && spec_get_str(c, v, "`archive`", GET_NONEMPTY | SUBST_PLATFORM, &l->archive))
 		spec_check_rel(c, &l->archive, "`archive`");
-	if ((v = spec_val(n, "url")) && spec_get_str(c, v, "`url`", 0, &l->url))
+	if ((v = spec_val(n, "url")) && spec_get_str(c, v, "`url`", SUBST_PLATFORM, &l->url))
 		spec_check_url(c, &l->url, "`url`");
 	if ((v = spec_val(n, "sha256")) && spec_get_str(c, v, "`sha256`", 0, &l->sha256))
 		spec_check_sha256(c, &l->sha256, "`sha256`");

@@ -25,6 +25,9 @@ typedef struct {
 typedef struct {
 	char *s; /* NULL when not set */
 	ims_pos pos;
+	/* src, archive and url only: s names ${platform.os|arch|variant} and is
+	 * a template, with `$$` for a literal `$`, expanded per platform */
+	bool platform;
 } ims_str;
 
 typedef struct {

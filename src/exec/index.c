@@ -35,6 +35,7 @@ typedef struct {
 	entry *v;
 	size_t n;
 	size_t nkept; /* entries [0, nkept) came from the target's index (append) */
+	size_t norder; /* entries in the index written */
 } job;
 
 static void entry_dispose(entry *e)
@@ -231,27 +232,32 @@ static int read_target(job *j, ims_error **err)
 	return 0;
 }
 
-/* Drops the kept entries whose platform a new entry has. */
-static void replace_kept(job *j)
+/* The index's order: the kept entries, each replaced in place by a new
+ * entry of its platform (with a warning unless it is the same image),
+ * then the other new entries in the order given. Borrowed pointers. */
+static entry **index_order(job *j)
 {
-	size_t w = 0;
-	for (size_t k = 0; k < j->nkept; k++) {
-		const entry *by = NULL;
-		for (size_t x = j->nkept; x < j->n && !by; x++)
-			if (same_platform(j->v[k].desc.platform, j->v[x].desc.platform))
-				by = &j->v[x];
-		if (by) {
+	entry **o = xcalloc(j->n + 1, sizeof(*o));
+	bool *used = xcalloc(j->n + 1, sizeof(*used));
+	size_t k = 0;
+	for (size_t i = 0; i < j->nkept; i++) {
+		entry *by = &j->v[i];
+		for (size_t x = j->nkept; x < j->n && by == &j->v[i]; x++)
+			if (!used[x] && same_platform(j->v[i].desc.platform, j->v[x].desc.platform))
+				by = &j->v[x], used[x] = true;
+		if (by != &j->v[i] && strcmp(by->desc.digest, j->v[i].desc.digest)) {
 			_cleanup_free_ char *ps = ims_platform_string(by->desc.platform);
 			ims_events_warn(&j->env->ev, "replacing the index's image for %s (%s) with `%s`'s (%s)", ps,
-					j->v[k].desc.digest, by->shown, by->desc.digest);
-			entry_dispose(&j->v[k]);
-			continue;
+					j->v[i].desc.digest, by->shown, by->desc.digest);
 		}
-		j->v[w++] = j->v[k];
+		o[k++] = by;
 	}
-	memmove(&j->v[w], &j->v[j->nkept], (j->n - j->nkept) * sizeof(*j->v));
-	j->n -= j->nkept - w;
-	j->nkept = w;
+	for (size_t x = j->nkept; x < j->n; x++)
+		if (!used[x])
+			o[k++] = &j->v[x];
+	free(used);
+	j->norder = k;
+	return o;
 }
 
 /* One new entry's blobs (config, layers), then its manifest. */
@@ -273,17 +279,17 @@ static int write_entry(job *j, entry *e, ims_error **err)
 /* A Docker manifest list when every entry is a Docker manifest; an OCI
  * index otherwise (it may name Docker manifests, a list may not name OCI
  * ones). */
-static int write_index(job *j, ims_descriptor *top, ims_error **err)
+static int write_index(job *j, entry *const *order, ims_descriptor *top, ims_error **err)
 {
 	bool docker = true;
-	ims_descriptor *descs = xcalloc(j->n + 1, sizeof(*descs));
-	for (size_t i = 0; i < j->n; i++) {
-		descs[i] = j->v[i].desc; /* shallow: borrowed */
-		docker &= !strcmp(j->v[i].desc.media_type, IMS_MT_DOCKER_MANIFEST);
+	ims_descriptor *descs = xcalloc(j->norder + 1, sizeof(*descs));
+	for (size_t i = 0; i < j->norder; i++) {
+		descs[i] = order[i]->desc; /* shallow: borrowed */
+		docker &= !strcmp(order[i]->desc.media_type, IMS_MT_DOCKER_MANIFEST);
 	}
 	ims_index ix = { .media_type = (char *)(docker ? IMS_MT_DOCKER_LIST : IMS_MT_OCI_INDEX),
 			 .manifests = descs,
-			 .nmanifests = j->n };
+			 .nmanifests = j->norder };
 	size_t len = 0;
 	_cleanup_free_ char *bytes = ims_index_encode(&ix, &len);
 	free(descs);
@@ -311,11 +317,12 @@ static int run(job *j, ims_session *s, ims_descriptor *top, ims_error **err)
 	}
 	if (r < 0)
 		return r;
-	replace_kept(j);
-	for (size_t i = j->nkept; i < j->n && r >= 0; i++)
-		r = write_entry(j, &j->v[i], err);
+	_cleanup_free_ entry **order = index_order(j);
+	for (size_t i = 0; i < j->norder && r >= 0; i++)
+		if (order[i]->src)
+			r = write_entry(j, order[i], err);
 	if (r >= 0)
-		r = write_index(j, top, err);
+		r = write_index(j, order, top, err);
 	if (r >= 0)
 		r = ims_transport_tag(j->dst, NULL, top, err);
 	if (r >= 0)

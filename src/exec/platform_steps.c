@@ -62,6 +62,25 @@ static int fill(ims_platform_steps *ps, const char *tmpl, const char **out, ims_
 	return 0;
 }
 
+/* `sha256: {PLATFORM: digest}`: the first key that matches the platform. */
+static int pick_sha256(ims_platform_steps *ps, ims_step *s, ims_error **err)
+{
+	if (!s->nsha256s)
+		return 0;
+	for (size_t i = 0; i < s->nsha256s; i++) {
+		ims_platform *k = ims_platform_parse(s->sha256s[i].key);
+		bool match = k && ims_platform_matches(k, ps->platform);
+		ims_platform_free(k);
+		if (match) {
+			s->archive.sha256 = s->sha256s[i].value;
+			return 0;
+		}
+	}
+	int r = ims_error_set(err, IMS_EINVALID, "%s`sha256` gives no digest for platform `%s`", s->at, ps->shown);
+	ims_error_hint(err, "add `%s: <sha256>` under `sha256`, or leave that platform out", ps->shown);
+	return r;
+}
+
 static int fill_step(ims_platform_steps *ps, const ims_plan *p, ims_step *s, ims_error **err)
 {
 	char *cb = NULL;
@@ -85,14 +104,14 @@ static int fill_step(ims_platform_steps *ps, const ims_plan *p, ims_step *s, ims
 	}
 	case IMS_STEP_ARCHIVE: {
 		const char *tmpl = s->archive.shown;
-		if ((r = fill(ps, tmpl, &s->archive.shown, err)) < 0 ||
+		if ((r = pick_sha256(ps, s, err)) < 0 || (r = fill(ps, tmpl, &s->archive.shown, err)) < 0 ||
 		    (r = check_path(ps, p, s->at, "`archive`", tmpl, s->archive.shown, err)) < 0)
 			return r;
 		s->archive_path = own(ps, ims_path_absolute(p->spec_dir, s->archive.shown));
 		return 0;
 	}
 	case IMS_STEP_URL:
-		if ((r = fill(ps, s->url, &s->url, err)) < 0)
+		if ((r = pick_sha256(ps, s, err)) < 0 || (r = fill(ps, s->url, &s->url, err)) < 0)
 			return r;
 		s->archive.shown = s->url;
 		return 0;

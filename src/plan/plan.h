@@ -66,10 +66,15 @@ typedef struct {
 	 * templates (`$$` a literal `$`) that ims_plan_platform_expand fills
 	 * per platform, and archive_path is NULL. */
 	bool per_platform;
+	/* ARCHIVE, URL with per_platform: the sha256 of each platform's file
+	 * ("os/arch[/variant]" → digest, matched as docker matches platforms);
+	 * archive.sha256 is then NULL until filled */
+	const struct ims_plan_kv_s *sha256s;
+	size_t nsha256s;
 } ims_step;
 
 /* A name → value edit (env, labels, annotations); value NULL removes. */
-typedef struct {
+typedef struct ims_plan_kv_s {
 	const char *key;
 	const char *value;
 } ims_plan_kv;

@@ -184,6 +184,13 @@ static void archive_step(ims_plan *p, const ims_spec_model *m, ims_step *s, cons
 	a->strip_components = l->strip_components;
 	a->sha256 = l->sha256.s && *l->sha256.s ? l->sha256.s : NULL;
 	bool t = s->per_platform = l->kind == IMS_LAYER_URL ? l->url.platform : l->archive.platform;
+	if (l->sha256_by_platform.n) {
+		ims_plan_kv *kv = ims_plan_own(p, xcalloc(l->sha256_by_platform.n, sizeof(*kv)));
+		for (size_t i = 0; i < l->sha256_by_platform.n; i++)
+			kv[i] = (ims_plan_kv){ l->sha256_by_platform.v[i].key.s, l->sha256_by_platform.v[i].value.s };
+		s->sha256s = kv;
+		s->nsha256s = l->sha256_by_platform.n;
+	}
 	const char *dest = l->dest.s ? (t ? esc(p, l->dest.s) : l->dest.s) : "/";
 	if (l->kind == IMS_LAYER_URL) {
 		s->kind = IMS_STEP_URL;

@@ -192,6 +192,8 @@ bool spec_check_digest(spec_ctx *c, const ims_str *d, const char *what);
 bool spec_check_sha256(spec_ctx *c, const ims_str *d, const char *what);
 bool spec_check_media_type(spec_ctx *c, const ims_str *s, const char *what);
 bool spec_name_valid(const char *s); /* [A-Za-z_][A-Za-z0-9_]* */
+/* "os/arch[/variant]": lower-case letters, digits, `_`, `.`, `-` (parse.c). */
+bool spec_platform_valid(const char *s);
 /* The index of the one key of keys[] present in map. Reports a mapping
  * with none (it `what` "needs" `need`) or several; returns -1 then. */
 int spec_one_of(spec_ctx *c, const ynode *map, const char *const *keys, size_t n, const char *what, const char *need);

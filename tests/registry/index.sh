@@ -7,6 +7,9 @@
 #     :arm64). skopeo reads the index; `skopeo copy --override-arch` and
 #     `umoci unpack` of each platform show that platform's file; the busybox
 #     layer, the same on both, is one blob (same digest in both manifests).
+#     `archive` and `url` with ${platform.arch} and one `sha256` per
+#     platform (a tarball per platform, served on loopback by python's
+#     http.server for `url`): each platform's image has its own file.
 #  2. `imagespec index create` joins the two pushed images into an index
 #     (checked as above, and equal byte for byte to the one-build index);
 #     `index append` replaces a platform with a warning; into oci:DIR too.
@@ -17,7 +20,7 @@
 #     (registry tag absent, an oci: layout byte for byte as it was).
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
-need skopeo umoci jq sha256sum
+need skopeo umoci jq sha256sum tar gzip curl
 [ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
 need_root
 
@@ -92,6 +95,73 @@ check_eq "the arm64 image's history names the arm64 file" "imagespec: files arch
 		jq -r '.history[-1].created_by')"
 check_eq "the amd64 image runs and prints its file (chroot)" "hello from amd64" \
 	"$(pull_and_run "$R/app:multi" --src-tls-verify=false --override-arch amd64)"
+
+# --- 1b. archive and url, one sha256 per platform ---------------------------
+SRV=$W/srv
+mkdir -p "$SRV"
+for a in amd64 arm64; do
+	mkdir -p "$W/t-$a/tool"
+	echo "tool for $a" >"$W/t-$a/tool/which"
+	tar -C "$W/t-$a" --owner=0 --group=0 --mtime=@0 -cf - tool | gzip -n >"$SRV/tool-$a.tar.gz"
+	cp "$SRV/tool-$a.tar.gz" "$W/ctx/tool-$a.tar.gz"
+done
+SHA_AMD=$(sha256sum "$SRV/tool-amd64.tar.gz" | cut -d' ' -f1)
+SHA_ARM=$(sha256sum "$SRV/tool-arm64.tar.gz" | cut -d' ' -f1)
+HTTP_PORT=$(fixture_free_port 127.0.0.1) || bail "no free port"
+(cd "$SRV" && exec "$PY" -u -m http.server --bind 127.0.0.1 "$HTTP_PORT" >>"$W/http.log" 2>&1 </dev/null) &
+HTTP_PID=$!
+_FIXTURE_PIDS+=("$HTTP_PID")
+fixture_wait_url "http://127.0.0.1:$HTTP_PORT/" 20 "$HTTP_PID" || bail "the http server did not start"
+# tool_spec KEY VALUE: a spec whose one layer is KEY: VALUE, with a sha256
+# per platform.
+tool_spec() {
+	cat >"$W/ctx/tool.yaml" <<YAML
+base: scratch
+target: oci:out:x
+platforms: [linux/amd64, linux/arm64]
+created: "2026-01-01T00:00:00Z"
+layers:
+  - $1: "$2"
+    dest: /opt
+    sha256:
+      linux/amd64: $SHA_AMD
+      linux/arm64/v8: "sha256:$SHA_ARM"
+YAML
+}
+# tool_of LAYOUT:TAG ARCH: /opt/tool/which of that platform (skopeo, umoci).
+tool_of() {
+	local d
+	d=$(mktemp -d "$W/tool.XXXXXX") || return 1
+	skopeo copy -q --override-arch "$2" "oci:$1" "oci:$d/l:x" >"$d/log" 2>&1 &&
+		umoci unpack --image "$d/l:x" "$d/b" >>"$d/log" 2>&1 || {
+		cat "$d/log"
+		return 1
+	}
+	cat "$d/b/rootfs/opt/tool/which"
+}
+for kind in archive url; do
+	if [ $kind = archive ]; then
+		src='tool-${platform.arch}.tar.gz'
+	else
+		src="http://127.0.0.1:$HTTP_PORT/tool-\${platform.arch}.tar.gz"
+	fi
+	tool_spec "$kind" "$src"
+	DESC="$kind with \${platform.arch} and a sha256 per platform" \
+		run_expect 0 '' ims build "$W/ctx/tool.yaml" --output "oci:$W/T-$kind:x" --progress quiet --no-cache
+	check_eq "$kind: amd64 has the amd64 tool" "tool for amd64" "$(tool_of "$W/T-$kind:x" amd64)"
+	check_eq "$kind: arm64 has the arm64 tool" "tool for arm64" "$(tool_of "$W/T-$kind:x" arm64)"
+done
+check_match "url: the arm64 file was downloaded" 'GET /tool-arm64\.tar\.gz' "$(cat "$W/http.log")"
+sed -i '/linux\/arm64\/v8:/d' "$W/ctx/tool.yaml"
+DESC="url: a platform without a sha256 is named, nothing written" \
+	run_expect 2 'tool\.yaml:6:[0-9]+: `sha256` gives no digest for platform `linux/arm64`' \
+	ims build "$W/ctx/tool.yaml" --output "oci:$W/T-none:x" --progress quiet --no-cache
+check "url: no layout was made" test ! -e "$W/T-none"
+printf 'base: scratch\ntarget: oci:o:x\nlayers:\n  - archive: tool-amd64.tar.gz\n    sha256: {linux/amd64: %s}\n' \
+	"$SHA_AMD" >"$W/ctx/tool1.yaml"
+DESC="a sha256 per platform without \${platform.*} in archive" \
+	run_expect 2 'tool1\.yaml:5:13: a `sha256` per platform needs' ims validate "$W/ctx/tool1.yaml"
+
 
 for a in amd64 arm64; do
 	DESC="build linux/$a alone" \

@@ -78,6 +78,11 @@ int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const 
  * verifying the compressed digest and the diff_id. */
 int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
 			       ims_descriptor *out, ims_layer_action *action, ims_error **err);
+/* A manifest or index src holds under digest (NULL: the one its reference
+ * names), checked against digest when one is given (copy.c). *media_type
+ * (may be NULL) gets the content type it came with. */
+int ims_exec_get_verified(ims_transport *src, const char *digest, char **data, size_t *len, char **media_type,
+			  ims_error **err);
 /* Stores bytes held in memory as a blob, unless dst has it. */
 int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err);
 

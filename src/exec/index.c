@@ -136,14 +136,10 @@ static int get_doc(ims_transport *src, const char *digest, char **data, size_t *
 		   ims_error **err)
 {
 	_cleanup_free_ char *ct = NULL;
-	int r = ims_transport_get_manifest(src, digest, data, len, &ct, err);
+	int r = ims_exec_get_verified(src, digest, data, len, &ct, err);
 	if (r < 0)
 		return r;
-	char dg[IMS_DIGEST_BUFSZ];
-	ims_sha256_buf(*data, *len, dg);
-	if (digest && strcmp(dg, digest))
-		r = ims_error_set(err, IMS_EDIGEST, "manifest %s does not match its digest", digest);
-	if (r >= 0 && (r = ims_doc_detect(*data, *len, ct, kind, mt, err)) < 0)
+	if ((r = ims_doc_detect(*data, *len, ct, kind, mt, err)) < 0)
 		r = ims_exec_not_spec(err, r);
 	if (r < 0) {
 		free(*data);

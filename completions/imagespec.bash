@@ -117,7 +117,7 @@ _imagespec()
 	tags) opts='--timeout --low-speed-time -h --help' ;;
 	inspect) opts='--platform --config --manifest --raw --timeout --low-speed-time -h --help' ;;
 	copy) opts='--platform --timeout --low-speed-time -h --help' ;;
-	index) opts='--insecure-registry --ca-cert --timeout --low-speed-time -v --verbose -h --help' ;;
+	index) opts='--json --insecure-registry --ca-cert --timeout --low-speed-time -v --verbose -h --help' ;;
 	auth)
 		case $sub in
 		login) opts='-u --username --password-stdin -h --help' ;;

@@ -95,6 +95,7 @@ complete -c imagespec -n "$index; and __fish_seen_subcommand_from create append"
 complete -c imagespec -n $index -l insecure-registry -x -d 'allow plain HTTP / unverified TLS for HOST'
 complete -c imagespec -n $index -l ca-cert -r -F -d 'extra CA certificates (PEM)'
 complete -c imagespec -n $index -s v -l verbose -d 'more output'
+complete -c imagespec -n $index -l json -d 'print the result as JSON'
 
 set -l auth '__fish_seen_subcommand_from auth'
 complete -c imagespec -n "$auth; and not __fish_seen_subcommand_from login logout get" -a 'login logout get'

@@ -38,10 +38,12 @@ IMS_EXTERN(int) ims_copy(ims_context *ctx, const char *src, const char *dst, con
  * Docker manifest list when every entry is a Docker manifest, else an OCI
  * index. Two sources of one platform are an error (IMS_EINVALID); nothing
  * is written before every source was read. *digest (if non-NULL) gets the
- * index's digest; caller frees.
+ * index's digest, *json (if non-NULL) the result as `build --json` shapes it
+ * (references, digest, mediaType, size, manifests[] with platform, digest,
+ * mediaType, size and source); caller frees both.
  */
 IMS_EXTERN(int) ims_index_join(ims_context *ctx, const char *dst, const char *const *srcs, size_t nsrcs, int append,
-			       char **digest, ims_error **err);
+			       char **digest, char **json, ims_error **err);
 
 /** Lists the tags of a registry repository, the ref names of an oci: layout or oci-archive:, or the RepoTags of a docker-archive:. Caller frees with ims_strv_dispose. */
 IMS_EXTERN(int) ims_tags(ims_context *ctx, const char *repo, char ***tags, size_t *n, ims_error **err);

@@ -26,12 +26,12 @@ int ims_copy(ims_context *ctx, const char *src, const char *dst, const char *pla
 }
 
 int ims_index_join(ims_context *ctx, const char *dst, const char *const *srcs, size_t nsrcs, int append, char **digest,
-		   ims_error **err)
+		   char **json, ims_error **err)
 {
 	ims_plan *p = NULL;
 	int r = ims_plan_index(&p, dst, srcs, nsrcs, append != 0, err);
 	if (r >= 0)
-		r = ims_exec_index(&ctx->env, p, srcs, digest, err);
+		r = ims_exec_index(&ctx->env, p, dst, srcs, digest, json, err);
 	ims_plan_destroy(p);
 	return r < 0 ? r : 0;
 }

@@ -12,12 +12,13 @@ static const struct option longopts[] = {
 	{ "insecure-registry", required_argument, NULL, OPT_INSECURE },
 	{ "ca-cert", required_argument, NULL, OPT_CA },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "json", no_argument, NULL, 'J' },
 	CLI_DEADLINE_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char help[] =
-	"usage: imagespec index create|append DEST SRC... [--insecure-registry HOST]...\n"
+	"usage: imagespec index create|append DEST SRC... [--json] [--insecure-registry HOST]...\n"
 	"                       [--ca-cert FILE] [-v] [--timeout DURATION] [--low-speed-time S]\n"
 	"  create: joins single-platform images into an index at DEST (a registry\n"
 	"  reference or oci:DIR[:TAG]); a SRC that is an index gives each of its images.\n"
@@ -27,6 +28,7 @@ static const char help[] =
 	"  platform of each image is read from its config; two of one platform are an\n"
 	"  error. Blobs DEST lacks are copied (or mounted), manifests before the index.\n"
 	"\n"
+	"      --json               print the result as JSON (the shape of build --json)\n"
 	"      --insecure-registry HOST  allow plain HTTP / unverified TLS for HOST\n"
 	"      --ca-cert FILE       extra CA certificates (PEM)\n"
 	"  -v, --verbose            more output\n" CLI_DEADLINE_HELP
@@ -39,6 +41,7 @@ int cmd_index(int argc, char **argv)
 {
 	cli_common common = { .progress = PROGRESS_QUIET };
 	cli_list insecure = { 0 };
+	bool json = false;
 	int c, r = 0;
 	optind = 1;
 	opterr = 0;
@@ -52,6 +55,9 @@ int cmd_index(int argc, char **argv)
 			break;
 		case 'v':
 			common.verbose++;
+			break;
+		case 'J':
+			json = true;
 			break;
 		case OPT_DEADLINE_TIMEOUT:
 		case OPT_DEADLINE_LOW_SPEED:
@@ -87,15 +93,19 @@ int cmd_index(int argc, char **argv)
 	const char *dst = argv[optind + 1];
 	ims_context *ctx = NULL;
 	ims_error *err = NULL;
-	char *digest = NULL;
+	char *digest = NULL, *out = NULL;
 	if (cli_context(&ctx, &common, &err) < 0 ||
 	    ims_index_join(ctx, dst, (const char *const *)&argv[optind + 2], (size_t)(argc - optind - 2),
-		      !strcmp(sub, "append"), &digest, &err) < 0) {
+			   !strcmp(sub, "append"), &digest, json ? &out : NULL, &err) < 0) {
 		ims_context_free(ctx);
 		free(insecure.v);
 		return cli_fail(err);
 	}
-	printf("%s@%s\n", dst, digest);
+	if (json)
+		puts(out);
+	else
+		printf("%s@%s\n", dst, digest);
+	free(out);
 	free(digest);
 	ims_context_free(ctx);
 	free(insecure.v);

@@ -30,6 +30,7 @@ typedef struct {
 	const ims_exec_env *env;
 	const ims_plan *p;
 	const char *const *shown;
+	const char *shown_dst;
 	ims_transport **srcs;
 	ims_transport *dst;
 	entry *v;
@@ -295,7 +296,37 @@ static int write_index(job *j, entry *const *order, ims_descriptor *top, ims_err
 	return ims_transport_put_manifest(j->dst, bytes, len, top->media_type, top->digest, err);
 }
 
-static int run(job *j, ims_session *s, ims_descriptor *top, ims_error **err)
+/* `index --json`: the shape of `build --json` (references, digest,
+ * mediaType, size, manifests[] with platform, digest, mediaType, size),
+ * plus each entry's source ("" for an entry kept by append). */
+static char *result_json(const job *j, entry *const *order, const char *dst, const ims_descriptor *top)
+{
+	ims_json *o = ims_json_new_object();
+	ims_json *refs = ims_json_new_array();
+	ims_json_append(refs, ims_json_new_string(dst));
+	ims_json_set(o, "references", refs);
+	ims_json_set(o, "digest", ims_json_new_string(top->digest));
+	ims_json_set(o, "mediaType", ims_json_new_string(top->media_type));
+	ims_json_set(o, "size", ims_json_new_int(top->size));
+	ims_json *ms = ims_json_new_array();
+	for (size_t i = 0; i < j->norder; i++) {
+		const entry *e = order[i];
+		ims_json *mo = ims_json_new_object();
+		_cleanup_free_ char *ps = e->desc.platform ? ims_platform_string(e->desc.platform) : xstrdup("");
+		ims_json_set(mo, "platform", ims_json_new_string(ps));
+		ims_json_set(mo, "digest", ims_json_new_string(e->desc.digest));
+		ims_json_set(mo, "mediaType", ims_json_new_string(e->desc.media_type));
+		ims_json_set(mo, "size", ims_json_new_int(e->desc.size));
+		ims_json_set(mo, "source", ims_json_new_string(e->src ? e->shown : ""));
+		ims_json_append(ms, mo);
+	}
+	ims_json_set(o, "manifests", ms);
+	char *out = ims_json_encode(o, NULL);
+	ims_json_free(o);
+	return out;
+}
+
+static int run(job *j, ims_session *s, ims_descriptor *top, char **json, ims_error **err)
 {
 	const ims_plan *p = j->p;
 	ims_transport_opts o = ims_exec_transport_opts(j->env, NULL, s);
@@ -323,20 +354,26 @@ static int run(job *j, ims_session *s, ims_descriptor *top, ims_error **err)
 		r = ims_transport_tag(j->dst, NULL, top, err);
 	if (r >= 0)
 		r = ims_transport_commit(j->dst, err);
+	if (r >= 0 && json)
+		*json = result_json(j, order, j->shown_dst, top);
 	return r;
 }
 
-int ims_exec_index(const ims_exec_env *env, const ims_plan *p, const char *const *shown, char **digest,
-		   ims_error **err)
+int ims_exec_index(const ims_exec_env *env, const ims_plan *p, const char *dst, const char *const *shown,
+		   char **digest, char **json, ims_error **err)
 {
 	ims_session session = { 0 };
 	ims_descriptor top = { 0 };
-	job j = { .env = env, .p = p, .shown = shown, .srcs = xcalloc(p->nsources + 1, sizeof(ims_transport *)) };
+	job j = { .env = env,
+		  .p = p,
+		  .shown = shown,
+		  .shown_dst = dst,
+		  .srcs = xcalloc(p->nsources + 1, sizeof(ims_transport *)) };
 	int r = 0;
 	if (ims_session_needed(p))
 		r = ims_session_open(&session, env, p, err);
 	if (r >= 0)
-		r = run(&j, &session, &top, err);
+		r = run(&j, &session, &top, json, err);
 	if (r >= 0 && digest)
 		*digest = xstrdup(top.digest);
 	ims_descriptor_dispose(&top);

@@ -177,6 +177,14 @@ check_index "index create" "$R/app:joined"
 check_digest "the printed digest is the index's" "$(skopeo_raw_digest "$R/app:joined")" \
 	"$(digest_of_output "$RUN_OUT")"
 check_digest "the joined index is byte for byte the one-build index" "$MULTI" "$(skopeo_raw_digest "$R/app:joined")"
+DESC="index create --json" \
+	run_expect 0 '' ims index create --json "$R/app:json" "$R/app:amd64" "$R/app:arm64"
+check_eq "--json: references, digest, and each entry's platform and source" \
+	"$R/app:json $MULTI linux/amd64=$R/app:amd64 linux/arm64=$R/app:arm64" \
+	"$(jq -r '[.references[0], .digest] + [.manifests[] | "\(.platform)=\(.source)"] | join(" ")' "$RUN_OUT")"
+check_eq "--json: the manifests' digests are the index's" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$R/app:json" | jq -r '[.manifests[].digest] | join(" ")')" \
+	"$(jq -r '[.manifests[].digest] | join(" ")' "$RUN_OUT")"
 
 DESC="index create into another repository copies the blobs" \
 	run_expect 0 '' ims index create "$R/other/app:1" "$R/app:amd64" "$R/app:arm64"

@@ -215,6 +215,25 @@ check_eq "oci:DIR: arm64 unpacks with its file (umoci)" "hello from arm64" \
 	"$(skopeo copy -q --override-arch arm64 "oci:$W/L:multi" "oci:$W/L64:x" >/dev/null 2>&1 &&
 		umoci unpack --image "$W/L64:x" "$W/B64" >/dev/null 2>&1 && cat "$W/B64/rootfs/hello")"
 
+# Docker-typed sources give a Docker manifest list; a mix gives an OCI index.
+sed 's/^created:/format: docker\ncreated:/' "$W/ctx/image.yaml" >"$W/ctx/docker.yaml"
+for a in amd64 arm64; do
+	DESC="build linux/$a with format: docker" \
+		run_expect 0 '' ims build "$W/ctx/docker.yaml" --platform "linux/$a" --target "$R/dock:$a" --progress quiet
+done
+DESC="index create from Docker manifests" \
+	run_expect 0 '' ims index create "$R/dock:list" "$R/dock:amd64" "$R/dock:arm64"
+check_eq "Docker sources: a Docker manifest list (skopeo)" \
+	"application/vnd.docker.distribution.manifest.list.v2+json linux/amd64 linux/arm64" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$R/dock:list" |
+		jq -r '[.mediaType] + [.manifests[].platform | "\(.os)/\(.architecture)"] | join(" ")')"
+check_eq "Docker list: arm64 has the arm64 file" "hello from arm64" "$(file_of "$R/dock:list" arm64)"
+DESC="index create from a Docker and an OCI manifest" \
+	run_expect 0 '' ims index create "$R/dock:mixed" "$R/dock:amd64" "$R/app:arm64"
+check_eq "mixed sources: an OCI index naming both media types" \
+	"application/vnd.oci.image.index.v1+json application/vnd.docker.distribution.manifest.v2+json application/vnd.oci.image.manifest.v1+json" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$R/dock:mixed" | jq -r '[.mediaType] + [.manifests[].mediaType] | join(" ")')"
+
 # --- 3. hostile -------------------------------------------------------------
 # tags_of REPO: the repository's tags, sorted, one line ("" when none).
 tags_of() {
@@ -248,6 +267,11 @@ check "no archive was written" test ! -e "$W/a.tar"
 DESC="index append to a repository without an index" \
 	run_expect 1 "index create" ims index append "$R/fresh:x" "$R/app:amd64"
 DESC="index without sources" run_expect 2 "at least one source" ims index create "$R/app:none"
+DESC="index create: a docker-archive source is refused" \
+	run_expect 2 "index sources are registry, oci: and oci-archive: references" \
+	ims index create "$R/app:da" "docker-archive:$W/x.tar"
+DESC="index: neither create nor append" run_expect 2 "say .create. or .append." ims index make "$R/app:x" "$R/app:amd64"
+check_eq "no usage error pushed a tag" "$BEFORE_TAGS" "$(tags_of app)"
 
 # spec problems: FILE:LINE:COL, exit 2, nothing pushed
 bad_spec() { # bad_spec DESC ERE FILES-LINE

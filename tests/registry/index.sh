@@ -234,6 +234,13 @@ check_eq "mixed sources: an OCI index naming both media types" \
 	"application/vnd.oci.image.index.v1+json application/vnd.docker.distribution.manifest.v2+json application/vnd.oci.image.manifest.v1+json" \
 	"$(skopeo inspect --raw --tls-verify=false "docker://$R/dock:mixed" | jq -r '[.mediaType] + [.manifests[].mediaType] | join(" ")')"
 
+# an oci-archive: source next to a registry one
+DESC="build linux/arm64 into an oci-archive" \
+	run_expect 0 '' ims build "$W/ctx/image.yaml" --platform linux/arm64 --output "oci-archive:$W/arm.tar:x" --progress quiet
+DESC="index create from oci-archive: and registry sources" \
+	run_expect 0 '' ims index create "oci:$W/LA:multi" "$R/app:amd64" "oci-archive:$W/arm.tar:x"
+check_digest "oci-archive source: the same index" "$MULTI" "$(raw_digest "oci:$W/LA:multi")"
+
 # --- 3. hostile -------------------------------------------------------------
 # tags_of REPO: the repository's tags, sorted, one line ("" when none).
 tags_of() {

@@ -268,6 +268,21 @@ DESC="index append to oci:DIR: a missing source" \
 DESC="index append to oci:DIR: duplicate platforms" \
 	run_expect 2 "given twice" ims index append "oci:$W/L:multi" "$R/app:arm64" "$R/app:arm64"
 check_eq "the oci: layout is byte for byte as it was" "$SUM" "$(tree_sum "$W/L")"
+# a source whose new layer is damaged fails mid-copy: index.json (the names)
+# is untouched; blobs copied before the failure may stay (content-addressed)
+echo "another arm64" >"$W/ctx/arch/arm64/hello"
+DESC="build an arm64 image the layout lacks, to damage" \
+	run_expect 0 '' ims build "$W/ctx/image.yaml" --platform linux/arm64 --output "oci:$W/s-bad:x" --progress quiet
+echo "hello from arm64" >"$W/ctx/arch/arm64/hello"
+BAD_LAYER=$(skopeo inspect --raw "oci:$W/s-bad:x" | jq -r '.layers[-1].digest')
+check "the damaged layer is one the layout lacks" test ! -e "$W/L/blobs/sha256/${BAD_LAYER#sha256:}"
+printf 'x' >>"$W/s-bad/blobs/sha256/${BAD_LAYER#sha256:}"
+IDX_BEFORE=$(sha256sum <"$W/L/index.json")
+DESC="index append from a damaged source: a digest mismatch, exit 1" \
+	run_expect 1 "$BAD_LAYER" ims index append "oci:$W/L:multi" "oci:$W/s-bad:x"
+check_eq "index.json of the oci: layout is as it was" "$IDX_BEFORE" "$(sha256sum <"$W/L/index.json")"
+check_digest "the layout's tag still names the old index" "$MULTI" "$(raw_digest "oci:$W/L:multi")"
+check "the damaged layer did not go into the layout" test ! -e "$W/L/blobs/sha256/${BAD_LAYER#sha256:}"
 DESC="index create: a docker-archive destination is not supported yet" \
 	run_expect 2 "not supported yet" ims index create "docker-archive:$W/a.tar" "$R/app:amd64"
 check "no archive was written" test ! -e "$W/a.tar"

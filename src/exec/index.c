@@ -35,7 +35,7 @@ typedef struct {
 	ims_transport *dst;
 	entry *v;
 	size_t n;
-	size_t nkept; /* entries [0, nkept) came from the target's index (append) */
+	size_t nkept;  /* entries [0, nkept) came from the target's index (append) */
 	size_t norder; /* entries in the index written */
 } job;
 
@@ -210,7 +210,8 @@ static int read_target(job *j, ims_error **err)
 	if (kind != IMS_DOC_INDEX) {
 		free(data);
 		r = ims_error_set(err, IMS_EINVALID, "`%s` is a single image, not an index", ds);
-		ims_error_hint(err, "make an index of it and the new images with `imagespec index create DEST %s SRC...`",
+		ims_error_hint(err,
+			       "make an index of it and the new images with `imagespec index create DEST %s SRC...`",
 			       ds);
 		return r;
 	}
@@ -359,8 +360,8 @@ static int run(job *j, ims_session *s, ims_descriptor *top, char **json, ims_err
 	return r;
 }
 
-int ims_exec_index(const ims_exec_env *env, const ims_plan *p, const char *dst, const char *const *shown,
-		   char **digest, char **json, ims_error **err)
+int ims_exec_index(const ims_exec_env *env, const ims_plan *p, const char *dst, const char *const *shown, char **digest,
+		   char **json, ims_error **err)
 {
 	ims_session session = { 0 };
 	ims_descriptor top = { 0 };

@@ -35,8 +35,9 @@ static int check_path(ims_platform_steps *ps, const ims_plan *p, const char *at,
 {
 	_cleanup_free_ char *clean = path[0] == '/' ? NULL : ims_path_clean(path);
 	if (!clean)
-		return ims_error_set(err, IMS_EINVALID, "%s%s `%s` is `%s` for platform `%s`, which leaves the spec's "
-						     "directory",
+		return ims_error_set(err, IMS_EINVALID,
+				     "%s%s `%s` is `%s` for platform `%s`, which leaves the spec's "
+				     "directory",
 				     at, what, tmpl, path, ps->shown);
 	_cleanup_free_ char *abs = ims_path_join(p->spec_dir, clean);
 	struct stat st;

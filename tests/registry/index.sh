@@ -288,6 +288,8 @@ DESC="index create: a docker-archive destination is not supported yet" \
 check "no archive was written" test ! -e "$W/a.tar"
 DESC="index append to a repository without an index" \
 	run_expect 1 "index create" ims index append "$R/fresh:x" "$R/app:amd64"
+DESC="index append to a single image: refused with a hint" \
+	run_expect 2 "is a single image, not an index" ims index append "$R/app:amd64" "$R/app:arm64"
 DESC="index without sources" run_expect 2 "at least one source" ims index create "$R/app:none"
 DESC="index create: a docker-archive source is refused" \
 	run_expect 2 "index sources are registry, oci: and oci-archive: references" \

@@ -100,6 +100,14 @@ typedef struct {
 	size_t nexposed_ports;
 	const char *const *volumes;
 	size_t nvolumes;
+	/* docker's Healthcheck; replaces the base's whole when set */
+	struct {
+		bool set;
+		const char *const *test; /* ["NONE"] disables */
+		size_t ntest;
+		int64_t interval, timeout, start_period, start_interval; /* ns; 0: not written */
+		int64_t retries;                                         /* 0: not written */
+	} healthcheck;
 } ims_plan_config;
 
 typedef enum {
@@ -198,6 +206,9 @@ char *ims_plan_text(const ims_plan *p);
 int ims_plan_copy(ims_plan **out, const char *src, const char *dst, const char *platform, ims_error **err);
 int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what, ims_error **err);
 int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err);
+/* copy --all-tags: src and dst must both be registry repositories named
+ * without a tag or digest (HOST/REPO); IMS_EINVALID otherwise. */
+int ims_plan_check_repo_copy(const char *src, const char *dst, ims_error **err);
 /* A step template (ims_step.per_platform) filled for one platform:
  * ${platform.os}, ${platform.arch} and ${platform.variant} (after docker's
  * normalisation: "" for amd64, "v8" for arm64 without one), `$$` a `$`.

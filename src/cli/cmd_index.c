@@ -6,10 +6,8 @@
 
 #include "cli.h"
 
-enum { OPT_JSON = 256 };
-
 static const struct option longopts[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
+	{ "json", no_argument, NULL, OPT_TRANSPORT_JSON },
 	CLI_TRANSPORT_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -36,25 +34,10 @@ int cmd_index(int argc, char **argv)
 {
 	cli_common common = { .progress = PROGRESS_QUIET };
 	bool json = false;
-	int c, r = 0;
-	optind = 1;
-	opterr = 0;
-	while (r == 0 && (c = getopt_long(argc, argv, ":h" CLI_TRANSPORT_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			json = true;
-			break;
-		case 'h':
-			fputs(index_usage, stdout);
-			cli_common_dispose(&common);
-			return 0;
-		case ':':
-			r = cli_usage("index", "option `%s` needs a value", argv[optind - 1]);
-			break;
-		default:
-			if ((r = cli_transport_option("index", c, optarg, &common)) == 1)
-				r = cli_bad_option("index", longopts, argv[optind - 1]);
-		}
+	int r = cli_transport_getopt("index", argc, argv, longopts, index_usage, &common, &json);
+	if (r < 0) {
+		cli_common_dispose(&common);
+		return 0;
 	}
 	const char *sub = optind < argc ? argv[optind] : NULL;
 	if (r == 0 && (!sub || (strcmp(sub, "create") && strcmp(sub, "append"))))

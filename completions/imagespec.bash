@@ -39,7 +39,7 @@ _imagespec_params()
 _imagespec()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs='build plan validate inspect copy report tags schema auth cache version help'
+	local verbs='build plan validate inspect copy index report tags schema auth cache version help'
 	local verb='' sub='' spec='' i w
 	COMPREPLY=()
 
@@ -127,6 +127,7 @@ _imagespec()
 		opts='--html --json --against --platform --ca-cert --insecure-registry -v --verbose
 			--timeout --low-speed-time -h --help'
 		;;
+	index) opts='--json --insecure-registry --ca-cert --timeout --low-speed-time -v --verbose -h --help' ;;
 	auth)
 		case $sub in
 		login) opts='-u --username --password-stdin -h --help' ;;
@@ -148,6 +149,14 @@ _imagespec()
 	help) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W "$verbs" -- "$cur") ;;
 	auth) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W 'login logout get' -- "$cur") ;;
 	cache) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W 'du prune' -- "$cur") ;;
+	index)
+		if [ -z "$sub" ]; then
+			mapfile -t COMPREPLY < <(compgen -W 'create append' -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W 'oci: oci-archive: docker://' -- "$cur")
+			compopt -o nospace 2>/dev/null
+		fi
+		;;
 	inspect | copy | tags | report)
 		mapfile -t COMPREPLY < <(compgen -W 'oci: oci-archive: docker-archive: docker://' -- "$cur")
 		compopt -o nospace 2>/dev/null

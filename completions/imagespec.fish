@@ -1,7 +1,7 @@
 # fish completion for imagespec(1). The options are those of
 # `imagespec VERB --help`; tests/e2e/completions.sh keeps the two in step.
 
-set -l verbs build plan validate inspect copy report tags schema auth cache version help
+set -l verbs build plan validate inspect copy index report tags schema auth cache version help
 set -l platforms all linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/ppc64le linux/s390x linux/riscv64
 
 function __imagespec_spec
@@ -41,6 +41,7 @@ function __imagespec_verbs
     printf '%s\t%s\n' validate 'check specs against the format, offline'
     printf '%s\t%s\n' inspect "show an image's manifest, config or platforms"
     printf '%s\t%s\n' copy 'copy an image between registries, layouts and archives'
+    printf '%s\t%s\n' index 'join single-platform images into an index'
     printf '%s\t%s\n' report "an image's layers, files and config as HTML or JSON"
     printf '%s\t%s\n' tags 'list the tags of a registry repository, layout or archive'
     printf '%s\t%s\n' schema 'print the JSON Schema of image.yaml'
@@ -83,8 +84,8 @@ complete -c imagespec -n $net -l ca-cert -r -F -d 'extra CA certificates (PEM)'
 complete -c imagespec -n $net -s v -l verbose -d 'more output; trace HTTP requests'
 complete -c imagespec -n '__fish_seen_subcommand_from inspect copy tags' -l json -d 'print JSON'
 complete -c imagespec -n '__fish_seen_subcommand_from copy' -l all-tags -d 'copy every tag of a registry repository'
-complete -c imagespec -n '__fish_seen_subcommand_from build plan inspect copy tags report' -l timeout -x -d 'deadline for every network request (90s, 5m)'
-complete -c imagespec -n '__fish_seen_subcommand_from build plan inspect copy tags report' -l low-speed-time -x -d 'seconds below 1 KiB/s that count as stalled'
+complete -c imagespec -n '__fish_seen_subcommand_from build plan inspect copy index tags report' -l timeout -x -d 'deadline for every network request (90s, 5m)'
+complete -c imagespec -n '__fish_seen_subcommand_from build plan inspect copy index tags report' -l low-speed-time -x -d 'seconds below 1 KiB/s that count as stalled'
 
 set -l refs '__fish_seen_subcommand_from inspect copy tags report'
 complete -c imagespec -n $refs -a 'oci: oci-archive: docker-archive: docker://' -d reference
@@ -95,6 +96,14 @@ complete -c imagespec -n '__fish_seen_subcommand_from inspect' -l raw -d 'print 
 complete -c imagespec -n '__fish_seen_subcommand_from report' -l html -r -F -d 'write the HTML page to FILE'
 complete -c imagespec -n '__fish_seen_subcommand_from report' -l json -d 'print the report as JSON'
 complete -c imagespec -n '__fish_seen_subcommand_from report' -l against -x -a 'oci: oci-archive: docker-archive: docker://' -d 'mark what changed since another image'
+
+set -l index '__fish_seen_subcommand_from index'
+complete -c imagespec -n "$index; and not __fish_seen_subcommand_from create append" -a 'create append'
+complete -c imagespec -n "$index; and __fish_seen_subcommand_from create append" -a 'oci: oci-archive: docker://' -d reference
+complete -c imagespec -n $index -l insecure-registry -x -d 'allow plain HTTP / unverified TLS for HOST'
+complete -c imagespec -n $index -l ca-cert -r -F -d 'extra CA certificates (PEM)'
+complete -c imagespec -n $index -s v -l verbose -d 'more output'
+complete -c imagespec -n $index -l json -d 'print the result as JSON'
 
 set -l auth '__fish_seen_subcommand_from auth'
 complete -c imagespec -n "$auth; and not __fish_seen_subcommand_from login logout get" -a 'login logout get'

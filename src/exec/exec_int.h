@@ -53,12 +53,16 @@ typedef struct {
 } ims_new_layer;
 
 struct ims_remote_cache_s;
-/* Builds every layer step into target (NULL: dry run, nothing written),
- * taking what it can from the local cache and from remote (may be NULL). */
-int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_transport *probe,
-			  ims_base *base,
-			  ims_http *http, const struct ims_remote_cache_s *remote, bool uncompressed,
-			  ims_new_layer **out, size_t *n, ims_error **err);
+struct ims_platform_steps_s;
+/* Builds the layer steps into target (NULL: dry run, nothing written),
+ * taking what it can from the local cache and from remote (may be NULL).
+ * ps NULL: the steps shared by every platform; else only the per-platform
+ * steps, as ps fills them (exec/platform_steps.h). Entries of the steps
+ * left out stay zeroed but for `step`. */
+int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const struct ims_platform_steps_s *ps,
+			  ims_transport *target, ims_transport *probe, ims_base *base, ims_http *http,
+			  const struct ims_remote_cache_s *remote, bool uncompressed, ims_new_layer **out, size_t *n,
+			  ims_error **err);
 void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
 
 /* Applies the plan's config edits (not layers/history) to cfg, resolving
@@ -81,6 +85,11 @@ int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const 
  * verifying the compressed digest and the diff_id. */
 int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
 			       ims_descriptor *out, ims_layer_action *action, ims_error **err);
+/* A manifest or index src holds under digest (NULL: the one its reference
+ * names), checked against digest when one is given (copy.c). *media_type
+ * (may be NULL) gets the content type it came with. */
+int ims_exec_get_verified(ims_transport *src, const char *digest, char **data, size_t *len, char **media_type,
+			  ims_error **err);
 /* Stores bytes held in memory as a blob, unless dst has it. */
 int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err);
 

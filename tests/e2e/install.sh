@@ -61,7 +61,8 @@ check_match "image.yaml(5) has its sections" '^TOP-LEVEL KEYS' "$(cat "$MAN5")"
 missing=
 for v in $(ims --help | sed -n '/^commands:/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p'); do
 	grep -q -- "^       $v\b" "$MAN1" || missing+=" verb:$v"
-	help=$(ims $v --help 2>&1)
+	# the options of the verb, not those of other tools in its examples
+	help=$(ims $v --help 2>&1 | sed '/^Examples:/,$d')
 	for o in $(grep -oE -- '(^|[][ |,])--?[a-z][a-z-]*' <<<"$help" | sed 's/^[^-]*//' | sort -u); do
 		grep -qE -- "(^|[ [|,])$o([ ,=|]|$)" "$MAN1" || missing+=" $v:$o"
 	done

@@ -148,8 +148,11 @@ int ims_exec_inspect(const ims_exec_env *env, const ims_plan *p, char **out, siz
 	ims_session session = { 0 };
 	char *data = NULL, *mt = NULL;
 	size_t len = 0, olen = 0;
-	int r = open_source(env, p, &session, &t, err);
-	if (r >= 0 && (r = ims_transport_get_manifest(t, p->source->digest, &data, &len, &mt, err)) >= 0 &&
+	int r = 0;
+	if (ims_session_needed(p))
+		r = ims_session_open(&session, env, p, err);
+	ims_transport_opts o = ims_exec_transport_opts(env, p->source_dir, &session);
+	if (r >= 0 && (r = ims_exec_open_pull(&t, p->source, &o, &session, &data, &len, &mt, err)) >= 0 &&
 	    (r = render(p, t, data, len, mt, out, &olen, err)) >= 0 && out_len)
 		*out_len = olen;
 	free(data);

@@ -167,8 +167,12 @@ bool ims_session_needed(const ims_plan *p)
 static int apply_regconf(ims_session *s, const ims_plan *plan, ims_error **err)
 {
 	int r = ims_regconf_load(&s->conf, &s->env->ev, err);
-	if (r < 0 || !plan)
+	if (r < 0)
 		return r;
+	if (!plan) { /* the registry client: one host, checked by its caller */
+		ims_regconf_insecure_hosts(s->conf, NULL, 0, &s->conf_insecure, &s->nconf_insecure);
+		return 0;
+	}
 	_cleanup_free_ const ims_ref **refs = xcalloc(3 + plan->ncache_from, sizeof(*refs));
 	size_t n = 0;
 	refs[n++] = plan->source;

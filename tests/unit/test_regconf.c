@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exec/exec.h"
 #include "imagespec/context.h"
 #include "ref/ref.h"
 #include "regconf/regconf.h"
@@ -447,11 +448,47 @@ static void test_load(void)
 	free(only);
 }
 
+/* The registry client (ims_registry_open's executor): a blocked
+ * repository is refused when it is opened, a malformed file is exit 2,
+ * and both happen before any request (port 1 answers nothing). */
+static void test_exec_registry(void)
+{
+	char path[] = "/tmp/test-regconf-exec.XXXXXX";
+	int fd = mkstemp(path);
+	ok(fd >= 0, "temp file");
+	close(fd);
+	write_text(path, "[[registry]]\nprefix = \"127.0.0.1:1/team\"\nblocked = true\n");
+	setenv("IMAGESPEC_REGISTRIES_CONF", path, 1);
+	ims_exec_env env = { 0 };
+	ims_exec_registry *x = NULL;
+	ims_error *e = NULL;
+	ok(ims_exec_registry_open(&x, &env, "127.0.0.1:1", "team/app", &e) == IMS_EGENERIC && !x && e,
+	   "a blocked repository is refused by the registry client");
+	char *want = xasprintf("registry `127.0.0.1:1/team/app:latest`: registries configuration blocks `127.0.0.1:1/team` "
+			       "(%s:1:1)", path);
+	is_str(e ? e->message : NULL, want, "the message names the entry");
+	free(want);
+	ims_error_free(e);
+	e = NULL;
+	ok(ims_exec_registry_open(&x, &env, "127.0.0.1:1", "other/app", &e) == 0 && x, "another repository opens");
+	ims_exec_registry_close(x);
+	ims_error_free(e);
+	e = NULL;
+	write_text(path, "[[registry]\n");
+	x = NULL;
+	ok(ims_exec_registry_open(&x, &env, "127.0.0.1:1", "other/app", &e) == IMS_EINVALID && !x && e,
+	   "a malformed file is IMS_EINVALID (exit 2)");
+	ims_error_free(e);
+	unsetenv("IMAGESPEC_REGISTRIES_CONF");
+	unlink(path);
+}
+
 int main(void)
 {
 	test_toml();
 	test_v2();
 	test_v1();
 	test_load();
+	test_exec_registry();
 	return tap_done();
 }

@@ -25,16 +25,10 @@ diag "primary $PRIM_ADDR, mirror $MIR_ADDR, base $BASE_DIGEST"
 
 W=$TMP/w
 mkdir -p "$W"
-spec() { # spec NAME BASE TARGET
-	cat >"$W/$1.yaml" <<EOF
-base: $2
-target: $3
-created: "2026-01-01T00:00:00Z"
-files:
-  - dest: /hello.txt
-    content: "hello through a mirror\n"
-cmd: ["/bin/cat", "/hello.txt"]
-EOF
+# spec NAME BASE TARGET: a one-file build on BASE, pushed to TARGET.
+spec() {
+	printf '%s\n' "base: $2" "target: $3" 'created: "2026-01-01T00:00:00Z"' \
+		'files: [{dest: /hello.txt, content: "hello through a mirror\n"}]' 'cmd: [/bin/cat, /hello.txt]' >"$W/$1.yaml"
 	echo "$W/$1.yaml"
 }
 CONF=$W/registries.conf

@@ -90,7 +90,10 @@ static int location(const ctx *x, const char *key, const ims_toml *v, bool wildc
 			   "`%s` has a scheme", key);
 	if (!*s)
 		return bad(x, v, NULL, "`%s` is empty", key);
-	if (strpbrk(s, " \t\\\"'?#") || s[0] == '/' || strstr(s, "//"))
+	bool odd = strpbrk(s, "\\\"'?#") || s[0] == '/' || strstr(s, "//");
+	for (const char *q = s; *q && !odd; q++)
+		odd = (unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f; /* host names are ASCII */
+	if (odd)
 		return bad(x, v, NULL, "`%s` is not host[:port][/namespace]", key);
 	if (s[0] == '*') {
 		if (!wildcard_ok || s[1] != '.' || strpbrk(s + 1, "*/:@") || !s[2])

@@ -21,15 +21,23 @@ typedef struct {
 	int line;
 	ims_toml *root;
 	ims_toml *current; /* the table key = value lines go into */
+	/* the last column counted, so that a long line is counted once */
+	const char *col_line, *col_at;
+	int col_n;
 } parser;
 
-static int col_of(const parser *ps, const char *at)
+/* The 1-based column of at, in characters (UTF-8 continuation bytes do
+ * not count), on the current line. */
+static int col_of(parser *ps, const char *at)
 {
-	int col = 1;
-	for (const char *q = ps->line_start; q < at; q++)
-		if (((unsigned char)*q & 0xc0) != 0x80)
-			col++;
-	return col;
+	if (ps->col_line != ps->line_start || at < ps->col_at) {
+		ps->col_line = ps->col_at = ps->line_start;
+		ps->col_n = 1;
+	}
+	for (; ps->col_at < at; ps->col_at++)
+		if (((unsigned char)*ps->col_at & 0xc0) != 0x80)
+			ps->col_n++;
+	return ps->col_n;
 }
 
 static int fail_at(parser *ps, const char *at, ims_error **err, const char *what, const char *hint)

@@ -323,6 +323,9 @@ static void test_v2(void)
 		 "r.conf:3:12: `insecure` must be a boolean, not a string");
 	conf_bad("[[registry]]\ninsecure = true\n", "r.conf:1:1: a [[registry]] needs a `location` or a `prefix`");
 	conf_bad("[[registry]]\nlocation = \"\"\n", "r.conf:2:12: `location` is empty");
+	conf_bad("[[registry]]\nlocation = \"a\\nb\"\n", "r.conf:2:12: `location` is not host[:port][/namespace]");
+	conf_bad("[[registry]]\nlocation = \"r\u00e9g.example\"\n",
+		 "r.conf:2:12: `location` is not host[:port][/namespace]");
 	conf_bad("[[registry]]\nprefix = \"a.*.example\"\n",
 		 "r.conf:2:10: `prefix` may only be a wildcard as `*.domain` (no port or path), in a prefix");
 	conf_bad("[[registry]]\nprefix = \"*.example\"\nlocation=\"*.x\"\n",

@@ -208,8 +208,7 @@ static void warn_history(const ims_base *b, const ims_exec_env *env, const char 
 	}
 }
 
-int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, const ims_session *s,
-		       ims_error **err)
+int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, const ims_session *s, ims_error **err)
 {
 	memset(b, 0, sizeof(*b));
 	if (p->source->kind == IMS_REF_SCRATCH)

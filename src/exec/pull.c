@@ -12,8 +12,8 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static int open_one(ims_transport **t, const ims_ref *ref, const char *digest, const ims_transport_opts *o,
-		    char **data, size_t *len, char **mt, ims_error **err)
+static int open_one(ims_transport **t, const ims_ref *ref, const char *digest, const ims_transport_opts *o, char **data,
+		    size_t *len, char **mt, ims_error **err)
 {
 	int r = ims_transport_open(t, ref, IMS_TRANSPORT_READ, o, err);
 	if (r >= 0 && (r = ims_transport_get_manifest(*t, digest, data, len, mt, err)) < 0) {

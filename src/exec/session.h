@@ -17,7 +17,7 @@ typedef struct {
 	ims_registry_pool *pool;
 	ims_http_host *hosts;
 	size_t nhosts;
-	char *ca_cert; /* env->ca_cert, absolute */
+	char *ca_cert;              /* env->ca_cert, absolute */
 	struct ims_regconf_s *conf; /* registries.conf (regconf/regconf.h) */
 	char **conf_insecure;       /* the hosts it names insecure */
 	size_t nconf_insecure;

@@ -41,7 +41,7 @@ static int want(const ctx *x, const char *key, const ims_toml *v, ims_toml_kind 
 	if (v->kind == kind)
 		return 0;
 	_cleanup_free_ char *m = xasprintf("`%s` must be %s, not %s", key, ims_toml_kind_name(kind),
-					  ims_toml_kind_name(v->kind));
+					   ims_toml_kind_name(v->kind));
 	ims_error_set(x->err, IMS_EINVALID, "%s:%d:%d: %s", x->file, v->line, v->col, m);
 	return IMS_EINVALID;
 }
@@ -85,9 +85,10 @@ static int location(const ctx *x, const char *key, const ims_toml *v, bool wildc
 		l--;
 	_cleanup_free_ char *s = xstrndup(v->str, l);
 	if (strstr(s, "://"))
-		return bad(x, v,
-			   "write host[:port][/namespace], e.g. `mirror.example.com:5000`; `insecure = true` allows plain HTTP",
-			   "`%s` has a scheme", key);
+		return bad(
+			x, v,
+			"write host[:port][/namespace], e.g. `mirror.example.com:5000`; `insecure = true` allows plain HTTP",
+			"`%s` has a scheme", key);
 	if (!*s)
 		return bad(x, v, NULL, "`%s` is empty", key);
 	bool odd = strpbrk(s, "\\\"'?#") || s[0] == '/' || strstr(s, "//");
@@ -97,7 +98,8 @@ static int location(const ctx *x, const char *key, const ims_toml *v, bool wildc
 		return bad(x, v, NULL, "`%s` is not host[:port][/namespace]", key);
 	if (s[0] == '*') {
 		if (!wildcard_ok || s[1] != '.' || strpbrk(s + 1, "*/:@") || !s[2])
-			return bad(x, v, NULL, "`%s` may only be a wildcard as `*.domain` (no port or path), in a prefix", key);
+			return bad(x, v, NULL,
+				   "`%s` may only be a wildcard as `*.domain` (no port or path), in a prefix", key);
 	} else if (strchr(s, '*')) {
 		return bad(x, v, NULL, "`%s` may only be a wildcard as `*.domain` (no port or path), in a prefix", key);
 	}
@@ -150,8 +152,8 @@ static int mirror(const ctx *x, const ims_toml *t, ims_regconf_mirror *m)
 			return r;
 	}
 	if (!m->location) {
-		ims_error_set(x->err, IMS_EINVALID, "%s:%d:%d: a [[registry.mirror]] needs a `location`", x->file, t->line,
-			      t->col);
+		ims_error_set(x->err, IMS_EINVALID, "%s:%d:%d: a [[registry.mirror]] needs a `location`", x->file,
+			      t->line, t->col);
 		return IMS_EINVALID;
 	}
 	return 0;
@@ -283,8 +285,7 @@ static int version1(const ctx *x, ims_regconf *c, const ims_toml *t, ims_regconf
 	return 0;
 }
 
-static int parse_root(const ctx *x, ims_regconf *c, const ims_toml *root, ims_regconf_registry **regs,
-		      size_t *nregs)
+static int parse_root(const ctx *x, ims_regconf *c, const ims_toml *root, ims_regconf_registry **regs, size_t *nregs)
 {
 	const ims_toml *v1 = ims_toml_get(root, "registries"), *v2 = NULL;
 	const char *v2key = NULL;
@@ -294,9 +295,10 @@ static int parse_root(const ctx *x, ims_regconf *c, const ims_toml *root, ims_re
 			v2 = root->items[i], v2key = k;
 	}
 	if (v1 && v2) {
-		ims_error_set(x->err, IMS_EINVALID, "%s:%d:%d: the version 1 table [registries] and the version 2 key "
-				"`%s` (at %d:%d) are mixed in one file", x->file, v1->key_line, v1->key_col,
-				v2key, v2->key_line, v2->key_col);
+		ims_error_set(x->err, IMS_EINVALID,
+			      "%s:%d:%d: the version 1 table [registries] and the version 2 key "
+			      "`%s` (at %d:%d) are mixed in one file",
+			      x->file, v1->key_line, v1->key_col, v2key, v2->key_line, v2->key_col);
 		ims_error_hint(x->err, "use the version 2 format of containers-registries.conf(5) only");
 		return IMS_EINVALID;
 	}
@@ -321,8 +323,8 @@ static int parse_root(const ctx *x, ims_regconf *c, const ims_toml *root, ims_re
 				for (size_t q = 0; q + 1 < *nregs; q++)
 					if (!strcmp((*regs)[q].prefix, reg->prefix)) {
 						ims_error_set(x->err, IMS_EINVALID,
-							      "%s: a [[registry]] with prefix `%s` is already at %s", reg->at,
-							      reg->prefix, (*regs)[q].at);
+							      "%s: a [[registry]] with prefix `%s` is already at %s",
+							      reg->at, reg->prefix, (*regs)[q].at);
 						return IMS_EINVALID;
 					}
 			}

@@ -211,7 +211,10 @@ static int hex_escape(parser *ps, ims_buf *b, int digits, ims_error **err)
 		if (ps->p >= ps->end)
 			return fail_at(ps, at, err, "a short \\u or \\U escape", NULL);
 		char h = *ps->p;
-		int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+		int d = h >= '0' && h <= '9'   ? h - '0'
+			: h >= 'a' && h <= 'f' ? h - 'a' + 10
+			: h >= 'A' && h <= 'F' ? h - 'A' + 10
+					       : -1;
 		if (d < 0)
 			return fail_at(ps, at, err, "a \\u or \\U escape needs hexadecimal digits", NULL);
 		c = c * 16 + (unsigned long)d;
@@ -475,14 +478,14 @@ static int header(parser *ps, ims_error **err)
 				goto out;
 			}
 		} else if (last && array_of ? c->kind != IMS_TOML_TABLES
-					     : c->kind != IMS_TOML_TABLE && (last || c->kind != IMS_TOML_TABLES)) {
+					    : c->kind != IMS_TOML_TABLE && (last || c->kind != IMS_TOML_TABLES)) {
 			_cleanup_free_ char *m = xasprintf("`%s` is already %s (at %d:%d)", keys[i],
-							  ims_toml_kind_name(c->kind), c->key_line, c->key_col);
+							   ims_toml_kind_name(c->kind), c->key_line, c->key_col);
 			r = fail_at(ps, start, err, m, NULL);
 			goto out;
 		} else if (last && !array_of && c->header) {
 			_cleanup_free_ char *m = xasprintf("table `%s` is defined twice (first at %d:%d)", keys[i],
-							  c->line, c->col);
+							   c->line, c->col);
 			r = fail_at(ps, start, err, m, "merge the two tables into one");
 			goto out;
 		}
@@ -527,7 +530,8 @@ static int key_value(parser *ps, ims_error **err)
 	size_t idx = 0;
 	const ims_toml *old = child(ps->current, k, &idx);
 	if (old) {
-		_cleanup_free_ char *m = xasprintf("`%s` is set twice (first at %d:%d)", k, old->key_line, old->key_col);
+		_cleanup_free_ char *m = xasprintf("`%s` is set twice (first at %d:%d)", k, old->key_line,
+						   old->key_col);
 		return fail_at(ps, kat, err, m, NULL);
 	}
 	int kcol = col_of(ps, kat);

@@ -54,20 +54,21 @@ static ims_toml *toml_good(const char *text)
 
 static void test_toml(void)
 {
-	ims_toml *t = toml_good("# top\n"
-				"a = \"x\\ty\\u00e9\\U0001F600\" # comment\n"
-				"b = 'C:\\path'\n"
-				"c = true\r\n"
-				"d = -1_000\n"
-				"e = [ \"one\", # first\n"
-				"      'two',\n"
-				"]\n"
-				"\"quoted key\" = false\n"
-				"[t . 'u']\n"
-				"k = 0\n"
-				"[[arr]]\n"
-				"[[arr]]\n"
-				"z = \"\"\n");
+	ims_toml *t = toml_good(
+		"# top\n"
+		"a = \"x\\ty\\u00e9\\U0001F600\" # comment\n"
+		"b = 'C:\\path'\n"
+		"c = true\r\n"
+		"d = -1_000\n"
+		"e = [ \"one\", # first\n"
+		"      'two',\n"
+		"]\n"
+		"\"quoted key\" = false\n"
+		"[t . 'u']\n"
+		"k = 0\n"
+		"[[arr]]\n"
+		"[[arr]]\n"
+		"z = \"\"\n");
 	const ims_toml *v;
 	is_str((v = ims_toml_get(t, "a")) ? v->str : NULL, "x\ty\xc3\xa9\xf0\x9f\x98\x80", "basic string escapes");
 	is_str((v = ims_toml_get(t, "b")) ? v->str : NULL, "C:\\path", "literal string keeps backslashes");
@@ -87,7 +88,8 @@ static void test_toml(void)
 
 	toml_bad("a = ", "t.conf:1:5: expected a value after `=`");
 	toml_bad("a = 1.5", "t.conf:1:5: expected a value: a string, true, false, a decimal integer or an array");
-	toml_bad("a = 1979-05-27", "t.conf:1:5: expected a value: a string, true, false, a decimal integer or an array");
+	toml_bad("a = 1979-05-27",
+		 "t.conf:1:5: expected a value: a string, true, false, a decimal integer or an array");
 	toml_bad("a = 0x1f", "t.conf:1:5: only decimal integers without leading zeros are supported");
 	toml_bad("a = 99999999999999999999", "t.conf:1:5: the integer is too large");
 	toml_bad("a = \"abc", "t.conf:1:5: an unterminated string");
@@ -193,39 +195,40 @@ static void check_sources(const ims_regconf *c, const char *in, const char *want
 
 static void test_v2(void)
 {
-	const char *man = "unqualified-search-registries = [\"example.com\"]\n"
-			  "short-name-mode = \"enforcing\"\n"
-			  "\n"
-			  "[[registry]]\n"
-			  "prefix = \"example.com/foo\"\n"
-			  "insecure = false\n"
-			  "blocked = false\n"
-			  "location = \"internal-registry-for-example.net/bar\"\n"
-			  "\n"
-			  "[[registry.mirror]]\n"
-			  "location = \"example-mirror-0.local/mirror-for-foo\"\n"
-			  "\n"
-			  "[[registry.mirror]]\n"
-			  "location = \"example-mirror-1.local/mirrors/foo/\"\n"
-			  "insecure = true\n"
-			  "\n"
-			  "[[registry]]\n"
-			  "location = \"registry.com\"\n"
-			  "\n"
-			  "[[registry.mirror]]\n"
-			  "location = \"mirror.registry.com\"\n"
-			  "pull-from-mirror = \"digest-only\"\n"
-			  "\n"
-			  "[[registry]]\n"
-			  "prefix = \"*.blocked.example\"\n"
-			  "blocked = true\n"
-			  "\n"
-			  "[[registry]]\n"
-			  "prefix = \"*.plain.example\"\n"
-			  "insecure = true\n"
-			  "\n"
-			  "[aliases]\n"
-			  "\"busybox\" = \"docker.io/library/busybox\"\n";
+	const char *man =
+		"unqualified-search-registries = [\"example.com\"]\n"
+		"short-name-mode = \"enforcing\"\n"
+		"\n"
+		"[[registry]]\n"
+		"prefix = \"example.com/foo\"\n"
+		"insecure = false\n"
+		"blocked = false\n"
+		"location = \"internal-registry-for-example.net/bar\"\n"
+		"\n"
+		"[[registry.mirror]]\n"
+		"location = \"example-mirror-0.local/mirror-for-foo\"\n"
+		"\n"
+		"[[registry.mirror]]\n"
+		"location = \"example-mirror-1.local/mirrors/foo/\"\n"
+		"insecure = true\n"
+		"\n"
+		"[[registry]]\n"
+		"location = \"registry.com\"\n"
+		"\n"
+		"[[registry.mirror]]\n"
+		"location = \"mirror.registry.com\"\n"
+		"pull-from-mirror = \"digest-only\"\n"
+		"\n"
+		"[[registry]]\n"
+		"prefix = \"*.blocked.example\"\n"
+		"blocked = true\n"
+		"\n"
+		"[[registry]]\n"
+		"prefix = \"*.plain.example\"\n"
+		"insecure = true\n"
+		"\n"
+		"[aliases]\n"
+		"\"busybox\" = \"docker.io/library/busybox\"\n";
 	ims_regconf *c = conf(man, NULL);
 	ok(c && c->nregs == 4 && c->nsearch == 1, "the man page's example is read");
 	if (!c)
@@ -274,8 +277,9 @@ static void test_v2(void)
 	/* a drop-in replaces an entry with the same prefix and the search list */
 	ims_error_free(e);
 	e = NULL;
-	const char *drop = "unqualified-search-registries = []\n"
-			   "[[registry]]\nprefix = \"registry.com\"\nlocation = \"elsewhere.example\"\n";
+	const char *drop =
+		"unqualified-search-registries = []\n"
+		"[[registry]]\nprefix = \"registry.com\"\nlocation = \"elsewhere.example\"\n";
 	ok(ims_regconf_parse(c, "d.conf", drop, strlen(drop), &events, &e) == 0, "a drop-in merges");
 	ok(c->nregs == 4 && c->nsearch == 0 && c->nfiles == 2, "same prefix replaced, search list emptied");
 	check_sources(c, "registry.com/a/b:1", "elsewhere.example/a/b:1");
@@ -283,31 +287,35 @@ static void test_v2(void)
 	ims_regconf_free(c);
 
 	/* longest prefix wins; docker.io needs library/ spelled out */
-	c = conf("[[registry]]\nprefix = \"docker.io\"\nlocation = \"hub.example\"\n"
-		 "[[registry]]\nprefix = \"docker.io/library\"\nlocation = \"lib.example/mirror\"\n"
-		 "[[registry]]\nprefix = \"docker.io/library/tagged:1\"\nlocation = \"one.example/img:1\"\n",
-		 NULL);
+	c =
+		conf("[[registry]]\nprefix = \"docker.io\"\nlocation = \"hub.example\"\n"
+		     "[[registry]]\nprefix = \"docker.io/library\"\nlocation = \"lib.example/mirror\"\n"
+		     "[[registry]]\nprefix = \"docker.io/library/tagged:1\"\nlocation = \"one.example/img:1\"\n",
+		     NULL);
 	check_sources(c, "busybox", "lib.example/mirror/busybox:latest");
 	check_sources(c, "user/app", "hub.example/user/app:latest");
 	check_sources(c, "tagged:1", "one.example/img:1");
 	check_sources(c, "tagged:2", "lib.example/mirror/tagged:2");
 	ims_regconf_free(c);
 
-	c = conf("[[registry]]\nlocation = \"reg.example\"\nmirror-by-digest-only = true\n"
-		 "[[registry.mirror]]\nlocation = \"m.example\"\n"
-		 "[[registry]]\nlocation = \"tags.example\"\n"
-		 "[[registry.mirror]]\nlocation = \"m2.example\"\npull-from-mirror = \"tag-only\"\n",
-		 NULL);
+	c =
+		conf("[[registry]]\nlocation = \"reg.example\"\nmirror-by-digest-only = true\n"
+		     "[[registry.mirror]]\nlocation = \"m.example\"\n"
+		     "[[registry]]\nlocation = \"tags.example\"\n"
+		     "[[registry.mirror]]\nlocation = \"m2.example\"\npull-from-mirror = \"tag-only\"\n",
+		     NULL);
 	check_sources(c, "reg.example/a:1", "reg.example/a:1");
-	check_sources(c, "reg.example/a@sha256:" HEX64, "m.example/a@sha256:" HEX64 " (mirror), reg.example/a@sha256:" HEX64);
+	check_sources(c, "reg.example/a@sha256:" HEX64,
+		      "m.example/a@sha256:" HEX64 " (mirror), reg.example/a@sha256:" HEX64);
 	check_sources(c, "tags.example/a:1", "m2.example/a:1 (mirror), tags.example/a:1");
 	check_sources(c, "tags.example/a@sha256:" HEX64, "tags.example/a@sha256:" HEX64);
 	ims_regconf_free(c);
 
 	c = conf("[[registry]]\nprefix = \"x.example\"\nlocation = \"Upper.example/BAD\"\n", NULL);
-	check_sources(c, "x.example/a:1", "r.conf:1:1: location `Upper.example/BAD` makes `Upper.example/BAD/a:1` "
-					  "of `x.example/a:1`, not a registry reference: `BAD/a` is not a valid "
-					  "repository name (lowercase letters, digits and separators . _ __ - only)");
+	check_sources(c, "x.example/a:1",
+		      "r.conf:1:1: location `Upper.example/BAD` makes `Upper.example/BAD/a:1` "
+		      "of `x.example/a:1`, not a registry reference: `BAD/a` is not a valid "
+		      "repository name (lowercase letters, digits and separators . _ __ - only)");
 	ims_regconf_free(c);
 
 	warnings[0] = '\0';
@@ -332,12 +340,14 @@ static void test_v2(void)
 		 "r.conf:3:10: `location` may only be a wildcard as `*.domain` (no port or path), in a prefix");
 	conf_bad("[[registry]]\nlocation = \"a.example\"\n[[registry.mirror]]\ninsecure = true\n",
 		 "r.conf:3:1: a [[registry.mirror]] needs a `location`");
-	conf_bad("[[registry]]\nlocation = \"a.example\"\n[[registry.mirror]]\nlocation = \"m\"\n"
-		 "pull-from-mirror = \"sometimes\"\n",
-		 "r.conf:5:20: `pull-from-mirror` must be `all`, `digest-only` or `tag-only`");
-	conf_bad("[[registry]]\nlocation = \"a.example\"\nmirror-by-digest-only = true\n[[registry.mirror]]\n"
-		 "location = \"m\"\npull-from-mirror = \"tag-only\"\n",
-		 "r.conf:6:20: `pull-from-mirror` cannot be set when the [[registry]] has mirror-by-digest-only");
+	conf_bad(
+		"[[registry]]\nlocation = \"a.example\"\n[[registry.mirror]]\nlocation = \"m\"\n"
+		"pull-from-mirror = \"sometimes\"\n",
+		"r.conf:5:20: `pull-from-mirror` must be `all`, `digest-only` or `tag-only`");
+	conf_bad(
+		"[[registry]]\nlocation = \"a.example\"\nmirror-by-digest-only = true\n[[registry.mirror]]\n"
+		"location = \"m\"\npull-from-mirror = \"tag-only\"\n",
+		"r.conf:6:20: `pull-from-mirror` cannot be set when the [[registry]] has mirror-by-digest-only");
 	conf_bad("[[registry]]\nlocation = \"a.example\"\n[[registry]]\nprefix = \"a.example\"\n",
 		 "r.conf:3:1: a [[registry]] with prefix `a.example` is already at r.conf:1:1");
 	conf_bad("registry = \"a\"\n", "r.conf:1:12: `registry` must be an array of tables, not a string");
@@ -351,10 +361,11 @@ static void test_v2(void)
 
 static void test_v1(void)
 {
-	ims_regconf *c = conf("[registries.search]\nregistries = ['registry1.com', 'registry2.com']\n"
-			      "[registries.insecure]\nregistries = ['registry3.com']\n"
-			      "[registries.block]\nregistries = ['registry.untrusted.com', 'registry3.com']\n",
-			      NULL);
+	ims_regconf *c =
+		conf("[registries.search]\nregistries = ['registry1.com', 'registry2.com']\n"
+		     "[registries.insecure]\nregistries = ['registry3.com']\n"
+		     "[registries.block]\nregistries = ['registry.untrusted.com', 'registry3.com']\n",
+		     NULL);
 	ok(c && c->nsearch == 2 && c->nregs == 2, "version 1 is read");
 	if (!c)
 		return;
@@ -467,8 +478,10 @@ static void test_exec_registry(void)
 	ims_error *e = NULL;
 	ok(ims_exec_registry_open(&x, &env, "127.0.0.1:1", "team/app", &e) == IMS_EGENERIC && !x && e,
 	   "a blocked repository is refused by the registry client");
-	char *want = xasprintf("registry `127.0.0.1:1/team/app:latest`: registries configuration blocks `127.0.0.1:1/team` "
-			       "(%s:1:1)", path);
+	char *want = xasprintf(
+		"registry `127.0.0.1:1/team/app:latest`: registries configuration blocks `127.0.0.1:1/team` "
+		"(%s:1:1)",
+		path);
 	is_str(e ? e->message : NULL, want, "the message names the entry");
 	free(want);
 	ims_error_free(e);

@@ -180,6 +180,11 @@ static int apply_regconf(ims_session *s, const ims_plan *plan, ims_error **err)
 	refs[n++] = plan->cache_to;
 	for (size_t i = 0; i < plan->ncache_from; i++)
 		refs[n++] = plan->cache_from[i];
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *w = refs[i] ? ims_regconf_short_name_warning(s->conf, refs[i]) : NULL;
+		if (w)
+			ims_events_warn(&s->env->ev, "%s", w);
+	}
 	for (size_t i = 0; i < plan->ncache_from; i++)
 		if ((r = ims_regconf_check_blocked(s->conf, plan->cache_from[i], "pull cache", err)) < 0)
 			return r;

@@ -361,8 +361,14 @@ int ims_regconf_parse(ims_regconf *c, const char *file, const char *data, size_t
 	c->search = NULL;
 	c->nsearch = 0;
 	r = parse_root(&x, c, root, &regs, &nregs);
-	bool search_set = ims_toml_get(root, "unqualified-search-registries") ||
-			  ims_toml_get(ims_toml_get(root, "registries"), "search");
+	const ims_toml *sv = ims_toml_get(root, "unqualified-search-registries");
+	if (!sv)
+		sv = ims_toml_get(ims_toml_get(root, "registries"), "search");
+	if (r >= 0 && sv) {
+		free(c->search_at);
+		c->search_at = xasprintf("%s:%d:%d", file, sv->line, sv->col);
+	}
+	bool search_set = sv != NULL;
 	ims_toml_free(root);
 	if (r < 0 || !search_set) {
 		/* a failed or silent file leaves the earlier list */
@@ -396,6 +402,7 @@ void ims_regconf_free(ims_regconf *c)
 	free(c->regs);
 	strv_clear(&c->search, &c->nsearch);
 	strv_clear(&c->files, &c->nfiles);
+	free(c->search_at);
 	free(c);
 }
 

@@ -41,6 +41,7 @@ typedef struct ims_regconf_s {
 	size_t nregs;
 	char **search; /* unqualified-search-registries (read; see docs/choices.md) */
 	size_t nsearch;
+	char *search_at; /* "FILE:LINE:COL" of that list, or NULL */
 	char **files; /* the files read, in order */
 	size_t nfiles;
 } ims_regconf;
@@ -62,6 +63,12 @@ int ims_regconf_parse(ims_regconf *c, const char *file, const char *data, size_t
 int ims_regconf_load(ims_regconf **out, const ims_events *ev, ims_error **err);
 ims_regconf *ims_regconf_new(void);
 void ims_regconf_free(ims_regconf *c);
+
+/* A warning for a short name (`busybox`) when the configuration's
+ * unqualified-search-registries would have looked elsewhere than docker.io
+ * first: SPEC-v1 keeps docker.io. NULL when there is nothing to say;
+ * caller frees. */
+char *ims_regconf_short_name_warning(const ims_regconf *c, const ims_ref *ref);
 
 /* The [[registry]] whose prefix is the longest match for the registry
  * reference, or NULL. */

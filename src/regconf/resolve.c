@@ -63,6 +63,17 @@ const ims_regconf_registry *ims_regconf_find(const ims_regconf *c, const ims_ref
 	return find(c, key, &m);
 }
 
+char *ims_regconf_short_name_warning(const ims_regconf *c, const ims_ref *ref)
+{
+	if (!c || !c->nsearch || ref->kind != IMS_REF_REGISTRY || !ref->short_name || !strcmp(c->search[0], "docker.io"))
+		return NULL;
+	_cleanup_free_ char *key = key_of(ref);
+	return xasprintf("`%s` is a short name: it means `%s`, as SPEC-v1 says; unqualified-search-registries (%s, "
+			 "first `%s`) is not used for it; write the registry to silence this",
+			 ref->repository + (strncmp(ref->repository, "library/", 8) ? 0 : 8), key,
+			 c->search_at ? c->search_at : "registries.conf", c->search[0]);
+}
+
 int ims_regconf_check_blocked(const ims_regconf *c, const ims_ref *ref, const char *what, ims_error **err)
 {
 	const ims_regconf_registry *reg = ims_regconf_find(c, ref);

@@ -122,6 +122,17 @@ DESC="inspect of a blocked reference: exit 1" \
 	run_expect 1 'registries configuration blocks' \
 	env IMAGESPEC_REGISTRIES_CONF="$W/blocked.conf" "$IMAGESPEC" inspect "$PRIM_ADDR/team/app:1"
 
+# --- short names keep docker.io --------------------------------------------------
+# (docker.io is blocked here, so that nothing leaves the machine)
+printf 'unqualified-search-registries = ["%s"]\n[[registry]]\nprefix = "docker.io"\nblocked = true\n' "$MIR_ADDR" >"$W/short.conf"
+MM=$(registry_log_mark MIR)
+DESC="a short-name base: a warning says it stays docker.io and names the search list" \
+	run_expect 1 "\`busybox\` is a short name: it means \`docker.io/library/busybox:1\`.*\\($W/short.conf:1:33, first \`$MIR_ADDR\`\\)" \
+	env IMAGESPEC_REGISTRIES_CONF="$W/short.conf" "$IMAGESPEC" build "$(spec short busybox:1 "$PRIM_ADDR/team/app:10")" --progress quiet
+check_match "... and docker.io's block applies to it" \
+	"pull \`docker.io/library/busybox:1\`: registries configuration blocks \`docker.io\`" "$RUN_STDERR"
+check_eq "... the search registry was not asked" 0 "$(registry_requests MIR "$MM" .)"
+
 # --- the default files: ~/.config/containers and its drop-ins -------------------
 H=$TMP/home
 mkdir -p "$H/.config/containers/registries.conf.d"

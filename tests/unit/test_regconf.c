@@ -359,6 +359,42 @@ static void test_v2(void)
 	conf_bad("[aliases]\nbusybox = 1\n", "r.conf:2:11: `busybox` must be a string, not an integer");
 }
 
+/* Short names keep docker.io; a search list that starts elsewhere draws
+ * a warning naming it. */
+static void test_short_names(void)
+{
+	ims_ref *bb = ref("busybox:1"), *full = ref("docker.io/busybox:1"), *user = ref("acme/app");
+	ok(bb && bb->short_name && full && !full->short_name && user && user->short_name,
+	   "the reference grammar marks names written without a registry");
+	ims_ref *dup = bb ? ims_ref_dup(bb) : NULL;
+	ok(dup && dup->short_name, "a copy keeps the mark");
+	ims_ref_free(dup);
+	ims_regconf *c = conf("unqualified-search-registries = [\"registry.fedoraproject.org\", \"docker.io\"]\n", NULL);
+	char *w = c ? ims_regconf_short_name_warning(c, bb) : NULL;
+	is_str(w,
+	       "`busybox` is a short name: it means `docker.io/library/busybox:1`, as SPEC-v1 says; "
+	       "unqualified-search-registries (r.conf:1:33, first `registry.fedoraproject.org`) is not used for it; "
+	       "write the registry to silence this",
+	       "a search list that starts elsewhere: a warning");
+	free(w);
+	w = c ? ims_regconf_short_name_warning(c, user) : NULL;
+	ok(w && strstr(w, "`acme/app` is a short name: it means `docker.io/acme/app:latest`"), "a user repository too");
+	free(w);
+	w = c ? ims_regconf_short_name_warning(c, full) : NULL;
+	ok(!w, "no warning for a name with its registry");
+	free(w);
+	check_sources(c, "busybox:1", "docker.io/library/busybox:1");
+	ims_regconf_free(c);
+	c = conf("unqualified-search-registries = [\"docker.io\", \"quay.io\"]\n", NULL);
+	w = c ? ims_regconf_short_name_warning(c, bb) : NULL;
+	ok(!w, "no warning when docker.io comes first");
+	free(w);
+	ims_regconf_free(c);
+	ims_ref_free(bb);
+	ims_ref_free(full);
+	ims_ref_free(user);
+}
+
 static void test_v1(void)
 {
 	ims_regconf *c =
@@ -503,6 +539,7 @@ int main(void)
 {
 	test_toml();
 	test_v2();
+	test_short_names();
 	test_v1();
 	test_load();
 	test_exec_registry();

@@ -240,6 +240,8 @@ int ims_session_open(ims_session *s, const ims_exec_env *env, const ims_plan *pl
 	}
 	o.notice = trace;
 	o.notice_ud = s;
+	o.warn = warn_cb;
+	o.warn_ud = s;
 	/* on failure nothing is left for the caller to close */
 	r = ims_http_new(&s->http, &o, err);
 	if (r >= 0 && (r = ims_google_new(&s->google, s->http)) < 0)

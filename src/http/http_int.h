@@ -37,6 +37,7 @@ typedef struct {
 	char *client_cert;
 	char *client_key;
 	bool insecure;
+	bool warned; /* its insecure warning was given; guarded by tls_lock */
 } ims_http_host_conf;
 
 struct ims_http {
@@ -70,6 +71,8 @@ struct ims_http {
 	void *trace_ud;
 	void (*notice)(void *ud, const char *line);
 	void *notice_ud;
+	void (*warn)(void *ud, const char *line);
+	void *warn_ud;
 
 	pthread_mutex_t tls_lock; /* guards tls */
 	ims_http_tls *tls;
@@ -99,6 +102,8 @@ char *ims_http__url_origin(const ims_http_url *u);
 
 /* True for 127.0.0.0/8, ::1 and localhost; host may carry a port. */
 bool ims_http__loopback(const char *host);
+/* The first request to a host named insecure warns (h->warn), once. */
+void ims_http__warn_insecure(ims_http *h, const ims_http_url *u);
 /* The caller's settings for host[:port], or NULL. */
 const ims_http_host_conf *ims_http__host_conf(const ims_http *h, const char *hostkey);
 

@@ -208,22 +208,19 @@ static void warn_history(const ims_base *b, const ims_exec_env *env, const char 
 	}
 }
 
-int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, ims_registry_pool *pool,
-		       ims_error **err)
+int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, const ims_session *s, ims_error **err)
 {
 	memset(b, 0, sizeof(*b));
 	if (p->source->kind == IMS_REF_SCRATCH)
 		return load_scratch(b, p, err);
 	ims_transport_opts o = ims_exec_transport_opts(env, p->source_dir, NULL);
-	o.registries = pool;
+	o.registries = s ? s->pool : NULL;
 	_cleanup_free_ char *bs = ims_ref_string(p->source);
-	int r = ims_transport_open(&b->t, p->source, IMS_TRANSPORT_READ, &o, err);
-	if (r < 0)
-		return ims_error_wrap(err, "open base `%s`", bs);
 	ims_events_info(&env->ev, "resolving base %s", bs);
 	_cleanup_free_ char *data = NULL, *mt = NULL, *detected = NULL;
 	size_t len = 0;
-	if ((r = ims_transport_get_manifest(b->t, p->source->digest, &data, &len, &mt, err)) < 0)
+	int r = ims_exec_open_pull(&b->t, p->source, &o, s, &data, &len, &mt, err);
+	if (r < 0)
 		return ims_error_wrap(err, "base `%s`", bs);
 	char dg[IMS_DIGEST_BUFSZ];
 	ims_sha256_buf(data, len, dg);

@@ -192,7 +192,7 @@ static int open_all(build *b, ims_error **err)
 			return r;
 		b->have_session = true;
 	}
-	if ((r = ims_exec_base_load(&b->base, b->env, p, b->session.pool, err)) < 0 ||
+	if ((r = ims_exec_base_load(&b->base, b->env, p, &b->session, err)) < 0 ||
 	    (r = target_names(p, &b->names, &b->nnames, err)) < 0)
 		return r;
 	unsigned flags;

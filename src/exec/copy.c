@@ -194,8 +194,7 @@ int ims_exec_copy(const ims_exec_env *env, const ims_plan *p, char **digest, ims
 	if (ims_session_needed(p))
 		r = ims_session_open(&session, env, p, err);
 	ims_transport_opts o = ims_exec_transport_opts(env, NULL, &session);
-	if (r < 0 || (r = ims_transport_open(&src, p->source, IMS_TRANSPORT_READ, &o, err)) < 0 ||
-	    (r = ims_transport_get_manifest(src, p->source->digest, &data, &len, &mt, err)) < 0 ||
+	if (r < 0 || (r = ims_exec_open_pull(&src, p->source, &o, &session, &data, &len, &mt, err)) < 0 ||
 	    (r = ims_transport_open(&dst, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0 ||
 	    (r = copy_top(p, src, dst, data, len, mt, &top, err)) < 0 ||
 	    (r = ims_transport_tag(dst, NULL, &top, err)) < 0 || (r = ims_transport_commit(dst, err)) < 0)

@@ -28,8 +28,7 @@ typedef struct {
 
 /* Opens the plan's source and loads a manifest and config per wanted
  * platform (base.c). */
-int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, ims_registry_pool *pool,
-		       ims_error **err);
+int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, const ims_session *s, ims_error **err);
 /* Loads one image (manifest + verified config) by digest. */
 int ims_exec_load_image(ims_transport *t, const char *digest, ims_base_image *out, ims_error **err);
 void ims_exec_base_dispose(ims_base *b);
@@ -38,6 +37,10 @@ void ims_exec_base_dispose(ims_base *b);
  * host's by default) from the top-level document data, or the image itself. */
 int ims_exec_open_source(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t,
 			 ims_error **err);
+/* The same, and its top-level document, through the registries.conf
+ * mirrors when there are any (ims_exec_open_pull). */
+int ims_exec_open_source_pull(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t,
+			      char **data, size_t *len, char **mt, ims_error **err);
 int ims_exec_select_image(const ims_plan *p, ims_transport *t, const char *data, size_t len, const char *mt,
 			  ims_base_image *im, ims_error **err);
 
@@ -109,6 +112,13 @@ int ims_exec_foreign_fetch(ims_http *http, const ims_descriptor *d, ims_transpor
 /* A foreign layer that the output holds (sync.copyRemoteLayers) becomes an
  * ordinary one: no urls, the distributable media type of its kind. */
 void ims_exec_foreign_adopt(ims_descriptor *d);
+
+/* Opens ref for reading and reads its top manifest (by ref's digest, else
+ * its tag): from the first of the mirrors that the session's
+ * registries.conf gives it, else from its primary location (pull.c).
+ * Failing mirrors are warnings; the primary's failure is the error. */
+int ims_exec_open_pull(ims_transport **t, const ims_ref *ref, const ims_transport_opts *o, const ims_session *s,
+		       char **data, size_t *len, char **mt, ims_error **err);
 
 /* The options every transport of a run is opened with. */
 ims_transport_opts ims_exec_transport_opts(const ims_exec_env *env, const char *base_dir, ims_session *s);

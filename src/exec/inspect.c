@@ -19,6 +19,18 @@ int ims_exec_open_source(const ims_exec_env *env, const ims_plan *p, ims_session
 	return r;
 }
 
+int ims_exec_open_source_pull(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t,
+			      char **data, size_t *len, char **mt, ims_error **err)
+{
+	int r = 0;
+	if (ims_session_needed(p))
+		r = ims_session_open(s, env, p, err);
+	ims_transport_opts o = ims_exec_transport_opts(env, p->source_dir, s);
+	if (r >= 0)
+		r = ims_exec_open_pull(t, p->source, &o, s, data, len, mt, err);
+	return r;
+}
+
 /* The pretty form of a JSON document. */
 static char *pretty(const char *data, size_t len, size_t *out_len)
 {
@@ -148,8 +160,8 @@ int ims_exec_inspect(const ims_exec_env *env, const ims_plan *p, char **out, siz
 	ims_session session = { 0 };
 	char *data = NULL, *mt = NULL;
 	size_t len = 0, olen = 0;
-	int r = ims_exec_open_source(env, p, &session, &t, err);
-	if (r >= 0 && (r = ims_transport_get_manifest(t, p->source->digest, &data, &len, &mt, err)) >= 0 &&
+	int r = ims_exec_open_source_pull(env, p, &session, &t, &data, &len, &mt, err);
+	if (r >= 0 &&
 	    (r = render(p, t, data, len, mt, out, &olen, err)) >= 0 && out_len)
 		*out_len = olen;
 	free(data);

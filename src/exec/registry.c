@@ -11,6 +11,7 @@
 
 #include "digest/sha256_stream.h"
 #include "exec/exec_int.h"
+#include "regconf/regconf.h"
 #include "transport/registry_client.h"
 #include "transport/registry_spool.h"
 #include "util/cleanup.h"
@@ -43,7 +44,8 @@ int ims_exec_registry_open(ims_exec_registry **out, const ims_exec_env *env, con
 	ims_exec_registry *x = xcalloc(1, sizeof(*x));
 	x->env = env;
 	x->repository = xstrdup(ref->repository);
-	if ((r = ims_session_open(&x->session, env, NULL, err)) >= 0)
+	if ((r = ims_session_open(&x->session, env, NULL, err)) >= 0 &&
+	    (r = ims_regconf_check_blocked(x->session.conf, ref, "registry", err)) >= 0)
 		r = ims_registry_pool_get(x->session.pool, ref->registry, &x->reg, err);
 	ims_ref_free(ref);
 	if (r < 0) {

@@ -163,8 +163,8 @@ int ims_exec_report(const ims_exec_env *env, const ims_plan *p, ims_json **out, 
 	char *data = NULL, *mt = NULL;
 	size_t len = 0;
 	ims_base_image im = { 0 };
-	int r = ims_exec_open_source(env, p, &session, &t, err);
-	if (r >= 0 && (r = ims_transport_get_manifest(t, p->source->digest, &data, &len, &mt, err)) >= 0)
+	int r = ims_exec_open_source_pull(env, p, &session, &t, &data, &len, &mt, err);
+	if (r >= 0)
 		r = ims_exec_select_image(p, t, data, len, mt, &im, err);
 	if (r >= 0) {
 		ims_json *o = ims_json_new_object();

@@ -8,6 +8,7 @@
 #include "auth/credstore.h"
 #include "auth/google.h"
 #include "exec/session.h"
+#include "regconf/regconf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -163,13 +164,53 @@ bool ims_session_needed(const ims_plan *p)
 	return false;
 }
 
+/* registries.conf: the plan's references that it blocks are refused
+ * before any request, and the hosts it names insecure are added to the
+ * command line's. */
+static int apply_regconf(ims_session *s, const ims_plan *plan, ims_error **err)
+{
+	int r = ims_regconf_load(&s->conf, &s->env->ev, err);
+	if (r < 0)
+		return r;
+	if (!plan) { /* the registry client: one host, checked by its caller */
+		ims_regconf_insecure_hosts(s->conf, NULL, 0, &s->conf_insecure, &s->nconf_insecure);
+		return 0;
+	}
+	_cleanup_free_ const ims_ref **refs = xcalloc(3 + plan->ncache_from, sizeof(*refs));
+	size_t n = 0;
+	refs[n++] = plan->source;
+	refs[n++] = plan->target;
+	refs[n++] = plan->cache_to;
+	for (size_t i = 0; i < plan->ncache_from; i++)
+		refs[n++] = plan->cache_from[i];
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *w = refs[i] ? ims_regconf_short_name_warning(s->conf, refs[i]) : NULL;
+		if (w)
+			ims_events_warn(&s->env->ev, "%s", w);
+	}
+	for (size_t i = 0; i < plan->ncache_from; i++)
+		if ((r = ims_regconf_check_blocked(s->conf, plan->cache_from[i], "pull cache", err)) < 0)
+			return r;
+	if ((plan->source && (r = ims_regconf_check_blocked(s->conf, plan->source, "pull", err)) < 0) ||
+	    (plan->target && (r = ims_regconf_check_blocked(s->conf, plan->target, "push", err)) < 0) ||
+	    (plan->cache_to && (r = ims_regconf_check_blocked(s->conf, plan->cache_to, "push cache", err)) < 0))
+		return r;
+	ims_regconf_insecure_hosts(s->conf, refs, n, &s->conf_insecure, &s->nconf_insecure);
+	return 0;
+}
+
 int ims_session_open(ims_session *s, const ims_exec_env *env, const ims_plan *plan, ims_error **err)
 {
 	memset(s, 0, sizeof(*s));
 	s->plan = plan;
 	s->env = env;
+	int r = apply_regconf(s, plan, err);
+	if (r < 0) {
+		ims_session_close(s);
+		return r;
+	}
 	size_t nreg = plan ? plan->nregistries : 0;
-	s->hosts = xcalloc(nreg + env->ninsecure + 1, sizeof(*s->hosts));
+	s->hosts = xcalloc(nreg + env->ninsecure + s->nconf_insecure + 1, sizeof(*s->hosts));
 	for (size_t i = 0; i < nreg; i++) {
 		const ims_plan_registry *e = &plan->registries[i];
 		ims_http_host *h = &s->hosts[s->nhosts++];
@@ -182,6 +223,11 @@ int ims_session_open(ims_session *s, const ims_exec_env *env, const ims_plan *pl
 	for (size_t i = 0; i < env->ninsecure; i++) {
 		ims_http_host *h = &s->hosts[s->nhosts++];
 		h->host = env->insecure[i];
+		h->insecure = true;
+	}
+	for (size_t i = 0; i < s->nconf_insecure; i++) {
+		ims_http_host *h = &s->hosts[s->nhosts++];
+		h->host = s->conf_insecure[i];
 		h->insecure = true;
 	}
 	ims_http_options o = { 0 };
@@ -200,7 +246,7 @@ int ims_session_open(ims_session *s, const ims_exec_env *env, const ims_plan *pl
 	o.warn = warn_cb;
 	o.warn_ud = s;
 	/* on failure nothing is left for the caller to close */
-	int r = ims_http_new(&s->http, &o, err);
+	r = ims_http_new(&s->http, &o, err);
 	if (r >= 0 && (r = ims_google_new(&s->google, s->http)) < 0)
 		ims_error_set(err, r, "cannot set up Google credentials");
 	if (r >= 0)
@@ -217,5 +263,9 @@ void ims_session_close(ims_session *s)
 	ims_http_free(s->http);
 	free(s->ca_cert);
 	free(s->hosts);
+	ims_regconf_free(s->conf);
+	for (size_t i = 0; i < s->nconf_insecure; i++)
+		free(s->conf_insecure[i]);
+	free(s->conf_insecure);
 	memset(s, 0, sizeof(*s));
 }

@@ -7,6 +7,7 @@
 #include "transport/registry_pool.h"
 
 struct ims_google;
+struct ims_regconf_s;
 
 typedef struct {
 	const ims_plan *plan; /* its auth and registries; may be NULL */
@@ -16,7 +17,10 @@ typedef struct {
 	ims_registry_pool *pool;
 	ims_http_host *hosts;
 	size_t nhosts;
-	char *ca_cert; /* env->ca_cert, absolute */
+	char *ca_cert;              /* env->ca_cert, absolute */
+	struct ims_regconf_s *conf; /* registries.conf (regconf/regconf.h) */
+	char **conf_insecure;       /* the hosts it names insecure */
+	size_t nconf_insecure;
 } ims_session;
 
 /* Opens a session for plan's registries (plan may be NULL). */

@@ -38,6 +38,7 @@ ims_ref *ims_ref_dup(const ims_ref *r)
 	d->repository = dupn(r->repository);
 	d->tag = dupn(r->tag);
 	d->digest = dupn(r->digest);
+	d->short_name = r->short_name;
 	d->path = dupn(r->path);
 	d->name = dupn(r->name);
 	return d;
@@ -222,8 +223,10 @@ static int parse_registry(ims_ref *r, const char *s, ims_error **err)
 			path = first_slash + 1;
 		}
 	}
-	if (!r->registry)
+	if (!r->registry) {
 		r->registry = xstrdup("docker.io");
+		r->short_name = true;
+	}
 	if (!strcmp(r->registry, "index.docker.io") || !strcmp(r->registry, "registry-1.docker.io")) {
 		free(r->registry);
 		r->registry = xstrdup("docker.io");

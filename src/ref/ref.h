@@ -22,6 +22,7 @@ typedef struct {
 	char *repository; /* path, e.g. "library/busybox" */
 	char *tag;        /* NULL when only a digest was given */
 	char *digest;     /* NULL unless pinned */
+	bool short_name;  /* written without a registry host (docker.io by default) */
 	/* IMS_REF_OCI, IMS_REF_OCI_ARCHIVE, IMS_REF_DOCKER_ARCHIVE */
 	char *path; /* as written */
 	char *name; /* oci: tag / ref.name; docker-archive: "repo:tag"; NULL if absent */

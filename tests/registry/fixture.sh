@@ -39,6 +39,11 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 mkdir -p "$FIXTURE_DIR/docker-config"
 export DOCKER_CONFIG=$FIXTURE_DIR/docker-config
 unset REGISTRY_AUTH_FILE
+# No ambient registries.conf (a mirror or a blocked registry of the host's
+# would change what the tests see): an empty one, read alone.
+: >"$FIXTURE_DIR/registries.conf"
+export IMAGESPEC_REGISTRIES_CONF=$FIXTURE_DIR/registries.conf
+unset CONTAINERS_REGISTRIES_CONF
 
 _FIXTURE_PIDS=()
 _FIXTURE_UNDO=() # commands run at exit, last first (e.g. removing an installed certs.d entry)

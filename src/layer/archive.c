@@ -356,7 +356,10 @@ static int collect_parents(actx *c, ims_error **err)
 	if (r < 0)
 		return r;
 
-	qsort(c->parents, c->nparents, sizeof(char *), cmp_str);
+	/* qsort wants a pointer even for nothing (nonnull): an include that
+	 * matches only top-level entries collects no parents (fuzz_archive_layer). */
+	if (c->nparents)
+		qsort(c->parents, c->nparents, sizeof(char *), cmp_str);
 	size_t u = 0;
 	for (size_t i = 0; i < c->nparents; i++) {
 		if (u && !strcmp(c->parents[u - 1], c->parents[i]))

@@ -58,6 +58,11 @@ typedef struct {
 	 * 2 of 5)"). Same threading rule as trace. */
 	void (*notice)(void *ud, const char *line);
 	void *notice_ud;
+	/* Told of each distinct `Warning` header text a response carries,
+	 * cleaned and bounded ("`host:port` warns: TEXT"); a few per run at
+	 * most. Same threading rule as trace. */
+	void (*warn)(void *ud, const char *line);
+	void *warn_ud;
 	const char *user_agent;  /* default "imagespec/VERSION" */
 } ims_http_options;
 

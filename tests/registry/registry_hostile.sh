@@ -94,6 +94,45 @@ DESC="huge-header: inspect exits 1" run_expect 1 'response headers are too large
 DESC="huge-header: tags exits 1" run_expect 1 'response headers are too large' ims tags "${BAD_REF%:1}"
 bad_registry_stop
 
+# catalogue item 56: a resumed GET answered 206 from another offset is refused
+# before a byte of it reaches the blob (not spliced, not restarted). The push
+# fails while the new layer may already be uploading: no manifest is pushed.
+bad_registry_start bad-content-range || bail "cannot start bad_registry.py bad-content-range"
+RANGE_RE='get blob sha256:[0-9a-f]{64} from `127\.0\.0\.1:[0-9]+/bad/img`: asked for the bytes from [0-9]+ on, got a range from 0'
+M=$(registry_log_mark REG)
+spec badrange "$BAD_REF" "$REG_ADDR/team/badrange:1" >/dev/null
+DESC="a 206 from offset 0 after a cut: build exits 1, saying so" \
+	run_expect 1 "$RANGE_RE" ims build "$W/badrange.yaml" --progress quiet
+check "... nothing pushed (skopeo finds no team/badrange:1)" absent "$REG_ADDR/team/badrange:1"
+check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests REG "$M" '"PUT /v2/team/badrange/manifests/')"
+DESC="the same, --output docker-archive: exits 1" \
+	run_expect 1 "$RANGE_RE" ims build "$W/badrange.yaml" --output "docker-archive:$TMP/badrange.tar" --progress quiet
+check "... and writes no archive" test ! -e "$TMP/badrange.tar"
+DESC="the same, copy to oci: exits 1" \
+	run_expect 1 "$RANGE_RE" ims copy "docker://$BAD_REF" "oci:$TMP/badrange-copy:1"
+check "... and writes no layout" test ! -e "$TMP/badrange-copy"
+check_jsonl "... in each of the 3 runs the layer GET was cut, then resumed with Range and refused" \
+	'[.[] | select(.range != null and (.range | startswith("bytes=")) and .status == 206)] | length == 3' "$BAD_LOG"
+bad_registry_stop
+
+# --- Warning headers (catalogue item 60) -------------------------------------------------------
+# Every answer warns that the registry is deprecated; manifest answers add a
+# 5000-byte warning and one with ESC and BEL. The build is not changed by
+# them: it succeeds, and each distinct warning is shown once, cleaned and cut.
+bad_registry_start warning-headers || bail "cannot start bad_registry.py warning-headers"
+spec warned "$BAD_REF" oci:out >/dev/null
+DESC="Warning headers on every answer: the build still succeeds (exit 0)" \
+	run_expect 0 "warning: \`$BAD_ADDR\` warns: this registry is deprecated" \
+	ims build "$W/warned.yaml" --output "oci:$TMP/warned:1" --progress quiet
+check_eq "... the deprecation warning is shown once, though every answer carried it" 1 \
+	"$(grep -c 'warns: this registry is deprecated' "$RUN_ERR")"
+check_match "... the 5000-byte warning is cut at 256 bytes" "warns: W{256}\.\.\.$" "$RUN_STDERR"
+check_match "... the escapes and the bell are dropped" 'warns: red \[31mALERT\[0m bell$' "$RUN_STDERR"
+check_nomatch "... no raw control character reaches the terminal" $'[\x01-\x08\x0b-\x1f\x7f]' "$RUN_STDERR"
+check "... umoci unpacks the image" unpack "$TMP/warned:1" "$TMP/warned-bundle"
+check_eq "... with the spec's file" "hello from warned" "$(cat "$TMP/warned-bundle/rootfs/hello.txt" 2>&1)"
+bad_registry_stop
+
 # --- a deterministic 500 ---------------------------------------------------------------------
 bad_registry_start multi-error-500 || bail "cannot start bad_registry.py"
 M=$(registry_log_mark REG)

@@ -71,9 +71,16 @@ typedef struct {
 int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const ims_descriptor *d,
 				  const ims_transfer_opts *o, ims_layer_action *action, ims_error **err);
 /* Copies a compressed layer as a plain tar blob (docker-archive),
- * verifying the compressed digest and the diff_id. */
+ * verifying the compressed digest and the diff_id. A layer that
+ * decompresses to more than IMS_EXEC_UNCOMPRESSED_MAX bytes is refused
+ * there, its partial blob dropped (catalogue item 41: a decompression
+ * bomb must not fill the disk). */
 int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
 			       ims_descriptor *out, ims_layer_action *action, ims_error **err);
+/* The cap on a base layer's tar: the one on a layer imagespec writes. */
+#define IMS_EXEC_UNCOMPRESSED_MAX ((int64_t)64 << 30)
+/* Tests only: another cap (<= 0: the default). */
+void ims_exec__set_uncompressed_max(int64_t max);
 /* Stores bytes held in memory as a blob, unless dst has it. */
 int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err);
 

@@ -265,9 +265,16 @@ int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_de
 	bool exists = false;
 	if ((r = ims_transport_has_blob(dst, d->digest, &exists, err)) < 0)
 		return r;
-	if (exists)
-		return 0;
+	return exists ? 0 : ims_transport_copy_blob_always(src, dst, d, err);
+}
 
+int ims_transport_copy_blob_always(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err)
+{
+	int r;
+	if ((r = ims_digest_check(d->digest, "blob", err)) < 0)
+		return r;
+	if (d->size < 0)
+		return ims_error_set(err, IMS_EINVALID, "blob %s has a negative size", d->digest);
 	ims_reader rd = { 0 };
 	if ((r = ims_transport_open_blob(src, d->digest, &rd, err)) < 0)
 		return r;

@@ -46,6 +46,8 @@ Faults:
                             hold, so that only the manifest PUT finds out
                             (MANIFEST_BLOB_UNKNOWN). The log says outcome
                             "head-from".
+  --head-in REPO            with --head-from: only the blob HEADs in REPO lie
+                            (the others, a base's included, are passed on)
   --strip-range             the Range header of requests is dropped: the
                             registry answers 200 with the whole blob, as a
                             server that does not do ranges.
@@ -289,7 +291,7 @@ def handle(client):
         outcome = "forwarded"
         m = REPO_PATH.match(target)
         if (ARGS.head_from and method == "HEAD" and BLOB_PATH.match(target) and m
-                and m.group(1) != ARGS.head_from):
+                and m.group(1) != ARGS.head_from and ARGS.head_in in (None, m.group(1))):
             target = "/v2/%s/%s" % (ARGS.head_from, target[len(m.group(0)) - len(m.group(2)) - 1:])
             outcome = "head-from"
         up = socket.create_connection(("127.0.0.1", ARGS.upstream_port))
@@ -342,6 +344,7 @@ def main():
     p.add_argument("--reset-times", type=int, default=1)
     p.add_argument("--strip-range", action="store_true")
     p.add_argument("--head-from")
+    p.add_argument("--head-in")
     p.add_argument("--challenge", default='Basic realm="fault-proxy"')
     ARGS = p.parse_args()
     srv = socket.socket()

@@ -269,6 +269,39 @@ check_jsonl "... after 5 tries of that blob, each bringing bytes" '[.[] | select
 	"$CUT_LOG"
 check "... and no layout left behind" test ! -e "$TMP/always"
 
+# --- a HEAD that lies, a manifest PUT that says MANIFEST_BLOB_UNKNOWN (catalogue item 58) --------
+# fault_proxy.py --head-from answers every blob HEAD from another repository,
+# so the target seems to hold blobs it lacks and only the manifest PUT finds
+# out. A base layer it names is uploaded again, once, and the PUT retried once.
+fault_proxy_start LIE "$REG_ADDR" --head-from base/busybox || bail "fault_proxy.py did not start"
+M=$(registry_log_mark REG)
+spec lie "$LIE_ADDR/base/busybox:1" "$LIE_ADDR/team/lie:1" >/dev/null
+DESC="HEAD lies for the base layer, the manifest PUT says MANIFEST_BLOB_UNKNOWN: exit 0 after one re-upload" \
+	run_expect 0 'MANIFEST_BLOB_UNKNOWN.*; uploading base layer sha256:[0-9a-f]{64} again and retrying once' \
+	ims build "$W/lie.yaml" --no-cache --progress quiet
+check_jsonl "... the proxy lied to the target's blob HEADs" 'any(.[]; .outcome == "head-from" and .asked == "team/lie" and .status == 200)' "$LIE_LOG"
+check_eq "... two manifest PUTs: refused (400), then stored (201)" "400 201" \
+	"$(jq -sr '[.[] | select(.method == "PUT" and (.path | test("/manifests/"))) | .status] | map(tostring) | join(" ")' "$LIE_LOG")"
+check_digest "... skopeo finds team/lie:1 with the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$REG_ADDR/team/lie:1")"
+check_match "... and pulls and runs it" 'hello from lie' "$(pull_and_run "$REG_ADDR/team/lie:1")"
+
+# The same image pushed to team/liesrc first, then to team/lie2 with every
+# HEAD answered from team/liesrc: every blob seems there, and the PUT names
+# the config and the new layer too, which no re-upload of a base layer
+# brings: one repair, one retry, then exit 1 with the registry's message.
+sed "s|$LIE_ADDR/team/lie:1|$REG_ADDR/team/liesrc:1|" "$W/lie.yaml" >"$W/liesrc.yaml"
+DESC="(setup) push team/liesrc" run_expect 0 '' ims build "$W/liesrc.yaml" --no-cache --progress quiet
+fault_proxy_start LIE2 "$REG_ADDR" --head-from team/liesrc --head-in team/lie2 || bail "fault_proxy.py did not start"
+sed "s|$LIE_ADDR/team/lie:1|$LIE2_ADDR/team/lie2:1|; s|$LIE_ADDR/|$LIE2_ADDR/|" "$W/lie.yaml" >"$W/lie2.yaml"
+DESC="every HEAD lies, the PUT names blobs that are no base layer: exit 1 with the registry's message" \
+	run_expect 1 'push manifest `127\.0\.0\.1:[0-9]+/team/lie2:1`: registry answered 400 MANIFEST_BLOB_UNKNOWN' \
+	ims build "$W/lie2.yaml" --no-cache --progress quiet
+check_eq "... the base layer was uploaded again once, no more" 1 "$(grep -c 'again and retrying once' "$RUN_ERR")"
+check "... no tag pushed (skopeo finds no team/lie2:1)" absent "$REG_ADDR/team/lie2:1"
+check_eq "... two manifest PUTs, both refused" "400 400" \
+	"$(jq -sr '[.[] | select(.method == "PUT" and (.path | test("/manifests/"))) | .status] | map(tostring) | join(" ")' "$LIE2_LOG")"
+
 # --- stalls and deadlines ---------------------------------------------------------------------
 # A registry that trickles (fault_proxy.py --rate-down, 200 bytes/s) stalls
 # a pull: with --low-speed-time 2 it fails after about 2 s (exit 1) saying

@@ -17,6 +17,7 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 #include "tap.h"
+#include "testref.h"
 
 static char *root;
 
@@ -46,14 +47,7 @@ static unsigned char *gzip_zeros(size_t n, size_t *len)
 
 static int open_ref(ims_transport **t, const char *s, int mode, ims_error **err)
 {
-	ims_ref *ref = NULL;
-	int r = ims_ref_parse(&ref, s, err);
-	if (r < 0)
-		return r;
-	ims_transport_opts opts = { .base_dir = root, .tmp_dir = root };
-	r = ims_transport_open(t, ref, mode, &opts, err);
-	ims_ref_free(ref);
-	return r;
+	return test_open_ref(t, root, s, mode, err);
 }
 
 /* The names in root other than `src`, space-separated ("" when none). */

@@ -14,6 +14,8 @@
 #   cold        a new, empty repository per repetition
 #   again       the same image pushed again, nothing changed
 #   edit        one small file changed, rebuilt and pushed
+#   clone       the tree copied afresh (new inodes and times, same content),
+#               as a CI job that keeps its cache dir and clones the repo
 #   cache-from  a fresh runner (empty --cache-dir) with --cache-from, nothing
 #               changed: only when this imagespec has --cache-from
 #   edit-2l     the app as two layers, the workload as dependencies at
@@ -417,6 +419,15 @@ for ((i = 1; i <= REPS; i++)); do
 	peer_run edit "$i" "$P/app" /app team/peer-app
 done
 
+# clone: a CI job that keeps its cache directory and clones the repository
+# afresh: the same content with new inodes, ctimes and mtimes (now), so the
+# stat cache knows no file; both tools push into their repository again.
+for ((i = 1; i <= REPS; i++)); do
+	mv "$P/app" "$P/app.old" && cp -r "$P/app.old" "$P/app" && rm -rf "$P/app.old"
+	imagespec_run clone "$i" "$P/app.yaml" team/is-app "${warm_flags[@]}"
+	peer_run clone "$i" "$P/app" /app team/peer-app
+done
+
 # edit-2l: one untimed push each of the two-layer app, then per repetition
 # one source file changed, rebuilt and pushed.
 imagespec_run prime 0 "$P/app2.yaml" team/is-app2 "${warm_flags[@]}"
@@ -484,7 +495,7 @@ def rows(name):
 results, steps, layer_rows = rows("results.tsv"), rows("steps.tsv"), rows("layers.tsv")
 tarcheck = {r[0]: {"entries": int(r[1]), "tar": r[2]} for r in rows("tarcheck.tsv")}
 TOOLS = ("imagespec", "umoci+skopeo")
-cases = ["cold", "again", "edit", "edit-2l", "cache-from"] + (["big"] if env["big"] == "true" else [])
+cases = ["cold", "again", "edit", "clone", "edit-2l", "cache-from"] + (["big"] if env["big"] == "true" else [])
 med = lambda xs: statistics.median(xs) if xs else None
 
 

@@ -114,9 +114,15 @@ _imagespec()
 		;;
 	validate) opts='-p --param -h --help' ;;
 	schema | version | help) opts='-h --help' ;;
-	tags) opts='--timeout --low-speed-time -h --help' ;;
-	inspect) opts='--platform --config --manifest --raw --timeout --low-speed-time -h --help' ;;
-	copy) opts='--platform --timeout --low-speed-time -h --help' ;;
+	tags) opts='--json --ca-cert --insecure-registry -v --verbose --timeout --low-speed-time -h --help' ;;
+	inspect)
+		opts='--platform --config --manifest --raw --json --ca-cert --insecure-registry -v --verbose
+			--timeout --low-speed-time -h --help'
+		;;
+	copy)
+		opts='--platform --all-tags --json -j --jobs --ca-cert --insecure-registry -v --verbose
+			--timeout --low-speed-time -h --help'
+		;;
 	auth)
 		case $sub in
 		login) opts='-u --username --password-stdin -h --help' ;;

@@ -28,6 +28,16 @@ IMS_EXTERN(int) ims_inspect(ims_context *ctx, const char *ref, const char *platf
 IMS_EXTERN(int) ims_copy(ims_context *ctx, const char *src, const char *dst, const char *platform, char **digest,
 			 ims_error **err);
 
+/** Copies every tag of the registry repository src to the registry
+ * repository dst (both HOST/REPO, without a tag or digest; IMS_EINVALID
+ * otherwise), one tag after another, each with its blobs before its
+ * manifests, as ims_copy does. platform as for ims_copy. On success *tags
+ * and *digests (n entries each, in the source's order; caller frees both
+ * with ims_strv_dispose) say what was copied. A tag that fails stops the
+ * copy; the tags before it stay copied. */
+IMS_EXTERN(int) ims_copy_all_tags(ims_context *ctx, const char *src, const char *dst, const char *platform,
+				  char ***tags, char ***digests, size_t *n, ims_error **err);
+
 /** Lists the tags of a registry repository, the ref names of an oci: layout or oci-archive:, or the RepoTags of a docker-archive:. Caller frees with ims_strv_dispose. */
 IMS_EXTERN(int) ims_tags(ims_context *ctx, const char *repo, char ***tags, size_t *n, ims_error **err);
 IMS_EXTERN(void) ims_strv_dispose(char **v, size_t n);

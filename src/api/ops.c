@@ -2,6 +2,9 @@
 #include <stdlib.h>
 
 #include "api/context.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
 #include "imagespec/transport.h"
 
 int ims_inspect(ims_context *ctx, const char *ref, const char *platform, ims_inspect_what what, char **out, size_t *len,
@@ -23,6 +26,34 @@ int ims_copy(ims_context *ctx, const char *src, const char *dst, const char *pla
 		r = ims_exec_copy(&ctx->env, p, digest, err);
 	ims_plan_destroy(p);
 	return r < 0 ? r : 0;
+}
+
+int ims_copy_all_tags(ims_context *ctx, const char *src, const char *dst, const char *platform, char ***tags,
+		      char ***digests, size_t *n, ims_error **err)
+{
+	char **t = NULL, **d = NULL;
+	size_t nt = 0;
+	int r = ims_plan_check_repo_copy(src, dst, err);
+	if (r >= 0)
+		r = ims_tags(ctx, src, &t, &nt, err);
+	if (r < 0)
+		return r;
+	d = xcalloc(nt ? nt : 1, sizeof(*d));
+	for (size_t i = 0; i < nt && r >= 0; i++) {
+		_cleanup_free_ char *s = xasprintf("%s:%s", src, t[i]);
+		_cleanup_free_ char *o = xasprintf("%s:%s", dst, t[i]);
+		if ((r = ims_copy(ctx, s, o, platform, &d[i], err)) < 0)
+			ims_error_wrap(err, "tag `%s`", t[i]);
+	}
+	if (r < 0) {
+		ims_strv_dispose(t, nt);
+		ims_strv_dispose(d, nt);
+		return r;
+	}
+	*tags = t;
+	*digests = d;
+	*n = nt;
+	return 0;
 }
 
 int ims_tags(ims_context *ctx, const char *repo, char ***tags, size_t *n, ims_error **err)

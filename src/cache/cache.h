@@ -86,6 +86,9 @@ void ims_cache_writer_abort(ims_cache_writer *w);
 typedef struct ims_cache_stats ims_cache_stats;
 ims_cache_stats *ims_cache_stats_load(ims_cache *c, const char *root);
 bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct stat *st, char digest[IMS_DIGEST_BUFSZ]);
+/* path is in the table with st's size and mode, whatever its times and
+ * inode: touched or checked out again, and probably unchanged. */
+bool ims_cache_stats_seen(ims_cache_stats *s, const char *path, const struct stat *st);
 void ims_cache_stats_learn(ims_cache_stats *s, const char *path, const struct stat *st, const char *digest);
 /* Writes the table back when it changed, then frees it. */
 void ims_cache_stats_save(ims_cache_stats *s);

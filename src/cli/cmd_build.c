@@ -22,9 +22,7 @@ static const char build_usage[] =
 	"      --json               print the result as JSON\n"
 	"      --metadata-out FILE  also write the JSON result to FILE\n"
 	"      --progress MODE      auto, plain or quiet\n"
-	"  -j, --jobs N             parallel transfers (default 4)\n"
-	"      --insecure-registry HOST  allow plain HTTP / unverified TLS for HOST\n"
-	"      --ca-cert FILE       extra CA certificates (PEM)\n"
+	"  -j, --jobs N             parallel transfers, 1 to 64 (default 4)\n"
 	"      --cache-dir DIR      the layer cache (default $XDG_CACHE_HOME/imagespec,\n"
 	"                           else ~/.cache/imagespec)\n"
 	"      --no-cache           build every layer; read and write no cache\n"
@@ -32,11 +30,16 @@ static const char build_usage[] =
 	"                           (repeatable): unchanged layers are mounted or skipped\n"
 	"      --cache-to REF       write this build's layer cache artifact to REF\n"
 	"      --offline            plan: do not ask the target which blobs it has\n"
-	CLI_DEADLINE_HELP
-	"  -v, --verbose            more output\n"
+	CLI_TRANSPORT_HELP
 	"\n"
+	"A single-value option (--target, --output, --progress, ...) may be given once.\n"
 	"plan computes every digest and writes nothing; it asks a registry target which\n"
-	"blobs it has and says, per blob, whether build would upload, mount or skip it.\n";
+	"blobs it has and says, per blob, whether build would upload, mount or skip it.\n"
+	"\n"
+	"Examples:\n"
+	"  imagespec %s image.yaml -t 1.2 -t latest\n"
+	"  imagespec %s --platform linux/amd64 --platform linux/arm64 --output oci-archive:app.tar\n"
+	"  imagespec %s -p version=1.2 --ca-cert ca.pem --metadata-out meta.json -\n";
 
 enum {
 	OPT_TARGET = 256,
@@ -45,8 +48,6 @@ enum {
 	OPT_JSON,
 	OPT_METADATA,
 	OPT_PROGRESS,
-	OPT_INSECURE,
-	OPT_CA,
 	OPT_CACHE,
 	OPT_NOCACHE,
 	OPT_CACHE_FROM,
@@ -63,16 +64,13 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "metadata-out", required_argument, NULL, OPT_METADATA },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "insecure-registry", required_argument, NULL, OPT_INSECURE },
-	{ "ca-cert", required_argument, NULL, OPT_CA },
+	CLI_JOBS_LONGOPT
 	{ "cache-dir", required_argument, NULL, OPT_CACHE },
 	{ "no-cache", no_argument, NULL, OPT_NOCACHE },
 	{ "cache-from", required_argument, NULL, OPT_CACHE_FROM },
 	{ "cache-to", required_argument, NULL, OPT_CACHE_TO },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
-	CLI_DEADLINE_LONGOPTS
-	{ "verbose", no_argument, NULL, 'v' },
+	CLI_TRANSPORT_LONGOPTS
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -134,7 +132,7 @@ static int write_metadata(const char *path, const char *json)
 typedef struct {
 	const char *verb;
 	bool plan_only;
-	cli_list pnames, pvalues, tags, platforms, insecure, cache_from;
+	cli_list pnames, pvalues, tags, platforms, cache_from;
 	cli_common common;
 	ims_plan_options po;
 	bool json;
@@ -149,12 +147,15 @@ static void args_dispose(build_args *a)
 	free(a->pvalues.v);
 	free(a->tags.v);
 	free(a->platforms.v);
-	free(a->insecure.v);
 	free(a->cache_from.v);
+	cli_common_dispose(&a->common);
 }
 
 static int parse_progress(build_args *a, const char *v)
 {
+	int r = cli_once(&a->common, a->verb, OPT_PROGRESS, "--progress");
+	if (r != 0)
+		return r;
 	if (!strcmp(v, "auto"))
 		a->common.progress = PROGRESS_AUTO;
 	else if (!strcmp(v, "plain"))
@@ -166,72 +167,60 @@ static int parse_progress(build_args *a, const char *v)
 	return 0;
 }
 
+/* A single-value option: 0 and *slot set the first time, else the usage error. */
+static int once(build_args *a, int c, const char *flag, const char **slot)
+{
+	int r = cli_once(&a->common, a->verb, c, flag);
+	if (r == 0)
+		*slot = optarg;
+	return r;
+}
+
 /* One option: 0 when taken, -1 for --help (printed), else an exit status. */
 static int parse_option(build_args *a, int c, char **argv)
 {
+	int r;
 	switch (c) {
 	case 'p':
 		return cli_param(&a->pnames, &a->pvalues, optarg, a->verb);
 	case OPT_TARGET:
-		a->po.target = optarg;
-		return 0;
+		return once(a, c, "--target", &a->po.target);
 	case 't':
 		return cli_list_add_capped(&a->tags, optarg, CLI_MAX_TAGS, a->verb, "-t");
 	case OPT_PLATFORM:
 		return cli_list_add_capped(&a->platforms, optarg, CLI_MAX_PLATFORMS, a->verb, "--platform");
 	case OPT_OUTPUT:
-		a->po.output = optarg;
-		return 0;
+		return once(a, c, "--output", &a->po.output);
 	case OPT_JSON:
 		a->json = true;
 		return 0;
 	case OPT_METADATA:
-		a->metadata = optarg;
-		return 0;
+		return once(a, c, "--metadata-out", &a->metadata);
 	case OPT_PROGRESS:
 		return parse_progress(a, optarg);
-	case 'j': {
-		char *end;
-		long n = strtol(optarg, &end, 10);
-		if (*end || n < 1 || n > 64)
-			return cli_usage(a->verb, "-j wants a number from 1 to 64, not `%s`", optarg);
-		a->common.jobs = (int)n;
-		return 0;
-	}
-	case OPT_INSECURE:
-		return cli_list_add_capped(&a->insecure, optarg, CLI_MAX_INSECURE, a->verb, "--insecure-registry");
-	case OPT_CA:
-		a->common.ca_cert = optarg;
-		return 0;
 	case OPT_CACHE:
-		a->common.cache_dir = optarg;
-		return 0;
+		return once(a, c, "--cache-dir", &a->common.cache_dir);
 	case OPT_NOCACHE:
 		a->common.no_cache = true;
 		return 0;
 	case OPT_CACHE_FROM:
 		return cli_list_add_capped(&a->cache_from, optarg, CLI_MAX_CACHE_FROM, a->verb, "--cache-from");
 	case OPT_CACHE_TO:
-		a->po.cache_to = optarg;
-		return 0;
-	case OPT_DEADLINE_TIMEOUT:
-	case OPT_DEADLINE_LOW_SPEED:
-		return cli_deadline_option(a->verb, c, optarg, &a->common);
+		return once(a, c, "--cache-to", &a->po.cache_to);
 	case OPT_OFFLINE:
 		if (!a->plan_only)
 			return cli_usage(a->verb, "--offline is for `imagespec plan`");
 		a->offline = true;
 		return 0;
-	case 'v':
-		a->common.verbose++;
-		return 0;
 	case 'h':
-		printf(build_usage, a->verb);
+		printf(build_usage, a->verb, a->verb, a->verb, a->verb);
 		return -1;
 	case ':':
 		return cli_usage(a->verb, "option `%s` needs a value", argv[optind - 1]);
 	default:
-		return cli_bad_option(a->verb, longopts, argv[optind - 1]);
+		if ((r = cli_transport_option(a->verb, c, optarg, &a->common)) == 1)
+			return cli_bad_option(a->verb, longopts, argv[optind - 1]);
+		return r;
 	}
 }
 
@@ -241,7 +230,7 @@ static int parse(build_args *a, int argc, char **argv)
 	int c, rc;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:t:j:vh", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":p:t:j:h" CLI_TRANSPORT_SHORTOPTS, longopts, NULL)) != -1)
 		if ((rc = parse_option(a, c, argv)) != 0)
 			return rc;
 	if (argc - optind > 1)
@@ -251,8 +240,6 @@ static int parse(build_args *a, int argc, char **argv)
 		return cli_usage(a->verb, "--cache-dir and --no-cache exclude each other");
 	if (a->metadata && !a->plan_only && (rc = check_metadata_path(a->verb, a->metadata)) != 0)
 		return rc;
-	a->common.insecure = a->insecure.v;
-	a->common.ninsecure = a->insecure.n;
 	a->po.tags = a->tags.v;
 	a->po.ntags = a->tags.n;
 	a->po.platforms = a->platforms.v;

@@ -16,8 +16,15 @@ static const char cache_usage[] =
 	"          most SIZE (bytes, or with K, M, G or T: 500M, 10G; default 0:\n"
 	"          everything)\n"
 	"\n"
-	"  --cache-dir DIR   the cache (default $XDG_CACHE_HOME/imagespec, else\n"
-	"                    ~/.cache/imagespec)\n";
+	"      --cache-dir DIR   the cache (default $XDG_CACHE_HOME/imagespec, else\n"
+	"                        ~/.cache/imagespec)\n"
+	"      --max-size SIZE   prune: what the cache may keep (default 0)\n"
+	"      --json            du, prune: print {\"bytes\", \"blobs\", \"layers\"[, \"freed\"]}\n"
+	"\n"
+	"Examples:\n"
+	"  imagespec cache du --json\n"
+	"  imagespec cache prune --max-size 10G\n"
+	"  imagespec cache prune --cache-dir /var/cache/imagespec\n";
 
 /* "500M", "10G", "123": bytes, or -1. */
 static long long parse_size(const char *s)
@@ -48,15 +55,19 @@ int cmd_cache(int argc, char **argv)
 	cli_common common = { .progress = PROGRESS_QUIET };
 	long long max = 0;
 	bool json = false;
-	int c;
+	int c, r;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
+			if ((r = cli_once(&common, "cache", c, "--cache-dir")) != 0)
+				return r;
 			common.cache_dir = optarg;
 			break;
 		case 'm':
+			if ((r = cli_once(&common, "cache", c, "--max-size")) != 0)
+				return r;
 			if ((max = parse_size(optarg)) < 0)
 				return cli_usage("cache", "--max-size wants a size like 500M or 10G, not `%s`", optarg);
 			break;

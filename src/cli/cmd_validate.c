@@ -14,11 +14,12 @@ static const char validate_usage[] =
 	"problem as FILE:LINE:COL: message. Exit 0 when every spec is valid, 2 when\n"
 	"one is not.\n"
 	"\n"
-	"  -p NAME=VALUE   a parameter for ${NAME}, as `build -p` sets it (repeatable);\n"
-	"                  a NAME the spec neither declares nor uses is an error\n"
-	"  -h, --help      this text\n"
+	"  -p, --param NAME=VALUE   a parameter for ${NAME}, as `build -p` sets it\n"
+	"                           (repeatable); a NAME the spec neither declares nor\n"
+	"                           uses is an error\n"
+	"  -h, --help               this text\n"
 	"\n"
-	"examples:\n"
+	"Examples:\n"
 	"  imagespec validate image.yaml\n"
 	"  imagespec validate -p version=1.4.0 deploy/*.yaml\n";
 

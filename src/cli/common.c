@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,7 +106,7 @@ static double parse_duration(const char *s)
 	return total;
 }
 
-int cli_deadline_option(const char *verb, int opt, const char *arg, cli_common *c)
+static int cli_deadline_option(const char *verb, int opt, const char *arg, cli_common *c)
 {
 	if (opt == OPT_DEADLINE_TIMEOUT) {
 		double t = parse_duration(arg);
@@ -122,6 +123,92 @@ int cli_deadline_option(const char *verb, int opt, const char *arg, cli_common *
 		return cli_usage(verb, "--low-speed-time wants whole seconds from 1 to 3600, not `%s`", arg);
 	c->low_speed_time = v;
 	return 0;
+}
+
+int cli_transport_option(const char *verb, int opt, const char *arg, cli_common *c)
+{
+	int r;
+	switch (opt) {
+	case OPT_DEADLINE_TIMEOUT:
+	case OPT_DEADLINE_LOW_SPEED:
+		if ((r = cli_once(c, verb, opt, opt == OPT_DEADLINE_TIMEOUT ? "--timeout" : "--low-speed-time")) != 0)
+			return r;
+		return cli_deadline_option(verb, opt, arg, c);
+	case OPT_TRANSPORT_CA:
+		if ((r = cli_once(c, verb, opt, "--ca-cert")) != 0)
+			return r;
+		if (!*arg)
+			return cli_usage(verb, "--ca-cert wants a PEM file, not an empty name");
+		c->ca_cert = arg;
+		return 0;
+	case OPT_TRANSPORT_INSECURE:
+		if (!*arg)
+			return cli_usage(verb, "--insecure-registry wants HOST or HOST:PORT, not an empty name");
+		return cli_list_add_capped(&c->insecure, arg, CLI_MAX_INSECURE, verb, "--insecure-registry");
+	case OPT_TRANSPORT_JOBS: {
+		if ((r = cli_once(c, verb, opt, "-j")) != 0)
+			return r;
+		char *end;
+		long n = strtol(arg, &end, 10);
+		if (!*arg || *end || n < 1 || n > 64)
+			return cli_usage(verb, "-j wants a number from 1 to 64, not `%s`", arg);
+		c->jobs = (int)n;
+		return 0;
+	}
+	case OPT_TRANSPORT_VERBOSE:
+		c->verbose++;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int cli_once(cli_common *c, const char *verb, int code, const char *flag)
+{
+	for (size_t i = 0; i < c->nseen; i++) {
+		if (c->seen[i] != code)
+			continue;
+		fprintf(stderr, "imagespec: %s: %s given twice; it takes one value\n", verb, flag);
+		fprintf(stderr,
+			"hint: keep the %s you mean and drop the other (a later one does not override an earlier one)\n",
+			flag);
+		return EXIT_USAGE;
+	}
+	assert(c->nseen < sizeof(c->seen) / sizeof(c->seen[0]));
+	c->seen[c->nseen++] = code;
+	return 0;
+}
+
+int cli_no_args(const char *verb, int argc, char **argv, const char *help)
+{
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (argc > 1)
+		return cli_usage(verb, "takes no arguments (got `%s`)", argv[1]);
+	return -1;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void cli_common_dispose(cli_common *c)
+{
+	free(c->insecure.v);
+	c->insecure.v = NULL;
+	c->insecure.n = 0;
 }
 
 void cli_list_add(cli_list *l, const char *s)
@@ -157,8 +244,8 @@ int cli_context(ims_context **out, const cli_common *c, ims_error **err)
 	const char *nc = getenv("NO_COLOR"); /* no-color.org: set and not empty */
 	cli_progress_start(show, !(nc && *nc));
 	ims_context_options o = IMS_CONTEXT_OPTIONS_INIT;
-	o.insecure_registries = c->insecure;
-	o.ninsecure_registries = c->ninsecure;
+	o.insecure_registries = c->insecure.v;
+	o.ninsecure_registries = c->insecure.n;
 	o.ca_cert = c->ca_cert;
 	/* the cache is on unless --no-cache: --cache-dir, else the default */
 	static char *default_dir;

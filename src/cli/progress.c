@@ -18,6 +18,7 @@ enum {
 };
 
 #define SGR_BAR "\033[36m"
+#define MAX_WARNED 64
 #define SGR_WARN "\033[33m"
 #define SGR_OFF "\033[0m"
 
@@ -45,6 +46,10 @@ typedef struct {
 	pthread_t ticker;
 	bool ticking;
 	pthread_cond_t wake;
+	/* Warnings already printed: one that comes again word for word (the
+	 * insecure-host warning of each tag of copy --all-tags) says nothing new. */
+	char *warned[MAX_WARNED];
+	size_t nwarned;
 } progress_state;
 
 static progress_state st = {
@@ -383,12 +388,30 @@ static void *ticker_main(void *ud)
 	return NULL;
 }
 
+/* True when msg was printed before; else remembers it (the first
+ * MAX_WARNED). Called under st.lock. */
+static bool repeated_warning(const char *msg)
+{
+	for (size_t i = 0; i < st.nwarned; i++)
+		if (!strcmp(st.warned[i], msg))
+			return true;
+	if (st.nwarned < MAX_WARNED) {
+		char *copy = strdup(msg);
+		if (!copy)
+			abort();
+		st.warned[st.nwarned++] = copy;
+	}
+	return false;
+}
+
 void cli_progress_event(const ims_event *ev, void *ud)
 {
 	(void)ud;
 	double at = now();
 	pthread_mutex_lock(&st.lock);
-	if (ev->kind == IMS_EVENT_WARNING) {
+	if (ev->kind == IMS_EVENT_WARNING && repeated_warning(ev->message)) {
+		/* printed before */
+	} else if (ev->kind == IMS_EVENT_WARNING) {
 		erase_live();
 		fprintf(stderr, "imagespec: %swarning:%s %s\n", st.color ? SGR_WARN : "", st.color ? SGR_OFF : "",
 			ev->message);

@@ -11,13 +11,29 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-static bool want_docker(const ims_plan *p, const ims_base *b)
+static bool oci_layout(const ims_ref *r)
+{
+	return r->kind == IMS_REF_OCI || r->kind == IMS_REF_OCI_ARCHIVE;
+}
+
+/* `format: inherit` follows the base, except into an OCI layout: there a
+ * Docker-typed base gives OCI types, as buildah writes them, since skopeo
+ * 1.9 and umoci 0.4.7 cannot read Docker types from a layout. Layer blobs
+ * stay the same; the manifest and config digests change (docs/image.yaml.md). */
+static bool want_docker(const ims_plan *p, const ims_base *b, const ims_events *ev)
 {
 	if (p->format == IMS_PLAN_FORMAT_DOCKER)
 		return true;
 	if (p->format == IMS_PLAN_FORMAT_OCI)
 		return false;
-	return b->n && b->images[0].docker;
+	bool docker = b->n && b->images[0].docker;
+	if (docker && oci_layout(p->target)) {
+		ims_events_info(ev,
+				"the base has Docker media types; `format: inherit` writes OCI ones into an "
+				"OCI layout (`format: docker` keeps them)");
+		return false;
+	}
+	return docker;
 }
 
 /* The names the target gets: its own tag/name plus every extra tag. */
@@ -209,7 +225,7 @@ static int open_all(build *b, ims_error **err)
 		}
 	}
 	b->uncompressed = flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS;
-	b->docker = b->uncompressed || want_docker(p, &b->base);
+	b->docker = b->uncompressed || want_docker(p, &b->base, &b->env->ev);
 	if (b->base.n > 1 && (flags & IMS_TRANSPORT_NO_INDEX))
 		return ims_error_set(err, IMS_EINVALID,
 				     "a docker-archive holds one platform; build one with --platform");

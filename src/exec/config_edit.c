@@ -125,6 +125,29 @@ static void edit_argv(ims_config *cfg, const char *key, const ims_plan_argv *a)
 		ims_config_set(cfg, key, strv_json(a->argv, a->argc));
 }
 
+/* docker's Healthcheck, as `docker inspect` and buildah write it: Test,
+ * then the durations in nanoseconds and Retries, each left out when 0 (Go's
+ * omitempty), so the runtime's defaults apply. */
+static void edit_healthcheck(ims_config *cfg, const ims_plan_config *e)
+{
+	if (!e->healthcheck.set)
+		return;
+	ims_json *h = ims_json_new_object();
+	ims_json_set(h, "Test", strv_json(e->healthcheck.test, e->healthcheck.ntest));
+	const struct {
+		const char *key;
+		int64_t v;
+	} nums[] = {
+		{ "Interval", e->healthcheck.interval },        { "Timeout", e->healthcheck.timeout },
+		{ "StartPeriod", e->healthcheck.start_period }, { "StartInterval", e->healthcheck.start_interval },
+		{ "Retries", e->healthcheck.retries },
+	};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (nums[i].v)
+			ims_json_set(h, nums[i].key, ims_json_new_int(nums[i].v));
+	ims_config_set(cfg, "Healthcheck", h);
+}
+
 void ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims_plan_config *e)
 {
 	edit_argv(cfg, "Entrypoint", &e->entrypoint);
@@ -142,4 +165,5 @@ void ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims
 	merge_object(cfg, "Labels", e->labels, e->nlabels, NULL, 0);
 	merge_object(cfg, "ExposedPorts", NULL, 0, e->exposed_ports, e->nexposed_ports);
 	merge_object(cfg, "Volumes", NULL, 0, e->volumes, e->nvolumes);
+	edit_healthcheck(cfg, e);
 }

@@ -50,6 +50,27 @@ static int copy_layers(ims_transport *src, ims_transport *dst, ims_manifest *m, 
 	return r;
 }
 
+/* The manifest a docker-archive presents when read (docker_archive.c's
+ * synthesize): schema2 media types, digests and sizes, nothing else; so the
+ * digest that copy prints is the one inspect reports for the archive. */
+static char *plain_manifest(const ims_manifest *m, size_t *len)
+{
+	ims_manifest pm = { 0 };
+	pm.media_type = (char *)IMS_MT_DOCKER_MANIFEST;
+	pm.config.media_type = (char *)IMS_MT_DOCKER_CONFIG;
+	memcpy(pm.config.digest, m->config.digest, sizeof(pm.config.digest));
+	pm.config.size = m->config.size;
+	_cleanup_free_ ims_descriptor *layers = xcalloc(m->nlayers + 1, sizeof(*layers));
+	for (size_t i = 0; i < m->nlayers; i++) {
+		layers[i].media_type = (char *)IMS_MT_DOCKER_LAYER;
+		memcpy(layers[i].digest, m->layers[i].digest, sizeof(layers[i].digest));
+		layers[i].size = m->layers[i].size;
+	}
+	pm.layers = layers;
+	pm.nlayers = m->nlayers;
+	return ims_manifest_encode(&pm, len);
+}
+
 /* Copies one image; for a docker-archive the layers are decompressed and the
  * manifest rewritten, so *out may differ from the source's descriptor. */
 static int copy_image(ims_transport *src, ims_transport *dst, const char *data, size_t len, ims_descriptor *out,
@@ -68,12 +89,10 @@ static int copy_image(ims_transport *src, ims_transport *dst, const char *data, 
 	size_t mlen = len;
 	const char *bytes = data;
 	if (plain) {
-		free(m->media_type);
-		m->media_type = xstrdup(IMS_MT_DOCKER_MANIFEST);
-		mb = ims_manifest_encode(m, &mlen);
+		mb = plain_manifest(m, &mlen);
 		bytes = mb;
 	}
-	out->media_type = xstrdup(m->media_type);
+	out->media_type = xstrdup(plain ? IMS_MT_DOCKER_MANIFEST : m->media_type);
 	ims_sha256_buf(bytes, mlen, out->digest);
 	out->size = (int64_t)mlen;
 	r = ims_transport_put_manifest(dst, bytes, mlen, out->media_type, out->digest, err);

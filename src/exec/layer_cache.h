@@ -24,11 +24,13 @@ void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_p
 /* Saves what was learned and trims the store to its cap. */
 void ims_exec_cache_close(ims_exec_cache *c);
 
-/* The recipe of step s with options o: for a files layer (lf) only when
- * every content hash is known without reading (*known false otherwise);
+/* The recipe of step s with options o: for a files layer (lf) when every
+ * content hash is known (*known false otherwise);
  * for an archive, after hashing the archive file (from the stat cache when
- * unchanged); for a url layer, from its sha256. With remote caches, the
- * files of a files layer the stat cache does not know are read to know it. */
+ * unchanged); for a url layer, from its sha256. The files of a files
+ * layer the stat cache does not know are read to know it with a remote
+ * cache, and with the local one when the stat table has seen them all
+ * (ims_cache_stats_seen). */
 int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *o, ims_layer_files *lf,
 		    char recipe[IMS_DIGEST_BUFSZ], bool *known, ims_error **err);
 

@@ -61,6 +61,30 @@ static const char *origin_name(ims_layer_origin o)
 	}
 }
 
+/* The keys of `docker buildx build --metadata-file`, for tools that read
+ * them: the top-level digest and descriptor, the config digest of a single
+ * image, and the names written, comma-joined as buildx joins them. */
+static void buildx_names(ims_json *o, const ims_build_result *r)
+{
+	ims_json_set(o, "containerimage.digest", ims_json_new_string(r->digest));
+	ims_json *d = ims_json_new_object();
+	ims_json_set(d, "mediaType", ims_json_new_string(r->media_type ? r->media_type : ""));
+	ims_json_set(d, "digest", ims_json_new_string(r->digest));
+	ims_json_set(d, "size", ims_json_new_int(r->size));
+	ims_json_set(o, "containerimage.descriptor", d);
+	if (r->config_digest)
+		ims_json_set(o, "containerimage.config.digest", ims_json_new_string(r->config_digest));
+	ims_buf names = IMS_BUF_INIT(0);
+	for (size_t i = 0; i < r->nrefs; i++) {
+		if (i)
+			ims_buf_putc(&names, ',');
+		ims_buf_add(&names, r->refs[i], strlen(r->refs[i]), NULL);
+	}
+	ims_buf_putc(&names, '\0');
+	ims_json_set(o, "image.name", ims_json_new_string(names.data));
+	ims_buf_dispose(&names);
+}
+
 char *ims_result_json(const ims_build_result *r)
 {
 	ims_json *o = ims_json_new_object();
@@ -101,6 +125,7 @@ char *ims_result_json(const ims_build_result *r)
 		ims_json_append(ms, mo);
 	}
 	ims_json_set(o, "manifests", ms);
+	buildx_names(o, r);
 	char *s = ims_json_encode(o, NULL);
 	ims_json_free(o);
 	return s;

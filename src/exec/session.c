@@ -19,13 +19,6 @@ static void trace(void *ud, const char *line)
 	ims_events_info(&s->env->ev, "%s", line);
 }
 
-/* A registry's (or token server's) Warning header, already cleaned. */
-static void http_warning(void *ud, const char *line)
-{
-	const ims_session *s = ud;
-	ims_events_warn(&s->env->ev, "%s", line);
-}
-
 /* Does key ("host" or "host/namespace") cover registry/repository? */
 static size_t prefix_match(const char *key, const char *registry, const char *repository)
 {
@@ -201,7 +194,7 @@ int ims_session_open(ims_session *s, const ims_exec_env *env, const ims_plan *pl
 	}
 	o.notice = trace;
 	o.notice_ud = s;
-	o.warn = http_warning;
+	o.warn = warn_cb;
 	o.warn_ud = s;
 	/* on failure nothing is left for the caller to close */
 	int r = ims_http_new(&s->http, &o, err);

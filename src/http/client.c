@@ -201,6 +201,31 @@ const ims_http_host_conf *ims_http__host_conf(const ims_http *h, const char *hos
 	return NULL;
 }
 
+void ims_http__warn_insecure(ims_http *h, const ims_http_url *u)
+{
+	if (!h->warn)
+		return;
+	_cleanup_free_ char *key = ims_http__url_hostkey(u);
+	ims_http_host_conf *c = NULL;
+	for (size_t i = 0; i < h->nhosts && !c; i++)
+		if (!strcasecmp(h->hosts[i].host, key))
+			c = &h->hosts[i];
+	for (size_t i = 0; i < h->nhosts && !c; i++)
+		if (!strcasecmp(h->hosts[i].host, u->host))
+			c = &h->hosts[i];
+	if (!c || !c->insecure)
+		return;
+	pthread_mutex_lock(&h->tls_lock);
+	bool first = !c->warned;
+	c->warned = true;
+	pthread_mutex_unlock(&h->tls_lock);
+	if (!first)
+		return;
+	_cleanup_free_ char *line =
+		xasprintf("`%s` is named insecure: its TLS certificate is not verified and plain HTTP is allowed", c->host);
+	h->warn(h->warn_ud, line);
+}
+
 bool ims_http_host_named_insecure(const ims_http *h, const char *host, unsigned port)
 {
 	if (!h || !host)

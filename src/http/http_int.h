@@ -40,6 +40,7 @@ typedef struct {
 	char *client_cert;
 	char *client_key;
 	bool insecure;
+	bool warned; /* its insecure warning was given; guarded by tls_lock */
 } ims_http_host_conf;
 
 struct ims_http {
@@ -111,6 +112,8 @@ char *ims_http__url_origin(const ims_http_url *u);
 
 /* True for 127.0.0.0/8, ::1 and localhost; host may carry a port. */
 bool ims_http__loopback(const char *host);
+/* The first request to a host named insecure warns (h->warn), once. */
+void ims_http__warn_insecure(ims_http *h, const ims_http_url *u);
 /* The caller's settings for host[:port], or NULL. */
 const ims_http_host_conf *ims_http__host_conf(const ims_http *h, const char *hostkey);
 

@@ -399,6 +399,7 @@ int ims_http__transfer(ims_http *h, const ims_http_request *req, const char *url
 	_cleanup_free_ char *origin = ims_http__url_origin(&u);
 	CURL *e = ims_http__handle_get(h, origin);
 	int ret = 0;
+	ims_http__warn_insecure(h, &u);
 	if (!strcmp(u.scheme, "https")) {
 		_cleanup_free_ char *key = ims_http__url_hostkey(&u);
 		ret = ims_http__tls_apply(h, e, key, err);

@@ -279,18 +279,22 @@ failed:
 	return ims_error_sys(err, errno, IMS_ESOURCE, "open `%s`", e->shown);
 }
 
-size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h)
+size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h, size_t *unseen)
 {
-	size_t unknown = 0;
+	size_t unknown = 0, fresh = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		ims_fent *e = &l->v[i];
 		if (e->type != IMS_TAR_FILE || *e->digest)
 			continue;
-		if (e->mem)
+		if (e->mem) {
 			ims_sha256_buf(e->mem, (size_t)e->size, e->digest);
-		else if (!h || !h->lookup || !h->lookup(h->ud, e->canon, &e->st, e->digest))
+		} else if (!h || !h->lookup || !h->lookup(h->ud, e->canon, &e->st, e->digest)) {
 			unknown++;
+			fresh += !h || !h->seen || !h->seen(h->ud, e->canon, &e->st);
+		}
 	}
+	if (unseen)
+		*unseen = fresh;
 	return unknown;
 }
 

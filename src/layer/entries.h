@@ -56,8 +56,9 @@ void ims_fents_dispose(ims_fents *l);
 int ims_fents_finalize(ims_fents *l, const ims_layer_mapping *maps, ims_error **err);
 
 /* Fills in the content hashes h already knows; returns how many are still
- * unknown (h may be NULL). */
-size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h);
+ * unknown (h may be NULL), and in *unseen (may be NULL) how many of those
+ * h->seen does not recognise. */
+size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h, size_t *unseen);
 /* Reads and hashes the files whose hash is unknown, telling h. */
 int ims_fents_hash(ims_fents *l, int rootfd, const ims_layer_hashes *h, ims_error **err);
 /* The canonical description of the finalized entries (every hash known). */

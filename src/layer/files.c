@@ -192,9 +192,9 @@ int ims_layer_files_prepare(ims_layer_files **out, const ims_layer_mapping *maps
 	return 0;
 }
 
-size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h)
+size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h, size_t *unseen)
 {
-	return ims_fents_known(&lf->l, h);
+	return ims_fents_known(&lf->l, h, unseen);
 }
 
 int ims_layer_files_hash(ims_layer_files *lf, const ims_layer_hashes *h, ims_error **err)
@@ -210,7 +210,7 @@ int ims_layer_files_describe(const ims_layer_files *lf, ims_sink *out, ims_error
 int ims_layer_files_write(ims_layer_files *lf, const ims_layer_hashes *h, ims_sink *out, ims_layer_result *res,
 			  ims_error **err)
 {
-	ims_fents_known(&lf->l, NULL); /* inline content */
+	ims_fents_known(&lf->l, NULL, NULL); /* inline content */
 	return ims_fents_write(&lf->l, lf->sd.rootfd, lf->o, h, out, res, err);
 }
 

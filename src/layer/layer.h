@@ -68,13 +68,18 @@ int ims_layer_write_files(const ims_layer_mapping *maps, size_t n, const ims_lay
 typedef struct {
 	bool (*lookup)(void *ud, const char *path, const struct stat *st, char digest[IMS_DIGEST_BUFSZ]);
 	void (*learn)(void *ud, const char *path, const struct stat *st, const char *digest);
+	/* Known before with this size and mode, whatever the times and inode
+	 * say now (touched, or checked out again): probably unchanged. May be
+	 * NULL. */
+	bool (*seen)(void *ud, const char *path, const struct stat *st);
 	void *ud;
 } ims_layer_hashes;
 
 /* A files layer in steps, so that a cache can tell whether the layer is
  * already built without reading unchanged files:
  *   prepare    walks the sources and settles every entry (no data read);
- *   known      fills in the content hashes h knows, returns how many are not;
+ *   known      fills in the content hashes h knows, returns how many are not,
+ *              and (unseen, may be NULL) how many of those h has not seen;
  *   hash       reads the rest;
  *   describe   writes the recipe of the layer (every entry's path, type,
  *              mode, owner, mtime, size, link and content hash) to out;
@@ -84,7 +89,7 @@ typedef struct {
 typedef struct ims_layer_files ims_layer_files;
 int ims_layer_files_prepare(ims_layer_files **out, const ims_layer_mapping *maps, size_t n, const ims_layer_opts *o,
 			    ims_error **err);
-size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h);
+size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h, size_t *unseen);
 int ims_layer_files_hash(ims_layer_files *lf, const ims_layer_hashes *h, ims_error **err);
 int ims_layer_files_describe(const ims_layer_files *lf, ims_sink *out, ims_error **err);
 int ims_layer_files_write(ims_layer_files *lf, const ims_layer_hashes *h, ims_sink *out, ims_layer_result *res,

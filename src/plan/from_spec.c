@@ -223,6 +223,16 @@ static void plan_config(ims_plan *p, const ims_spec_model *m)
 	c->labels = ims_plan_own(p, kvs(&m->labels, &c->nlabels));
 	c->exposed_ports = ims_plan_strv(p, &m->exposed_ports, &c->nexposed_ports);
 	c->volumes = ims_plan_strv(p, &m->volumes, &c->nvolumes);
+	if (m->healthcheck.set) {
+		const ims_healthcheck_spec *h = &m->healthcheck;
+		c->healthcheck.set = true;
+		c->healthcheck.test = ims_plan_strv(p, &h->test, &c->healthcheck.ntest);
+		c->healthcheck.interval = h->interval;
+		c->healthcheck.timeout = h->timeout;
+		c->healthcheck.start_period = h->start_period;
+		c->healthcheck.start_interval = h->start_interval;
+		c->healthcheck.retries = h->retries;
+	}
 	p->annotations = kvs(&m->annotations, &p->nannotations);
 	p->removals = xcalloc(m->remove_layers.n + 1, sizeof(*p->removals));
 	for (size_t i = 0; i < m->remove_layers.n; i++)

@@ -84,6 +84,40 @@ int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err)
 	return 0;
 }
 
+/* One side of copy --all-tags: a registry repository, as written without a
+ * tag or digest (the grammar would add `latest`). */
+static int check_repo(const char *s, const char *side, ims_error **err)
+{
+	ims_ref *r = NULL;
+	int rc = ims_ref_parse(&r, s, err);
+	if (rc < 0)
+		return rc;
+	bool registry = r->kind == IMS_REF_REGISTRY;
+	ims_ref_free(r);
+	if (!registry) {
+		rc = ims_error_set(err, IMS_EINVALID,
+				   "--all-tags copies between registries; the %s `%s` is not a registry repository", side, s);
+		ims_error_hint(err, "name both repositories as HOST/REPO; copy a layout or archive one image at a time, "
+				    "as in `imagespec copy oci:DIR:TAG HOST/REPO:TAG`");
+		return rc;
+	}
+	const char *slash = strrchr(s, '/');
+	const char *last = slash ? slash + 1 : s;
+	if (strchr(last, ':') || strchr(s, '@')) {
+		rc = ims_error_set(err, IMS_EINVALID, "--all-tags copies whole repositories; the %s `%s` names a tag or digest",
+				   side, s);
+		ims_error_hint(err, "name the %s as HOST/REPO, without :TAG or @DIGEST", side);
+		return rc;
+	}
+	return 0;
+}
+
+int ims_plan_check_repo_copy(const char *src, const char *dst, ims_error **err)
+{
+	int r = check_repo(src, "source", err);
+	return r < 0 ? r : check_repo(dst, "destination", err);
+}
+
 static int parse_config(const char *json, ims_json **out, ims_error **err)
 {
 	if (!json)

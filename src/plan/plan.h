@@ -89,6 +89,14 @@ typedef struct {
 	size_t nexposed_ports;
 	const char *const *volumes;
 	size_t nvolumes;
+	/* docker's Healthcheck; replaces the base's whole when set */
+	struct {
+		bool set;
+		const char *const *test; /* ["NONE"] disables */
+		size_t ntest;
+		int64_t interval, timeout, start_period, start_interval; /* ns; 0: not written */
+		int64_t retries;                                         /* 0: not written */
+	} healthcheck;
 } ims_plan_config;
 
 typedef enum {
@@ -181,6 +189,9 @@ char *ims_plan_text(const ims_plan *p);
 int ims_plan_copy(ims_plan **out, const char *src, const char *dst, const char *platform, ims_error **err);
 int ims_plan_inspect(ims_plan **out, const char *ref, const char *platform, ims_inspect_what what, ims_error **err);
 int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err);
+/* copy --all-tags: src and dst must both be registry repositories named
+ * without a tag or digest (HOST/REPO); IMS_EINVALID otherwise. */
+int ims_plan_check_repo_copy(const char *src, const char *dst, ims_error **err);
 
 /* A config document that replaces the base's before the edits (the Image
  * API's set_config): checked as the executor will read it, then set. */

@@ -180,8 +180,96 @@ static void blob_step(ims_step *s, const ims_layer_spec *l)
 	s->created_by = xasprintf("imagespec: layer %s", l->digest.s);
 }
 
+/* Is path at or under dir? Both absolute and clean; trailing '/' ignored. */
+static bool at_or_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1)
+		return true;
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool files_reach(const ims_file_spec *f, size_t n, const char *dir)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].dest.s && at_or_under(f[i].dest.s, dir))
+			return true;
+	return false;
+}
+
+/* Does a new layer put something at or under dir, so that the directory
+ * exists once the layers are unpacked? */
+static bool layers_reach(const ims_spec_model *m, const char *dir)
+{
+	if (files_reach(m->files, m->nfiles, dir))
+		return true;
+	for (size_t i = 0; i < m->nlayers; i++) {
+		const ims_layer_spec *l = &m->layers[i];
+		if (l->kind == IMS_LAYER_FILES && files_reach(l->files, l->nfiles, dir))
+			return true;
+		if ((l->kind == IMS_LAYER_ARCHIVE || l->kind == IMS_LAYER_URL) && l->dest.s &&
+		    at_or_under(l->dest.s, dir) && strcmp(l->dest.s, "/"))
+			return true;
+	}
+	return false;
+}
+
+/* `user` as "UID" or "UID:GID" in numbers; a UID alone is the GID too, as
+ * docker's --chown takes it. False for names, which need the image's
+ * /etc/passwd. */
+static bool numeric_user(const char *u, int64_t *uid, int64_t *gid)
+{
+	size_t nu = strspn(u, "0123456789");
+	if (!nu || nu > 9 || (u[nu] && u[nu] != ':'))
+		return false;
+	*uid = *gid = strtoll(u, NULL, 10);
+	if (!u[nu])
+		return true;
+	const char *g = u + nu + 1;
+	size_t ng = strspn(g, "0123456789");
+	if (!ng || ng > 9 || g[ng])
+		return false;
+	*gid = strtoll(g, NULL, 10);
+	return true;
+}
+
+/* `workingDir` exists in the image, as a Dockerfile WORKDIR makes it: a
+ * layer of its own with the directory (0755, owned by a numeric `user`,
+ * as BuildKit does), first among the new layers so that an entry the spec
+ * declares for it wins. Not needed when a new layer writes at or under it. */
+static void workdir_step(ims_plan *p, const ims_spec_model *m)
+{
+	const char *wd = m->working_dir.s;
+	if (!wd || at_or_under("/", wd) || layers_reach(m, wd))
+		return;
+	ims_step *s = add_step(p);
+	s->kind = IMS_STEP_FILES;
+	s->at = ims_plan_at(p, m, m->working_dir.pos);
+	compression(&m->compression, NULL, s);
+	if (m->defaults.has_mtime)
+		s->defaults.has_mtime = true, s->defaults.mtime = m->defaults.mtime;
+	ims_layer_mapping *o = ims_plan_own(p, xcalloc(2, sizeof(*o)));
+	o->kind = IMS_MAP_DIR;
+	o->at = s->at;
+	o->dest = (ims_layer_val){ wd, s->at };
+	o->attrs.has_dir_mode = true;
+	o->attrs.dir_mode = 0755;
+	int64_t uid = 0, gid = 0;
+	if (m->user.s)
+		numeric_user(m->user.s, &uid, &gid);
+	o->attrs.has_uid = o->attrs.has_gid = true;
+	o->attrs.uid = uid;
+	o->attrs.gid = gid;
+	s->maps = o;
+	s->nmaps = 1;
+	s->created_by = xasprintf("imagespec: workingDir %s", wd);
+}
+
 void ims_plan_steps(ims_plan *p, const ims_spec_model *m)
 {
+	workdir_step(p, m);
 	for (size_t i = 0; i < m->nlayers; i++) {
 		const ims_layer_spec *l = &m->layers[i];
 		ims_step *s = add_step(p);

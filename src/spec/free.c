@@ -104,6 +104,7 @@ void ims_spec_model_free(ims_spec_model *m)
 	spec_strlist_dispose(&m->exposed_ports);
 	spec_strlist_dispose(&m->volumes);
 	spec_str_dispose(&m->stop_signal);
+	spec_strlist_dispose(&m->healthcheck.test);
 	for (size_t i = 0; i < m->nauth; i++) {
 		ims_auth_entry *a = &m->auth[i];
 		spec_str_dispose(&a->key);

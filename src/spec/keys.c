@@ -83,6 +83,12 @@ static const spec_key cache_keys[] = {
 };
 const spec_obj spec_obj_cache = { cache_keys, IMS_ARRAY_SIZE(cache_keys) };
 
+static const spec_key healthcheck_keys[] = {
+	{ "test", SK_VALUE, NULL },        { "interval", SK_VALUE, NULL },      { "timeout", SK_VALUE, NULL },
+	{ "startPeriod", SK_VALUE, NULL }, { "startInterval", SK_VALUE, NULL }, { "retries", SK_VALUE, NULL },
+};
+const spec_obj spec_obj_healthcheck = { healthcheck_keys, IMS_ARRAY_SIZE(healthcheck_keys) };
+
 static const spec_key top_keys[] = {
 	{ "apiVersion", SK_VALUE, NULL },
 	{ "base", SK_VALUE, NULL },
@@ -108,6 +114,7 @@ static const spec_key top_keys[] = {
 	{ "exposedPorts", SK_VALUE, NULL },
 	{ "volumes", SK_VALUE, NULL },
 	{ "stopSignal", SK_VALUE, NULL },
+	{ "healthcheck", SK_OBJ, &spec_obj_healthcheck },
 	{ "auth", SK_OBJMAP, &spec_obj_auth },
 	{ "registries", SK_OBJMAP, &spec_obj_registry },
 	{ "sync", SK_OBJ, &spec_obj_sync },
@@ -125,7 +132,7 @@ static const struct {
 } aliases[] = {
 	{ "workingDirectory", "workingDir" },
 	{ "workdir", "workingDir" },
-	{ "work-dir", "workingDir" }, /* apko */
+	{ "work-dir", "workingDir" },  /* apko */
 	{ "creationTime", "created" }, /* jib */
 	{ "archs", "platforms" },      /* apko */
 	{ "cwd", "workingDir" },
@@ -163,6 +170,10 @@ static const struct {
 	{ "command", "cmd" },
 	{ "args", "cmd" },
 	{ "signal", "stopSignal" },
+	{ "health", "healthcheck" },
+	{ "cmd", "test" },
+	{ "command", "test" },
+	{ "start_period", "startPeriod" },
 	{ "volume", "volumes" },
 	{ "addFiles", "files" },
 	{ "copy", "files" },

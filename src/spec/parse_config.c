@@ -172,4 +172,6 @@ void spec_parse_config(spec_ctx *c, const ynode *root, ims_spec_model *m)
 			spec_check_abs(c, &m->volumes.v[i], "`volumes` entry", 0);
 	if ((v = spec_val(root, "stopSignal")))
 		parse_signal(c, v, m);
+	if ((v = spec_val(root, "healthcheck")))
+		spec_parse_healthcheck(c, v, m);
 }

@@ -153,6 +153,19 @@ typedef enum {
 	IMS_FORMAT_DOCKER,
 } ims_format;
 
+/* `healthcheck`, as docker's config has it (Healthcheck, durations in ns).
+ * It replaces the base's whole, as a Dockerfile HEALTHCHECK does. */
+typedef struct {
+	bool set; /* the key was given */
+	ims_pos pos;
+	ims_strlist test; /* ["NONE"] for `healthcheck: none` */
+	int64_t interval; /* ns; 0: the runtime's default */
+	int64_t timeout;
+	int64_t start_period;
+	int64_t start_interval;
+	int64_t retries; /* 0: the runtime's default */
+} ims_healthcheck_spec;
+
 typedef struct ims_spec_model {
 	char *path; /* as given ("-" for stdin) */
 	char *dir;  /* absolute directory that relative paths are resolved against */
@@ -199,6 +212,7 @@ typedef struct ims_spec_model {
 	ims_strlist exposed_ports;
 	ims_strlist volumes;
 	ims_str stop_signal;
+	ims_healthcheck_spec healthcheck;
 
 	ims_auth_entry *auth;
 	size_t nauth;

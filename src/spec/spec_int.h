@@ -104,7 +104,7 @@ struct spec_obj {
 };
 
 extern const spec_obj spec_obj_top, spec_obj_attrs, spec_obj_file, spec_obj_layer, spec_obj_blob, spec_obj_auth,
-	spec_obj_registry, spec_obj_sync, spec_obj_cache, spec_obj_compression;
+	spec_obj_registry, spec_obj_sync, spec_obj_cache, spec_obj_compression, spec_obj_healthcheck;
 
 /* Reports every key of map that obj does not know, with a did-you-mean
  * hint. Returns false when map is not a mapping (reported as `what`). */
@@ -196,6 +196,7 @@ void spec_compression(spec_ctx *c, const ynode *n, ims_compress_alg fallback, im
 
 void spec_parse_top(spec_ctx *c, const ynode *root, ims_spec_model *m);
 void spec_parse_config(spec_ctx *c, const ynode *root, ims_spec_model *m);
+void spec_parse_healthcheck(spec_ctx *c, const ynode *v, ims_spec_model *m);
 void spec_parse_files(spec_ctx *c, const ynode *n, const char *what, ims_file_spec **out, size_t *nout);
 void spec_parse_layers(spec_ctx *c, const ynode *n, ims_spec_model *m);
 void spec_parse_access(spec_ctx *c, const ynode *root, ims_spec_model *m);

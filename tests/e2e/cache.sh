@@ -112,6 +112,38 @@ check "... umoci unpacks the cached image" umoci unpack --image "$TMP/warm:1" "$
 check_eq "... with the files" "dependency 7 console.log(\"v1\") tool" \
 	"$(head -n 1 "$TMP/warm-bundle/rootfs/deps/lib/mod7.txt") $(cat "$TMP/warm-bundle/rootfs/app/index.js") $(cat "$TMP/warm-bundle/rootfs/opt/tool/README")"
 
+# --- a damaged stat table: bad lines are skipped, good ones still count -------------------------------
+# Each line is "HEX SIZE MTIME CTIME INO DEV MODE PATH". Lines that cannot
+# be read are only a lost hint: with garbage added, no source is read; with
+# mod7.txt's line made unreadable, its layer is built again, to the same
+# digest.
+stats=$(grep -l 'mod7\.txt' "$C"/stats/* 2>/dev/null)
+check "the stat table names mod7.txt" test -n "$stats"
+printf '%s\n' 'garbage' '0123 4 5' "$(printf '%064d' 0) 1 2 3 4 5 644" "$(printf '%064d' 0) -" \
+	"$(printf '%064d' 0) 1 2 3 4 5 9 x" "$(printf '%064d' 0) 99999999999999999999 2 3 4 5 644 y" >>"$stats"
+DESC="rebuild with garbage lines in the stat table (strace: which files are opened)" \
+	run_expect 0 '' env "${NOLEAKS[@]}" strace -f -qq -e trace=open,openat -o "$TMP/strace-garbage.log" \
+	"$IMAGESPEC" build "$W/image.yaml" --output "oci:$TMP/stats-garbage:1" --cache-dir "$C" --json
+check_eq "... the same digest" "$COLD" "$(jq -r .digest "$RUN_OUT")"
+check_eq "... no source file was opened for reading" 0 "$(reads "$TMP/strace-garbage.log")"
+sed -i -E 's#^([0-9a-f]{64}) [0-9]+ (.* deps/lib/mod7\.txt)$#\1 12x \2#' "$stats"
+DESC="rebuild with mod7.txt's line damaged" build stats-damaged
+check_eq "... the same digest" "$COLD" "$DIGEST"
+check_eq "... its layer was built again, the other two come from the cache" 2 "$(from_cache)"
+
+# --- touched, not changed: hashed again, not rebuilt ------------------------------------------------------
+# New times (and ctime) on files the stat table has seen with the same size
+# and mode, as a fresh clone or a checkout leaves them: they are read to
+# hash them, and their layer still comes from the cache.
+touch -d @1600000200 "$W/deps/lib/mod3.txt" "$W/deps/lib/mod4.txt"
+DESC="rebuild with two files touched (strace: which files are opened)" \
+	run_expect 0 '' env "${NOLEAKS[@]}" strace -f -qq -e trace=open,openat -o "$TMP/strace-touched.log" \
+	"$IMAGESPEC" build "$W/image.yaml" --output "oci:$TMP/touched:1" --cache-dir "$C" --json
+check_eq "... the same digest" "$COLD" "$(jq -r .digest "$RUN_OUT")"
+check_eq "... all three layers come from the cache" 3 "$(from_cache)"
+check_eq "... only the two touched files were read (to hash them)" 2 "$(reads "$TMP/strace-touched.log")"
+check_nomatch "... no layer was built" "building layer" "$RUN_STDERR"
+
 # --- one file edited: only its layer is built -------------------------------------------------------------
 echo 'console.log("v2")' >"$W/src/index.js"
 touch -d @1600000100 "$W/src/index.js"

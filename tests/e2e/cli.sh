@@ -2,7 +2,7 @@
 # The command line of SPEC-v1.md section 2: version, schema, validate, plan,
 # inspect, copy, and build's -p, -t, --target, -, --json, --metadata-out.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-need skopeo jq python3 sha256sum cmp
+need skopeo jq python3 sha256sum cmp cc
 
 VERSION=$(sed -n "s/^[[:space:]]*version: '\([^']*\)'.*/\1/p;T;q" "$SRCDIR/meson.build")
 
@@ -180,6 +180,23 @@ DESC="build --metadata-out without --json" \
 	run_expect 0 '' ims build "$S/image.yaml" --output "oci:$TMP/meta2:x" --metadata-out "$TMP/meta2.json" --progress quiet
 check_match "without --json, stdout is REF@sha256:" '@sha256:[0-9a-f]{64}$' "$RUN_STDOUT"
 check_eq "--metadata-out alone: digest" "$D" "$(jq -r .digest "$TMP/meta2.json" 2>&1)"
+# buildx's --metadata-file names, beside imagespec's own
+DESC="build -t --metadata-out: buildx's keys" \
+	run_expect 0 '' ims build "$S/image.yaml" --output "oci:$TMP/meta3:x" -t y --metadata-out "$TMP/meta3.json" --progress quiet
+check_eq "containerimage.digest is the digest" "$D" "$(jq -r '.["containerimage.digest"]' "$TMP/meta3.json" 2>&1)"
+check_eq "... skopeo reads it for the output" "$(raw_digest "oci:$TMP/meta3:x")" \
+	"$(jq -r '.["containerimage.digest"]' "$TMP/meta3.json" 2>&1)"
+check_eq "image.name: the names written, comma-joined as buildx joins them" "oci:$TMP/meta3:x,oci:$TMP/meta3:y" \
+	"$(jq -r '.["image.name"]' "$TMP/meta3.json" 2>&1)"
+check "containerimage.descriptor: mediaType, digest and size of the manifest" jq -e \
+	--arg d "$D" '.["containerimage.descriptor"] | .digest == $d and .mediaType == "application/vnd.oci.image.manifest.v1+json" and .size > 0' \
+	"$TMP/meta3.json"
+check_eq "containerimage.descriptor.size is the manifest's size as skopeo reads it" \
+	"$(skopeo inspect --raw "oci:$TMP/meta3:x" | wc -c)" "$(jq -r '.["containerimage.descriptor"].size' "$TMP/meta3.json" 2>&1)"
+check_eq "containerimage.config.digest is configDigest" "$(jq -r .configDigest "$TMP/meta3.json")" \
+	"$(jq -r '.["containerimage.config.digest"]' "$TMP/meta3.json" 2>&1)"
+check_eq "... which is the config digest skopeo reads" "$(skopeo inspect --raw "oci:$TMP/meta3:x" | jq -r .config.digest)" \
+	"$(jq -r '.["containerimage.config.digest"]' "$TMP/meta3.json" 2>&1)"
 
 # --- help and did-you-mean (issue 10, SPEC v1.1) --------------------------------------
 for v in build plan validate inspect copy tags schema cache; do
@@ -188,6 +205,61 @@ for v in build plan validate inspect copy tags schema cache; do
 	DESC="help $v: exit 0" run_expect 0 '' ims help "$v"
 	check_eq "... the same text as \`$v --help\`" "$want" "$RUN_STDOUT"
 done
+# Every verb's help has an Examples section, and names every option its
+# code parses: the options come from the verb's getopt table, read from the
+# preprocessed source (so the shared CLI_TRANSPORT_LONGOPTS are expanded),
+# and its short options from the getopt_long option string.
+for v in build plan validate inspect copy tags schema cache auth version; do
+	help=$(ims "$v" --help 2>&1)
+	check_match "$v --help has an Examples section with a command" $'Examples:\n  (imagespec|printf|echo) ' "$help"
+	src=$SRCDIR/src/cli/cmd_$v.c
+	[ "$v" = plan ] && src=$SRCDIR/src/cli/cmd_build.c
+	[ "$v" = auth ] && continue # auth login parses by hand; its flags are checked in auth_cli.sh
+	cc -E -P -I "$SRCDIR/include" "$src" >"$TMP/opts.i" 2>"$TMP/opts.err" || bail "cannot preprocess $src: $(cat "$TMP/opts.err")"
+	longs=$(grep -oE '\{ *"[a-z][a-z-]*", *[012],' "$TMP/opts.i" | sed -E 's/^\{ *"([^"]*)".*/--\1/')
+	shorts=$(grep -oE 'getopt_long\(argc, argv, ("[^"]*" *)+' "$TMP/opts.i" | grep -oE '"[^"]*"' | tr -d '"\n:h' | fold -w1)
+	missing=
+	for o in $longs; do
+		[ "$o" = --help ] && continue
+		[[ $help == *"$o"[\ ,=\]$'\n']* ]] || missing+=" $o"
+	done
+	for o in $shorts; do
+		[[ $help == *"-$o, --"* ]] || missing+=" -$o"
+	done
+	case $v in schema | version) ;; *) check_match "$v: the option table was found" '^--' "$longs" ;; esac
+	check_eq "$v --help names every option its code parses" "" "$missing"
+done
+
+# --- a repeated single-value flag is a usage error (catalogue item 78) -------------
+for args in "build --output oci:$TMP/r1:x --output oci:$TMP/r2:x $S/image.yaml|--output" \
+	"build --target oci:$TMP/r1:x --target oci:$TMP/r2:x $S/image.yaml|--target" \
+	"plan --progress quiet --progress plain $S/image.yaml|--progress" \
+	"build --cache-dir $TMP/c1 --cache-dir $TMP/c2 --output oci:$TMP/r1:x $S/image.yaml|--cache-dir" \
+	"build --ca-cert $TMP/a.pem --ca-cert $TMP/b.pem --output oci:$TMP/r1:x $S/image.yaml|--ca-cert" \
+	"build -j 2 -j 3 --output oci:$TMP/r1:x $S/image.yaml|-j" \
+	"build --metadata-out $TMP/m1.json --metadata-out $TMP/m2.json --output oci:$TMP/r1:x $S/image.yaml|--metadata-out" \
+	"copy --platform linux/amd64 --platform linux/arm64 oci:$TMP/none:x oci:$TMP/r1:x|--platform" \
+	"inspect --timeout 5s --timeout 10s oci:$TMP/none:x|--timeout" \
+	"tags --ca-cert $TMP/a.pem --ca-cert $TMP/b.pem oci:$TMP/none|--ca-cert" \
+	"cache --max-size 1G --max-size 2G prune|--max-size"; do
+	flag=${args##*|}
+	read -ra argv <<<"${args%|*}"
+	DESC="${argv[0]}: $flag given twice: exit 2, names it" \
+		run_expect 2 "^imagespec: ${argv[0]}: $flag given twice; it takes one value$" ims "${argv[@]}"
+	check_match "... the hint says what to do" "^hint: keep the $flag you mean and drop the other" "$RUN_STDERR"
+done
+check "... nothing was written" test ! -e "$TMP/r1" -a ! -e "$TMP/r2" -a ! -e "$TMP/m1.json" -a ! -e "$TMP/m2.json" \
+	-a ! -e "$TMP/c1" -a ! -e "$TMP/c2"
+DESC="inspect --config --manifest: exit 2" \
+	run_expect 2 '--manifest and --config exclude each other|--config and --manifest exclude each other' \
+	ims inspect --config --manifest "oci:$TMP/none:x"
+DESC="auth login -u twice: exit 2" run_expect 2 '-u/--username given twice' \
+	ims auth login 127.0.0.1:1 -u a -u b --password-stdin
+DESC="list flags still repeat: -t twice builds" \
+	run_expect 0 '' ims build "$S/image.yaml" --output "oci:$TMP/rt:a" -t b -t c --progress quiet
+check_eq "... skopeo reads tags b and c with the digest of a" "$(raw_digest "oci:$TMP/rt:a") $(raw_digest "oci:$TMP/rt:a")" \
+	"$(raw_digest "oci:$TMP/rt:b") $(raw_digest "oci:$TMP/rt:c")"
+
 check_match "schema --help shows the yaml-language-server modeline" 'yaml-language-server: \$schema=' \
 	"$(ims schema --help 2>&1)"
 DESC="a misspelt command: exit 2 with a did-you-mean" \

@@ -6,7 +6,7 @@
 # format: docker, compression gzip/zstd/none.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-need skopeo umoci jq python3 tar zstd
+need skopeo umoci jq python3 tar zstd chroot
 
 W=$TMP/w
 mkdir -p "$W"
@@ -146,6 +146,132 @@ check_eq "stopSignal" SIGTERM "$(jq -r .config.StopSignal <<<"$CFG")"
 check_eq "annotations go on the manifest" abc123 \
 	"$(jq -r '.annotations["org.opencontainers.image.revision"]' <<<"$MAN")"
 
+# --- entrypoint and cmd: docker's rule ------------------------------------------
+# A Dockerfile ENTRYPOINT resets the inherited CMD; a CMD alone keeps the
+# base's ENTRYPOINT. The base here has both ([/bin/tini, --] and [serve]).
+argv_of() { # SPEC-EXTRA NAME: edits/base plus SPEC-EXTRA, built; prints "[ENTRYPOINT, CMD]"
+	printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\n%s\n' "$1" >"edits/$2.yaml"
+	ims build "edits/$2.yaml" --output "oci:$W/argv-$2:x" --progress quiet >/dev/null || return 1
+	skopeo inspect --config "oci:$W/argv-$2:x" | jq -c '[.config.Entrypoint, .config.Cmd]'
+}
+check_eq "neither set: the base's entrypoint and cmd" '[["/bin/tini","--"],["serve"]]' "$(argv_of 'labels: {a: b}' none)"
+check_eq "entrypoint alone: the base's cmd is reset" '[["/bin/app"],null]' "$(argv_of 'entrypoint: [/bin/app]' ep)"
+check_eq "cmd alone: the base's entrypoint is kept" '[["/bin/tini","--"],["run"]]' "$(argv_of 'cmd: [run]' cmd)"
+check_eq "both: both replaced" '[["/bin/app"],["x"]]' "$(argv_of 'entrypoint: [/bin/app]
+cmd: [x]' both)"
+
+# --- healthcheck: docker's Healthcheck, durations in nanoseconds ---------------
+# skopeo inspect --config re-encodes as OCI, which has no Healthcheck field:
+# --raw shows the config as written.
+check_eq "healthcheck: written as docker does" \
+	'{"Test":["CMD","/bin/check","-q"],"Interval":90000000000,"Timeout":500000000,"StartPeriod":1500000000,"StartInterval":2000000000,"Retries":3}' \
+	"$(argv_of 'healthcheck: {test: [CMD, /bin/check, -q], interval: 1m30s, timeout: 500ms, startPeriod: 1.5s, startInterval: 2s, retries: 3}' hc >/dev/null &&
+		skopeo inspect --raw --config "oci:$W/argv-hc:x" | jq -c .config.Healthcheck)"
+check_eq "healthcheck: a string is CMD-SHELL; unset keys are left out" '{"Test":["CMD-SHELL","wget -q -O- localhost || exit 1"]}' \
+	"$(argv_of 'healthcheck: {test: "wget -q -O- localhost || exit 1"}' hcs >/dev/null &&
+		skopeo inspect --raw --config "oci:$W/argv-hcs:x" | jq -c .config.Healthcheck)"
+check_eq "healthcheck: none disables it ([NONE])" '{"Test":["NONE"]}' \
+	"$(argv_of 'healthcheck: none' hcn >/dev/null && skopeo inspect --raw --config "oci:$W/argv-hcn:x" | jq -c .config.Healthcheck)"
+cat >edits/hc-bad.yaml <<'EOF'
+base: oci:base:b
+target: oci:out:x
+healthcheck:
+  test: [curl, -f, localhost]
+  interval: 30
+  timeout: 10us
+  retries: "3"
+EOF
+DESC="healthcheck: bad values are spec errors (exit 2)" \
+	run_expect 2 'hc-bad\.yaml:4:10: `healthcheck\.test` must start with `CMD`' \
+	ims build edits/hc-bad.yaml --output "oci:$W/hc-bad:x" --progress quiet
+check_match "... interval without a unit, at its line and column" 'hc-bad\.yaml:5:13: `healthcheck\.interval` must be a duration like `30s`' "$RUN_STDERR"
+check_match "... a timeout under 1ms" 'hc-bad\.yaml:6:12: `healthcheck\.timeout` must be 0 or at least 1ms' "$RUN_STDERR"
+check_match "... retries quoted" 'hc-bad\.yaml:7:12: `healthcheck\.retries` must be an integer' "$RUN_STDERR"
+check "... no layout written" test ! -e "$W/hc-bad"
+
+# --- workingDir exists in the image ------------------------------------------
+# As WORKDIR does: a layer of its own with the directory, 0755, owned by a
+# numeric user (BuildKit's rule), unless a new layer already writes there.
+mkdir -p wd/rootfs/bin
+cp "$(busybox_path)" wd/rootfs/bin/busybox
+cat >wd/base.yaml <<'EOF'
+base: scratch
+target: oci:out:x
+created: 0
+files: [{src: ./rootfs, dest: /}]
+EOF
+cat >wd/image.yaml <<'EOF'
+base: oci:base:b
+target: oci:out:x
+created: 0
+workingDir: /srv/app
+user: "1000:1001"
+entrypoint: [/bin/busybox, sh, -c, '/bin/busybox pwd; /bin/busybox stat -c "%a %u:%g" .; /bin/busybox touch ./w && echo writable']
+EOF
+DESC="workingDir: build the busybox base" run_expect 0 '' ims build wd/base.yaml --output "oci:$W/wd/base:b" --progress quiet
+DESC="workingDir: build" run_expect 0 '' ims build wd/image.yaml --output "oci:$W/wd-out:x" --progress quiet
+check_eq "workingDir: a layer of its own, named in history" "imagespec: workingDir /srv/app" \
+	"$(skopeo inspect --config "oci:$W/wd-out:x" | jq -r '.history[-1].created_by')"
+check_match "workingDir: the layer holds the directory, owned by user" '^srv/app d 755 1000:1001$' "$(layer_list "$W/wd-out" x)"
+check "workingDir: umoci unpack" unpack "$W/wd-out:x" "$TMP/wd-bundle"
+check "workingDir: the directory exists in the rootfs" test -d "$TMP/wd-bundle/rootfs/srv/app"
+check_eq "workingDir: chroot runs the process in it, as the user, who can write there" \
+	"/srv/app
+755 1000:1001
+writable" "$(runbundle "$TMP/wd-bundle" 2>&1)"
+printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\nworkingDir: /srv/app\nfiles: [{dest: /srv/app/f, content: "f"}]\n' >wd/covered.yaml
+DESC="workingDir: build, a file under it" run_expect 0 '' ims build wd/covered.yaml --output "oci:$W/wd-cov:x" --progress quiet
+check_eq "workingDir: no extra layer when a new layer writes under it" 2 \
+	"$(skopeo inspect --raw "oci:$W/wd-cov:x" | jq '.layers | length')"
+check "workingDir: umoci unpack (file under it)" unpack "$W/wd-cov:x" "$TMP/wd-cov-bundle"
+check "... the directory is there, as the file's parent" test -d "$TMP/wd-cov-bundle/rootfs/srv/app" -a -f "$TMP/wd-cov-bundle/rootfs/srv/app/f"
+printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\nworkingDir: /w\nuser: app\n' >wd/named.yaml
+DESC="workingDir: build with a named user" run_expect 0 '' ims build wd/named.yaml --output "oci:$W/wd-named:x" --progress quiet
+check_match "workingDir: a named user needs the image's /etc/passwd: root owns it" '^w d 755 0:0$' \
+	"$(layer_list "$W/wd-named" x)"
+
+# --- the .dockerignore next to the spec ------------------------------------------
+# docker applies the context's .dockerignore to every COPY; imagespec has no
+# context: a mapping reads the ignore files it names, inside its src. A
+# .dockerignore beside the spec that no copy reads draws a warning.
+mkdir -p di/src
+echo '*.log' >di/.dockerignore
+echo a >di/src/a.log
+echo b >di/src/b.txt
+printf 'base: scratch\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./src, dest: /s/}\n' >di/sub.yaml
+DESC=".dockerignore beside the spec, src: ./src: build" run_expect 0 '' ims build di/sub.yaml --output "oci:$W/di-sub:x" --progress quiet
+check_match "... warns at the copy that it is not applied, and what to do" \
+	'warning: .*sub\.yaml:5:5: the `\.dockerignore` next to the spec is not applied to `src: \./src`, unlike docker.s COPY; put its patterns in the entry.s `exclude`' "$RUN_STDERR"
+check_match "... and copies a.log" '^s/a\.log f' "$(layer_list "$W/di-sub" x)"
+printf 'base: scratch\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./, dest: /t/, ignoreFiles: [.dockerignore]}\n' >di/top.yaml
+DESC=".dockerignore named in ignoreFiles, src: ./: build" run_expect 0 '' ims build di/top.yaml --output "oci:$W/di-top:x" --progress quiet
+check_nomatch "... no warning" 'warning' "$RUN_STDERR"
+L=$(layer_list "$W/di-top" x)
+check_nomatch "... a.log left out (.gitignore rules: *.log at any depth)" 'a\.log' "$L"
+check_match "... b.txt copied" '^t/src/b\.txt f' "$L"
+
+# --- a directory entry over a symlink of the base ------------------------------
+# imagespec never reads the base's layers: a directory entry at a path the
+# base has as a symlink replaces the link when unpacked (docker's COPY would
+# follow it). It warns for the usr-merge links (/bin, /lib, ...).
+mkdir -p sl/bin sl/root/usr/bin
+echo x >sl/bin/tool
+echo y >sl/root/usr/bin/old
+printf 'base: scratch\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./root/usr, dest: /usr}\n  - {dest: /bin, symlink: usr/bin}\n' >sl/base.yaml
+printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./bin, dest: /bin/}\n  - {src: ./bin/tool, dest: /lib/}\n' >sl/image.yaml
+DESC="symlink in the base: build the base (/bin -> usr/bin)" run_expect 0 '' ims build sl/base.yaml --output "oci:$W/sl/base:b" --progress quiet
+DESC="symlink in the base: build a copy of a directory to /bin/" run_expect 0 '' ims build sl/image.yaml --output "oci:$W/sl-out:x" --progress quiet
+check_match "... warns at the entry, with what to write instead" \
+	'warning: .*image\.yaml:5:5: `dest: /bin/` writes a directory entry for `/bin`, which is a symlink to `/usr/bin` in usr-merged bases: unpacking replaces the link with a directory .*write `dest: /usr/bin/` instead' "$RUN_STDERR"
+check_nomatch "... but not for a file copied into /lib/ (no entry for /lib)" 'for `/lib`' "$RUN_STDERR"
+check "... umoci unpack" unpack "$W/sl-out:x" "$TMP/sl-bundle"
+check "... the link is replaced by a directory, as the docs say" test -d "$TMP/sl-bundle/rootfs/bin" -a ! -L "$TMP/sl-bundle/rootfs/bin" -a ! -e "$TMP/sl-bundle/rootfs/bin/old"
+printf 'base: oci:base:b\ntarget: oci:out:x\ncreated: 0\nfiles:\n  - {src: ./bin, dest: /usr/bin/}\n' >sl/fixed.yaml
+DESC="symlink in the base: dest /usr/bin/ instead" run_expect 0 '' ims build sl/fixed.yaml --output "oci:$W/sl-fixed:x" --progress quiet
+check_nomatch "... no warning" 'warning' "$RUN_STDERR"
+check "... umoci unpack" unpack "$W/sl-fixed:x" "$TMP/sl-fixed-bundle"
+check "... the link stays, and /bin shows old and new files" test -L "$TMP/sl-fixed-bundle/rootfs/bin" -a -f "$TMP/sl-fixed-bundle/rootfs/usr/bin/old" -a -f "$TMP/sl-fixed-bundle/rootfs/usr/bin/tool"
+
 # --- format and compression -----------------------------------------------------
 mkdir -p fmt
 cat >fmt/image.yaml <<'EOF'
@@ -173,6 +299,39 @@ DESC="format: docker: build to a docker-archive" \
 	run_expect 0 '' ims build fmt/image.yaml --output "docker-archive:$TMP/fmt.tar:f:x" --progress quiet
 check_eq "format: docker: skopeo reads the docker-archive's Cmd" '["/f"]' \
 	"$(skopeo inspect --config "docker-archive:$TMP/fmt.tar" | jq -c .config.Cmd)"
+
+# --- format: inherit from a Docker-typed base into OCI layouts ------------------
+# skopeo 1.9 and umoci 0.4.7 cannot read Docker media types from an OCI
+# layout, so inherit gives OCI types there (as buildah does); the layer
+# blobs stay the same. fmt.tar (above) is a Docker-typed base.
+cat >fmt/inherit.yaml <<EOF
+base: docker-archive:$TMP/fmt.tar
+target: oci:out:x
+created: 0
+files:
+  - {dest: /g, content: "g\n"}
+EOF
+DESC="inherit from a Docker base into oci:: build" \
+	run_expect 0 '' ims build fmt/inherit.yaml --output "oci:$W/inherit-out:x" --progress plain
+check_match "... says that it writes OCI types" 'the base has Docker media types; `format: inherit` writes OCI ones into an OCI layout' "$RUN_STDERR"
+check_eq "... skopeo reads OCI manifest, config and layer types" \
+	"application/vnd.oci.image.config.v1+json application/vnd.oci.image.layer application/vnd.oci.image.manifest.v1+json" \
+	"$(skopeo inspect --raw "oci:$W/inherit-out:x" | jq -r '[.mediaType, .config.mediaType, (.layers[].mediaType | sub("\\.v1\\.tar.*"; ""))] | unique | join(" ")')"
+check_eq "... the base's layer blob is the same" \
+	"$(skopeo inspect --raw "docker-archive:$TMP/fmt.tar" | jq -r '.layers[0].digest')" \
+	"$(skopeo inspect --raw "oci:$W/inherit-out:x" | jq -r '.layers[0].digest')"
+check "... umoci unpacks it" unpack "$W/inherit-out:x" "$TMP/inherit-bundle"
+check "... with the base's file and the new one" test -f "$TMP/inherit-bundle/rootfs/f" -a -f "$TMP/inherit-bundle/rootfs/g"
+DESC="inherit from a Docker base into oci-archive:: build" \
+	run_expect 0 '' ims build fmt/inherit.yaml --output "oci-archive:$TMP/inherit.tar:x" --progress quiet
+check_eq "... skopeo reads the oci-archive's OCI manifest" "application/vnd.oci.image.manifest.v1+json" \
+	"$(skopeo inspect --raw "oci-archive:$TMP/inherit.tar:x" | jq -r .mediaType)"
+check_eq "... and its Cmd, from the base" '["/f"]' "$(skopeo inspect --config "oci-archive:$TMP/inherit.tar:x" | jq -c .config.Cmd)"
+DESC="inherit from a Docker base into docker-archive:: build" \
+	run_expect 0 '' ims build fmt/inherit.yaml --output "docker-archive:$TMP/inherit-d.tar:i:x" --progress plain
+check_nomatch "... no conversion said" 'writes OCI ones' "$RUN_STDERR"
+check_eq "... Docker types kept" "application/vnd.docker.distribution.manifest.v2+json" \
+	"$(skopeo inspect --raw "docker-archive:$TMP/inherit-d.tar" | jq -r .mediaType)"
 
 for alg in zstd none; do
 	sed "s/^format: docker/compression: {algorithm: $alg}/" fmt/image.yaml >"fmt/$alg.yaml"

@@ -4,8 +4,9 @@
 # umoci read back, a chroot run, the --json actions (uploaded, mounted,
 # skipped) against the registry's own access log, a rebuild that uploads
 # nothing, sync.ignoreExists, -t, a second registry, inspect/copy/tags on
-# docker:// refs, a base pinned by digest, and platforms: [all] on an index
-# base (the index pushed after its manifests).
+# docker:// refs, a base pinned by digest, platforms: [all] on an index
+# base (the index pushed after its manifests), and format: inherit from a
+# Docker-typed base into an oci: layout and into the registry.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need_root
@@ -267,6 +268,42 @@ check_digest "index copy: the same index, byte for byte" "sha256:$IDX" "$(skopeo
 DESC="imagespec copy of an index, oci: layout -> registry" \
 	run_expect 0 '' ims copy "oci:$L:multi" "docker://$REG2_ADDR/other/multi:1"
 check_digest "index copy from a layout: the same index" "sha256:$IDX" "$(skopeo_raw_digest "$REG2_ADDR/other/multi:1")"
+
+# --- format: inherit from a Docker-typed registry base into oci: ----------------
+# skopeo copy --format v2s2 seeds the base with Docker media types. Into a
+# registry they are kept; into an OCI layout they become OCI types (skopeo
+# 1.9 and umoci 0.4.7 cannot read Docker types from a layout), with the
+# same layer blobs.
+seed_base "$REG_ADDR" base/busybox-v2s2:1 --format v2s2 || bail "cannot seed the Docker-typed base"
+check_eq "v2s2 base: skopeo says Docker schema 2" "application/vnd.docker.distribution.manifest.v2+json" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/base/busybox-v2s2:1" | jq -r .mediaType)"
+mkdir -p "$W/v2s2"
+cat >"$W/v2s2/image.yaml" <<EOF
+base: $REG_ADDR/base/busybox-v2s2:1
+target: $REG_ADDR/team/v2s2:1
+created: 0
+files:
+  - {dest: /etc/motd, content: "from a docker base\n"}
+cmd: ["/bin/cat", "/etc/motd"]
+EOF
+DESC="v2s2 base, format inherit, --output oci:" \
+	run_expect 0 '' ims build "$W/v2s2/image.yaml" --output "oci:$TMP/v2s2-oci:1" --progress plain
+check_match "... says the types become OCI" 'the base has Docker media types; `format: inherit` writes OCI ones into an OCI layout' "$RUN_STDERR"
+V2RAW=$(skopeo inspect --raw "oci:$TMP/v2s2-oci:1")
+check_eq "... skopeo reads OCI manifest, config and layer types" \
+	"application/vnd.oci.image.manifest.v1+json application/vnd.oci.image.config.v1+json application/vnd.oci.image.layer.v1.tar+gzip" \
+	"$(jq -r '[.mediaType, .config.mediaType, (.layers | map(.mediaType) | unique | join(" "))] | join(" ")' <<<"$V2RAW")"
+check_eq "... the base's layer blobs are the same" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/base/busybox-v2s2:1" | jq -c '[.layers[].digest]')" \
+	"$(jq -c '[.layers[:-1][].digest]' <<<"$V2RAW")"
+check_eq "... umoci unpacks it and it runs" "from a docker base" "$(layout_run "$TMP/v2s2-oci:1")"
+DESC="v2s2 base, format inherit, pushed" \
+	run_expect 0 '' ims build "$W/v2s2/image.yaml" --progress plain
+check_nomatch "... no conversion said" 'writes OCI ones' "$RUN_STDERR"
+check_eq "... the registry gets Docker types, as the base has" "application/vnd.docker.distribution.manifest.v2+json" \
+	"$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/team/v2s2:1" | jq -r .mediaType)"
+check_eq "... and it runs" "from a docker base" "$(pull_and_run "$REG_ADDR/team/v2s2:1")"
+
 
 check_eq "registry still running (no crash)" 0 "$(kill -0 "$REG_PID" 2>/dev/null; echo $?)"
 done_testing

@@ -134,8 +134,12 @@ DESC="--insecure-registry HOST:PORT accepts the untrusted certificate" \
 	run_expect 0 '' ims build "$(spec insecure 5)" --insecure-registry "$TLS_ADDR" --progress quiet
 check_digest "--insecure-registry: skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
 	"$(skopeo_raw_digest "$TLS_ADDR/team/app:5" "${SKOPEO_TLS[@]}")"
+check_eq "... and, with --progress quiet, one warning line naming the host (item 76)" \
+	"imagespec: warning: \`$TLS_ADDR\` is named insecure: its TLS certificate is not verified and plain HTTP is allowed" \
+	"$(grep -F 'warning:' "$RUN_ERR")"
 DESC="registries: {HOST: {insecure: true}} accepts it too" \
 	run_expect 0 '' ims build "$(spec insecure_spec 6 "registries: {\"$TLS_ADDR\": {insecure: true}}")" --progress quiet
+check_eq "... with the same one warning line" 1 "$(grep -c "warning: \`$TLS_ADDR\` is named insecure" "$RUN_ERR")"
 DESC="--insecure-registry for another host changes nothing" \
 	run_expect 1 "$TLS_ERR" ims build "$(spec insecure_other 7)" --insecure-registry 127.0.0.1:1 --progress quiet
 

@@ -246,6 +246,35 @@ static void test_save(void)
 	ims_spec_free(s);
 }
 
+/* copy --all-tags: refused before any request unless both sides are
+ * registry repositories without a tag or digest (127.0.0.1:1 answers nobody). */
+static void test_copy_all_tags_refusals(void)
+{
+	static const struct {
+		const char *src, *dst, *want;
+	} cases[] = {
+		{ "oci:layout", "127.0.0.1:1/a", "the source `oci:layout` is not a registry repository" },
+		{ "docker-archive:x.tar", "127.0.0.1:1/a", "the source `docker-archive:x.tar` is not a registry" },
+		{ "oci-archive:x.tar", "127.0.0.1:1/a", "the source `oci-archive:x.tar` is not a registry" },
+		{ "127.0.0.1:1/a", "oci:out", "the destination `oci:out` is not a registry repository" },
+		{ "127.0.0.1:1/a:1", "127.0.0.1:1/b", "the source `127.0.0.1:1/a:1` names a tag or digest" },
+		{ "127.0.0.1:1/a", "127.0.0.1:1/b@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		  "the destination `127.0.0.1:1/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef` "
+		  "names a tag or digest" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ims_error *e = NULL;
+		char **tags = NULL, **digests = NULL;
+		size_t n = 99;
+		int rc = ims_copy_all_tags(ctx, cases[i].src, cases[i].dst, NULL, &tags, &digests, &n, &e);
+		ok(rc == IMS_EINVALID && e && strstr(e->message, cases[i].want), "copy_all_tags %s -> %s: %s", cases[i].src,
+		   cases[i].dst, e ? e->message : "(no error)");
+		ok(e && e->hint, "... with a hint");
+		ok(!tags && !digests && n == 99, "... and no output");
+		ims_error_free(e);
+	}
+}
+
 int main(void)
 {
 	ims_error *e = NULL;
@@ -259,6 +288,7 @@ int main(void)
 	test_versions();
 	test_doc_roundtrip();
 	test_save();
+	test_copy_all_tags_refusals();
 	ims_context_free(ctx);
 	ims_shutdown();
 	char rm[64];

@@ -1073,6 +1073,9 @@ static void test_tls(void)
 	int rc = tls_get(NULL, u, &r, &e);
 	ok(rc == IMS_ENET && r.failure == IMS_HTTP_FAIL_TLS_VERIFY, "TLS: untrusted CA -> TLS_VERIFY");
 	ok(e && e->hint && strstr(e->hint, "--ca-cert"), "TLS: hint says how to trust it");
+	/* libcurl's words as it wrote them: "SSL certificate problem: ...",
+	 * never with the first letter lowered ("sSL certificate problem") */
+	ok(msg_has(e, "SSL certificate problem") && !msg_has(e, "sSL"), "TLS: libcurl's message keeps its capitals");
 	is_int(r.attempts, 1, "TLS: verification failure not retried");
 	ims_error_clear(&e);
 	ims_http_response_dispose(&r);

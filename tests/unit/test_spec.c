@@ -421,6 +421,63 @@ static void test_types(void)
 	refused(MIN "user: \"a\\0b\"\n", "`user` contains a NUL character", "NUL refused");
 }
 
+/* healthcheck: docker's durations (Go's syntax) and test forms. */
+static void test_healthcheck(void)
+{
+	ims_spec_model *m;
+	ims_error *err;
+	const char *doc = MIN
+		"healthcheck:\n  test: [CMD, /bin/check]\n  interval: 1h2m3s\n  timeout: 1.5s\n"
+		"  startPeriod: 250ms\n  startInterval: \"1000us\"\n  retries: 5\n";
+	ok(parse_with(&m, doc, NULL, &err) == 0, "healthcheck: parses");
+	if (m) {
+		const ims_healthcheck_spec *h = &m->healthcheck;
+		ok(h->set && h->test.n == 2 && !strcmp(h->test.v[0].s, "CMD"), "healthcheck: test kept");
+		ok(h->interval == 3723LL * 1000000000, "healthcheck: 1h2m3s in ns");
+		ok(h->timeout == 1500000000, "healthcheck: 1.5s in ns");
+		ok(h->start_period == 250000000, "healthcheck: 250ms in ns");
+		ok(h->start_interval == 1000000, "healthcheck: 1000us in ns");
+		ok(h->retries == 5, "healthcheck: retries");
+		ims_spec_model_free(m);
+	}
+	ims_error_free(err);
+	ok(parse_with(&m, MIN "healthcheck: {test: \"curl -f localhost\"}\n", NULL, &err) == 0 && m &&
+		   m->healthcheck.test.n == 2 && !strcmp(m->healthcheck.test.v[0].s, "CMD-SHELL") &&
+		   !strcmp(m->healthcheck.test.v[1].s, "curl -f localhost"),
+	   "healthcheck: a string test is CMD-SHELL");
+	ims_spec_model_free(m);
+	ims_error_free(err);
+	ok(parse_with(&m, MIN "healthcheck: none\n", NULL, &err) == 0 && m && m->healthcheck.test.n == 1 &&
+		   !strcmp(m->healthcheck.test.v[0].s, "NONE"),
+	   "healthcheck: none is [NONE]");
+	ims_spec_model_free(m);
+	ims_error_free(err);
+	static const struct {
+		const char *doc, *want, *name;
+	} bad[] = {
+		{ MIN "healthcheck: off\n", "image.yaml:2:14: `healthcheck` must be `none` or a mapping", "not none" },
+		{ MIN "healthcheck: {interval: 1s}\n", "`healthcheck` needs `test`", "test required" },
+		{ MIN "healthcheck: {test: [NONE, x]}\n", "`[NONE]` takes nothing after", "NONE alone" },
+		{ MIN "healthcheck: {test: [CMD]}\n", "needs the command after `CMD`", "CMD needs argv" },
+		{ MIN "healthcheck: {test: [CMD-SHELL, a, b]}\n", "takes one shell command", "CMD-SHELL takes one" },
+		{ MIN "healthcheck: {test: [NONE], retries: 1}\n", "its other keys do nothing", "NONE with keys" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 5}\n", "`healthcheck.interval` must be a duration",
+		  "bare number" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 5d}\n", "must be a duration", "unknown unit" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 1s2}\n", "must be a duration", "trailing number" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: -1s}\n", "must be a duration", "negative" },
+		{ MIN "healthcheck: {test: [CMD, x], interval: 99999999999999h}\n", "must be a duration", "overflow" },
+		{ MIN "healthcheck: {test: [CMD, x], timeout: 999us}\n", "must be 0 or at least 1ms", "under 1ms" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		refused(bad[i].doc, bad[i].want, "healthcheck refused: %s", bad[i].name);
+	accepted(MIN "healthcheck: {test: [CMD, x], timeout: 0s}\n", "0s is fine");
+	refused(MIN "healthcheck: {test: [CMD, x], retries: -1}\n", "`healthcheck.retries` must be between 0",
+		"negative retries");
+	refused(MIN "healthcheck: {test: [CMD, x], Retries: 1}\n", "did you mean `retries`", "did-you-mean");
+	refused(MIN "healthcheck: {test: [CMD, \"a\\x1b[2J\"]}\n", "control character", "control characters");
+}
+
 /* issue 9, item 9: control characters in config strings. */
 static void test_control(void)
 {
@@ -774,6 +831,7 @@ int main(void)
 	test_syntax();
 	test_keys();
 	test_types();
+	test_healthcheck();
 	test_paths();
 	test_control();
 	test_refs_and_digests();

@@ -39,7 +39,7 @@ _imagespec_params()
 _imagespec()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local verbs='build plan validate inspect copy tags schema auth cache version help'
+	local verbs='build plan validate inspect copy index report tags schema auth cache version help'
 	local verb='' sub='' spec='' i w
 	COMPREPLY=()
 
@@ -110,7 +110,7 @@ _imagespec()
 	build | plan)
 		opts='-p --param --target -t --tag --platform --output --json --metadata-out
 			--progress -j --jobs --insecure-registry --ca-cert --cache-dir --no-cache
-			--cache-from --cache-to --offline --timeout --low-speed-time -v --verbose -h --help'
+			--cache-from --cache-to --offline --report --timeout --low-speed-time -v --verbose -h --help'
 		;;
 	validate) opts='-p --param -h --help' ;;
 	schema | version | help) opts='-h --help' ;;
@@ -123,6 +123,11 @@ _imagespec()
 		opts='--platform --all-tags --json -j --jobs --ca-cert --insecure-registry -v --verbose
 			--timeout --low-speed-time -h --help'
 		;;
+	report)
+		opts='--html --json --against --platform --ca-cert --insecure-registry -v --verbose
+			--timeout --low-speed-time -h --help'
+		;;
+	index) opts='--json --insecure-registry --ca-cert --timeout --low-speed-time -v --verbose -h --help' ;;
 	auth)
 		case $sub in
 		login) opts='-u --username --password-stdin -h --help' ;;
@@ -144,7 +149,15 @@ _imagespec()
 	help) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W "$verbs" -- "$cur") ;;
 	auth) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W 'login logout get' -- "$cur") ;;
 	cache) [ -z "$sub" ] && mapfile -t COMPREPLY < <(compgen -W 'du prune' -- "$cur") ;;
-	inspect | copy | tags)
+	index)
+		if [ -z "$sub" ]; then
+			mapfile -t COMPREPLY < <(compgen -W 'create append' -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W 'oci: oci-archive: docker://' -- "$cur")
+			compopt -o nospace 2>/dev/null
+		fi
+		;;
+	inspect | copy | tags | report)
 		mapfile -t COMPREPLY < <(compgen -W 'oci: oci-archive: docker-archive: docker://' -- "$cur")
 		compopt -o nospace 2>/dev/null
 		;;

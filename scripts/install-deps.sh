@@ -12,3 +12,5 @@ apt-get install -y --no-install-recommends \
 	docker-registry apache2-utils openssl curl jq tar gzip zstd xz-utils \
 	valgrind time podman strace tmux \
 	scdoc zsh fish debhelper dpkg-dev
+# headless Chromium loads `imagespec report --html` pages in tests/registry/report.sh (docs/choices.md, "Reports")
+apt-get install -y --no-install-recommends chromium

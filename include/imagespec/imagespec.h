@@ -17,6 +17,7 @@
 #include "build.h"
 #include "image.h"
 #include "transport.h"
+#include "report.h"
 #include "registry.h"
 #include "cache.h"
 #include "auth.h"

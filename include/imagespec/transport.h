@@ -28,6 +28,23 @@ IMS_EXTERN(int) ims_inspect(ims_context *ctx, const char *ref, const char *platf
 IMS_EXTERN(int) ims_copy(ims_context *ctx, const char *src, const char *dst, const char *platform, char **digest,
 			 ims_error **err);
 
+/**
+ * Joins single-platform images into an index at dst (a registry reference
+ * or oci:DIR[:TAG]); a source that is an index gives each of its platform
+ * images. The platform of each entry is read from the image's config.
+ * Blobs dst lacks are copied (or mounted), each manifest before the index.
+ * append non-zero: the index at dst is kept, and an entry of the same
+ * platform as a new one is replaced (with a warning event). The result is a
+ * Docker manifest list when every entry is a Docker manifest, else an OCI
+ * index. Two sources of one platform are an error (IMS_EINVALID); nothing
+ * is written before every source was read. *digest (if non-NULL) gets the
+ * index's digest, *json (if non-NULL) the result as `build --json` shapes it
+ * (references, digest, mediaType, size, manifests[] with platform, digest,
+ * mediaType, size and source); caller frees both.
+ */
+IMS_EXTERN(int) ims_index_join(ims_context *ctx, const char *dst, const char *const *srcs, size_t nsrcs, int append,
+			       char **digest, char **json, ims_error **err);
+
 /** Copies every tag of the registry repository src to the registry
  * repository dst (both HOST/REPO, without a tag or digest; IMS_EINVALID
  * otherwise), one tag after another, each with its blobs before its

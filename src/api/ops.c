@@ -28,6 +28,17 @@ int ims_copy(ims_context *ctx, const char *src, const char *dst, const char *pla
 	return r < 0 ? r : 0;
 }
 
+int ims_index_join(ims_context *ctx, const char *dst, const char *const *srcs, size_t nsrcs, int append, char **digest,
+		   char **json, ims_error **err)
+{
+	ims_plan *p = NULL;
+	int r = ims_plan_index(&p, dst, srcs, nsrcs, append != 0, err);
+	if (r >= 0)
+		r = ims_exec_index(&ctx->env, p, dst, srcs, digest, json, err);
+	ims_plan_destroy(p);
+	return r < 0 ? r : 0;
+}
+
 int ims_copy_all_tags(ims_context *ctx, const char *src, const char *dst, const char *platform, char ***tags,
 		      char ***digests, size_t *n, ims_error **err)
 {

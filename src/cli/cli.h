@@ -92,6 +92,12 @@ enum {
 /* 0 when opt is a transport option (or -j) and was taken, 1 when it is not one,
  * else the exit status of a usage error. */
 int cli_transport_option(const char *verb, int opt, const char *arg, cli_common *c);
+/* --json (OPT_TRANSPORT_JSON), the transport options and --help of a verb that takes
+ * no others (tags, index): 0 when parsed (operands from optind on), -1 when
+ * --help was printed, else the exit status of a usage error. */
+enum { OPT_TRANSPORT_JSON = 800 };
+int cli_transport_getopt(const char *verb, int argc, char **argv, const struct option *longopts, const char *usage,
+			 cli_common *c, bool *json);
 
 /* Makes a context from the common options; events go to stderr. */
 int cli_context(ims_context **out, const cli_common *c, ims_error **err);
@@ -122,7 +128,13 @@ int cmd_build(int argc, char **argv, bool plan_only);
 int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+/* Writes data to path ("-": standard output) through a temporary file
+ * beside it and a rename, so that a failed write leaves no half file and
+ * an old one stays whole (cmd_report.c). -1 with errno on failure. */
+int cli_write_file(const char *path, const char *data, size_t len);
 int cmd_tags(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
 int cmd_cache(int argc, char **argv);

@@ -21,6 +21,8 @@ static const char build_usage[] =
 	"                           docker-archive:FILE[:REPO:TAG] instead of the target\n"
 	"      --json               print the result as JSON\n"
 	"      --metadata-out FILE  also write the JSON result to FILE\n"
+	"      --report FILE        build: also write the HTML layer report of the image to\n"
+	"                           FILE, compared with the image the target held before\n"
 	"      --progress MODE      auto, plain or quiet\n"
 	"  -j, --jobs N             parallel transfers, 1 to 64 (default 4)\n"
 	"      --cache-dir DIR      the layer cache (default $XDG_CACHE_HOME/imagespec,\n"
@@ -53,6 +55,7 @@ enum {
 	OPT_CACHE_FROM,
 	OPT_CACHE_TO,
 	OPT_OFFLINE,
+	OPT_REPORT,
 };
 
 static const struct option longopts[] = {
@@ -70,6 +73,7 @@ static const struct option longopts[] = {
 	{ "cache-from", required_argument, NULL, OPT_CACHE_FROM },
 	{ "cache-to", required_argument, NULL, OPT_CACHE_TO },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	CLI_TRANSPORT_LONGOPTS
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -138,6 +142,7 @@ typedef struct {
 	bool json;
 	bool offline; /* plan: do not ask the target */
 	const char *metadata;
+	const char *report; /* build --report FILE */
 	const char *path;
 } build_args;
 
@@ -211,6 +216,11 @@ static int parse_option(build_args *a, int c, char **argv)
 		if (!a->plan_only)
 			return cli_usage(a->verb, "--offline is for `imagespec plan`");
 		a->offline = true;
+		return 0;
+	case OPT_REPORT:
+		if (a->plan_only)
+			return cli_usage(a->verb, "--report is for `imagespec build` (a plan writes no layers to read)");
+		a->report = optarg;
 		return 0;
 	case 'h':
 		printf(build_usage, a->verb, a->verb, a->verb, a->verb);
@@ -311,6 +321,41 @@ static void summarize(const ims_build_result *res)
 	cli_progress_summary(line);
 }
 
+/* --report: the image the target holds before the build, or NULL (none,
+ * or unreadable: then the report compares with nothing, and says why). */
+static ims_report_image *previous_image(ims_context *ctx, const ims_plan *plan)
+{
+	ims_report_image *prev = NULL;
+	ims_error *err = NULL;
+	if (ims_report_read_target(&prev, ctx, plan, &err) < 0) {
+		fprintf(stderr, "imagespec: warning: --report: the target's previous image cannot be read (%s); the "
+				"report compares with nothing\n",
+			err->message);
+		ims_error_free(err);
+	}
+	return prev;
+}
+
+/* --report FILE, after the build. */
+static int write_report(const char *path, ims_context *ctx, const ims_plan *plan, const ims_build_result *res,
+			const ims_report_image *prev)
+{
+	ims_report_options o = IMS_REPORT_OPTIONS_INIT;
+	o.format = IMS_REPORT_HTML;
+	ims_error *err = NULL;
+	char *page = NULL;
+	size_t len = 0;
+	if (ims_report_build(ctx, plan, res, prev, &o, &page, &len, &err) < 0) {
+		fputs("imagespec: --report: the image is built, but its report is not:\n", stderr);
+		return cli_fail(err);
+	}
+	int rc = cli_write_file(path, page, len);
+	if (rc != 0)
+		fprintf(stderr, "imagespec: --report: cannot write `%s`: %s\n", path, strerror(errno));
+	free(page);
+	return rc ? 1 : 0;
+}
+
 static int run(const build_args *a)
 {
 	ims_error *err = NULL;
@@ -318,6 +363,7 @@ static int run(const build_args *a)
 	ims_plan *plan = NULL;
 	ims_context *ctx = NULL;
 	ims_build_result *res = NULL;
+	ims_report_image *prev = NULL;
 	ims_params params = { a->pnames.v, a->pvalues.v, a->pnames.n };
 	ims_build_options bo = IMS_BUILD_OPTIONS_INIT;
 	bo.dry_run = a->plan_only;
@@ -338,6 +384,8 @@ static int run(const build_args *a)
 		fputs(d, stdout);
 		free(d);
 	}
+	if (a->report)
+		prev = previous_image(ctx, plan);
 	if (ims_build(&res, ctx, plan, &bo, &err) < 0) {
 		rc = cli_fail(err);
 		goto out;
@@ -346,7 +394,10 @@ static int run(const build_args *a)
 	rc = report(a, res);
 	if (!a->plan_only)
 		summarize(res);
+	if (rc == 0 && a->report)
+		rc = write_report(a->report, ctx, plan, res, prev);
 out:
+	ims_report_image_free(prev);
 	ims_build_result_free(res);
 	ims_plan_free(plan);
 	ims_spec_free(spec);

@@ -5,10 +5,8 @@
 
 #include "cli.h"
 
-enum { OPT_JSON = 256 };
-
 static const struct option longopts[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
+	{ "json", no_argument, NULL, OPT_TRANSPORT_JSON },
 	CLI_TRANSPORT_LONGOPTS{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -48,25 +46,10 @@ int cmd_tags(int argc, char **argv)
 {
 	cli_common common = { .progress = PROGRESS_QUIET };
 	bool json = false;
-	int c, r = 0;
-	optind = 1;
-	opterr = 0;
-	while (r == 0 && (c = getopt_long(argc, argv, ":h" CLI_TRANSPORT_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			json = true;
-			break;
-		case 'h':
-			fputs(tags_usage, stdout);
-			cli_common_dispose(&common);
-			return 0;
-		case ':':
-			r = cli_usage("tags", "option `%s` needs a value", argv[optind - 1]);
-			break;
-		default:
-			if ((r = cli_transport_option("tags", c, optarg, &common)) == 1)
-				r = cli_bad_option("tags", longopts, argv[optind - 1]);
-		}
+	int r = cli_transport_getopt("tags", argc, argv, longopts, tags_usage, &common, &json);
+	if (r < 0) {
+		cli_common_dispose(&common);
+		return 0;
 	}
 	if (r == 0 && argc - optind != 1)
 		r = cli_usage("tags", "name exactly one repository");

@@ -260,3 +260,28 @@ int cli_context(ims_context **out, const cli_common *c, ims_error **err)
 	o.event_ud = NULL;
 	return ims_context_new(out, &o, err);
 }
+
+int cli_transport_getopt(const char *verb, int argc, char **argv, const struct option *longopts, const char *usage,
+			 cli_common *c, bool *json)
+{
+	int opt, r = 0;
+	optind = 1;
+	opterr = 0;
+	while (r == 0 && (opt = getopt_long(argc, argv, ":h" CLI_TRANSPORT_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_TRANSPORT_JSON:
+			*json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		case ':':
+			r = cli_usage(verb, "option `%s` needs a value", argv[optind - 1]);
+			break;
+		default:
+			if ((r = cli_transport_option(verb, opt, optarg, c)) == 1)
+				r = cli_bad_option(verb, longopts, argv[optind - 1]);
+		}
+	}
+	return r;
+}

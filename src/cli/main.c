@@ -14,6 +14,8 @@ static const char usage[] =
 	"  validate SPEC...    check specs against the format, offline\n"
 	"  inspect REF         show an image's manifest, config or platforms\n"
 	"  copy SRC DST        copy an image between registries, layouts and archives\n"
+	"  index create|append DEST SRC...  join single-platform images into an index\n"
+	"  report REF          an image's layers, files and config as HTML or JSON\n"
 	"  tags REPO           list the tags of a registry repository, layout or archive\n"
 	"  schema              print the JSON Schema of image.yaml\n"
 	"  auth login|logout|get  registry credentials (docker config.json)\n"
@@ -85,7 +87,8 @@ static const verb verbs[] = {
 	{ "build", run_build },	      { "plan", run_plan },	    { "validate", cmd_validate },
 	{ "inspect", cmd_inspect },   { "copy", cmd_copy },	    { "tags", cmd_tags },
 	{ "schema", cmd_schema },     { "auth", cmd_auth },	    { "cache", cmd_cache },
-	{ "version", cmd_version },
+	{ "version", cmd_version },   { "report", cmd_report },
+	{ "index", cmd_index },
 };
 #define NVERBS (sizeof(verbs) / sizeof(*verbs))
 

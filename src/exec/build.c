@@ -5,6 +5,7 @@
 
 #include "exec/exec_int.h"
 #include "exec/platform.h"
+#include "exec/platform_steps.h"
 #include "exec/remote_cache.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -232,6 +233,55 @@ static int open_all(build *b, ims_error **err)
 	return 0;
 }
 
+/* The layers one platform adds of its own (steps naming ${platform.*}),
+ * merged with the shared ones. */
+typedef struct {
+	ims_platform_steps ps;
+	ims_new_layer *own; /* the per-platform steps' layers */
+	size_t nown;
+	ims_new_layer *merged; /* shallow: shared or own, per step; NULL: no per-platform step */
+} platform_layers;
+
+static void platform_layers_dispose(platform_layers *pl)
+{
+	free(pl->merged);
+	ims_exec_new_layers_free(pl->own, pl->nown);
+	ims_exec_platform_steps_dispose(&pl->ps);
+}
+
+static int build_platform_layers(build *b, const ims_base_image *im, platform_layers *pl, ims_error **err)
+{
+	if (!ims_exec_per_platform(b->p))
+		return 0;
+	int r = ims_exec_platform_steps(&pl->ps, b->p, im->platform, err);
+	if (r >= 0)
+		r = ims_exec_build_layers(b->env, b->p, &pl->ps, b->target, b->probe, &b->base, b->session.http,
+					  &b->remote, b->uncompressed, &pl->own, &pl->nown, err);
+	if (r < 0)
+		return ims_error_wrap(err, "platform `%s`", pl->ps.shown ? pl->ps.shown : "?");
+	pl->merged = xcalloc(b->nnew + 1, sizeof(*pl->merged));
+	for (size_t i = 0; i < b->nnew; i++)
+		pl->merged[i] = b->p->steps[i].per_platform ? pl->own[i] : b->nl[i];
+	return 0;
+}
+
+/* Before any layer is built: every platform's ${platform.*} paths are
+ * inside the spec's directory and there, so that a file missing for one
+ * platform fails the build with the target untouched. */
+static int check_platform_steps(build *b, ims_error **err)
+{
+	if (!ims_exec_per_platform(b->p))
+		return 0;
+	for (size_t i = 0; i < b->base.n; i++) {
+		ims_platform_steps ps;
+		int r = ims_exec_platform_steps(&ps, b->p, b->base.images[i].platform, err);
+		if (r < 0)
+			return r;
+		ims_exec_platform_steps_dispose(&ps);
+	}
+	return 0;
+}
+
 /* Each platform's config and manifest, on the shared new layers. */
 static int write_platforms(build *b, ims_error **err)
 {
@@ -255,7 +305,13 @@ static int write_platforms(build *b, ims_error **err)
 				       .rm = rm };
 		ims_events_info(&b->env->ev, "writing image for %s",
 				rm->platform ? rm->platform : "the base's platform");
-		int r = ims_exec_platform(&j, &b->descs[b->ndescs], err);
+		platform_layers pl = { 0 };
+		int r = build_platform_layers(b, im, &pl, err);
+		if (r >= 0 && pl.merged)
+			j.nl = pl.merged;
+		if (r >= 0)
+			r = ims_exec_platform(&j, &b->descs[b->ndescs], err);
+		platform_layers_dispose(&pl);
 		if (r >= 0) {
 			ims_descriptor_copy(&rm->manifest, &b->descs[b->ndescs++]);
 			ims_platform_free(rm->manifest.platform);
@@ -455,10 +511,12 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 	if (r >= 0)
 		r = check_foreign_layers(&b, err);
 	if (r >= 0)
+		r = check_platform_steps(&b, err);
+	if (r >= 0)
 		ims_remote_cache_load(&b.remote, env, p, &b.session);
 	if (r >= 0)
-		r = ims_exec_build_layers(env, p, b.target, b.probe, &b.base, b.session.http, &b.remote, b.uncompressed,
-					  &b.nl, &b.nnew, err);
+		r = ims_exec_build_layers(env, p, NULL, b.target, b.probe, &b.base, b.session.http, &b.remote,
+					  b.uncompressed, &b.nl, &b.nnew, err);
 	if (r >= 0)
 		r = write_platforms(&b, err);
 	if (r >= 0)

@@ -101,8 +101,8 @@ out:
 	return r;
 }
 
-/* A manifest the source holds under digest, checked against it. */
-static int get_verified(ims_transport *src, const char *digest, char **data, size_t *len, ims_error **err)
+int ims_exec_get_verified(ims_transport *src, const char *digest, char **data, size_t *len, char **media_type,
+			  ims_error **err)
 {
 	_cleanup_free_ char *mt = NULL;
 	int r = ims_transport_get_manifest(src, digest, data, len, &mt, err);
@@ -110,11 +110,13 @@ static int get_verified(ims_transport *src, const char *digest, char **data, siz
 		return r;
 	char dg[IMS_DIGEST_BUFSZ];
 	ims_sha256_buf(*data, *len, dg);
-	if (strcmp(dg, digest)) {
+	if (digest && strcmp(dg, digest)) {
 		free(*data);
 		*data = NULL;
 		return ims_error_set(err, IMS_EDIGEST, "manifest %s does not match its digest", digest);
 	}
+	if (media_type)
+		*media_type = steal_pointer(&mt);
 	return 0;
 }
 
@@ -128,7 +130,7 @@ static int copy_index(ims_transport *src, ims_transport *dst, const ims_index *i
 	for (size_t i = 0; i < ix->nmanifests && r >= 0; i++) {
 		_cleanup_free_ char *md = NULL;
 		size_t mlen = 0;
-		if ((r = get_verified(src, ix->manifests[i].digest, &md, &mlen, err)) < 0)
+		if ((r = ims_exec_get_verified(src, ix->manifests[i].digest, &md, &mlen, NULL, err)) < 0)
 			break;
 		ims_descriptor d = { 0 };
 		r = copy_image(src, dst, md, mlen, &d, err);
@@ -171,7 +173,7 @@ static int copy_top(const ims_plan *p, ims_transport *src, ims_transport *dst, c
 		const ims_descriptor *d = pick(ix, p->platforms[0], err);
 		_cleanup_free_ char *md = NULL;
 		size_t mlen = 0;
-		r = d ? get_verified(src, d->digest, &md, &mlen, err) : IMS_ENOTFOUND;
+		r = d ? ims_exec_get_verified(src, d->digest, &md, &mlen, NULL, err) : IMS_ENOTFOUND;
 		if (r >= 0)
 			r = copy_image(src, dst, md, mlen, top, err);
 	} else {

@@ -54,8 +54,20 @@ int ims_exec_build(ims_build_result **out, const ims_exec_env *env, const ims_pl
 int ims_exec_preview_config(const ims_exec_env *env, const ims_plan *p, char **json, ims_error **err);
 /* Runs a copy plan; *digest (if non-NULL) gets what was written. */
 int ims_exec_copy(const ims_exec_env *env, const ims_plan *p, char **digest, ims_error **err);
+/* Runs an index plan; dst and shown[i] are the target and source i as the
+ * user wrote them (for messages); *digest and *json (each if non-NULL) get
+ * the index written and the result as JSON. */
+int ims_exec_index(const ims_exec_env *env, const ims_plan *p, const char *dst, const char *const *shown,
+		   char **digest, char **json, ims_error **err);
 /* Runs an inspect plan into a JSON document or raw bytes. */
 int ims_exec_inspect(const ims_exec_env *env, const ims_plan *p, char **out, size_t *len, ims_error **err);
+/* The entries a report keeps per image (across its layers); past it each
+ * layer still counts its entries but lists no more (its "truncated"). */
+#define IMS_REPORT_MAX_ENTRIES 200000
+struct ims_json;
+/* Runs an inspect plan further, into the report tree of its image: config,
+ * history, and every layer with its entries (exec/report.c). */
+int ims_exec_report(const ims_exec_env *env, const ims_plan *p, struct ims_json **out, ims_error **err);
 /* Runs a tags plan. */
 int ims_exec_tags(const ims_exec_env *env, const ims_plan *p, char ***tags, size_t *n, ims_error **err);
 

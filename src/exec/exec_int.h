@@ -33,6 +33,13 @@ int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, 
 /* Loads one image (manifest + verified config) by digest. */
 int ims_exec_load_image(ims_transport *t, const char *digest, ims_base_image *out, ims_error **err);
 void ims_exec_base_dispose(ims_base *b);
+/* For inspect and report (inspect.c): opens a read plan's source, with a
+ * session when it is a registry; and the image of the plan's platform (the
+ * host's by default) from the top-level document data, or the image itself. */
+int ims_exec_open_source(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t,
+			 ims_error **err);
+int ims_exec_select_image(const ims_plan *p, ims_transport *t, const char *data, size_t len, const char *mt,
+			  ims_base_image *im, ims_error **err);
 
 /* A layer added by the plan, shared by every platform. */
 typedef struct {
@@ -46,12 +53,16 @@ typedef struct {
 } ims_new_layer;
 
 struct ims_remote_cache_s;
-/* Builds every layer step into target (NULL: dry run, nothing written),
- * taking what it can from the local cache and from remote (may be NULL). */
-int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_transport *probe,
-			  ims_base *base,
-			  ims_http *http, const struct ims_remote_cache_s *remote, bool uncompressed,
-			  ims_new_layer **out, size_t *n, ims_error **err);
+struct ims_platform_steps_s;
+/* Builds the layer steps into target (NULL: dry run, nothing written),
+ * taking what it can from the local cache and from remote (may be NULL).
+ * ps NULL: the steps shared by every platform; else only the per-platform
+ * steps, as ps fills them (exec/platform_steps.h). Entries of the steps
+ * left out stay zeroed but for `step`. */
+int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const struct ims_platform_steps_s *ps,
+			  ims_transport *target, ims_transport *probe, ims_base *base, ims_http *http,
+			  const struct ims_remote_cache_s *remote, bool uncompressed, ims_new_layer **out, size_t *n,
+			  ims_error **err);
 void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
 
 /* Applies the plan's config edits (not layers/history) to cfg, resolving
@@ -77,6 +88,11 @@ int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const 
  * bomb must not fill the disk). */
 int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
 			       ims_descriptor *out, ims_layer_action *action, ims_error **err);
+/* A manifest or index src holds under digest (NULL: the one its reference
+ * names), checked against digest when one is given (copy.c). *media_type
+ * (may be NULL) gets the content type it came with. */
+int ims_exec_get_verified(ims_transport *src, const char *digest, char **data, size_t *len, char **media_type,
+			  ims_error **err);
 /* The cap on a base layer's tar: the one on a layer imagespec writes. */
 #define IMS_EXEC_UNCOMPRESSED_MAX ((int64_t)64 << 30)
 /* Tests only: another cap (<= 0: the default). */

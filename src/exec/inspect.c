@@ -8,7 +8,7 @@
 #include "util/xalloc.h"
 
 /* Opens the plan's source for reading, with a session when it is a registry. */
-static int open_source(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t, ims_error **err)
+int ims_exec_open_source(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t, ims_error **err)
 {
 	int r = 0;
 	if (ims_session_needed(p))
@@ -32,7 +32,7 @@ static char *pretty(const char *data, size_t len, size_t *out_len)
 
 /* The image of the wanted platform (the host's by default) from an index,
  * or the image itself. */
-static int select_image(const ims_plan *p, ims_transport *t, const char *data, size_t len, const char *mt,
+int ims_exec_select_image(const ims_plan *p, ims_transport *t, const char *data, size_t len, const char *mt,
 			ims_base_image *im, ims_error **err)
 {
 	ims_doc_kind kind;
@@ -121,7 +121,7 @@ static int render(const ims_plan *p, ims_transport *t, const char *data, size_t 
 		return 0;
 	}
 	ims_base_image im = { 0 };
-	int r = select_image(p, t, data, len, mt, &im, err);
+	int r = ims_exec_select_image(p, t, data, len, mt, &im, err);
 	if (r >= 0 && p->what == IMS_INSPECT_CONFIG) {
 		*out = ims_json_encode_pretty(ims_config_tree(im.config), out_len);
 	} else if (r >= 0 && p->what == IMS_INSPECT_MANIFEST) {
@@ -148,7 +148,7 @@ int ims_exec_inspect(const ims_exec_env *env, const ims_plan *p, char **out, siz
 	ims_session session = { 0 };
 	char *data = NULL, *mt = NULL;
 	size_t len = 0, olen = 0;
-	int r = open_source(env, p, &session, &t, err);
+	int r = ims_exec_open_source(env, p, &session, &t, err);
 	if (r >= 0 && (r = ims_transport_get_manifest(t, p->source->digest, &data, &len, &mt, err)) >= 0 &&
 	    (r = render(p, t, data, len, mt, out, &olen, err)) >= 0 && out_len)
 		*out_len = olen;
@@ -163,7 +163,7 @@ int ims_exec_tags(const ims_exec_env *env, const ims_plan *p, char ***tags, size
 {
 	ims_transport *t = NULL;
 	ims_session session = { 0 };
-	int r = open_source(env, p, &session, &t, err);
+	int r = ims_exec_open_source(env, p, &session, &t, err);
 	if (r >= 0)
 		r = ims_transport_list_tags(t, tags, n, err);
 	ims_transport_close(t);

@@ -10,6 +10,7 @@
 
 #include "exec/exec_int.h"
 #include "exec/layer_cache.h"
+#include "exec/platform_steps.h"
 #include "exec/remote_cache.h"
 #include "exec/skips.h"
 #include "layer/layer.h"
@@ -363,9 +364,10 @@ out:
 	return r;
 }
 
-int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transport *target, ims_transport *probe,
-			  ims_base *base, ims_http *http, const ims_remote_cache *remote, bool uncompressed,
-			  ims_new_layer **out, size_t *n, ims_error **err)
+int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const ims_platform_steps *ps,
+			  ims_transport *target, ims_transport *probe, ims_base *base, ims_http *http,
+			  const ims_remote_cache *remote, bool uncompressed, ims_new_layer **out, size_t *n,
+			  ims_error **err)
 {
 	ims_new_layer *layers = xcalloc(p->nsteps + 1, sizeof(*layers));
 	ims_exec_cache cache;
@@ -374,9 +376,11 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, ims_transp
 	cache.exported = p->cache_to != NULL;
 	int r = 0;
 	for (size_t i = 0; i < p->nsteps && r >= 0; i++) {
-		const ims_step *s = &p->steps[i];
+		const ims_step *s = ps ? &ps->v[i] : &p->steps[i];
 		ims_new_layer *nl = &layers[i];
 		nl->step = s;
+		if (s->per_platform != (ps != NULL))
+			continue; /* built in the other pass */
 		if (s->kind == IMS_STEP_BLOB) {
 			r = blob_step(p, s, target, base, http, nl, err);
 			continue;

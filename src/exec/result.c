@@ -33,7 +33,7 @@ void ims_result_free(ims_build_result *r)
 	free(r);
 }
 
-static const char *action_name(ims_layer_action a)
+const char *ims_result_action_name(ims_layer_action a)
 {
 	switch (a) {
 	case IMS_ACTION_UPLOADED:
@@ -47,7 +47,7 @@ static const char *action_name(ims_layer_action a)
 	}
 }
 
-static const char *origin_name(ims_layer_origin o)
+const char *ims_result_origin_name(ims_layer_origin o)
 {
 	switch (o) {
 	case IMS_ORIGIN_BUILT:
@@ -117,8 +117,8 @@ char *ims_result_json(const ims_build_result *r)
 			ims_json_set(lo, "size", ims_json_new_int(l->desc.size));
 			ims_json_set(lo, "mediaType",
 				     ims_json_new_string(l->desc.media_type ? l->desc.media_type : ""));
-			ims_json_set(lo, "action", ims_json_new_string(action_name(l->action)));
-			ims_json_set(lo, "source", ims_json_new_string(origin_name(l->origin)));
+			ims_json_set(lo, "action", ims_json_new_string(ims_result_action_name(l->action)));
+			ims_json_set(lo, "source", ims_json_new_string(ims_result_origin_name(l->origin)));
 			ims_json_append(ls, lo);
 		}
 		ims_json_set(mo, "layers", ls);
@@ -185,7 +185,7 @@ char *ims_result_text(const ims_build_result *r)
 			       (long long)m->manifest.size);
 		for (size_t j = 0; j < m->nlayers; j++) {
 			const ims_result_layer *l = &m->layers[j];
-			const char *a = action_name(l->action);
+			const char *a = ims_result_action_name(l->action);
 			static const char *const would[] = {
 				[IMS_ACTION_WRITTEN] = "would write",
 				[IMS_ACTION_UPLOADED] = "would upload",

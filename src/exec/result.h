@@ -49,6 +49,10 @@ void ims_result_free(ims_build_result *r);
 char *ims_result_json(const ims_build_result *r);
 /* A human-readable summary of the steps and actions (caller frees). */
 char *ims_result_text(const ims_build_result *r);
+/* The names --json gives a layer's origin ("built", "cache", "base",
+ * "blob") and action ("written", "uploaded", "mounted", "skipped"). */
+const char *ims_result_origin_name(ims_layer_origin o);
+const char *ims_result_action_name(ims_layer_action a);
 /* The counts of imagespec/build.h's ims_build_counts. */
 void ims_result_counts(const ims_build_result *r, ims_build_counts *out);
 

@@ -153,6 +153,9 @@ bool ims_session_needed(const ims_plan *p)
 	if (p->source->kind == IMS_REF_REGISTRY || (p->target && p->target->kind == IMS_REF_REGISTRY) ||
 	    p->ncache_from || p->cache_to)
 		return true;
+	for (size_t i = 0; i < p->nsources; i++)
+		if (p->sources[i]->kind == IMS_REF_REGISTRY)
+			return true;
 	for (size_t i = 0; i < p->nsteps; i++)
 		if (p->steps[i].kind == IMS_STEP_URL ||
 		    (p->steps[i].kind == IMS_STEP_BLOB && p->steps[i].blob.nurls && p->copy_remote_layers))

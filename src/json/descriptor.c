@@ -91,7 +91,7 @@ ims_platform *ims_platform_parse(const char *s)
 
 /* containerd's normalisation: kernel and distribution names for an
  * architecture, and the variant a bare name implies. */
-static void normalize(const char *arch, const char *variant, const char **oarch, const char **ovariant)
+void ims_platform_normalize(const char *arch, const char *variant, const char **oarch, const char **ovariant)
 {
 	static const struct {
 		const char *from, *arch, *variant;
@@ -125,8 +125,8 @@ bool ims_platform_matches(const ims_platform *want, const ims_platform *have)
 	if (!want || !have || !want->os || !have->os || strcmp(want->os, have->os))
 		return false;
 	const char *wa, *wv, *ha, *hv;
-	normalize(want->architecture, want->variant, &wa, &wv);
-	normalize(have->architecture, have->variant, &ha, &hv);
+	ims_platform_normalize(want->architecture, want->variant, &wa, &wv);
+	ims_platform_normalize(have->architecture, have->variant, &ha, &hv);
 	if (strcmp(wa, ha))
 		return false;
 	/* Asking for no variant takes any; asking for one wants exactly it

@@ -90,6 +90,9 @@ ims_platform *ims_platform_dup(const ims_platform *p);
 char *ims_platform_string(const ims_platform *p);
 /* Parses "os/arch[/variant]" (validated); returns NULL on a bad string. */
 ims_platform *ims_platform_parse(const char *s);
+/* containerd's normalisation of an architecture and variant (borrowed
+ * strings): x86_64 is amd64, arm64 implies v8, arm v7, amd64's v1 is "". */
+void ims_platform_normalize(const char *arch, const char *variant, const char **oarch, const char **ovariant);
 /* Docker's rule: arm64 with no variant matches arm64/v8; amd64 ignores v1. */
 bool ims_platform_matches(const ims_platform *want, const ims_platform *have);
 /* The platform of this machine, as docker would pick it. */

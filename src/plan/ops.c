@@ -147,3 +147,38 @@ int ims_plan_set_config(ims_plan *p, const char *json, ims_error **err)
 	p->config_override = tree;
 	return 0;
 }
+
+int ims_plan_index(ims_plan **out, const char *dst, const char *const *srcs, size_t nsrcs, bool append,
+		   ims_error **err)
+{
+	if (!nsrcs)
+		return ims_error_set(err, IMS_EINVALID, "name at least one source image");
+	ims_plan *p = new_plan(IMS_PLAN_INDEX);
+	p->target_dir = ims_path_absolute(NULL, ".");
+	p->append = append;
+	p->sources = xcalloc(nsrcs, sizeof(*p->sources));
+	int r = ims_ref_parse(&p->target, dst, err);
+	if (r >= 0 && p->target->kind != IMS_REF_REGISTRY && p->target->kind != IMS_REF_OCI)
+		r = ims_error_set(err, IMS_EINVALID,
+				  "an index destination of this kind (`%s`) is not supported yet; use a registry "
+				  "reference or oci:DIR[:TAG]",
+				  dst);
+	for (size_t i = 0; i < nsrcs && r >= 0; i++) {
+		if ((r = ims_ref_parse(&p->sources[i], srcs[i], err)) < 0)
+			break;
+		p->nsources++;
+		if (p->sources[i]->kind == IMS_REF_SCRATCH || p->sources[i]->kind == IMS_REF_DOCKER_ARCHIVE)
+			r = ims_error_set(err, IMS_EINVALID,
+					  "index sources are registry, oci: and oci-archive: references, not `%s`",
+					  srcs[i]);
+	}
+	if (r < 0) {
+		if (p->nsources)
+			p->source = p->sources[0];
+		ims_plan_destroy(p);
+		return r;
+	}
+	p->source = p->sources[0];
+	*out = p;
+	return 0;
+}

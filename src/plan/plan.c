@@ -40,6 +40,10 @@ void ims_plan_destroy(ims_plan *p)
 		ims_ref_free(p->cache_from[i]);
 	free(p->cache_from);
 	ims_ref_free(p->cache_to);
+	/* sources[0] is p->source, freed with it */
+	for (size_t i = 1; i < p->nsources; i++)
+		ims_ref_free(p->sources[i]);
+	free(p->sources);
 	for (size_t i = 0; i < p->nauth; i++)
 		free(p->auth[i].google_file);
 	free(p->auth);

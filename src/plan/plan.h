@@ -25,6 +25,7 @@ typedef enum {
 	IMS_PLAN_COPY,
 	IMS_PLAN_INSPECT,
 	IMS_PLAN_TAGS,
+	IMS_PLAN_INDEX,
 } ims_plan_kind;
 
 typedef enum {
@@ -60,10 +61,20 @@ typedef struct {
 	int level;        /* -1: the algorithm's default */
 	char *created_by; /* history */
 	char *comment;    /* history comment (the layer's name), or NULL */
+	/* FILES, ARCHIVE, URL: a src, archive or url names ${platform.*}. Then
+	 * every src (FILES), archive.shown and url and created_by are
+	 * templates (`$$` a literal `$`) that ims_plan_platform_expand fills
+	 * per platform, and archive_path is NULL. */
+	bool per_platform;
+	/* ARCHIVE, URL with per_platform: the sha256 of each platform's file
+	 * ("os/arch[/variant]" → digest, matched as docker matches platforms);
+	 * archive.sha256 is then NULL until filled */
+	const struct ims_plan_kv_s *sha256s;
+	size_t nsha256s;
 } ims_step;
 
 /* A name → value edit (env, labels, annotations); value NULL removes. */
-typedef struct {
+typedef struct ims_plan_kv_s {
 	const char *key;
 	const char *value;
 } ims_plan_kv;
@@ -175,6 +186,12 @@ struct ims_plan {
 	/* INSPECT */
 	ims_inspect_what what;
 
+	/* INDEX: the images (or indexes) joined into the target's index;
+	 * source is sources[0]. append: the target's index is kept and added to. */
+	ims_ref **sources;
+	size_t nsources;
+	bool append;
+
 	void **owned; /* allocations the plan frees with itself */
 	size_t nowned;
 };
@@ -192,6 +209,17 @@ int ims_plan_tags(ims_plan **out, const char *repo, ims_error **err);
 /* copy --all-tags: src and dst must both be registry repositories named
  * without a tag or digest (HOST/REPO); IMS_EINVALID otherwise. */
 int ims_plan_check_repo_copy(const char *src, const char *dst, ims_error **err);
+/* A step template (ims_step.per_platform) filled for one platform:
+ * ${platform.os}, ${platform.arch} and ${platform.variant} (after docker's
+ * normalisation: "" for amd64, "v8" for arm64 without one), `$$` a `$`.
+ * A platform value that could change a path's shape (empty os or arch, a
+ * `/`, `.` or `..`, a control character) is refused, with shown (the
+ * platform) named. Caller frees *out. */
+int ims_plan_platform_expand(const char *tmpl, const ims_platform *pl, char **out, ims_error **err);
+
+/* `index create|append DST SRC...`: DST a registry or oci: reference. */
+int ims_plan_index(ims_plan **out, const char *dst, const char *const *srcs, size_t nsrcs, bool append,
+		   ims_error **err);
 
 /* A config document that replaces the base's before the edits (the Image
  * API's set_config): checked as the executor will read it, then set. */

@@ -42,6 +42,32 @@ static const ims_layer_val *vals(ims_plan *p, const ims_spec_model *m, const ims
 	return v;
 }
 
+/* s with every `$` doubled: a plain value in a per-platform step's
+ * templates (ims_plan_platform_expand undoes it). Owned by p. */
+static const char *esc(ims_plan *p, const char *s)
+{
+	if (!s || !strchr(s, '$'))
+		return s;
+	ims_buf b = IMS_BUF_INIT(0);
+	for (; *s; s++)
+		ims_buf_add(&b, *s == '$' ? "$$" : s, *s == '$' ? 2 : 1, NULL);
+	return ims_plan_own(p, ims_buf_steal(&b, NULL));
+}
+
+/* A src, archive or url as a template in a per-platform step. */
+static const char *tmpl(ims_plan *p, const ims_str *v, bool per_platform)
+{
+	return per_platform && !v->platform ? esc(p, v->s) : v->s;
+}
+
+static bool names_platform(const ims_file_spec *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].kind == IMS_FILE_COPY && f[i].src.platform)
+			return true;
+	return false;
+}
+
 static void merge_attrs(ims_layer_attrs *dst, const ims_attrs *over)
 {
 	if (over->has_mode)
@@ -56,7 +82,8 @@ static void merge_attrs(ims_layer_attrs *dst, const ims_attrs *over)
 		dst->has_mtime = true, dst->mtime = over->mtime;
 }
 
-static ims_layer_mapping *maps_of(ims_plan *p, const ims_spec_model *m, const ims_file_spec *f, size_t n)
+static ims_layer_mapping *maps_of(ims_plan *p, const ims_spec_model *m, const ims_file_spec *f, size_t n,
+				  bool per_platform)
 {
 	ims_layer_mapping *v = ims_plan_own(p, xcalloc(n + 1, sizeof(*v)));
 	for (size_t i = 0; i < n; i++) {
@@ -70,6 +97,7 @@ static ims_layer_mapping *maps_of(ims_plan *p, const ims_spec_model *m, const im
 		o->kind = kinds[f[i].kind];
 		o->at = ims_plan_at(p, m, f[i].pos);
 		o->src = val(p, m, &f[i].src, f[i].pos);
+		o->src.s = tmpl(p, &f[i].src, per_platform);
 		o->dest = val(p, m, &f[i].dest, f[i].pos);
 		o->symlink = val(p, m, &f[i].symlink, f[i].pos);
 		o->include = ims_plan_strv(p, &f[i].include, &o->ninclude);
@@ -100,7 +128,7 @@ static void compression(const ims_compression *top, const ims_compression *layer
 	}
 }
 
-static char *files_summary(const ims_file_spec *f, size_t n)
+static char *files_summary(ims_plan *p, const ims_file_spec *f, size_t n, bool t)
 {
 	ims_buf b = IMS_BUF_INIT(0);
 	for (size_t i = 0; i < n; i++) {
@@ -112,16 +140,17 @@ static char *files_summary(const ims_file_spec *f, size_t n)
 			ims_buf_puts(&b, ", ");
 		switch (f[i].kind) {
 		case IMS_FILE_COPY:
-			ims_buf_printf(&b, "%s → %s", f[i].src.s, f[i].dest.s);
+			ims_buf_printf(&b, "%s → %s", tmpl(p, &f[i].src, t), t ? esc(p, f[i].dest.s) : f[i].dest.s);
 			break;
 		case IMS_FILE_CONTENT:
-			ims_buf_printf(&b, "content → %s", f[i].dest.s);
+			ims_buf_printf(&b, "content → %s", t ? esc(p, f[i].dest.s) : f[i].dest.s);
 			break;
 		case IMS_FILE_SYMLINK:
-			ims_buf_printf(&b, "%s → %s (symlink)", f[i].dest.s, f[i].symlink.s);
+			ims_buf_printf(&b, "%s → %s (symlink)", t ? esc(p, f[i].dest.s) : f[i].dest.s,
+				       t ? esc(p, f[i].symlink.s) : f[i].symlink.s);
 			break;
 		case IMS_FILE_DIR:
-			ims_buf_printf(&b, "dir %s", f[i].dest.s);
+			ims_buf_printf(&b, "dir %s", t ? esc(p, f[i].dest.s) : f[i].dest.s);
 			break;
 		}
 	}
@@ -139,9 +168,10 @@ static ims_step *add_step(ims_plan *p)
 static void files_step(ims_plan *p, const ims_spec_model *m, ims_step *s, const ims_file_spec *f, size_t n)
 {
 	s->kind = IMS_STEP_FILES;
-	s->maps = maps_of(p, m, f, n);
+	s->per_platform = names_platform(f, n);
+	s->maps = maps_of(p, m, f, n, s->per_platform);
 	s->nmaps = n;
-	_cleanup_free_ char *sum = files_summary(f, n);
+	_cleanup_free_ char *sum = files_summary(p, f, n, s->per_platform);
 	s->created_by = xasprintf("imagespec: files %s", sum);
 }
 
@@ -153,16 +183,26 @@ static void archive_step(ims_plan *p, const ims_spec_model *m, ims_step *s, cons
 		a->include = ims_plan_strv(p, &l->include, &a->ninclude);
 	a->strip_components = l->strip_components;
 	a->sha256 = l->sha256.s && *l->sha256.s ? l->sha256.s : NULL;
+	bool t = s->per_platform = l->kind == IMS_LAYER_URL ? l->url.platform : l->archive.platform;
+	if (l->sha256_by_platform.n) {
+		ims_plan_kv *kv = ims_plan_own(p, xcalloc(l->sha256_by_platform.n, sizeof(*kv)));
+		for (size_t i = 0; i < l->sha256_by_platform.n; i++)
+			kv[i] = (ims_plan_kv){ l->sha256_by_platform.v[i].key.s, l->sha256_by_platform.v[i].value.s };
+		s->sha256s = kv;
+		s->nsha256s = l->sha256_by_platform.n;
+	}
+	const char *dest = l->dest.s ? (t ? esc(p, l->dest.s) : l->dest.s) : "/";
 	if (l->kind == IMS_LAYER_URL) {
 		s->kind = IMS_STEP_URL;
 		s->url = l->url.s;
 		a->shown = l->url.s;
-		s->created_by = xasprintf("imagespec: url %s → %s", l->url.s, l->dest.s ? l->dest.s : "/");
+		s->created_by = xasprintf("imagespec: url %s → %s", l->url.s, dest);
 	} else {
 		s->kind = IMS_STEP_ARCHIVE;
 		a->shown = l->archive.s;
-		s->archive_path = ims_path_absolute(m->dir, l->archive.s);
-		s->created_by = xasprintf("imagespec: archive %s → %s", l->archive.s, l->dest.s ? l->dest.s : "/");
+		if (!t)
+			s->archive_path = ims_path_absolute(m->dir, l->archive.s);
+		s->created_by = xasprintf("imagespec: archive %s → %s", l->archive.s, dest);
 	}
 }
 

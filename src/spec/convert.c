@@ -46,7 +46,8 @@ static bool scalar(spec_ctx *c, const ynode *n, const char *what, const char *ex
 	}
 	if (memchr(n->s, '$', n->len)) {
 		size_t max = (flags & GET_BIG) ? SPEC_MAX_CONTENT : SPEC_MAX_STRING;
-		if (!spec_subst(c, n->s, n->len, n->pos, flags, max, &out->s, &out->len, &out->from_host))
+		if (!spec_subst(c, n->s, n->len, n->pos, flags, max, &out->s, &out->len, &out->from_host,
+				&out->platform))
 			return false;
 	} else {
 		out->s = xmemdup(n->s, n->len + 1);
@@ -77,6 +78,7 @@ bool spec_get_str(spec_ctx *c, const ynode *n, const char *what, int flags, ims_
 	free(out->s);
 	out->s = v.s;
 	out->pos = v.pos;
+	out->platform = v.platform;
 	return true;
 }
 

@@ -64,6 +64,7 @@ static void layer_dispose(ims_layer_spec *l)
 	spec_str_dispose(&l->archive);
 	spec_str_dispose(&l->url);
 	spec_str_dispose(&l->sha256);
+	spec_kvlist_dispose(&l->sha256_by_platform);
 	spec_str_dispose(&l->dest);
 	spec_strlist_dispose(&l->include);
 	spec_str_dispose(&l->digest);

@@ -87,7 +87,7 @@ static void parse_tags(spec_ctx *c, const ynode *v, ims_spec_model *m)
 	}
 }
 
-static bool platform_valid(const char *s)
+bool spec_platform_valid(const char *s)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_.-";
 	int parts = 0;
@@ -113,7 +113,7 @@ static void parse_platforms(spec_ctx *c, const ynode *v, ims_spec_model *m)
 				spec_error(c, p->pos, "platform `all` cannot be combined with other platforms");
 			continue;
 		}
-		if (!platform_valid(p->s)) {
+		if (!spec_platform_valid(p->s)) {
 			spec_error(c, p->pos, "platform `%s` must be `os/arch`, `os/arch/variant` or `all`", p->s);
 			continue;
 		}

@@ -78,7 +78,7 @@ static void parse_entry(spec_ctx *c, const ynode *n, ims_file_spec *f)
 	} else {
 		spec_error(c, n->pos, "a `files` entry needs `dest`");
 	}
-	if ((v = spec_val(n, "src")) && spec_get_str(c, v, "`src`", GET_NONEMPTY, &f->src))
+	if ((v = spec_val(n, "src")) && spec_get_str(c, v, "`src`", GET_NONEMPTY | SUBST_PLATFORM, &f->src))
 		spec_check_rel(c, &f->src, "`src`");
 	parse_content(c, n, f);
 	if ((v = spec_val(n, "symlink")))

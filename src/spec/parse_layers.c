@@ -52,14 +52,41 @@ static void parse_blob(spec_ctx *c, const ynode *n, ims_layer_spec *l)
 			spec_check_url(c, &l->urls.v[i], "`urls` entry");
 }
 
+/* `sha256: {PLATFORM: digest, ...}`: one per platform, for an archive or
+ * url that names ${platform.*}. */
+static void parse_sha256_map(spec_ctx *c, const ynode *v, ims_layer_spec *l)
+{
+	const ims_str *src = l->kind == IMS_LAYER_URL ? &l->url : &l->archive;
+	if (src->s && !src->platform) {
+		spec_error(c, v->pos,
+			   "a `sha256` per platform needs `${platform.os}`, `${platform.arch}` or "
+			   "`${platform.variant}` in `%s`; give one `sha256` otherwise",
+			   l->kind == IMS_LAYER_URL ? "url" : "archive");
+		return;
+	}
+	ims_kvlist *m = &l->sha256_by_platform;
+	if (!spec_get_kvlist(c, v, "`sha256`", 0, m))
+		return;
+	if (!m->n)
+		spec_error(c, v->pos, "`sha256` names no platform");
+	for (size_t i = 0; i < m->n; i++) {
+		if (!spec_platform_valid(m->v[i].key.s))
+			spec_error(c, m->v[i].key.pos, "`sha256` key `%s` must be a platform, `os/arch` or `os/arch/variant`",
+				   m->v[i].key.s);
+		spec_check_sha256(c, &m->v[i].value, "`sha256` value");
+	}
+}
+
 static void parse_source(spec_ctx *c, const ynode *n, ims_layer_spec *l)
 {
 	const ynode *v;
-	if ((v = spec_val(n, "archive")) && spec_get_str(c, v, "`archive`", GET_NONEMPTY, &l->archive))
+	if ((v = spec_val(n, "archive")) && spec_get_str(c, v, "`archive`", GET_NONEMPTY | SUBST_PLATFORM, &l->archive))
 		spec_check_rel(c, &l->archive, "`archive`");
-	if ((v = spec_val(n, "url")) && spec_get_str(c, v, "`url`", 0, &l->url))
+	if ((v = spec_val(n, "url")) && spec_get_str(c, v, "`url`", SUBST_PLATFORM, &l->url))
 		spec_check_url(c, &l->url, "`url`");
-	if ((v = spec_val(n, "sha256")) && spec_get_str(c, v, "`sha256`", 0, &l->sha256))
+	if ((v = spec_val(n, "sha256")) && v->kind == YN_MAP)
+		parse_sha256_map(c, v, l);
+	else if (v && spec_get_str(c, v, "`sha256`", 0, &l->sha256))
 		spec_check_sha256(c, &l->sha256, "`sha256`");
 	else if (!v && l->kind == IMS_LAYER_URL)
 		spec_error(c, n->pos, "a `url` layer needs `sha256`, so that what is fetched can be checked");

@@ -25,6 +25,9 @@ typedef struct {
 typedef struct {
 	char *s; /* NULL when not set */
 	ims_pos pos;
+	/* src, archive and url only: s names ${platform.os|arch|variant} and is
+	 * a template, with `$$` for a literal `$`, expanded per platform */
+	bool platform;
 } ims_str;
 
 typedef struct {
@@ -122,6 +125,9 @@ typedef struct {
 	ims_str archive; /* local path (ARCHIVE) */
 	ims_str url;     /* (URL) */
 	ims_str sha256;  /* hex or sha256:hex; required with url, optional with archive */
+	/* or one per platform ("os/arch[/variant]" → hex or sha256:hex), when
+	 * archive or url names ${platform.*}; then sha256.s is NULL */
+	ims_kvlist sha256_by_platform;
 	ims_str dest;    /* re-root under; "/" when not set */
 	ims_strlist include;
 	int strip_components;

@@ -119,13 +119,17 @@ enum {
 	SUBST_BASE = 1 << 0,      /* env values: keep ${base:NAME} verbatim */
 	SUBST_NO_PARAMS = 1 << 1, /* params: values: only ${host:...} and $$ */
 	SUBST_SECRET = 1 << 2,    /* never quote the value in an error */
+	SUBST_PLATFORM = 1 << 3,  /* src, archive, url: ${platform.os|arch|variant} allowed */
 };
 
 /* Expands in[0..len) into *out (NUL-terminated, *outlen bytes), capped at
  * max bytes. *from_host is set when some part came from the environment.
+ * With SUBST_PLATFORM, a value that names ${platform.*} sets *platform and
+ * is kept as a template: those names verbatim and every other `$` doubled
+ * (the planner expands it per platform); platform may be NULL otherwise.
  * Errors are recorded at pos; returns false then. */
 bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags, size_t max, char **out, size_t *outlen,
-		bool *from_host);
+		bool *from_host, bool *platform);
 
 /* ---- typed getters (convert.c) ---- */
 
@@ -142,6 +146,7 @@ typedef struct {
 	ims_pos pos;
 	bool plain; /* unquoted in the file and untouched by substitution */
 	bool from_host;
+	bool platform; /* a template naming ${platform.*} (SUBST_PLATFORM) */
 } spec_scalar;
 
 /* flags: SUBST_* | GET_*. `what` names the key in messages. */
@@ -187,6 +192,8 @@ bool spec_check_digest(spec_ctx *c, const ims_str *d, const char *what);
 bool spec_check_sha256(spec_ctx *c, const ims_str *d, const char *what);
 bool spec_check_media_type(spec_ctx *c, const ims_str *s, const char *what);
 bool spec_name_valid(const char *s); /* [A-Za-z_][A-Za-z0-9_]* */
+/* "os/arch[/variant]": lower-case letters, digits, `_`, `.`, `-` (parse.c). */
+bool spec_platform_valid(const char *s);
 /* The index of the one key of keys[] present in map. Reports a mapping
  * with none (it `what` "needs" `need`) or several; returns -1 then. */
 int spec_one_of(spec_ctx *c, const ynode *map, const char *const *keys, size_t n, const char *what, const char *need);

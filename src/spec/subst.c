@@ -6,6 +6,8 @@
  *   ${NAME} ${NAME:-default} ${NAME:?message}   parameters (-p wins over params:)
  *   ${host:NAME} (and the same :- and :? forms)  the build process's environment
  *   ${base:NAME}                                 env values only; kept for the executor
+ *   ${platform.os} ${platform.arch} ${platform.variant}
+ *                                  src, archive and url only; kept for the planner
  *   $$                                           a literal $
  * Anything else after a `$` ($NAME, $1, a trailing $) is kept as is, so
  * shell snippets in cmd keep working. Defaults and messages are literal
@@ -59,7 +61,71 @@ typedef struct {
 	ims_pos pos;
 	int flags;
 	bool *from_host;
+	bool platform; /* a ${platform.*} was kept */
 } subst_state;
+
+/* Appends text to b; with SUBST_PLATFORM every `$` is doubled, so that the
+ * template's only single `$` are the ${platform.*} kept (undone at the end
+ * for a value that names none). */
+static int put(const subst_state *st, ims_buf *b, const char *s, size_t n, ims_error **overflow)
+{
+	if (!(st->flags & SUBST_PLATFORM))
+		return ims_buf_add(b, s, n, overflow);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '$' && ims_buf_add(b, "$", 1, overflow) < 0)
+			return -1;
+		if (ims_buf_add(b, &s[i], 1, overflow) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *const platform_names[] = { "os", "arch", "variant" };
+
+/* ${platform.NAME}: kept verbatim in src, archive and url values. */
+static bool platform_var(subst_state *st, const char *expr, ims_buf *b, ims_error **overflow)
+{
+	spec_ctx *c = st->c;
+	const char *name = expr + strlen("platform.");
+	if (!(st->flags & SUBST_PLATFORM)) {
+		spec_error(c, st->pos,
+			   "`${%s}` is only allowed in `src`, `archive` and `url` values; write `$${%s}` for the "
+			   "literal text",
+			   expr, expr);
+		return false;
+	}
+	for (size_t i = 0; i < IMS_ARRAY_SIZE(platform_names); i++)
+		if (!strcmp(name, platform_names[i])) {
+			st->platform = true;
+			return ims_buf_printf(b, "${platform.%s}", name), true;
+		}
+	const char *hint = ims_did_you_mean(name, platform_names, IMS_ARRAY_SIZE(platform_names));
+	if (strchr(name, ':'))
+		spec_error(c, st->pos, "`${%s}` takes no default or message; write `${platform.os}`, "
+				       "`${platform.arch}` or `${platform.variant}`",
+			   expr);
+	else if (hint)
+		spec_error(c, st->pos, "unknown platform value `${%s}`; did you mean `${platform.%s}`?", expr, hint);
+	else
+		spec_error(c, st->pos,
+			   "unknown platform value `${%s}`; write `${platform.os}`, `${platform.arch}` or "
+			   "`${platform.variant}`",
+			   expr);
+	return false;
+}
+
+/* Undoes put's doubling for a value that named no ${platform.*}. */
+static void undouble(char *s, size_t *len)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < *len; i++) {
+		s[w++] = s[i];
+		if (s[i] == '$' && i + 1 < *len && s[i + 1] == '$')
+			i++;
+	}
+	s[w] = '\0';
+	*len = w;
+}
 
 /* Expands the inside of one ${...}; appends to b. Returns false on error. */
 static bool expand(subst_state *st, const char *expr, ims_buf *b, ims_error **overflow)
@@ -67,6 +133,8 @@ static bool expand(subst_state *st, const char *expr, ims_buf *b, ims_error **ov
 	spec_ctx *c = st->c;
 	const char *name = expr;
 	enum { PARAM, HOST, BASE } ns = PARAM;
+	if (!strncmp(expr, "platform.", strlen("platform.")))
+		return platform_var(st, expr, b, overflow);
 	if (!strncmp(expr, "host:", 5)) {
 		ns = HOST;
 		name = expr + 5;
@@ -139,14 +207,14 @@ static bool expand(subst_state *st, const char *expr, ims_buf *b, ims_error **ov
 				   id, id);
 		return false;
 	}
-	return ims_buf_add(b, val, strlen(val), overflow) == 0;
+	return put(st, b, val, strlen(val), overflow) == 0;
 }
 
 bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags, size_t max, char **out, size_t *outlen,
-		bool *from_host)
+		bool *from_host, bool *platform)
 {
 	ims_buf b = IMS_BUF_INIT(max);
-	subst_state st = { c, pos, flags, from_host };
+	subst_state st = { c, pos, flags, from_host, false };
 	ims_error *overflow = NULL;
 	bool ok = true;
 	*from_host = false;
@@ -154,14 +222,14 @@ bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags,
 	while (i < len && ok && !overflow) {
 		const char *dollar = memchr(in + i, '$', len - i);
 		size_t lit = dollar ? (size_t)(dollar - (in + i)) : len - i;
-		if (ims_buf_add(&b, in + i, lit, &overflow) < 0)
+		if (put(&st, &b, in + i, lit, &overflow) < 0)
 			break;
 		i += lit;
 		if (i >= len)
 			break;
 		/* in[i] == '$' */
 		if (i + 1 < len && in[i + 1] == '$') {
-			ims_buf_add(&b, "$", 1, &overflow);
+			put(&st, &b, "$", 1, &overflow);
 			i += 2;
 		} else if (i + 1 < len && in[i + 1] == '{') {
 			const char *close = memchr(in + i + 2, '}', len - i - 2);
@@ -174,7 +242,7 @@ bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags,
 			ok = expand(&st, expr, &b, &overflow);
 			i = (size_t)(close - in) + 1;
 		} else {
-			ims_buf_add(&b, "$", 1, &overflow);
+			put(&st, &b, "$", 1, &overflow);
 			i++;
 		}
 	}
@@ -188,5 +256,9 @@ bool spec_subst(spec_ctx *c, const char *in, size_t len, ims_pos pos, int flags,
 		return false;
 	}
 	*out = ims_buf_steal(&b, outlen);
+	if ((flags & SUBST_PLATFORM) && !st.platform)
+		undouble(*out, outlen);
+	if (platform)
+		*platform = st.platform;
 	return true;
 }

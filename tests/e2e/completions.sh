@@ -57,7 +57,7 @@ YAML
 
 # --- bash: fixed cases
 check_eq "bash: verbs after 'imagespec '" \
-	"$(lines --help --version auth build cache copy help inspect plan schema tags validate version)" \
+	"$(lines --help --version auth build cache copy help index inspect plan report schema tags validate version)" \
 	"$(bash_complete 'imagespec|')"
 check_eq "bash: a verb's prefix" "build" "$(bash_complete 'imagespec|bu')"
 check_eq "bash: --progress values" "$(lines auto plain quiet)" \
@@ -70,12 +70,13 @@ check_eq "bash: specs are yaml, yml and json files, directories and -" \
 	"$(lines - image.yaml other.yml sub/)" "$(bash_complete 'imagespec|build|')"
 check_eq "bash: auth subcommands" "$(lines get login logout)" "$(bash_complete 'imagespec|auth|')"
 check_eq "bash: cache subcommands" "$(lines du prune)" "$(bash_complete 'imagespec|cache|')"
+check_eq "bash: index subcommands" "$(lines append create)" "$(bash_complete 'imagespec|index|')"
 check_eq "bash: an option's value is not taken for the spec" "" \
 	"$(bash_complete 'imagespec|build|--target|')"
 
 # --- fish: the same cases
 check_eq "fish: verbs after 'imagespec '" \
-	"$(lines auth build cache copy help inspect plan schema tags validate version)" \
+	"$(lines auth build cache copy help index inspect plan report schema tags validate version)" \
 	"$(fish_complete 'imagespec ')"
 check_eq "fish: --progress values" "$(lines auto plain quiet)" \
 	"$(fish_complete 'imagespec build --progress ')"
@@ -85,7 +86,7 @@ check_eq "fish: cache subcommands" "$(lines du prune)" "$(fish_complete 'imagesp
 
 # --- zsh: the same cases
 check_eq "zsh: verbs after 'imagespec '" \
-	"$(lines auth build cache copy help inspect plan schema tags validate version)" \
+	"$(lines auth build cache copy help index inspect plan report schema tags validate version)" \
 	"$(zsh_complete 'imagespec ')"
 check_eq "zsh: --progress values" "$(lines auto plain quiet)" \
 	"$(zsh_complete 'imagespec build --progress ')"

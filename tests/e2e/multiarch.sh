@@ -122,4 +122,38 @@ DESC="copy --platform linux/amd64 picks one manifest" \
 check_eq "copy --platform linux/amd64: the amd64 manifest" \
 	"$(jq -r '.manifests[] | select(.platform.architecture == "amd64") | .digest' <<<"$OIDX")" "$(raw_digest "oci:$W/C1:y")"
 
+# --- ${platform.*} with platforms: [all]: the values come from the base index
+mkdir -p "$W/files"
+echo "file for amd64" >"$W/files/amd64-"
+echo "file for arm64/v8" >"$W/files/arm64-v8"
+cat >"$W/pv.yaml" <<'EOF'
+base: oci:multi:multi
+target: oci:out:pv
+platforms: [all]
+created: "2026-01-01T00:00:00Z"
+layers:
+  - files: [{src: "files/${platform.arch}-${platform.variant}", dest: /which}]
+files:
+  - {dest: /same.txt, content: "one layer for both\n"}
+EOF
+DESC="\${platform.arch}-\${platform.variant} with platforms: [all]" \
+	run_expect 0 '' ims build "$W/pv.yaml" --output "oci:$W/PV:x" --progress quiet
+for a in amd64 arm64; do
+	skopeo copy -q --override-arch "$a" "oci:$W/PV:x" "oci:$W/PV-$a:x" >/dev/null 2>&1
+	unpack "$W/PV-$a:x" "$W/PV-$a.bundle"
+done
+check_eq "amd64's variant is empty: files/amd64- (skopeo, umoci)" "file for amd64" "$(cat "$W/PV-amd64.bundle/rootfs/which")"
+check_eq "arm64's variant is v8, from the base index: files/arm64-v8" "file for arm64/v8" \
+	"$(cat "$W/PV-arm64.bundle/rootfs/which")"
+check_eq "the layer without platform values is one blob" \
+	"$(skopeo inspect --raw "oci:$W/PV-amd64:x" | jq -r '.layers[-1].digest')" \
+	"$(skopeo inspect --raw "oci:$W/PV-arm64:x" | jq -r '.layers[-1].digest')"
+check_nomatch "the per-platform layers differ" "^$(skopeo inspect --raw "oci:$W/PV-amd64:x" | jq -r '.layers[-2].digest')\$" \
+	"$(skopeo inspect --raw "oci:$W/PV-arm64:x" | jq -r '.layers[-2].digest')"
+rm "$W/files/arm64-v8"
+DESC="a file missing for one platform of the base index names it" \
+	run_expect 1 '`src` `files/\$\{platform.arch\}-\$\{platform.variant\}` is `files/arm64-v8` for platform `linux/arm64(/v8)?`, which does not exist' \
+	ims build "$W/pv.yaml" --output "oci:$W/PV2:x" --progress quiet
+check "nothing written for it" test ! -e "$W/PV2"
+
 done_testing

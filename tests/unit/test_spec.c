@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json/oci.h"
+#include "plan/plan.h"
 #include "spec/spec.h"
 #include "util/buf.h"
 #include "tap.h"
@@ -656,6 +658,66 @@ static void test_subst(void)
 	refused(MIN "files: [{\"${x}\": a, dest: /a, src: b}]\n", "unknown key `${x}`", "keys are never substituted");
 }
 
+#define DIG64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* ${platform.*}: kept as a template (other `$` doubled) in src, archive
+ * and url; refused elsewhere; filled per platform by the planner. */
+static void test_platform_subst(void)
+{
+	refused(MIN "files: [{src: a, dest: \"/${platform.os}\"}]\n",
+		"image.yaml:2:24: `${platform.os}` is only allowed in `src`, `archive` and `url` values",
+		"${platform.*} in dest");
+	refused(MIN "files: [{src: \"${platform.arc}\", dest: /a}]\n",
+		"unknown platform value `${platform.arc}`; did you mean `${platform.arch}`?", "unknown name");
+	refused(MIN "files: [{src: \"${platform.arch:-x}\", dest: /a}]\n", "takes no default", "with a default");
+	refused(MIN "files: [{src: \"../${platform.arch}\", dest: /a}]\n", "leaves the spec's directory",
+		"escape around a platform value");
+	refused(MIN "layers: [{archive: a.tar, sha256: {linux/amd64: " DIG64 "}}]\n",
+		"a `sha256` per platform needs", "sha256 map without a platform value");
+
+	ims_spec_model *m;
+	ims_error *err;
+	const char *doc = MIN "params: {v: \"p$q\"}\n"
+			      "files:\n"
+			      "  - {src: \"bin/${platform.arch}/${v}$${platform.os}\", dest: /a}\n"
+			      "  - {src: \"plain/${v}\", dest: /b}\n"
+			      "layers:\n"
+			      "  - url: \"https://example.org/t-${platform.os}-${platform.variant}.tgz\"\n"
+			      "    sha256: {linux/arm64: " DIG64 "}\n";
+	ok(parse_with(&m, doc, NULL, &err) == 0, "platform values parse");
+	if (m) {
+		is_str(m->files[0].src.s, "bin/${platform.arch}/p$$q$${platform.os}", "a template doubles other `$`");
+		ok(m->files[0].src.platform, "the template is marked");
+		is_str(m->files[1].src.s, "plain/p$q", "a value without platform values is plain");
+		ok(!m->files[1].src.platform, "and not marked");
+		ok(m->layers[0].url.platform && m->layers[0].sha256_by_platform.n == 1, "url template, sha256 map");
+		ims_platform *arm = ims_platform_parse("linux/arm64"), *amd = ims_platform_parse("linux/amd64");
+		char *out = NULL;
+		ok(ims_plan_platform_expand(m->files[0].src.s, arm, &out, NULL) == 0, "expand for linux/arm64");
+		is_str(out, "bin/arm64/p$q${platform.os}", "filled, `$$` a literal `$`");
+		free(out);
+		ok(ims_plan_platform_expand(m->layers[0].url.s, amd, &out, NULL) == 0, "expand for linux/amd64");
+		is_str(out, "https://example.org/t-linux-.tgz", "amd64's variant is empty");
+		free(out);
+		ok(ims_plan_platform_expand(m->layers[0].url.s, arm, &out, NULL) == 0, "expand arm64");
+		is_str(out, "https://example.org/t-linux-v8.tgz", "arm64's variant is v8");
+		free(out);
+		ims_platform *bad = ims_platform_parse("linux/amd64");
+		free(bad->variant);
+		bad->variant = strdup("..");
+		ims_error *e = NULL;
+		ok(ims_plan_platform_expand("x/${platform.variant}", bad, &out, &e) == IMS_EINVALID && e &&
+			   strstr(e->message, "cannot go into a path"),
+		   "a `..` variant is refused");
+		ims_error_free(e);
+		ims_platform_free(bad);
+		ims_platform_free(arm);
+		ims_platform_free(amd);
+		ims_spec_model_free(m);
+	}
+	ims_error_free(err);
+}
+
 static void test_secrets(void)
 {
 	setenv("IMS_TEST_PASSWORD", "hunter2-from-env", 1);
@@ -837,6 +899,7 @@ int main(void)
 	test_refs_and_digests();
 	test_shapes();
 	test_subst();
+	test_platform_subst();
 	test_secrets();
 	test_secret_warnings();
 	test_many_errors();

@@ -49,6 +49,13 @@ bool ims_cred__helper_name_valid(const char *name);
 /* The absolute path of docker-credential-NAME on PATH (absolute PATH
  * entries only), or NULL. Caller frees. */
 char *ims_cred__helper_find(const char *name);
+/* Whether a helper's output is the "not found" answer. */
+bool ims_cred__helper_said_not_found(const char *text, size_t len);
+/* Reads a helper's answer to get (len bytes of text, not NUL-terminated)
+ * into out: strict JSON {ServerURL, Username, Secret} for server_url.
+ * Messages name the helper, never the text. */
+int ims_cred__helper_answer(const char *name, const char *text, size_t len, const char *server_url,
+			    ims_credentials *out, ims_error **err);
 /* Tests only: the helper timeout in milliseconds (<= 0: the default). */
 void ims_cred_helper__set_timeout_ms(int ms);
 

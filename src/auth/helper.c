@@ -296,10 +296,8 @@ static void run_dispose(run_state *s)
 }
 
 /* The answer docker-credential-helpers give for a missing entry. */
-static bool said_not_found(const run_state *s)
+bool ims_cred__helper_said_not_found(const char *p, size_t n)
 {
-	const char *p = s->out;
-	size_t n = s->out_len;
 	while (n > 0 && strchr(" \t\r\n", p[n - 1]))
 		n--;
 	return n == strlen(NOT_FOUND) && !memcmp(p, NOT_FOUND, n);
@@ -335,7 +333,7 @@ static int call(const char *name, const char *verb, const char *input, size_t le
 		return r;
 	if (WIFEXITED(s->status) && WEXITSTATUS(s->status) == 0)
 		return 0;
-	if (said_not_found(s)) {
+	if (ims_cred__helper_said_not_found(s->out, s->out_len)) {
 		*not_found = true;
 		return 0;
 	}
@@ -344,17 +342,18 @@ static int call(const char *name, const char *verb, const char *input, size_t le
 
 /* ---- the answer to get ---- */
 
-static int answer(const run_state *s, const char *server_url, ims_credentials *out, ims_error **err)
+int ims_cred__helper_answer(const char *name, const char *text, size_t len, const char *server_url,
+			    ims_credentials *out, ims_error **err)
 {
 	ims_json *j = NULL;
 	ims_error *perr = NULL;
 	/* The parser's message is dropped: it describes the helper's
 	 * output, which may hold the secret. */
-	if (ims_json_parse_object(&j, s->out, s->out_len, IMS_CRED_HELPER_OUT_MAX, "helper", &perr) < 0) {
+	if (ims_json_parse_object(&j, text, len, IMS_CRED_HELPER_OUT_MAX, "helper", &perr) < 0) {
 		ims_error_free(perr);
 		return ims_error_set(err, IMS_EGENERIC,
 				     "credential helper `docker-credential-%s` printed something that is not JSON",
-				     s->name);
+				     name);
 	}
 	int r = 0;
 	for (size_t i = 0; i < j->n && r == 0; i++) {
@@ -370,7 +369,7 @@ static int answer(const run_state *s, const char *server_url, ims_credentials *o
 			err, IMS_EGENERIC,
 			"credential helper `docker-credential-%s` printed JSON that is not {ServerURL, Username, "
 			"Secret}",
-			s->name);
+			name);
 		goto out;
 	}
 	if (url && *url) {
@@ -381,7 +380,7 @@ static int answer(const run_state *s, const char *server_url, ims_credentials *o
 			r = ims_error_set(
 				err, IMS_EGENERIC,
 				"credential helper `docker-credential-%s` answered for another registry than `%s`",
-				s->name, shown);
+				name, shown);
 			goto out;
 		}
 	}
@@ -392,7 +391,7 @@ static int answer(const run_state *s, const char *server_url, ims_credentials *o
 		out->username = xstrdup(user ? user : "");
 		out->password = xstrdup(secret);
 	}
-	out->source = xasprintf("credential helper `docker-credential-%s`", s->name);
+	out->source = xasprintf("credential helper `docker-credential-%s`", name);
 out:
 	ims_cred__json_free(j);
 	return r;
@@ -405,7 +404,7 @@ int ims_cred_helper_get(const char *name, const char *server_url, ims_credential
 	run_state s;
 	bool not_found;
 	int r = call(name, "get", server_url, strlen(server_url), &s, &not_found, err);
-	if (r == 0 && !not_found && (r = answer(&s, server_url, out, err)) == 0)
+	if (r == 0 && !not_found && (r = ims_cred__helper_answer(name, s.out, s.out_len, server_url, out, err)) == 0)
 		*found = true;
 	run_dispose(&s);
 	return r;

@@ -347,6 +347,66 @@ static void foreign_hint(const ims_build_result *res, ims_error **err)
 				    "`sync: {copyRemoteLayers: true}`");
 }
 
+/* The base layer a registry's MANIFEST_BLOB_UNKNOWN names (its message
+ * carries the code and, in the detail, the digest), or NULL. */
+static const ims_descriptor *lost_base_layer(const build *b, const ims_error *e)
+{
+	const char *m = e && e->message && b->base.t ? strstr(e->message, "MANIFEST_BLOB_UNKNOWN") : NULL;
+	for (const char *p = m; p && (p = strstr(p, "sha256:")); p += 7) {
+		char d[IMS_DIGEST_BUFSZ];
+		snprintf(d, sizeof(d), "%.71s", p);
+		if (!ims_digest_valid(d))
+			continue;
+		for (size_t i = 0; i < b->base.n; i++) {
+			const ims_manifest *man = b->base.images[i].manifest;
+			for (size_t k = 0; man && k < man->nlayers; k++)
+				if (!strcmp(man->layers[k].digest, d) && !man->layers[k].nurls)
+					return &man->layers[k];
+		}
+	}
+	return NULL;
+}
+
+static int tag_and_commit(build *b, const ims_descriptor *top, ims_error **err)
+{
+	int r = 0;
+	if (b->nnames == 0)
+		r = ims_transport_tag(b->target, NULL, top, err);
+	for (size_t i = 0; i < b->nnames && r >= 0; i++)
+		r = ims_transport_tag(b->target, b->names[i], top, err);
+	return r < 0 ? r : ims_transport_commit(b->target, err);
+}
+
+/* The names, then commit. A registry that refuses the manifest with
+ * MANIFEST_BLOB_UNKNOWN for a base layer it said it had (a HEAD that
+ * lied, a blob lost since) gets that layer uploaded again, once, and the
+ * manifest once more (catalogue item 58); any other failure, or a second
+ * one, is the registry's message. */
+static int push_names(build *b, const ims_descriptor *top, ims_error **err)
+{
+	ims_error *first = NULL;
+	int r = tag_and_commit(b, top, &first);
+	const ims_descriptor *lost = r < 0 ? lost_base_layer(b, first) : NULL;
+	if (lost) {
+		ims_events_warn(&b->env->ev, "%s; uploading base layer %s again and retrying once", first->message,
+				lost->digest);
+		ims_error *e = NULL;
+		r = ims_transport_copy_blob_always(b->base.t, b->target, lost, &e);
+		if (r >= 0) {
+			ims_error_clear(&first);
+			r = tag_and_commit(b, top, &first);
+		} else {
+			ims_error_append(&first, r, "uploading %s again failed: %s", lost->digest,
+					 e && e->message ? e->message : "error");
+		}
+		ims_error_free(e);
+	}
+	if (r < 0 && err && !*err)
+		*err = steal_pointer(&first);
+	ims_error_free(first);
+	return r;
+}
+
 /* The top document (the manifest, or an index over several), then the
  * names, made visible at commit. */
 static int publish(build *b, ims_error **err)
@@ -366,14 +426,8 @@ static int publish(build *b, ims_error **err)
 		res->media_type = xstrdup(top.media_type);
 		res->size = top.size;
 	}
-	if (r >= 0 && b->target) {
-		if (b->nnames == 0)
-			r = ims_transport_tag(b->target, NULL, &top, err);
-		for (size_t i = 0; i < b->nnames && r >= 0; i++)
-			r = ims_transport_tag(b->target, b->names[i], &top, err);
-		if (r >= 0)
-			r = ims_transport_commit(b->target, err);
-	}
+	if (r >= 0 && b->target)
+		r = push_names(b, &top, err);
 	ims_descriptor_dispose(&top);
 	if (r < 0) {
 		foreign_hint(res, err);

@@ -85,7 +85,10 @@ typedef struct {
 int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const ims_descriptor *d,
 				  const ims_transfer_opts *o, ims_layer_action *action, ims_error **err);
 /* Copies a compressed layer as a plain tar blob (docker-archive),
- * verifying the compressed digest and the diff_id. */
+ * verifying the compressed digest and the diff_id. A layer that
+ * decompresses to more than IMS_EXEC_UNCOMPRESSED_MAX bytes is refused
+ * there, its partial blob dropped (catalogue item 41: a decompression
+ * bomb must not fill the disk). */
 int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
 			       ims_descriptor *out, ims_layer_action *action, ims_error **err);
 /* A manifest or index src holds under digest (NULL: the one its reference
@@ -93,6 +96,10 @@ int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims
  * (may be NULL) gets the content type it came with. */
 int ims_exec_get_verified(ims_transport *src, const char *digest, char **data, size_t *len, char **media_type,
 			  ims_error **err);
+/* The cap on a base layer's tar: the one on a layer imagespec writes. */
+#define IMS_EXEC_UNCOMPRESSED_MAX ((int64_t)64 << 30)
+/* Tests only: another cap (<= 0: the default). */
+void ims_exec__set_uncompressed_max(int64_t max);
 /* Stores bytes held in memory as a blob, unless dst has it. */
 int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err);
 

@@ -1,6 +1,7 @@
 /* Blobs from one transport to another: the one place that decides between
  * skipping, mounting and copying, for builds and copies alike. Every call
  * goes through the checked ims_transport_* wrappers. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,35 @@ int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const 
 	return ims_transport_copy_blob(src, dst, d, err);
 }
 
+/* The one piece of state here: tests lower the cap so that a bomb costs
+ * them kilobytes. Nothing else sets it. */
+static _Atomic int64_t uncompressed_max_override;
+
+void ims_exec__set_uncompressed_max(int64_t max)
+{
+	uncompressed_max_override = max;
+}
+
+/* Passes bytes on until more than max have come. */
+typedef struct {
+	ims_sink sink;
+	ims_sink *next;
+	int64_t count, max;
+	const char *digest;
+} capped_sink;
+
+static int capped_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	capped_sink *c = ud;
+	if ((int64_t)n > c->max - c->count)
+		return ims_error_set(err, IMS_EGENERIC,
+				     "base layer %s decompresses to more than %lld bytes; refusing it (a decompression "
+				     "bomb, or a layer too big for docker-archive)",
+				     c->digest, (long long)c->max);
+	c->count += (int64_t)n;
+	return ims_sink_write(c->next, p, n, err);
+}
+
 /* docker-archive wants plain tar layers: decompress, verify both digests. */
 int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims_descriptor *d, const char *diff_id,
 			       ims_descriptor *out, ims_layer_action *action, ims_error **err)
@@ -64,7 +94,10 @@ int ims_exec_copy_uncompressed(ims_transport *src, ims_transport *dst, const ims
 		goto out;
 	char got_diff[IMS_DIGEST_BUFSZ];
 	int64_t tar_size = 0;
-	r = ims_layer_decompress(&hr.reader, w ? &w->sink : &null, got_diff, &tar_size, err);
+	int64_t max = uncompressed_max_override > 0 ? uncompressed_max_override : IMS_EXEC_UNCOMPRESSED_MAX;
+	capped_sink cap = { { capped_write, NULL }, w ? &w->sink : &null, 0, max, d->digest };
+	cap.sink.ud = &cap;
+	r = ims_layer_decompress(&hr.reader, &cap.sink, got_diff, &tar_size, err);
 	if (r < 0) {
 		r = ims_exec_not_spec(err, r);
 		goto out;

@@ -90,6 +90,7 @@ static void new_share(ims_http *h)
 		pthread_mutex_init(&h->share_locks[i], NULL);
 	pthread_mutex_init(&h->tls_lock, NULL);
 	pthread_mutex_init(&h->pool_lock, NULL);
+	pthread_mutex_init(&h->warn_lock, NULL);
 	h->share = curl_share_init();
 	if (!h->share)
 		abort();
@@ -129,6 +130,9 @@ void ims_http_free(ims_http *h)
 	 * that the share is no longer in use when it is cleaned up. */
 	ims_http__pool_free(h);
 	pthread_mutex_destroy(&h->pool_lock);
+	pthread_mutex_destroy(&h->warn_lock);
+	for (size_t i = 0; i < h->nwarnings; i++)
+		free(h->warnings[i]);
 	curl_share_cleanup(h->share);
 	for (size_t i = 0; i < IMS_ARRAY_SIZE(h->share_locks); i++)
 		pthread_mutex_destroy(&h->share_locks[i]);

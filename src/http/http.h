@@ -59,8 +59,10 @@ typedef struct {
 	void (*notice)(void *ud, const char *line);
 	void *notice_ud;
 	/* Warned once per host named insecure, at its first request: TLS is
-	 * not verified there and plain HTTP is allowed (catalogue item 76).
-	 * Same threading rule as trace. */
+	 * not verified there and plain HTTP is allowed (catalogue item 76);
+	 * and of each distinct `Warning` header text a response carries,
+	 * cleaned and bounded ("`host:port` warns: TEXT"), a few per run at
+	 * most (catalogue item 60). Same threading rule as trace. */
 	void (*warn)(void *ud, const char *line);
 	void *warn_ud;
 	const char *user_agent;  /* default "imagespec/VERSION" */

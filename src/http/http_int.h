@@ -15,6 +15,9 @@
 #define IMS_HTTP_DEFAULT_MAX_BODY (64 * 1024)
 /* Idle easy handles kept (each with its own live connections). */
 #define IMS_HTTP_POOL_MAX 16
+/* Warning headers: the longest text shown, and how many distinct ones. */
+#define IMS_HTTP_WARNING_MAX 256
+#define IMS_HTTP_WARNINGS_SHOWN 8
 
 /* What TLS means for one host[:port], built on its first request: the
  * merged CA bundle (NULL when the system CAs alone are enough), the client
@@ -73,10 +76,17 @@ struct ims_http {
 	void *notice_ud;
 	void (*warn)(void *ud, const char *line);
 	void *warn_ud;
+	pthread_mutex_t warn_lock; /* guards the warnings shown */
+	char *warnings[IMS_HTTP_WARNINGS_SHOWN];
+	size_t nwarnings;
+	bool warnings_capped;
 
 	pthread_mutex_t tls_lock; /* guards tls */
 	ims_http_tls *tls;
 };
+
+/* Tells h->warn of the Warning headers of a response from url (warning.c). */
+void ims_http__warnings(ims_http *h, const char *url, const ims_http_response *resp);
 
 /* URL parts, from libcurl's parser. */
 typedef struct {

@@ -105,6 +105,8 @@ static int tries(ims_http *h, const ims_http_request *req, const char *url, bool
 		if (rc < 0 && resp->failure == IMS_HTTP_OK)
 			resp->failure = IMS_HTTP_FAIL_OTHER;
 		trace_try(h, req, url, rc, resp, &t, attempt);
+		if (rc == 0)
+			ims_http__warnings(h, url, resp);
 
 		bool again = attempt < max && !req->body_reader && !t.sink_used;
 		if (again && rc == 0 && resp->status == 500 && !ims_http_header(resp, "retry-after")) {

@@ -356,7 +356,10 @@ static int collect_parents(actx *c, ims_error **err)
 	if (r < 0)
 		return r;
 
-	qsort(c->parents, c->nparents, sizeof(char *), cmp_str);
+	/* qsort wants a pointer even for nothing (nonnull): an include that
+	 * matches only top-level entries collects no parents (fuzz_archive_layer). */
+	if (c->nparents)
+		qsort(c->parents, c->nparents, sizeof(char *), cmp_str);
 	size_t u = 0;
 	for (size_t i = 0; i < c->nparents; i++) {
 		if (u && !strcmp(c->parents[u - 1], c->parents[i]))
@@ -395,6 +398,59 @@ static bool keep(const actx *c, name_kind kind, const char *stripped, struct arc
 }
 
 /* ---- entries --------------------------------------------------------- */
+
+/* The path in the layer of a kept entry (stripped), or a refusal: a
+ * whiteout, or a name a layer cannot hold. */
+static int layer_path(const actx *c, const char *entry, const char *stripped, char **path, ims_error **err)
+{
+	if (has_whiteout(stripped)) {
+		int r = refuse(c, entry, err,
+			       "whiteouts (`.wh.*`) are refused in archive layers: they would delete files of "
+			       "the base image");
+		ims_error_hint(err, "remove base files with the spec's `delete:` or `opaque:`, or leave the entry out "
+				    "with `include`");
+		return r;
+	}
+	char *p = reroot(c, stripped);
+	if (!ims_lpath_valid(p)) {
+		free(p);
+		return refuse(c, entry, err, "not a valid name in a layer (UTF-8 without control characters)");
+	}
+	*path = p;
+	return 0;
+}
+
+/* A symlink at path (in the layer) pointing at target must stay in dest. */
+static int check_symlink(const actx *c, const char *entry, const char *path, const char *target, ims_error **err)
+{
+	if (!target || !*target || !ims_lpath_name_ok(target, strlen(target)))
+		return refuse(c, entry, err, "symlink with an empty or invalid target");
+	if (!link_stays(c, path, target))
+		return refuse(c, entry, err, "symlink target `%s` leaves `/%s`", target, c->dest);
+	return 0;
+}
+
+int ims_layer__archive_entry_path(const char *dest, int strip, const char *name, const char *symlink, char **path,
+				  ims_error **err)
+{
+	*path = NULL;
+	actx c = { .shown = "fuzz", .strip = strip };
+	if (strip < 0 || (dest && !ims_lpath_abs_clean(dest)))
+		return ims_error_set(err, IMS_EINVALID, "bad dest or strip");
+	c.dest = dest ? ims_lpath_from_abs(dest) : xstrdup("");
+	_cleanup_free_ char *stripped = NULL;
+	name_kind kind;
+	int r = strip_name(&c, name, "name", name, &kind, &stripped, err);
+	/* The archive root is the image root's own entry only below a dest. */
+	if (r >= 0 && (kind == NAME_PATH || (kind == NAME_ROOT && *c.dest)))
+		r = layer_path(&c, name, stripped, path, err);
+	if (r >= 0 && *path && symlink && (r = check_symlink(&c, name, *path, symlink, err)) < 0) {
+		free(*path);
+		*path = NULL;
+	}
+	free(c.dest);
+	return r;
+}
 
 typedef struct {
 	struct archive *a;
@@ -438,10 +494,9 @@ static int entry_type(const actx *c, const char *entry, struct archive_entry *ae
 		return 0;
 	case AE_IFLNK: {
 		const char *t = archive_entry_symlink(ae);
-		if (!t || !*t || !ims_lpath_name_ok(t, strlen(t)))
-			return refuse(c, entry, err, "symlink with an empty or invalid target");
-		if (!link_stays(c, e->path, t))
-			return refuse(c, entry, err, "symlink target `%s` leaves `/%s`", t, c->dest);
+		int r = check_symlink(c, entry, e->path, t, err);
+		if (r < 0)
+			return r;
 		e->type = IMS_TAR_SYMLINK;
 		e->linkname = t;
 		return 0;
@@ -491,16 +546,8 @@ static int add_entry(const actx *c, const ims_layer_opts *o, struct archive *a, 
 			return 0;
 	}
 
-	if (has_whiteout(stripped)) {
-		r = refuse(c, entry, err, "whiteouts (`.wh.*`) are refused in archive layers: they would delete files of "
-					  "the base image");
-		ims_error_hint(err, "remove base files with the spec's `delete:` or `opaque:`, or leave the entry out "
-				    "with `include`");
+	if ((r = layer_path(c, entry, stripped, &path, err)) < 0)
 		return r;
-	}
-	path = reroot(c, stripped);
-	if (!ims_lpath_valid(path))
-		return refuse(c, entry, err, "not a valid name in a layer (UTF-8 without control characters)");
 	quoted = ims_lpath_quote(entry);
 	ims_tar_entry e = { .path = path, .source = quoted };
 	if ((r = entry_type(c, entry, ae, &e, &linkbuf, err)) < 0)

@@ -105,6 +105,15 @@ void ims_layer_files_free(ims_layer_files *lf);
 int ims_layer_write_archive(const ims_layer_archive *a, const char *path, const ims_layer_opts *o, ims_sink *out,
 			    ims_layer_result *res, ims_error **err);
 
+/* How an archive layer takes one entry's name (fuzzers and tests): the
+ * path in the layer under dest (absolute; NULL: "/") after stripping
+ * strip components, with symlink (may be NULL) its target; *path is NULL
+ * for an entry stripped away. Refusals are those of
+ * ims_layer_write_archive: `..`, absolute names, whiteouts, names that
+ * are not clean UTF-8, symlinks leaving dest. */
+int ims_layer__archive_entry_path(const char *dest, int strip, const char *name, const char *symlink, char **path,
+				  ims_error **err);
+
 /* The whiteout layer: `.wh.NAME` for each delete path and
  * `DIR/.wh..wh..opq` for each opaque path. */
 int ims_layer_write_whiteouts(const ims_layer_whiteouts *w, const ims_layer_opts *o, ims_sink *out,

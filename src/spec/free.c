@@ -97,6 +97,7 @@ void ims_spec_model_free(ims_spec_model *m)
 	spec_strlist_dispose(&m->entrypoint);
 	spec_strlist_dispose(&m->cmd);
 	spec_kvlist_dispose(&m->env);
+	free(m->env_secret);
 	spec_str_dispose(&m->working_dir);
 	spec_str_dispose(&m->user);
 	spec_kvlist_dispose(&m->labels);

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "spec/spec.h"
+#include "spec/spec_int.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -110,10 +110,13 @@ static void symlink_dest_warnings(ims_spec *s, const ims_file_spec *f, size_t n)
 	}
 }
 
-/* A literal password or token in a file ends up in version control. */
-static void collect_warnings(ims_spec *s)
+/* A literal password or token in a file ends up in version control, and
+ * in the hands of whoever may read the file; an env value named like a
+ * secret ends up in the image config (secrets.c). */
+static void collect_warnings(ims_spec *s, bool from_file)
 {
 	const ims_spec_model *m = s->m;
+	bool literal = false;
 	dockerignore_warning(s);
 	if (m->path && m->base.s && strcmp(m->base.s, "scratch")) {
 		symlink_dest_warnings(s, m->files, m->nfiles);
@@ -127,6 +130,29 @@ static void collect_warnings(ims_spec *s)
 				    "%s:%d:%d: auth for `%s` holds a literal secret; use `${host:NAME}` to read it from "
 				    "the environment instead",
 				    m->path, a->key.pos.line, a->key.pos.col, a->key.s);
+		literal = literal || a->literal_secret;
+	}
+	unsigned mode = 0;
+	if (literal && from_file && ims_spec__file_exposed(m->path, &mode))
+		add_warning(s,
+			    "%s: holds a literal secret and may be read or written by others (mode %04o); "
+			    "`chmod go-rwx %s`, or read the secret with `${host:NAME}`",
+			    m->path, mode, m->path);
+	for (size_t i = 0; m->env_secret && i < m->env.n; i++) {
+		const ims_kv *kv = &m->env.v[i];
+		if (!m->env_secret[i])
+			continue;
+		if (m->path && kv->key.pos.line > 0)
+			add_warning(s,
+				    "%s:%d:%d: env `%s` looks like a secret, and its value is stored in the image config "
+				    "for anyone who pulls the image; pass secrets at run time, or add the comment "
+				    "`# imagespec: not-secret` on this line if it is none",
+				    m->path, kv->key.pos.line, kv->key.pos.col, kv->key.s);
+		else
+			add_warning(s,
+				    "env `%s` looks like a secret, and its value is stored in the image config for "
+				    "anyone who pulls the image; pass secrets at run time",
+				    kv->key.s);
 	}
 }
 
@@ -139,7 +165,7 @@ int ims_spec_read(ims_spec **out, const char *path, const char *data, size_t len
 		return r;
 	ims_spec *s = xcalloc(1, sizeof(*s));
 	s->m = m;
-	collect_warnings(s);
+	collect_warnings(s, data == NULL);
 	*out = s;
 	return 0;
 }

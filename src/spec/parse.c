@@ -358,6 +358,7 @@ int ims_spec_model_parse(ims_spec_model **out, const char *path, const char *dat
 		ims_spec_model_free(m);
 		return r;
 	}
+	ims_spec__mark_env_secrets(m, data, len);
 	*out = m;
 	return 0;
 }

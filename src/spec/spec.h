@@ -209,6 +209,8 @@ typedef struct ims_spec_model {
 	ims_strlist cmd;
 	bool cmd_null;
 	ims_kvlist env; /* value NULL: remove; may contain ${base:NAME} */
+	bool *env_secret; /* per env entry: its name looks like a secret's, it has a value, and its line
+			   * does not say `# imagespec: not-secret` (secrets.c); NULL when env is empty */
 	ims_str working_dir;
 	ims_str user;
 	ims_kvlist labels;      /* value NULL: remove the base's label */

@@ -214,4 +214,15 @@ void spec_str_dispose(ims_str *s);
 void spec_strlist_dispose(ims_strlist *l);
 void spec_kvlist_dispose(ims_kvlist *l);
 
+/* ---- secrets.c: warnings about secrets the spec may leak ---- */
+
+/* Whether an env name looks like a secret's (SECRET, TOKEN, PASSWORD,
+ * PASSWD, or a `_KEY` part), in any case. */
+bool ims_spec__env_name_secret(const char *name);
+/* Fills m->env_secret from the model and the document's text. */
+void ims_spec__mark_env_secrets(ims_spec_model *m, const char *data, size_t len);
+/* Whether the spec file at path (not stdin) may be read or written by its
+ * group or others; *mode gets its permission bits. */
+bool ims_spec__file_exposed(const char *path, unsigned *mode);
+
 #endif

@@ -48,34 +48,6 @@ out:
 	return rc;
 }
 
-/* What a resumed GET writes on. Its answer's headers are in by the first
- * byte of body: a 206 (Content-Range) goes on where the earlier try
- * stopped; a 200 from a server that ignores Range starts over, and the
- * `have` bytes delivered already are dropped. */
-typedef struct {
-	ims_sink sink;
-	ims_sink *next;
-	const ims_http_response *resp;
-	int64_t have, skip;
-	bool started;
-} resume_sink;
-
-static int resume_write(void *ud, const void *p, size_t n, ims_error **err)
-{
-	resume_sink *s = ud;
-	if (!s->started) {
-		s->started = true;
-		s->skip = ims_http_header(s->resp, "content-range") ? 0 : s->have;
-	}
-	if (s->skip > 0) {
-		size_t drop = (int64_t)n < s->skip ? n : (size_t)s->skip;
-		s->skip -= (int64_t)drop;
-		p = (const char *)p + drop;
-		n -= drop;
-	}
-	return ims_sink_write(s->next, p, n, err);
-}
-
 /* The first offset of a "Content-Range: bytes FIRST-LAST/SIZE", or -1. */
 static int64_t range_start(const ims_http_response *resp)
 {
@@ -85,6 +57,41 @@ static int64_t range_start(const ims_http_response *resp)
 	char *end = NULL;
 	long long first = strtoll(v + 6, &end, 10);
 	return end != v + 6 && *end == '-' && first >= 0 ? (int64_t)first : -1;
+}
+
+/* What a resumed GET writes on. Its answer's headers are in by the first
+ * byte of body: a 206 (Content-Range) goes on where the earlier try
+ * stopped, and is refused before its first byte reaches the blob when its
+ * range starts anywhere else (catalogue item 56); a 200 from a server that
+ * ignores Range starts over, and the `have` bytes delivered already are
+ * dropped. */
+typedef struct {
+	ims_sink sink;
+	ims_sink *next;
+	const ims_http_response *resp;
+	int64_t have, skip;
+	bool started;
+	const char *what;
+} resume_sink;
+
+static int resume_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	resume_sink *s = ud;
+	if (!s->started) {
+		s->started = true;
+		bool ranged = ims_http_header(s->resp, "content-range") != NULL;
+		if (ranged && range_start(s->resp) != s->have)
+			return ims_error_set(err, IMS_EGENERIC, "%s: asked for the bytes from %lld on, got a range from %lld",
+					     s->what, (long long)s->have, (long long)range_start(s->resp));
+		s->skip = ranged ? 0 : s->have;
+	}
+	if (s->skip > 0) {
+		size_t drop = (int64_t)n < s->skip ? n : (size_t)s->skip;
+		s->skip -= (int64_t)drop;
+		p = (const char *)p + drop;
+		n -= drop;
+	}
+	return ims_sink_write(s->next, p, n, err);
 }
 
 /* A GET cut short (the connection reset mid-body) is resumed where it stopped, up to this many
@@ -110,7 +117,7 @@ int ims_registry_blob_get(ims_registry *r, const char *repo, const char *digest,
 	char got[IMS_DIGEST_BUFSZ];
 	for (int attempt = 1;; attempt++) {
 		int64_t have = h.count;
-		resume_sink rs = { { resume_write, NULL }, &h.sink, &resp, have, 0, false };
+		resume_sink rs = { { resume_write, NULL }, &h.sink, &resp, have, 0, false, c.what };
 		rs.sink.ud = &rs;
 		_cleanup_free_ char *range = have ? xasprintf("Range: bytes=%lld-", (long long)have) : NULL;
 		const char *hdrs[] = { range };

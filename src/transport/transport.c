@@ -255,19 +255,31 @@ int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, ch
 	return 0;
 }
 
+/* A descriptor fit to name a blob to copy: checked before any request. */
+static int copyable(const ims_descriptor *d, ims_error **err)
+{
+	int r = ims_digest_check(d->digest, "blob", err);
+	if (r >= 0 && d->size < 0)
+		r = ims_error_set(err, IMS_EINVALID, "blob %s has a negative size", d->digest);
+	return r;
+}
+
 int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err)
 {
 	int r;
-	if ((r = ims_digest_check(d->digest, "blob", err)) < 0)
+	if ((r = copyable(d, err)) < 0)
 		return r;
-	if (d->size < 0)
-		return ims_error_set(err, IMS_EINVALID, "blob %s has a negative size", d->digest);
 	bool exists = false;
 	if ((r = ims_transport_has_blob(dst, d->digest, &exists, err)) < 0)
 		return r;
-	if (exists)
-		return 0;
+	return exists ? 0 : ims_transport_copy_blob_always(src, dst, d, err);
+}
 
+int ims_transport_copy_blob_always(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err)
+{
+	int r;
+	if ((r = copyable(d, err)) < 0)
+		return r;
 	ims_reader rd = { 0 };
 	if ((r = ims_transport_open_blob(src, d->digest, &rd, err)) < 0)
 		return r;

@@ -152,6 +152,10 @@ int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, ch
  * Skipped when dst already has it; on a mismatch the writer is aborted and
  * the error (IMS_EDIGEST) names the blob. */
 int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err);
+/* The same without asking dst first: for a blob dst said it had and has
+ * not (a manifest PUT answered MANIFEST_BLOB_UNKNOWN). */
+int ims_transport_copy_blob_always(ims_transport *src, ims_transport *dst, const ims_descriptor *d,
+				   ims_error **err);
 
 /* How readers that hold several images (layouts, archives) resolve a
  * reference to one, with the same rules and messages everywhere: by name

@@ -247,6 +247,70 @@ layers:
 EOF
 hostile "archive sha256 mismatch" 1 '(sha256|digest|checksum|mismatch)'
 
+# --- catalogue item 36: more than 127 layers ----------------------------------
+newcase
+{
+	printf 'base: scratch\ntarget: oci:out:x\ncreated: 0\nlayers:\n'
+	for i in $(seq 1 128); do printf '  - files: [{dest: /f%d, content: "%d"}]\n' "$i" "$i"; done
+} >"$C/image.yaml"
+hostile "128 layers" 2 'the image would have 128 layers; runtimes refuse more than 127 \(use removeLayers or fewer layers\)'
+
+# --- catalogue item 28: a file the build may not read (EACCES) -----------------
+# Root reads everything, so the build runs as nobody (setpriv) over a tree
+# where one file is mode 0000; everything else is world-readable.
+if command -v setpriv >/dev/null; then
+	U=$(mktemp -d /tmp/ims-eacces.XXXXXX) || bail "mktemp"
+	chmod 0755 "$U"
+	mkdir -p "$U/src/sub"
+	echo ok >"$U/src/a.txt"
+	echo secret >"$U/src/sub/locked.txt"
+	chmod 0000 "$U/src/sub/locked.txt"
+	printf 'base: scratch\ntarget: oci:out:x\nfiles:\n  - src: ./src\n    dest: /app/\n' >"$U/image.yaml"
+	chmod -R a+rX "$U/image.yaml" "$U/src/a.txt" "$U/src/sub"
+	chmod 0000 "$U/src/sub/locked.txt"
+	mkdir -m 0777 "$U/outs"
+	DESC="an unreadable file in the source tree (EACCES, as nobody): exit 1, naming it and the error" \
+		run_expect 1 'sub/locked\.txt.*[Pp]ermission denied' \
+		setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent TMPDIR="$U/outs" \
+		"${_IMS_REAL:-$IMAGESPEC}" build "$U/image.yaml" --output "oci:$U/outs/new-out:x" --no-cache --progress quiet
+	check "... no output dir created" test ! -e "$U/outs/new-out"
+	check_eq "... and no temp file left" "" "$(ls -A "$U/outs")"
+	chmod 0600 "$U/src/sub/locked.txt"
+	rm -rf "$U"
+else
+	skip "an unreadable file in the source tree" "setpriv is missing: the EACCES case needs a user other than root"
+fi
+
+# --- catalogue items 16 and 17: secret warnings ----------------------------------
+newcase
+cat >"$C/image.yaml" <<'EOS'
+base: scratch
+target: oci:out:x
+created: 0
+files:
+  - {dest: /ok, content: "ok\n"}
+env:
+  API_TOKEN: tok-canary-123
+  GPG_KEY_ID: 0xABCD   # imagespec: not-secret
+auth:
+  127.0.0.1:1: {username: u, password: pw-canary-456}
+EOS
+chmod 0644 "$C/image.yaml"
+DESC="a secret-looking env name and a literal auth secret in a 0644 spec: exit 0, with warnings" \
+	run_expect 0 'image\.yaml:7:3: env `API_TOKEN` looks like a secret, and its value is stored in the image config' \
+	ims build "$C/image.yaml" --output "oci:$C/out:x" --progress quiet
+check_match "... the 0644 spec holding a literal secret is named, with the fix" \
+	'image\.yaml: holds a literal secret and may be read or written by others \(mode 0644\); `chmod go-rwx ' "$RUN_STDERR"
+check_nomatch "... GPG_KEY_ID, marked not-secret, draws nothing" 'GPG_KEY_ID' "$RUN_STDERR"
+check_nomatch "... no secret value is quoted" 'canary' "$RUN_STDERR"
+check "... umoci unpacks the image" unpack "$C/out:x" "$C/bundle"
+check_match "... the value is indeed in the config (what the warning is about)" 'API_TOKEN=tok-canary-123' \
+	"$(cat "$C/bundle/config.json")"
+chmod 0600 "$C/image.yaml"
+DESC="the same spec, mode 0600: no warning about the file's mode" \
+	run_expect 0 'env `API_TOKEN` looks like a secret' ims build "$C/image.yaml" --output "oci:$C/out2:x" --progress quiet
+check_nomatch "... only the env and literal-secret warnings" 'read or written by others' "$RUN_STDERR"
+
 # --- registries: only loopback, never the internet --------------------------
 # A registry nobody listens on: a claimed port (free_port) that no server binds.
 DEAD_PORT=$(free_port) || bail "no free port"

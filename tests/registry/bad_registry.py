@@ -39,6 +39,12 @@
   foreign-layer-missing the same, but the url answers 404
   bad-history          the config's history has 3 entries for layers, the
                        image 1 layer
+  warning-headers      every answer carries `Warning: 299 - "this registry
+                       is deprecated"`; manifest answers also a 5000-byte
+                       warning text and one with ESC and BEL in it
+  bad-content-range    the first GET of the layer sends half its body and
+                       closes the connection; a GET with Range gets 206
+                       with a Content-Range starting at 0, not where asked
   none                 no fault (a control)
 
 With --tls-cert/--tls-key the main listener speaks TLS, and it sniffs the
@@ -226,6 +232,11 @@ def make_handler(opts, listener, image, lock, store):
             self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
             if opts.mode == "huge-header" and path != "/ping":
                 self.send_header("X-Padding", "p" * (1 << 20))
+            if opts.mode == "warning-headers" and path != "/ping":
+                self.send_header("Warning", '299 - "this registry is deprecated"')
+                if "/manifests/" in path:
+                    self.send_header("Warning", '299 - "%s"' % ("W" * 5000))
+                    self.send_header("Warning", '299 - "red \x1b[31mALERT\x1b[0m\x07 bell"')
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
@@ -291,6 +302,22 @@ def make_handler(opts, listener, image, lock, store):
         def do_PATCH(self):
             self.body = self.read_body()
             self.route()
+
+        def bad_range(self, data):
+            """bad-content-range: half a body, then a 206 from the wrong offset."""
+            rng = self.headers.get("Range")
+            log({"method": self.command, "path": urllib.parse.urlsplit(self.path).path,
+                 "status": 206 if rng else 200, "range": rng,
+                 "authorization": self.headers.get("Authorization") is not None})
+            self.send_response(206 if rng else 200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            if rng:
+                self.send_header("Content-Range", "bytes 0-%d/%d" % (len(data) - 1, len(data)))
+            self.end_headers()
+            self.wfile.write(data if rng else data[:len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
 
         def offsite_upload(self, path):
             sid = path[len("/upload/"):]
@@ -416,6 +443,8 @@ def make_handler(opts, listener, image, lock, store):
                 d = rest[len("blobs/"):]
                 if d not in blobs:
                     return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+                if opts.mode == "bad-content-range" and self.command == "GET" and d == layer_digest:
+                    return self.bad_range(served[d])
                 if opts.mode == "redirect-offsite" and self.command == "GET":
                     loc = "http://%s:%d/cdn/%s?X-Amz-Signature=secret-signature" % (
                         opts.offsite_host, opts.offsite_port, d)
@@ -435,7 +464,7 @@ def main():
                     choices=["bad-blob-digest", "bad-manifest-digest", "huge-manifest", "500-always",
                              "bad-media-type", "mismatched-media-type", "bad-www-authenticate", "corrupt-gzip", "huge-header",
                              "multi-error-500", "bad-history", "foreign-layer", "foreign-layer-missing",
-                             "redirect-offsite", "upload-offsite", "none"])
+                             "redirect-offsite", "upload-offsite", "warning-headers", "bad-content-range", "none"])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--offsite-host", default="127.0.0.2")

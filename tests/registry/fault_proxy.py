@@ -40,6 +40,14 @@ Faults:
                             --reset-times (default 1) such GETs are cut; the
                             log says outcome "reset" and how many body bytes
                             went through.
+  --head-from REPO          a blob HEAD (/v2/NAME/blobs/sha256:...) in any other
+                            repository is answered from REPO instead: a HEAD
+                            that lies 200 for a blob the repository does not
+                            hold, so that only the manifest PUT finds out
+                            (MANIFEST_BLOB_UNKNOWN). The log says outcome
+                            "head-from".
+  --head-in REPO            with --head-from: only the blob HEADs in REPO lie
+                            (the others, a base's included, are passed on)
   --strip-range             the Range header of requests is dropped: the
                             registry answers 200 with the whole blob, as a
                             server that does not do ranges.
@@ -280,6 +288,12 @@ def handle(client):
                            b"Connection: close\r\n\r\n" % len(body) + body)
             log(method=method, path=target.split("?")[0], token=tok, outcome="refused-chunked", status=411)
             return
+        outcome = "forwarded"
+        m = REPO_PATH.match(target)
+        if (ARGS.head_from and method == "HEAD" and BLOB_PATH.match(target) and m
+                and m.group(1) != ARGS.head_from and ARGS.head_in in (None, m.group(1))):
+            target = "/v2/%s/%s" % (ARGS.head_from, target[len(m.group(0)) - len(m.group(2)) - 1:])
+            outcome = "head-from"
         up = socket.create_connection(("127.0.0.1", ARGS.upstream_port))
         drop = ("connection", "keep-alive", "proxy-connection", "proxy-authorization") + (
             ("range",) if ARGS.strip_range else ())
@@ -301,7 +315,8 @@ def handle(client):
             log(method=method, path=target.split("?")[0], token=tok, outcome="reset", status=status[0] if status else None,
                 body_sent=cut["sent"], range=rng)
         else:
-            log(method=method, path=target.split("?")[0], token=tok, outcome="forwarded",
+            log(method=method, path=target.split("?")[0], token=tok, outcome=outcome,
+                asked=m.group(1) if outcome == "head-from" else None,
                 status=status[0] if status else None, range=rng)
     except (OSError, ValueError) as e:
         log(outcome="error", error=str(e))
@@ -328,6 +343,8 @@ def main():
     p.add_argument("--reset-body-after", type=int)
     p.add_argument("--reset-times", type=int, default=1)
     p.add_argument("--strip-range", action="store_true")
+    p.add_argument("--head-from")
+    p.add_argument("--head-in")
     p.add_argument("--challenge", default='Basic realm="fault-proxy"')
     ARGS = p.parse_args()
     srv = socket.socket()

@@ -53,11 +53,13 @@ nothing_pushed() {
 }
 
 # --- registry faults exit 1, not 2 -------------------------------------------------------------
-# fault MODE ERE [--decompressing]: a build from the bad registry's image
-# to REG, a build with --output docker-archive: and a copy to one: each
-# exits 1 with ERE, nothing pushed or written. --decompressing: the fault
-# shows only where the base's layers are decompressed (a push passes them
-# through verified by digest, as crane and skopeo do), so no push is tried.
+# fault MODE ERE [--decompressing|--uploading]: a build from the bad
+# registry's image to REG, a build with --output docker-archive: and a copy
+# to one: each exits 1 with ERE, nothing pushed or written. --decompressing:
+# the fault shows only where the base's layers are decompressed (a push
+# passes them through verified by digest, as crane and skopeo do), so no
+# push is tried. --uploading: the fault comes while the new layers may be
+# uploading already, so the check is that no manifest was pushed.
 fault() {
 	local mode=$1 re=$2 name=${1//-/}
 	bad_registry_start "$mode" || bail "cannot start bad_registry.py $mode"
@@ -68,7 +70,12 @@ fault() {
 		DESC="$mode: build exits 1 (a registry fault), saying why" \
 			run_expect 1 "$re" ims build "$W/$name.yaml" --progress quiet
 		check "... nothing pushed (skopeo finds no team/$name:1)" absent "$REG_ADDR/team/$name:1"
-		nothing_pushed "team/$name" "$M"
+		if [ "${3:-}" = --uploading ]; then
+			check_eq "... the registry saw no manifest PUT" 0 \
+				"$(registry_requests REG "$M" "\"PUT /v2/team/$name/manifests/")"
+		else
+			nothing_pushed "team/$name" "$M"
+		fi
 	fi
 	DESC="$mode: build --output docker-archive: exits 1" \
 		run_expect 1 "$re" ims build "$W/$name.yaml" --output "docker-archive:$TMP/$name.tar" --progress quiet
@@ -92,6 +99,31 @@ bad_registry_stop
 bad_registry_start huge-header || bail "cannot start bad_registry.py"
 DESC="huge-header: inspect exits 1" run_expect 1 'response headers are too large' ims inspect "docker://$BAD_REF"
 DESC="huge-header: tags exits 1" run_expect 1 'response headers are too large' ims tags "${BAD_REF%:1}"
+bad_registry_stop
+
+# catalogue item 56: a resumed GET answered 206 from another offset is refused
+# before a byte of it reaches the blob (not spliced, not restarted). The push
+# fails while the new layer may already be uploading: no manifest is pushed.
+fault bad-content-range 'get blob sha256:[0-9a-f]{64} from `127\.0\.0\.1:[0-9]+/bad/img`: asked for the bytes from [0-9]+ on, got a range from 0' --uploading
+check_jsonl "... in each of the 3 runs the layer GET was cut, then resumed with Range and refused" \
+	'[.[] | select(.range != null and (.range | startswith("bytes=")) and .status == 206)] | length == 3' "$BAD_LOG"
+
+# --- Warning headers (catalogue item 60) -------------------------------------------------------
+# Every answer warns that the registry is deprecated; manifest answers add a
+# 5000-byte warning and one with ESC and BEL. The build is not changed by
+# them: it succeeds, and each distinct warning is shown once, cleaned and cut.
+bad_registry_start warning-headers || bail "cannot start bad_registry.py warning-headers"
+spec warned "$BAD_REF" oci:out >/dev/null
+DESC="Warning headers on every answer: the build still succeeds (exit 0)" \
+	run_expect 0 "warning: \`$BAD_ADDR\` warns: this registry is deprecated" \
+	ims build "$W/warned.yaml" --output "oci:$TMP/warned:1" --progress quiet
+check_eq "... the deprecation warning is shown once, though every answer carried it" 1 \
+	"$(grep -c 'warns: this registry is deprecated' "$RUN_ERR")"
+check_match "... the 5000-byte warning is cut at 256 bytes" "warns: W{256}\.\.\.$" "$RUN_STDERR"
+check_match "... the escapes and the bell are dropped" 'warns: red \[31mALERT\[0m bell$' "$RUN_STDERR"
+check_nomatch "... no raw control character reaches the terminal" $'[\x01-\x08\x0b-\x1f\x7f]' "$RUN_STDERR"
+check "... umoci unpacks the image" unpack "$TMP/warned:1" "$TMP/warned-bundle"
+check_eq "... with the spec's file" "hello from warned" "$(cat "$TMP/warned-bundle/rootfs/hello.txt" 2>&1)"
 bad_registry_stop
 
 # --- a deterministic 500 ---------------------------------------------------------------------
@@ -229,6 +261,39 @@ DESC="every GET of the layer cut: exit 1, the connection loss named" \
 check_jsonl "... after 5 tries of that blob, each bringing bytes" '[.[] | select(.outcome == "reset")] | length == 5' \
 	"$CUT_LOG"
 check "... and no layout left behind" test ! -e "$TMP/always"
+
+# --- a HEAD that lies, a manifest PUT that says MANIFEST_BLOB_UNKNOWN (catalogue item 58) --------
+# fault_proxy.py --head-from answers every blob HEAD from another repository,
+# so the target seems to hold blobs it lacks and only the manifest PUT finds
+# out. A base layer it names is uploaded again, once, and the PUT retried once.
+fault_proxy_start LIE "$REG_ADDR" --head-from base/busybox || bail "fault_proxy.py did not start"
+M=$(registry_log_mark REG)
+spec lie "$LIE_ADDR/base/busybox:1" "$LIE_ADDR/team/lie:1" >/dev/null
+DESC="HEAD lies for the base layer, the manifest PUT says MANIFEST_BLOB_UNKNOWN: exit 0 after one re-upload" \
+	run_expect 0 'MANIFEST_BLOB_UNKNOWN.*; uploading base layer sha256:[0-9a-f]{64} again and retrying once' \
+	ims build "$W/lie.yaml" --no-cache --progress quiet
+check_jsonl "... the proxy lied to the target's blob HEADs" 'any(.[]; .outcome == "head-from" and .asked == "team/lie" and .status == 200)' "$LIE_LOG"
+check_eq "... two manifest PUTs: refused (400), then stored (201)" "400 201" \
+	"$(jq -sr '[.[] | select(.method == "PUT" and (.path | test("/manifests/"))) | .status] | map(tostring) | join(" ")' "$LIE_LOG")"
+check_digest "... skopeo finds team/lie:1 with the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$REG_ADDR/team/lie:1")"
+check_match "... and pulls and runs it" 'hello from lie' "$(pull_and_run "$REG_ADDR/team/lie:1")"
+
+# The same image pushed to team/liesrc first, then to team/lie2 with every
+# HEAD answered from team/liesrc: every blob seems there, and the PUT names
+# the config and the new layer too, which no re-upload of a base layer
+# brings: one repair, one retry, then exit 1 with the registry's message.
+sed "s|$LIE_ADDR/team/lie:1|$REG_ADDR/team/liesrc:1|" "$W/lie.yaml" >"$W/liesrc.yaml"
+DESC="(setup) push team/liesrc" run_expect 0 '' ims build "$W/liesrc.yaml" --no-cache --progress quiet
+fault_proxy_start LIE2 "$REG_ADDR" --head-from team/liesrc --head-in team/lie2 || bail "fault_proxy.py did not start"
+sed "s|$LIE_ADDR/team/lie:1|$LIE2_ADDR/team/lie2:1|; s|$LIE_ADDR/|$LIE2_ADDR/|" "$W/lie.yaml" >"$W/lie2.yaml"
+DESC="every HEAD lies, the PUT names blobs that are no base layer: exit 1 with the registry's message" \
+	run_expect 1 'push manifest `127\.0\.0\.1:[0-9]+/team/lie2:1`: registry answered 400 MANIFEST_BLOB_UNKNOWN' \
+	ims build "$W/lie2.yaml" --no-cache --progress quiet
+check_eq "... the base layer was uploaded again once, no more" 1 "$(grep -c 'again and retrying once' "$RUN_ERR")"
+check "... no tag pushed (skopeo finds no team/lie2:1)" absent "$REG_ADDR/team/lie2:1"
+check_eq "... two manifest PUTs, both refused" "400 400" \
+	"$(jq -sr '[.[] | select(.method == "PUT" and (.path | test("/manifests/"))) | .status] | map(tostring) | join(" ")' "$LIE2_LOG")"
 
 # --- stalls and deadlines ---------------------------------------------------------------------
 # A registry that trickles (fault_proxy.py --rate-down, 200 bytes/s) stalls

@@ -557,6 +557,56 @@ static void test_names_and_times(void)
 	free(path);
 }
 
+/* What fuzz_archive_layer found: an include that keeps only top-level
+ * entries collects no parent directory, and the empty list was handed to
+ * qsort as NULL (undefined behaviour, caught by UBSan). */
+static void test_include_top_level(void)
+{
+	static const fx top[] = { { "bin", 'f', "x\n", 0644, 0 }, { "lib/", 'd', NULL, 0755, 0 } };
+	char *path = make_tar("top-level.tar", "", top, 2);
+	params q = { .include = { "bin" } };
+	ims_layer_result res;
+	ims_error *err = NULL;
+	is_int(run(path, &q, &res, &err), 0, "include matching only a top-level file");
+	if (err)
+		printf("# %s\n", err->message), ims_error_clear(&err);
+	got v[4];
+	size_t n = read_layer(v, 4);
+	ok(n == 1 && find(v, n, "bin"), "... keeps just that file");
+	free_got(v, n);
+	free(path);
+}
+
+/* The name checks on their own (ims_layer__archive_entry_path, the
+ * function fuzz_archive_names drives). */
+static void test_entry_path(void)
+{
+	char *p = NULL;
+	ims_error *err = NULL;
+	is_int(ims_layer__archive_entry_path("/opt/app", 2, "./pkg/bin/tool", NULL, &p, &err), 0, "entry path: taken");
+	is_str(p, "opt/app/bin/tool", "entry path: below dest, with `.` counted as tar counts it");
+	free(p);
+	is_int(ims_layer__archive_entry_path(NULL, 0, "top", NULL, &p, &err), 0, "entry path: stripped away is fine");
+	is_int(ims_layer__archive_entry_path(NULL, 1, "top", NULL, &p, &err), 0, "entry path: stripped away is fine");
+	ok(p == NULL, "entry path: nothing left");
+	is_int(ims_layer__archive_entry_path(NULL, 0, "a/.wh..wh..opq", NULL, &p, &err), IMS_ESOURCE,
+	       "entry path: an opaque whiteout is refused");
+	ok(err && strstr(err->message, "whiteouts (`.wh.*`) are refused") && !p, "entry path: ... saying why");
+	ims_error_clear(&err);
+	is_int(ims_layer__archive_entry_path("/opt", 0, "x/.wh.y/z", NULL, &p, &err), IMS_ESOURCE,
+	       "entry path: a whiteout directory component is refused");
+	ims_error_clear(&err);
+	is_int(ims_layer__archive_entry_path("/opt", 0, "s", "../etc", &p, &err), IMS_ESOURCE,
+	       "entry path: a symlink leaving dest is refused");
+	ok(err && strstr(err->message, "leaves `/opt`") && !p, "entry path: ... naming dest");
+	ims_error_clear(&err);
+	is_int(ims_layer__archive_entry_path("/opt", 0, "a/s", "../b", &p, &err), 0, "entry path: a symlink inside");
+	free(p);
+	is_int(ims_layer__archive_entry_path(NULL, 0, "a/../../x", NULL, &p, &err), IMS_ESOURCE,
+	       "entry path: `..` is refused");
+	ims_error_clear(&err);
+}
+
 int main(void)
 {
 	ims_error *err = NULL;
@@ -569,6 +619,8 @@ int main(void)
 	test_refusals();
 	test_sha256_and_overrides();
 	test_names_and_times();
+	test_include_top_level();
+	test_entry_path();
 	/* IMS_TEST_KEEP=1 leaves the fixtures and the last layer for a look. */
 	if (!getenv("IMS_TEST_KEEP"))
 		ims_rm_rf(tmp, NULL);

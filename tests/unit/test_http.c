@@ -22,6 +22,7 @@
 
 #include "digest/digest.h"
 #include "http/http.h"
+#include "util/text.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -881,6 +882,92 @@ static void test_trace(void)
 	ims_buf_dispose(&trace_log);
 }
 
+/* ---- Warning headers (catalogue item 60) ---- */
+
+static ims_buf warn_log = IMS_BUF_INIT(0);
+
+static void warned(void *ud, const char *line)
+{
+	(void)ud;
+	ims_buf_puts(&warn_log, line);
+	ims_buf_putc(&warn_log, '\n');
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void test_warnings(void)
+{
+	char *rules = ims_path_join(tmpdir, "warn-rules.json");
+	FILE *f = fopen(rules, "w");
+	fputs("[{\"path\": \"/w/once\", \"responses\": [{\"headers\": {\"Warning\": \"299 - \\\"this API is "
+	      "deprecated\\\"\"}}]},"
+	      "{\"path\": \"/w/esc\", \"responses\": [{\"headers\": {\"Warning\": \"299 registry \\\"red "
+	      "\\u001b[31mALERT\\u001b[0m\\u0007 \\\\\\\"quoted\\\\\\\"\\\" \\\"Sat, 01 Jan 2000 00:00:00 GMT\\\"\"}}]},"
+	      "{\"path\": \"/w/plain\", \"responses\": [{\"headers\": {\"Warning\": \"not the RFC shape\\u0001\"}}]},",
+	      f);
+	fprintf(f, "{\"path\": \"/w/long\", \"responses\": [{\"headers\": {\"Warning\": \"299 - \\\"%0*d\\\"\"}}]},",
+		5000, 0);
+	fputs("{\"path\": \"/w/many\", \"responses\": [{\"headers\": {\"Warning\": \"", f);
+	for (int i = 0; i < 12; i++)
+		fprintf(f, "%s299 - \\\"many %d\\\"", i ? ", " : "", i);
+	fputs("\"}}]}]", f);
+	fclose(f);
+	server R = { 0 };
+	if (!server_start(&R, "127.0.0.1", "--rules", rules, NULL)) {
+		ok(0, "warning server started");
+		free(rules);
+		return;
+	}
+	ims_http_options o = { .warn = warned };
+	ims_http *h = client(&o);
+	static const char *const paths[] = { "/w/once", "/w/once", "/w/esc", "/w/plain", "/w/long", "/w/many" };
+	int fails = 0;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+		ims_http_response r;
+		ims_error *e = NULL;
+		char *u = url(&R, "http", "%s", paths[i]);
+		fails += get(h, u, &r, &e) != 0 || r.status != 200;
+		ims_error_free(e);
+		ims_http_response_dispose(&r);
+		free(u);
+	}
+	ok(fails == 0, "warnings: every response is a 200, the warnings change nothing");
+	const char *log = warn_log.data ? warn_log.data : "";
+	char *host = xasprintf("`127.0.0.1:%d` warns: ", R.port);
+	char *once = xasprintf("%sthis API is deprecated\n", host);
+	ok(count_of(log, once) == 1, "warnings: the same warning twice is shown once, its text unquoted");
+	ok(strstr(log, "warns: red [31mALERT[0m \"quoted\"\n") != NULL,
+	   "warnings: escapes and the bell dropped, the date left out");
+	ok(strstr(log, "warns: not the RFC shape\n") != NULL, "warnings: a value of another shape is shown as it is");
+	size_t bad = 0;
+	ok(ims_text_ok(log, strlen(log), IMS_TEXT_NEWLINE, &bad), "warnings: no control character reaches the caller");
+	const char *l = strstr(log, "warns: 0000");
+	size_t len = l ? strcspn(l, "\n") : 0;
+	ok(l && len == strlen("warns: ") + 256 + 3 && !strncmp(l + len - 3, "...", 3),
+	   "warnings: a 5000-byte text is cut at 256 bytes, with ...");
+	ok(count_of(log, host) == 8, "warnings: at most 8 distinct ones shown");
+	ok(strstr(log, "warns: many 3\n") && !strstr(log, "warns: many 4\n"), "warnings: the first ones are shown");
+	ok(count_of(log, "sent more than 8 different Warning headers; the rest are not shown") == 1,
+	   "warnings: the rest are said to be left out, once");
+	for (const char *p = log; *p;) {
+		size_t n = strcspn(p, "\n");
+		printf("# %.*s\n", n > 100 ? 100 : (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	free(once);
+	free(host);
+	ims_http_free(h);
+	ims_buf_dispose(&warn_log);
+	server_stop(&R);
+	free(rules);
+}
+
 typedef struct {
 	ims_http *h;
 	char *url;
@@ -1187,6 +1274,7 @@ int main(void)
 		test_retries();
 		test_failures();
 		test_trace();
+		test_warnings();
 		test_tls();
 	}
 	server_stop(&A);

@@ -1082,6 +1082,69 @@ static void test_tarw(void)
 	ims_buf_dispose(&out);
 }
 
+/* Catalogue item 21: the tree changes between the walk (prepare) and the
+ * read (write): a file swapped for another of the same size, and a
+ * directory swapped for a symlink to a look-alike elsewhere. */
+static void toctou_case(const char *name, const char *root, void (*swap)(const char *root))
+{
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	ims_layer_mapping m = copy_m(root, "/app/");
+	ims_layer_files *lf = NULL;
+	ims_error *err = NULL;
+	int rc = ims_layer_files_prepare(&lf, &m, 1, &o, &err);
+	ok(rc == 0, "toctou %s: the walk succeeds", name);
+	if (err)
+		printf("# %s\n", err->message);
+	ims_error_clear(&err);
+	if (rc < 0)
+		return;
+	swap(root);
+	ims_buf out = IMS_BUF_INIT(0);
+	ims_sink s = { buf_write, &out };
+	ims_layer_result res;
+	rc = ims_layer_files_write(lf, NULL, &s, &res, &err);
+	ok(rc == IMS_ESOURCE && err && strstr(err->message, "dir/f.txt` changed as we read it"),
+	   "toctou %s: refused, naming the file (%s)", name, err ? err->message : "no error");
+	ok(!out.data || !memmem(out.data, out.len, "EVIL!\n", 6), "toctou %s: the other file's bytes are not in the layer",
+	   name);
+	ims_error_clear(&err);
+	ims_buf_dispose(&out);
+	ims_layer_files_free(lf);
+}
+
+static void swap_file(const char *root)
+{
+	char *from = xasprintf("%s/decoy/f.txt", tmp), *to = xasprintf("%s/%s/dir/f.txt", tmp, root);
+	if (rename(from, to) < 0)
+		printf("# rename: %s\n", strerror(errno));
+	free(from);
+	free(to);
+}
+
+static void swap_dir(const char *root)
+{
+	char *dir = xasprintf("%s/%s/dir", tmp, root), *old = xasprintf("%s/%s/dir.old", tmp, root);
+	if (rename(dir, old) < 0 || symlink("../decoy", dir) < 0)
+		printf("# swap: %s\n", strerror(errno));
+	free(dir);
+	free(old);
+}
+
+static void test_toctou(void)
+{
+	mkd("toc1", 0755);
+	mkd("toc1/dir", 0755);
+	put("toc1/dir/f.txt", "hello\n", 0644);
+	mkd("decoy", 0755);
+	put("decoy/f.txt", "EVIL!\n", 0644); /* the same size */
+	toctou_case("file swapped", "toc1", swap_file);
+	mkd("toc2", 0755);
+	mkd("toc2/dir", 0755);
+	put("toc2/dir/f.txt", "hello\n", 0644);
+	put("decoy/f.txt", "EVIL!\n", 0644);
+	toctou_case("directory swapped for a symlink", "toc2", swap_dir);
+}
+
 static void test_long_and_unicode(void)
 {
 	mkd("uni", 0755);
@@ -1212,6 +1275,7 @@ int main(void)
 	test_algorithms();
 	test_whiteouts();
 	test_tarw();
+	test_toctou();
 	test_long_and_unicode();
 	test_decompress();
 	test_big_sparse();

@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "json/oci.h"
 #include "plan/plan.h"
 #include "spec/spec.h"
+#include "util/buf.h"
 #include "tap.h"
 
 static const char *const FULL =
@@ -736,6 +738,89 @@ static void test_secrets(void)
 	ims_spec_model_free(mm);
 }
 
+/* The warnings of ims_spec_read, one per line, for a spec file written
+ * with mode. */
+static char *warnings_of(const char *dir, const char *doc, mode_t mode)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/image.yaml", dir);
+	FILE *f = fopen(path, "w");
+	fputs(doc, f);
+	fclose(f);
+	chmod(path, mode);
+	ims_spec *s = NULL;
+	ims_error *err = NULL;
+	if (ims_spec_read(&s, path, NULL, 0, NULL, NULL, &err) < 0) {
+		printf("# %s\n", err->message);
+		ims_error_free(err);
+		return NULL;
+	}
+	ims_buf b = IMS_BUF_INIT(0);
+	for (size_t i = 0; i < s->nwarnings; i++) {
+		ims_buf_puts(&b, s->warnings[i]);
+		ims_buf_putc(&b, '\n');
+	}
+	ims_buf_puts(&b, "");
+	ims_spec_destroy(s);
+	unlink(path);
+	size_t len;
+	return ims_buf_steal(&b, &len);
+}
+
+/* Catalogue items 16 and 17: a spec file others may read that holds a
+ * literal secret, and env names that look like secrets. */
+static void test_secret_warnings(void)
+{
+	char dir[] = "/tmp/ims-spec-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	const char *lit = MIN "auth: {h.io: {username: u, password: hunter2}}\n";
+	char *w = warnings_of(dir, lit, 0644);
+	ok(w && strstr(w, "image.yaml: holds a literal secret and may be read or written by others (mode 0644); "
+			  "`chmod go-rwx "),
+	   "a literal secret in a 0644 spec: a warning with the mode and the fix");
+	ok(w && !strstr(w, "hunter2"), "... never quoting the secret");
+	free(w);
+	w = warnings_of(dir, lit, 0620);
+	ok(w && strstr(w, "(mode 0620)"), "a group-writable spec with a literal secret: the warning");
+	free(w);
+	w = warnings_of(dir, lit, 0600);
+	ok(w && !strstr(w, "may be read or written by others") && strstr(w, "holds a literal secret; use"),
+	   "a 0600 spec: only the literal-secret warning");
+	free(w);
+	w = warnings_of(dir, MIN "auth: {h.io: {username: u, password: \"${host:HOME}\"}}\n", 0644);
+	ok(w && !*w, "a 0644 spec whose secret comes from ${host:NAME}: no warning");
+	free(w);
+
+	w = warnings_of(dir,
+			MIN "env:\n"
+			    "  API_TOKEN: abc123\n"
+			    "  aws_secret_access_key: xyz\n"
+			    "  DB_PASSWORD: pw\n"
+			    "  SIGNING_KEY: k\n"
+			    "  GPG_KEY_ID: 0xABCD  # imagespec: not-secret\n"
+			    "  GITHUB_TOKEN_NAME: ci   #imagespec:not-secret (a name, not a token)\n"
+			    "  KEY_FILE: /run/k\n"
+			    "  MONKEY: x\n"
+			    "  EMPTY_SECRET: \"\"\n"
+			    "  OLD_TOKEN: null\n"
+			    "  PATH: /bin\n",
+			0600);
+	ok(w && strstr(w, "image.yaml:3:3: env `API_TOKEN` looks like a secret, and its value is stored in the image "
+			  "config for anyone who pulls the image; pass secrets at run time, or add the comment "
+			  "`# imagespec: not-secret` on this line if it is none"),
+	   "env API_TOKEN: a warning at its line, saying how to silence it");
+	ok(w && strstr(w, ":4:3: env `aws_secret_access_key`") && strstr(w, ":5:3: env `DB_PASSWORD`") &&
+		   strstr(w, ":6:3: env `SIGNING_KEY`"),
+	   "... and for a lower-case secret name, PASSWORD and a _KEY suffix");
+	ok(w && !strstr(w, "GPG_KEY_ID") && !strstr(w, "GITHUB_TOKEN_NAME"),
+	   "`# imagespec: not-secret` on the key's line silences it");
+	ok(w && !strstr(w, "KEY_FILE") && !strstr(w, "MONKEY") && !strstr(w, "PATH"), "other names draw nothing");
+	ok(w && !strstr(w, "EMPTY_SECRET") && !strstr(w, "OLD_TOKEN"), "an empty value or a removal draws nothing");
+	ok(w && !strstr(w, "abc123") && !strstr(w, "xyz"), "values are never quoted");
+	free(w);
+	rmdir(dir);
+}
+
 static void test_many_errors(void)
 {
 	const char *doc =
@@ -816,6 +901,7 @@ int main(void)
 	test_subst();
 	test_platform_subst();
 	test_secrets();
+	test_secret_warnings();
 	test_many_errors();
 	test_files_and_stdin();
 	return tap_done();

@@ -19,6 +19,7 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 #include "tap.h"
+#include "testref.h"
 
 /* tap.h's is_str reuses ok()'s flag name; use distinct names here. */
 #undef is_str
@@ -163,14 +164,7 @@ static int write_image(ims_transport *t, const image *im, const char *name, ims_
 
 static int open_ref(ims_transport **t, const char *s, int mode, ims_error **err)
 {
-	ims_ref *ref = NULL;
-	int r = ims_ref_parse(&ref, s, err);
-	if (r < 0)
-		return r;
-	ims_transport_opts opts = { .base_dir = root, .tmp_dir = root };
-	r = ims_transport_open(t, ref, mode, &opts, err);
-	ims_ref_free(ref);
-	return r;
+	return test_open_ref(t, root, s, mode, err);
 }
 
 /* Writes one image under name to ref and commits. */

@@ -29,10 +29,12 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/imagespec-e2e.XXXXXX")
 # `meson test --setup valgrind` sets IMS_VALGRIND: every imagespec run goes
 # through valgrind, whose findings (memory errors, definite leaks) make the
 # run exit 99, which the checks then report as a wrong exit status.
+# --vgdb=no: valgrind's gdbserver FIFOs would stay in TMPDIR after a
+# SIGKILL, and interrupt.sh counts what a killed build leaves there.
 if [ -n "${IMS_VALGRIND:-}" ]; then
 	_IMS_REAL=$IMAGESPEC
 	IMAGESPEC=$TMP/.imagespec-valgrind
-	printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --trace-children=no --log-file=%s/.valgrind.%%p "%s" "$@"\n' \
+	printf '#!/bin/sh\nexec valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --trace-children=no --log-file=%s/.valgrind.%%p "%s" "$@"\n' \
 		"$TMP" "$_IMS_REAL" >"$IMAGESPEC"
 	chmod +x "$IMAGESPEC"
 	export IMAGESPEC

@@ -586,7 +586,9 @@ static void test_entry_path(void)
 	is_int(ims_layer__archive_entry_path("/opt/app", 2, "./pkg/bin/tool", NULL, &p, &err), 0, "entry path: taken");
 	is_str(p, "opt/app/bin/tool", "entry path: below dest, with `.` counted as tar counts it");
 	free(p);
-	is_int(ims_layer__archive_entry_path(NULL, 0, "top", NULL, &p, &err), 0, "entry path: stripped away is fine");
+	is_int(ims_layer__archive_entry_path(NULL, 0, "top", NULL, &p, &err), 0, "entry path: a top-level name");
+	is_str(p, "top", "entry path: ... is taken as it is");
+	free(p);
 	is_int(ims_layer__archive_entry_path(NULL, 1, "top", NULL, &p, &err), 0, "entry path: stripped away is fine");
 	ok(p == NULL, "entry path: nothing left");
 	is_int(ims_layer__archive_entry_path(NULL, 0, "a/.wh..wh..opq", NULL, &p, &err), IMS_ESOURCE,

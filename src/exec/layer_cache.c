@@ -164,7 +164,10 @@ int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *
 		break;
 	}
 	case IMS_STEP_ARCHIVE:
-		if ((r = archive_hash(c, s->archive_path, digest, err)) != 0)
+		/* A hit writes nothing, so the archive's required sha256 is
+		 * checked here, against the digest the recipe is made of. */
+		if ((r = archive_hash(c, s->archive_path, digest, err)) != 0 ||
+		    (r = ims_layer_archive_check_digest(&s->archive, s->archive_path, digest, err)) < 0)
 			goto out;
 		put_str(&b, "archive", digest);
 		put_archive(&b, &s->archive);

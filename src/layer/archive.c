@@ -90,20 +90,46 @@ __attribute__((format(printf, 4, 5))) static int refuse(const actx *c, const cha
 
 /* ---- the archive as a file ------------------------------------------- */
 
-static int check_sha256(const actx *c, const char *want_raw, ims_error **err)
+/* want_raw (hex or sha256:hex, any case) as a digest, or an error. */
+static int want_digest(const char *shown, const char *want_raw, char want[IMS_DIGEST_BUFSZ], ims_error **err)
 {
 	const char *hex = want_raw;
 	if (!strncmp(hex, "sha256:", 7))
 		hex += 7;
-	char want[IMS_DIGEST_BUFSZ] = "sha256:";
+	memcpy(want, "sha256:", 8);
 	size_t n = strlen(hex);
 	for (size_t i = 0; i < n && i < 64; i++)
 		want[7 + i] = (char)tolower((unsigned char)hex[i]);
 	want[7 + (n < 64 ? n : 64)] = '\0';
 	if (n != 64 || !ims_digest_valid(want))
-		return ims_error_set(err, IMS_EINVALID, "archive `%s`: sha256 `%s` is not 64 hex digits", c->shown,
+		return ims_error_set(err, IMS_EINVALID, "archive `%s`: sha256 `%s` is not 64 hex digits", shown,
 				     want_raw);
+	return 0;
+}
 
+static int mismatch(const char *shown, const char *got, const char *want, ims_error **err)
+{
+	return ims_error_set(err, IMS_EDIGEST, "archive `%s` has sha256 `%s`, expected `%s`", shown,
+			     ims_digest_hex(got), ims_digest_hex(want));
+}
+
+int ims_layer_archive_check_digest(const ims_layer_archive *l, const char *archive_path, const char *got,
+				   ims_error **err)
+{
+	if (!l->sha256 || !*l->sha256)
+		return 0;
+	const char *shown = l->shown ? l->shown : archive_path;
+	char want[IMS_DIGEST_BUFSZ];
+	int r = want_digest(shown, l->sha256, want, err);
+	return r < 0 ? r : strcmp(got, want) ? mismatch(shown, got, want, err) : 0;
+}
+
+static int check_sha256(const actx *c, const char *want_raw, ims_error **err)
+{
+	char want[IMS_DIGEST_BUFSZ];
+	int bad = want_digest(c->shown, want_raw, want, err);
+	if (bad < 0)
+		return bad;
 	if (lseek(c->fd, 0, SEEK_SET) < 0)
 		return ims_error_sys(err, errno, IMS_EGENERIC, "archive `%s`: seek", c->shown);
 	ims_sha256_sink h;
@@ -127,10 +153,7 @@ static int check_sha256(const actx *c, const char *want_raw, ims_error **err)
 	}
 	char got[IMS_DIGEST_BUFSZ];
 	ims_sha256_sink_final(&h, got);
-	if (strcmp(got, want))
-		return ims_error_set(err, IMS_EDIGEST, "archive `%s` has sha256 `%s`, expected `%s`", c->shown,
-				     ims_digest_hex(got), ims_digest_hex(want));
-	return 0;
+	return strcmp(got, want) ? mismatch(c->shown, got, want, err) : 0;
 }
 
 /* One reading pass. Only the tar formats and the gzip, zstd and xz filters:

@@ -104,6 +104,10 @@ void ims_layer_files_free(ims_layer_files *lf);
  * a->sha256 is set, the archive file must match it. */
 int ims_layer_write_archive(const ims_layer_archive *a, const char *path, const ims_layer_opts *o, ims_sink *out,
 			    ims_layer_result *res, ims_error **err);
+/* The same check of a->sha256 (if set) against got, the archive file's
+ * digest known already (a layer cache hashed it): IMS_EDIGEST on a
+ * mismatch, with the message ims_layer_write_archive gives. */
+int ims_layer_archive_check_digest(const ims_layer_archive *a, const char *path, const char *got, ims_error **err);
 
 /* How an archive layer takes one entry's name (fuzzers and tests): the
  * path in the layer under dest (absolute; NULL: "/") after stripping

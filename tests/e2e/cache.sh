@@ -144,6 +144,22 @@ check_eq "... all three layers come from the cache" 3 "$(from_cache)"
 check_eq "... only the two touched files were read (to hash them)" 2 "$(reads "$TMP/strace-touched.log")"
 check_nomatch "... no layer was built" "building layer" "$RUN_STDERR"
 
+# --- an archive's required sha256 holds on a cache hit too ----------------------------------------------
+# The tool layer is in the cache; a spec that requires another sha256 of the
+# same archive is refused (the check the layer writer makes, made before the
+# cache is asked), and one that requires the right sha256 is a hit.
+TOOL_SUM=$(sha256sum <"$W/tool.tar.gz" | cut -d' ' -f1)
+sed "s|^    archive: ./tool.tar.gz\$|&\n    sha256: $(printf '%064d' 0)|" "$W/image.yaml" >"$W/wrong-sum.yaml"
+check_match "the spec requires a wrong sha256" "sha256: 0{64}" "$(cat "$W/wrong-sum.yaml")"
+DESC="a wrong sha256 for a cached archive layer" run_expect 1 "tool\.tar\.gz. has sha256 .$TOOL_SUM., expected .0{64}." \
+	ims build "$W/wrong-sum.yaml" --output "oci:$TMP/wrong-sum:1" --cache-dir "$C"
+check "... nothing was written" test ! -e "$TMP/wrong-sum"
+sed "s|^    archive: ./tool.tar.gz\$|&\n    sha256: $TOOL_SUM|" "$W/image.yaml" >"$W/right-sum.yaml"
+DESC="the right sha256 for a cached archive layer" run_expect 0 '' \
+	ims build "$W/right-sum.yaml" --output "oci:$TMP/right-sum:1" --cache-dir "$C" --json
+check_eq "... all three layers come from the cache" 3 "$(from_cache)"
+check_eq "... the same digest" "$COLD" "$(jq -r .digest "$RUN_OUT")"
+
 # --- one file edited: only its layer is built -------------------------------------------------------------
 echo 'console.log("v2")' >"$W/src/index.js"
 touch -d @1600000100 "$W/src/index.js"

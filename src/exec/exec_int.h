@@ -100,8 +100,10 @@ int ims_exec_get_verified(ims_transport *src, const char *digest, char **data, s
 #define IMS_EXEC_UNCOMPRESSED_MAX ((int64_t)64 << 30)
 /* Tests only: another cap (<= 0: the default). */
 void ims_exec__set_uncompressed_max(int64_t max);
-/* Stores bytes held in memory as a blob, unless dst has it. */
-int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err);
+/* Stores bytes held in memory as a blob, unless dst has it (asked only
+ * without ignore_exists). */
+int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, bool ignore_exists,
+		      ims_error **err);
 
 /* A document or blob that came from a base or a copy source and does not
  * parse (a malformed manifest, config, gzip stream) is a build failure

@@ -171,7 +171,7 @@ static int write_artifact(ims_transport *to, const ims_cachedoc *doc, ims_descri
 	top.media_type = (char *)IMS_MT_OCI_MANIFEST;
 	ims_sha256_buf(man, mlen, top.digest);
 	top.size = (int64_t)mlen;
-	int r = ims_exec_put_blob(to, cfg, clen, m.config.digest, err);
+	int r = ims_exec_put_blob(to, cfg, clen, m.config.digest, false, err);
 	if (r >= 0)
 		r = ims_transport_put_manifest(to, man, mlen, IMS_MT_OCI_MANIFEST, top.digest, err);
 	if (r >= 0)

@@ -36,7 +36,11 @@ int ims_exec_copy_blob_if_missing(ims_transport *src, ims_transport *dst, const 
 		return 0;
 	}
 	*action = IMS_ACTION_WRITTEN;
-	return ims_transport_copy_blob(src, dst, d, err);
+	/* ignore_exists (the seed's sync({ignoreExists})) copies the blob even
+	 * when the target says it has it: ims_transport_copy_blob would ask
+	 * again and skip. */
+	return o->ignore_exists ? ims_transport_copy_blob_always(src, dst, d, err)
+				: ims_transport_copy_blob(src, dst, d, err);
 }
 
 /* The one piece of state here: tests lower the cap so that a bomb costs
@@ -127,10 +131,11 @@ out:
 	return r;
 }
 
-int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, ims_error **err)
+int ims_exec_put_blob(ims_transport *dst, const char *data, size_t len, const char *digest, bool ignore_exists,
+		      ims_error **err)
 {
 	bool have = false;
-	int r = ims_transport_has_blob(dst, digest, &have, err);
+	int r = ignore_exists ? 0 : ims_transport_has_blob(dst, digest, &have, err);
 	if (r < 0 || have)
 		return r;
 	ims_blob_writer *w = NULL;

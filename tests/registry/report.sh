@@ -265,7 +265,13 @@ check_eq "the big file's size is listed" 268435456 "$(jq '.layers[0].files[] | s
 check_eq "the big file's digest = sha256sum of it" "sha256:$(sha256sum "$W/big/zeros" | cut -d' ' -f1)" \
 	"$(jq -r '.layers[0].files[] | select(.path == "zeros") | .digest' "$RUN_OUT")"
 RSS=$(sed -n 's/^maxrss=//p' "$TMP/time.txt")
-check "max RSS stays under 64 MiB for a 256 MiB layer (was ${RSS} KiB)" test "${RSS:-999999}" -lt 65536
+if [ -n "${IMS_VALGRIND:-}" ]; then
+	# the process measured is valgrind, whose own memory dwarfs imagespec's:
+	# the bound holds in the plain and ASan runs
+	diag "under valgrind: max RSS ${RSS} KiB, not checked"
+else
+	check "max RSS stays under 64 MiB for a 256 MiB layer (was ${RSS} KiB)" test "${RSS:-999999}" -lt 65536
+fi
 
 # --- an index: --platform picks the image; --html - writes to standard output
 DESC="build an index for linux/amd64 and linux/arm64" run_expect 0 '' \

@@ -7,28 +7,30 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
+/* The session a read plan's source needs (none unless a registry), and the
+ * options its transport is opened with. */
+static int source_session(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport_opts *o,
+			  ims_error **err)
+{
+	int r = ims_session_needed(p) ? ims_session_open(s, env, p, err) : 0;
+	*o = ims_exec_transport_opts(env, p->source_dir, s);
+	return r;
+}
+
 /* Opens the plan's source for reading, with a session when it is a registry. */
 int ims_exec_open_source(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t, ims_error **err)
 {
-	int r = 0;
-	if (ims_session_needed(p))
-		r = ims_session_open(s, env, p, err);
-	ims_transport_opts o = ims_exec_transport_opts(env, p->source_dir, s);
-	if (r >= 0)
-		r = ims_transport_open(t, p->source, IMS_TRANSPORT_READ, &o, err);
-	return r;
+	ims_transport_opts o;
+	int r = source_session(env, p, s, &o, err);
+	return r < 0 ? r : ims_transport_open(t, p->source, IMS_TRANSPORT_READ, &o, err);
 }
 
 int ims_exec_open_source_pull(const ims_exec_env *env, const ims_plan *p, ims_session *s, ims_transport **t,
 			      char **data, size_t *len, char **mt, ims_error **err)
 {
-	int r = 0;
-	if (ims_session_needed(p))
-		r = ims_session_open(s, env, p, err);
-	ims_transport_opts o = ims_exec_transport_opts(env, p->source_dir, s);
-	if (r >= 0)
-		r = ims_exec_open_pull(t, p->source, &o, s, data, len, mt, err);
-	return r;
+	ims_transport_opts o;
+	int r = source_session(env, p, s, &o, err);
+	return r < 0 ? r : ims_exec_open_pull(t, p->source, &o, s, data, len, mt, err);
 }
 
 /* The pretty form of a JSON document. */

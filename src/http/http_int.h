@@ -55,6 +55,7 @@ struct ims_http {
 
 	char *sys_cafile; /* $SSL_CERT_FILE or libcurl's bundle; may be NULL */
 	char *sys_capath; /* $SSL_CERT_DIR or libcurl's directory; may be NULL */
+	bool capath_only; /* verify against sys_capath alone (tls.c says why) */
 	char *ca_extra;   /* --ca-cert contents (PEM), or NULL */
 	size_t ca_extra_len;
 	ims_http_host_conf *hosts;

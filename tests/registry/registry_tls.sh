@@ -161,6 +161,46 @@ DESC="SSL_CERT_FILE naming a missing file is an error" \
 	run_expect nonzero 'SSL_CERT_FILE|nosuch' env SSL_CERT_FILE=/nosuch/ca.pem "$IMAGESPEC" build "$(spec sslcertfile_missing 9x)" \
 	--ca-cert "$CA_CERT" --progress quiet
 
+# --- the system store: its hashed directory alone --------------------------------------
+# With SSL_CERT_FILE and SSL_CERT_DIR unset, or naming libcurl's own bundle
+# and directory, imagespec verifies against the HASH.N links of
+# /etc/ssl/certs and never parses the bundle (src/http/tls.c says why).
+# Seen in a mount namespace where /etc/ssl/certs is this test's directory:
+# the CA as its hash link, and a "bundle" that is not PEM, which would fail
+# any handshake that read it.
+if [ "$(id -u)" != 0 ] || ! unshare --mount --propagation private true 2>/dev/null; then
+	skip "the system store: hashed directory only" "needs root for unshare --mount"
+else
+	SYS=$W/syscerts
+	mkdir -p "$SYS"
+	cp "$CA_CERT" "$SYS/test-ca.pem"
+	ln -s test-ca.pem "$SYS/$(openssl x509 -hash -noout -in "$CA_CERT").0"
+	echo "not a certificate bundle" >"$SYS/ca-certificates.crt"
+	# in_store CMD...: CMD with $SYS mounted on /etc/ssl/certs, SSL_CERT_* unset.
+	in_store() {
+		unshare --mount --propagation private sh -c 'mount --bind "$1" /etc/ssl/certs && shift && exec "$@"' \
+			sh "$SYS" env -u SSL_CERT_FILE -u SSL_CERT_DIR "$@"
+	}
+	DESC="the system store trusts the CA through its hash link; the bundle (not PEM) is never read" \
+		run_expect 0 '' in_store "$IMAGESPEC" build "$(spec sysstore 10)" --progress quiet
+	check_digest "system store: skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+		"$(skopeo_raw_digest "$TLS_ADDR/team/app:10" "${SKOPEO_TLS[@]}")"
+	DESC="... the same with SSL_CERT_FILE and SSL_CERT_DIR naming the defaults" \
+		run_expect 0 '' in_store env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt SSL_CERT_DIR=/etc/ssl/certs \
+		"$IMAGESPEC" build "$(spec sysstore_env 10e)" --progress quiet
+	DESC="SSL_CERT_FILE naming another file is read as given (here: not PEM, refused)" \
+		run_expect 1 "$TLS_ERR" in_store env SSL_CERT_FILE="$SYS/ca-certificates.crt" \
+		"$IMAGESPEC" build "$(spec sysstore_file 10f)" --progress quiet
+	# Another CA in its place: verification fails, as it must.
+	rm -f "$SYS"/*.0
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=another-ca -days 1 \
+		-keyout "$W/other.key" -out "$SYS/other.pem" >/dev/null 2>&1 || bail "openssl req"
+	ln -s other.pem "$SYS/$(openssl x509 -hash -noout -in "$SYS/other.pem").0"
+	DESC="a system store without the CA: refused (exit 1)" \
+		run_expect 1 "$TLS_ERR" in_store "$IMAGESPEC" build "$(spec sysstore_none 10x)" --progress quiet
+	check "... nothing pushed" bash -c "! skopeo inspect --raw ${SKOPEO_TLS[*]} docker://$TLS_ADDR/team/app:10x >/dev/null 2>&1"
+fi
+
 # --- mutual TLS: a client certificate -------------------------------------------------------
 registry_start MTLS --mtls || bail "cannot start docker-registry with clientcas"
 CLIENTDIR=$(fixture_cert_dir --client)

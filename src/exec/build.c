@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exec/exec_int.h"
+#include "exec/prefetch.h"
 #include "exec/platform.h"
 #include "exec/platform_steps.h"
 #include "exec/remote_cache.h"
@@ -157,6 +158,7 @@ typedef struct {
 	bool uncompressed;       /* the target wants plain tar layers */
 	bool docker;             /* Docker media types */
 	ims_remote_cache remote; /* --cache-from */
+	ims_prefetch *prefetch;  /* base blobs synced while the layers are built */
 	ims_new_layer *nl;
 	size_t nnew;
 	ims_descriptor *descs; /* one manifest per platform */
@@ -175,6 +177,7 @@ static void build_dispose(build *b)
 	free(b->names);
 	ims_exec_new_layers_free(b->nl, b->nnew);
 	ims_remote_cache_dispose(&b->remote);
+	ims_exec_prefetch_free(b->prefetch); /* before what its thread uses */
 	ims_transport_close(b->target);
 	ims_transport_close(b->probe);
 	ims_exec_base_dispose(&b->base);
@@ -302,7 +305,8 @@ static int write_platforms(build *b, ims_error **err)
 				       .docker = b->docker,
 				       .uncompressed = b->uncompressed,
 				       .http = b->session.http,
-				       .rm = rm };
+				       .rm = rm,
+				       .prefetch = b->prefetch };
 		ims_events_info(&b->env->ev, "writing image for %s",
 				rm->platform ? rm->platform : "the base's platform");
 		platform_layers pl = { 0 };
@@ -514,9 +518,15 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 		r = check_platform_steps(&b, err);
 	if (r >= 0)
 		ims_remote_cache_load(&b.remote, env, p, &b.session);
+	/* after every check that can fail the build before a byte is
+	 * written: from here on, base blobs cross over while layers build */
+	if (r >= 0 && !dry)
+		ims_exec_prefetch_start(&b.prefetch, p, &b.base, b.target);
 	if (r >= 0)
 		r = ims_exec_build_layers(env, p, NULL, b.target, b.probe, &b.base, b.session.http, &b.remote,
 					  b.uncompressed, &b.nl, &b.nnew, err);
+	/* every base blob in the target (or failed) before any manifest */
+	ims_exec_prefetch_finish(b.prefetch, r < 0);
 	if (r >= 0)
 		r = write_platforms(&b, err);
 	if (r >= 0)

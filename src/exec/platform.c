@@ -6,15 +6,20 @@
 
 #include "exec/exec_int.h"
 #include "exec/platform.h"
+#include "exec/prefetch.h"
 #include "json/oci.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
 /* A base blob the target lacks: mounted when the target can take it from
- * the base's repository on the same registry, copied otherwise. */
+ * the base's repository on the same registry, copied otherwise; or what
+ * the sync started at once did with it. */
 static int copy_base_blob(ims_platform_job *j, const ims_descriptor *d, ims_layer_action *action, ims_error **err)
 {
+	int r = ims_exec_prefetch_result(j->prefetch, d->digest, action, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	ims_transfer_opts o = { .ignore_exists = j->p->ignore_exists, .mount = true };
 	return ims_exec_copy_blob_if_missing(j->base->t, j->target, d, &o, action, err);
 }

@@ -47,7 +47,7 @@ typedef struct {
 	ims_eager_upload **eager; /* committed streamed uploads, waited for before a manifest */
 	size_t neager, cap_eager;
 	int nstreams;             /* for their progress labels */
-	pthread_mutex_t lock; /* notes: workers' callers may run elsewhere */
+	pthread_mutex_t lock; /* notes, queue, eager: two callers may write (exec/prefetch.c) */
 	blob_note *notes;
 	size_t nnotes, cap_notes;
 	kept_manifest *kept;
@@ -292,9 +292,14 @@ static int spooled(void *ud, int fd, const char *digest, int64_t size, ims_error
 		note(t, digest, IMS_REGISTRY_BLOB_UPLOADED);
 		return 0;
 	}
+	/* locked: base blobs are synced from a thread of their own
+	 * (exec/prefetch.c) while the caller writes the new layers */
+	pthread_mutex_lock(&t->lock);
 	if (!t->queue)
 		t->queue = ims_upload_queue_new(t->reg, repo_of(t), t->jobs, t->slots, &t->ev);
-	ims_upload_queue_add(t->queue, fd, digest, size);
+	ims_upload_queue *q = t->queue;
+	pthread_mutex_unlock(&t->lock);
+	ims_upload_queue_add(q, fd, digest, size);
 	note(t, digest, IMS_REGISTRY_BLOB_UPLOADED);
 	return 0;
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Base blobs cross over while the new layers are built (exec/prefetch.c):
+# with the base on one registry and the target on another, the base's
+# layer is copied on a thread of its own from the start, as the seed's
+# image.sync() starts at once, and the manifest still waits for it.
+# Checked against docker-registry's access logs and with skopeo, umoci and
+# chroot:
+#   - the target is asked for the base layer (HEAD) before the new layer's
+#     upload begins: the copy did not wait for the build (the new layer is
+#     ~2 s of deflate, so the order does not hang on the machine's load);
+#   - the image is whole and runs, and --json says the base layer was
+#     written (copied), the new one uploaded;
+#   - a build whose layer fails stops the copy and pushes no manifest;
+#   - a copy that fails (the base registry cuts every blob download) fails
+#     the build, exit 1, naming the base layer, and pushes no manifest.
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
+need skopeo umoci jq openssl base64 head sha256sum
+[ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
+
+registry_start SRC || bail "cannot start the base's docker-registry"
+registry_start TGT || bail "cannot start the target's docker-registry"
+seed_base "$SRC_ADDR" base/busybox:1 || bail "cannot seed the base"
+BASE_LAYER=$(skopeo inspect --raw --tls-verify=false "docker://$SRC_ADDR/base/busybox:1" | jq -r '.layers[0].digest')
+check_match "the base has a layer" '^sha256:[0-9a-f]{64}$' "$BASE_LAYER"
+W=$TMP/w
+mkdir -p "$W/app"
+# 48 MB of base64 text: deflate works on it (no chunk is stored) for a
+# couple of seconds, while the base layer (~1 MB) crosses over.
+head -c $((36 * 1000 * 1000)) < <(openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass pass:imagespec-sync </dev/zero 2>/dev/null) |
+	base64 -w 76 >"$W/app/data.txt"
+SUM=$(sha256sum <"$W/app/data.txt" | cut -d' ' -f1)
+echo small >"$W/small.txt"
+tar -cf "$W/app/data.tar" -C "$W" small.txt
+spec() { # spec NAME BASE TARGET [EXTRA LAYER YAML]
+	cat >"$W/$1.yaml" <<EOT
+base: $2
+target: $3
+created: "2026-01-01T00:00:00Z"
+layers:
+  - files: [{src: ./app/data.txt, dest: /data.txt}]
+${4:-}
+cmd: ["/bin/busybox", "sha256sum", "/data.txt"]
+EOT
+	echo "$W/$1.yaml"
+}
+# line_of MARK RE: the number of the first line of TGT's log after MARK
+# that is a request matching RE (0: none).
+line_of() {
+	registry_log_since TGT "$1" | grep -E '"[A-Z]+ /v2/' | grep -nE -- "$2" | head -n 1 | cut -d: -f1 | grep . || echo 0
+}
+
+# --- the copy runs while the layer builds ------------------------------------------------
+MARK=$(registry_log_mark TGT)
+DESC="base on one registry, target on another: pushed" \
+	run_expect 0 '' "$IMAGESPEC" build "$(spec s1 "$SRC_ADDR/base/busybox:1" "$TGT_ADDR/team/app:1")" --no-cache --json
+check_eq "... the base layer was copied (uploaded)" "uploaded" "$(jq -r '.manifests[0].layers[0].action' "$RUN_OUT")"
+check_eq "... the new layer uploaded" "uploaded" "$(jq -r '.manifests[0].layers[1].action' "$RUN_OUT")"
+HEAD_AT=$(line_of "$MARK" "\"HEAD /v2/team/app/blobs/$BASE_LAYER ")
+NEW_DIGEST=$(jq -r '.manifests[0].layers[1].digest' "$RUN_OUT")
+NEW_AT=$(line_of "$MARK" "\"PUT /v2/team/app/blobs/uploads/[^ ]*digest=$NEW_DIGEST")
+UP_AT=$(line_of "$MARK" '"POST /v2/team/app/blobs/uploads/')
+MAN_AT=$(line_of "$MARK" '"PUT /v2/team/app/manifests/')
+check "... the target was asked for the base layer (line $HEAD_AT) before any upload began (line $UP_AT)" \
+	test "$HEAD_AT" -gt 0 -a "$UP_AT" -gt "$HEAD_AT"
+check "... the new layer arrived (line $NEW_AT) before the manifest (line $MAN_AT)" \
+	test "$NEW_AT" -gt 0 -a "$MAN_AT" -gt "$NEW_AT"
+check_eq "... the base layer went up once" 1 \
+	"$(registry_requests TGT "$MARK" "\"PUT /v2/team/app/blobs/uploads/[^ ]*digest=$BASE_LAYER")"
+BASE_PUT_AT=$(line_of "$MARK" "\"PUT /v2/team/app/blobs/uploads/[^ ]*digest=$BASE_LAYER")
+check "... before the manifest" test "$BASE_PUT_AT" -gt 0 -a "$MAN_AT" -gt "$BASE_PUT_AT"
+check_digest "... skopeo reads the printed digest" "$(jq -r '.digest' "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$TGT_ADDR/team/app:1")"
+check_eq "... and the image runs: umoci unpacks it, chroot runs it" "$SUM  /data.txt" "$(pull_and_run "$TGT_ADDR/team/app:1")"
+
+# --- a layer that fails: no manifest ----------------------------------------------------------
+MARK=$(registry_log_mark TGT)
+DESC="a layer that fails (an archive with a wrong sha256) while the base is copied: exit 1, no manifest" \
+	run_expect 1 'sha256' "$IMAGESPEC" build "$(spec s2 "$SRC_ADDR/base/busybox:1" "$TGT_ADDR/team/fail:1" \
+		"  - archive: ./app/data.tar
+    sha256: \"$(printf '0%.0s' $(seq 64))\"")" --no-cache
+check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests TGT "$MARK" '"PUT /v2/team/fail/manifests/')"
+check "... nothing tagged" bash -c "! skopeo inspect --raw --tls-verify=false docker://$TGT_ADDR/team/fail:1 >/dev/null 2>&1"
+
+# --- a copy that fails: the build fails, no manifest -----------------------------------------------
+fault_proxy_start CUT "$SRC_ADDR" --reset-body-after 1000 --reset-times 1000 || bail "cannot start fault_proxy.py"
+MARK=$(registry_log_mark TGT)
+DESC="the base registry cuts every blob download: exit 1, naming the base layer" \
+	run_expect 1 "$BASE_LAYER" "$IMAGESPEC" build "$(spec s3 "$CUT_ADDR/base/busybox:1" "$TGT_ADDR/team/cut:1")" --no-cache
+check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests TGT "$MARK" '"PUT /v2/team/cut/manifests/')"
+check_jsonl "... the proxy did cut the base layer's download" \
+	"any(.[]; .outcome == \"reset\" and (.path | endswith(\"$BASE_LAYER\")))" "$CUT_LOG"
+
+done_testing

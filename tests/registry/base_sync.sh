@@ -47,7 +47,7 @@ EOT
 # line_of MARK RE: the number of the first line of TGT's log after MARK
 # that is a request matching RE (0: none).
 line_of() {
-	registry_log_since TGT "$1" | grep -E '"[A-Z]+ /v2/' | grep -nE -- "$2" | head -n 1 | cut -d: -f1 | grep . || echo 0
+	registry_log_since TGT "$1" | grep -E '"[A-Z]+ /v2/' | awk -v re="$2" '!n && $0 ~ re { n = NR } END { print n + 0 }'
 }
 
 # --- the copy runs while the layer builds ------------------------------------------------

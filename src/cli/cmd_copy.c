@@ -31,8 +31,9 @@ static const char copy_usage[] =
 	"                           destination repository (registry to registry)\n"
 	"      --json               print the result as JSON: {\"source\", \"destination\",\n"
 	"                           \"digest\"}, or with --all-tags {\"tags\": [...]}\n"
-	"  -j, --jobs N             blob uploads to a registry that run at once, 1 to 64\n"
-	"                           (default 4)\n" CLI_TRANSPORT_HELP
+	"  -j, --jobs N             blob transfers that run at once, 1 to 64 (default 4):\n"
+	"                           uploads to a registry, and between two registries\n"
+	"                           whole copies (download and upload) too, up to 8\n" CLI_TRANSPORT_HELP
 	"\n"
 	"Examples:\n"
 	"  imagespec copy registry.example.com/app:1 oci:out:1\n"

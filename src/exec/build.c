@@ -158,7 +158,7 @@ typedef struct {
 	bool uncompressed;       /* the target wants plain tar layers */
 	bool docker;             /* Docker media types */
 	ims_remote_cache remote; /* --cache-from */
-	ims_prefetch *prefetch;  /* base blobs synced while the layers are built */
+	ims_blob_sync *prefetch; /* base blobs synced while the layers are built */
 	ims_new_layer *nl;
 	size_t nnew;
 	ims_descriptor *descs; /* one manifest per platform */
@@ -177,7 +177,7 @@ static void build_dispose(build *b)
 	free(b->names);
 	ims_exec_new_layers_free(b->nl, b->nnew);
 	ims_remote_cache_dispose(&b->remote);
-	ims_exec_prefetch_free(b->prefetch); /* before what its thread uses */
+	ims_exec_blob_sync_free(b->prefetch); /* before what its threads use */
 	ims_transport_close(b->target);
 	ims_transport_close(b->probe);
 	ims_exec_base_dispose(&b->base);
@@ -521,12 +521,12 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 	/* after every check that can fail the build before a byte is
 	 * written: from here on, base blobs cross over while layers build */
 	if (r >= 0 && !dry)
-		ims_exec_prefetch_start(&b.prefetch, p, &b.base, b.target);
+		b.prefetch = ims_exec_prefetch_start(p, &b.base, b.target, env->jobs);
 	if (r >= 0)
 		r = ims_exec_build_layers(env, p, NULL, b.target, b.probe, &b.base, b.session.http, &b.remote,
 					  b.uncompressed, &b.nl, &b.nnew, err);
 	/* every base blob in the target (or failed) before any manifest */
-	ims_exec_prefetch_finish(b.prefetch, r < 0);
+	ims_exec_blob_sync_finish(b.prefetch, r < 0);
 	if (r >= 0)
 		r = write_platforms(&b, err);
 	if (r >= 0)

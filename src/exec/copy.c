@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/blob_sync.h"
 #include "exec/exec_int.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -73,8 +74,33 @@ static char *plain_manifest(const ims_manifest *m, size_t *len)
 
 /* Copies one image; for a docker-archive the layers are decompressed and the
  * manifest rewritten, so *out may differ from the source's descriptor. */
-static int copy_image(ims_transport *src, ims_transport *dst, const char *data, size_t len, ims_descriptor *out,
-		      ims_error **err)
+/* Registry to registry: the config and the layers on up to jobs threads
+ * (downloads and uploads alike), then their outcomes in order, so that
+ * the first blob that failed is the one reported. */
+static int sync_blobs(ims_transport *src, ims_transport *dst, const ims_manifest *m, int jobs, ims_error **err)
+{
+	ims_blob_sync *s = ims_exec_blob_sync_new(src, dst, &copy_opts, jobs);
+	ims_exec_blob_sync_add(s, &m->config);
+	for (size_t i = 0; i < m->nlayers; i++)
+		ims_exec_blob_sync_add(s, &m->layers[i]);
+	if (!ims_exec_blob_sync_run(s)) {
+		ims_exec_blob_sync_free(s);
+		s = NULL; /* no thread: one at a time, below */
+	}
+	int r = 0;
+	for (size_t i = 0; i <= m->nlayers && r >= 0; i++) {
+		const ims_descriptor *d = i ? &m->layers[i - 1] : &m->config;
+		ims_layer_action a;
+		r = ims_exec_blob_sync_result(s, d->digest, &a, err);
+		if (r == 0)
+			r = ims_exec_copy_blob_if_missing(src, dst, d, &copy_opts, &a, err);
+	}
+	ims_exec_blob_sync_free(s);
+	return r < 0 ? r : 0;
+}
+
+static int copy_image(ims_transport *src, ims_transport *dst, const char *data, size_t len, int jobs,
+		      ims_descriptor *out, ims_error **err)
 {
 	ims_manifest *m = NULL;
 	_cleanup_free_ char *mb = NULL;
@@ -83,8 +109,11 @@ static int copy_image(ims_transport *src, ims_transport *dst, const char *data, 
 	int r = ims_manifest_parse(&m, data, len, err);
 	if (r < 0)
 		return ims_exec_not_spec(err, r);
-	if ((r = ims_exec_copy_blob_if_missing(src, dst, &m->config, &copy_opts, &a, err)) < 0 ||
-	    (r = copy_layers(src, dst, m, plain, err)) < 0)
+	if (!plain && ims_exec_blob_sync_possible(src, dst))
+		r = sync_blobs(src, dst, m, jobs, err);
+	else if ((r = ims_exec_copy_blob_if_missing(src, dst, &m->config, &copy_opts, &a, err)) >= 0)
+		r = copy_layers(src, dst, m, plain, err);
+	if (r < 0)
 		goto out;
 	size_t mlen = len;
 	const char *bytes = data;
@@ -121,7 +150,7 @@ int ims_exec_get_verified(ims_transport *src, const char *digest, char **data, s
 }
 
 static int copy_index(ims_transport *src, ims_transport *dst, const ims_index *ix, const char *data, size_t len,
-		      ims_descriptor *out, ims_error **err)
+		      int jobs, ims_descriptor *out, ims_error **err)
 {
 	if (ims_transport_flags(dst) & IMS_TRANSPORT_NO_INDEX)
 		return ims_error_set(err, IMS_EINVALID,
@@ -133,7 +162,7 @@ static int copy_index(ims_transport *src, ims_transport *dst, const ims_index *i
 		if ((r = ims_exec_get_verified(src, ix->manifests[i].digest, &md, &mlen, NULL, err)) < 0)
 			break;
 		ims_descriptor d = { 0 };
-		r = copy_image(src, dst, md, mlen, &d, err);
+		r = copy_image(src, dst, md, mlen, jobs, &d, err);
 		ims_descriptor_dispose(&d);
 	}
 	if (r < 0)
@@ -157,7 +186,7 @@ static const ims_descriptor *pick(const ims_index *ix, const ims_platform *want,
 /* The top-level document: one image, one platform of an index, or the
  * whole index. */
 static int copy_top(const ims_plan *p, ims_transport *src, ims_transport *dst, const char *data, size_t len,
-		    const char *mt, ims_descriptor *top, ims_error **err)
+		    const char *mt, int jobs, ims_descriptor *top, ims_error **err)
 {
 	ims_doc_kind kind;
 	_cleanup_free_ char *detected = NULL;
@@ -165,7 +194,7 @@ static int copy_top(const ims_plan *p, ims_transport *src, ims_transport *dst, c
 	if (r < 0)
 		return ims_exec_not_spec(err, r);
 	if (kind == IMS_DOC_MANIFEST)
-		return copy_image(src, dst, data, len, top, err);
+		return copy_image(src, dst, data, len, jobs, top, err);
 	ims_index *ix = NULL;
 	if ((r = ims_index_parse(&ix, data, len, err)) < 0)
 		return ims_exec_not_spec(err, r);
@@ -175,9 +204,9 @@ static int copy_top(const ims_plan *p, ims_transport *src, ims_transport *dst, c
 		size_t mlen = 0;
 		r = d ? ims_exec_get_verified(src, d->digest, &md, &mlen, NULL, err) : IMS_ENOTFOUND;
 		if (r >= 0)
-			r = copy_image(src, dst, md, mlen, top, err);
+			r = copy_image(src, dst, md, mlen, jobs, top, err);
 	} else {
-		r = copy_index(src, dst, ix, data, len, top, err);
+		r = copy_index(src, dst, ix, data, len, jobs, top, err);
 	}
 	ims_index_free(ix);
 	return r;
@@ -196,7 +225,7 @@ int ims_exec_copy(const ims_exec_env *env, const ims_plan *p, char **digest, ims
 	ims_transport_opts o = ims_exec_transport_opts(env, NULL, &session);
 	if (r < 0 || (r = ims_exec_open_pull(&src, p->source, &o, &session, &data, &len, &mt, err)) < 0 ||
 	    (r = ims_transport_open(&dst, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0 ||
-	    (r = copy_top(p, src, dst, data, len, mt, &top, err)) < 0 ||
+	    (r = copy_top(p, src, dst, data, len, mt, env->jobs, &top, err)) < 0 ||
 	    (r = ims_transport_tag(dst, NULL, &top, err)) < 0 || (r = ims_transport_commit(dst, err)) < 0)
 		goto out;
 	if (digest)

@@ -6,7 +6,7 @@
 
 #include "exec/exec_int.h"
 #include "exec/platform.h"
-#include "exec/prefetch.h"
+#include "exec/blob_sync.h"
 #include "json/oci.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -17,7 +17,7 @@
  * the sync started at once did with it. */
 static int copy_base_blob(ims_platform_job *j, const ims_descriptor *d, ims_layer_action *action, ims_error **err)
 {
-	int r = ims_exec_prefetch_result(j->prefetch, d->digest, action, err);
+	int r = ims_exec_blob_sync_result(j->prefetch, d->digest, action, err);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	ims_transfer_opts o = { .ignore_exists = j->p->ignore_exists, .mount = true };

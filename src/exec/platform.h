@@ -16,7 +16,7 @@ typedef struct {
 	bool uncompressed; /* the target wants plain tar layers */
 	ims_http *http;    /* for foreign layers' urls; may be NULL */
 	ims_result_manifest *rm;
-	struct ims_prefetch *prefetch; /* base blobs synced already; may be NULL */
+	struct ims_blob_sync *prefetch; /* base blobs synced already; may be NULL */
 	char *config_digest; /* out; caller frees */
 } ims_platform_job;
 

@@ -12,7 +12,9 @@
 #     written (copied), the new one uploaded;
 #   - a build whose layer fails stops the copy and pushes no manifest;
 #   - a copy that fails (the base registry cuts every blob download) fails
-#     the build, exit 1, naming the base layer, and pushes no manifest.
+#     the build, exit 1, naming the base layer, and pushes no manifest;
+#   - `copy` between two registries copies -j blobs at once: behind a
+#     slow proxy, downloads overlap with -j 4 and never with -j 1.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need skopeo umoci jq openssl base64 head sha256sum
@@ -81,6 +83,46 @@ DESC="a layer that fails (an archive with a wrong sha256) while the base is copi
     sha256: \"$(printf '0%.0s' $(seq 64))\"")" --no-cache
 check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests TGT "$MARK" '"PUT /v2/team/fail/manifests/')"
 check "... nothing tagged" bash -c "! skopeo inspect --raw --tls-verify=false docker://$TGT_ADDR/team/fail:1 >/dev/null 2>&1"
+
+# --- copy between registries: blobs at once --------------------------------------------------
+# Three layers of 400 KB each behind a proxy that answers at 200 KB/s: each
+# blob download takes 2 s. With -j 4 the downloads overlap (the proxy logs
+# when each began and ended); with -j 1 they never do. The same digest
+# either way, read by skopeo.
+mkdir -p "$W/three"
+for i in 1 2 3; do
+	head -c 400000 < <(openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass "pass:imagespec-three-$i" </dev/zero 2>/dev/null) \
+		>"$W/three/f$i.bin"
+done
+cat >"$W/three.yaml" <<EOT
+base: scratch
+target: $SRC_ADDR/team/three:1
+created: "2026-01-01T00:00:00Z"
+layers:
+  - files: [{src: ./three/f1.bin, dest: /f1.bin}]
+  - files: [{src: ./three/f2.bin, dest: /f2.bin}]
+  - files: [{src: ./three/f3.bin, dest: /f3.bin}]
+EOT
+DESC="a three-layer image in the base's registry" run_expect 0 '' "$IMAGESPEC" build "$W/three.yaml" --no-cache --progress quiet
+THREE=$(skopeo_raw_digest "$SRC_ADDR/team/three:1")
+fault_proxy_start SLOW "$SRC_ADDR" --rate-down 200000 || bail "cannot start fault_proxy.py"
+# overlaps: how many pairs of blob GETs in the proxy's log ran at the same time
+overlaps() {
+	jq -s '[.[] | select(.method == "GET" and (.path | test("/blobs/sha256:")))] as $g
+		| [range(0; $g | length) as $i | range($i + 1; $g | length) as $k
+		   | select($g[$i].start < $g[$k].end and $g[$k].start < $g[$i].end)] | length' "$SLOW_LOG"
+}
+: >"$SLOW_LOG"
+DESC="copy -j 4 from a slow registry to another" \
+	run_expect 0 '' "$IMAGESPEC" copy -j 4 "docker://$SLOW_ADDR/team/three:1" "docker://$TGT_ADDR/team/three:4"
+check_digest "... skopeo reads the same digest" "$THREE" "$(skopeo_raw_digest "$TGT_ADDR/team/three:4")"
+check_eq "... four blob downloads (the config, three layers)" 4 "$(jq -s '[.[] | select(.method == "GET" and (.path | test("/blobs/sha256:")))] | length' "$SLOW_LOG")"
+check "... that ran at the same time ($(overlaps) overlapping pairs)" test "$(overlaps)" -ge 1
+: >"$SLOW_LOG"
+DESC="copy -j 1 from the slow registry" \
+	run_expect 0 '' "$IMAGESPEC" copy -j 1 "docker://$SLOW_ADDR/team/three:1" "docker://$TGT_ADDR/team/three:1"
+check_digest "... skopeo reads the same digest" "$THREE" "$(skopeo_raw_digest "$TGT_ADDR/team/three:1")"
+check_eq "... its downloads one at a time" 0 "$(overlaps)"
 
 # --- a copy that fails: the build fails, no manifest -----------------------------------------------
 fault_proxy_start CUT "$SRC_ADDR" --reset-body-after 1000 --reset-times 1000 || bail "cannot start fault_proxy.py"

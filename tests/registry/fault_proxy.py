@@ -54,7 +54,8 @@ Faults:
 
 Log: one JSON line per request (--log): method, path, token (a short hash of
 the Bearer value, never the value), outcome (forwarded | revoked |
-unauthorized), status.
+unauthorized), status; for a forwarded request also start and end (seconds
+since the epoch: when its head was read, when its answer was relayed).
 The port is written to --port-file once listening (the proxy binds port 0
 itself: no race for the port).
 """
@@ -265,6 +266,7 @@ def handle(client):
         if head is None:
             return
         method, target, version, headers = parse_head(head)
+        start = time.time()
         answer, tok = revoke(method, target, headers)
         injected = unauthorized(target) if answer is None else None
         if injected is not None:
@@ -317,7 +319,7 @@ def handle(client):
         else:
             log(method=method, path=target.split("?")[0], token=tok, outcome=outcome,
                 asked=m.group(1) if outcome == "head-from" else None,
-                status=status[0] if status else None, range=rng)
+                status=status[0] if status else None, range=rng, start=start, end=time.time())
     except (OSError, ValueError) as e:
         log(outcome="error", error=str(e))
     finally:

@@ -14,7 +14,9 @@
 #   - a copy that fails (the base registry cuts every blob download) fails
 #     the build, exit 1, naming the base layer, and pushes no manifest;
 #   - `copy` between two registries copies -j blobs at once: behind a
-#     slow proxy, downloads overlap with -j 4 and never with -j 1.
+#     slow proxy, downloads overlap with -j 4 and never with -j 1;
+#   - SIGINT or SIGTERM while the base layer downloads and the new one
+#     builds: exit 130/143, no manifest, nothing left in TMPDIR.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need skopeo umoci jq openssl base64 head sha256sum
@@ -123,6 +125,34 @@ DESC="copy -j 1 from the slow registry" \
 	run_expect 0 '' "$IMAGESPEC" copy -j 1 "docker://$SLOW_ADDR/team/three:1" "docker://$TGT_ADDR/team/three:1"
 check_digest "... skopeo reads the same digest" "$THREE" "$(skopeo_raw_digest "$TGT_ADDR/team/three:1")"
 check_eq "... its downloads one at a time" 0 "$(overlaps)"
+
+# --- interrupted while the base crosses over --------------------------------------------------
+# The base behind the slow proxy (its layer takes seconds to come), the new
+# layer being compressed: SIGINT as soon as the build says it is building
+# the layer. Both stop: exit 130, no manifest, nothing left in TMPDIR.
+for sig in INT TERM; do
+	want=130
+	[ $sig = TERM ] && want=143
+	mkdir -p "$TMP/sig-tmp"
+	MARK=$(registry_log_mark TGT)
+	ERRF=$TMP/sig-$sig.err
+	rm -f "$ERRF"
+	env --default-signal=INT TMPDIR="$TMP/sig-tmp" "$IMAGESPEC" build \
+		"$(spec "sig$sig" "$SLOW_ADDR/base/busybox:1" "$TGT_ADDR/team/sig:1")" --no-cache --progress plain \
+		>"$TMP/sig.out" 2>"$ERRF" </dev/null &
+	pid=$!
+	n=0
+	until grep -q 'building layer' "$ERRF" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null || [ $((n += 1)) -gt 1200 ]; do
+		sleep 0.05
+	done
+	kill -"$sig" "$pid" 2>/dev/null
+	wait "$pid"
+	check_eq "SIG$sig while the base layer downloads and the new one builds: exit $want" "$want" "$?" ||
+		diag "stderr: $(tail -c 2000 "$ERRF")"
+	check_match "... it says it was interrupted" 'interrupted' "$(cat "$ERRF")"
+	check_eq "... the registry saw no manifest PUT" 0 "$(registry_requests TGT "$MARK" '"PUT /v2/team/sig/manifests/')"
+	check_eq "... TMPDIR is empty" "" "$(ls -A "$TMP/sig-tmp")"
+done
 
 # --- a copy that fails: the build fails, no manifest -----------------------------------------------
 fault_proxy_start CUT "$SRC_ADDR" --reset-body-after 1000 --reset-times 1000 || bail "cannot start fault_proxy.py"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exec/blob_sync.h"
+#include "util/error.h"
 #include "util/xalloc.h"
 
 #define THREADS_MAX 8
@@ -126,4 +127,32 @@ void ims_exec_blob_sync_free(ims_blob_sync *s)
 		ims_error_free(s->items[i].err);
 	free(s->items);
 	free(s);
+}
+
+int ims_exec_copy_image_blobs(ims_transport *src, ims_transport *dst, const ims_manifest *m,
+			      const ims_transfer_opts *o, int jobs, ims_error **err)
+{
+	ims_blob_sync *s = NULL;
+	if (ims_exec_blob_sync_possible(src, dst)) {
+		s = ims_exec_blob_sync_new(src, dst, o, jobs);
+		ims_exec_blob_sync_add(s, &m->config);
+		for (size_t i = 0; i < m->nlayers; i++)
+			ims_exec_blob_sync_add(s, &m->layers[i]);
+		if (!ims_exec_blob_sync_run(s)) {
+			ims_exec_blob_sync_free(s);
+			s = NULL; /* no thread: one at a time, below */
+		}
+	}
+	int r = 0;
+	for (size_t i = 0; i <= m->nlayers && r >= 0; i++) {
+		const ims_descriptor *d = i ? &m->layers[i - 1] : &m->config;
+		ims_layer_action a;
+		r = ims_exec_blob_sync_result(s, d->digest, &a, err);
+		if (r == 0)
+			r = ims_exec_copy_blob_if_missing(src, dst, d, o, &a, err);
+		if (r < 0 && i)
+			ims_error_wrap(err, "layer %s", d->digest);
+	}
+	ims_exec_blob_sync_free(s);
+	return r < 0 ? r : 0;
 }

@@ -33,4 +33,11 @@ void ims_exec_blob_sync_finish(ims_blob_sync *s, bool stop);
 int ims_exec_blob_sync_result(ims_blob_sync *s, const char *digest, ims_layer_action *action, ims_error **err);
 void ims_exec_blob_sync_free(ims_blob_sync *s);
 
+/* An image's config and layers from src to dst: on up to jobs threads
+ * when both are registries, else one at a time, in order; either way the
+ * first that failed (in order) is the one reported, a layer's error
+ * naming it. */
+int ims_exec_copy_image_blobs(ims_transport *src, ims_transport *dst, const ims_manifest *m,
+			      const ims_transfer_opts *o, int jobs, ims_error **err);
+
 #endif

@@ -74,31 +74,6 @@ static char *plain_manifest(const ims_manifest *m, size_t *len)
 
 /* Copies one image; for a docker-archive the layers are decompressed and the
  * manifest rewritten, so *out may differ from the source's descriptor. */
-/* Registry to registry: the config and the layers on up to jobs threads
- * (downloads and uploads alike), then their outcomes in order, so that
- * the first blob that failed is the one reported. */
-static int sync_blobs(ims_transport *src, ims_transport *dst, const ims_manifest *m, int jobs, ims_error **err)
-{
-	ims_blob_sync *s = ims_exec_blob_sync_new(src, dst, &copy_opts, jobs);
-	ims_exec_blob_sync_add(s, &m->config);
-	for (size_t i = 0; i < m->nlayers; i++)
-		ims_exec_blob_sync_add(s, &m->layers[i]);
-	if (!ims_exec_blob_sync_run(s)) {
-		ims_exec_blob_sync_free(s);
-		s = NULL; /* no thread: one at a time, below */
-	}
-	int r = 0;
-	for (size_t i = 0; i <= m->nlayers && r >= 0; i++) {
-		const ims_descriptor *d = i ? &m->layers[i - 1] : &m->config;
-		ims_layer_action a;
-		r = ims_exec_blob_sync_result(s, d->digest, &a, err);
-		if (r == 0)
-			r = ims_exec_copy_blob_if_missing(src, dst, d, &copy_opts, &a, err);
-	}
-	ims_exec_blob_sync_free(s);
-	return r < 0 ? r : 0;
-}
-
 static int copy_image(ims_transport *src, ims_transport *dst, const char *data, size_t len, int jobs,
 		      ims_descriptor *out, ims_error **err)
 {
@@ -109,8 +84,8 @@ static int copy_image(ims_transport *src, ims_transport *dst, const char *data, 
 	int r = ims_manifest_parse(&m, data, len, err);
 	if (r < 0)
 		return ims_exec_not_spec(err, r);
-	if (!plain && ims_exec_blob_sync_possible(src, dst))
-		r = sync_blobs(src, dst, m, jobs, err);
+	if (!plain)
+		r = ims_exec_copy_image_blobs(src, dst, m, &copy_opts, jobs, err);
 	else if ((r = ims_exec_copy_blob_if_missing(src, dst, &m->config, &copy_opts, &a, err)) >= 0)
 		r = copy_layers(src, dst, m, plain, err);
 	if (r < 0)

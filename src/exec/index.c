@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/blob_sync.h"
 #include "exec/exec_int.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -261,14 +262,9 @@ static entry **index_order(job *j)
 /* One new entry's blobs (config, layers), then its manifest. */
 static int write_entry(job *j, entry *e, ims_error **err)
 {
-	ims_layer_action a;
 	_cleanup_free_ char *ps = ims_platform_string(e->desc.platform);
 	ims_events_info(&j->env->ev, "copying %s from `%s`", ps, e->shown);
-	int r = ims_exec_copy_blob_if_missing(e->src, j->dst, &e->manifest->config, &index_copy_opts, &a, err);
-	for (size_t i = 0; i < e->manifest->nlayers && r >= 0; i++)
-		if ((r = ims_exec_copy_blob_if_missing(e->src, j->dst, &e->manifest->layers[i], &index_copy_opts, &a,
-						       err)) < 0)
-			ims_error_wrap(err, "layer %s", e->manifest->layers[i].digest);
+	int r = ims_exec_copy_image_blobs(e->src, j->dst, e->manifest, &index_copy_opts, j->env->jobs, err);
 	if (r >= 0)
 		r = ims_transport_put_manifest(j->dst, e->data, e->len, e->desc.media_type, e->desc.digest, err);
 	return r < 0 ? ims_error_wrap(err, "%s from `%s`", ps, e->shown) : 0;

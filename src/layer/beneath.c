@@ -100,12 +100,12 @@ static int read_link(int rootfd, const char *dir, const char *name, char **out)
 	return 0;
 }
 
-int ims_beneath_resolve(int rootfd, const char *root_abs, const char *start, const char *path, char **out,
-			struct stat *st)
+static int resolve(int rootfd, const char *root_abs, const char *start, const char *path, int hops, char **out,
+		   struct stat *st)
 {
 	ims_buf cur = IMS_BUF_INIT(0);
 	_cleanup_free_ char *rest = NULL;
-	int hops = 0, r = 0;
+	int r = 0;
 
 	ims_buf_puts(&cur, path[0] == '/' ? "" : start);
 	if (path[0] == '/') {
@@ -177,4 +177,16 @@ int ims_beneath_resolve(int rootfd, const char *root_abs, const char *start, con
 out:
 	ims_buf_dispose(&cur);
 	return r;
+}
+
+int ims_beneath_resolve(int rootfd, const char *root_abs, const char *start, const char *path, char **out,
+			struct stat *st)
+{
+	return resolve(rootfd, root_abs, start, path, 0, out, st);
+}
+
+int ims_beneath_resolve_link(int rootfd, const char *root_abs, const char *start, const char *text, char **out,
+			     struct stat *st)
+{
+	return resolve(rootfd, root_abs, start, text, 1, out, st);
 }

@@ -23,6 +23,10 @@ int ims_beneath_open(int rootfd, const char *p, int flags);
  * root, -ENOENT, -ELOOP, -ENOTDIR, -EACCES... */
 int ims_beneath_resolve(int rootfd, const char *root_abs, const char *start, const char *path, char **out,
 			struct stat *st);
+/* The same for the text of a symlink found in start: the link itself is
+ * the first of the 40 hops, as for the kernel. */
+int ims_beneath_resolve_link(int rootfd, const char *root_abs, const char *start, const char *text, char **out,
+			     struct stat *st);
 
 /* True when canonical path p is dir or inside it. */
 int ims_beneath_within(const char *p, const char *dir);

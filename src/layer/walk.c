@@ -248,7 +248,8 @@ static int link_error(const walker *w, const char *sh, const char *text, int r, 
 		return ims_error_set(err, IMS_ESOURCE, "%s`%s` is a symlink to `%s`, outside `%s`", w->where, sh, text,
 				     *w->src_shown ? w->src_shown : ".");
 	if (r == -ELOOP)
-		return ims_error_set(err, IMS_ESOURCE, "%s`%s`: symlink loop", w->where, sh);
+		return ims_error_set(err, IMS_ESOURCE, "%s`%s`: a symlink loop, or a chain of more than 40 symlinks",
+				     w->where, sh);
 	if (r == -ENOENT || r == -ENOTDIR)
 		return ims_error_set(err, IMS_ESOURCE, "%s`%s` is a symlink to `%s`, which does not exist", w->where,
 				     sh, text);
@@ -322,7 +323,7 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 		if ((r = read_link(dfd, name, sh, &text, err)) < 0)
 			return r;
 		/* Errors wait until we know the link is not excluded. */
-		rerr = ims_beneath_resolve(c->rootfd, c->root_abs, canon, text, &target, &eff);
+		rerr = ims_beneath_resolve_link(c->rootfd, c->root_abs, canon, text, &target, &eff);
 		if (rerr == 0 && !ims_beneath_within(target, w->src_canon))
 			rerr = -EXDEV;
 		if (rerr < 0)
@@ -475,7 +476,8 @@ static int resolve_src(walker *w, struct stat *st, ims_error **err)
 		return ims_error_set(err, IMS_ESOURCE, "%s`src` `%s` leads out of the spec directory through a symlink",
 				     w->where, src);
 	if (r == -ELOOP)
-		return ims_error_set(err, IMS_ESOURCE, "%s`src` `%s`: symlink loop", w->where, src);
+		return ims_error_set(err, IMS_ESOURCE,
+				     "%s`src` `%s`: a symlink loop, or a chain of more than 40 symlinks", w->where, src);
 	if (r < 0)
 		return ims_error_sys(err, -r, IMS_ESOURCE, "%sresolve `src` `%s`", w->where, src);
 	return 0;

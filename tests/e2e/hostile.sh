@@ -177,6 +177,32 @@ ln -s loop-link "$C/src/loop-link"
 printf 'base: scratch\ntarget: oci:out:x\nfiles:\n  - src: ./src\n    dest: /app/\n    symlinks: follow\n' >"$C/image.yaml"
 hostile "a symlink loop with follow" 1 'loop-link'
 
+# A base whose index names another index (catalogue item 35): an OCI
+# layout made by hand, its ref pointing at an index of an index of an image.
+newcase
+printf 'base: scratch\ntarget: oci:nest:x\nfiles: [{dest: /a, content: "a"}]\n' >"$C/inner.yaml"
+DESC="nested index: the image at its bottom" run_expect 0 '' ims build "$C/inner.yaml" --progress quiet
+# add_blob FILE: the file as a blob of the layout; prints "DIGEST SIZE".
+add_blob() {
+	local d
+	d=sha256:$(sha256sum <"$1" | cut -d' ' -f1)
+	cp "$1" "$C/nest/blobs/sha256/${d#sha256:}"
+	echo "$d $(stat -c %s "$1")"
+}
+jq -c '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
+	manifests: [.manifests[0] | del(.annotations) | .platform = {os: "linux", architecture: "amd64"}]}' \
+	"$C/nest/index.json" >"$C/inner.json"
+read -r D S < <(add_blob "$C/inner.json")
+jq -cn --arg d "$D" --argjson s "$S" '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
+	manifests: [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+		platform: {os: "linux", architecture: "amd64"}}]}' >"$C/outer.json"
+read -r D S < <(add_blob "$C/outer.json")
+jq --arg d "$D" --argjson s "$S" '.manifests = [{mediaType: "application/vnd.oci.image.index.v1+json",
+	digest: $d, size: $s, annotations: {"org.opencontainers.image.ref.name": "nested"}}]' \
+	"$C/nest/index.json" >"$C/index.json" && mv "$C/index.json" "$C/nest/index.json"
+printf 'base: oci:nest:nested\ntarget: oci:out:x\nplatforms: [linux/amd64]\nfiles: [{dest: /b, content: "b"}]\n' >"$C/image.yaml"
+hostile "a base index that names an index" 1 'nested index is not supported as a base'
+
 newcase
 mkdir -p "$C/src"
 echo x >"$C/src/a.txt"

@@ -20,6 +20,11 @@
                        on http://127.0.0.2:PORT2/upload/UUID, where a second
                        listener takes the PATCH/PUT (verifying ?digest=) and
                        records whether an Authorization header came along
+  bad-put-blob-digest  as upload-offsite, without credentials, but the answer
+                       to a blob upload's final PUT names another
+                       Docker-Content-Digest than the one stored
+  bad-put-manifest-digest the same for the answer to a manifest PUT (the
+                       blobs' answers are right)
   bad-media-type       the manifest's mediaType (and Content-Type) is
                        application/vnd.example.bogus.v1+json
   mismatched-media-type the manifest's Content-Type says a Docker manifest
@@ -83,6 +88,9 @@ blobs_foreign = {}  # digest -> bytes, served by the offsite listener at /foreig
 BOGUS_MT = "application/vnd.example.bogus.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 
+
+# Modes where repositories other than bad/img take pushes (push_target).
+PUSHABLE = ("upload-offsite", "bad-put-blob-digest", "bad-put-manifest-digest")
 
 def sha(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -342,8 +350,9 @@ def make_handler(opts, listener, image, lock, store):
                 with lock:
                     store["blobs"][want] = bytes(sess["data"])
                     store["sessions"].pop(sid, None)
+                dcd = sha(b"a lie") if opts.mode == "bad-put-blob-digest" else want
                 return self.send(201, b"", {"Location": "%s/v2/%s/blobs/%s" % (main_origin, sess["repo"], want),
-                                            "Docker-Content-Digest": want})
+                                            "Docker-Content-Digest": dcd})
             return self.error(405, "UNSUPPORTED", "method not allowed")
 
         def push_target(self, repo, rest):
@@ -379,7 +388,8 @@ def make_handler(opts, listener, image, lock, store):
                             store["manifests"][(repo, d)] = (self.body, self.headers.get("Content-Type"))
                     if missing:
                         return self.error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: " + missing[0])
-                    return self.send(201, b"", {"Docker-Content-Digest": d,
+                    dcd = sha(b"a lie") if opts.mode == "bad-put-manifest-digest" else d
+                    return self.send(201, b"", {"Docker-Content-Digest": dcd,
                                                 "Location": "%s/v2/%s/manifests/%s" % (main_origin, repo, d)})
                 with lock:
                     got = store["manifests"].get((repo, ref))
@@ -419,7 +429,7 @@ def make_handler(opts, listener, image, lock, store):
             if path in ("/v2", "/v2/"):
                 return self.send(200, b"{}")
             prefix = "/v2/%s/" % REPO
-            if opts.mode == "upload-offsite" and path.startswith("/v2/") and not path.startswith(prefix):
+            if opts.mode in PUSHABLE and path.startswith("/v2/") and not path.startswith(prefix):
                 parts = path[len("/v2/"):].split("/")
                 for i, p in enumerate(parts):
                     if p in ("blobs", "manifests") and i > 0:
@@ -464,7 +474,8 @@ def main():
                     choices=["bad-blob-digest", "bad-manifest-digest", "huge-manifest", "500-always",
                              "bad-media-type", "mismatched-media-type", "bad-www-authenticate", "corrupt-gzip", "huge-header",
                              "multi-error-500", "bad-history", "foreign-layer", "foreign-layer-missing",
-                             "redirect-offsite", "upload-offsite", "warning-headers", "bad-content-range", "none"])
+                             "redirect-offsite", "upload-offsite", "warning-headers", "bad-content-range", "bad-put-blob-digest",
+                             "bad-put-manifest-digest", "none"])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--offsite-host", default="127.0.0.2")
@@ -495,7 +506,7 @@ def main():
         servers = [TLSServer((opts.host, opts.port), handler, ctx, log)]
     else:
         servers = [Server((opts.host, opts.port), handler)]
-    if opts.mode in ("redirect-offsite", "upload-offsite", "foreign-layer", "foreign-layer-missing"):
+    if opts.mode in ("redirect-offsite", "foreign-layer", "foreign-layer-missing") + PUSHABLE:
         if not opts.offsite_port:
             sys.exit("bad_registry.py: %s needs --offsite-port" % opts.mode)
         servers.append(Server((opts.offsite_host, opts.offsite_port),

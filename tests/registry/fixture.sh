@@ -462,7 +462,8 @@ bad_registry_start() {
 	[ "${2:-}" = --tls ] && d=$d-tls
 	mkdir -p "$d"
 	port=$(fixture_free_port) || return 1
-	if [ "$mode" = redirect-offsite ] || [ "$mode" = upload-offsite ] || [ "${mode#foreign-layer}" != "$mode" ]; then
+	if [ "$mode" = redirect-offsite ] || [ "$mode" = upload-offsite ] || [ "${mode#foreign-layer}" != "$mode" ] ||
+		[ "${mode#bad-put-}" != "$mode" ]; then
 		oport=$(fixture_free_port 127.0.0.2) || return 1
 		extra=(--offsite-host 127.0.0.2 --offsite-port "$oport")
 		export OFFSITE_ADDR=127.0.0.2:$oport

@@ -84,6 +84,21 @@ DESC="a manifest whose Docker-Content-Digest lies: refused (exit 1, digest)" \
 check "... nothing pushed" absent "$REG_ADDR/team/baddcd:1"
 DESC="... imagespec inspect refuses it too" run_expect 1 '[Dd]igest' ims inspect "docker://$BAD_REF"
 bad_registry_stop
+# ... in the answer to a PUT (catalogue item 57): the blob's, then the
+# manifest's. Either is refused, exit 1, naming both digests. A lying blob
+# answer stops the push before any manifest; the manifest goes up once,
+# under its tag, so its answer can only make the build fail.
+for what in blob manifest; do
+	bad_registry_start "bad-put-$what-digest" || bail "cannot start bad_registry.py"
+	DESC="the answer to a $what PUT names another Docker-Content-Digest: refused (exit 1)" \
+		run_expect 1 'the registry says the digest is sha256:[0-9a-f]{64}, but the content has sha256:' \
+		ims build "$(spec "putdcd$what" "$BAD_REF" "$BAD_ADDR/team/putdcd:1")" --progress quiet --no-cache
+	if [ $what = blob ]; then
+		check_eq "... no manifest was put" 0 \
+			"$(jq -s '[.[] | select(.method == "PUT" and (.path | test("/manifests/")))] | length' "$BAD_LOG")"
+	fi
+	bad_registry_stop
+done
 
 # --- a 5 MiB manifest ----------------------------------------------------------------------------
 bad_registry_start huge-manifest || bail "cannot start bad_registry.py"

@@ -201,6 +201,21 @@ else
 	check "... nothing pushed" bash -c "! skopeo inspect --raw ${SKOPEO_TLS[*]} docker://$TLS_ADDR/team/app:10x >/dev/null 2>&1"
 fi
 
+# --- SSL_CERT_DIR --------------------------------------------------------------------------
+# A hashed directory of the user's: its CA is trusted (libcurl's bundle
+# still counts); a missing one is an error naming the variable.
+USERDIR=$W/usercerts
+mkdir -p "$USERDIR"
+cp "$CA_CERT" "$USERDIR/ca.pem"
+ln -s ca.pem "$USERDIR/$(openssl x509 -hash -noout -in "$CA_CERT").0"
+DESC="SSL_CERT_DIR holding the CA (hashed) is honoured" \
+	run_expect 0 '' env -u SSL_CERT_FILE SSL_CERT_DIR="$USERDIR" "$IMAGESPEC" build "$(spec sslcertdir 11)" --progress quiet
+check_digest "SSL_CERT_DIR: skopeo reads the printed digest" "$(digest_of_output "$RUN_OUT")" \
+	"$(skopeo_raw_digest "$TLS_ADDR/team/app:11" "${SKOPEO_TLS[@]}")"
+DESC="SSL_CERT_DIR naming a missing directory is an error (exit 2, naming it)" \
+	run_expect 2 'SSL_CERT_DIR `/nosuch/certs`' env SSL_CERT_DIR=/nosuch/certs "$IMAGESPEC" build "$(spec sslcertdir_missing 11x)" \
+	--ca-cert "$CA_CERT" --progress quiet
+
 # --- mutual TLS: a client certificate -------------------------------------------------------
 registry_start MTLS --mtls || bail "cannot start docker-registry with clientcas"
 CLIENTDIR=$(fixture_cert_dir --client)

@@ -590,6 +590,34 @@ static void test_symlinks(void)
 	   msg(&l));
 	layer_dispose(&l);
 
+	/* A chain: l0 -> l1 -> ... -> l40 -> f. From l1, 40 links to follow
+	 * (Linux's limit) pass; from l0, 41 are refused. */
+	mkd("chain", 0755);
+	mkd("chain40", 0755);
+	put("chain/f", "end of the chain\n", 0644);
+	put("chain40/f", "end of the chain\n", 0644);
+	for (int i = 0; i <= 40; i++) {
+		char name[32], target[32];
+		snprintf(name, sizeof(name), "chain/l%d", i);
+		snprintf(target, sizeof(target), i == 40 ? "f" : "l%d", i + 1);
+		lnk(name, target);
+		if (i > 0) { /* chain40: l1 .. l40, 40 hops at most */
+			snprintf(name, sizeof(name), "chain40/l%d", i);
+			lnk(name, target);
+		}
+	}
+	ims_layer_mapping mc40 = copy_m("chain40", "/s");
+	mc40.follow_symlinks = true;
+	l = build(&mc40, 1, &o);
+	is_int(l.rc, 0, "symlinks: a chain of 40 links is followed");
+	layer_dispose(&l);
+	ims_layer_mapping mc41 = copy_m("chain", "/s");
+	mc41.follow_symlinks = true;
+	l = build(&mc41, 1, &o);
+	ok(l.rc == IMS_ESOURCE && strstr(msg(&l), "`chain/l0`"), "symlinks: a chain of 41 links is refused, naming it (%s)",
+	   msg(&l));
+	layer_dispose(&l);
+
 	mkd("sl6", 0755);
 	lnk("sl6/dangling", "nowhere");
 	ims_layer_mapping m6 = copy_m("sl6", "/s");

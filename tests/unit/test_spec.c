@@ -404,6 +404,9 @@ static void test_types(void)
 	refused(MIN "platforms: [all, linux/amd64]\n", "`all` cannot be combined", "all with others");
 	refused(MIN "entrypoint: \"sh -c x\"\n", "`entrypoint` must be a list of strings", "string entrypoint");
 	refused(MIN "cmd: {a: b}\n", "`cmd` must be a list, not a mapping", "mapping cmd");
+	refused(MIN "cmd: [[\"a\"]]\n", "an entry of `cmd` must be a string, not a list", "nested list in cmd");
+	refused(MIN "cmd: [null]\n", "an entry of `cmd` must be a string, not null", "null entry in cmd");
+	refused(MIN "entrypoint: [\"\", x]\n", "the first entry of `entrypoint` must not be empty", "empty argv[0]");
 	refused(MIN "sync: {ignoreExists: yes}\n", "`ignoreExists` must be true or false, not `yes`", "yes is no bool");
 	refused(MIN "env: {1A: x}\n", "environment variable name `1A`", "bad env name");
 	refused(MIN "env: {A: [x]}\n", "the value of `A` in `env` must be a string, not a list", "list env value");

@@ -72,6 +72,9 @@ void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
  * ${base:NAME} against base_cfg (config_edit.c). */
 void ims_exec_edit_config(ims_config *cfg, const ims_config *base_cfg, const ims_plan_config *edits);
 
+/* Whether removeLayers drops the base layer with this digest (platform.c). */
+bool ims_exec_layer_removed(const ims_plan *p, const char *digest);
+
 /* The plan's annotations as a JSON object, or NULL without any. */
 ims_json *ims_exec_annotations(const ims_plan *p);
 

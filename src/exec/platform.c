@@ -68,7 +68,7 @@ static int foreign_from_urls(ims_platform_job *j, const ims_descriptor *d, ims_l
 	return 1;
 }
 
-static bool removed(const ims_plan *p, const char *digest)
+bool ims_exec_layer_removed(const ims_plan *p, const char *digest)
 {
 	for (size_t i = 0; i < p->nremovals; i++)
 		if (!strcmp(p->removals[i].digest, digest))
@@ -99,7 +99,7 @@ static int base_layers(ims_platform_job *j, ims_manifest *man, ims_config *cfg, 
 	for (size_t i = 0; i < im->manifest->nlayers; i++) {
 		const ims_descriptor *d = &im->manifest->layers[i];
 		const char *diff_id = ims_config_diff_id(im->config, i);
-		if (removed(p, d->digest)) {
+		if (ims_exec_layer_removed(p, d->digest)) {
 			ims_config_remove_diff_id(cfg, kept);
 			ims_config_remove_layer_history(cfg, kept);
 			continue;

@@ -3,17 +3,7 @@
  * copied exactly as the platform would have done it later; the manifest
  * still waits for every one (build.c finishes the sync before any
  * platform is written). */
-#include <string.h>
-
 #include "exec/prefetch.h"
-
-static bool removed(const ims_plan *p, const char *digest)
-{
-	for (size_t i = 0; i < p->nremovals; i++)
-		if (!strcmp(p->removals[i].digest, digest))
-			return true;
-	return false;
-}
 
 ims_blob_sync *ims_exec_prefetch_start(const ims_plan *p, const ims_base *base, ims_transport *target, int jobs)
 {
@@ -25,7 +15,7 @@ ims_blob_sync *ims_exec_prefetch_start(const ims_plan *p, const ims_base *base, 
 		const ims_manifest *m = base->images[i].manifest;
 		for (size_t k = 0; m && k < m->nlayers; k++) {
 			const ims_descriptor *d = &m->layers[k];
-			if (!d->nurls && !removed(p, d->digest))
+			if (!d->nurls && !ims_exec_layer_removed(p, d->digest))
 				ims_exec_blob_sync_add(s, d);
 		}
 	}

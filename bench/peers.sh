@@ -29,7 +29,8 @@
 # that a machine busy with other work slows both alike; the table reports
 # medians and the ratio imagespec/peer, never a time alone.
 #
-# usage: bench/peers.sh [--big] [--reps N]
+# usage: bench/peers.sh [--big] [--reps N] [--only CASE[,CASE...]]
+#   --only     run these cases alone (e.g. --only cold,big; big implies --big)
 #   IMAGESPEC  the binary (default: build/src/cli/imagespec; ninja -C build first)
 #   WORK       scratch dir (default: bench/work): workload/ is shared with
 #              run.sh, peers/ is this script's and removed at exit,
@@ -43,6 +44,7 @@ IMAGESPEC=${IMAGESPEC:-$root/build/src/cli/imagespec}
 WORK=${WORK:-$here/work}
 REPS=${REPS:-3}
 big=false
+only=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--big) big=true ;;
@@ -50,12 +52,17 @@ while [ $# -gt 0 ]; do
 		REPS=${2:-}
 		shift
 		;;
+	--only)
+		only=${2:-}
+		shift
+		[[ ",$only," == *,big,* ]] && big=true
+		;;
 	-h | --help)
 		sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
-		echo "peers: unknown argument $1 (usage: bench/peers.sh [--big] [--reps N])" >&2
+		echo "peers: unknown argument $1 (usage: bench/peers.sh [--big] [--reps N] [--only CASE,...])" >&2
 		exit 2
 		;;
 	esac
@@ -388,8 +395,11 @@ $cache_dir && warm_flags=(--cache-dir "$P/cache/warm")
 echo "peers: registry $REG, $REPS repetitions per case; imagespec then umoci+skopeo, interleaved" >&2
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# want CASE: whether CASE runs (all of them, unless --only names some).
+want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+
 # cold: a new repository per repetition, for both.
-for ((i = 1; i <= REPS; i++)); do
+want cold && for ((i = 1; i <= REPS; i++)); do
 	fresh_cache
 	mark_run "$P/app" "cold $i"
 	imagespec_run cold "$i" "$P/app.yaml" "team/is-cold-$i" "${cold_flags[@]}"
@@ -402,17 +412,20 @@ for ((i = 1; i <= REPS; i++)); do
 	fi
 done
 
-# again: one untimed push each into team/*-app, then the same push timed.
-imagespec_run prime 0 "$P/app.yaml" team/is-app "${warm_flags[@]}"
-peer_run prime 0 "$P/app" /app team/peer-app
-for ((i = 1; i <= REPS; i++)); do
+# again: one untimed push each into team/*-app, then the same push timed
+# (edit, clone and cache-from use team/*-app too).
+if want again || want edit || want clone || want cache-from; then
+	imagespec_run prime 0 "$P/app.yaml" team/is-app "${warm_flags[@]}"
+	peer_run prime 0 "$P/app" /app team/peer-app
+fi
+want again && for ((i = 1; i <= REPS; i++)); do
 	imagespec_run again "$i" "$P/app.yaml" team/is-app "${warm_flags[@]}"
 	peer_run again "$i" "$P/app" /app team/peer-app
 done
 
 # edit: each repetition writes new content into one ~20 KB file (the same
 # tree for both tools), then both rebuild and push into their repository.
-for ((i = 1; i <= REPS; i++)); do
+want edit && for ((i = 1; i <= REPS; i++)); do
 	printf 'edited by bench/peers.sh, repetition %s\n' "$i" >"$P/app/$EDITED"
 	touch -d @1700000000 "$P/app/$EDITED"
 	imagespec_run edit "$i" "$P/app.yaml" team/is-app "${warm_flags[@]}"
@@ -422,7 +435,7 @@ done
 # clone: a CI job that keeps its cache directory and clones the repository
 # afresh: the same content with new inodes, ctimes and mtimes (now), so the
 # stat cache knows no file; both tools push into their repository again.
-for ((i = 1; i <= REPS; i++)); do
+want clone && for ((i = 1; i <= REPS; i++)); do
 	mv "$P/app" "$P/app.old" && cp -r "$P/app.old" "$P/app" && rm -rf "$P/app.old"
 	imagespec_run clone "$i" "$P/app.yaml" team/is-app "${warm_flags[@]}"
 	peer_run clone "$i" "$P/app" /app team/peer-app
@@ -430,9 +443,9 @@ done
 
 # edit-2l: one untimed push each of the two-layer app, then per repetition
 # one source file changed, rebuilt and pushed.
-imagespec_run prime 0 "$P/app2.yaml" team/is-app2 "${warm_flags[@]}"
-peer_run prime 0 "$P/app2/deps" /app/deps team/peer-app2 "$P/app2/src" /app/src
-for ((i = 1; i <= REPS; i++)); do
+want edit-2l && imagespec_run prime 0 "$P/app2.yaml" team/is-app2 "${warm_flags[@]}"
+want edit-2l && peer_run prime 0 "$P/app2/deps" /app/deps team/peer-app2 "$P/app2/src" /app/src
+want edit-2l && for ((i = 1; i <= REPS; i++)); do
 	printf 'edited by bench/peers.sh, repetition %s\n' "$i" >"$P/app2/src/main.txt"
 	touch -d @1700000000 "$P/app2/src/main.txt"
 	imagespec_run edit-2l "$i" "$P/app2.yaml" team/is-app2 "${warm_flags[@]}"
@@ -442,7 +455,7 @@ done
 # cache-from: a fresh runner (empty cache dir) with the registry cache an
 # earlier --cache-to build filled, nothing changed since that build; the
 # peer has no cache and repeats its workflow.
-if $cache_from; then
+if $cache_from && want cache-from; then
 	fill_flags=()
 	$cache_dir && fill_flags=(--cache-dir "$P/cache/fill")
 	# (team/peer-app already holds the peer's build of this same tree.)
@@ -455,7 +468,7 @@ if $cache_from; then
 fi
 
 # big: the 1 GiB file, a new repository per repetition.
-if $big; then
+if $big && want big; then
 	for ((i = 1; i <= REPS; i++)); do
 		fresh_cache
 		mark_run "$P/bigapp" "big $i"
@@ -469,7 +482,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the report ----------------------------------------------------------------------------
 # python3 reads the TSVs, takes medians, prints the table and writes the JSON.
-export P JSON REPS REG big cache_dir cache_from load_start load_end
+export P JSON REPS REG big cache_dir cache_from load_start load_end only
 M_NPROC=$(nproc)
 M_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sort -u | tr '\n' ' ')
 M_KERNEL=$(uname -srm)
@@ -496,6 +509,8 @@ results, steps, layer_rows = rows("results.tsv"), rows("steps.tsv"), rows("layer
 tarcheck = {r[0]: {"entries": int(r[1]), "tar": r[2]} for r in rows("tarcheck.tsv")}
 TOOLS = ("imagespec", "umoci+skopeo")
 cases = ["cold", "again", "edit", "clone", "edit-2l", "cache-from"] + (["big"] if env["big"] == "true" else [])
+if env["only"]:
+    cases = [c for c in cases if c in env["only"].split(",")]
 med = lambda xs: statistics.median(xs) if xs else None
 
 

@@ -7,7 +7,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential meson ninja-build pkg-config git ca-certificates \
 	libyaml-dev libyajl-dev libarchive-dev libcurl4-openssl-dev libssl-dev \
-	zlib1g-dev libzstd-dev \
+	zlib1g-dev libzstd-dev libdeflate-dev \
 	skopeo umoci busybox-static python3 python3-jsonschema python3-yaml python3-cryptography \
 	docker-registry apache2-utils openssl curl jq tar gzip zstd xz-utils \
 	valgrind time podman strace tmux \

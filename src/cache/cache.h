@@ -75,6 +75,9 @@ int ims_cache_blob_open(ims_cache *c, const char *digest, ims_reader *out, ims_e
 typedef struct ims_cache_writer ims_cache_writer;
 int ims_cache_writer_new(ims_cache *c, ims_cache_writer **out, ims_error **err);
 ims_sink *ims_cache_writer_sink(ims_cache_writer *w);
+/* Before the first write: the caller hashes what it writes and commits that
+ * digest, so the writer only counts (it checks the size at commit). */
+void ims_cache_writer_count_only(ims_cache_writer *w);
 int ims_cache_writer_commit(ims_cache_writer *w, const char *digest, int64_t size, ims_error **err);
 void ims_cache_writer_abort(ims_cache_writer *w);
 

@@ -32,6 +32,10 @@ void ims_sha256_sink_init(ims_sha256_sink *s, ims_sink *next);
 void ims_sha256_sink_final(ims_sha256_sink *s, char digest[IMS_DIGEST_BUFSZ]);
 /* Frees the hash without a digest. NULL-safe, and a no-op after final. */
 void ims_sha256_sink_dispose(ims_sha256_sink *s);
+/* Stops hashing (before the first write): what passes is only counted and
+ * forwarded, and _final gives an empty digest. For a writer whose caller
+ * hashed the very bytes it writes, once, and vouches for their digest. */
+void ims_sha256_sink_count_only(ims_sha256_sink *s);
 
 /* A reader that hashes and counts what is read from src through it.
  * Closing it closes src (through src, so closing src again is harmless);

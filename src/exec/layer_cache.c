@@ -15,6 +15,7 @@
 
 #include "digest/sha256_stream.h"
 #include "exec/layer_cache.h"
+#include "layer/compress.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -83,6 +84,7 @@ static void put_header(ims_buf *b, const ims_step *s, const ims_layer_opts *o)
 	const ims_layer_attrs *d = &o->defaults;
 	ims_buf_printf(b, "imagespec layer recipe 1\nformat %d\nalg %d level %d\ncreated %lld\n",
 		       IMS_LAYER_FORMAT_VERSION, (int)o->alg, o->level, (long long)o->created);
+	put_str(b, "compressor", ims_compressor_version(o->alg));
 	ims_buf_printf(b, "defaults %d %o %d %o %d %lld %d %lld %d %lld\n", d->has_mode, d->mode, d->has_dir_mode,
 		       d->dir_mode, d->has_uid, (long long)d->uid, d->has_gid, (long long)d->gid, d->has_mtime,
 		       (long long)d->mtime);

@@ -296,12 +296,16 @@ static int build_fresh(step_job *j, ims_error **err)
 	ims_sink *out = &null;
 	ims_tee tee;
 	int r;
+	/* The layer writer hashes the bytes it writes into out (that hash is
+	 * the layer's digest): the writers below out only count them. */
 	if (j->target) {
 		if ((r = ims_transport_new_blob(j->target, &w, err)) < 0)
 			return r;
+		ims_blob_writer_count_only(w);
 		out = &w->sink;
 	}
 	if (c->cache && !c->readonly && ims_cache_writer_new(c->cache, &cw, NULL) >= 0) {
+		ims_cache_writer_count_only(cw);
 		ims_tee_init(&tee, out, ims_cache_writer_sink(cw));
 		out = &tee.sink;
 	}

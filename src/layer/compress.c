@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "layer/gzblock.h"
 #include "layer/pgzip.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -179,4 +180,16 @@ void ims_compressor_free(ims_compressor *c)
 	ZSTD_freeCCtx(c->zs);
 	free(c->out);
 	free(c);
+}
+
+const char *ims_compressor_version(ims_layer_alg alg)
+{
+	switch (alg) {
+	case IMS_LAYER_ALG_GZIP:
+		return ims_gzblock_version();
+	case IMS_LAYER_ALG_ZSTD:
+		return ZSTD_versionString();
+	default:
+		return "";
+	}
 }

@@ -38,6 +38,10 @@ int ims_compressor_new(ims_compressor **out, ims_layer_alg alg, int level, int t
 int ims_compressor_new_threads(ims_compressor **out, ims_layer_alg alg, int level, int threads, const ims_sink *next,
 			       ims_error **err);
 int ims_compressor_write(ims_compressor *c, const void *p, size_t n, ims_error **err);
+/* The library that makes alg's bytes, and its version ("libdeflate 1.14";
+ * libzstd's "1.5.4"; "" for none): another version may make other bytes from
+ * the same input, so layer caches key on it. */
+const char *ims_compressor_version(ims_layer_alg alg);
 /* Ends the stream and flushes everything to the next sink. */
 int ims_compressor_finish(ims_compressor *c, ims_error **err);
 void ims_compressor_free(ims_compressor *c);

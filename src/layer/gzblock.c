@@ -1,17 +1,11 @@
 #include "layer/gzblock.h"
 
+#include <libdeflate.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/xalloc.h"
-
-/* deflateParams before the first deflate() of a reset stream must flush
- * nothing: zlib 1.2.12 made it so (a reused stream of 1.2.11 could emit an
- * empty block there, which would change the bytes). */
-#if ZLIB_VERNUM < 0x12c0
-#error "imagespec needs zlib 1.2.12 or later"
-#endif
 
 /* A chunk is stored when deflate could save less than about 1/32 of it.
  * For bytes near the uniform distribution, the order-0 saving in bits per
@@ -32,8 +26,35 @@
 #define REACH ((size_t)32768)
 #define SEEN_BITS 14
 
+static uint64_t load64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* A quick bound first, exact (it never changes the answer): merging the
+ * 256 counts into two, bytes below 128 and the others, can only lower
+ * chi2, and two counts h and n - h give chi2 = (2h - n)^2 / n. So a chunk
+ * with (2h - n)^2 >= (89/256) n^2 is not spread evenly, whatever its
+ * counts: text and code (no high bytes) stop here after one pass of
+ * 64-bit loads instead of a histogram. */
+static bool high_bytes_even(const unsigned char *p, size_t n)
+{
+	uint64_t high = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		high += (uint64_t)__builtin_popcountll(load64(p + i) & 0x8080808080808080ull);
+	for (; i < n; i++)
+		high += p[i] >> 7;
+	int64_t d = 2 * (int64_t)high - (int64_t)n;
+	return 256 * (uint64_t)(d * d) < CHI2_LIMIT * (uint64_t)n * n;
+}
+
 static bool spread_evenly(const unsigned char *p, size_t n)
 {
+	if (!high_bytes_even(p, n))
+		return false;
 	/* Four tables so that runs of one byte do not serialize on a counter. */
 	uint32_t h[4][256] = { { 0 } };
 	size_t i = 0;
@@ -73,11 +94,12 @@ static uint32_t load32(const unsigned char *p)
  * stored even if it repeats, which loses a little size, never
  * correctness. Only chunks that look random are probed, so text costs
  * nothing here; the table is cleared once per block that has such a
- * chunk, so that the answer depends on this block alone. */
+ * chunk, so that the answer depends on this block alone. *src is lowered
+ * to the earliest byte that a counted repeat copies. */
 #define ANCHOR 0xa5
 #define ANCHOR2 0x5a
 
-static bool has_repeats(ims_gzblock *b, const unsigned char *in, size_t off, size_t end)
+static bool has_repeats(ims_gzblock *b, const unsigned char *in, size_t off, size_t end, size_t *src)
 {
 	if (!b->seen)
 		b->seen = xmalloc(sizeof(uint32_t) << SEEN_BITS);
@@ -106,6 +128,8 @@ static bool has_repeats(ims_gzblock *b, const unsigned char *in, size_t off, siz
 				back++;
 			if (back + len >= MATCH_MIN) {
 				covered += back + len;
+				if (c - back < *src)
+					*src = c - back;
 				from = i + len;
 				if (covered * REPEAT_SHARE >= n)
 					return true;
@@ -118,25 +142,26 @@ static bool has_repeats(ims_gzblock *b, const unsigned char *in, size_t off, siz
 	return false;
 }
 
-static bool looks_stored(ims_gzblock *b, const unsigned char *in, size_t off, size_t end)
+/* Whether in[off..end) is better stored; when it is not only because it
+ * repeats earlier bytes, *src is lowered to the first of them. */
+static bool looks_stored(ims_gzblock *b, const unsigned char *in, size_t off, size_t end, size_t *src)
 {
-	return spread_evenly(in + off, end - off) && !has_repeats(b, in, off, end);
+	return spread_evenly(in + off, end - off) && !has_repeats(b, in, off, end, src);
 }
 
-int ims_gzblock_init(ims_gzblock *b, int level)
+void ims_gzblock_init(ims_gzblock *b, int level)
 {
 	memset(b, 0, sizeof(*b));
 	b->level = level;
-	/* Raw deflate (negative windowBits): pgzip writes the gzip wrapper. */
-	b->zr = deflateInit2(&b->z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-	b->live = b->zr == Z_OK;
-	return b->zr;
 }
 
 void ims_gzblock_dispose(ims_gzblock *b)
 {
-	if (b->live)
-		deflateEnd(&b->z);
+	if (b->ld)
+		libdeflate_free_compressor(b->ld);
+	if (b->inf_live)
+		inflateEnd(&b->inf);
+	free(b->back);
 	free(b->seen);
 	free(b->decide);
 	memset(b, 0, sizeof(*b));
@@ -148,51 +173,31 @@ void ims_gzblock_out_dispose(ims_gzblock_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* Points z at the free end of o, growing o when it is full (or when zlib
- * asked for more room than it had). */
-static void out_room(z_stream *z, ims_gzblock_out *o, bool grow)
+const char *ims_gzblock_strerror(ims_gzblock_status s)
 {
-	o->len = (size_t)(z->next_out - o->p);
-	if (grow || o->len == o->cap)
-		o->p = xgrow(o->p, &o->cap, o->cap + 1, 1);
-	z->next_out = o->p + o->len;
-	z->avail_out = (uInt)(o->cap - o->len);
+	switch (s) {
+	case IMS_GZBLOCK_OK:
+		return "no error";
+	case IMS_GZBLOCK_ENOMEM:
+		return "out of memory";
+	case IMS_GZBLOCK_ECOMPRESS:
+		return "libdeflate could not compress a block";
+	case IMS_GZBLOCK_ECHECK:
+		return "a compressed block did not read back to its input (a bug in the compressor)";
+	}
+	return "unknown error";
 }
 
-/* deflate() until it has taken all input and, for a flush, left output
- * room (zlib's sign that the flush is complete). */
-static int run(z_stream *z, int flush, ims_gzblock_out *o)
+const char *ims_gzblock_version(void)
 {
-	for (;;) {
-		out_room(z, o, false);
-		int r = deflate(z, flush);
-		if (r == Z_STREAM_END)
-			return 0;
-		if (r != Z_OK && r != Z_BUF_ERROR)
-			return r;
-		if (z->avail_in == 0 && z->avail_out > 0 && flush != Z_FINISH)
-			return 0;
-	}
-}
-
-/* deflateParams flushes the input so far with the old level (Z_BLOCK), so
- * it needs output room; Z_BUF_ERROR means "again, with more room". */
-static int set_level(z_stream *z, int level, ims_gzblock_out *o)
-{
-	bool grow = false;
-	for (;;) {
-		out_room(z, o, grow);
-		int r = deflateParams(z, level, Z_DEFAULT_STRATEGY);
-		if (r != Z_BUF_ERROR)
-			return r;
-		grow = true;
-	}
+	return "libdeflate " LIBDEFLATE_VERSION_STRING;
 }
 
 /* The stored-or-deflated decision of every chunk of in[0..n), in order
- * (the repeat finder's table carries over from chunk to chunk). Returns
- * whether every chunk is stored. */
-static bool classify(ims_gzblock *b, const unsigned char *in, size_t n)
+ * (the repeat finder's table carries over from chunk to chunk). A chunk
+ * compressed for its repeats takes the chunks they copy with it: a piece
+ * is compressed on its own, so what it copies must be in it. */
+static void classify(ims_gzblock *b, const unsigned char *in, size_t n)
 {
 	size_t nchunks = (n + IMS_GZBLOCK_CHUNK - 1) / IMS_GZBLOCK_CHUNK;
 	if (b->ndecide < nchunks) {
@@ -200,66 +205,155 @@ static bool classify(ims_gzblock *b, const unsigned char *in, size_t n)
 		b->decide = xcalloc(nchunks, sizeof(*b->decide));
 		b->ndecide = nchunks;
 	}
-	bool all = b->level > 0;
 	for (size_t c = 0; c < nchunks; c++) {
 		size_t off = c * IMS_GZBLOCK_CHUNK;
 		size_t end = n - off < IMS_GZBLOCK_CHUNK ? n : off + IMS_GZBLOCK_CHUNK;
-		b->decide[c] = b->level > 0 && looks_stored(b, in, off, end);
-		all = all && b->decide[c];
+		size_t src = off;
+		b->decide[c] = b->level == 0 || looks_stored(b, in, off, end, &src);
+		for (size_t k = src / IMS_GZBLOCK_CHUNK; k < c; k++)
+			b->decide[k] = false;
 	}
-	return all;
 }
 
-int ims_gzblock_deflate(ims_gzblock *b, const unsigned char *dict, size_t dlen, const unsigned char *in, size_t n,
-			bool last, ims_gzblock_out *o)
+static void reserve(ims_gzblock_out *o, size_t more)
 {
-	if (!b->live)
-		return b->zr;
-	/* Room for the worst case up front (stored blocks: 5 bytes per 64 KiB,
-	 * plus a few bytes for each flush), so that growing is rare. */
-	size_t need = n + n / 64 + (n / IMS_GZBLOCK_CHUNK + 4) * 16;
-	if (o->cap < need)
-		o->p = xgrow(o->p, &o->cap, need, 1);
+	if (o->cap - o->len < more)
+		o->p = xgrow(o->p, &o->cap, o->len + more, 1);
+}
+
+static void put_bytes(ims_gzblock_out *o, const void *p, size_t n)
+{
+	reserve(o, n);
+	memcpy(o->p + o->len, p, n);
+	o->len += n;
+}
+
+/* in[0..n) as stored deflate blocks (at most 65,535 bytes each), from a
+ * byte boundary: a header byte (BFINAL, BTYPE 00, padding), LEN, NLEN and
+ * the bytes. */
+static void put_stored(ims_gzblock_out *o, const unsigned char *in, size_t n, bool final)
+{
+	do {
+		size_t k = n > 65535 ? 65535 : n;
+		unsigned char h[5] = { final && k == n ? 1 : 0, (unsigned char)k, (unsigned char)(k >> 8),
+				       (unsigned char)~k, (unsigned char)(~k >> 8) };
+		put_bytes(o, h, sizeof(h));
+		put_bytes(o, in, k);
+		in += k;
+		n -= k;
+	} while (n > 0);
+}
+
+/* Inflates the piece p[0..k) block by block (Z_BLOCK): checks that it is
+ * one whole deflate stream that gives in[0..n), and finds the bit where
+ * its last block's header starts and the bit where the piece ends. */
+static ims_gzblock_status read_back(ims_gzblock *b, const unsigned char *p, size_t k, const unsigned char *in,
+				    size_t n, size_t *final_bit, size_t *end_bit)
+{
+	z_stream *z = &b->inf;
+	if (!b->inf_live) {
+		if (inflateInit2(z, -15) != Z_OK)
+			return IMS_GZBLOCK_ENOMEM;
+		b->inf_live = true;
+	} else if (inflateReset(z) != Z_OK) {
+		return IMS_GZBLOCK_ECHECK;
+	}
+	if (b->back_cap < n + 1)
+		b->back = xgrow(b->back, &b->back_cap, n + 1, 1);
+	z->next_in = (Bytef *)(uintptr_t)p;
+	z->avail_in = (uInt)k;
+	z->next_out = b->back;
+	z->avail_out = (uInt)(n + 1);
+	size_t header = 0, end = SIZE_MAX;
+	for (;;) {
+		int r = inflate(z, Z_BLOCK);
+		if (r == Z_STREAM_END)
+			break;
+		if (r != Z_OK)
+			return IMS_GZBLOCK_ECHECK;
+		/* data_type (zlib.h): the bits held but not used, plus 128 right
+		 * after a block's end, plus 64 while in the last block. So
+		 * after an end, the next block's header starts here, or the
+		 * stream ends here if that was the last block. */
+		size_t at = (size_t)(z->next_in - p) * 8 - (size_t)(z->data_type & 63);
+		if ((z->data_type & 128) && (z->data_type & 64))
+			end = at;
+		else if (z->data_type & 128)
+			header = at;
+	}
+	*final_bit = header;
+	*end_bit = end;
+	bool whole = z->avail_in == 0 && end != SIZE_MAX && (end + 7) / 8 == k && z->total_out == n &&
+		     (n == 0 || memcmp(b->back, in, n) == 0) && (p[header / 8] >> (header % 8) & 1);
+	return whole ? IMS_GZBLOCK_OK : IMS_GZBLOCK_ECHECK;
+}
+
+/* in[0..n) compressed by libdeflate. Unless final, the piece is made to
+ * go on: its last block's BFINAL bit cleared, then an empty stored block
+ * (3 zero bits, padding to the byte, LEN 0, NLEN 0xffff) so that it ends
+ * on a byte boundary, as zlib's sync flush does. */
+static ims_gzblock_status put_deflated(ims_gzblock *b, const unsigned char *in, size_t n, bool final,
+				       ims_gzblock_out *o)
+{
+	if (!b->ld && !(b->ld = libdeflate_alloc_compressor(b->level)))
+		return IMS_GZBLOCK_ENOMEM;
+	size_t bound = libdeflate_deflate_compress_bound(b->ld, n);
+	reserve(o, bound + 5);
+	unsigned char *p = o->p + o->len;
+	size_t k = libdeflate_deflate_compress(b->ld, in, n, p, bound);
+	if (k == 0)
+		return IMS_GZBLOCK_ECOMPRESS;
+	size_t final_bit, end_bit;
+	ims_gzblock_status s = read_back(b, p, k, in, n, &final_bit, &end_bit);
+	if (s != IMS_GZBLOCK_OK)
+		return s;
+	o->len += k;
+	if (final)
+		return IMS_GZBLOCK_OK;
+	p[final_bit / 8] &= (unsigned char)~(1u << (final_bit % 8));
+	unsigned used = (unsigned)(end_bit % 8);
+	if (used)
+		p[k - 1] &= (unsigned char)((1u << used) - 1);
+	/* The empty block's 3 header bits fit after the used bits of the last
+	 * byte (which are zero now), or take a byte of their own. */
+	if (used == 0 || used > 5)
+		put_bytes(o, "\0", 1);
+	put_bytes(o, "\0\0\xff\xff", 4);
+	return IMS_GZBLOCK_OK;
+}
+
+ims_gzblock_status ims_gzblock_deflate(ims_gzblock *b, const unsigned char *in, size_t n, bool last,
+				       ims_gzblock_out *o)
+{
 	o->len = 0;
 	o->stored = 0;
-	o->crc = crc32_z(crc32(0L, Z_NULL, 0), in, n);
-	b->seen_clean = false;
-	/* A block stored throughout never looks back, so priming it with the
-	 * dictionary (which costs about as much as deflating 32 KiB) would
-	 * change nothing in its bytes. */
-	bool all_stored = classify(b, in, n);
-
-	z_stream *z = &b->z;
-	int r = deflateReset(z);
-	/* The level may have been lowered for a stored chunk of the last
-	 * block; before the first deflate() call this flushes nothing. */
-	if (r == Z_OK)
-		r = deflateParams(z, b->level, Z_DEFAULT_STRATEGY);
-	if (r == Z_OK && dlen && !all_stored)
-		r = deflateSetDictionary(z, dict, (uInt)dlen);
-	if (r != Z_OK)
-		return r;
-	z->next_out = o->p;
-	int cur = b->level;
-	for (size_t off = 0, c = 0; off < n; off += IMS_GZBLOCK_CHUNK, c++) {
-		size_t end = n - off < IMS_GZBLOCK_CHUNK ? n : off + IMS_GZBLOCK_CHUNK;
-		/* Level 0 makes zlib write stored blocks, copying instead of
-		 * searching for matches that random bytes do not have. */
-		int want = b->decide[c] ? 0 : b->level;
-		if (want != cur && (r = set_level(z, want, o)) != Z_OK)
-			return r;
-		cur = want;
-		if (!want)
-			o->stored += end - off;
-		z->next_in = (Bytef *)(uintptr_t)(in + off);
-		z->avail_in = (uInt)(end - off);
-		if ((r = run(z, Z_NO_FLUSH, o)) != 0)
-			return r;
+	o->crc = (uint32_t)libdeflate_crc32(0, in, n);
+	if (n == 0) {
+		/* Only an empty layer has an empty block, and it is the last:
+		 * a final fixed-Huffman block holding just end-of-block, as
+		 * zlib writes for no input. */
+		if (last)
+			put_bytes(o, "\x03\0", 2);
+		return IMS_GZBLOCK_OK;
 	}
-	z->next_in = Z_NULL;
-	z->avail_in = 0;
-	if ((r = run(z, last ? Z_FINISH : Z_SYNC_FLUSH, o)) != 0)
-		return r;
-	o->len = (size_t)(z->next_out - o->p);
-	return 0;
+	b->seen_clean = false;
+	classify(b, in, n);
+	size_t nchunks = (n + IMS_GZBLOCK_CHUNK - 1) / IMS_GZBLOCK_CHUNK;
+	for (size_t c = 0; c < nchunks;) {
+		size_t e = c + 1;
+		while (e < nchunks && b->decide[e] == b->decide[c])
+			e++;
+		size_t off = c * IMS_GZBLOCK_CHUNK, end = e == nchunks ? n : e * IMS_GZBLOCK_CHUNK;
+		bool final = last && end == n;
+		if (b->decide[c]) {
+			put_stored(o, in + off, end - off, final);
+			o->stored += end - off;
+		} else {
+			ims_gzblock_status s = put_deflated(b, in + off, end - off, final, o);
+			if (s != IMS_GZBLOCK_OK)
+				return s;
+		}
+		c = e;
+	}
+	return IMS_GZBLOCK_OK;
 }

@@ -1,13 +1,20 @@
-/* One block of a parallel gzip stream (layer/pgzip.h): raw deflate of a
- * block of input, primed with the 32 KiB of input before it, ending on a
- * byte boundary (sync flush) so that blocks compressed apart join into one
- * deflate stream; the last block is finished (Z_FINISH) instead.
+/* One block of a parallel gzip stream (layer/pgzip.h): the raw deflate of a
+ * block of input, on its own (no dictionary), ending on a byte boundary
+ * after an empty stored block (what zlib's sync flush writes) so that
+ * blocks compressed apart join into one deflate stream; the last block of
+ * the stream ends with a final deflate block instead.
  *
- * The bytes depend on the dictionary, the block and the level only, never
- * on which thread or z_stream did the work: that is what makes the layer's
- * digest independent of the thread count. Stretches of the block that look
- * incompressible (gzblock.c, looks_stored) are written as stored deflate
- * blocks instead of being searched for matches. */
+ * Inside a block, stretches that look incompressible (gzblock.c,
+ * looks_stored) are written as stored deflate blocks; the others are
+ * compressed by libdeflate (docs/choices.md, "Parallel gzip"). libdeflate
+ * writes a whole deflate stream, whose last block is marked final and
+ * ends mid-byte: each piece is read back with zlib's inflate, block by
+ * block, which finds that mark (to clear it) and where the piece ends, and
+ * checks that the piece inflates to its input.
+ *
+ * The bytes depend on the block, the level and libdeflate's version only,
+ * never on which thread or compressor did the work: that is what makes the
+ * layer's digest independent of the thread count. */
 #ifndef IMS_LAYER_GZBLOCK_H
 #define IMS_LAYER_GZBLOCK_H
 
@@ -15,9 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <zlib.h>
-
-/* The window deflate can reach back into, so the dictionary size. */
-#define IMS_GZBLOCK_DICT ((size_t)32 * 1024)
 
 /* The unit of the stored-or-compressed decision inside a block: small, so
  * that a random file between text files is stored whole (layers are full
@@ -27,32 +31,49 @@
 typedef struct {
 	unsigned char *p; /* the deflate bytes */
 	size_t len, cap;
-	unsigned long crc; /* crc32 of the block's input */
-	size_t stored;     /* bytes of input written as stored blocks */
+	uint32_t crc;  /* crc32 of the block's input */
+	size_t stored; /* bytes of input written as stored blocks */
 } ims_gzblock_out;
 
-/* A deflater for blocks: one per thread, reused from block to block, with
+/* What can go wrong in a block; none is expected (the buffers are ours). */
+typedef enum {
+	IMS_GZBLOCK_OK = 0,
+	IMS_GZBLOCK_ENOMEM,  /* libdeflate or zlib could not allocate */
+	IMS_GZBLOCK_ECOMPRESS, /* libdeflate gave up */
+	IMS_GZBLOCK_ECHECK,  /* a piece did not inflate to its input */
+} ims_gzblock_status;
+
+/* A block compressor: one per thread, reused from block to block, with
  * nothing carried over that could change the bytes. */
 typedef struct {
-	z_stream z;
 	int level;
-	int zr; /* of deflateInit2; Z_OK once made */
-	bool live;
+	struct libdeflate_compressor *ld; /* made on first use */
+	z_stream inf;                     /* reads pieces back */
+	bool inf_live;
+	unsigned char *back; /* what a piece inflates to */
+	size_t back_cap;
 	uint32_t *seen; /* repeat finder: 4-byte key → position + 1 in the block */
 	bool seen_clean;
 	bool *decide; /* per chunk of the block: stored */
 	size_t ndecide;
 } ims_gzblock;
 
-/* Makes b for level (0-9). Returns Z_OK or zlib's error. */
-int ims_gzblock_init(ims_gzblock *b, int level);
+/* Makes b for level (0-9; 0 stores everything). Cannot fail: what it
+ * needs is allocated on first use. */
+void ims_gzblock_init(ims_gzblock *b, int level);
 void ims_gzblock_dispose(ims_gzblock *b);
 
-/* Compresses in[0..n) primed with dict[0..dlen) into o (grown as needed;
- * o->len is set). Returns 0, or a zlib error code (never expected: the
- * stream and its buffers are ours). */
-int ims_gzblock_deflate(ims_gzblock *b, const unsigned char *dict, size_t dlen, const unsigned char *in, size_t n,
-			bool last, ims_gzblock_out *o);
+/* Compresses in[0..n) into o (grown as needed; o->len is set); with last,
+ * the stream's final block. */
+ims_gzblock_status ims_gzblock_deflate(ims_gzblock *b, const unsigned char *in, size_t n, bool last,
+				       ims_gzblock_out *o);
+
+/* What a status says, for an error message. */
+const char *ims_gzblock_strerror(ims_gzblock_status s);
+
+/* The version of libdeflate whose bytes these are (part of every gzip
+ * layer's cache recipe: another version may write other bytes). */
+const char *ims_gzblock_version(void);
 
 void ims_gzblock_out_dispose(ims_gzblock_out *o);
 

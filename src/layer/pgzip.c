@@ -17,15 +17,15 @@
 typedef enum { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE } slot_state;
 
 typedef struct {
-	unsigned char *in; /* IMS_GZBLOCK_DICT + IMS_PGZIP_BLOCK: the dictionary, then the block */
-	size_t dict, len;
+	unsigned char *in; /* IMS_PGZIP_BLOCK bytes */
+	size_t len;
 	bool last;
 	slot_state state;
-	int zr; /* zlib's error, when it failed */
+	ims_gzblock_status status;
 	ims_gzblock_out out;
 } slot;
 
-/* A block deflater, made on first use (a layer of one block never makes
+/* A block compressor, made on first use (a layer of one block never makes
  * one per thread). */
 typedef struct {
 	ims_gzblock b;
@@ -61,7 +61,7 @@ static void deflater_run(deflater *d, int level, slot *s)
 		ims_gzblock_init(&d->b, level);
 		d->made = true;
 	}
-	s->zr = ims_gzblock_deflate(&d->b, s->in, s->dict, s->in + s->dict, s->len, s->last, &s->out);
+	s->status = ims_gzblock_deflate(&d->b, s->in, s->len, s->last, &s->out);
 }
 
 static void deflater_end(deflater *d)
@@ -110,7 +110,7 @@ int ims_pgzip_new(ims_pgzip **out, int level, int threads, const ims_sink *next,
 	 * (or done, waiting for an older, slower block to be written). */
 	g->nslots = 2 * (size_t)g->max_threads;
 	g->slots = xcalloc(g->nslots, sizeof(slot));
-	g->slots[0].in = xmalloc(IMS_GZBLOCK_DICT + IMS_PGZIP_BLOCK);
+	g->slots[0].in = xmalloc(IMS_PGZIP_BLOCK);
 	g->threads = xcalloc((size_t)g->max_threads, sizeof(pthread_t));
 	g->in_flight = 1;
 	g->st.slots = g->nslots;
@@ -146,8 +146,8 @@ static int emit_one(ims_pgzip *g, ims_error **err)
 {
 	slot *s = &g->slots[g->emit];
 	int r = 0;
-	if (s->zr != Z_OK)
-		r = ims_error_set(err, IMS_EGENERIC, "gzip: deflate failed (zlib error %d)", s->zr);
+	if (s->status != IMS_GZBLOCK_OK)
+		r = ims_error_set(err, IMS_EGENERIC, "gzip: %s", ims_gzblock_strerror(s->status));
 	if (r == 0 && !g->header_done)
 		r = write_header(g, err);
 	if (r == 0)
@@ -161,7 +161,7 @@ static int emit_one(ims_pgzip *g, ims_error **err)
 	g->st.blocks++;
 	g->st.stored += s->out.stored;
 	pthread_mutex_lock(&g->lock);
-	s->state = SLOT_FREE; /* its input stays: the next block may not have its dictionary yet */
+	s->state = SLOT_FREE; /* its buffers stay, for the block that uses the slot next */
 	g->in_flight--;
 	g->emit = (g->emit + 1) % g->nslots;
 	pthread_mutex_unlock(&g->lock);
@@ -216,11 +216,10 @@ static void queue(ims_pgzip *g, bool last)
 	}
 }
 
-/* Queues the full block and starts the next one with its last 32 KiB as
- * dictionary, once the next slot is free. */
+/* Queues the full block and starts the next one, once the next slot is
+ * free. */
 static int next_block(ims_pgzip *g, ims_error **err)
 {
-	slot *s = &g->slots[g->fill];
 	queue(g, false);
 	size_t n = (g->fill + 1) % g->nslots;
 	int r = emit_ready(g, false, err);
@@ -230,11 +229,7 @@ static int next_block(ims_pgzip *g, ims_error **err)
 		return r;
 	slot *t = &g->slots[n];
 	if (!t->in)
-		t->in = xmalloc(IMS_GZBLOCK_DICT + IMS_PGZIP_BLOCK);
-	/* s is full (only the last block is short) and read-only now: its
-	 * worker only reads it too. */
-	memcpy(t->in, s->in + s->dict + s->len - IMS_GZBLOCK_DICT, IMS_GZBLOCK_DICT);
-	t->dict = IMS_GZBLOCK_DICT;
+		t->in = xmalloc(IMS_PGZIP_BLOCK);
 	t->len = 0;
 	g->fill = n;
 	g->in_flight++;
@@ -253,7 +248,7 @@ int ims_pgzip_write(ims_pgzip *g, const void *p, size_t n, ims_error **err)
 		size_t k = IMS_PGZIP_BLOCK - s->len;
 		if (k > n)
 			k = n;
-		memcpy(s->in + s->dict + s->len, in, k);
+		memcpy(s->in + s->len, in, k);
 		s->len += k;
 		in += k;
 		n -= k;

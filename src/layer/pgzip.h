@@ -1,8 +1,7 @@
 /* Parallel gzip, pigz-style, with bytes that do not depend on the thread
  * count: the input is cut into blocks of IMS_PGZIP_BLOCK bytes (a constant),
- * each compressed on its own (layer/gzblock.h) with the 32 KiB before it as
- * dictionary, and the pieces written in order as one deflate stream in one
- * gzip member: a fixed 10-byte header (no name, mtime 0, OS Unix, as zlib
+ * each compressed on its own (layer/gzblock.h), and the pieces written in
+ * order as one deflate stream in one gzip member: a fixed 10-byte header (no name, mtime 0, OS Unix, as zlib
  * writes it), the blocks, then the CRC32 (per-block CRCs joined with
  * crc32_combine) and the size mod 2^32.
  *

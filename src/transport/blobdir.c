@@ -160,7 +160,8 @@ static void writer_abort(ims_blob_writer *pub)
 	writer_free((blob_writer *)pub);
 }
 
-/* Checks what was hashed against the claim, then makes the blob visible. */
+/* Checks what was hashed (only counted, after count_only) against the
+ * claim, then makes the blob visible. */
 static int finish(blob_writer *w, const char *digest, int64_t size, ims_error **err)
 {
 	int r = ims_digest_check(digest, "blob", err);
@@ -168,7 +169,7 @@ static int finish(blob_writer *w, const char *digest, int64_t size, ims_error **
 		return r;
 	char got[IMS_DIGEST_BUFSZ];
 	ims_sha256_sink_final(&w->hash, got);
-	if (strcmp(got, digest) != 0 || w->hash.count != size)
+	if ((got[0] && strcmp(got, digest) != 0) || w->hash.count != size)
 		return ims_error_set(err, IMS_EDIGEST, "blob %s (%lld bytes): wrote %lld bytes with digest %s", digest,
 				     (long long)size, (long long)w->hash.count, got);
 	/* fsync before the rename, so index.json (written later) never names a
@@ -182,6 +183,11 @@ static int finish(blob_writer *w, const char *digest, int64_t size, ims_error **
 	if ((r = ims_tmpfile_commit(&w->tf, dst, err)) < 0)
 		return ims_error_wrap(err, "store blob %s in %s", digest, w->b->shown);
 	return 0;
+}
+
+static void writer_count_only(ims_blob_writer *pub)
+{
+	ims_sha256_sink_count_only(&((blob_writer *)pub)->hash);
 }
 
 static int writer_commit(ims_blob_writer *pub, const char *digest, int64_t size, ims_error **err)
@@ -212,6 +218,7 @@ int ims_blobdir_new_writer(ims_blobdir *b, ims_blob_writer **out, ims_error **er
 	w->pub.sink = w->hash.sink;
 	w->pub.commit = writer_commit;
 	w->pub.abort = writer_abort;
+	w->pub.count_only = writer_count_only;
 	*out = &w->pub;
 	return 0;
 }

@@ -275,6 +275,12 @@ int ims_transport_copy_blob(ims_transport *src, ims_transport *dst, const ims_de
 	return exists ? 0 : ims_transport_copy_blob_always(src, dst, d, err);
 }
 
+void ims_blob_writer_count_only(ims_blob_writer *w)
+{
+	if (w && w->count_only)
+		w->count_only(w);
+}
+
 int ims_transport_copy_blob_always(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err)
 {
 	int r;
@@ -288,6 +294,8 @@ int ims_transport_copy_blob_always(ims_transport *src, ims_transport *dst, const
 		ims_reader_close(&rd);
 		return r;
 	}
+	/* h checks the content before commit: w need not hash it again. */
+	ims_blob_writer_count_only(w);
 	ims_sha256_sink h;
 	ims_sha256_sink_init(&h, &w->sink);
 	h.limit = d->size;

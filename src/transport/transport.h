@@ -23,7 +23,15 @@ struct ims_blob_writer {
 	ims_sink sink;
 	int (*commit)(ims_blob_writer *w, const char *digest, int64_t size, ims_error **err);
 	void (*abort)(ims_blob_writer *w);
+	/* Optional, before the first write: the caller hashes the very bytes
+	 * it writes and commits their digest, so the writer need not hash
+	 * them again; it still checks their size. (A layer's compressed
+	 * bytes were hashed up to three times, once per writer.) */
+	void (*count_only)(ims_blob_writer *w);
 };
+
+/* w->count_only, where w has it. */
+void ims_blob_writer_count_only(ims_blob_writer *w);
 
 enum {
 	IMS_TRANSPORT_READ = 1,

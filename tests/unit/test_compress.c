@@ -276,8 +276,9 @@ static void test_pinned(void)
 		int level;
 		const char *digest;
 	} want[] = {
-		{ 4, "sha256:facd2f651ab4afb2653d34206de76347a2bcea9cfc7a337dc512544f5d228005" },
-		{ 6, "sha256:25fd50ed2443179c8808fe01d9bc53311e3da4deb3d9e90f3095b2f3e71fe9a8" },
+		{ 1, "sha256:9361e20cf2a2c4781d70f9b3a3e22fdbd89927ed56c63e58c903a146ca4fc7c0" },
+		{ 4, "sha256:e8dd227b4de6f7abbcae89a9b6966b427e3663d1eca02b243921f92aa59c23be" },
+		{ 6, "sha256:26c3b10fc05fff233b41cca16e4cd47404d7f6247c9190bbfcb0b9b248e03c7a" },
 	};
 	for (size_t i = 0; i < IMS_ARRAY_SIZE(want); i++) {
 		bytes o = pgzip(&in, want[i].level, 2, 0, NULL);
@@ -289,6 +290,89 @@ static void test_pinned(void)
 		free(o.p);
 	}
 	free(in.p);
+}
+
+/* Inflates a block's raw deflate bytes; returns the zlib code of the last
+ * call and the bytes in out. */
+static int raw_inflate(const ims_gzblock_out *o, bytes *out)
+{
+	z_stream z = { 0 };
+	inflateInit2(&z, -15);
+	unsigned char buf[4096];
+	z.next_in = o->p;
+	z.avail_in = (uInt)o->len;
+	int r;
+	do {
+		z.next_out = buf;
+		z.avail_out = sizeof(buf);
+		r = inflate(&z, Z_SYNC_FLUSH);
+		put(out, buf, sizeof(buf) - z.avail_out);
+	} while (r == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
+	if (z.avail_in)
+		r = Z_DATA_ERROR;
+	inflateEnd(&z);
+	return r;
+}
+
+/* The joins themselves, block by block: libdeflate's pieces end anywhere
+ * in a byte and their last block is marked final; a block that is not the
+ * last must inflate to its input and stop short of the stream's end, on a
+ * byte boundary after an empty stored block (00 00 ff ff), and the last
+ * one must end the stream. Pieces of every length from 1 to 300 bytes of
+ * text (so every bit position of an ending), between stored chunks, and
+ * pieces that libdeflate cuts into several deflate blocks (text, then
+ * bytes of a small skewed alphabet). */
+static void test_joins(void)
+{
+	uint64_t s = 99;
+	ims_gzblock b;
+	ims_gzblock_out o = { 0 };
+	int bad_mid = 0, bad_last = 0, pieces = 0;
+	for (int level = 1; level <= 9; level += 3) {
+		ims_gzblock_init(&b, level);
+		for (size_t len = 1; len <= 300; len++) {
+			bytes in = { 0 };
+			add_text(&in, &s, len);
+			add_random(&in, &s, 2 * IMS_GZBLOCK_CHUNK);
+			add_text(&in, &s, len * 7 + 1);
+			for (int last = 0; last <= 1; last++) {
+				bytes back = { 0 };
+				int r = ims_gzblock_deflate(&b, in.p, in.len, last, &o);
+				int z = r == IMS_GZBLOCK_OK ? raw_inflate(&o, &back) : Z_DATA_ERROR;
+				bool same = back.len == in.len && !memcmp(back.p, in.p, in.len);
+				if (!last)
+					bad_mid += !(same && z == Z_OK && o.len >= 4 &&
+						     !memcmp(o.p + o.len - 4, "\0\0\xff\xff", 4));
+				else
+					bad_last += !(same && z == Z_STREAM_END);
+				pieces++;
+				free(back.p);
+			}
+			free(in.p);
+		}
+		/* Several deflate blocks in one piece. */
+		bytes in = { 0 };
+		add_text(&in, &s, 40000);
+		for (int i = 0; i < 60000; i++) {
+			unsigned char c = (unsigned char)(0x80 + (rnd(&s) % 16) * (rnd(&s) % 3));
+			put(&in, &c, 1);
+		}
+		add_text(&in, &s, 20000);
+		for (int last = 0; last <= 1; last++) {
+			bytes back = { 0 };
+			int r = ims_gzblock_deflate(&b, in.p, in.len, last, &o);
+			int z = r == IMS_GZBLOCK_OK ? raw_inflate(&o, &back) : Z_DATA_ERROR;
+			bool same = back.len == in.len && !memcmp(back.p, in.p, in.len);
+			ok(same && z == (last ? Z_STREAM_END : Z_OK) && o.stored == 0,
+			   "joins: level %d, a piece of several kinds of bytes, %s", level, last ? "last" : "not last");
+			free(back.p);
+		}
+		free(in.p);
+		ims_gzblock_dispose(&b);
+	}
+	is_int(bad_mid, 0, "joins: %d blocks that are not the last inflate to their input and stop on a byte", pieces / 2);
+	is_int(bad_last, 0, "joins: %d last blocks inflate to their input and end the stream", pieces / 2);
+	ims_gzblock_out_dispose(&o);
 }
 
 static void test_bounded(const bytes *in)
@@ -418,6 +502,7 @@ int main(void)
 	test_identity(ins, IMS_ARRAY_SIZE(ins));
 	test_stored();
 	test_pinned();
+	test_joins();
 	test_bounded(&ins[5].in);
 	test_failures(&ins[5].in);
 	bytes big = { 0 };

@@ -398,6 +398,37 @@ static void test_blob_checks(void)
 	ims_error_clear(&e);
 	is_int(count_dir(blobs), 0, "nothing left in blobs/");
 
+	/* count_only: the caller vouches for the digest; the size is still
+	 * checked, and a bad digest still refused. */
+	ok(ims_transport_new_blob(t, &w, &e) == 0 && w->count_only, "new blob, count only");
+	ims_blob_writer_count_only(w);
+	ims_sink_write(&w->sink, "abc", 3, &e);
+	is_int(w->commit(w, right, 4, &e), IMS_EDIGEST, "count only: commit with the wrong size is refused");
+	ims_error_clear(&e);
+	ok(ims_transport_new_blob(t, &w, &e) == 0, "new blob, count only");
+	ims_blob_writer_count_only(w);
+	ims_sink_write(&w->sink, "abc", 3, &e);
+	is_int(w->commit(w, "sha256:../../etc/passwd", 3, &e), IMS_EINVALID,
+	       "count only: commit under a bad digest is refused");
+	ims_error_clear(&e);
+	is_int(count_dir(blobs), 0, "count only: nothing left in blobs/");
+	ok(ims_transport_new_blob(t, &w, &e) == 0, "new blob, count only");
+	ims_blob_writer_count_only(w);
+	ims_sink_write(&w->sink, "abc", 3, &e);
+	is_int(w->commit(w, right, 3, &e), 0, "count only: the vouched digest and the right size are stored");
+	is_int(count_dir(blobs), 1, "count only: the blob is in blobs/");
+	char *stored = xasprintf("%s/%s", blobs, right + strlen("sha256:"));
+	char got[IMS_DIGEST_BUFSZ] = "";
+	FILE *sf = fopen(stored, "rb");
+	char buf[8];
+	size_t n = sf ? fread(buf, 1, sizeof(buf), sf) : 0;
+	if (sf)
+		fclose(sf);
+	ims_sha256_buf(buf, n, got);
+	is_str(got, right, "count only: the stored bytes are the ones written");
+	unlink(stored);
+	free(stored);
+
 	static const char *bad[] = {
 		"sha256:../../etc/passwd",
 		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF",

@@ -35,8 +35,10 @@ typedef struct {
 
 struct ims_cache_stats {
 	char *file;
-	stat_entry *v; /* open addressing, keyed by path */
-	size_t cap, n;
+	stat_entry *v;   /* the entries, in the order they came */
+	size_t n, vcap;
+	uint32_t *slots; /* open addressing keyed by path: index in v + 1, 0 for none */
+	size_t cap;
 	bool dirty;
 };
 
@@ -48,37 +50,48 @@ static uint64_t hash(const char *s)
 	return h;
 }
 
-static stat_entry *slot(ims_cache_stats *s, const char *path)
+/* The slot of path: where its index is, or where it would go. */
+static uint32_t *slot(const ims_cache_stats *s, const char *path)
 {
 	size_t i = hash(path) & (s->cap - 1);
-	while (s->v[i].path && strcmp(s->v[i].path, path))
+	while (s->slots[i] && strcmp(s->v[s->slots[i] - 1].path, path))
 		i = (i + 1) & (s->cap - 1);
-	return &s->v[i];
+	return &s->slots[i];
 }
 
+static stat_entry *find(const ims_cache_stats *s, const char *path)
+{
+	if (!s->n)
+		return NULL;
+	uint32_t k = *slot(s, path);
+	return k ? &s->v[k - 1] : NULL;
+}
+
+/* The table of slots holds 4 bytes an entry and stays at most half full;
+ * the entries themselves are one array, so growing copies no entry. */
 static void grow(ims_cache_stats *s)
 {
-	stat_entry *old = s->v;
-	size_t ocap = s->cap;
-	s->cap = ocap ? ocap * 2 : 1024;
-	s->v = xcalloc(s->cap, sizeof(*s->v));
-	for (size_t i = 0; i < ocap; i++)
-		if (old[i].path)
-			*slot(s, old[i].path) = old[i];
-	free(old);
+	free(s->slots);
+	s->cap = s->cap ? s->cap * 2 : 1024;
+	s->slots = xcalloc(s->cap, sizeof(*s->slots));
+	for (size_t i = 0; i < s->n; i++)
+		*slot(s, s->v[i].path) = (uint32_t)(i + 1);
 }
 
 static void put(ims_cache_stats *s, const stat_entry *e)
 {
-	if (!s->cap || (s->n + 1) * 2 > s->cap)
+	if ((s->n + 1) * 2 > s->cap)
 		grow(s);
-	stat_entry *d = slot(s, e->path);
-	if (d->path) {
+	uint32_t *k = slot(s, e->path);
+	if (*k) {
+		stat_entry *d = &s->v[*k - 1];
 		free(d->path);
-		s->n--;
+		*d = *e;
+		return;
 	}
-	*d = *e;
-	s->n++;
+	s->v = xgrow(s->v, &s->vcap, s->n + 1, sizeof(*s->v));
+	s->v[s->n++] = *e;
+	*k = (uint32_t)s->n;
 }
 
 /* Paths are written with `\\` and newline escaped. */
@@ -186,10 +199,10 @@ static bool same(const stat_entry *e, const struct stat *st)
 
 bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct stat *st, char digest[IMS_DIGEST_BUFSZ])
 {
-	if (!s || !s->n)
+	if (!s)
 		return false;
-	stat_entry *e = slot(s, path);
-	if (!e->path || !same(e, st))
+	const stat_entry *e = find(s, path);
+	if (!e || !same(e, st))
 		return false;
 	memcpy(digest, e->digest, IMS_DIGEST_BUFSZ);
 	return true;
@@ -197,10 +210,10 @@ bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct s
 
 bool ims_cache_stats_seen(ims_cache_stats *s, const char *path, const struct stat *st)
 {
-	if (!s || !s->n)
+	if (!s)
 		return false;
-	const stat_entry *e = slot(s, path);
-	return e->path && e->size == st->st_size && e->mode == st->st_mode;
+	const stat_entry *e = find(s, path);
+	return e && e->size == st->st_size && e->mode == st->st_mode;
 }
 
 void ims_cache_stats_learn(ims_cache_stats *s, const char *path, const struct stat *st, const char *digest)
@@ -230,9 +243,10 @@ void ims_cache_stats_free(ims_cache_stats *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->cap; i++)
+	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i].path);
 	free(s->v);
+	free(s->slots);
 	free(s->file);
 	free(s);
 }
@@ -243,10 +257,8 @@ void ims_cache_stats_save(ims_cache_stats *s)
 		return;
 	if (s->dirty) {
 		ims_buf b = IMS_BUF_INIT(0);
-		for (size_t i = 0; i < s->cap; i++) {
+		for (size_t i = 0; i < s->n; i++) {
 			const stat_entry *e = &s->v[i];
-			if (!e->path)
-				continue;
 			ims_buf_printf(&b, "%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64 " %o ",
 				       ims_digest_hex(e->digest), e->size, e->mtime_ns, e->ctime_ns, e->ino, e->dev,
 				       e->mode);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exec/exec_int.h"
+#include "exec/layer_cache.h"
 #include "exec/prefetch.h"
 #include "exec/platform.h"
 #include "exec/platform_steps.h"
@@ -159,6 +160,7 @@ typedef struct {
 	bool docker;             /* Docker media types */
 	ims_remote_cache remote; /* --cache-from */
 	ims_blob_sync *prefetch; /* base blobs synced while the layers are built */
+	ims_exec_cache_closer *closer; /* the layer cache, being saved and closed */
 	ims_new_layer *nl;
 	size_t nnew;
 	ims_descriptor *descs; /* one manifest per platform */
@@ -169,6 +171,7 @@ typedef struct {
 
 static void build_dispose(build *b)
 {
+	ims_exec_cache_join(b->closer);
 	for (size_t i = 0; i < b->ndescs; i++)
 		ims_descriptor_dispose(&b->descs[i]);
 	free(b->descs);
@@ -257,9 +260,13 @@ static int build_platform_layers(build *b, const ims_base_image *im, platform_la
 	if (!ims_exec_per_platform(b->p))
 		return 0;
 	int r = ims_exec_platform_steps(&pl->ps, b->p, im->platform, err);
-	if (r >= 0)
+	if (r >= 0) {
+		/* the next pass loads the stat table the last one saves */
+		ims_exec_cache_join(b->closer);
+		b->closer = NULL;
 		r = ims_exec_build_layers(b->env, b->p, &pl->ps, b->target, b->probe, &b->base, b->session.http,
-					  &b->remote, b->uncompressed, &pl->own, &pl->nown, err);
+					  &b->remote, b->uncompressed, &pl->own, &pl->nown, &b->closer, err);
+	}
 	if (r < 0)
 		return ims_error_wrap(err, "platform `%s`", pl->ps.shown ? pl->ps.shown : "?");
 	pl->merged = xcalloc(b->nnew + 1, sizeof(*pl->merged));
@@ -524,7 +531,7 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 		b.prefetch = ims_exec_prefetch_start(p, &b.base, b.target, env->jobs);
 	if (r >= 0)
 		r = ims_exec_build_layers(env, p, NULL, b.target, b.probe, &b.base, b.session.http, &b.remote,
-					  b.uncompressed, &b.nl, &b.nnew, err);
+					  b.uncompressed, &b.nl, &b.nnew, &b.closer, err);
 	/* every base blob in the target (or failed) before any manifest */
 	ims_exec_blob_sync_finish(b.prefetch, r < 0);
 	if (r >= 0)

@@ -57,15 +57,19 @@ typedef struct {
 
 struct ims_remote_cache_s;
 struct ims_platform_steps_s;
+struct ims_exec_cache_closer;
 /* Builds the layer steps into target (NULL: dry run, nothing written),
  * taking what it can from the local cache and from remote (may be NULL).
  * ps NULL: the steps shared by every platform; else only the per-platform
  * steps, as ps fills them (exec/platform_steps.h). Entries of the steps
- * left out stay zeroed but for `step`. */
+ * left out stay zeroed but for `step`. With closer, the local cache is
+ * saved and closed on a thread of its own, which *closer names: the caller
+ * waits for it (ims_exec_cache_join, exec/layer_cache.h) before the next
+ * call and before it returns; without, before this returns. */
 int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const struct ims_platform_steps_s *ps,
 			  ims_transport *target, ims_transport *probe, ims_base *base, ims_http *http,
 			  const struct ims_remote_cache_s *remote, bool uncompressed, ims_new_layer **out, size_t *n,
-			  ims_error **err);
+			  struct ims_exec_cache_closer **closer, ims_error **err);
 void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
 
 /* Applies the plan's config edits (not layers/history) to cfg, resolving

@@ -8,6 +8,7 @@
  * re-rooted, a url's sha256 and how it is re-rooted. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,8 +56,17 @@ void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_p
 	c->hashes = (ims_layer_hashes){ stats_lookup, readonly ? NULL : stats_learn, stats_seen, c->stats };
 }
 
-void ims_exec_cache_close(ims_exec_cache *c)
+struct ims_exec_cache_closer {
+	ims_exec_cache c;
+	pthread_t thread;
+	bool threaded;
+	char *warning; /* for the caller's thread to report */
+};
+
+static void *close_now(void *ud)
 {
+	ims_exec_cache_closer *k = ud;
+	ims_exec_cache *c = &k->c;
 	if (c->readonly) {
 		ims_cache_stats_free(c->stats); /* a dry run writes nothing */
 		c->stats = NULL;
@@ -65,12 +75,44 @@ void ims_exec_cache_close(ims_exec_cache *c)
 	if (c->cache && !c->readonly) {
 		ims_error *e = NULL;
 		if (ims_cache_trim(c->cache, &e) < 0) {
-			ims_events_warn(c->ev, "the cache could not be trimmed: %s", e->message);
+			k->warning = xasprintf("the cache could not be trimmed: %s", e->message);
 			ims_error_free(e);
 		}
 	}
 	ims_cache_close(c->cache);
+	return NULL;
+}
+
+ims_exec_cache_closer *ims_exec_cache_close_async(ims_exec_cache *c)
+{
+	ims_exec_cache_closer *k = xcalloc(1, sizeof(*k));
+	k->c = *c;
 	memset(c, 0, sizeof(*c));
+	k->threaded = pthread_create(&k->thread, NULL, close_now, k) == 0;
+	if (!k->threaded)
+		close_now(k);
+	return k;
+}
+
+void ims_exec_cache_join(ims_exec_cache_closer *k)
+{
+	if (!k)
+		return;
+	if (k->threaded)
+		pthread_join(k->thread, NULL);
+	if (k->warning)
+		ims_events_warn(k->c.ev, "%s", k->warning);
+	free(k->warning);
+	free(k);
+}
+
+void ims_exec_cache_close(ims_exec_cache *c)
+{
+	ims_exec_cache_closer *k = xcalloc(1, sizeof(*k));
+	k->c = *c;
+	memset(c, 0, sizeof(*c));
+	close_now(k);
+	ims_exec_cache_join(k);
 }
 
 /* A string with its length first, so that no value can end a field early. */

@@ -24,6 +24,16 @@ void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_p
 /* Saves what was learned and trims the store to its cap. */
 void ims_exec_cache_close(ims_exec_cache *c);
 
+/* The same on a thread of its own, so that the stat table's fsync and the
+ * trim's scan overlap what the build does next (the config, the manifest,
+ * the registry finishing the last upload). c is emptied at once. Without
+ * a thread, it runs here. */
+typedef struct ims_exec_cache_closer ims_exec_cache_closer;
+ims_exec_cache_closer *ims_exec_cache_close_async(ims_exec_cache *c);
+/* Waits for k (NULL: nothing to wait for) and reports its warning, from
+ * the caller's thread. */
+void ims_exec_cache_join(ims_exec_cache_closer *k);
+
 /* The recipe of step s with options o: for a files layer (lf) when every
  * content hash is known (*known false otherwise);
  * for an archive, after hashing the archive file (from the stat cache when

@@ -371,7 +371,7 @@ out:
 int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const ims_platform_steps *ps,
 			  ims_transport *target, ims_transport *probe, ims_base *base, ims_http *http,
 			  const ims_remote_cache *remote, bool uncompressed, ims_new_layer **out, size_t *n,
-			  ims_error **err)
+			  ims_exec_cache_closer **closer, ims_error **err)
 {
 	ims_new_layer *layers = xcalloc(p->nsteps + 1, sizeof(*layers));
 	ims_exec_cache cache;
@@ -421,7 +421,10 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const ims_
 		ims_events_info(&env->ev, "layer %zu/%zu: %s (%lld bytes%s)", i + 1, p->nsteps, j.res.digest,
 				(long long)j.res.size, j.cached ? ", from the cache" : "");
 	}
-	ims_exec_cache_close(&cache);
+	if (closer)
+		*closer = ims_exec_cache_close_async(&cache);
+	else
+		ims_exec_cache_close(&cache);
 	if (r < 0) {
 		ims_exec_new_layers_free(layers, p->nsteps);
 		return r;

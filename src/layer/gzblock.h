@@ -28,6 +28,9 @@
  * of small files), but not so small that counting its bytes says little. */
 #define IMS_GZBLOCK_CHUNK ((size_t)1 * 1024)
 
+/* The read-back's output buffer (gzblock.c, read_back). */
+#define IMS_GZBLOCK_BACK ((size_t)16 * 1024)
+
 typedef struct {
 	unsigned char *p; /* the deflate bytes */
 	size_t len, cap;
@@ -50,8 +53,7 @@ typedef struct {
 	struct libdeflate_compressor *ld; /* made on first use */
 	z_stream inf;                     /* reads pieces back */
 	bool inf_live;
-	unsigned char *back; /* what a piece inflates to */
-	size_t back_cap;
+	unsigned char *back; /* what a piece inflates to, IMS_GZBLOCK_BACK at a time */
 	uint32_t *seen; /* repeat finder: 4-byte key → position + 1 in the block */
 	bool seen_clean;
 	bool *decide; /* per chunk of the block: stored */

@@ -20,10 +20,13 @@ typedef struct {
 	size_t cap, n;
 } pathset;
 
-/* The hop to the digest's thread: 4 buffers of 256 KiB (a block of
- * compressed output is at most about 130 KiB). */
-#define HOP_BUFSZ ((size_t)256 * 1024)
+/* The hop to the digest's thread: 4 buffers of 128 KiB (about a block of
+ * compressed output each; a bigger write fills two). */
+#define HOP_BUFSZ ((size_t)128 * 1024)
 #define HOP_BUFS 4
+/* The hop to the diffId's thread: libarchive writes 10 KiB at a time. */
+#define TAR_HOP_BUFSZ ((size_t)32 * 1024)
+#define TAR_HOP_BUFS 4
 
 struct ims_tarw {
 	struct archive *a;
@@ -32,6 +35,9 @@ struct ims_tarw {
 	ims_sha256_sink dig;  /* of the compressed bytes: the digest; count is the size */
 	ims_sink to_comp;     /* diff forwards here, to the compressor */
 	ims_async_sink *hop;  /* with threads: the compressor's output goes on to dig from a thread of its own */
+	ims_async_sink *tar_hop; /* with threads: the tar goes on to diff (and the compressor) from another */
+	ims_sink *tar_in;        /* where the tar goes: diff's sink, or tar_hop's */
+	int64_t tar_bytes;       /* of tar so far, counted in the caller's thread */
 	ims_sink sink;
 	int64_t entries;
 	ims_error *stage_err; /* failure of a stage below libarchive's callback */
@@ -105,13 +111,14 @@ static la_ssize_t tar_out(struct archive *a, void *ud, const void *p, size_t n)
 	(void)a;
 	if (w->done || w->stage_err)
 		return -1;
-	if (w->diff.count + (int64_t)n > IMS_LAYER_MAX_TAR_SIZE) {
+	if (w->tar_bytes + (int64_t)n > IMS_LAYER_MAX_TAR_SIZE) {
 		ims_error_set(&w->stage_err, IMS_ESOURCE, "the layer exceeds the limit of %lld GiB",
 			      (long long)(IMS_LAYER_MAX_TAR_SIZE >> 30));
 		return -1;
 	}
-	if (ims_sink_write(&w->diff.sink, p, n, &w->stage_err) < 0)
+	if (ims_sink_write(w->tar_in, p, n, &w->stage_err) < 0)
 		return -1;
+	w->tar_bytes += (int64_t)n;
 	return (la_ssize_t)n;
 }
 
@@ -165,6 +172,17 @@ int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, int threads, ims
 		ims_tarw_free(w);
 		return r;
 	}
+	/* And the diffId's hash (with the compressor's input copying and
+	 * handing out blocks) runs beside the thread that reads files and
+	 * hashes their content for the layer cache: two serial passes over
+	 * every byte, the most this thread did. */
+	w->tar_in = &w->diff.sink;
+	if (threads > 1 && (r = ims_async_sink_new(&w->tar_hop, w->tar_in, TAR_HOP_BUFSZ, TAR_HOP_BUFS, err)) < 0) {
+		ims_tarw_free(w);
+		return r;
+	}
+	if (w->tar_hop)
+		w->tar_in = ims_async_sink_sink(w->tar_hop);
 	w->buf = xmalloc(IMS_COMPRESS_BUFSZ);
 	/* libarchive converts names through the locale's charset; pinning the
 	 * thread to UTF-8 while it does keeps non-ASCII names identical
@@ -224,7 +242,7 @@ static int check_entry(ims_tarw *w, const ims_tar_entry *e, const char *shown, i
 	}
 	/* Header blocks plus padded data: refuse before writing anything. */
 	int64_t need = 3 * 512 + (e->type == IMS_TAR_FILE ? (e->size + 511) / 512 * 512 : 0);
-	if (e->size > IMS_LAYER_MAX_TAR_SIZE || w->diff.count + need > IMS_LAYER_MAX_TAR_SIZE)
+	if (e->size > IMS_LAYER_MAX_TAR_SIZE || w->tar_bytes + need > IMS_LAYER_MAX_TAR_SIZE)
 		return ims_error_set(err, IMS_ESOURCE, "`%s`: the layer would exceed the limit of %lld GiB", shown,
 				     (long long)(IMS_LAYER_MAX_TAR_SIZE >> 30));
 	return 0;
@@ -387,7 +405,9 @@ int ims_tarw_finish(ims_tarw *w, ims_layer_result *res, ims_error **err)
 	if (archive_write_close(w->a) != ARCHIVE_OK)
 		return fail(w, "end of archive", err);
 	w->done = true;
-	int r = ims_compressor_finish(w->comp, err);
+	int r = w->tar_hop ? ims_async_sink_finish(w->tar_hop, err) : 0;
+	if (r >= 0)
+		r = ims_compressor_finish(w->comp, err);
 	if (r >= 0 && w->hop)
 		r = ims_async_sink_finish(w->hop, err);
 	if (r >= 0 && w->pev)
@@ -415,6 +435,9 @@ void ims_tarw_free(ims_tarw *w)
 	w->done = true;
 	if (w->a)
 		archive_write_free(w->a);
+	/* Joins the diffId's thread first: it may be writing into the
+	 * compressor. */
+	ims_async_sink_free(w->tar_hop);
 	ims_compressor_free(w->comp);
 	/* Joins its thread, dropping what it holds: nothing reaches the sink
 	 * after this. */

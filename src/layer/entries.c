@@ -351,7 +351,11 @@ int ims_fents_hash(ims_fents *l, int rootfd, const ims_layer_hashes *h, ims_erro
 /* A string with its length first: no text can end one field early. */
 static void put_str(ims_buf *b, const char *s)
 {
-	ims_buf_printf(b, " %zu:%s", s ? strlen(s) : 0, s ? s : "");
+	size_t n = s ? strlen(s) : 0;
+	ims_buf_putc(b, ' ');
+	ims_buf_put_int(b, (long long)n, 10);
+	ims_buf_putc(b, ':');
+	ims_buf_putn(b, s ? s : "", n);
 }
 
 int ims_fents_describe(const ims_fents *l, ims_sink *out, ims_error **err)
@@ -364,8 +368,13 @@ int ims_fents_describe(const ims_fents *l, ims_sink *out, ims_error **err)
 			r = ims_error_set(err, IMS_EGENERIC, "`%s`: its content hash is not known", e->path);
 			break;
 		}
-		ims_buf_printf(&b, "entry %d %o %lld %lld %lld %lld", (int)e->type, e->perm, (long long)e->uid,
-			       (long long)e->gid, (long long)e->mtime, (long long)e->size);
+		/* "entry %d %o %lld %lld %lld %lld", without printf's cost. */
+		const long long f[] = { (int)e->type, e->perm, e->uid, e->gid, e->mtime, e->size };
+		ims_buf_puts(&b, "entry");
+		for (size_t k = 0; k < IMS_ARRAY_SIZE(f); k++) {
+			ims_buf_putc(&b, ' ');
+			ims_buf_put_int(&b, f[k], k == 1 ? 8 : 10);
+		}
 		put_str(&b, e->path);
 		put_str(&b, e->linkname);
 		put_str(&b, e->type == IMS_TAR_FILE ? e->digest : "");

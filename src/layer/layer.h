@@ -23,7 +23,7 @@
  * 1: one zlib stream, single-threaded zstd. 2: gzip in parallel 128 KiB
  * blocks with incompressible 1 KiB chunks stored; zstd with worker threads
  * and 1 MiB jobs overlapping by 1 MiB. 3: gzip blocks compressed by
- * libdeflate, without a dictionary (level 4 by default, as before). The compressing
+ * libdeflate, without a dictionary, level 1 by default. The compressing
  * library's version is part of a layer's cache recipe as well
  * (ims_compressor_version). */
 #define IMS_LAYER_FORMAT_VERSION 3

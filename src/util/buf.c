@@ -34,6 +34,29 @@ void ims_buf_puts(ims_buf *b, const char *s)
 	b->data[b->len] = '\0';
 }
 
+void ims_buf_putn(ims_buf *b, const char *s, size_t n)
+{
+	grow(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void ims_buf_put_int(ims_buf *b, long long v, unsigned base)
+{
+	char t[32];
+	size_t i = sizeof(t);
+	bool neg = base == 10 && v < 0;
+	unsigned long long u = neg ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	do {
+		t[--i] = (char)('0' + u % base);
+		u /= base;
+	} while (u);
+	if (neg)
+		t[--i] = '-';
+	ims_buf_putn(b, t + i, sizeof(t) - i);
+}
+
 void ims_buf_putc(ims_buf *b, char c)
 {
 	grow(b, 1);

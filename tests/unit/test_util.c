@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,6 +114,24 @@ static void test_buf(void)
 	s = ims_buf_steal(&u, &len);
 	ok(s && s[0] == '\0' && len == 0, "stealing an empty buffer gives \"\"");
 	free(s);
+
+	/* put_int writes what printf's %lld and %llo write. */
+	static const long long nums[] = { 0, 1, -1, 7, 8, 9, 10, 0644, 0100755, 1234567890123LL, -987654321LL,
+					  LLONG_MAX, LLONG_MIN };
+	bool same = true;
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		char want[80];
+		snprintf(want, sizeof(want), "%lld|%llo", nums[i], (unsigned long long)nums[i]);
+		ims_buf_put_int(&u, nums[i], 10);
+		ims_buf_putc(&u, '|');
+		ims_buf_put_int(&u, nums[i], 8);
+		if (strcmp(u.data, want) != 0) {
+			printf("# put_int: got %s, printf gives %s\n", u.data, want);
+			same = false;
+		}
+		ims_buf_reset(&u);
+	}
+	ok(same, "put_int writes what printf does, in decimal and octal, LLONG_MIN and LLONG_MAX included");
 }
 
 static void test_read_file(void)

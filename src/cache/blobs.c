@@ -43,6 +43,41 @@ void ims_cache_blob_remove(ims_cache *c, const char *digest)
 	unlink(path);
 }
 
+bool ims_cache_blob_read(ims_cache *c, const char *digest, size_t max, char **data, size_t *len)
+{
+	if (!ims_digest_valid(digest))
+		return false;
+	_cleanup_free_ char *path = blob_path(c, digest);
+	ims_error *e = NULL;
+	if (ims_read_file(path, max, data, len, &e) < 0) {
+		ims_error_free(e);
+		return false;
+	}
+	char got[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf(*data, *len, got);
+	if (strcmp(got, digest) != 0) {
+		unlink(path);
+		free(*data);
+		*data = NULL;
+		return false;
+	}
+	utimensat(AT_FDCWD, path, NULL, 0); /* used now: last to go */
+	return true;
+}
+
+int ims_cache_blob_put(ims_cache *c, const char *digest, const void *data, size_t len, ims_error **err)
+{
+	ims_cache_writer *w = NULL;
+	int r = ims_cache_writer_new(c, &w, err);
+	if (r < 0)
+		return r;
+	if ((r = ims_sink_write(ims_cache_writer_sink(w), data, len, err)) < 0) {
+		ims_cache_writer_abort(w);
+		return r;
+	}
+	return ims_cache_writer_commit(w, digest, (int64_t)len, err);
+}
+
 int ims_cache_blob_open(ims_cache *c, const char *digest, ims_reader *out, ims_error **err)
 {
 	int r = ims_digest_check(digest, "cached blob", err);

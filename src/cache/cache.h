@@ -68,6 +68,12 @@ void ims_cache_blob_remove(ims_cache *c, const char *digest);
 /* Opens a blob for reading (the caller verifies what it reads), and marks
  * it used for the LRU. */
 int ims_cache_blob_open(ims_cache *c, const char *digest, ims_reader *out, ims_error **err);
+/* A small blob (at most max bytes) read whole and checked against its
+ * digest: true with *data and *len set, false when the store does not
+ * hold it (a blob with other bytes is removed). Marks it used. */
+bool ims_cache_blob_read(ims_cache *c, const char *digest, size_t max, char **data, size_t *len);
+/* Stores data under digest, which must be its sha256 (checked). */
+int ims_cache_blob_put(ims_cache *c, const char *digest, const void *data, size_t len, ims_error **err);
 
 /* A blob being stored: write through sink, then commit (which checks the
  * digest and size of what was written and links it into place) or abort.

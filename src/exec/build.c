@@ -198,12 +198,13 @@ static int open_all(build *b, ims_error **err)
 			return r;
 		b->have_session = true;
 	}
-	if ((r = ims_exec_base_load(&b->base, b->env, p, &b->session, err)) < 0 ||
+	if ((r = ims_exec_base_load(&b->base, b->env, p, &b->session, b->dry, err)) < 0 ||
 	    (r = target_names(p, &b->names, &b->nnames, err)) < 0)
 		return r;
 	unsigned flags;
 	if (!b->dry) {
 		ims_transport_opts o = ims_exec_transport_opts(b->env, p->target_dir, &b->session);
+		o.put_always = p->ignore_exists;
 		if ((r = ims_transport_open(&b->target, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0) {
 			_cleanup_free_ char *ts = ims_ref_string(p->target);
 			return ims_error_wrap(err, "open target `%s`", ts);

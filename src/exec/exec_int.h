@@ -27,8 +27,10 @@ typedef struct {
 } ims_base;
 
 /* Opens the plan's source and loads a manifest and config per wanted
- * platform (base.c). */
-int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, const ims_session *s, ims_error **err);
+ * platform (base.c). Configs are read from the local cache when it has
+ * them, and stored there unless dry. */
+int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, const ims_session *s, bool dry,
+		       ims_error **err);
 /* Loads one image (manifest + verified config) by digest. */
 int ims_exec_load_image(ims_transport *t, const char *digest, ims_base_image *out, ims_error **err);
 void ims_exec_base_dispose(ims_base *b);

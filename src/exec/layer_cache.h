@@ -4,13 +4,20 @@
 #ifndef IMS_EXEC_LAYER_CACHE_H
 #define IMS_EXEC_LAYER_CACHE_H
 
+#include <pthread.h>
+
 #include "cache/cache.h"
 #include "exec/exec_int.h"
 #include "layer/layer.h"
 
 typedef struct {
 	ims_cache *cache;       /* NULL: no cache */
-	ims_cache_stats *stats; /* of the spec's directory */
+	ims_cache_stats *stats; /* of the spec's directory; read through ims_exec_cache_stats */
+	/* The stat table is read on a thread of its own while the first
+	 * layer's files are walked; its first user waits for it. */
+	pthread_t stats_thread;
+	bool stats_loading;
+	const char *stats_root;
 	ims_layer_hashes hashes;
 	const ims_events *ev;
 	bool readonly; /* a dry run: look, never write */
@@ -21,6 +28,8 @@ typedef struct {
 /* Opens env's cache (none without a cache_dir). A cache that cannot be
  * opened is a warning: the build goes on without it. */
 void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_plan *p, bool readonly);
+/* The stat table, once read (NULL: none). */
+ims_cache_stats *ims_exec_cache_stats(ims_exec_cache *c);
 /* Saves what was learned and trims the store to its cap. */
 void ims_exec_cache_close(ims_exec_cache *c);
 

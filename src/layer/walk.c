@@ -171,33 +171,36 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The names in a directory, sorted, so that walks (and the first error
- * reported) do not depend on the filesystem's order. */
+ * reported) do not depend on the filesystem's order. Read with getdents64
+ * on dfd itself: a DIR stream would cost a dup, an fcntl, a seek and a
+ * close per directory (2,200 system calls of an unchanged rebuild of the
+ * benchmark's 550 directories). dfd is read from its start; its offset is
+ * left at the end, which nothing else reading dfd depends on (the walk
+ * only opens and stats names relative to it). */
 static int list_dir(int dfd, const char *sh, char ***out, size_t *n, ims_error **err)
 {
-	int fd = dup(dfd);
-	if (fd < 0)
+	if (lseek(dfd, 0, SEEK_SET) < 0)
 		return ims_error_sys(err, errno, IMS_ESOURCE, "read directory `%s`", sh);
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return ims_error_sys(err, e, IMS_ESOURCE, "read directory `%s`", sh);
-	}
-	rewinddir(d);
 	char **v = NULL;
 	size_t cap = 0, len = 0;
-	struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		v = xgrow(v, &cap, len + 1, sizeof(*v));
-		v[len++] = xstrdup(de->d_name);
-		errno = 0;
+	/* aligned for the records' 8-byte fields */
+	union {
+		char b[32768];
+		uint64_t align;
+	} buf;
+	ssize_t got;
+	while ((got = getdents64(dfd, buf.b, sizeof(buf.b))) > 0) {
+		for (ssize_t off = 0; off < got;) {
+			const struct dirent64 *de = (const struct dirent64 *)(const void *)(buf.b + off);
+			off += de->d_reclen;
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			v = xgrow(v, &cap, len + 1, sizeof(*v));
+			v[len++] = xstrdup(de->d_name);
+		}
 	}
-	int e = errno;
-	closedir(d);
-	if (e) {
+	if (got < 0) {
+		int e = errno;
 		for (size_t i = 0; i < len; i++)
 			free(v[i]);
 		free(v);

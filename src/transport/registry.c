@@ -41,6 +41,7 @@ typedef struct {
 	ims_registry *reg;
 	char *tmp_dir;
 	int jobs;
+	bool put_always; /* sync.ignoreExists: no HEAD saves a manifest PUT */
 	ims_events ev;
 	ims_upload_queue *queue;
 	ims_upload_slots *slots;  /* -j: the queue's workers and the streams share them */
@@ -129,6 +130,7 @@ static int reg_open(ims_transport **out, const ims_ref *ref, int mode, const ims
 	t->reg = reg;
 	t->tmp_dir = opts->tmp_dir ? xstrdup(opts->tmp_dir) : NULL;
 	t->jobs = opts->jobs > 0 ? opts->jobs : DEFAULT_JOBS;
+	t->put_always = opts->put_always;
 	t->slots = ims_upload_slots_new(t->jobs);
 	t->ev = opts->ev;
 	pthread_mutex_init(&t->lock, NULL);
@@ -406,7 +408,19 @@ static int reg_tag(ims_transport *base, const char *name, const ims_descriptor *
 	for (size_t i = 0; i < t->nkept; i++) {
 		kept_manifest *k = &t->kept[i];
 		if (!strcmp(k->digest, desc->digest)) {
-			rc = ims_registry_manifest_put(t->reg, repo_of(t), tag, k->data, k->len, k->media_type, err);
+			/* An unchanged rebuild: the tag names this manifest
+			 * already (the registry says so in Docker-Content-Digest),
+			 * so a HEAD replaces the PUT, which a registry checks
+			 * against every blob it names (15-20 ms of an unchanged
+			 * rebuild's 75 against docker-registry). */
+			bool have = false;
+			char at[IMS_DIGEST_BUFSZ] = "";
+			if (!t->put_always &&
+			    (rc = ims_registry_manifest_head(t->reg, repo_of(t), tag, &have, at, err)) < 0)
+				return rc;
+			if (!(have && !strcmp(at, desc->digest)))
+				rc = ims_registry_manifest_put(t->reg, repo_of(t), tag, k->data, k->len, k->media_type,
+							       err);
 			if (rc == 0)
 				k->pushed = true;
 			return rc;

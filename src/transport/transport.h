@@ -54,6 +54,10 @@ typedef struct {
 	ims_registry_pool *registries;
 	int jobs; /* parallel uploads; 0: 4 */
 	ims_events ev; /* warnings of a transport that works around a fault */
+	/* A registry target puts every manifest under its tag even when the
+	 * tag names it already (sync.ignoreExists); otherwise a HEAD that says
+	 * so saves the PUT. */
+	bool put_always;
 } ims_transport_opts;
 
 /* 2: list_tags was added (at the end, after mount_blob). A table of

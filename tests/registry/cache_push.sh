@@ -52,6 +52,23 @@ check_eq "... no layer built" "" "$(grep -o 'building layer.*' "$RUN_ERR")"
 check_eq "... every layer skipped" "skipped skipped skipped" "$(actions)"
 check_eq "... no blob uploaded (no PUT to blobs/uploads, no PATCH)" 0 \
 	"$(registry_requests REG "$MARK" '"(PUT|PATCH|POST) /v2/team/app/blobs/')"
+check_eq "... no manifest PUT: a HEAD of the tag says it names this manifest already" 0 \
+	"$(registry_requests REG "$MARK" '"PUT /v2/team/app/manifests/')"
+check "... the tag was asked (HEAD)" test "$(registry_requests REG "$MARK" '"HEAD /v2/team/app/manifests/1 ')" -ge 1
+check_eq "... the base's config is read from the local cache, not fetched" 0 \
+	"$(registry_requests REG "$MARK" '"GET /v2/base/busybox/blobs/')"
+check_digest "... skopeo still reads the tag" "$COLD" "$(skopeo_raw_digest "$REG_ADDR/team/app:1")"
+# A tag that names another manifest is moved by a PUT.
+push "push the same image under a new tag" team/app:other
+check_eq "... a new tag gets its PUT" 1 "$(registry_requests REG "$MARK" '"PUT /v2/team/app/manifests/other ')"
+# sync.ignoreExists puts the manifest as it uploads every blob.
+cp "$(spec team/app:1)" "$W/always.yaml"
+printf 'sync: {ignoreExists: true}\n' >>"$W/always.yaml"
+M=$(registry_log_mark REG)
+DESC="push again with sync.ignoreExists" run_expect 0 '' "$IMAGESPEC" build "$W/always.yaml" --cache-dir "$C" --json
+check_eq "... the same digest" "$COLD" "$(jq -r .digest "$RUN_OUT")"
+check_eq "... the manifest is PUT under its tag all the same" 1 \
+	"$(registry_requests REG "$M" '"PUT /v2/team/app/manifests/1 ')"
 
 # plan asks the target: nothing to do, every digest predicted, nothing written.
 M=$(registry_log_mark REG)

@@ -310,29 +310,31 @@ static int build_fresh(step_job *j, ims_error **err)
 		out = &tee.sink;
 	}
 	r = write_step(j->env, j->s, j->http, j->o, j->lf, c->cache ? &c->hashes : NULL, out, &j->res, err);
-	if (r >= 0)
-		remember(j, cw);
-	else
+	if (r < 0) {
 		ims_cache_writer_abort(cw);
-	if (!w || r < 0) {
 		if (w)
 			w->abort(w);
-		return r < 0 ? r : predict(j, j->res.digest, NULL, err);
+		return r;
 	}
+	if (!w) {
+		remember(j, cw);
+		return predict(j, j->res.digest, NULL, err);
+	}
+	/* The target first: committing ends a streamed upload, which the
+	 * registry finishes while the layer is remembered (a stat of every
+	 * source file, a recipe entry written and synced). */
 	bool have = false;
 	if (!j->p->ignore_exists && (r = ims_transport_has_blob(j->target, j->res.digest, &have, err)) < 0) {
 		w->abort(w);
-		return r;
-	}
-	if (have) {
+	} else if (have) {
 		w->abort(w);
 		j->nl->action = IMS_ACTION_SKIPPED;
-		return 0;
+	} else if ((r = w->commit(w, j->res.digest, j->res.size, err)) >= 0) {
+		j->nl->action = IMS_ACTION_WRITTEN;
 	}
-	if ((r = w->commit(w, j->res.digest, j->res.size, err)) < 0)
-		return r;
-	j->nl->action = IMS_ACTION_WRITTEN;
-	return 0;
+	/* the layer is what was read, whatever the target made of it */
+	remember(j, cw);
+	return r < 0 ? r : 0;
 }
 
 /* One new layer: from the cache when its recipe is known and there, else

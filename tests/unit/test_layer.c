@@ -20,6 +20,7 @@
 #include "layer/tarw.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/error.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 #include "tap.h"
@@ -169,6 +170,17 @@ static void layer_dispose(layer *l)
 {
 	ims_buf_dispose(&l->out);
 	ims_error_free(l->err);
+}
+
+/* A sink that takes *ud bytes, then fails. */
+static int fail_after(void *ud, const void *p, size_t n, ims_error **err)
+{
+	size_t *left = ud;
+	(void)p;
+	if (n > *left)
+		return ims_error_set(err, IMS_EGENERIC, "disk full");
+	*left -= n;
+	return 0;
 }
 
 static layer build(const ims_layer_mapping *m, size_t n, const ims_layer_opts *o)
@@ -1025,6 +1037,24 @@ static void test_threads(void)
 			layer_dispose(&l);
 		}
 		layer_dispose(&one);
+	}
+	/* A sink that fails halfway: its error comes back through the hops
+	 * and the compressor's threads, whatever their number. */
+	for (size_t a = 0; a < IMS_ARRAY_SIZE(algs); a++) {
+		static const int threads[] = { 1, 2, 8 };
+		for (size_t t = 0; t < IMS_ARRAY_SIZE(threads); t++) {
+			ims_layer_opts o = opts(algs[a]);
+			o.threads = threads[t];
+			size_t left = 300000;
+			ims_sink s = { fail_after, &left };
+			ims_layer_result res;
+			ims_error *err = NULL;
+			int rc = ims_layer_write_files(&m, 1, &o, &s, &res, &err);
+			ok(rc < 0 && err && strstr(err->message, "disk full"),
+			   "threads: %s, %d threads: a sink failing halfway fails the layer with its error (%s)",
+			   a ? "zstd" : "gzip", threads[t], err ? err->message : "no error");
+			ims_error_free(err);
+		}
 	}
 }
 

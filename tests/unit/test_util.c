@@ -131,6 +131,7 @@ static void test_buf(void)
 		}
 		ims_buf_reset(&u);
 	}
+	ims_buf_dispose(&u);
 	ok(same, "put_int writes what printf does, in decimal and octal, LLONG_MIN and LLONG_MAX included");
 }
 

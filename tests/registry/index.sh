@@ -95,6 +95,16 @@ check_eq "the arm64 image's history names the arm64 file" "imagespec: files arch
 		jq -r '.history[-1].created_by')"
 check_eq "the amd64 image runs and prints its file (chroot)" "hello from amd64" \
 	"$(pull_and_run "$R/app:multi" --src-tls-verify=false --override-arch amd64)"
+# The same build again: nothing changed, so no manifest is PUT (HEADs of
+# the two platform manifests by digest and of the tag say they are there).
+MARK=$(registry_log_mark REG)
+DESC="build both platforms again, nothing changed" \
+	run_expect 0 '' ims build "$W/ctx/image.yaml" --target "$R/app:multi" --progress quiet
+check_eq "... the same index digest" "$MULTI" "$(digest_of_output "$RUN_OUT")"
+check_eq "... no manifest PUT (platform manifests or the index)" 0 \
+	"$(registry_requests REG "$MARK" '"PUT /v2/[^ ]*/manifests/')"
+check "... the three manifests were asked with HEADs" \
+	test "$(registry_requests REG "$MARK" '"HEAD /v2/[^ ]*/manifests/')" -ge 3
 
 # --- 1b. archive and url, one sha256 per platform ---------------------------
 SRV=$W/srv

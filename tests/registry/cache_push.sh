@@ -58,6 +58,17 @@ check "... the tag was asked (HEAD)" test "$(registry_requests REG "$MARK" '"HEA
 check_eq "... the base's config is read from the local cache, not fetched" 0 \
 	"$(registry_requests REG "$MARK" '"GET /v2/base/busybox/blobs/')"
 check_digest "... skopeo still reads the tag" "$COLD" "$(skopeo_raw_digest "$REG_ADDR/team/app:1")"
+# A cached base config with other bytes is not used: it is removed and
+# fetched again, and the image is the same.
+CFG=$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/base/busybox:1" | jq -r '.config.digest')
+CFG_BLOB=$C/blobs/sha256/${CFG#sha256:}
+check "... the base config is in the local cache" test -f "$CFG_BLOB"
+printf '{"poisoned": true}' >"$CFG_BLOB"
+push "push again, the cached base config poisoned" team/app:1
+check_eq "... the same digest" "$COLD" "$DIGEST"
+check_eq "... the config is fetched from the registry again" 1 \
+	"$(registry_requests REG "$MARK" '"GET /v2/base/busybox/blobs/'"$CFG"' ')"
+check_eq "... and the cache holds its true bytes again" "$CFG" "sha256:$(sha256sum "$CFG_BLOB" | cut -d' ' -f1)"
 # A tag that names another manifest is moved by a PUT.
 push "push the same image under a new tag" team/app:other
 check_eq "... a new tag gets its PUT" 1 "$(registry_requests REG "$MARK" '"PUT /v2/team/app/manifests/other ')"

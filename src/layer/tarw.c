@@ -104,20 +104,29 @@ static void pathset_dispose(pathset *ps)
 }
 
 /* Below libarchive: every tar byte is counted against the cap, then
- * hashed for the diffId on its way to the compressor. */
+ * hashed for the diffId on its way to the compressor.
+ *
+ * A failure here is kept in stage_err and reported by the call that made
+ * libarchive write (put_header, put_data, finish), never to libarchive,
+ * which is told the bytes went out: they go nowhere from then on. A write
+ * error inside archive_write_header makes libarchive 3.6 mark the archive
+ * fatal, and archive_write_free then never frees its client buffer (a
+ * leak that ASan caught once the tar went through a thread of its own and
+ * a failing sink could fail any write). After done, the end blocks that
+ * archive_write_free writes go nowhere either. */
 static la_ssize_t tar_out(struct archive *a, void *ud, const void *p, size_t n)
 {
 	ims_tarw *w = ud;
 	(void)a;
 	if (w->done || w->stage_err)
-		return -1;
+		return (la_ssize_t)n;
 	if (w->tar_bytes + (int64_t)n > IMS_LAYER_MAX_TAR_SIZE) {
 		ims_error_set(&w->stage_err, IMS_ESOURCE, "the layer exceeds the limit of %lld GiB",
 			      (long long)(IMS_LAYER_MAX_TAR_SIZE >> 30));
-		return -1;
+		return (la_ssize_t)n;
 	}
 	if (ims_sink_write(w->tar_in, p, n, &w->stage_err) < 0)
-		return -1;
+		return (la_ssize_t)n;
 	w->tar_bytes += (int64_t)n;
 	return (la_ssize_t)n;
 }
@@ -291,7 +300,7 @@ static int write_header(ims_tarw *w, const ims_tar_entry *e, const char *shown, 
 	archive_entry_free(ae);
 	/* A warning means a name went out in some other charset: not the
 	 * bytes we promise, so it fails like any other error. */
-	if (r != ARCHIVE_OK)
+	if (r != ARCHIVE_OK || w->stage_err)
 		return fail(w, shown, err);
 	return 0;
 }
@@ -305,7 +314,7 @@ static int changed(ims_tarw *w, const char *shown, ims_error **err)
 static int put_data(ims_tarw *w, const void *p, size_t n, const char *shown, ims_error **err)
 {
 	la_ssize_t wr = archive_write_data(w->a, p, n);
-	if (wr < 0 || (size_t)wr != n)
+	if (wr < 0 || (size_t)wr != n || w->stage_err)
 		return fail(w, shown, err);
 	w->pdone += (int64_t)n;
 	if (w->pev && w->pdone >= w->pnext && w->pdone < w->ptotal) {
@@ -402,7 +411,7 @@ int ims_tarw_finish(ims_tarw *w, ims_layer_result *res, ims_error **err)
 {
 	if (w->done || w->broken)
 		return ims_error_set(err, IMS_EGENERIC, "the layer writer is no longer usable");
-	if (archive_write_close(w->a) != ARCHIVE_OK)
+	if (archive_write_close(w->a) != ARCHIVE_OK || w->stage_err)
 		return fail(w, "end of archive", err);
 	w->done = true;
 	int r = w->tar_hop ? ims_async_sink_finish(w->tar_hop, err) : 0;

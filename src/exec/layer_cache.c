@@ -108,12 +108,19 @@ static void *close_now(void *ud)
 	return NULL;
 }
 
-ims_exec_cache_closer *ims_exec_cache_close_async(ims_exec_cache *c)
+/* Moves c, its stat table read, into a closer. */
+static ims_exec_cache_closer *detach(ims_exec_cache *c)
 {
 	ims_exec_cache_stats(c);
 	ims_exec_cache_closer *k = xcalloc(1, sizeof(*k));
 	k->c = *c;
 	memset(c, 0, sizeof(*c));
+	return k;
+}
+
+ims_exec_cache_closer *ims_exec_cache_close_async(ims_exec_cache *c)
+{
+	ims_exec_cache_closer *k = detach(c);
 	k->threaded = pthread_create(&k->thread, NULL, close_now, k) == 0;
 	if (!k->threaded)
 		close_now(k);
@@ -134,10 +141,7 @@ void ims_exec_cache_join(ims_exec_cache_closer *k)
 
 void ims_exec_cache_close(ims_exec_cache *c)
 {
-	ims_exec_cache_stats(c);
-	ims_exec_cache_closer *k = xcalloc(1, sizeof(*k));
-	k->c = *c;
-	memset(c, 0, sizeof(*c));
+	ims_exec_cache_closer *k = detach(c);
 	close_now(k);
 	ims_exec_cache_join(k);
 }

@@ -359,7 +359,6 @@ static void keep(registry_transport *t, const char *data, size_t len, const char
 	k->pushed = false;
 }
 
-/* PUTs by digest every kept manifest not pushed yet, except `but`. */
 /* PUTs k under reference (a tag or its digest), unless a HEAD says that
  * reference names k already: an unchanged rebuild then sends only HEADs.
  * A registry checks a manifest PUT against every blob it names (15-20 ms
@@ -380,6 +379,7 @@ static int put_unless_there(registry_transport *t, const char *reference, kept_m
 	return rc;
 }
 
+/* PUTs by digest every kept manifest not pushed yet, except `but`. */
 static int flush_manifests(registry_transport *t, const char *but, ims_error **err)
 {
 	for (size_t i = 0; i < t->nkept; i++) {

@@ -27,11 +27,7 @@ int ims_buf_add(ims_buf *b, const void *p, size_t n, ims_error **err)
 
 void ims_buf_puts(ims_buf *b, const char *s)
 {
-	size_t n = strlen(s);
-	grow(b, n);
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
+	ims_buf_putn(b, s, strlen(s));
 }
 
 void ims_buf_putn(ims_buf *b, const char *s, size_t n)

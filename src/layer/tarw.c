@@ -24,8 +24,9 @@ typedef struct {
  * compressed output each; a bigger write fills two). */
 #define HOP_BUFSZ ((size_t)128 * 1024)
 #define HOP_BUFS 4
-/* The hop to the diffId's thread: libarchive writes 10 KiB at a time. */
-#define TAR_HOP_BUFSZ ((size_t)32 * 1024)
+/* The hop to the diffId's thread: a file's data comes IMS_COMPRESS_BUFSZ at a time
+ * (libarchive passes it on as it is: block size 0), one buffer each. */
+#define TAR_HOP_BUFSZ IMS_COMPRESS_BUFSZ
 #define TAR_HOP_BUFS 4
 
 struct ims_tarw {

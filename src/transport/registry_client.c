@@ -25,6 +25,7 @@ int ims_registry_new(ims_registry **out, ims_http *http, ims_auth *auth, const c
 	r->api_host = xstrdup(strcmp(host, "docker.io") == 0 ? "registry-1.docker.io" : host);
 	r->loopback = ims_ref_host_is_loopback(r->api_host);
 	r->insecure = r->loopback || ims_http_host_insecure(http, r->api_host);
+	r->stream_piece = IMS_REGISTRY_STREAM_PIECE;
 	pthread_mutex_init(&r->lock, NULL);
 	*out = r;
 	return 0;

@@ -77,8 +77,9 @@ typedef struct {
 } ims_registry_progress;
 int ims_registry_blob_upload_fd(ims_registry *r, const char *repo, const char *digest, int fd, int64_t size,
 				const ims_registry_progress *progress, ims_error **err);
-/* Streamed upload: POST, one chunked PATCH from reader, PUT ?digest=. Not
- * retried (the stream cannot be replayed). */
+/* Streamed upload: POST, chunked PATCHes of up to IMS_REGISTRY_STREAM_PIECE
+ * bytes from reader (none empty), PUT ?digest=. Not retried (the stream
+ * cannot be replayed). */
 int ims_registry_blob_upload_stream(ims_registry *r, const char *repo, const char *digest, ims_reader *reader,
 				    ims_error **err);
 /* The same for a blob still being written: reader follows it, and

@@ -1,5 +1,5 @@
 /* An upload that starts while its blob is still being written: a thread
- * sends the spool file as it grows (POST, one chunked PATCH that follows
+ * sends the spool file as it grows (POST, chunked PATCHes that follow
  * the file, PUT ?digest= once the writer has committed), so that a big
  * layer's upload overlaps its compression instead of following it.
  *

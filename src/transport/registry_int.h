@@ -9,6 +9,10 @@
 
 #include "transport/registry_client.h"
 
+/* A streamed upload goes up in PATCHes of at most this many bytes, each a
+ * chunked body (registry_upload.c, upload_stream). */
+#define IMS_REGISTRY_STREAM_PIECE ((int64_t)8 << 20)
+
 struct ims_registry {
 	ims_http *http;
 	ims_auth *auth;
@@ -16,6 +20,7 @@ struct ims_registry {
 	char *api_host; /* where requests go: docker.io → registry-1.docker.io */
 	bool insecure;  /* loopback or named insecure: plain HTTP allowed */
 	bool loopback;
+	int64_t stream_piece; /* a streamed upload's bytes per PATCH (registry_upload.c) */
 
 	/* The scheme is decided once, by the first request of any thread. */
 	pthread_mutex_t lock;

@@ -7,8 +7,9 @@
  * over from a new POST (never re-sending a request whose outcome is
  * unknown: distribution 2.8.2 appends a repeated chunk silently).
  *
- * Streamed (POST, one chunked PATCH, empty PUT ?digest=) is for bytes that
- * cannot be read twice, so it is never retried. */
+ * Streamed (POST, chunked PATCHes of up to IMS_REGISTRY_STREAM_PIECE bytes,
+ * empty PUT ?digest=) is for bytes that cannot be read twice, so it is
+ * never retried. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,33 +144,100 @@ out:
 	return rc;
 }
 
-/* POST, one chunked PATCH from reader, PUT ?digest=: digest is read only
+/* One PATCH's share of a stream: the bytes read ahead (so that no PATCH
+ * is empty), then the stream's own, up to left. */
+typedef struct {
+	ims_reader *in;
+	const unsigned char *ahead;
+	size_t nahead;
+	int64_t left;
+	bool ended; /* in said end */
+} piece;
+
+static ssize_t piece_read(void *ud, void *p, size_t n, ims_error **err)
+{
+	piece *pc = ud;
+	if (pc->left <= 0 || pc->ended)
+		return 0;
+	if ((int64_t)n > pc->left)
+		n = (size_t)pc->left;
+	ssize_t got;
+	if (pc->nahead) {
+		got = (ssize_t)(n < pc->nahead ? n : pc->nahead);
+		memcpy(p, pc->ahead, (size_t)got);
+		pc->ahead += got;
+		pc->nahead -= (size_t)got;
+	} else {
+		got = pc->in->read(pc->in->ud, p, n, err);
+		if (got <= 0) {
+			pc->ended = got == 0;
+			return got;
+		}
+	}
+	pc->left -= got;
+	return got;
+}
+
+/* The first bytes of a PATCH, read before it is sent. */
+#define AHEAD_BUFSZ ((size_t)64 * 1024)
+
+/* POST, chunked PATCHes from reader, PUT ?digest=: digest is read only
  * once reader has ended (a blob still being written names its digest at
  * the end); an empty one then means "not wanted": the session, complete
- * and so in a state the registry agrees on, is deleted. */
+ * and so in a state the registry agrees on, is deleted.
+ *
+ * Why pieces: docker-registry syncs the upload's file to disk at the end
+ * of each PATCH (distribution's filesystem driver closes its writer with
+ * an fsync), so a layer sent in one PATCH ends with a sync of all of it,
+ * after its last byte: 0.2 s for a 74 MB layer on the bench's disk, with
+ * the build waiting and nothing else to do. In pieces, each sync covers
+ * the bytes since the last one and runs while the layer is still being
+ * compressed; only the last piece's is left at the end. A piece is read
+ * ahead before its PATCH is sent, so none is empty. */
 static int upload_stream(ims_registry *r, const ims_registry_call *c, const char *digest, ims_reader *reader,
 			 ims_error **err)
 {
 	_cleanup_free_ char *location = NULL;
-	_cleanup_free_ char *next = NULL;
+	_cleanup_free_ unsigned char *ahead = NULL;
 	bool transient = false;
 	int rc = start(r, c, &location, &transient, err);
 	if (rc < 0)
 		return rc;
-	ims_http_request req = IMS_HTTP_REQUEST_INIT;
-	req.method = "PATCH";
-	req.url = location;
-	req.headers = octet_stream;
-	req.nheaders = 1;
-	req.body_reader = reader;
-	req.no_retry = true;
-	ims_http_response resp = { 0 };
-	rc = session_request(r, c, &req, &resp, &transient, err);
-	/* The session moves with each request: distribution signs its state
-	 * into the query, and an old Location is a 404. */
-	if (rc == 0 && ims_http_header(&resp, "location"))
-		rc = ims_registry__location(r, c, &resp, &next, err);
-	ims_http_response_dispose(&resp);
+	ahead = xmalloc(AHEAD_BUFSZ);
+	piece pc = { .in = reader };
+	int64_t each = r->stream_piece > 0 ? r->stream_piece : IMS_REGISTRY_STREAM_PIECE;
+	size_t first = each < (int64_t)AHEAD_BUFSZ ? (size_t)each : AHEAD_BUFSZ;
+	while (!pc.ended) {
+		ssize_t got = reader->read(reader->ud, ahead, first, err);
+		if (got <= 0) {
+			rc = (int)got;
+			break;
+		}
+		pc.ahead = ahead;
+		pc.nahead = (size_t)got;
+		pc.left = each;
+		ims_reader body = { piece_read, NULL, &pc };
+		ims_http_request req = IMS_HTTP_REQUEST_INIT;
+		req.method = "PATCH";
+		req.url = location;
+		req.headers = octet_stream;
+		req.nheaders = 1;
+		req.body_reader = &body;
+		req.no_retry = true;
+		ims_http_response resp = { 0 };
+		rc = session_request(r, c, &req, &resp, &transient, err);
+		/* The session moves with each request: distribution signs its
+		 * state into the query, and an old Location is a 404. */
+		char *next = NULL;
+		if (rc == 0 && ims_http_header(&resp, "location") &&
+		    (rc = ims_registry__location(r, c, &resp, &next, err)) == 0) {
+			free(location);
+			location = next;
+		}
+		ims_http_response_dispose(&resp);
+		if (rc < 0)
+			break;
+	}
 	if (rc == 0 && !*digest)
 		rc = ims_error_set(err, IMS_EGENERIC, "%s: cancelled", c->what);
 	if (rc == 0)
@@ -178,10 +246,10 @@ static int upload_stream(ims_registry *r, const ims_registry_call *c, const char
 		ims_http_request put = IMS_HTTP_REQUEST_INIT;
 		put.body = "";
 		put.body_len = 0;
-		rc = finish(r, c, next ? next : location, digest, &put, &transient, err);
+		rc = finish(r, c, location, digest, &put, &transient, err);
 	}
 	if (rc < 0)
-		ims_registry__cancel_upload(r, c, next ? next : location);
+		ims_registry__cancel_upload(r, c, location);
 	return rc;
 }
 

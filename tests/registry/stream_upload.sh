@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Streamed uploads: a layer of 8 MiB or more is sent while it is being
-# compressed (POST, one chunked PATCH that follows the spool file, PUT
-# ?digest=). Checked against docker-registry's access log and with skopeo,
-# umoci and chroot:
-#   - the big layer goes up in a PATCH and arrives whole;
+# compressed (POST, chunked PATCHes of up to 8 MiB that follow the spool
+# file, PUT ?digest=). Checked against docker-registry's access log and
+# with skopeo, umoci and chroot:
+#   - the big layer goes up in two PATCHes and arrives whole;
 #   - a rebuilt layer the registry already has is not kept: the streamed
 #     session is cancelled (DELETE) and nothing is left in _uploads;
 #   - behind a proxy that refuses chunked bodies (411), the layer is sent
@@ -46,7 +46,8 @@ uploads_left() {
 MARK=$(registry_log_mark REG)
 DESC="a 12 MB layer: pushed" run_expect 0 '' "$IMAGESPEC" build "$(spec "$REG_ADDR" s1)" --no-cache --json
 check_eq "... uploaded" "uploaded" "$(jq -r '.manifests[0].layers[1].action' "$RUN_OUT")"
-check_eq "... in one chunked PATCH (registry log)" 1 "$(registry_requests REG "$MARK" 'PATCH /v2/team/s1/blobs/uploads/')"
+check_eq "... in two chunked PATCHes of up to 8 MiB (registry log)" 2 \
+	"$(registry_requests REG "$MARK" 'PATCH /v2/team/s1/blobs/uploads/')"
 check_eq "... and the image runs: skopeo, umoci, chroot see the whole file" "$SUM  /blob.bin" \
 	"$(pull_and_run "$REG_ADDR/team/s1:1")"
 

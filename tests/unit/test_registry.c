@@ -260,6 +260,16 @@ static int tmp_with(const char *content, size_t len)
 	return fd;
 }
 
+/* PATCH requests seen, from the client's own trace (-v's lines). */
+static int patches;
+
+static void count_patches(void *ud, const char *line)
+{
+	(void)ud;
+	if (!strncmp(line, "PATCH ", 6))
+		__atomic_add_fetch(&patches, 1, __ATOMIC_SEQ_CST);
+}
+
 static ims_registry *new_client(const char *host, ims_auth *auth)
 {
 	ims_registry *r = NULL;
@@ -419,6 +429,46 @@ static void test_blobs(const registry_proc *p)
 	rc = ims_registry_blob_head(r, "team/blobs", s.digest, &exists, &size, &e);
 	ok(rc == 0 && exists && size == (int64_t)s.len, "the streamed blob is there");
 	CLEAR(e);
+
+	/* streamed in pieces: a PATCH per stream_piece bytes, none empty */
+	static const struct {
+		size_t len;
+		int patches;
+	} pieces[] = { { 2500, 3 }, { 2000, 2 }, { 1000, 1 }, { 1, 1 }, { 0, 0 } };
+	r->stream_piece = 1000;
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		char *text = xmalloc(pieces[i].len + 1);
+		for (size_t k = 0; k < pieces[i].len; k++)
+			text[k] = (char)('a' + (k * 7 + i) % 26);
+		text[pieces[i].len] = 0;
+		doc d;
+		doc_set(&d, text);
+		free(text);
+		int dfd = tmp_with(d.data, d.len);
+		lseek(dfd, 0, SEEK_SET);
+		ims_reader drd = ims_reader_fd(dfd);
+		int before = __atomic_load_n(&patches, __ATOMIC_SEQ_CST);
+		rc = ims_registry_blob_upload_stream(r, "team/pieces", d.digest, &drd, &e);
+		int sent = __atomic_load_n(&patches, __ATOMIC_SEQ_CST) - before;
+		CLEAR(e);
+		ims_reader_close(&drd);
+		is_int(sent, pieces[i].patches, "streamed %zu bytes in pieces of 1000: %d PATCHes", pieces[i].len,
+		       pieces[i].patches);
+		exists = false;
+		size = -1;
+		int hr = ims_registry_blob_head(r, "team/pieces", d.digest, &exists, &size, &e);
+		ok(rc == 0 && hr == 0 && exists && size == (int64_t)d.len, "... and the registry has the blob whole");
+		CLEAR(e);
+		ims_buf back = IMS_BUF_INIT(1 << 20);
+		ims_sink bs = { mem_write, &back };
+		hr = ims_registry_blob_get(r, "team/pieces", d.digest, (int64_t)d.len, &bs, &e);
+		ok(hr == 0 && back.len == d.len && (!d.len || !memcmp(back.data, d.data, d.len)),
+		   "... in order: the same bytes come back");
+		CLEAR(e);
+		ims_buf_dispose(&back);
+		doc_free(&d);
+	}
+	r->stream_piece = IMS_REGISTRY_STREAM_PIECE;
 
 	/* empty blob */
 	doc z;
@@ -1119,7 +1169,11 @@ int main(void)
 	}
 	ims_mkdtemp(NULL, "ims-test-registry-", &root, NULL);
 	ims_http_global_init();
-	ims_http_options ho = { .max_attempts = 2, .backoff_initial = 0.05, .backoff_max = 0.2, .connect_timeout = 5 };
+	ims_http_options ho = { .max_attempts = 2,
+				.backoff_initial = 0.05,
+				.backoff_max = 0.2,
+				.connect_timeout = 5,
+				.trace = count_patches };
 	ims_error *e = NULL;
 	if (ims_http_new(&http, &ho, &e) < 0) {
 		diag_err(e);

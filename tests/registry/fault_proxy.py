@@ -25,6 +25,12 @@ Faults:
   --refuse-chunked          a request with a chunked body gets 411 Length
                             Required, as from proxies that want a
                             Content-Length
+  --refuse-patch-after N    every PATCH after the first N (counted from the
+                            proxy's start) gets 416 Requested Range Not
+                            Satisfiable with BLOB_UPLOAD_INVALID, its body
+                            read and dropped: a registry that takes one
+                            streamed PATCH per upload and no more. The log
+                            says outcome "refused-patch".
   --unauthorized-at N       the Nth request to a repository (/v2/NAME/...,
                             counted from 1 in arrival order, whatever its
                             credentials) gets 401 with the challenge of
@@ -75,6 +81,7 @@ LOCK = threading.Lock()
 USES = {}  # token hash -> requests carried
 RESETS = [0]  # blob GETs cut so far
 REPO_REQUESTS = [0]  # requests to a repository so far
+PATCHES = [0]  # PATCH requests so far (--refuse-patch-after)
 HEAD_MAX = 64 * 1024
 
 
@@ -282,6 +289,19 @@ def handle(client):
             client.sendall(answer)
             log(method=method, path=target.split("?")[0], token=tok, outcome="revoked", status=401)
             return
+        if method == "PATCH" and ARGS.refuse_patch_after is not None:
+            with LOCK:
+                PATCHES[0] += 1
+                n = PATCHES[0]
+            if n > ARGS.refuse_patch_after:
+                if (header(headers, "expect") or "").lower() != "100-continue":
+                    copy_body(f, None, headers)
+                body = json.dumps({"errors": [{"code": "BLOB_UPLOAD_INVALID", "message": "blob upload invalid",
+                                               "detail": "416 injected by the fault proxy"}]}).encode()
+                client.sendall(b"HTTP/1.1 416 Requested Range Not Satisfiable\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+                log(method=method, path=target.split("?")[0], token=tok, outcome="refused-patch", status=416)
+                return
         if ARGS.refuse_chunked and "chunked" in (header(headers, "transfer-encoding") or "").lower():
             if (header(headers, "expect") or "").lower() != "100-continue":
                 copy_body(f, None, headers)
@@ -342,6 +362,7 @@ def main():
     p.add_argument("--service", default="")
     p.add_argument("--refuse-chunked", action="store_true")
     p.add_argument("--unauthorized-at", type=int)
+    p.add_argument("--refuse-patch-after", type=int)
     p.add_argument("--reset-body-after", type=int)
     p.add_argument("--reset-times", type=int, default=1)
     p.add_argument("--strip-range", action="store_true")

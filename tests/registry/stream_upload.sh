@@ -8,6 +8,8 @@
 #     session is cancelled (DELETE) and nothing is left in _uploads;
 #   - behind a proxy that refuses chunked bodies (411), the layer is sent
 #     again whole, and the push succeeds;
+#   - a registry that takes the first PATCH of an upload and refuses the
+#     next (416): the layer is sent again whole, and the push succeeds;
 #   - IMAGESPEC_STREAM_UPLOADS=0 sends every blob whole (no PATCH).
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
@@ -17,6 +19,7 @@ need skopeo umoci jq openssl head sha256sum
 registry_start REG || bail "cannot start docker-registry"
 seed_base "$REG_ADDR" base/busybox:1 || bail "cannot seed the base"
 fault_proxy_start NOCHUNK "$REG_ADDR" --refuse-chunked || bail "cannot start fault_proxy.py"
+fault_proxy_start ONEPATCH "$REG_ADDR" --refuse-patch-after 1 || bail "cannot start fault_proxy.py"
 W=$TMP/w
 mkdir -p "$W/app"
 # 12 MB that gzip cannot shrink: a layer over the 8 MiB streaming threshold.
@@ -68,6 +71,15 @@ DESC="behind a proxy answering 411 to chunked bodies: pushed" \
 check_jsonl "the proxy refused the chunked PATCH" \
 	'any(.[]; .outcome == "refused-chunked" and .method == "PATCH")' "$NOCHUNK_LOG"
 check_eq "... and the image runs" "$SUM  /blob.bin" "$(pull_and_run "$REG_ADDR/team/s2:1")"
+
+# --- a registry that takes one PATCH per upload ------------------------------------------------------
+DESC="behind a proxy refusing every PATCH after the first: pushed" \
+	run_expect 0 'uploading it whole' "$IMAGESPEC" build "$(spec "$ONEPATCH_ADDR" s4)" --no-cache --progress plain
+check_jsonl "the first PATCH went through" \
+	'[.[] | select(.method == "PATCH")] | .[0].outcome == "forwarded" and .[0].status == 202' "$ONEPATCH_LOG"
+check_jsonl "the second was refused" \
+	'[.[] | select(.method == "PATCH")] | .[1].outcome == "refused-patch"' "$ONEPATCH_LOG"
+check_eq "... and the image runs" "$SUM  /blob.bin" "$(pull_and_run "$REG_ADDR/team/s4:1")"
 
 # --- streaming off ---------------------------------------------------------------------------------
 MARK=$(registry_log_mark REG)

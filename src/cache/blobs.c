@@ -179,6 +179,55 @@ static int link_in(ims_cache_writer *w, const char *path, ims_error **err)
 	return r < 0 ? ims_error_sys(err, errno, IMS_EGENERIC, "store `%s`", path) : 0;
 }
 
+/* fd's first size bytes through w's sink, read with pread (fd's offset is
+ * its owner's). */
+static int copy_in(ims_cache_writer *w, int fd, int64_t size, ims_error **err)
+{
+	_cleanup_free_ unsigned char *buf = xmalloc(128 * 1024);
+	for (int64_t off = 0; off < size;) {
+		size_t want = size - off < 128 * 1024 ? (size_t)(size - off) : 128 * 1024;
+		ssize_t got = pread(fd, buf, want, off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return ims_error_sys(err, got < 0 ? errno : EIO, IMS_EGENERIC, "read a blob to cache");
+		int r = ims_sink_write(ims_cache_writer_sink(w), buf, (size_t)got, err);
+		if (r < 0)
+			return r;
+		off += got;
+	}
+	return 0;
+}
+
+int ims_cache_blob_adopt(ims_cache *c, int fd, const char *digest, int64_t size, ims_error **err)
+{
+	int r = ims_digest_check(digest, "cached blob", err);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != size)
+		return ims_error_set(err, IMS_EDIGEST, "the blob %s to cache is not a file of %lld bytes", digest,
+				     (long long)size);
+	_cleanup_free_ char *path = blob_path(c, digest);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (fchmod(fd, 0600) == 0 && linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return 0; /* the same bytes, stored by another build */
+	/* Another filesystem (EXDEV), or a file with a name that is gone
+	 * (ENOENT): the bytes are copied. */
+	ims_cache_writer *w;
+	if ((r = ims_cache_writer_new(c, &w, err)) < 0)
+		return r;
+	ims_cache_writer_count_only(w);
+	if ((r = copy_in(w, fd, size, err)) < 0) {
+		ims_cache_writer_abort(w);
+		return r;
+	}
+	return ims_cache_writer_commit(w, digest, size, err);
+}
+
 int ims_cache_writer_commit(ims_cache_writer *w, const char *digest, int64_t size, ims_error **err)
 {
 	char got[IMS_DIGEST_BUFSZ];

@@ -74,6 +74,11 @@ int ims_cache_blob_open(ims_cache *c, const char *digest, ims_reader *out, ims_e
 bool ims_cache_blob_read(ims_cache *c, const char *digest, size_t max, char **data, size_t *len);
 /* Stores data under digest, which must be its sha256 (checked). */
 int ims_cache_blob_put(ims_cache *c, const char *digest, const void *data, size_t len, ims_error **err);
+/* Stores the bytes of fd, a file that holds exactly size bytes whose sha256
+ * is digest (the caller hashed them as they were written) and that no one
+ * writes any more: linked into the store when it can be (an unnamed file
+ * on the store's filesystem: no copy), else copied. The caller keeps fd. */
+int ims_cache_blob_adopt(ims_cache *c, int fd, const char *digest, int64_t size, ims_error **err);
 
 /* A blob being stored: write through sink, then commit (which checks the
  * digest and size of what was written and links it into place) or abort.

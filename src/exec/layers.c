@@ -255,9 +255,11 @@ static int use_remote(step_job *j, const char *recipe, bool *hit, ims_error **er
 }
 
 /* Keeps a built layer: its recipe, computed from what was actually read
- * (for --cache-to too), and its blob (written alongside the target's) in
- * the local cache. A source that changed while it was read makes neither. */
-static void remember(step_job *j, ims_cache_writer *cw)
+ * (for --cache-to too), and its blob in the local cache: written alongside
+ * the target's (cw), or the target writer's own file lent to the cache
+ * (lent, a descriptor remember closes). A source that changed while it was
+ * read makes neither. */
+static void remember(step_job *j, ims_cache_writer *cw, int lent)
 {
 	char recipe[IMS_DIGEST_BUFSZ];
 	bool known = false;
@@ -269,16 +271,22 @@ static void remember(step_job *j, ims_cache_writer *cw)
 		memcpy(j->nl->recipe, recipe, IMS_DIGEST_BUFSZ);
 	else
 		j->nl->recipe[0] = '\0';
-	if (!cw) {
+	if (!cw && lent < 0) {
 		/* nothing to store locally */
-	} else if (r >= 0 && known && (r = ims_cache_writer_commit(cw, j->res.digest, j->res.size, &e)) >= 0) {
-		ims_cache_layer l = { .size = j->res.size };
-		memcpy(l.digest, j->res.digest, IMS_DIGEST_BUFSZ);
-		memcpy(l.diff_id, j->res.diff_id, IMS_DIGEST_BUFSZ);
-		r = ims_cache_layer_put(j->cache->cache, recipe, &l, &e);
-	} else {
-		ims_cache_writer_abort(cw);
+	} else if (r >= 0 && known) {
+		r = cw ? ims_cache_writer_commit(cw, j->res.digest, j->res.size, &e)
+		       : ims_cache_blob_adopt(j->cache->cache, lent, j->res.digest, j->res.size, &e);
+		cw = NULL;
+		if (r >= 0) {
+			ims_cache_layer l = { .size = j->res.size };
+			memcpy(l.digest, j->res.digest, IMS_DIGEST_BUFSZ);
+			memcpy(l.diff_id, j->res.diff_id, IMS_DIGEST_BUFSZ);
+			r = ims_cache_layer_put(j->cache->cache, recipe, &l, &e);
+		}
 	}
+	ims_cache_writer_abort(cw);
+	if (lent >= 0)
+		close(lent);
 	if (r < 0)
 		ims_events_warn(&j->env->ev, "the layer was not cached: %s", e ? e->message : "failed");
 	ims_error_free(e);
@@ -304,7 +312,11 @@ static int build_fresh(step_job *j, ims_error **err)
 		ims_blob_writer_count_only(w);
 		out = &w->sink;
 	}
-	if (c->cache && !c->readonly && ims_cache_writer_new(c->cache, &cw, NULL) >= 0) {
+	/* A target writer that writes into a private file (a registry's
+	 * spool) lends that file to the cache once the layer is written: the
+	 * cache links it in, and the layer is not written twice. */
+	bool lend = c->cache && !c->readonly && ims_blob_writer_private_fd(w) >= 0;
+	if (!lend && c->cache && !c->readonly && ims_cache_writer_new(c->cache, &cw, NULL) >= 0) {
 		ims_cache_writer_count_only(cw);
 		ims_tee_init(&tee, out, ims_cache_writer_sink(cw));
 		out = &tee.sink;
@@ -317,9 +329,11 @@ static int build_fresh(step_job *j, ims_error **err)
 		return r;
 	}
 	if (!w) {
-		remember(j, cw);
+		remember(j, cw, -1);
 		return predict(j, j->res.digest, NULL, err);
 	}
+	/* Taken before commit: the target may close its file once it is sent. */
+	int lent = lend ? fcntl(ims_blob_writer_private_fd(w), F_DUPFD_CLOEXEC, 0) : -1;
 	/* The target first: committing ends a streamed upload, which the
 	 * registry finishes while the layer is remembered (a stat of every
 	 * source file, a recipe entry written and synced). */
@@ -333,7 +347,7 @@ static int build_fresh(step_job *j, ims_error **err)
 		j->nl->action = IMS_ACTION_WRITTEN;
 	}
 	/* the layer is what was read, whatever the target made of it */
-	remember(j, cw);
+	remember(j, cw, lent);
 	return r < 0 ? r : 0;
 }
 

@@ -88,6 +88,11 @@ static void writer_count_only(ims_blob_writer *pub)
 	ims_sha256_sink_count_only(&((spool_writer *)pub)->hash);
 }
 
+static int writer_private_fd(ims_blob_writer *pub)
+{
+	return ((spool_writer *)pub)->fd;
+}
+
 /* got is empty when the caller vouched for the digest (count_only). */
 static int writer_commit(ims_blob_writer *pub, const char *digest, int64_t size, ims_error **err)
 {
@@ -124,6 +129,7 @@ int ims_spool_writer_new(ims_blob_writer **out, const char *dir, const char *wha
 	w->pub.commit = writer_commit;
 	w->pub.abort = writer_abort;
 	w->pub.count_only = writer_count_only;
+	w->pub.private_fd = writer_private_fd;
 	*out = &w->pub;
 	return 0;
 }

@@ -281,6 +281,11 @@ void ims_blob_writer_count_only(ims_blob_writer *w)
 		w->count_only(w);
 }
 
+int ims_blob_writer_private_fd(ims_blob_writer *w)
+{
+	return w && w->private_fd ? w->private_fd(w) : -1;
+}
+
 int ims_transport_copy_blob_always(ims_transport *src, ims_transport *dst, const ims_descriptor *d, ims_error **err)
 {
 	int r;

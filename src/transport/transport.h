@@ -28,10 +28,18 @@ struct ims_blob_writer {
 	 * them again; it still checks their size. (A layer's compressed
 	 * bytes were hashed up to three times, once per writer.) */
 	void (*count_only)(ims_blob_writer *w);
+	/* Optional: the file that holds what was written so far, private to
+	 * this writer (unnamed, and opened by no one else), so that the
+	 * caller can keep those bytes too (link the file elsewhere, or copy
+	 * it) instead of writing them twice. A dup() of it stays valid after
+	 * commit or abort; the bytes of a blob never change once written. */
+	int (*private_fd)(ims_blob_writer *w);
 };
 
 /* w->count_only, where w has it. */
 void ims_blob_writer_count_only(ims_blob_writer *w);
+/* w->private_fd(w), where w has it; else -1. */
+int ims_blob_writer_private_fd(ims_blob_writer *w);
 
 enum {
 	IMS_TRANSPORT_READ = 1,

@@ -44,6 +44,31 @@ push "cold push" team/app:1
 COLD=$DIGEST
 check_eq "... the base layer mounted from base/busybox, the two new ones uploaded" "mounted uploaded uploaded" "$(actions)"
 check_digest "... skopeo reads it" "$COLD" "$(skopeo_raw_digest "$REG_ADDR/team/app:1")"
+# cached_layers DIR: the new layers of the last push, each in DIR's store
+# with its own bytes (the registry writer's spool file, lent to the cache).
+cached_layers() {
+	local d n=0
+	for d in $(jq -r '.manifests[0].layers[1:][].digest' "$RUN_OUT"); do
+		[ "sha256:$(sha256sum <"$1/blobs/sha256/${d#sha256:}" | cut -d' ' -f1)" = "$d" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+check_eq "... both new layers are in the cache, each with its bytes" 2 "$(cached_layers "$C")"
+# A cache on another filesystem than the spool ($TMPDIR): the spool file
+# cannot be linked in, so it is copied; the layers are cached all the same.
+if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$TMP")" ]; then
+	SHM=$(mktemp -d /dev/shm/imagespec-cache.XXXXXX)
+	MARK=$(registry_log_mark REG)
+	DESC="cold push, the cache on another filesystem" run_expect 0 '' "$IMAGESPEC" build \
+		"$(spec team/shm:1)" --cache-dir "$SHM" --json
+	check_digest "... the same digest" "$COLD" "$(jq -r .digest "$RUN_OUT")"
+	check_eq "... both new layers are in that cache, each with its bytes" 2 "$(cached_layers "$SHM")"
+	rm -rf "$SHM"
+else
+	for d in "cold push, the cache on another filesystem" "... the same digest" "... both new layers are in that cache"; do
+		skip "$d" "/dev/shm is not another filesystem than $TMP here: the copy into the cache is not reached"
+	done
+fi
 
 push "push again, nothing changed" team/app:1
 check_eq "... the same digest" "$COLD" "$DIGEST"

@@ -10,6 +10,7 @@
  * Streamed (POST, chunked PATCHes of up to IMS_REGISTRY_STREAM_PIECE bytes,
  * empty PUT ?digest=) is for bytes that cannot be read twice, so it is
  * never retried. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +23,26 @@
 
 static const char *const octet_stream[] = { "Content-Type: application/octet-stream" };
 
-/* POST /v2/REPO/blobs/uploads/: a new session, at *location. */
-static int start(ims_registry *r, const ims_registry_call *c, char **location, bool *transient, ims_error **err)
+/* The least bytes a PATCH of the session must carry but the last, when
+ * the POST's answer says so (OCI-Chunk-Min-Length, distribution-spec
+ * 1.1); 0 when it does not, or says something that is not a number. */
+static int64_t chunk_min(const ims_http_response *resp)
+{
+	const char *v = ims_http_header(resp, "oci-chunk-min-length");
+	if (!v || *v < '0' || *v > '9')
+		return 0;
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	return errno || *end ? 0 : (int64_t)n;
+}
+
+/* POST /v2/REPO/blobs/uploads/: a new session, at *location; *min (when
+ * not NULL) is the session's least chunk, 0 for none. */
+static int start(ims_registry *r, const ims_registry_call *c, char **location, int64_t *min, bool *transient,
+		 ims_error **err)
 {
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "POST";
@@ -35,9 +54,11 @@ static int start(ims_registry *r, const ims_registry_call *c, char **location, b
 		ims_http_response_dispose(&resp);
 		return rc;
 	}
-	if (resp.status == 202)
+	if (resp.status == 202) {
 		rc = ims_registry__location(r, c, &resp, location, err);
-	else {
+		if (min)
+			*min = chunk_min(&resp);
+	} else {
 		*transient = ims_registry__transient(&resp);
 		rc = ims_registry__fail(c, &resp, err);
 	}
@@ -92,7 +113,7 @@ static int attempt_fd(ims_registry *r, const ims_registry_call *c, const char *d
 		      const ims_registry_progress *pg, bool *transient, ims_error **err)
 {
 	_cleanup_free_ char *location = NULL;
-	int rc = start(r, c, &location, transient, err);
+	int rc = start(r, c, &location, NULL, transient, err);
 	if (rc < 0)
 		return rc;
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
@@ -193,19 +214,25 @@ static ssize_t piece_read(void *ud, void *p, size_t n, ims_error **err)
  * the build waiting and nothing else to do. In pieces, each sync covers
  * the bytes since the last one and runs while the layer is still being
  * compressed; only the last piece's is left at the end. A piece is read
- * ahead before its PATCH is sent, so none is empty. */
+ * ahead before its PATCH is sent, so none is empty. A registry that names
+ * a least chunk (OCI-Chunk-Min-Length) gets pieces at least that big. */
 static int upload_stream(ims_registry *r, const ims_registry_call *c, const char *digest, ims_reader *reader,
 			 ims_error **err)
 {
 	_cleanup_free_ char *location = NULL;
 	_cleanup_free_ unsigned char *ahead = NULL;
 	bool transient = false;
-	int rc = start(r, c, &location, &transient, err);
+	int64_t min = 0;
+	int rc = start(r, c, &location, &min, &transient, err);
 	if (rc < 0)
 		return rc;
 	ahead = xmalloc(AHEAD_BUFSZ);
 	piece pc = { .in = reader };
 	int64_t each = r->stream_piece > 0 ? r->stream_piece : IMS_REGISTRY_STREAM_PIECE;
+	/* A registry's least chunk: pieces are made that big (a huge one
+	 * makes the stream one PATCH, as before pieces). */
+	if (min > each)
+		each = min;
 	size_t first = each < (int64_t)AHEAD_BUFSZ ? (size_t)each : AHEAD_BUFSZ;
 	while (!pc.ended) {
 		ssize_t got = reader->read(reader->ud, ahead, first, err);

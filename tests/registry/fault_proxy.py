@@ -31,6 +31,10 @@ Faults:
                             read and dropped: a registry that takes one
                             streamed PATCH per upload and no more. The log
                             says outcome "refused-patch".
+  --chunk-min N             the answer to every POST that opens a blob upload
+                            says OCI-Chunk-Min-Length: N (distribution-spec
+                            1.1: the least bytes of a PATCH but the last).
+                            The log says outcome "chunk-min".
   --unauthorized-at N       the Nth request to a repository (/v2/NAME/...,
                             counted from 1 in arrival order, whatever its
                             credentials) gets 401 with the challenge of
@@ -326,6 +330,23 @@ def handle(client):
         keep.append(("Connection", "close"))
         out = "%s %s %s\r\n" % (method, target, version) + "".join("%s: %s\r\n" % nv for nv in keep) + "\r\n"
         up.sendall(out.encode("latin-1"))
+        if ARGS.chunk_min is not None and method == "POST" and target.split("?")[0].endswith("/blobs/uploads/"):
+            # The answer is small: read whole, the header added after its status line.
+            copy_body(f, up, headers)
+            answer = b""
+            while True:
+                b = up.recv(65536)
+                if not b:
+                    break
+                answer += b
+            up.close()
+            i = answer.find(b"\r\n")
+            answer = answer[:i + 2] + b"OCI-Chunk-Min-Length: %d\r\n" % ARGS.chunk_min + answer[i + 2:]
+            client.sendall(answer)
+            code = re.match(rb"HTTP/\d\.\d (\d{3})", answer)
+            log(method=method, path=target.split("?")[0], token=tok, outcome="chunk-min",
+                status=int(code.group(1)) if code else None)
+            return
         status = []
         back = threading.Thread(target=relay, args=(up, client, status, cut), daemon=True)
         back.start()
@@ -363,6 +384,7 @@ def main():
     p.add_argument("--refuse-chunked", action="store_true")
     p.add_argument("--unauthorized-at", type=int)
     p.add_argument("--refuse-patch-after", type=int)
+    p.add_argument("--chunk-min", type=int)
     p.add_argument("--reset-body-after", type=int)
     p.add_argument("--reset-times", type=int, default=1)
     p.add_argument("--strip-range", action="store_true")

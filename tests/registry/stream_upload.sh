@@ -10,6 +10,8 @@
 #     again whole, and the push succeeds;
 #   - a registry that takes the first PATCH of an upload and refuses the
 #     next (416): the layer is sent again whole, and the push succeeds;
+#   - a registry that names a least chunk (OCI-Chunk-Min-Length) of 16 MiB
+#     gets the 12 MB layer in one PATCH;
 #   - IMAGESPEC_STREAM_UPLOADS=0 sends every blob whole (no PATCH).
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
@@ -20,6 +22,7 @@ registry_start REG || bail "cannot start docker-registry"
 seed_base "$REG_ADDR" base/busybox:1 || bail "cannot seed the base"
 fault_proxy_start NOCHUNK "$REG_ADDR" --refuse-chunked || bail "cannot start fault_proxy.py"
 fault_proxy_start ONEPATCH "$REG_ADDR" --refuse-patch-after 1 || bail "cannot start fault_proxy.py"
+fault_proxy_start MINCHUNK "$REG_ADDR" --chunk-min $((16 << 20)) || bail "cannot start fault_proxy.py"
 W=$TMP/w
 mkdir -p "$W/app"
 # 12 MB that gzip cannot shrink: a layer over the 8 MiB streaming threshold.
@@ -80,6 +83,14 @@ check_jsonl "the first PATCH went through" \
 check_jsonl "the second was refused" \
 	'[.[] | select(.method == "PATCH")] | .[1].outcome == "refused-patch"' "$ONEPATCH_LOG"
 check_eq "... and the image runs" "$SUM  /blob.bin" "$(pull_and_run "$REG_ADDR/team/s4:1")"
+
+# --- a registry that names its least chunk -----------------------------------------------------------
+DESC="behind a proxy saying OCI-Chunk-Min-Length: 16 MiB: pushed" \
+	run_expect 0 '' "$IMAGESPEC" build "$(spec "$MINCHUNK_ADDR" s5)" --no-cache
+check_jsonl "the upload's POST said so" 'any(.[]; .outcome == "chunk-min" and .status == 202)' "$MINCHUNK_LOG"
+check_jsonl "... and the 12 MB layer went up in one PATCH" '[.[] | select(.method == "PATCH")] | length == 1' \
+	"$MINCHUNK_LOG"
+check_eq "... and the image runs" "$SUM  /blob.bin" "$(pull_and_run "$REG_ADDR/team/s5:1")"
 
 # --- streaming off ---------------------------------------------------------------------------------
 MARK=$(registry_log_mark REG)

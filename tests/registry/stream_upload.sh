@@ -78,10 +78,12 @@ check_eq "... and the image runs" "$SUM  /blob.bin" "$(pull_and_run "$REG_ADDR/t
 # --- a registry that takes one PATCH per upload ------------------------------------------------------
 DESC="behind a proxy refusing every PATCH after the first: pushed" \
 	run_expect 0 'uploading it whole' "$IMAGESPEC" build "$(spec "$ONEPATCH_ADDR" s4)" --no-cache --progress plain
-check_jsonl "the first PATCH went through" \
-	'[.[] | select(.method == "PATCH")] | .[0].outcome == "forwarded" and .[0].status == 202' "$ONEPATCH_LOG"
-check_jsonl "the second was refused" \
-	'[.[] | select(.method == "PATCH")] | .[1].outcome == "refused-patch"' "$ONEPATCH_LOG"
+# (The proxy logs a request when it ends, and a refused one at once: the
+# log's order is not the order of arrival.)
+check_jsonl "one PATCH went through" \
+	'[.[] | select(.method == "PATCH" and .outcome == "forwarded")] | length == 1 and .[0].status == 202' \
+	"$ONEPATCH_LOG"
+check_jsonl "the next was refused" 'any(.[]; .method == "PATCH" and .outcome == "refused-patch")' "$ONEPATCH_LOG"
 check_eq "... and the image runs" "$SUM  /blob.bin" "$(pull_and_run "$REG_ADDR/team/s4:1")"
 
 # --- a registry that names its least chunk -----------------------------------------------------------

@@ -232,9 +232,8 @@ int ims_cache_writer_commit(ims_cache_writer *w, const char *digest, int64_t siz
 {
 	char got[IMS_DIGEST_BUFSZ];
 	int64_t n = w->hash.count;
-	ims_sha256_sink_final(&w->hash, got);
 	int r = ims_digest_check(digest, "cached blob", err);
-	if (r >= 0 && ((got[0] && strcmp(got, digest)) || n != size))
+	if (!ims_sha256_sink_final_is(&w->hash, digest, size, got) && r >= 0)
 		r = ims_error_set(err, IMS_EDIGEST, "the blob written to the cache is %s (%lld bytes), not %s (%lld)",
 				  got, (long long)n, digest, (long long)size);
 	if (r >= 0 && fchmod(w->fd, 0600) < 0)

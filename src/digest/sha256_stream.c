@@ -1,5 +1,7 @@
 #include "digest/sha256_stream.h"
 
+#include <string.h>
+
 #include "util/error.h"
 
 static int sink_write(void *ud, const void *p, size_t n, ims_error **err)
@@ -35,6 +37,12 @@ void ims_sha256_sink_final(ims_sha256_sink *s, char digest[IMS_DIGEST_BUFSZ])
 void ims_sha256_sink_count_only(ims_sha256_sink *s)
 {
 	ims_sha256_sink_dispose(s);
+}
+
+bool ims_sha256_sink_final_is(ims_sha256_sink *s, const char *digest, int64_t size, char got[IMS_DIGEST_BUFSZ])
+{
+	ims_sha256_sink_final(s, got);
+	return (!got[0] || !strcmp(got, digest)) && s->count == size;
 }
 
 void ims_sha256_sink_dispose(ims_sha256_sink *s)

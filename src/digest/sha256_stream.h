@@ -11,6 +11,7 @@
 #ifndef IMS_DIGEST_SHA256_STREAM_H
 #define IMS_DIGEST_SHA256_STREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "digest/digest.h"
@@ -36,6 +37,10 @@ void ims_sha256_sink_dispose(ims_sha256_sink *s);
  * forwarded, and _final gives an empty digest. For a writer whose caller
  * hashed the very bytes it writes, once, and vouches for their digest. */
 void ims_sha256_sink_count_only(ims_sha256_sink *s);
+/* _final into got, then whether what was accepted is size bytes with that
+ * digest (after count_only, whose got is empty: size alone). What a
+ * writer's commit checks its caller's claim with. */
+bool ims_sha256_sink_final_is(ims_sha256_sink *s, const char *digest, int64_t size, char got[IMS_DIGEST_BUFSZ]);
 
 /* A reader that hashes and counts what is read from src through it.
  * Closing it closes src (through src, so closing src again is harmless);

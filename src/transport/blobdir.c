@@ -168,8 +168,7 @@ static int finish(blob_writer *w, const char *digest, int64_t size, ims_error **
 	if (r < 0)
 		return r;
 	char got[IMS_DIGEST_BUFSZ];
-	ims_sha256_sink_final(&w->hash, got);
-	if ((got[0] && strcmp(got, digest) != 0) || w->hash.count != size)
+	if (!ims_sha256_sink_final_is(&w->hash, digest, size, got))
 		return ims_error_set(err, IMS_EDIGEST, "blob %s (%lld bytes): wrote %lld bytes with digest %s", digest,
 				     (long long)size, (long long)w->hash.count, got);
 	/* fsync before the rename, so index.json (written later) never names a

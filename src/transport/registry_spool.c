@@ -98,9 +98,8 @@ static int writer_commit(ims_blob_writer *pub, const char *digest, int64_t size,
 {
 	spool_writer *w = (spool_writer *)pub;
 	char got[IMS_DIGEST_BUFSZ];
-	ims_sha256_sink_final(&w->hash, got);
 	int rc = ims_digest_check(digest, "blob", err);
-	if (rc == 0 && ((got[0] && strcmp(got, digest) != 0) || w->hash.count != size))
+	if (!ims_sha256_sink_final_is(&w->hash, digest, size, got) && rc == 0)
 		rc = ims_error_set(err, IMS_EDIGEST, "blob %s (%lld bytes) for %s: wrote %lld bytes with digest %s",
 				   digest, (long long)size, w->what, (long long)w->hash.count, got);
 	if (rc == 0) {

@@ -19,6 +19,7 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 #include "tap.h"
+#include "testsink.h"
 
 #define BLOCK IMS_PGZIP_BLOCK
 
@@ -392,21 +393,10 @@ static void test_bounded(const bytes *in)
 	}
 }
 
-/* A sink that fails after some bytes. */
-static int failing(void *ud, const void *p, size_t n, ims_error **err)
-{
-	size_t *left = ud;
-	(void)p;
-	if (n > *left)
-		return ims_error_set(err, IMS_EGENERIC, "disk full");
-	*left -= n;
-	return 0;
-}
-
 static void test_failures(const bytes *in)
 {
 	size_t left = 100000;
-	ims_sink s = { failing, &left };
+	ims_sink s = { test_fail_after, &left };
 	ims_pgzip *g = NULL;
 	ims_error *err = NULL;
 	ims_pgzip_new(&g, 6, 4, &s, &err);

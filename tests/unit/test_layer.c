@@ -24,6 +24,7 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 #include "tap.h"
+#include "testsink.h"
 
 #define CREATED 1767225600 /* 2026-01-01T00:00:00Z */
 
@@ -170,17 +171,6 @@ static void layer_dispose(layer *l)
 {
 	ims_buf_dispose(&l->out);
 	ims_error_free(l->err);
-}
-
-/* A sink that takes *ud bytes, then fails. */
-static int fail_after(void *ud, const void *p, size_t n, ims_error **err)
-{
-	size_t *left = ud;
-	(void)p;
-	if (n > *left)
-		return ims_error_set(err, IMS_EGENERIC, "disk full");
-	*left -= n;
-	return 0;
 }
 
 static layer build(const ims_layer_mapping *m, size_t n, const ims_layer_opts *o)
@@ -1046,7 +1036,7 @@ static void test_threads(void)
 			ims_layer_opts o = opts(algs[a]);
 			o.threads = threads[t];
 			size_t left = 300000;
-			ims_sink s = { fail_after, &left };
+			ims_sink s = { test_fail_after, &left };
 			ims_layer_result res;
 			ims_error *err = NULL;
 			int rc = ims_layer_write_files(&m, 1, &o, &s, &res, &err);

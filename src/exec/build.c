@@ -6,6 +6,7 @@
 #include "exec/exec_int.h"
 #include "exec/layer_cache.h"
 #include "exec/prefetch.h"
+#include "exec/prewalk.h"
 #include "exec/platform.h"
 #include "exec/platform_steps.h"
 #include "exec/remote_cache.h"
@@ -160,6 +161,7 @@ typedef struct {
 	bool docker;             /* Docker media types */
 	ims_remote_cache remote; /* --cache-from */
 	ims_blob_sync *prefetch; /* base blobs synced while the layers are built */
+	ims_prewalk *walked;     /* the first layer's files, listed ahead */
 	ims_exec_cache_closer *closer; /* the layer cache, being saved and closed */
 	ims_new_layer *nl;
 	size_t nnew;
@@ -181,6 +183,7 @@ static void build_dispose(build *b)
 	ims_exec_new_layers_free(b->nl, b->nnew);
 	ims_remote_cache_dispose(&b->remote);
 	ims_exec_blob_sync_free(b->prefetch); /* before what its threads use */
+	ims_prewalk_free(b->walked);
 	ims_transport_close(b->target);
 	ims_transport_close(b->probe);
 	ims_exec_base_dispose(&b->base);
@@ -266,7 +269,7 @@ static int build_platform_layers(build *b, const ims_base_image *im, platform_la
 		ims_exec_cache_join(b->closer);
 		b->closer = NULL;
 		r = ims_exec_build_layers(b->env, b->p, &pl->ps, b->target, b->probe, &b->base, b->session.http,
-					  &b->remote, b->uncompressed, &pl->own, &pl->nown, &b->closer, err);
+					  &b->remote, NULL, b->uncompressed, &pl->own, &pl->nown, &b->closer, err);
 	}
 	if (r < 0)
 		return ims_error_wrap(err, "platform `%s`", pl->ps.shown ? pl->ps.shown : "?");
@@ -519,6 +522,8 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 {
 	bool dry = mode != IMS_EXEC_RUN;
 	build b = { .env = env, .p = p, .dry = dry, .probing = mode == IMS_EXEC_DRY, .res = res };
+	/* the first layer's files are listed while the registries answer */
+	b.walked = ims_prewalk_start(env, p);
 	int r = open_all(&b, err);
 	if (r >= 0)
 		r = check_foreign_layers(&b, err);
@@ -532,7 +537,7 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 		b.prefetch = ims_exec_prefetch_start(p, &b.base, b.target, env->jobs);
 	if (r >= 0)
 		r = ims_exec_build_layers(env, p, NULL, b.target, b.probe, &b.base, b.session.http, &b.remote,
-					  b.uncompressed, &b.nl, &b.nnew, &b.closer, err);
+					  b.walked, b.uncompressed, &b.nl, &b.nnew, &b.closer, err);
 	/* every base blob in the target (or failed) before any manifest */
 	ims_exec_blob_sync_finish(b.prefetch, r < 0);
 	if (r >= 0)

@@ -5,6 +5,7 @@
 
 #include "exec/exec.h"
 #include "exec/session.h"
+#include "layer/layer.h"
 #include "transport/transport.h"
 
 /* One platform image of the base (or of a copy or inspect source). */
@@ -68,10 +69,19 @@ struct ims_exec_cache_closer;
  * saved and closed on a thread of its own, which *closer names: the caller
  * waits for it (ims_exec_cache_join, exec/layer_cache.h) before the next
  * call and before it returns; without, before this returns. */
+struct ims_prewalk;
 int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const struct ims_platform_steps_s *ps,
 			  ims_transport *target, ims_transport *probe, ims_base *base, ims_http *http,
-			  const struct ims_remote_cache_s *remote, bool uncompressed, ims_new_layer **out, size_t *n,
-			  struct ims_exec_cache_closer **closer, ims_error **err);
+			  const struct ims_remote_cache_s *remote, struct ims_prewalk *walked, bool uncompressed,
+			  ims_new_layer **out, size_t *n, struct ims_exec_cache_closer **closer, ims_error **err);
+/* walked (exec/prewalk.h; may be NULL): a walk of the first step's files
+ * made ahead, taken instead of walking again. */
+
+/* Sets o to the options of step s's layer that a walk of its files uses
+ * (source dir, created, defaults, what to leave out), the rest zero; the
+ * layer step and exec/prewalk.c make them alike. */
+struct ims_exec_skips_s;
+void ims_exec_walk_opts(ims_layer_opts *o, const ims_plan *p, const ims_step *s, const struct ims_exec_skips_s *skips);
 void ims_exec_new_layers_free(ims_new_layer *l, size_t n);
 
 /* Applies the plan's config edits (not layers/history) to cfg, resolving

@@ -11,6 +11,7 @@
 #include "exec/exec_int.h"
 #include "exec/layer_cache.h"
 #include "exec/platform_steps.h"
+#include "exec/prewalk.h"
 #include "exec/remote_cache.h"
 #include "exec/skips.h"
 #include "layer/layer.h"
@@ -145,6 +146,7 @@ typedef struct {
 	ims_exec_cache *cache;
 	const ims_remote_cache *remote;
 	ims_layer_files *lf; /* FILES */
+	ims_prewalk *walked; /* may hold this step's walk, made ahead */
 	ims_new_layer *nl;
 	ims_layer_result res;
 	bool cached;
@@ -357,9 +359,16 @@ static int build_fresh(step_job *j, ims_error **err)
 static int build_one(step_job *j, ims_error **err)
 {
 	int r = 0, lock = -1;
-	if (j->s->kind == IMS_STEP_FILES &&
-	    (r = ims_layer_files_prepare(&j->lf, j->s->maps, j->s->nmaps, j->o, err)) < 0)
-		return r;
+	if (j->s->kind == IMS_STEP_FILES) {
+		r = ims_prewalk_take(j->walked, j->s, &j->env->ev, &j->lf, err);
+		if (r > 0)
+			ims_layer_files_rebind(j->lf, j->o);
+		else if (r == 0)
+			r = ims_layer_files_prepare(&j->lf, j->s->maps, j->s->nmaps, j->o, err);
+		if (r < 0)
+			return r;
+		r = 0;
+	}
 	char recipe[IMS_DIGEST_BUFSZ];
 	bool known = false, hit = false;
 	if ((r = ims_exec_recipe(j->cache, j->s, j->o, j->lf, recipe, &known, err)) < 0)
@@ -384,10 +393,23 @@ out:
 	return r;
 }
 
+void ims_exec_walk_opts(ims_layer_opts *o, const ims_plan *p, const ims_step *s, const ims_exec_skips *skips)
+{
+	*o = (ims_layer_opts){
+		.source_dir = p->spec_dir,
+		.created = p->created,
+		.defaults = s->defaults,
+	};
+	if (s->kind == IMS_STEP_FILES) {
+		o->skip = skips->v;
+		o->nskip = skips->n;
+	}
+}
+
 int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const ims_platform_steps *ps,
 			  ims_transport *target, ims_transport *probe, ims_base *base, ims_http *http,
-			  const ims_remote_cache *remote, bool uncompressed, ims_new_layer **out, size_t *n,
-			  ims_exec_cache_closer **closer, ims_error **err)
+			  const ims_remote_cache *remote, ims_prewalk *walked, bool uncompressed, ims_new_layer **out,
+			  size_t *n, ims_exec_cache_closer **closer, ims_error **err)
 {
 	ims_new_layer *layers = xcalloc(p->nsteps + 1, sizeof(*layers));
 	ims_exec_cache cache;
@@ -407,25 +429,19 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const ims_
 		}
 		char label[48];
 		snprintf(label, sizeof(label), "building layer %zu/%zu", i + 1, p->nsteps);
-		ims_layer_opts o = {
-			.source_dir = p->spec_dir,
-			.created = p->created,
-			.defaults = s->defaults,
-			.alg = uncompressed ? IMS_LAYER_ALG_NONE : s->alg,
-			.level = s->level,
-			.threads = env->jobs,
-			.ev = &env->ev,
-			.progress = target ? label : NULL,
-		};
 		ims_exec_skips skips = { 0 };
-		if (s->kind == IMS_STEP_FILES) {
+		if (s->kind == IMS_STEP_FILES)
 			ims_exec_skips_collect(&skips, env, p);
-			o.skip = skips.v;
-			o.nskip = skips.n;
-		}
+		ims_layer_opts o;
+		ims_exec_walk_opts(&o, p, s, &skips);
+		o.alg = uncompressed ? IMS_LAYER_ALG_NONE : s->alg;
+		o.level = s->level;
+		o.threads = env->jobs;
+		o.ev = &env->ev;
+		o.progress = target ? label : NULL;
 		nl->alg = o.alg;
-		step_job j = { env,    p,    s,  target,    probe, http, &o,       &cache,
-			       remote, NULL, nl, { { 0 } }, false, i,    p->nsteps };
+		step_job j = { env, p,  s,      target, probe,     http,  &o, &cache,   remote,
+			       NULL, walked, nl, { { 0 } }, false, i, p->nsteps };
 		r = build_one(&j, err);
 		ims_exec_skips_dispose(&skips);
 		if (r < 0)

@@ -6,7 +6,7 @@
 #include "layer/layer.h"
 #include "plan/plan.h"
 
-typedef struct {
+typedef struct ims_exec_skips_s {
 	ims_layer_skip *v;
 	char **whats;
 	size_t n, cap;

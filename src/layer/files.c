@@ -192,6 +192,11 @@ int ims_layer_files_prepare(ims_layer_files **out, const ims_layer_mapping *maps
 	return 0;
 }
 
+void ims_layer_files_rebind(ims_layer_files *lf, const ims_layer_opts *o)
+{
+	lf->o = o;
+}
+
 size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h, size_t *unseen)
 {
 	return ims_fents_known(&lf->l, h, unseen);

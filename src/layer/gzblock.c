@@ -162,9 +162,12 @@ void ims_gzblock_dispose(ims_gzblock *b)
 {
 	if (b->ld)
 		libdeflate_free_compressor(b->ld);
+	if (b->ldd)
+		libdeflate_free_decompressor(b->ldd);
 	if (b->inf_live)
 		inflateEnd(&b->inf);
 	free(b->back);
+	free(b->whole);
 	free(b->seen);
 	free(b->decide);
 	memset(b, 0, sizeof(*b));
@@ -301,28 +304,91 @@ static ims_gzblock_status read_back(ims_gzblock *b, const unsigned char *p, size
 	return whole ? IMS_GZBLOCK_OK : IMS_GZBLOCK_ECHECK;
 }
 
+/* Whether p[0..k) followed by nothing else is one whole deflate stream
+ * that gives in[0..n): libdeflate's decompressor (strict: a stored
+ * block's NLEN, every code) must use every byte and give exactly in. */
+static bool inflates_whole(ims_gzblock *b, const unsigned char *p, size_t k, const unsigned char *in, size_t n)
+{
+	if (!b->ldd && !(b->ldd = libdeflate_alloc_decompressor()))
+		return false;
+	if (b->cap_whole < n) {
+		free(b->whole);
+		b->whole = xmalloc(n);
+		b->cap_whole = n;
+	}
+	size_t used = 0, got = 0;
+	return libdeflate_deflate_decompress_ex(b->ldd, p, k, b->whole, n, &used, &got) == LIBDEFLATE_SUCCESS &&
+	       used == k && got == n && memcmp(b->whole, in, n) == 0;
+}
+
+/* The quick way to join a piece p[0..k) of one deflate block (its first
+ * block is marked final, so there is no other): that mark is bit 0. Where
+ * the block ends in the last byte is not known, only that the bits after
+ * it are zero: the empty stored block's 3 zero header bits fit in that
+ * byte when at most 5 of its bits are used, else they take one more zero
+ * byte. When the last byte's highest 1 is among its top 2 bits, it is the
+ * second; otherwise the first is tried, then the second. Each try is
+ * checked by inflating the joined piece, ended by a final empty block
+ * (03 00, not kept): a wrong guess cannot pass, since its stored block's
+ * LEN and NLEN come out of the wrong bytes and do not match. So the bytes
+ * are those the read-back would write, found with one inflate by
+ * libdeflate instead of zlib's block-by-block one. False (p as it was)
+ * when the piece has several blocks or no try passes. */
+static bool quick_join(ims_gzblock *b, unsigned char *p, size_t k, const unsigned char *in, size_t n,
+		       ims_gzblock_out *o)
+{
+	if (!(p[0] & 1) || b->no_quick)
+		return false;
+	static const unsigned char tail[2][8] = { "\0\0\xff\xff\x03\0", "\0\0\0\xff\xff\x03\0" };
+	static const size_t tail_len[2] = { 6, 7 };
+	unsigned last = p[k - 1];
+	int high = 0; /* 1 + the index of the last byte's highest 1 */
+	while (last >> high)
+		high++;
+	p[0] &= 0xfe;
+	for (int extra = high > 5; extra <= 1; extra++) {
+		memcpy(p + k, tail[extra], tail_len[extra]);
+		if (inflates_whole(b, p, k + tail_len[extra], in, n)) {
+			o->len += k + tail_len[extra] - 2; /* the final empty block is dropped */
+			b->quick[extra]++;
+			return true;
+		}
+	}
+	p[0] |= 1;
+	return false;
+}
+
 /* in[0..n) compressed by libdeflate. Unless final, the piece is made to
  * go on: its last block's BFINAL bit cleared, then an empty stored block
  * (3 zero bits, padding to the byte, LEN 0, NLEN 0xffff) so that it ends
- * on a byte boundary, as zlib's sync flush does. */
+ * on a byte boundary, as zlib's sync flush does. A piece of one deflate
+ * block is joined the quick way (quick_join), the others through zlib's
+ * read-back. */
 static ims_gzblock_status put_deflated(ims_gzblock *b, const unsigned char *in, size_t n, bool final,
 				       ims_gzblock_out *o)
 {
 	if (!b->ld && !(b->ld = libdeflate_alloc_compressor(b->level)))
 		return IMS_GZBLOCK_ENOMEM;
 	size_t bound = libdeflate_deflate_compress_bound(b->ld, n);
-	reserve(o, bound + 5);
+	reserve(o, bound + 7);
 	unsigned char *p = o->p + o->len;
 	size_t k = libdeflate_deflate_compress(b->ld, in, n, p, bound);
 	if (k == 0)
 		return IMS_GZBLOCK_ECOMPRESS;
+	if (final) {
+		if (!inflates_whole(b, p, k, in, n))
+			return IMS_GZBLOCK_ECHECK;
+		o->len += k;
+		return IMS_GZBLOCK_OK;
+	}
+	if (quick_join(b, p, k, in, n, o))
+		return IMS_GZBLOCK_OK;
+	b->slow++;
 	size_t final_bit, end_bit;
 	ims_gzblock_status s = read_back(b, p, k, in, n, &final_bit, &end_bit);
 	if (s != IMS_GZBLOCK_OK)
 		return s;
 	o->len += k;
-	if (final)
-		return IMS_GZBLOCK_OK;
 	p[final_bit / 8] &= (unsigned char)~(1u << (final_bit % 8));
 	unsigned used = (unsigned)(end_bit % 8);
 	if (used)

@@ -54,6 +54,12 @@ typedef struct {
 	z_stream inf;                     /* reads pieces back */
 	bool inf_live;
 	unsigned char *back; /* what a piece inflates to, IMS_GZBLOCK_BACK at a time */
+	struct libdeflate_decompressor *ldd; /* checks pieces joined the quick way, and last pieces */
+	unsigned char *whole;                /* what such a piece inflates to */
+	size_t cap_whole;
+	bool no_quick;       /* tests: every piece that goes on through zlib's read-back */
+	uint64_t quick[2];   /* pieces joined the quick way: without, with the extra zero byte */
+	uint64_t slow;       /* pieces joined through the read-back */
 	uint32_t *seen; /* repeat finder: 4-byte key → position + 1 in the block */
 	bool seen_clean;
 	bool *decide; /* per chunk of the block: stored */

@@ -7,6 +7,7 @@
 #ifndef IMS_LAYER_H
 #define IMS_LAYER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -50,6 +51,7 @@ typedef struct {
 	const char *progress;   /* label of the progress events sent to ev ("layer 1/3"); NULL: none */
 	const ims_layer_skip *skip; /* left out of files layers */
 	size_t nskip;
+	const atomic_bool *stop; /* once true, a walk in progress gives up (IMS_EINTERRUPTED); may be NULL */
 } ims_layer_opts;
 
 typedef struct {
@@ -92,6 +94,10 @@ typedef struct {
 typedef struct ims_layer_files ims_layer_files;
 int ims_layer_files_prepare(ims_layer_files **out, const ims_layer_mapping *maps, size_t n, const ims_layer_opts *o,
 			    ims_error **err);
+/* Points lf at o from now on: a walk prepared ahead with options that
+ * differ from o in ev, progress, compression and stop only (the walk uses
+ * source_dir, created, defaults and skip, which must be the same). */
+void ims_layer_files_rebind(ims_layer_files *lf, const ims_layer_opts *o);
 size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h, size_t *unseen);
 int ims_layer_files_hash(ims_layer_files *lf, const ims_layer_hashes *h, ims_error **err);
 int ims_layer_files_describe(const ims_layer_files *lf, ims_sink *out, ims_error **err);

@@ -412,6 +412,9 @@ static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_
 	const ims_layer_mapping *m = w->c->m;
 	_cleanup_free_ char *sh = shown(w, rel);
 	int r = 0, total = 0;
+	const atomic_bool *stop = w->c->o->stop;
+	if (stop && atomic_load(stop))
+		return ims_error_set(err, IMS_EINTERRUPTED, "the walk of the source files was stopped");
 
 	/* Rules of an ignore file apply from its own directory down. */
 	for (size_t i = 0; w->ignore && i < m->nignore_files; i++) {

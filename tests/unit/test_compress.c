@@ -323,14 +323,28 @@ static int raw_inflate(const ims_gzblock_out *o, bytes *out)
  * text (so every bit position of an ending), between stored chunks, and
  * pieces that libdeflate cuts into several deflate blocks (text, then
  * bytes of a small skewed alphabet). */
+/* Whether the slow way (zlib's read-back, b->no_quick) joins in[0..n)
+ * into the bytes of o. */
+static bool same_as_slow(ims_gzblock *slow, const bytes *in, bool last, const ims_gzblock_out *o)
+{
+	ims_gzblock_out so = { 0 };
+	bool same = ims_gzblock_deflate(slow, in->p, in->len, last, &so) == IMS_GZBLOCK_OK && so.len == o->len &&
+		    !memcmp(so.p, o->p, o->len);
+	ims_gzblock_out_dispose(&so);
+	return same;
+}
+
 static void test_joins(void)
 {
 	uint64_t s = 99;
-	ims_gzblock b;
+	ims_gzblock b, slow;
 	ims_gzblock_out o = { 0 };
-	int bad_mid = 0, bad_last = 0, pieces = 0;
+	int bad_mid = 0, bad_last = 0, pieces = 0, differ = 0;
+	uint64_t quick[2] = { 0 }, slow_joins = 0;
 	for (int level = 1; level <= 9; level += 3) {
 		ims_gzblock_init(&b, level);
+		ims_gzblock_init(&slow, level);
+		slow.no_quick = true;
 		for (size_t len = 1; len <= 300; len++) {
 			bytes in = { 0 };
 			add_text(&in, &s, len);
@@ -346,6 +360,7 @@ static void test_joins(void)
 						     !memcmp(o.p + o.len - 4, "\0\0\xff\xff", 4));
 				else
 					bad_last += !(same && z == Z_STREAM_END);
+				differ += !same_as_slow(&slow, &in, last, &o);
 				pieces++;
 				free(back.p);
 			}
@@ -366,13 +381,26 @@ static void test_joins(void)
 			bool same = back.len == in.len && !memcmp(back.p, in.p, in.len);
 			ok(same && z == (last ? Z_STREAM_END : Z_OK) && o.stored == 0,
 			   "joins: level %d, a piece of several kinds of bytes, %s", level, last ? "last" : "not last");
+			differ += !same_as_slow(&slow, &in, last, &o);
 			free(back.p);
 		}
 		free(in.p);
+		quick[0] += b.quick[0];
+		quick[1] += b.quick[1];
+		slow_joins += b.slow;
 		ims_gzblock_dispose(&b);
+		ims_gzblock_dispose(&slow);
 	}
 	is_int(bad_mid, 0, "joins: %d blocks that are not the last inflate to their input and stop on a byte", pieces / 2);
 	is_int(bad_last, 0, "joins: %d last blocks inflate to their input and end the stream", pieces / 2);
+	is_int(differ, 0, "joins: the quick join writes the bytes of zlib's read-back, for all %d blocks", pieces + 6);
+	/* Both guesses of the quick join are taken (with and without the
+	 * extra zero byte), and pieces of several deflate blocks still go
+	 * through the read-back. */
+	printf("# joins: %llu quick joins without the extra byte, %llu with it, %llu through the read-back\n",
+	       (unsigned long long)quick[0], (unsigned long long)quick[1], (unsigned long long)slow_joins);
+	ok(quick[0] > 100 && quick[1] > 100, "joins: the quick join takes both endings");
+	ok(slow_joins >= 3, "joins: pieces of several deflate blocks are joined through the read-back");
 	ims_gzblock_out_dispose(&o);
 }
 

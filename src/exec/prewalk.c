@@ -1,0 +1,123 @@
+#include "exec/prewalk.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "exec/skips.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+typedef struct {
+	ims_event_kind kind;
+	char *message;
+} said;
+
+struct ims_prewalk {
+	const ims_step *s;
+	ims_exec_skips skips;
+	ims_layer_opts o;
+	ims_events rec; /* o.ev: keeps what the walk says */
+	pthread_mutex_t lock;
+	said *said;
+	size_t nsaid, cap;
+	atomic_bool stop;
+	pthread_t thread;
+	bool joined;
+	ims_layer_files *lf; /* the walk's listing, until taken */
+	int r;
+	ims_error *err;
+};
+
+static void keep(const ims_event *e, void *ud)
+{
+	ims_prewalk *w = ud;
+	pthread_mutex_lock(&w->lock);
+	w->said = xgrow(w->said, &w->cap, w->nsaid + 1, sizeof(*w->said));
+	w->said[w->nsaid++] = (said){ e->kind, xstrdup(e->message ? e->message : "") };
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *walk(void *ud)
+{
+	ims_prewalk *w = ud;
+	w->r = ims_layer_files_prepare(&w->lf, w->s->maps, w->s->nmaps, &w->o, &w->err);
+	return NULL;
+}
+
+static bool wanted(const ims_exec_env *env, const ims_plan *p)
+{
+	struct stat st;
+	return p->nsteps > 0 && p->steps[0].kind == IMS_STEP_FILES && !p->steps[0].per_platform && p->target &&
+	       p->target->kind == IMS_REF_REGISTRY && (!env->cache_dir || stat(env->cache_dir, &st) == 0);
+}
+
+ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
+{
+	if (!wanted(env, p))
+		return NULL;
+	ims_prewalk *w = xcalloc(1, sizeof(*w));
+	w->s = &p->steps[0];
+	ims_exec_skips_collect(&w->skips, env, p);
+	ims_exec_walk_opts(&w->o, p, w->s, &w->skips);
+	w->rec = (ims_events){ keep, w };
+	w->o.ev = &w->rec;
+	atomic_init(&w->stop, false);
+	w->o.stop = &w->stop;
+	pthread_mutex_init(&w->lock, NULL);
+	if (pthread_create(&w->thread, NULL, walk, w) != 0) {
+		w->joined = true;
+		ims_prewalk_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void join(ims_prewalk *w)
+{
+	if (!w->joined)
+		pthread_join(w->thread, NULL);
+	w->joined = true;
+}
+
+int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, ims_layer_files **lf,
+		     ims_error **err)
+{
+	if (!w || w->s != s)
+		return 0;
+	w->s = NULL; /* once */
+	join(w);
+	for (size_t i = 0; i < w->nsaid; i++) {
+		if (ev && ev->cb) {
+			ims_event e = { w->said[i].kind, w->said[i].message, 0, -1 };
+			ev->cb(&e, ev->ud);
+		}
+	}
+	if (w->r < 0) {
+		if (err && !*err) {
+			*err = w->err;
+			w->err = NULL;
+		}
+		return w->r;
+	}
+	*lf = w->lf;
+	w->lf = NULL;
+	return 1;
+}
+
+void ims_prewalk_free(ims_prewalk *w)
+{
+	if (!w)
+		return;
+	atomic_store(&w->stop, true);
+	join(w);
+	ims_layer_files_free(w->lf);
+	ims_error_free(w->err);
+	for (size_t i = 0; i < w->nsaid; i++)
+		free(w->said[i].message);
+	free(w->said);
+	pthread_mutex_destroy(&w->lock);
+	ims_exec_skips_dispose(&w->skips);
+	free(w);
+}

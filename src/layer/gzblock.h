@@ -8,9 +8,11 @@
  * looks_stored) are written as stored deflate blocks; the others are
  * compressed by libdeflate (docs/choices.md, "Parallel gzip"). libdeflate
  * writes a whole deflate stream, whose last block is marked final and
- * ends mid-byte: each piece is read back with zlib's inflate, block by
- * block, which finds that mark (to clear it) and where the piece ends, and
- * checks that the piece inflates to its input.
+ * ends mid-byte: a piece of one block is joined by trying the two ways it
+ * can end, each checked by libdeflate's inflate; a piece of several is
+ * read back with zlib's inflate, block by block, which finds that mark (to
+ * clear it) and where the piece ends. Either way every piece is checked to
+ * inflate to its input.
  *
  * The bytes depend on the block, the level and libdeflate's version only,
  * never on which thread or compressor did the work: that is what makes the

@@ -25,6 +25,7 @@ struct ims_prewalk {
 	atomic_bool stop;
 	pthread_t thread;
 	bool joined;
+	bool taken; /* once */
 	ims_layer_files *lf; /* the walk's listing, until taken */
 	int r;
 	ims_error *err;
@@ -84,10 +85,10 @@ static void join(ims_prewalk *w)
 int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, ims_layer_files **lf,
 		     ims_error **err)
 {
-	if (!w || w->s != s)
+	if (!w || w->s != s || w->taken)
 		return 0;
-	w->s = NULL; /* once */
-	join(w);
+	join(w); /* before anything the walk reads changes */
+	w->taken = true;
 	for (size_t i = 0; i < w->nsaid; i++) {
 		if (ev && ev->cb) {
 			ims_event e = { w->said[i].kind, w->said[i].message, 0, -1 };

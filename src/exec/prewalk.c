@@ -18,8 +18,7 @@ struct ims_prewalk {
 	const ims_step *s;
 	ims_exec_skips skips;
 	ims_layer_opts o;
-	ims_events rec; /* o.ev: keeps what the walk says */
-	pthread_mutex_t lock;
+	ims_events rec; /* o.ev: keeps what the walk says (its thread only; read once joined) */
 	said *said;
 	size_t nsaid, cap;
 	atomic_bool stop;
@@ -34,10 +33,8 @@ struct ims_prewalk {
 static void keep(const ims_event *e, void *ud)
 {
 	ims_prewalk *w = ud;
-	pthread_mutex_lock(&w->lock);
 	w->said = xgrow(w->said, &w->cap, w->nsaid + 1, sizeof(*w->said));
 	w->said[w->nsaid++] = (said){ e->kind, xstrdup(e->message ? e->message : "") };
-	pthread_mutex_unlock(&w->lock);
 }
 
 static void *walk(void *ud)
@@ -66,7 +63,6 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
 	w->o.ev = &w->rec;
 	atomic_init(&w->stop, false);
 	w->o.stop = &w->stop;
-	pthread_mutex_init(&w->lock, NULL);
 	if (pthread_create(&w->thread, NULL, walk, w) != 0) {
 		w->joined = true;
 		ims_prewalk_free(w);
@@ -89,11 +85,9 @@ int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, im
 		return 0;
 	join(w); /* before anything the walk reads changes */
 	w->taken = true;
-	for (size_t i = 0; i < w->nsaid; i++) {
-		if (ev && ev->cb) {
-			ims_event e = { w->said[i].kind, w->said[i].message, 0, -1 };
-			ev->cb(&e, ev->ud);
-		}
+	for (size_t i = 0; ev && ev->cb && i < w->nsaid; i++) {
+		ims_event e = { w->said[i].kind, w->said[i].message, 0, -1 };
+		ev->cb(&e, ev->ud);
 	}
 	if (w->r < 0) {
 		if (err && !*err) {
@@ -118,7 +112,6 @@ void ims_prewalk_free(ims_prewalk *w)
 	for (size_t i = 0; i < w->nsaid; i++)
 		free(w->said[i].message);
 	free(w->said);
-	pthread_mutex_destroy(&w->lock);
 	ims_exec_skips_dispose(&w->skips);
 	free(w);
 }

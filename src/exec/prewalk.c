@@ -7,6 +7,7 @@
 
 #include "exec/skips.h"
 #include "util/error.h"
+#include "util/event.h"
 #include "util/xalloc.h"
 
 typedef struct {
@@ -25,6 +26,7 @@ struct ims_prewalk {
 	pthread_t thread;
 	bool joined;
 	bool taken; /* once */
+	bool verbose; /* say, when taken, that the walk was made ahead */
 	ims_layer_files *lf; /* the walk's listing, until taken */
 	int r;
 	ims_error *err;
@@ -57,6 +59,7 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
 		return NULL;
 	ims_prewalk *w = xcalloc(1, sizeof(*w));
 	w->s = &p->steps[0];
+	w->verbose = env->verbose > 0;
 	ims_exec_skips_collect(&w->skips, env, p);
 	ims_exec_walk_opts(&w->o, p, w->s, &w->skips);
 	w->rec = (ims_events){ keep, w };
@@ -85,6 +88,8 @@ int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, im
 		return 0;
 	join(w); /* before anything the walk reads changes */
 	w->taken = true;
+	if (w->verbose)
+		ims_events_info(ev, "the files of the first layer were listed while the registries answered");
 	for (size_t i = 0; ev && ev->cb && i < w->nsaid; i++) {
 		ims_event e = { w->said[i].kind, w->said[i].message, 0, -1 };
 		ev->cb(&e, ev->ud);

@@ -28,7 +28,8 @@ typedef struct ims_prewalk ims_prewalk;
 ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p);
 
 /* For step s: 0 when w is NULL or walked another step (the caller walks);
- * else waits for the walk, says what it said to ev, and gives its listing
+ * else waits for the walk, says what it said to ev (with -v, first that
+ * the walk was made ahead: the tests see the path taken), and gives its listing
  * in *lf (1) or its error (< 0). Once only. */
 int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, ims_layer_files **lf,
 		     ims_error **err);

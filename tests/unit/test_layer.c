@@ -1193,6 +1193,35 @@ static void test_toctou(void)
 	toctou_case("directory swapped for a symlink", "toc2", swap_dir);
 }
 
+/* ims_layer_opts.stop: a walk that is no longer wanted (the build failed
+ * at the registry while the first layer's tree was listed ahead) gives up
+ * at the next directory, with IMS_EINTERRUPTED; unset, the same walk
+ * succeeds. */
+static void test_stop(void)
+{
+	mkd("stop", 0755);
+	mkd("stop/a", 0755);
+	put("stop/a/f.txt", "f", 0644);
+	ims_layer_mapping m = copy_m("stop", "/app/");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	atomic_bool stop;
+	atomic_init(&stop, false);
+	o.stop = &stop;
+	ims_layer_files *lf = NULL;
+	ims_error *err = NULL;
+	int rc = ims_layer_files_prepare(&lf, &m, 1, &o, &err);
+	ok(rc == 0 && lf, "stop: with the flag down, the walk succeeds");
+	ims_error_clear(&err);
+	ims_layer_files_free(lf);
+	lf = NULL;
+	atomic_store(&stop, true);
+	rc = ims_layer_files_prepare(&lf, &m, 1, &o, &err);
+	ok(rc == IMS_EINTERRUPTED && !lf && err && strstr(err->message, "stopped"),
+	   "stop: with the flag up, the walk gives up (%s)", err ? err->message : "no error");
+	ims_error_clear(&err);
+	ims_layer_files_free(lf);
+}
+
 static void test_long_and_unicode(void)
 {
 	mkd("uni", 0755);
@@ -1324,6 +1353,7 @@ int main(void)
 	test_whiteouts();
 	test_tarw();
 	test_toctou();
+	test_stop();
 	test_long_and_unicode();
 	test_decompress();
 	test_big_sparse();

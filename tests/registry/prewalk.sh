@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The first layer's files are listed on a thread of their own while the
+# build reaches its registries (src/exec/prewalk.c). It runs for a registry
+# target when the cache directory exists; -v says when the layer step took
+# the listing made ahead, so each case below checks that it did.
+#   - The listing made ahead is used: the image runs (skopeo, umoci, chroot).
+#   - A walk that fails (a missing src; a FIFO deep in the tree) fails the
+#     push with the message an `oci:` build gives, and nothing is pushed.
+#   - A refused password ends the build with the registry's answer while a
+#     larger tree is being listed: the walk is stopped (the ASan build checks
+#     that its thread is joined and freed), nothing of it is said, and no
+#     blob is uploaded.
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
+need skopeo umoci htpasswd curl
+[ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
+
+PASS="pw-$RANDOM$RANDOM"
+WRONG="not-$PASS"
+registry_start PW || bail "cannot start the registry"
+registry_start HT --htpasswd "alice:$PASS" || bail "cannot start the htpasswd registry"
+seed_base "$PW_ADDR" base/busybox:1 || bail "cannot seed the base image"
+
+W=$TMP/w
+CACHE=$TMP/cache
+mkdir -p "$W" "$CACHE"
+AHEAD='the files of the first layer were listed while the registries answered'
+
+# spec NAME SRC TARGET [YAML]: a files layer from SRC on busybox, pushed to
+# TARGET.
+spec() {
+	cat >"$W/$1.yaml" <<EOF
+base: $PW_ADDR/base/busybox:1
+target: $3
+created: "2026-01-01T00:00:00Z"
+files:
+  - src: $2
+    dest: /app/
+cmd: ["/bin/cat", "/app/d1/hello.txt"]
+${4:-}
+EOF
+	echo "$W/$1.yaml"
+}
+
+# manifest_code ADDR REPO [CURL ARGS]: the HTTP status of REPO:1's manifest.
+manifest_code() {
+	local addr=$1 repo=$2
+	shift 2
+	curl -s -o /dev/null -w '%{http_code}' "$@" "http://$addr/v2/$repo/manifests/1"
+}
+
+# --- the listing made ahead is used ------------------------------------------
+mkdir -p "$W/app/d1/d2"
+echo "hello from the walk made ahead" >"$W/app/d1/hello.txt"
+echo two >"$W/app/d1/d2/two.txt"
+DESC="push: exit 0, and -v says the listing made ahead was taken" \
+	run_expect 0 "$AHEAD" "$IMAGESPEC" build "$(spec ok ./app "$PW_ADDR/team/ok:1")" --cache-dir "$CACHE" -v
+check_eq "push: the image runs (skopeo, umoci, chroot)" "hello from the walk made ahead" \
+	"$(pull_and_run "$PW_ADDR/team/ok:1")"
+DESC="push to an oci: layout: no listing made ahead (an output could land in the tree)" \
+	run_expect 0 '' "$IMAGESPEC" build "$(spec ok ./app "$PW_ADDR/team/ok:1")" --cache-dir "$CACHE" -v \
+	--output "oci:$TMP/layout-ok"
+check_nomatch "... and -v does not say it was" "$AHEAD" "$RUN_STDERR"
+
+# same_error NAME SRC REPO WHAT: the push fails as the oci: build does, after
+# taking the listing made ahead, and REPO:1 has no manifest and no blob.
+same_error() {
+	local yaml m oci_err
+	yaml=$(spec "$1" "$2" "$PW_ADDR/team/$3:1")
+	DESC="$4, oci: output: fails" run_expect nonzero "$5" \
+		"$IMAGESPEC" build "$yaml" --cache-dir "$CACHE" --output "oci:$TMP/layout-$1"
+	oci_err=$(grep -E "$5" "$RUN_ERR")
+	m=$(registry_log_mark PW)
+	DESC="$4, registry target: fails" run_expect nonzero "$5" \
+		"$IMAGESPEC" build "$yaml" --cache-dir "$CACHE" -v
+	check_match "$4: the step took the listing made ahead" "$AHEAD" "$RUN_STDERR"
+	check_eq "$4: the same message as the oci: build" "$oci_err" "$(grep -E "$5" "$RUN_ERR")"
+	check_eq "$4: no manifest pushed" 404 "$(manifest_code "$PW_ADDR" "team/$3")"
+	check_eq "$4: no blob uploaded" 0 "$(registry_blob_puts PW "$m")"
+}
+
+same_error missing ./missing missing "a missing src" \
+	'missing\.yaml:[0-9]+:[0-9]+: `src` `\./missing` does not exist'
+
+mkdir -p "$W/fifo/d1/d2/d3"
+echo x >"$W/fifo/d1/hello.txt"
+mkfifo "$W/fifo/d1/d2/d3/pipe"
+same_error fifo ./fifo fifo "a FIFO deep in the tree" \
+	'fifo\.yaml:[0-9]+:[0-9]+: `fifo/d1/d2/d3/pipe` is a FIFO'
+
+# --- a refused password stops the walk ----------------------------------------
+# 60 directories of 50 files: a walk still running when the registry says no
+# (it answers in a few ms), so the build frees a walk it has to stop.
+mkdir -p "$W/big"
+for d in $(seq -w 1 60); do
+	mkdir -p "$W/big/d$d"
+	for f in $(seq -w 1 50); do : >"$W/big/d$d/f$f"; done
+done
+mkdir -p "$W/big/d1"
+echo hi >"$W/big/d1/hello.txt"
+AUTH="auth: {\"$HT_ADDR\": {username: alice, password: \"\${host:REG_PASS}\"}}"
+m=$(registry_log_mark HT)
+DESC="a wrong password with a large tree: exit 3" \
+	run_expect 3 'alice|password|credentials|401|unauthorized' \
+	env REG_PASS="$WRONG" "$IMAGESPEC" build "$(spec wrong ./big "$HT_ADDR/team/wrong:1" "$AUTH")" --cache-dir "$CACHE" -v
+check_nomatch "... the stopped walk says nothing (no 'stopped', no layer)" 'stopped|building layer|layer 1/1' \
+	"$RUN_STDERR"
+check_nomatch "... the password is not in the output" "$PASS" "$RUN_STDOUT
+$RUN_STDERR"
+check_eq "... no blob uploaded" 0 "$(registry_blob_puts HT "$m")"
+check_eq "... no manifest pushed" 404 "$(manifest_code "$HT_ADDR" team/wrong -u "alice:$PASS")"
+
+done_testing

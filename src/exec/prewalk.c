@@ -10,18 +10,11 @@
 #include "util/event.h"
 #include "util/xalloc.h"
 
-typedef struct {
-	ims_event_kind kind;
-	char *message;
-} said;
-
 struct ims_prewalk {
 	const ims_step *s;
 	ims_exec_skips skips;
 	ims_layer_opts o;
-	ims_events rec; /* o.ev: keeps what the walk says (its thread only; read once joined) */
-	said *said;
-	size_t nsaid, cap;
+	ims_events_log said; /* o.ev: what the walk says (its thread only; read once joined) */
 	atomic_bool stop;
 	pthread_t thread;
 	bool joined;
@@ -31,13 +24,6 @@ struct ims_prewalk {
 	int r;
 	ims_error *err;
 };
-
-static void keep(const ims_event *e, void *ud)
-{
-	ims_prewalk *w = ud;
-	w->said = xgrow(w->said, &w->cap, w->nsaid + 1, sizeof(*w->said));
-	w->said[w->nsaid++] = (said){ e->kind, xstrdup(e->message ? e->message : "") };
-}
 
 static void *walk(void *ud)
 {
@@ -62,8 +48,9 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
 	w->verbose = env->verbose > 0;
 	ims_exec_skips_collect(&w->skips, env, p);
 	ims_exec_walk_opts(&w->o, p, w->s, &w->skips);
-	w->rec = (ims_events){ keep, w };
-	w->o.ev = &w->rec;
+	w->o.threads = env->jobs; /* as the step's own walk would split */
+	ims_events_log_init(&w->said);
+	w->o.ev = &w->said.ev;
 	atomic_init(&w->stop, false);
 	w->o.stop = &w->stop;
 	if (pthread_create(&w->thread, NULL, walk, w) != 0) {
@@ -90,10 +77,7 @@ int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, im
 	w->taken = true;
 	if (w->verbose)
 		ims_events_info(ev, "the files of the first layer were listed while the registries answered");
-	for (size_t i = 0; ev && ev->cb && i < w->nsaid; i++) {
-		ims_event e = { w->said[i].kind, w->said[i].message, 0, -1 };
-		ev->cb(&e, ev->ud);
-	}
+	ims_events_log_replay(&w->said, ev);
 	if (w->r < 0) {
 		if (err && !*err) {
 			*err = w->err;
@@ -114,9 +98,7 @@ void ims_prewalk_free(ims_prewalk *w)
 	join(w);
 	ims_layer_files_free(w->lf);
 	ims_error_free(w->err);
-	for (size_t i = 0; i < w->nsaid; i++)
-		free(w->said[i].message);
-	free(w->said);
+	ims_events_log_dispose(&w->said);
 	ims_exec_skips_dispose(&w->skips);
 	free(w);
 }

@@ -1,6 +1,5 @@
 #include "layer/compress.h"
 
-#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "layer/gzblock.h"
 #include "layer/pgzip.h"
 #include "util/error.h"
+#include "util/fanout.h"
 #include "util/xalloc.h"
 
 struct ims_compressor {
@@ -78,8 +78,7 @@ int ims_compressor_new(ims_compressor **out, ims_layer_alg alg, int level, int t
 	 * more blocks (a 2-core machine built the benchmark at -j 8 in
 	 * 23.6 MB with 8 threads, 18.0 MB with 2, and no slower). The
 	 * bytes do not depend on it. */
-	cpu_set_t set;
-	int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	int cpus = ims_usable_cpus();
 	if (threads > cpus)
 		threads = cpus;
 	return ims_compressor_new_threads(out, alg, level, threads, next, err);

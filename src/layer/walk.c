@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,30 @@
 #include "layer/lpath.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/event.h"
+#include "util/fanout.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
 /* One fd stays open per level; deeper trees are refused, not truncated. */
 #define MAX_DEPTH 256
+
+/* Directories down to this depth (src is 1) are split among -j threads
+ * when they hold at least two subdirectories: deep enough for a tree whose
+ * bulk sits one or two levels down (`src: .` over node_modules/PKG). A
+ * split into at least BROAD_PARTS directories per thread is enough: below
+ * it, nothing is split again (each split costs a copy of the entries). */
+#define SPLIT_DEPTH 3
+#define BROAD_PARTS 4
+
+/* The threads of one mapping's walk, started at its first split (until
+ * then a single thread walks, so making them needs no lock). */
+typedef struct {
+	int threads; /* -j, at most the CPUs; below 2, no split */
+	bool tried;
+	ims_fanout *f;
+	pthread_mutex_t mu; /* c->out, while parts run */
+} splitter;
 
 typedef struct {
 	dev_t dev;
@@ -28,6 +48,10 @@ typedef struct {
 
 typedef struct {
 	const ims_copy_ctx *c;
+	const ims_events *ev;  /* c->o->ev, or a part's own log (see walk_parts) */
+	struct batch_s *batch; /* NULL, or a part's entries not in c->out yet */
+	splitter *sp;
+	bool may_split;        /* false below a broad split */
 	const char *where;     /* "SPEC:LINE:COL: " of src (or of the mapping) */
 	char *src_canon;       /* canonical src beneath the spec dir */
 	char *src_shown;       /* src as the user wrote it, cleaned ("" for ".") */
@@ -70,33 +94,86 @@ static uint32_t dir_perm(const walker *w)
 	return w->c->attrs.has_dir_mode ? w->c->attrs.dir_mode : 0755;
 }
 
-static ims_fent *add(const walker *w, const char *rel, ims_tar_type type, const char *shown_path)
+/* The entries a part of a split walk has not added to the mapping's list
+ * yet (see push). */
+#define PART_BATCH 32
+typedef struct batch_s {
+	ims_fent v[PART_BATCH];
+	size_t n;
+} batch;
+
+/* Adds the batched entries to the mapping's list, in one go under the
+ * lock: the list may grow (and move) meanwhile, so no thread fills an
+ * entry of it in place. */
+static void flush(const walker *w, batch *b)
 {
-	ims_fent *e = ims_fents_add(w->c->out, w->c->mapping);
-	e->path = join(w->c->dest, rel);
-	e->type = type;
-	e->uid = w->c->attrs.uid;
-	e->gid = w->c->attrs.gid;
-	e->mtime = w->c->attrs.mtime;
-	e->shown = xstrdup(shown_path);
+	if (!b->n)
+		return;
+	ims_fents *l = w->c->out;
+	pthread_mutex_lock(&w->sp->mu);
+	l->v = xgrow(l->v, &l->cap, l->n + b->n, sizeof(*l->v));
+	for (size_t i = 0; i < b->n; i++) {
+		l->v[l->n] = b->v[i];
+		l->v[l->n].seq = l->n;
+		l->n++;
+	}
+	pthread_mutex_unlock(&w->sp->mu);
+	b->n = 0;
+}
+
+/* Adds e to the mapping's list; in a part of a split walk, through the
+ * part's batch. Entries are in the list in the threads' order, but only
+ * within the mapping's place: the list is sorted by path (then by
+ * mapping) before use, and a mapping's paths differ. */
+static void push(const walker *w, const ims_fent *e)
+{
+	if (w->batch) {
+		w->batch->v[w->batch->n] = *e;
+		w->batch->v[w->batch->n++].mapping = w->c->mapping;
+		if (w->batch->n == PART_BATCH)
+			flush(w, w->batch);
+		return;
+	}
+	ims_fent *d = ims_fents_add(w->c->out, w->c->mapping);
+	size_t seq = d->seq;
+	*d = *e;
+	d->mapping = w->c->mapping;
+	d->seq = seq;
+}
+
+/* An entry for rel with the mapping's owner and times, not yet pushed. */
+static ims_fent entry(const walker *w, const char *rel, ims_tar_type type, const char *shown_path)
+{
+	ims_fent e = { 0 };
+	e.path = join(w->c->dest, rel);
+	e.type = type;
+	e.uid = w->c->attrs.uid;
+	e.gid = w->c->attrs.gid;
+	e.mtime = w->c->attrs.mtime;
+	e.shown = xstrdup(shown_path);
 	if (type == IMS_TAR_DIR)
-		e->perm = dir_perm(w);
+		e.perm = dir_perm(w);
 	else if (type == IMS_TAR_SYMLINK)
-		e->perm = 0777;
+		e.perm = 0777;
 	return e;
+}
+
+static void add(const walker *w, const char *rel, ims_tar_type type, const char *shown_path)
+{
+	ims_fent e = entry(w, rel, type, shown_path);
+	push(w, &e);
 }
 
 static void warn(const walker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(const walker *w, const char *fmt, ...)
 {
-	const ims_layer_opts *o = w->c->o;
-	if (!o->ev || !o->ev->cb)
+	if (!w->ev || !w->ev->cb)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
 	_cleanup_free_ char *m = xvasprintf(fmt, ap);
 	va_end(ap);
-	ims_events_warn(o->ev, "%s", m);
+	ims_events_warn(w->ev, "%s", m);
 }
 
 /* Names that usually hold secrets, swept in by a broad `src` (anchors item
@@ -155,33 +232,48 @@ static void add_file(const walker *w, const char *rel, const char *canon, const 
 	if (!w->c->attrs.has_mode && (st->st_mode & 07000))
 		warn(w, "%s`%s`: setuid, setgid and sticky bits are dropped; set `mode` to keep them", w->where,
 		     shown_path);
-	ims_fent *e = add(w, rel, IMS_TAR_FILE, shown_path);
-	e->perm = file_perm(w, st->st_mode);
-	e->size = st->st_size;
-	e->canon = xstrdup(canon);
-	e->dev = st->st_dev;
-	e->ino = st->st_ino;
-	e->st = *st;
-	e->multi_link = st->st_nlink > 1;
+	ims_fent e = entry(w, rel, IMS_TAR_FILE, shown_path);
+	e.perm = file_perm(w, st->st_mode);
+	e.size = st->st_size;
+	e.canon = xstrdup(canon);
+	e.dev = st->st_dev;
+	e.ino = st->st_ino;
+	e.st = *st;
+	e.multi_link = st->st_nlink > 1;
+	push(w, &e);
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A name in a directory, and whether it may be a directory to descend
+ * into (from getdents' type; only a hint, for splitting the walk). */
+typedef struct {
+	char *name;
+	bool dirish;
+} dent;
+
+static int cmp_dent(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const dent *)a)->name, ((const dent *)b)->name);
+}
+
+static void free_dents(dent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
 }
 
 /* The names in a directory, sorted, so that walks (and the first error
  * reported) do not depend on the filesystem's order. Read with getdents64
  * on dfd itself: a DIR stream would cost a dup, an fcntl, a seek and a
  * close per directory (2,200 system calls of an unchanged rebuild of the
- * benchmark's 550 directories). dfd is read from its start; its offset is
- * left at the end, which nothing else reading dfd depends on (the walk
- * only opens and stats names relative to it). */
-static int list_dir(int dfd, const char *sh, char ***out, size_t *n, ims_error **err)
+ * benchmark's 550 directories). dfd is freshly opened, so at its start
+ * (a seek back cost another 550, at about a microsecond each on the
+ * benchmark's VM); its offset is left at the end, which nothing else
+ * reading dfd depends on (the walk only opens and stats names relative to
+ * it). */
+static int list_dir(int dfd, const char *sh, dent **out, size_t *n, ims_error **err)
 {
-	if (lseek(dfd, 0, SEEK_SET) < 0)
-		return ims_error_sys(err, errno, IMS_ESOURCE, "read directory `%s`", sh);
-	char **v = NULL;
+	dent *v = NULL;
 	size_t cap = 0, len = 0;
 	/* aligned for the records' 8-byte fields */
 	union {
@@ -196,18 +288,17 @@ static int list_dir(int dfd, const char *sh, char ***out, size_t *n, ims_error *
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
 			v = xgrow(v, &cap, len + 1, sizeof(*v));
-			v[len++] = xstrdup(de->d_name);
+			v[len++] = (dent){ xstrdup(de->d_name), de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ||
+								  de->d_type == DT_LNK };
 		}
 	}
 	if (got < 0) {
 		int e = errno;
-		for (size_t i = 0; i < len; i++)
-			free(v[i]);
-		free(v);
+		free_dents(v, len);
 		return ims_error_sys(err, e, IMS_ESOURCE, "read directory `%s`", sh);
 	}
 	if (len)
-		qsort(v, len, sizeof(*v), cmp_str);
+		qsort(v, len, sizeof(*v), cmp_dent);
 	*out = v;
 	*n = len;
 	return 0;
@@ -343,7 +434,7 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 	bool visible = wanted && !excluded && !ignored;
 	if (own && !own->secret) {
 		if (visible) /* else the user's own rules left it out already */
-			ims_events_info(c->o->ev, "`%s` is left out of the layer: it is %s", sh, own->what);
+			ims_events_info(w->ev, "`%s` is left out of the layer: it is %s", sh, own->what);
 		return 0;
 	}
 	if (!visible) {
@@ -400,11 +491,115 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 					     "%s`%s`: symlink target `%s` is not UTF-8 without control characters",
 					     w->where, sh, q);
 		}
-		ims_fent *e = add(w, crel, IMS_TAR_SYMLINK, sh);
-		e->linkname = steal_pointer(&text);
+		ims_fent e = entry(w, crel, IMS_TAR_SYMLINK, sh);
+		e.linkname = steal_pointer(&text);
+		push(w, &e);
 		return 1;
 	}
 	return refuse_special(w, sh, eff.st_mode, err);
+}
+
+static int add_count(int total, int r)
+{
+	return total > INT_MAX - r ? INT_MAX : total + r;
+}
+
+/* Whether the walk of a directory with these names is split among
+ * threads. Not under ignore files: a directory's own rules are read as it
+ * is walked, into a list every walker shares. */
+static bool splits(walker *w, const dent *names, size_t n)
+{
+	if (!w->may_split || w->sp->threads < 2 || w->ignore || w->depth > SPLIT_DEPTH)
+		return false;
+	size_t dirs = 0;
+	for (size_t i = 0; i < n && dirs < 2; i++)
+		dirs += names[i].dirish;
+	if (dirs < 2)
+		return false;
+	if (!w->sp->tried) {
+		w->sp->tried = true;
+		w->sp->f = ims_fanout_new(w->sp->threads);
+	}
+	return w->sp->f != NULL;
+}
+
+/* A run of a directory's names walked by one thread, saying what it says
+ * into its own log, by a copy of the walker that split the directory (its
+ * stack of parents included). */
+typedef struct {
+	walker w;
+	int dfd;
+	const char *rel, *canon;
+	const dent *names;
+	size_t from, to;
+	batch batch;
+	ims_events_log log;
+	int r; /* entries added, or the error's code */
+	ims_error *err;
+} part;
+
+static void walk_part(void *ud)
+{
+	part *p = ud;
+	for (size_t i = p->from; i < p->to; i++) {
+		int r = visit(&p->w, p->dfd, p->rel, p->canon, p->names[i].name, &p->err);
+		if (r < 0) {
+			p->r = r;
+			break;
+		}
+		p->r = add_count(p->r, r);
+	}
+	flush(&p->w, &p->batch);
+}
+
+/* The names of a directory walked on the splitter's threads: each name
+ * that may be a directory is a part, and so is each run of the others.
+ * The parts add their entries as they end (see walk_part). What they said is
+ * then said in order, up to the first part that failed, whose error is
+ * the walk's: what a walk on one thread says and fails with. */
+static int walk_parts(walker *w, int dfd, const char *rel, const char *canon, const dent *names, size_t n,
+		      ims_error **err)
+{
+	part **parts = xcalloc(n, sizeof(*parts));
+	size_t np = 0, dirs = 0;
+	for (size_t i = 0; i < n; i++)
+		dirs += names[i].dirish;
+	bool broad = dirs >= (size_t)BROAD_PARTS * (size_t)w->sp->threads;
+	for (size_t i = 0; i < n;) {
+		size_t to = i + 1;
+		while (!names[i].dirish && to < n && !names[to].dirish)
+			to++;
+		part *p = xmalloc(sizeof(*p));
+		*p = (part){ .w = *w, .dfd = dfd, .rel = rel, .canon = canon, .names = names, .from = i, .to = to };
+		ims_events_log_init(&p->log);
+		p->w.ev = &p->log.ev;
+		p->w.batch = &p->batch;
+		p->w.may_split = !broad;
+		parts[np++] = p;
+		i = to;
+	}
+	ims_fanout_run(w->sp->f, walk_part, (void *const *)parts, np);
+	int r = 0, total = 0;
+	for (size_t i = 0; i < np; i++) {
+		part *p = parts[i];
+		if (r >= 0) {
+			ims_events_log_replay(&p->log, w->ev);
+			if (p->r < 0) {
+				r = p->r;
+				if (err && !*err) {
+					*err = p->err;
+					p->err = NULL;
+				}
+			} else {
+				total = add_count(total, p->r);
+			}
+		}
+		ims_events_log_dispose(&p->log);
+		ims_error_free(p->err);
+		free(p);
+	}
+	free(parts);
+	return r < 0 ? r : total;
 }
 
 static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_error **err)
@@ -421,19 +616,21 @@ static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_
 		if ((r = ims_ignore_load(w->ignore, dfd, m->ignore_files[i].s, rel, err)) < 0)
 			return ims_error_wrap(err, "%sread `%s` in `%s`", w->where, m->ignore_files[i].s, sh);
 	}
-	char **names = NULL;
+	dent *names = NULL;
 	size_t n = 0;
 	if ((r = list_dir(dfd, sh, &names, &n, err)) < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		if (r >= 0) {
-			r = visit(w, dfd, rel, canon, names[i], err);
-			if (r > 0)
-				total = total > INT_MAX - r ? INT_MAX : total + r;
-		}
-		free(names[i]);
+	if (splits(w, names, n)) {
+		r = walk_parts(w, dfd, rel, canon, names, n, err);
+		free_dents(names, n);
+		return r;
 	}
-	free(names);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = visit(w, dfd, rel, canon, names[i].name, err);
+		if (r > 0)
+			total = add_count(total, r);
+	}
+	free_dents(names, n);
 	return r < 0 ? r : total;
 }
 
@@ -536,7 +733,12 @@ static int copy_file(walker *w, const struct stat *st, ims_error **err)
 int ims_layer_copy(const ims_copy_ctx *c, ims_error **err)
 {
 	walker *w = xcalloc(1, sizeof(*w));
+	int threads = c->o->threads, cpus = ims_usable_cpus();
+	splitter sp = { threads < cpus ? threads : cpus, false, NULL, PTHREAD_MUTEX_INITIALIZER };
 	w->c = c;
+	w->ev = c->o->ev;
+	w->sp = &sp;
+	w->may_split = true;
 	w->where = c->m->src.at;
 	struct stat st;
 	int r = resolve_src(w, &st, err);
@@ -548,6 +750,7 @@ int ims_layer_copy(const ims_copy_ctx *c, ims_error **err)
 		else
 			r = refuse_special(w, w->src_shown, st.st_mode, err);
 	}
+	ims_fanout_free(sp.f);
 	ims_patterns_free(w->include);
 	ims_patterns_free(w->exclude);
 	ims_patterns_free(w->ignore);

@@ -41,3 +41,32 @@ void ims_events_progress(const ims_events *ev, const char *what, long long done,
 	ims_event e = { IMS_EVENT_PROGRESS, what, done, total };
 	ev->cb(&e, ev->ud);
 }
+
+static void keep(const ims_event *e, void *ud)
+{
+	ims_events_log *log = ud;
+	log->v = xgrow(log->v, &log->cap, log->n + 1, sizeof(*log->v));
+	log->v[log->n++] = (ims_event_kept){ e->kind, xstrdup(e->message ? e->message : ""), e->done, e->total };
+}
+
+void ims_events_log_init(ims_events_log *log)
+{
+	*log = (ims_events_log){ .ev = { keep, log } };
+}
+
+void ims_events_log_replay(const ims_events_log *log, const ims_events *to)
+{
+	for (size_t i = 0; to && to->cb && i < log->n; i++) {
+		ims_event e = { log->v[i].kind, log->v[i].message, log->v[i].done, log->v[i].total };
+		to->cb(&e, to->ud);
+	}
+}
+
+void ims_events_log_dispose(ims_events_log *log)
+{
+	for (size_t i = 0; i < log->n; i++)
+		free(log->v[i].message);
+	free(log->v);
+	log->v = NULL;
+	log->n = log->cap = 0;
+}

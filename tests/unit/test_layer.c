@@ -1222,6 +1222,117 @@ static void test_stop(void)
 	ims_layer_files_free(lf);
 }
 
+/* The walk split among threads (walk.c, walk_parts): the same recipe and
+ * the same warnings, in the same order, for any -j; and the error of the
+ * first failing name in walk order, whichever thread meets its own first.
+ * The tree is made for both kinds of split: "pw" has two directories (a
+ * narrow split, whose parts split again) and "pw/wide" sixteen (a broad
+ * one, whose parts do not). */
+typedef struct {
+	ims_buf recipe;
+	ims_buf said;
+	int rc;
+	char *error;
+} walked;
+
+static walked walk_with(const char *root, int threads)
+{
+	walked r = { IMS_BUF_INIT(0), IMS_BUF_INIT(0), 0, NULL };
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	ims_events ev = { warn_cb, &r.said };
+	o.ev = &ev;
+	o.threads = threads;
+	ims_layer_mapping m = copy_m(root, "/app/");
+	ims_layer_files *lf = NULL;
+	ims_error *err = NULL;
+	r.rc = ims_layer_files_prepare(&lf, &m, 1, &o, &err);
+	if (r.rc == 0) {
+		ims_sink s = { buf_write, &r.recipe };
+		ims_layer_files_hash(lf, NULL, &err);
+		ims_layer_files_describe(lf, &s, &err);
+	}
+	r.error = err ? xstrdup(err->message) : NULL;
+	ims_error_clear(&err);
+	ims_layer_files_free(lf);
+	return r;
+}
+
+static void walked_dispose(walked *r)
+{
+	ims_buf_dispose(&r->recipe);
+	ims_buf_dispose(&r->said);
+	free(r->error);
+}
+
+static bool same_buf(const ims_buf *a, const ims_buf *b)
+{
+	return a->len == b->len && (!a->len || !memcmp(a->data, b->data, a->len));
+}
+
+static void test_split_walk(void)
+{
+	mkd("pw", 0755);
+	mkd("pw/a", 0755);
+	mkd("pw/wide", 0755);
+	for (int i = 0; i < 16; i++) {
+		char d[64], f[80];
+		snprintf(d, sizeof(d), "pw/wide/d%02d", i);
+		mkd(d, 0755);
+		for (int k = 0; k < 5; k++) {
+			snprintf(f, sizeof(f), "%s/f%d", d, k);
+			put(f, d, 0644);
+		}
+		snprintf(f, sizeof(f), "%s/.env", d); /* a warning per part */
+		put(f, "X=1", 0644);
+	}
+	for (int i = 0; i < 6; i++) {
+		char d[64], f[80];
+		snprintf(d, sizeof(d), "pw/a/s%d", i);
+		mkd(d, 0755);
+		snprintf(f, sizeof(f), "%s/suid", d);
+		put(f, "x", 04755);
+	}
+	put("pw/top.txt", "top", 0644);
+	put("pw/wide/between", "b", 0644);
+	walked one = walk_with("pw", 1);
+	ok(one.rc == 0 && one.recipe.len > 0, "split walk: one thread walks the tree (%s)", one.error ? one.error : "");
+	size_t nsaid = 0;
+	for (size_t i = 0; i < one.said.len; i++)
+		nsaid += one.said.data[i] == '\n';
+	is_int(nsaid, 22, "split walk: one thread says 22 warnings (16 secrets, 6 dropped setuid bits)");
+	for (int threads = 2; threads <= 8; threads *= 2) {
+		for (int round = 0; round < 5; round++) {
+			walked many = walk_with("pw", threads);
+			bool same = many.rc == 0 && same_buf(&one.recipe, &many.recipe) && same_buf(&one.said, &many.said);
+			ok(same, "split walk: -j %d, round %d: the recipe and the warnings, in order, of one thread",
+			   threads, round + 1);
+			walked_dispose(&many);
+		}
+	}
+	walked_dispose(&one);
+
+	/* Two FIFOs: the one first in walk order is the error, whatever the
+	 * threads (the later one sits in a smaller subtree, so that its
+	 * part often fails first). */
+	mkd("pw/wide/d03/deep", 0755);
+	_cleanup_free_ char *f1 = tpath("pw/wide/d03/deep/fifo"), *f2 = tpath("pw/wide/d09/fifo");
+	if (mkfifo(f1, 0644) < 0 || mkfifo(f2, 0644) < 0)
+		perror("mkfifo");
+	walked e1 = walk_with("pw", 1);
+	ok(e1.rc == IMS_ESOURCE && e1.error && strstr(e1.error, "`pw/wide/d03/deep/fifo` is a FIFO"),
+	   "split walk: one thread fails at the first FIFO (%s)", e1.error ? e1.error : "no error");
+	for (int round = 0; round < 10; round++) {
+		walked e4 = walk_with("pw", 4);
+		ok(e4.rc == e1.rc && e4.error && e1.error && !strcmp(e4.error, e1.error) && same_buf(&e1.said, &e4.said),
+		   "split walk: -j 4, round %d: the same error (%s) after the same warnings", round + 1,
+		   e4.error ? e4.error : "no error");
+		walked_dispose(&e4);
+	}
+	walked_dispose(&e1);
+	unlink(f1);
+	unlink(f2);
+}
+
 static void test_long_and_unicode(void)
 {
 	mkd("uni", 0755);
@@ -1354,6 +1465,7 @@ int main(void)
 	test_tarw();
 	test_toctou();
 	test_stop();
+	test_split_walk();
 	test_long_and_unicode();
 	test_decompress();
 	test_big_sparse();

@@ -17,6 +17,8 @@
 #include "digest/digest.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/event.h"
+#include "util/fanout.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/stream.h"
@@ -698,6 +700,110 @@ static void test_interrupt(void)
 	is_int((int)n, 4, "every byte once");
 }
 
+/* util/fanout.c: every job of nested batches runs once, each batch's
+ * results are all there when ims_fanout_run returns, and a NULL pool runs
+ * the jobs in order on the caller's thread. */
+typedef struct fjob fjob;
+struct fjob {
+	ims_fanout *f;
+	int depth;
+	int runs;
+	int order; /* in a NULL pool: when it ran */
+	int *clock;
+	fjob *kids; /* 5, below depth 2 */
+};
+
+static void fan_job(void *ud)
+{
+	fjob *j = ud;
+	j->runs++;
+	if (j->clock) /* the NULL pool's jobs only: one thread */
+		j->order = (*j->clock)++;
+	if (j->depth >= 2)
+		return;
+	j->kids = xcalloc(5, sizeof(*j->kids));
+	void *v[5];
+	for (int i = 0; i < 5; i++) {
+		j->kids[i] = (fjob){ j->f, j->depth + 1, 0, 0, j->clock, NULL };
+		v[i] = &j->kids[i];
+	}
+	ims_fanout_run(j->f, fan_job, v, 5);
+}
+
+/* Jobs that ran exactly once in j's tree (j included); frees the kids. */
+static int fan_count(fjob *j, bool *twice)
+{
+	int n = j->runs == 1;
+	*twice |= j->runs > 1;
+	for (int i = 0; j->kids && i < 5; i++)
+		n += fan_count(&j->kids[i], twice);
+	free(j->kids);
+	return n;
+}
+
+static void test_fanout(void)
+{
+	ok(ims_fanout_new(1) == NULL, "fanout: one thread is no pool");
+	for (int threads = 2; threads <= 8; threads *= 2) {
+		ims_fanout *f = ims_fanout_new(threads);
+		ok(f != NULL, "fanout: a pool of %d threads", threads);
+		for (int round = 0; round < 20; round++) {
+			fjob top[7];
+			void *v[7];
+			for (int i = 0; i < 7; i++) {
+				top[i] = (fjob){ f, 0, 0, 0, NULL, NULL };
+				v[i] = &top[i];
+			}
+			ims_fanout_run(f, fan_job, v, 7);
+			int n = 0;
+			bool twice = false;
+			for (int i = 0; i < 7; i++)
+				n += fan_count(&top[i], &twice);
+			if (n != 7 * 31 || twice) {
+				ok(false, "fanout: %d threads, round %d: %d of %d jobs ran once", threads, round, n, 7 * 31);
+				break;
+			}
+			if (round == 19)
+				ok(true, "fanout: %d threads: 20 rounds of 217 nested jobs, each ran once", threads);
+		}
+		ims_fanout_free(f);
+	}
+	int clock = 0;
+	fjob top[3];
+	void *v[3];
+	for (int i = 0; i < 3; i++) {
+		top[i] = (fjob){ NULL, 2, 0, 0, &clock, NULL };
+		v[i] = &top[i];
+	}
+	ims_fanout_run(NULL, fan_job, v, 3);
+	ok(top[0].order == 0 && top[1].order == 1 && top[2].order == 2, "fanout: without a pool, jobs run in order");
+	ims_fanout_free(NULL);
+	ok(ims_usable_cpus() >= 1, "fanout: at least one usable CPU (%d)", ims_usable_cpus());
+}
+
+/* util/event.h: a log says what it kept, in order, and nothing to nobody. */
+static void log_cb(const ims_event *ev, void *ud)
+{
+	ims_buf_printf(ud, "%d:%s;", (int)ev->kind, ev->message);
+}
+
+static void test_events_log(void)
+{
+	ims_events_log log;
+	ims_events_log_init(&log);
+	ims_events_warn(&log.ev, "one %d", 1);
+	ims_events_info(&log.ev, "two");
+	ims_events_progress(&log.ev, "three", 5, 10);
+	ims_buf b = IMS_BUF_INIT(0);
+	ims_events to = { log_cb, &b };
+	ims_events_log_replay(&log, &to);
+	ok(b.data && !strcmp(b.data, "1:one 1;0:two;2:three;"), "events log: replayed in order (%s)",
+	   b.data ? b.data : "");
+	ims_events_log_replay(&log, NULL);
+	ims_events_log_dispose(&log);
+	ims_buf_dispose(&b);
+}
+
 int main(void)
 {
 	umask(022);
@@ -717,6 +823,8 @@ int main(void)
 	test_digest();
 	test_tmpfile();
 	test_interrupt();
+	test_fanout();
+	test_events_log();
 	ok(ims_rm_rf(tmpdir, NULL) == 0 && !ims_path_exists(tmpdir), "the temp dir is removed");
 	free(tmpdir);
 	return tap_done();

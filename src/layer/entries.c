@@ -14,9 +14,21 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
+/* Entries made present ahead, at a time: 256 KiB, one system call where a
+ * page fault per 4 KiB would be. */
+#define WARM_AHEAD ((size_t)(256 * 1024) / sizeof(ims_fent))
+
 ims_fent *ims_fents_add(ims_fents *l, size_t mapping)
 {
+	size_t cap = l->cap;
 	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	if (l->cap != cap && l->warm > l->n)
+		l->warm = l->n; /* moved: what is past n is new */
+	if (l->n >= l->warm) {
+		size_t to = l->n + WARM_AHEAD < l->cap ? l->n + WARM_AHEAD : l->cap;
+		ims_prefault(&l->v[l->n], (to - l->n) * sizeof(*l->v));
+		l->warm = to;
+	}
 	ims_fent *e = &l->v[l->n];
 	memset(e, 0, sizeof(*e));
 	e->mapping = mapping;

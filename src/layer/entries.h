@@ -45,6 +45,7 @@ typedef struct {
 typedef struct {
 	ims_fent *v;
 	size_t n, cap;
+	size_t warm; /* v[0..warm) is known to be in memory (ims_prefault) */
 } ims_fents;
 
 /* A zeroed entry at the end of the list (owned by it), with seq set. */

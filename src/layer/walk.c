@@ -109,13 +109,12 @@ static void flush(const walker *w, batch *b)
 {
 	if (!b->n)
 		return;
-	ims_fents *l = w->c->out;
 	pthread_mutex_lock(&w->sp->mu);
-	l->v = xgrow(l->v, &l->cap, l->n + b->n, sizeof(*l->v));
 	for (size_t i = 0; i < b->n; i++) {
-		l->v[l->n] = b->v[i];
-		l->v[l->n].seq = l->n;
-		l->n++;
+		ims_fent *d = ims_fents_add(w->c->out, w->c->mapping);
+		size_t seq = d->seq;
+		*d = b->v[i];
+		d->seq = seq;
 	}
 	pthread_mutex_unlock(&w->sp->mu);
 	b->n = 0;
@@ -532,7 +531,6 @@ typedef struct {
 	const char *rel, *canon;
 	const dent *names;
 	size_t from, to;
-	batch batch;
 	ims_events_log log;
 	int r; /* entries added, or the error's code */
 	ims_error *err;
@@ -541,6 +539,9 @@ typedef struct {
 static void walk_part(void *ud)
 {
 	part *p = ud;
+	batch b; /* on this thread's stack: its pages serve every part it walks */
+	b.n = 0;
+	p->w.batch = &b;
 	for (size_t i = p->from; i < p->to; i++) {
 		int r = visit(&p->w, p->dfd, p->rel, p->canon, p->names[i].name, &p->err);
 		if (r < 0) {
@@ -549,7 +550,8 @@ static void walk_part(void *ud)
 		}
 		p->r = add_count(p->r, r);
 	}
-	flush(&p->w, &p->batch);
+	flush(&p->w, &b);
+	p->w.batch = NULL;
 }
 
 /* The names of a directory walked on the splitter's threads: each name
@@ -573,7 +575,6 @@ static int walk_parts(walker *w, int dfd, const char *rel, const char *canon, co
 		*p = (part){ .w = *w, .dfd = dfd, .rel = rel, .canon = canon, .names = names, .from = i, .to = to };
 		ims_events_log_init(&p->log);
 		p->w.ev = &p->log.ev;
-		p->w.batch = &p->batch;
 		p->w.may_split = !broad;
 		parts[np++] = p;
 		i = to;

@@ -46,6 +46,7 @@ int ims_read_file(const char *path, size_t max, char **out, size_t *len, ims_err
 		return ims_error_set(err, IMS_EINVALID, "`%s` is larger than the limit of %zu bytes", path, max);
 	size_t cap = (size_t)st.st_size + 1, n = 0;
 	char *buf = xmalloc(cap);
+	ims_prefault(buf, cap); /* read() would fault in each page */
 	for (;;) {
 		if (n + 1 >= cap) {
 			if (cap > max + 1) {

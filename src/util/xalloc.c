@@ -2,7 +2,23 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+void ims_prefault(void *p, size_t n)
+{
+	static size_t page;
+	if (!page) {
+		long ps = sysconf(_SC_PAGESIZE);
+		page = ps > 0 ? (size_t)ps : 4096;
+	}
+	uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t b = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+}
 
 static void oom(void)
 {

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fanout.h"
 #include "util/xalloc.h"
 
 /* Entries made present ahead, at a time: 256 KiB, one system call where a
@@ -343,20 +346,92 @@ static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const
 	return r;
 }
 
-int ims_fents_hash(ims_fents *l, int rootfd, const ims_layer_hashes *h, ims_error **err)
+/* A run of the files to hash, read by one thread (see ims_fents_hash). */
+typedef struct {
+	ims_fents *l;
+	int rootfd;
+	const size_t *todo; /* indexes into l->v */
+	size_t from, to;    /* of todo */
+	size_t done;        /* todo[from..done) are hashed */
+	atomic_size_t *failed; /* the first part that failed, so far */
+	size_t index;       /* of this part */
+	int r;
+	ims_error *err;
+} hash_part;
+
+static void hash_run(void *ud)
 {
+	hash_part *p = ud;
 	dircache dc = { NULL, -1 };
-	int r = 0;
-	for (size_t i = 0; i < l->n && r >= 0; i++) {
-		ims_fent *e = &l->v[i];
-		if (e->type != IMS_TAR_FILE || *e->digest || !e->canon)
-			continue;
-		if ((r = read_hashed(rootfd, &dc, e, NULL, NULL, err)) >= 0)
-			learn(h, e);
+	p->done = p->from;
+	/* Parts after one that failed are not read: with one thread, the
+	 * hashing stops at the first error, as it always did. */
+	for (; p->done < p->to && atomic_load(p->failed) > p->index; p->done++) {
+		if ((p->r = read_hashed(p->rootfd, &dc, &p->l->v[p->todo[p->done]], NULL, NULL, &p->err)) < 0) {
+			size_t was = atomic_load(p->failed);
+			while (was > p->index && !atomic_compare_exchange_weak(p->failed, &was, p->index))
+				;
+			break;
+		}
 	}
 	if (dc.fd >= 0)
 		close(dc.fd);
 	free(dc.dir);
+}
+
+/* Reading for a content hash is a read and a sha256 per file, on `threads`
+ * threads at once (a fresh clone, a fresh CI runner with --cache-from,
+ * read every file before the recipe is known): the files are cut into
+ * runs of HASH_PART_BYTES or HASH_PART_FILES, whichever comes first. The
+ * hashes are told to h in the list's order, and the error is that of the
+ * first file in that order that failed: what one thread would give. */
+#define HASH_PART_BYTES ((int64_t)4 << 20)
+#define HASH_PART_FILES 256
+
+int ims_fents_hash(ims_fents *l, int rootfd, int threads, const ims_layer_hashes *h, ims_error **err)
+{
+	size_t *todo = xcalloc(l->n ? l->n : 1, sizeof(*todo));
+	size_t ntodo = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const ims_fent *e = &l->v[i];
+		if (e->type == IMS_TAR_FILE && !*e->digest && e->canon)
+			todo[ntodo++] = i;
+	}
+	hash_part **parts = xcalloc(ntodo ? ntodo : 1, sizeof(*parts));
+	size_t np = 0;
+	atomic_size_t failed;
+	atomic_init(&failed, SIZE_MAX);
+	for (size_t i = 0; i < ntodo;) {
+		size_t to = i;
+		int64_t bytes = 0;
+		while (to < ntodo && to - i < HASH_PART_FILES && bytes < HASH_PART_BYTES)
+			bytes += l->v[todo[to++]].size;
+		hash_part *p = xcalloc(1, sizeof(*p));
+		*p = (hash_part){ .l = l, .rootfd = rootfd, .todo = todo, .from = i, .to = to, .failed = &failed,
+				  .index = np };
+		parts[np++] = p;
+		i = to;
+	}
+	ims_fanout *f = np > 1 ? ims_fanout_new(threads) : NULL;
+	ims_fanout_run(f, hash_run, (void *const *)parts, np);
+	ims_fanout_free(f);
+	int r = 0;
+	for (size_t k = 0; k < np; k++) {
+		hash_part *p = parts[k];
+		for (size_t i = p->from; r >= 0 && i < p->done; i++)
+			learn(h, &l->v[todo[i]]);
+		if (r >= 0 && p->r < 0) {
+			r = p->r;
+			if (err && !*err) {
+				*err = p->err;
+				p->err = NULL;
+			}
+		}
+		ims_error_free(p->err);
+		free(p);
+	}
+	free(parts);
+	free(todo);
 	return r < 0 ? r : 0;
 }
 

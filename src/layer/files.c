@@ -19,6 +19,7 @@
 #include "layer/walk.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fanout.h"
 #include "util/xalloc.h"
 
 static ims_fattrs cascade(const ims_layer_attrs *d, const ims_layer_attrs *m, int64_t created)
@@ -204,7 +205,8 @@ size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h, siz
 
 int ims_layer_files_hash(ims_layer_files *lf, const ims_layer_hashes *h, ims_error **err)
 {
-	return ims_fents_hash(&lf->l, lf->sd.rootfd, h, err);
+	int threads = lf->o->threads, cpus = ims_usable_cpus();
+	return ims_fents_hash(&lf->l, lf->sd.rootfd, threads < cpus ? threads : cpus, h, err);
 }
 
 int ims_layer_files_describe(const ims_layer_files *lf, ims_sink *out, ims_error **err)

@@ -1269,6 +1269,59 @@ static bool same_buf(const ims_buf *a, const ims_buf *b)
 	return a->len == b->len && (!a->len || !memcmp(a->data, b->data, a->len));
 }
 
+/* Content hashes read on several threads (entries.c, ims_fents_hash): two
+ * files gone between the walk and the read; the error names the first in
+ * order, and the hashes told are those one thread tells, in its order. */
+static void learn_path(void *ud, const char *path, const struct stat *st, const char *digest)
+{
+	ims_buf_printf(ud, "%s %s\n", path, digest);
+}
+
+static void hash_gone(int threads, ims_buf *learned, char **error)
+{
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	o.threads = threads;
+	ims_layer_mapping m = copy_m("pw", "/app/");
+	ims_layer_files *lf = NULL;
+	ims_error *err = NULL;
+	put("pw/wide/d07/f1", "back", 0644);
+	put("pw/wide/d12/f3", "back", 0644);
+	if (ims_layer_files_prepare(&lf, &m, 1, &o, &err) == 0) {
+		_cleanup_free_ char *a = tpath("pw/wide/d07/f1"), *b = tpath("pw/wide/d12/f3");
+		unlink(b);
+		unlink(a);
+		ims_layer_hashes h = { .learn = learn_path, .ud = learned };
+		ims_layer_files_hash(lf, &h, &err);
+	}
+	*error = err ? xstrdup(err->message) : NULL;
+	ims_error_clear(&err);
+	ims_layer_files_free(lf);
+}
+
+static void split_hash_errors(void)
+{
+	ims_buf one = IMS_BUF_INIT(0);
+	char *e1 = NULL;
+	hash_gone(1, &one, &e1);
+	ok(e1 && strstr(e1, "d07/f1"), "split hash: one thread fails at the first file gone (%s)", e1 ? e1 : "no error");
+	ok(one.len > 0 && memmem(one.data, one.len, "d06/", 4) &&
+		   !memmem(one.data, one.len, "d08/", 4), "split hash: one thread told the hashes before it only");
+	for (int round = 0; round < 5; round++) {
+		ims_buf many = IMS_BUF_INIT(0);
+		char *e4 = NULL;
+		hash_gone(4, &many, &e4);
+		ok(e4 && e1 && !strcmp(e4, e1) && same_buf(&one, &many),
+		   "split hash: -j 4, round %d: the same error (%s) and the same hashes told, in order", round + 1,
+		   e4 ? e4 : "no error");
+		free(e4);
+		ims_buf_dispose(&many);
+	}
+	free(e1);
+	ims_buf_dispose(&one);
+	put("pw/wide/d07/f1", "pw/wide/d07", 0644);
+	put("pw/wide/d12/f3", "pw/wide/d12", 0644);
+}
+
 static void test_split_walk(void)
 {
 	mkd("pw", 0755);
@@ -1284,6 +1337,10 @@ static void test_split_walk(void)
 		}
 		snprintf(f, sizeof(f), "%s/.env", d); /* a warning per part */
 		put(f, "X=1", 0644);
+		for (int k = 0; k < 40; k++) { /* 736 files: hashed in 3 parts */
+			snprintf(f, sizeof(f), "%s/g%02d", d, k);
+			put(f, f, 0644);
+		}
 	}
 	for (int i = 0; i < 6; i++) {
 		char d[64], f[80];
@@ -1331,6 +1388,7 @@ static void test_split_walk(void)
 	walked_dispose(&e1);
 	unlink(f1);
 	unlink(f2);
+	split_hash_errors();
 }
 
 static void test_long_and_unicode(void)

@@ -3,11 +3,15 @@
  * find out it is unchanged. A file is trusted unchanged when its size,
  * mtime and ctime (in ns), inode, device and mode are those recorded. A
  * file whose mtime is less than RACY_NS before it was hashed is not
- * recorded ("racily clean", as git calls it): a write right after the hash
- * could fall in the same tick of the filesystem's clock and leave every
- * field as it was. Any later write sets mtime to its own time, so a file
+ * recorded unchanged ("racily clean", as git calls it): a write right
+ * after the hash could fall in the same tick of the filesystem's clock and
+ * leave every field as it was. Any later write sets mtime to its own time, so a file
  * with an older mtime (written long ago, or given one with touch -d) is
- * safe to record. */
+ * safe to record. A racily clean file is still recorded as seen, with its
+ * size and mode and a ctime of 0, which no file has (the kernel sets
+ * ctime, to the time of the change), so that it is never trusted
+ * unchanged but a fresh clone built at once, and built again after the
+ * next clone, is hashed and found in the cache, not rebuilt. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -250,7 +254,7 @@ void ims_cache_stats_learn(ims_cache_stats *s, const char *path, const struct st
 	int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	int64_t ct = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 	if (now_ns - mt < RACY_NS)
-		return; /* racily clean: hash it again next time */
+		ct = 0; /* racily clean: seen, hashed again next time */
 	stat_entry e = { .path = xstrdup(path),
 			 .size = st->st_size,
 			 .mtime_ns = mt,

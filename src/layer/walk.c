@@ -28,7 +28,8 @@
  * when they hold at least two subdirectories: deep enough for a tree whose
  * bulk sits one or two levels down (`src: .` over node_modules/PKG). A
  * split into at least BROAD_PARTS directories per thread is enough: below
- * it, nothing is split again (each split costs a copy of the entries). */
+ * it, nothing is split again (each part costs a copy of the walker, 4 KiB,
+ * and a hand-off between threads). */
 #define SPLIT_DEPTH 3
 #define BROAD_PARTS 4
 
@@ -243,7 +244,8 @@ static void add_file(const walker *w, const char *rel, const char *canon, const 
 }
 
 /* A name in a directory, and whether it may be a directory to descend
- * into (from getdents' type; only a hint, for splitting the walk). */
+ * into (from getdents' type, a symlink when links are followed, or a
+ * filesystem that does not say; only a hint, for splitting the walk). */
 typedef struct {
 	char *name;
 	bool dirish;
@@ -270,7 +272,7 @@ static void free_dents(dent *v, size_t n)
  * benchmark's VM); its offset is left at the end, which nothing else
  * reading dfd depends on (the walk only opens and stats names relative to
  * it). */
-static int list_dir(int dfd, const char *sh, dent **out, size_t *n, ims_error **err)
+static int list_dir(int dfd, const char *sh, bool follow, dent **out, size_t *n, ims_error **err)
 {
 	dent *v = NULL;
 	size_t cap = 0, len = 0;
@@ -288,7 +290,7 @@ static int list_dir(int dfd, const char *sh, dent **out, size_t *n, ims_error **
 				continue;
 			v = xgrow(v, &cap, len + 1, sizeof(*v));
 			v[len++] = (dent){ xstrdup(de->d_name), de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ||
-								  de->d_type == DT_LNK };
+								  (follow && de->d_type == DT_LNK) };
 		}
 	}
 	if (got < 0) {
@@ -619,7 +621,7 @@ static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_
 	}
 	dent *names = NULL;
 	size_t n = 0;
-	if ((r = list_dir(dfd, sh, &names, &n, err)) < 0)
+	if ((r = list_dir(dfd, sh, m->follow_symlinks, &names, &n, err)) < 0)
 		return r;
 	if (splits(w, names, n)) {
 		r = walk_parts(w, dfd, rel, canon, names, n, err);

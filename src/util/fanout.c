@@ -100,15 +100,17 @@ void ims_fanout_run(ims_fanout *f, void (*fn)(void *job), void *const *jobs, siz
 		return;
 	}
 	batch mine = { fn, jobs, n, 0, n, NULL };
-	batch *b;
-	void *job;
 	pthread_mutex_lock(&f->mu);
 	mine.below = f->top;
 	f->top = &mine;
 	pthread_cond_broadcast(&f->cv);
+	/* The caller runs jobs of its own batch only: another batch's job
+	 * could wait on a batch of its own in turn, and so on, each on this
+	 * thread's stack. Its own can always finish this way (as one thread
+	 * would run them), so the wait never depends on a job nobody runs. */
 	while (mine.left > 0) {
-		if (take(f, &b, &job))
-			run_one(f, b, job);
+		if (mine.next < mine.n)
+			run_one(f, &mine, mine.jobs[mine.next++]);
 		else
 			pthread_cond_wait(&f->cv, &f->mu);
 	}

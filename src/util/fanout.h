@@ -1,11 +1,13 @@
 /* A fan-out of small jobs on a few threads, for work that splits as it
  * goes (a tree walk, whose directories split again): ims_fanout_run hands
  * a batch of jobs to the pool and returns once every one of them is done.
- * While it waits, the calling thread runs jobs too (of its own batch, or of
- * any other), so a job may run a batch of its own without a thread ever
- * only waiting while a job is pending: nesting cannot deadlock. Jobs are
- * taken from the newest batch first (depth first, as a serial walk goes),
- * each batch's in order. Each job writes its own result, and the caller
+ * While it waits, the calling thread runs the jobs of its batch that no
+ * worker has taken, so a job may run a batch of its own: each batch can
+ * finish on its caller's thread alone, and nesting cannot deadlock. It
+ * runs no other batch's jobs, so a thread's stack holds no more batches
+ * than the nesting of its own jobs. Workers take jobs from the newest
+ * batch first (depth first, as a serial walk goes), each batch's in
+ * order. Each job writes its own result, and the caller
  * reads them in order once ims_fanout_run has returned: the threads change
  * when a job runs, never what the caller makes of the results. */
 #ifndef IMS_UTIL_FANOUT_H

@@ -261,6 +261,37 @@ DESC="... the same spec without the cache" run_expect 0 '' ims build "$W/big.yam
 	--no-cache --json
 check_eq "... with the digest of an uncached build" "$(jq -r .digest "$RUN_OUT")" "$RERUN"
 
+# --- a fresh clone built at once, twice: the second comes from the cache -------------------------------
+# Files written just before the build are racily clean: not trusted
+# unchanged next time. They are still recorded as seen (size and mode), so
+# the next fresh clone (new inodes and times) is hashed and found in the
+# cache, not rebuilt. Times in the future make every file racy however slow
+# the machine is.
+F=$TMP/fresh
+C4=$TMP/cache-fresh
+mkdir -p "$F/src/lib"
+for i in $(seq 1 20); do printf 'module %d\n' "$i" >"$F/src/lib/m$i.txt"; done
+printf '%s\n' 'base: scratch' 'created: 0' 'files:' '  - src: ./src' '    dest: /app/' >"$F/image.yaml"
+cp -r "$F/src" "$TMP/fresh-pristine"
+future() { find "$F/src" -exec touch -h -d "@$(($(date +%s) + 3600))" {} +; }
+future
+DESC="a fresh clone built at once" run_expect 0 '' ims build "$F/image.yaml" --output "oci:$TMP/fresh1:1" \
+	--cache-dir "$C4" --json
+FRESH=$(jq -r .digest "$RUN_OUT")
+check_eq "... its layer is built" 0 "$(from_cache)"
+rm -rf "$F/src" && cp -r "$TMP/fresh-pristine" "$F/src" && future
+DESC="the next fresh clone built at once" run_expect 0 '' ims build "$F/image.yaml" --output "oci:$TMP/fresh2:1" \
+	--cache-dir "$C4" --json
+check_eq "... its layer comes from the cache" 1 "$(from_cache)"
+check_eq "... the same digest" "$FRESH" "$(jq -r .digest "$RUN_OUT")"
+printf 'module 3, edited\n' >"$F/src/lib/m3.txt"
+touch -d "@$(($(date +%s) + 3600))" "$F/src/lib/m3.txt"
+DESC="an edit that keeps every time racy" run_expect 0 '' ims build "$F/image.yaml" --output "oci:$TMP/fresh3:1" \
+	--cache-dir "$C4" --json
+check_eq "... is built, never taken as unchanged" 0 "$(from_cache)"
+check "... umoci unpacks it" umoci unpack --image "$TMP/fresh3:1" "$TMP/fresh3-bundle"
+check_eq "... with the edit" "module 3, edited" "$(cat "$TMP/fresh3-bundle/rootfs/app/lib/m3.txt")"
+
 # --- du and prune -----------------------------------------------------------------------------------------------
 DESC="cache du" run_expect 0 '' ims cache du --cache-dir "$C" --json
 check_eq "... counts the blobs on disk" "$(ls "$C/blobs/sha256" | wc -l)" "$(jq .blobs "$RUN_OUT")"

@@ -18,8 +18,8 @@ struct ims_prewalk {
 	atomic_bool stop;
 	pthread_t thread;
 	bool joined;
-	bool taken; /* once */
-	bool verbose; /* say, when taken, that the walk was made ahead */
+	bool taken;          /* once */
+	bool verbose;        /* say, when taken, that the walk was made ahead */
 	ims_layer_files *lf; /* the walk's listing, until taken */
 	int r;
 	ims_error *err;

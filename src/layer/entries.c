@@ -350,11 +350,11 @@ static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const
 typedef struct {
 	ims_fents *l;
 	int rootfd;
-	const size_t *todo; /* indexes into l->v */
-	size_t from, to;    /* of todo */
-	size_t done;        /* todo[from..done) are hashed */
+	const size_t *todo;    /* indexes into l->v */
+	size_t from, to;       /* of todo */
+	size_t done;           /* todo[from..done) are hashed */
 	atomic_size_t *failed; /* the first part that failed, so far */
-	size_t index;       /* of this part */
+	size_t index;          /* of this part */
 	int r;
 	ims_error *err;
 } hash_part;
@@ -407,8 +407,9 @@ int ims_fents_hash(ims_fents *l, int rootfd, int threads, const ims_layer_hashes
 		while (to < ntodo && to - i < HASH_PART_FILES && bytes < HASH_PART_BYTES)
 			bytes += l->v[todo[to++]].size;
 		hash_part *p = xcalloc(1, sizeof(*p));
-		*p = (hash_part){ .l = l, .rootfd = rootfd, .todo = todo, .from = i, .to = to, .failed = &failed,
-				  .index = np };
+		*p = (hash_part){
+			.l = l, .rootfd = rootfd, .todo = todo, .from = i, .to = to, .failed = &failed, .index = np
+		};
 		parts[np++] = p;
 		i = to;
 	}

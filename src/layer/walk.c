@@ -289,8 +289,9 @@ static int list_dir(int dfd, const char *sh, bool follow, dent **out, size_t *n,
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
 			v = xgrow(v, &cap, len + 1, sizeof(*v));
-			v[len++] = (dent){ xstrdup(de->d_name), de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ||
-								  (follow && de->d_type == DT_LNK) };
+			bool dirish = de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ||
+				      (follow && de->d_type == DT_LNK);
+			v[len++] = (dent){ xstrdup(de->d_name), dirish };
 		}
 	}
 	if (got < 0) {

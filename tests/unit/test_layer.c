@@ -1522,11 +1522,13 @@ int main(void)
 	test_whiteouts();
 	test_tarw();
 	test_toctou();
-	test_stop();
-	test_split_walk();
 	test_long_and_unicode();
 	test_decompress();
 	test_big_sparse();
+	/* After test_big_sparse: their walks' memory, once freed, would sit
+	 * in ASan's quarantine and count in the RSS of its fork. */
+	test_stop();
+	test_split_walk();
 	/* Last: its zstd workers' buffers, once freed, would sit in ASan's
 	 * quarantine and count in the RSS of test_big_sparse's fork. */
 	test_threads();

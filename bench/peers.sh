@@ -298,12 +298,13 @@ cache_from=false
 : >"$P/alone.tsv"
 W='' R='' # the last timed command's wall time and peak RSS
 
-# timed NAME CMD...: CMD under /usr/bin/time -f '%e %M'; sets W and R. Its
-# output goes to $P/log/NAME.{out,err}; on failure they are shown.
+# timed NAME CMD...: CMD under bench/timed.py (wall time to the millisecond,
+# peak RSS from /usr/bin/time); sets W and R. Its output goes to
+# $P/log/NAME.{out,err}; on failure they are shown.
 timed() {
 	local name=$1
 	shift
-	if ! /usr/bin/time -f '%e %M' -o "$P/time.out" "$@" >"$P/log/$name.out" 2>"$P/log/$name.err"; then
+	if ! python3 "$here/timed.py" -o "$P/time.out" "$@" >"$P/log/$name.out" 2>"$P/log/$name.err"; then
 		echo "peers: $name failed: $*" >&2
 		tail -n 15 "$P/log/$name.err" "$P/log/$name.out" >&2
 		return 1
@@ -353,7 +354,7 @@ peer_run() {
 			return 1
 		fi
 		printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$step" "$rep" "$W" "$R" >>"$P/steps.tsv"
-		wall=$(awk -v a="$wall" -v b="$W" 'BEGIN { printf "%.2f", a + b }')
+		wall=$(awk -v a="$wall" -v b="$W" 'BEGIN { printf "%.3f", a + b }')
 		[ "$R" -gt "$rss" ] && rss=$R
 	done
 	printf '%s\tumoci+skopeo\t%s\t%s\t%s\t%s\n' "$c" "$rep" "$wall" "$rss" "$(uploads_since "$mark")" >>"$P/results.tsv"
@@ -604,7 +605,7 @@ for case in cases:
     for tool in TOOLS:
         st = tool_stats(case, tool)
         entry[tool] = st
-        cell[tool] = ("{:.2f} ({:.1f})".format(st["median_wall_s"], st["median_rss_mib"])
+        cell[tool] = ("{:.3f} ({:.1f})".format(st["median_wall_s"], st["median_rss_mib"])
                       if st["median_wall_s"] is not None else "FAILED")
     a, b = entry["imagespec"]["median_wall_s"], entry["umoci+skopeo"]["median_wall_s"]
     entry["ratio_wall"] = round(a / b, 3) if a is not None and b else None
@@ -629,7 +630,7 @@ for case in cases:
         if b:
             entry["upload_alone_over_peer"] = round(al / b, 3)
     doc["cases"].append(entry)
-    ratio = "{:.2f}".format(entry["ratio_wall"]) if entry["ratio_wall"] is not None else "-"
+    ratio = "{:.3f}".format(entry["ratio_wall"]) if entry["ratio_wall"] is not None else "-"
     lines.append(fmt.format(case, cell["imagespec"], cell["umoci+skopeo"], ratio))
 
 print()

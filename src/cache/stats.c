@@ -5,9 +5,9 @@
  * file whose mtime is less than RACY_NS before it was hashed is not
  * recorded unchanged ("racily clean", as git calls it): a write right
  * after the hash could fall in the same tick of the filesystem's clock and
- * leave every field as it was. Any later write sets mtime to its own time, so a file
- * with an older mtime (written long ago, or given one with touch -d) is
- * safe to record. A racily clean file is still recorded as seen, with its
+ * leave every field as it was. Any later write sets mtime to its own time,
+ * so a file with an older mtime (written long ago, or given one with
+ * touch -d) is safe to record. A racily clean file is still recorded as seen, with its
  * size and mode and a ctime of 0, which no file has (the kernel sets
  * ctime, to the time of the change), so that it is never trusted
  * unchanged but a fresh clone built at once, and built again after the
@@ -204,9 +204,11 @@ ims_cache_stats *ims_cache_stats_load(ims_cache *c, const char *root)
 		ims_error_free(e);
 		return s;
 	}
+	/* Lines long enough to be read (see parse_line): a damaged table of
+	 * empty lines reserves nothing. */
 	size_t lines = 0;
-	for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - data))); p++)
-		lines++;
+	for (const char *p = data, *nl; (nl = memchr(p, '\n', len - (size_t)(p - data))); p = nl + 1)
+		lines += nl - p > 65;
 	reserve(s, lines < MAX_ENTRIES ? lines : MAX_ENTRIES);
 	for (size_t i = 0; i < len && s->n < MAX_ENTRIES;) {
 		const char *nl = memchr(data + i, '\n', len - i);

@@ -343,6 +343,21 @@ ims_patterns *ims_patterns_new(void)
 	return xcalloc(1, sizeof(ims_patterns));
 }
 
+ims_patterns *ims_patterns_clone(const ims_patterns *p)
+{
+	ims_patterns *c = ims_patterns_new();
+	if (!p || !p->n)
+		return c;
+	c->v = xcalloc(p->n, sizeof(*c->v));
+	c->cap = p->n;
+	for (size_t i = 0; i < p->n; i++) {
+		rule r = { .neg = p->v[i].neg, .dir_only = p->v[i].dir_only };
+		compile(&r, xstrdup(p->v[i].text));
+		c->v[c->n++] = r;
+	}
+	return c;
+}
+
 void ims_patterns_free(ims_patterns *p)
 {
 	if (!p)

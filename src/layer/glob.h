@@ -31,6 +31,8 @@ size_t ims_patterns_count(const ims_patterns *p);
  * Both are conservative: a false answer is certain, a true one is not. */
 bool ims_patterns_may_match_below(const ims_patterns *p, const char *dir);
 bool ims_patterns_may_unmatch_below(const ims_patterns *p, const char *dir);
+/* A copy of p's rules, in order (NULL p: none). */
+ims_patterns *ims_patterns_clone(const ims_patterns *p);
 void ims_patterns_free(ims_patterns *p);
 
 /* Reads a .gitignore-style file (comments, blank lines, `!`, trailing `/`

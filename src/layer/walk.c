@@ -507,11 +507,10 @@ static int add_count(int total, int r)
 }
 
 /* Whether the walk of a directory with these names is split among
- * threads. Not under ignore files: a directory's own rules are read as it
- * is walked, into a list every walker shares. */
+ * threads. */
 static bool splits(walker *w, const dent *names, size_t n)
 {
-	if (!w->may_split || w->sp->threads < 2 || w->ignore || w->depth > SPLIT_DEPTH)
+	if (!w->may_split || w->sp->threads < 2 || w->depth > SPLIT_DEPTH)
 		return false;
 	size_t dirs = 0;
 	for (size_t i = 0; i < n && dirs < 2; i++)
@@ -579,6 +578,10 @@ static int walk_parts(walker *w, int dfd, const char *rel, const char *canon, co
 		ims_events_log_init(&p->log);
 		p->w.ev = &p->log.ev;
 		p->w.may_split = !broad;
+		/* The ignore files' rules so far, and those of the part's own
+		 * directories as it reads them: a rule applies from its own
+		 * directory down, so a part needs no other part's. */
+		p->w.ignore = w->ignore ? ims_patterns_clone(w->ignore) : NULL;
 		parts[np++] = p;
 		i = to;
 	}
@@ -599,6 +602,7 @@ static int walk_parts(walker *w, int dfd, const char *rel, const char *canon, co
 			}
 		}
 		ims_events_log_dispose(&p->log);
+		ims_patterns_free(p->w.ignore);
 		ims_error_free(p->err);
 		free(p);
 	}

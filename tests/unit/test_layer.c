@@ -1235,7 +1235,7 @@ typedef struct {
 	char *error;
 } walked;
 
-static walked walk_with(const char *root, int threads)
+static walked walk_ignoring(const char *root, int threads, const char *ignore_file)
 {
 	walked r = { IMS_BUF_INIT(0), IMS_BUF_INIT(0), 0, NULL };
 	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
@@ -1243,6 +1243,8 @@ static walked walk_with(const char *root, int threads)
 	o.ev = &ev;
 	o.threads = threads;
 	ims_layer_mapping m = copy_m(root, "/app/");
+	if (ignore_file)
+		m.ignore_files = vals1(ignore_file), m.nignore_files = 1;
 	ims_layer_files *lf = NULL;
 	ims_error *err = NULL;
 	r.rc = ims_layer_files_prepare(&lf, &m, 1, &o, &err);
@@ -1255,6 +1257,11 @@ static walked walk_with(const char *root, int threads)
 	ims_error_clear(&err);
 	ims_layer_files_free(lf);
 	return r;
+}
+
+static walked walk_with(const char *root, int threads)
+{
+	return walk_ignoring(root, threads, NULL);
 }
 
 static void walked_dispose(walked *r)
@@ -1320,6 +1327,42 @@ static void split_hash_errors(void)
 	ims_buf_dispose(&one);
 	put("pw/wide/d07/f1", "pw/wide/d07", 0644);
 	put("pw/wide/d12/f3", "pw/wide/d12", 0644);
+}
+
+/* Ignore files under a split walk: each part takes a copy of the rules
+ * read so far and adds its own directories' rules to it. A rule that
+ * prunes a directory, one that applies at any depth, a `!` below that
+ * brings a file back, and one deep in a part. */
+static bool has_path(const walked *r, const char *path)
+{
+	return r->recipe.len && memmem(r->recipe.data, r->recipe.len, path, strlen(path));
+}
+
+static void split_walk_ignore_files(void)
+{
+	put("pw/.myignore", "wide/d05/\ng1*\n", 0644);
+	put("pw/wide/d03/.myignore", "!g12\n", 0644);
+	put("pw/a/s1/.myignore", "suid\n", 0644);
+	walked one = walk_ignoring("pw", 1, ".myignore");
+	ok(one.rc == 0 && !has_path(&one, "app/wide/d05/") && !has_path(&one, "app/wide/d04/g12") &&
+		   has_path(&one, "app/wide/d03/g12") && has_path(&one, "app/wide/d03/g20") &&
+		   !has_path(&one, "app/a/s1/suid") && has_path(&one, "app/a/s2/suid"),
+	   "split walk, ignore files: one thread applies the rules (%s)", one.error ? one.error : "");
+	for (int threads = 2; threads <= 8; threads *= 2) {
+		for (int round = 0; round < 3; round++) {
+			walked many = walk_ignoring("pw", threads, ".myignore");
+			ok(many.rc == 0 && same_buf(&one.recipe, &many.recipe) && same_buf(&one.said, &many.said),
+			   "split walk, ignore files: -j %d, round %d: one thread's recipe and warnings", threads,
+			   round + 1);
+			walked_dispose(&many);
+		}
+	}
+	walked_dispose(&one);
+	_cleanup_free_ char *a = tpath("pw/.myignore"), *b = tpath("pw/wide/d03/.myignore"),
+			    *c = tpath("pw/a/s1/.myignore");
+	unlink(a);
+	unlink(b);
+	unlink(c);
 }
 
 static void test_split_walk(void)
@@ -1389,6 +1432,7 @@ static void test_split_walk(void)
 	unlink(f1);
 	unlink(f2);
 	split_hash_errors();
+	split_walk_ignore_files();
 }
 
 static void test_long_and_unicode(void)

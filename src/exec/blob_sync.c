@@ -106,10 +106,7 @@ int ims_exec_blob_sync_result(ims_blob_sync *s, const char *digest, ims_layer_ac
 		if (strcmp(it->d->digest, digest) || !it->done)
 			continue;
 		if (it->rc < 0) {
-			if (err && !*err) {
-				*err = it->err;
-				it->err = NULL;
-			}
+			ims_error_pass(err, &it->err);
 			return it->rc;
 		}
 		*action = it->action;

@@ -79,10 +79,7 @@ int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, im
 		ims_events_info(ev, "the files of the first layer were listed while the registries answered");
 	ims_events_log_replay(&w->said, ev);
 	if (w->r < 0) {
-		if (err && !*err) {
-			*err = w->err;
-			w->err = NULL;
-		}
+		ims_error_pass(err, &w->err);
 		return w->r;
 	}
 	*lf = w->lf;

@@ -78,10 +78,7 @@ int ims_compressor_new(ims_compressor **out, ims_layer_alg alg, int level, int t
 	 * more blocks (a 2-core machine built the benchmark at -j 8 in
 	 * 23.6 MB with 8 threads, 18.0 MB with 2, and no slower). The
 	 * bytes do not depend on it. */
-	int cpus = ims_usable_cpus();
-	if (threads > cpus)
-		threads = cpus;
-	return ims_compressor_new_threads(out, alg, level, threads, next, err);
+	return ims_compressor_new_threads(out, alg, level, ims_fanout_threads(threads), next, err);
 }
 
 int ims_compressor_new_threads(ims_compressor **out, ims_layer_alg alg, int level, int threads, const ims_sink *next,

@@ -39,6 +39,15 @@ ims_fent *ims_fents_add(ims_fents *l, size_t mapping)
 	return e;
 }
 
+void ims_fents_push(ims_fents *l, size_t mapping, const ims_fent *e)
+{
+	ims_fent *d = ims_fents_add(l, mapping);
+	size_t seq = d->seq;
+	*d = *e;
+	d->mapping = mapping;
+	d->seq = seq;
+}
+
 static void fent_dispose(ims_fent *e)
 {
 	free(e->path);
@@ -423,10 +432,7 @@ int ims_fents_hash(ims_fents *l, int rootfd, int threads, const ims_layer_hashes
 			learn(h, &l->v[todo[i]]);
 		if (r >= 0 && p->r < 0) {
 			r = p->r;
-			if (err && !*err) {
-				*err = p->err;
-				p->err = NULL;
-			}
+			ims_error_pass(err, &p->err);
 		}
 		ims_error_free(p->err);
 		free(p);

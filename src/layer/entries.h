@@ -50,6 +50,9 @@ typedef struct {
 
 /* A zeroed entry at the end of the list (owned by it), with seq set. */
 ims_fent *ims_fents_add(ims_fents *l, size_t mapping);
+/* e, whole, at the end of the list (which owns its strings from now on),
+ * with mapping and seq set. */
+void ims_fents_push(ims_fents *l, size_t mapping, const ims_fent *e);
 void ims_fents_dispose(ims_fents *l);
 
 /* Sorts, merges and checks the list, and turns later links to the same

@@ -111,12 +111,8 @@ static void flush(const walker *w, batch *b)
 	if (!b->n)
 		return;
 	pthread_mutex_lock(&w->sp->mu);
-	for (size_t i = 0; i < b->n; i++) {
-		ims_fent *d = ims_fents_add(w->c->out, w->c->mapping);
-		size_t seq = d->seq;
-		*d = b->v[i];
-		d->seq = seq;
-	}
+	for (size_t i = 0; i < b->n; i++)
+		ims_fents_push(w->c->out, w->c->mapping, &b->v[i]);
 	pthread_mutex_unlock(&w->sp->mu);
 	b->n = 0;
 }
@@ -127,18 +123,13 @@ static void flush(const walker *w, batch *b)
  * mapping) before use, and a mapping's paths differ. */
 static void push(const walker *w, const ims_fent *e)
 {
-	if (w->batch) {
-		w->batch->v[w->batch->n] = *e;
-		w->batch->v[w->batch->n++].mapping = w->c->mapping;
-		if (w->batch->n == PART_BATCH)
-			flush(w, w->batch);
+	if (!w->batch) {
+		ims_fents_push(w->c->out, w->c->mapping, e);
 		return;
 	}
-	ims_fent *d = ims_fents_add(w->c->out, w->c->mapping);
-	size_t seq = d->seq;
-	*d = *e;
-	d->mapping = w->c->mapping;
-	d->seq = seq;
+	w->batch->v[w->batch->n++] = *e;
+	if (w->batch->n == PART_BATCH)
+		flush(w, w->batch);
 }
 
 /* An entry for rel with the mapping's owner and times, not yet pushed. */
@@ -506,6 +497,21 @@ static int add_count(int total, int r)
 	return total > INT_MAX - r ? INT_MAX : total + r;
 }
 
+/* Visits names[from..to) of the directory dfd in order, stopping at the
+ * first error; the entries added, or the error's code. */
+static int visit_names(walker *w, int dfd, const char *rel, const char *canon, const dent *names, size_t from,
+		       size_t to, ims_error **err)
+{
+	int total = 0;
+	for (size_t i = from; i < to; i++) {
+		int r = visit(w, dfd, rel, canon, names[i].name, err);
+		if (r < 0)
+			return r;
+		total = add_count(total, r);
+	}
+	return total;
+}
+
 /* Whether the walk of a directory with these names is split among
  * threads. */
 static bool splits(walker *w, const dent *names, size_t n)
@@ -544,14 +550,7 @@ static void walk_part(void *ud)
 	batch b; /* on this thread's stack: its pages serve every part it walks */
 	b.n = 0;
 	p->w.batch = &b;
-	for (size_t i = p->from; i < p->to; i++) {
-		int r = visit(&p->w, p->dfd, p->rel, p->canon, p->names[i].name, &p->err);
-		if (r < 0) {
-			p->r = r;
-			break;
-		}
-		p->r = add_count(p->r, r);
-	}
+	p->r = visit_names(&p->w, p->dfd, p->rel, p->canon, p->names, p->from, p->to, &p->err);
 	flush(&p->w, &b);
 	p->w.batch = NULL;
 }
@@ -593,10 +592,7 @@ static int walk_parts(walker *w, int dfd, const char *rel, const char *canon, co
 			ims_events_log_replay(&p->log, w->ev);
 			if (p->r < 0) {
 				r = p->r;
-				if (err && !*err) {
-					*err = p->err;
-					p->err = NULL;
-				}
+				ims_error_pass(err, &p->err);
 			} else {
 				total = add_count(total, p->r);
 			}
@@ -614,7 +610,7 @@ static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_
 {
 	const ims_layer_mapping *m = w->c->m;
 	_cleanup_free_ char *sh = shown(w, rel);
-	int r = 0, total = 0;
+	int r = 0;
 	const atomic_bool *stop = w->c->o->stop;
 	if (stop && atomic_load(stop))
 		return ims_error_set(err, IMS_EINTERRUPTED, "the walk of the source files was stopped");
@@ -628,18 +624,12 @@ static int walk_dir(walker *w, int dfd, const char *rel, const char *canon, ims_
 	size_t n = 0;
 	if ((r = list_dir(dfd, sh, m->follow_symlinks, &names, &n, err)) < 0)
 		return r;
-	if (splits(w, names, n)) {
+	if (splits(w, names, n))
 		r = walk_parts(w, dfd, rel, canon, names, n, err);
-		free_dents(names, n);
-		return r;
-	}
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		r = visit(w, dfd, rel, canon, names[i].name, err);
-		if (r > 0)
-			total = add_count(total, r);
-	}
+	else
+		r = visit_names(w, dfd, rel, canon, names, 0, n, err);
 	free_dents(names, n);
-	return r < 0 ? r : total;
+	return r;
 }
 
 static ims_patterns *patterns(const char *const *v, size_t n)
@@ -741,8 +731,7 @@ static int copy_file(walker *w, const struct stat *st, ims_error **err)
 int ims_layer_copy(const ims_copy_ctx *c, ims_error **err)
 {
 	walker *w = xcalloc(1, sizeof(*w));
-	int threads = c->o->threads, cpus = ims_usable_cpus();
-	splitter sp = { threads < cpus ? threads : cpus, false, NULL, PTHREAD_MUTEX_INITIALIZER };
+	splitter sp = { ims_fanout_threads(c->o->threads), false, NULL, PTHREAD_MUTEX_INITIALIZER };
 	w->c = c;
 	w->ev = c->o->ev;
 	w->sp = &sp;

@@ -172,10 +172,8 @@ int ims_eager_wait(ims_eager_upload *u, ims_error **err)
 {
 	pthread_join(u->thread, NULL);
 	int rc = u->rc;
-	if (rc < 0 && err && !*err) {
-		*err = u->err;
-		u->err = NULL;
-	}
+	if (rc < 0)
+		ims_error_pass(err, &u->err);
 	close(u->fd);
 	dispose(u);
 	return rc;

@@ -86,6 +86,14 @@ int ims_error_sys(ims_error **err, int errnum, int code, const char *fmt, ...)
 	return code;
 }
 
+void ims_error_pass(ims_error **err, ims_error **from)
+{
+	if (err && !*err) {
+		*err = *from;
+		*from = NULL;
+	}
+}
+
 int ims_error_wrap(ims_error **err, const char *fmt, ...)
 {
 	if (!err || !*err)

@@ -18,6 +18,9 @@ int ims_error_wrap(ims_error **err, const char *fmt, ...)
 /* Sets the hint of an existing error (replacing any). */
 void ims_error_hint(ims_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Hands *from (an error another thread or step kept) to *err when err
+ * is non-NULL and *err is NULL, leaving *from NULL; else keeps *from. */
+void ims_error_pass(ims_error **err, ims_error **from);
 /* Appends one more line ("\n" + text) to an existing error, or creates it. */
 int ims_error_append(ims_error **err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

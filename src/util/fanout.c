@@ -31,6 +31,12 @@ int ims_usable_cpus(void)
 	return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
 }
 
+int ims_fanout_threads(int wanted)
+{
+	int cpus = ims_usable_cpus();
+	return wanted < cpus ? wanted : cpus;
+}
+
 /* Takes the next job of the newest batch that has one (f->mu held). */
 static bool take(ims_fanout *f, batch **b, void **job)
 {

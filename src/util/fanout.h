@@ -20,6 +20,8 @@ typedef struct ims_fanout ims_fanout;
 /* The CPUs this process may run on (its affinity mask; 1 when unknown):
  * threads beyond it would only hold more memory. */
 int ims_usable_cpus(void);
+/* wanted threads (-j), at most ims_usable_cpus(). */
+int ims_fanout_threads(int wanted);
 
 /* A pool where threads jobs run at once, the caller's thread counted (so
  * threads - 1 are started). NULL when threads < 2, or when no thread could

@@ -321,19 +321,177 @@ static bool inflates_whole(ims_gzblock *b, const unsigned char *p, size_t k, con
 	       used == k && got == n && memcmp(b->whole, in, n) == 0;
 }
 
+/* Bits of a deflate stream, least significant first (RFC 1951 3.1.1). */
+typedef struct {
+	const unsigned char *p;
+	size_t nbits, at;
+} bitreader;
+
+static bool take_bits(bitreader *r, unsigned n, unsigned *v)
+{
+	if (r->nbits - r->at < n)
+		return false;
+	*v = 0;
+	for (unsigned i = 0; i < n; i++, r->at++)
+		*v |= (unsigned)(r->p[r->at / 8] >> (r->at % 8) & 1) << i;
+	return true;
+}
+
+/* The code-length code (RFC 1951 3.2.7): a canonical Huffman code of at
+ * most 7 bits over 19 symbols, as how many codes each length has and the
+ * symbols in code order (shorter codes first, then by symbol). */
+typedef struct {
+	unsigned char count[8], sorted[19];
+} length_code;
+
+static void length_code_make(length_code *c, const unsigned char lens[19])
+{
+	memset(c->count, 0, sizeof(c->count));
+	unsigned n = 0;
+	for (unsigned len = 1; len <= 7; len++)
+		for (unsigned sym = 0; sym < 19; sym++)
+			if (lens[sym] == len) {
+				c->count[len]++;
+				c->sorted[n++] = (unsigned char)sym;
+			}
+}
+
+/* One symbol, read a bit at a time from its code's first (most
+ * significant) bit; -1 at the end of the bits or on a code not in use. */
+static int length_symbol(bitreader *r, const length_code *c)
+{
+	unsigned code = 0, first = 0, index = 0;
+	for (unsigned len = 1; len <= 7; len++) {
+		unsigned bit;
+		if (!take_bits(r, 1, &bit))
+			return -1;
+		code |= bit;
+		if (code - first < c->count[len])
+			return c->sorted[index + code - first];
+		index += c->count[len];
+		first = (first + c->count[len]) << 1;
+		code <<= 1;
+	}
+	return -1;
+}
+
+/* The code of end-of-block (symbol 256) in the compressed deflate block
+ * at the start of p[0..k): its length and its value (written from its
+ * most significant bit), and the bit where the block's data starts. False
+ * for a stored block or a header that does not parse. RFC 1951 3.2.6-7. */
+static bool end_of_block_code(const unsigned char *p, size_t k, unsigned *len, unsigned *code, size_t *data)
+{
+	bitreader r = { p, k * 8, 0 };
+	unsigned head;
+	if (!take_bits(&r, 3, &head))
+		return false;
+	if (head >> 1 == 1) { /* fixed codes: end-of-block is 7 zero bits */
+		*len = 7;
+		*code = 0;
+		*data = r.at;
+		return true;
+	}
+	unsigned hlit, hdist, hclen;
+	if (head >> 1 != 2 || !take_bits(&r, 5, &hlit) || !take_bits(&r, 5, &hdist) || !take_bits(&r, 4, &hclen))
+		return false;
+	hlit += 257;
+	hdist += 1;
+	static const unsigned char order[19] = { 16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15 };
+	unsigned char cl[19] = { 0 };
+	for (unsigned i = 0; i < hclen + 4; i++) {
+		unsigned v;
+		if (!take_bits(&r, 3, &v))
+			return false;
+		cl[order[i]] = (unsigned char)v;
+	}
+	length_code lc;
+	length_code_make(&lc, cl);
+	unsigned char lens[288 + 32]; /* HLIT and HDIST can say that many */
+	for (unsigned i = 0; i < hlit + hdist;) {
+		int sym = length_symbol(&r, &lc);
+		unsigned rep, fill = 0;
+		if (sym < 0)
+			return false;
+		if (sym < 16) {
+			lens[i++] = (unsigned char)sym;
+			continue;
+		}
+		if (sym == 16) {
+			if (i == 0 || !take_bits(&r, 2, &rep))
+				return false;
+			fill = lens[i - 1];
+			rep += 3;
+		} else if (!take_bits(&r, sym == 17 ? 3 : 7, &rep)) {
+			return false;
+		} else {
+			rep += sym == 17 ? 3 : 11;
+		}
+		if (rep > hlit + hdist - i)
+			return false;
+		memset(lens + i, fill, rep);
+		i += rep;
+	}
+	if (hlit <= 256 || lens[256] == 0)
+		return false;
+	/* The canonical code: shorter codes first, then by symbol. */
+	unsigned count[16] = { 0 };
+	for (unsigned i = 0; i < hlit; i++)
+		count[lens[i]]++;
+	unsigned next = 0;
+	for (unsigned l = 1; l < lens[256]; l++)
+		next = (next + count[l]) << 1;
+	for (unsigned i = 0; i < 256; i++)
+		next += lens[i] == lens[256];
+	*len = lens[256];
+	*code = next;
+	*data = r.at;
+	return true;
+}
+
+/* Where the one deflate block of p[0..k) ends in its last byte, told
+ * apart without inflating it: 0 when at most 5 of the last byte's bits
+ * are used, 1 when 6 or more are (or it ends on the byte), -1 when its
+ * end-of-block code cannot tell. The block's last bits are its
+ * end-of-block code and the bits after it are zero, so each ending that
+ * is possible (only zeros after it) and has that code right before it
+ * is a candidate; the true ending is one of them. When every candidate
+ * is on one side, that side is the answer. */
+static int ending_from_code(const unsigned char *p, size_t k)
+{
+	unsigned len, code;
+	size_t data;
+	if (!end_of_block_code(p, k, &len, &code, &data))
+		return -1;
+	bool side[2] = { false, false };
+	for (unsigned used = 1; used <= 8; used++) {
+		size_t end = (k - 1) * 8 + used;
+		if ((p[k - 1] >> used) != 0 || end < data + len)
+			continue;
+		bitreader r = { p, end, end - len };
+		unsigned v = 0, bit;
+		for (unsigned i = 0; i < len && take_bits(&r, 1, &bit); i++)
+			v = v << 1 | bit;
+		if (v == code)
+			side[used > 5] = true;
+	}
+	return side[0] == side[1] ? -1 : side[1];
+}
+
 /* The quick way to join a piece p[0..k) of one deflate block (its first
  * block is marked final, so there is no other): that mark is bit 0. Where
- * the block ends in the last byte is not known, only that the bits after
+ * the block ends in the last byte is not said, only that the bits after
  * it are zero: the empty stored block's 3 zero header bits fit in that
  * byte when at most 5 of its bits are used, else they take one more zero
- * byte. When the last byte's highest 1 is among its top 2 bits, it is the
- * second; otherwise the first is tried, then the second. Each try is
- * checked by inflating the joined piece, ended by a final empty block
- * (03 00, not kept): a wrong guess cannot pass, since its stored block's
- * LEN and NLEN come out of the wrong bytes and do not match. So the bytes
- * are those the read-back would write, found with one inflate by
- * libdeflate instead of zlib's block-by-block one. False (p as it was)
- * when the piece has several blocks or no try passes. */
+ * byte. For most pieces the block's end-of-block code tells which
+ * (ending_from_code), with no inflate at all. Otherwise (a fixed-code
+ * block's end-of-block is 7 zero bits, which leaves both possible) they
+ * are tried in turn, the first skipped when the last byte's highest 1 is
+ * among its top 2 bits. Each try is checked by inflating the joined
+ * piece, ended by a final empty block (03 00, not kept): a wrong guess
+ * cannot pass, since its stored block's LEN and NLEN come out of the
+ * wrong bytes and do not match. Either way the bytes are those zlib's
+ * read-back would write. False (p as it was) when the piece has several
+ * blocks or no try passes. */
 static bool quick_join(ims_gzblock *b, unsigned char *p, size_t k, const unsigned char *in, size_t n,
 		       ims_gzblock_out *o)
 {
@@ -341,11 +499,19 @@ static bool quick_join(ims_gzblock *b, unsigned char *p, size_t k, const unsigne
 		return false;
 	static const unsigned char tail[2][8] = { "\0\0\xff\xff\x03\0", "\0\0\0\xff\xff\x03\0" };
 	static const size_t tail_len[2] = { 6, 7 };
+	int told = ending_from_code(p, k);
+	p[0] &= 0xfe;
+	if (told >= 0) {
+		memcpy(p + k, tail[told], tail_len[told] - 2);
+		o->len += k + tail_len[told] - 2;
+		b->quick[told]++;
+		b->by_code++;
+		return true;
+	}
 	unsigned last = p[k - 1];
 	int high = 0; /* 1 + the index of the last byte's highest 1 */
 	while (last >> high)
 		high++;
-	p[0] &= 0xfe;
 	for (int extra = high > 5; extra <= 1; extra++) {
 		memcpy(p + k, tail[extra], tail_len[extra]);
 		if (inflates_whole(b, p, k + tail_len[extra], in, n)) {

@@ -8,11 +8,12 @@
  * looks_stored) are written as stored deflate blocks; the others are
  * compressed by libdeflate (docs/choices.md, "Parallel gzip"). libdeflate
  * writes a whole deflate stream, whose last block is marked final and
- * ends mid-byte: a piece of one block is joined by trying the two ways it
- * can end, each checked by libdeflate's inflate; a piece of several is
- * read back with zlib's inflate, block by block, which finds that mark (to
- * clear it) and where the piece ends. Either way every piece is checked to
- * inflate to its input.
+ * ends mid-byte: a piece of one block is joined by reading from its
+ * end-of-block code which of the two ways it can end is its own, or, when
+ * the code leaves both possible, by trying them, each checked by
+ * libdeflate's inflate; a piece of several is read back with zlib's
+ * inflate, block by block, which finds that mark (to clear it) and where
+ * the piece ends, and checks that it inflates to its input.
  *
  * The bytes depend on the block, the level and libdeflate's version only,
  * never on which thread or compressor did the work: that is what makes the
@@ -62,6 +63,7 @@ typedef struct {
 	bool no_quick;       /* tests: every piece that goes on through zlib's read-back */
 	uint64_t quick[2];   /* pieces joined the quick way: without, with the extra zero byte */
 	uint64_t slow;       /* pieces joined through the read-back */
+	uint64_t by_code;    /* quick joins told by the end-of-block code, not inflated */
 	uint32_t *seen; /* repeat finder: 4-byte key → position + 1 in the block */
 	bool seen_clean;
 	bool *decide; /* per chunk of the block: stored */

@@ -340,7 +340,7 @@ static void test_joins(void)
 	ims_gzblock b, slow;
 	ims_gzblock_out o = { 0 };
 	int bad_mid = 0, bad_last = 0, pieces = 0, differ = 0;
-	uint64_t quick[2] = { 0 }, slow_joins = 0;
+	uint64_t quick[2] = { 0 }, slow_joins = 0, by_code = 0;
 	for (int level = 1; level <= 9; level += 3) {
 		ims_gzblock_init(&b, level);
 		ims_gzblock_init(&slow, level);
@@ -388,6 +388,7 @@ static void test_joins(void)
 		quick[0] += b.quick[0];
 		quick[1] += b.quick[1];
 		slow_joins += b.slow;
+		by_code += b.by_code;
 		ims_gzblock_dispose(&b);
 		ims_gzblock_dispose(&slow);
 	}
@@ -397,10 +398,61 @@ static void test_joins(void)
 	/* Both guesses of the quick join are taken (with and without the
 	 * extra zero byte), and pieces of several deflate blocks still go
 	 * through the read-back. */
-	printf("# joins: %llu quick joins without the extra byte, %llu with it, %llu through the read-back\n",
-	       (unsigned long long)quick[0], (unsigned long long)quick[1], (unsigned long long)slow_joins);
+	printf("# joins: %llu quick joins without the extra byte, %llu with it (%llu of them told by the "
+	       "end-of-block code), %llu through the read-back\n",
+	       (unsigned long long)quick[0], (unsigned long long)quick[1], (unsigned long long)by_code,
+	       (unsigned long long)slow_joins);
 	ok(quick[0] > 100 && quick[1] > 100, "joins: the quick join takes both endings");
 	ok(slow_joins >= 3, "joins: pieces of several deflate blocks are joined through the read-back");
+	ims_gzblock_out_dispose(&o);
+}
+
+/* The ending of a piece of one deflate block is read from its
+ * end-of-block code, without inflating it (gzblock.c, ending_from_code),
+ * so that code must be read right for every shape of Huffman code:
+ * alphabets of 1 to 256 byte values, flat to steep, so that end-of-block
+ * takes codes of many lengths, and fixed-code blocks (small pieces), at
+ * every level; pieces of 1 byte to 128 KiB. Every join must give the
+ * bytes of zlib's read-back, and most must be told by the code. */
+static void test_join_codes(void)
+{
+	static const int levels[] = { 1, 2, 3, 4, 6, 9 };
+	uint64_t s = 7, by_code = 0, joins = 0, lens_seen = 0;
+	int differ = 0, rounds = 0;
+	ims_gzblock_out o = { 0 };
+	for (size_t l = 0; l < IMS_ARRAY_SIZE(levels); l++) {
+		ims_gzblock b, slow;
+		ims_gzblock_init(&b, levels[l]);
+		ims_gzblock_init(&slow, levels[l]);
+		slow.no_quick = true;
+		for (int i = 0; i < 150; i++, rounds++) {
+			unsigned alphabet = 1 + (unsigned)(rnd(&s) % 256), steep = (unsigned)(rnd(&s) % 4);
+			size_t len = (size_t)1 << (rnd(&s) % 17);
+			len += rnd(&s) % len;
+			bytes in = { 0 };
+			for (size_t j = 0; j < len; j++) {
+				unsigned v = (unsigned)(rnd(&s) % alphabet);
+				for (unsigned t = 0; t < steep; t++)
+					v = v * (unsigned)(rnd(&s) % alphabet) / alphabet;
+				unsigned char c = (unsigned char)(' ' + v);
+				put(&in, &c, 1);
+			}
+			if (ims_gzblock_deflate(&b, in.p, in.len, false, &o) != IMS_GZBLOCK_OK ||
+			    !same_as_slow(&slow, &in, false, &o))
+				differ++;
+			free(in.p);
+		}
+		by_code += b.by_code;
+		joins += b.quick[0] + b.quick[1] + b.slow;
+		lens_seen += b.by_code > 0;
+		ims_gzblock_dispose(&b);
+		ims_gzblock_dispose(&slow);
+	}
+	is_int(differ, 0, "join codes: %d pieces of skewed alphabets join into the bytes of zlib's read-back", rounds);
+	printf("# join codes: %llu of %llu joins told by the end-of-block code\n", (unsigned long long)by_code,
+	       (unsigned long long)joins);
+	ok(by_code * 2 > joins, "join codes: most joins are told by the end-of-block code, without inflating");
+	is_int((int)lens_seen, (int)IMS_ARRAY_SIZE(levels), "join codes: at every level");
 	ims_gzblock_out_dispose(&o);
 }
 
@@ -521,6 +573,7 @@ int main(void)
 	test_stored();
 	test_pinned();
 	test_joins();
+	test_join_codes();
 	test_bounded(&ins[5].in);
 	test_failures(&ins[5].in);
 	bytes big = { 0 };

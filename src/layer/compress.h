@@ -19,7 +19,7 @@
 #define IMS_COMPRESS_BUFSZ ((size_t)128 * 1024)
 
 /* Chosen from measurements (docs/choices.md, "Parallel gzip"). */
-#define IMS_GZIP_DEFAULT_LEVEL 1
+#define IMS_GZIP_DEFAULT_LEVEL 2
 /* zstd's job size and overlap (ZSTD_c_jobSize, ZSTD_c_overlapLog): part of
  * the output format, like the gzip block size. */
 #define IMS_ZSTD_JOB_SIZE (1 << 20)

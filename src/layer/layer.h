@@ -24,10 +24,11 @@
  * 1: one zlib stream, single-threaded zstd. 2: gzip in parallel 128 KiB
  * blocks with incompressible 1 KiB chunks stored; zstd with worker threads
  * and 1 MiB jobs overlapping by 1 MiB. 3: gzip blocks compressed by
- * libdeflate, without a dictionary, level 1 by default. The compressing
+ * libdeflate, without a dictionary, level 1 by default. 4: gzip level 2
+ * by default (the same bytes as 3 for a level given). The compressing
  * library's version is part of a layer's cache recipe as well
  * (ims_compressor_version). */
-#define IMS_LAYER_FORMAT_VERSION 3
+#define IMS_LAYER_FORMAT_VERSION 4
 
 /* A file or directory a files layer leaves out, known by device and inode
  * whatever its name (SPEC-v1 is silent; docs/choices.md, "Local

@@ -21,6 +21,9 @@
  * page fault per 4 KiB would be. */
 #define WARM_AHEAD ((size_t)(256 * 1024) / sizeof(ims_fent))
 
+/* Files from this size on are read with POSIX_FADV_SEQUENTIAL. */
+#define IMS_FADVISE_MIN ((off_t)128 * 1024)
+
 ims_fent *ims_fents_add(ims_fents *l, size_t mapping)
 {
 	size_t cap = l->cap;
@@ -294,7 +297,10 @@ static int open_source(int rootfd, dircache *dc, const ims_fent *e, int *out, im
 		close(fd);
 		return ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
 	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* A bigger read-ahead matters only beyond the kernel's default window
+	 * (128 KiB); a call for every small file cost more than it gained. */
+	if (st.st_size >= IMS_FADVISE_MIN)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	*out = fd;
 	return 0;
 failed:
@@ -322,9 +328,21 @@ size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h, size_t *unseen)
 	return unknown;
 }
 
+/* Whether fd, just read, still has the stat e was walked with: a file
+ * written meanwhile gets a new mtime and ctime (or size). */
+static bool same_stat(int fd, const ims_fent *e)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && st.st_size == e->st.st_size && st.st_ino == e->st.st_ino &&
+	       st.st_mtim.tv_sec == e->st.st_mtim.tv_sec && st.st_mtim.tv_nsec == e->st.st_mtim.tv_nsec &&
+	       st.st_ctim.tv_sec == e->st.st_ctim.tv_sec && st.st_ctim.tv_nsec == e->st.st_ctim.tv_nsec;
+}
+
+/* Tells the stat cache e's content hash, unless e changed as it was read
+ * (its walk stat would then stand for other bytes). */
 static void learn(const ims_layer_hashes *h, const ims_fent *e)
 {
-	if (h && h->learn)
+	if (h && h->learn && !e->changed)
 		h->learn(h->ud, e->canon, &e->st, e->digest);
 }
 
@@ -347,10 +365,12 @@ static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const
 		if (r >= 0 && n != e->size)
 			r = ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
 	}
-	if (r >= 0)
+	if (r >= 0) {
 		ims_sha256_reader_final(&hr, e->digest);
-	else
+		e->changed = !same_stat(fd, e);
+	} else {
 		ims_sha256_reader_dispose(&hr);
+	}
 	ims_reader_close(&src);
 	return r;
 }

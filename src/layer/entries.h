@@ -37,6 +37,7 @@ typedef struct {
 	ino_t ino;
 	struct stat st;    /* with canon: the source's stat when it was walked */
 	char digest[IMS_DIGEST_BUFSZ]; /* sha256 of a FILE's content; "" while unknown */
+	bool changed;      /* its stat when its last read ended was not st */
 	bool multi_link;   /* st_nlink > 1: may be stored as a hard link */
 	size_t mapping;    /* index of the mapping that made it */
 	size_t seq;        /* order of insertion */

@@ -224,13 +224,7 @@ bool ims_layer_files_unchanged(const ims_layer_files *lf)
 {
 	for (size_t i = 0; i < lf->l.n; i++) {
 		const ims_fent *e = &lf->l.v[i];
-		if (e->type != IMS_TAR_FILE || !e->canon)
-			continue;
-		struct stat st;
-		if (fstatat(lf->sd.rootfd, e->canon, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_size != e->st.st_size ||
-		    st.st_ino != e->st.st_ino || st.st_mtim.tv_sec != e->st.st_mtim.tv_sec ||
-		    st.st_mtim.tv_nsec != e->st.st_mtim.tv_nsec || st.st_ctim.tv_sec != e->st.st_ctim.tv_sec ||
-		    st.st_ctim.tv_nsec != e->st.st_ctim.tv_nsec)
+		if (e->type == IMS_TAR_FILE && e->canon && e->changed)
 			return false;
 	}
 	return true;

@@ -104,8 +104,9 @@ int ims_layer_files_hash(ims_layer_files *lf, const ims_layer_hashes *h, ims_err
 int ims_layer_files_describe(const ims_layer_files *lf, ims_sink *out, ims_error **err);
 int ims_layer_files_write(ims_layer_files *lf, const ims_layer_hashes *h, ims_sink *out, ims_layer_result *res,
 			  ims_error **err);
-/* Whether every source file still has the stat it was walked with (a
- * layer built from files that changed meanwhile is not remembered). */
+/* Whether every source file, when its reading for the layer ended, still
+ * had the stat it was walked with (a layer built from files that changed
+ * meanwhile is not remembered). */
 bool ims_layer_files_unchanged(const ims_layer_files *lf);
 void ims_layer_files_free(ims_layer_files *lf);
 

@@ -1543,6 +1543,69 @@ static void test_big_sparse(void)
 	unlink(p);
 }
 
+/* A file written while the layer reads it: the layer is built from what
+ * was read, but it is not remembered (ims_layer_files_unchanged) and the
+ * stat cache is not told that file's hash (its walk stat would stand for
+ * other bytes). The sink touches big.bin when the first bytes of the tar
+ * reach it, which is while big.bin (1 MiB, first in order) is read. */
+typedef struct {
+	ims_buf out;
+	bool touch, touched;
+} touching_sink;
+
+static int touch_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	touching_sink *t = ud;
+	if (t->touch && !t->touched) {
+		_cleanup_free_ char *f = tpath("chg/big.bin");
+		struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+		t->touched = utimensat(AT_FDCWD, f, ts, 0) == 0;
+	}
+	return buf_write(&t->out, p, n, err);
+}
+
+static void changed_case(bool touch)
+{
+	const char *name = touch ? "touched while read" : "left alone";
+	_cleanup_free_ char *big = xmalloc(1 << 20);
+	memset(big, 'x', 1 << 20);
+	big[(1 << 20) - 1] = '\0';
+	put("chg/big.bin", big, 0644);
+	put("chg/small.txt", "small\n", 0644);
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	ims_layer_mapping m = copy_m("chg", "/app/");
+	ims_layer_files *lf = NULL;
+	ims_error *err = NULL;
+	ims_buf learned = IMS_BUF_INIT(0);
+	touching_sink t = { IMS_BUF_INIT(0), touch, false };
+	int rc = ims_layer_files_prepare(&lf, &m, 1, &o, &err);
+	if (rc == 0) {
+		ims_layer_hashes h = { .learn = learn_path, .ud = &learned };
+		ims_sink s = { touch_write, &t };
+		ims_layer_result res;
+		rc = ims_layer_files_write(lf, &h, &s, &res, &err);
+	}
+	ok(rc == 0 && t.touched == touch, "changed while read, %s: the layer is written (%s)", name,
+	   err ? err->message : "no error");
+	ok(lf && ims_layer_files_unchanged(lf) == !touch, "changed while read, %s: %s", name,
+	   touch ? "the layer is not remembered" : "the layer is remembered");
+	bool big_learned = learned.data && memmem(learned.data, learned.len, "big.bin ", 8);
+	bool small_learned = learned.data && memmem(learned.data, learned.len, "small.txt ", 10);
+	ok(big_learned == !touch && small_learned, "changed while read, %s: the stat cache learns %s", name,
+	   touch ? "the other file only" : "both files");
+	ims_error_clear(&err);
+	ims_layer_files_free(lf);
+	ims_buf_dispose(&learned);
+	ims_buf_dispose(&t.out);
+}
+
+static void test_changed_while_read(void)
+{
+	mkd("chg", 0755);
+	changed_case(false);
+	changed_case(true);
+}
+
 int main(void)
 {
 	ims_error *err = NULL;
@@ -1573,6 +1636,7 @@ int main(void)
 	 * in ASan's quarantine and count in the RSS of its fork. */
 	test_stop();
 	test_split_walk();
+	test_changed_while_read();
 	/* Last: its zstd workers' buffers, once freed, would sit in ASan's
 	 * quarantine and count in the RSS of test_big_sparse's fork. */
 	test_threads();

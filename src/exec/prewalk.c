@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cache/cache.h"
 #include "exec/skips.h"
 #include "util/error.h"
 #include "util/event.h"
@@ -32,11 +33,29 @@ static void *walk(void *ud)
 	return NULL;
 }
 
-static bool wanted(const ims_exec_env *env, const ims_plan *p)
+/* The walk leaves the cache directory out by its inode (exec/skips.c), so
+ * a missing one is made first, as the base's load would make it next
+ * (ims_cache_open). A cache that cannot be opened (that load says why)
+ * means no walk ahead. */
+static bool cache_ready(const ims_exec_env *env)
 {
 	struct stat st;
+	if (!env->cache_dir || stat(env->cache_dir, &st) == 0)
+		return true;
+	ims_cache *c = NULL;
+	ims_error *e = NULL;
+	if (ims_cache_open(&c, env->cache_dir, env->cache_max, &e) < 0) {
+		ims_error_free(e);
+		return false;
+	}
+	ims_cache_close(c);
+	return true;
+}
+
+static bool wanted(const ims_exec_env *env, const ims_plan *p)
+{
 	return p->nsteps > 0 && p->steps[0].kind == IMS_STEP_FILES && !p->steps[0].per_platform && p->target &&
-	       p->target->kind == IMS_REF_REGISTRY && (!env->cache_dir || stat(env->cache_dir, &st) == 0);
+	       p->target->kind == IMS_REF_REGISTRY && cache_ready(env);
 }
 
 ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)

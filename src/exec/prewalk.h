@@ -12,9 +12,9 @@
  * before; a failed walk fails the step with the same error.
  *
  * Only for a registry target (an output path could appear in the tree
- * after the list of what to leave out was made) and when the cache
- * directory, if any, exists already (the same reason). Internal to the
- * executor room. */
+ * after the list of what to leave out was made); a cache directory that
+ * does not exist yet is made before the walk (the same reason). Internal
+ * to the executor room. */
 #ifndef IMS_EXEC_PREWALK_H
 #define IMS_EXEC_PREWALK_H
 

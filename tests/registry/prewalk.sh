@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The first layer's files are listed on a thread of their own while the
 # build reaches its registries (src/exec/prewalk.c). It runs for a registry
-# target when the cache directory exists; -v says when the layer step took
-# the listing made ahead, so each case below checks that it did.
+# target; -v says when the layer step took the listing made ahead, so each
+# case below checks that it did.
 #   - The listing made ahead is used: the image runs (skopeo, umoci, chroot).
+#   - A cache directory that does not exist yet is made before the walk, so
+#     the walk is made ahead on a first build too, and a cache directory
+#     inside the tree is left out of the layer as before.
 #   - A walk that fails (a missing src; a FIFO deep in the tree) fails the
 #     push with the message an `oci:` build gives, and nothing is pushed.
 #   - A refused password ends the build with the registry's answer while a
@@ -61,6 +64,22 @@ DESC="push to an oci: layout: no listing made ahead (an output could land in the
 	run_expect 0 '' "$IMAGESPEC" build "$(spec ok ./app "$PW_ADDR/team/ok:1")" --cache-dir "$CACHE" -v \
 	--output "oci:$TMP/layout-ok"
 check_nomatch "... and -v does not say it was" "$AHEAD" "$RUN_STDERR"
+
+# --- a cache directory that does not exist yet ---------------------------------
+DESC="push with a cache directory not made yet: exit 0, the listing made ahead was taken" \
+	run_expect 0 "$AHEAD" "$IMAGESPEC" build "$(spec ok ./app "$PW_ADDR/team/fresh:1")" --cache-dir "$TMP/new/cache" -v
+check "... the cache directory was made" test -f "$TMP/new/cache/version"
+# Inside the tree: made before the walk, so the walk leaves it out.
+mkdir -p "$W/incache/d1"
+echo "hello from beside the cache" >"$W/incache/d1/hello.txt"
+DESC="push with a cache directory not made yet inside the tree: exit 0, the listing made ahead was taken" \
+	run_expect 0 "$AHEAD" "$IMAGESPEC" build "$(spec incache ./incache "$PW_ADDR/team/incache:1")" \
+	--cache-dir "$W/incache/.cache/imagespec" -v
+check "... the cache directory was made" test -f "$W/incache/.cache/imagespec/version"
+check_eq "... the image runs (skopeo, umoci, chroot)" "hello from beside the cache" \
+	"$(pull_and_run "$PW_ADDR/team/incache:1")"
+check "... the cache directory is not in the layer" test ! -e "$PULLED_BUNDLE/rootfs/app/.cache/imagespec"
+check "... the source file is" test -f "$PULLED_BUNDLE/rootfs/app/d1/hello.txt"
 
 # same_error NAME SRC REPO WHAT: the push fails as the oci: build does, after
 # taking the listing made ahead, and REPO:1 has no manifest and no blob.

@@ -7,11 +7,11 @@
  * after the hash could fall in the same tick of the filesystem's clock and
  * leave every field as it was. Any later write sets mtime to its own time,
  * so a file with an older mtime (written long ago, or given one with
- * touch -d) is safe to record. A racily clean file is still recorded as seen, with its
- * size and mode and a ctime of 0, which no file has (the kernel sets
- * ctime, to the time of the change), so that it is never trusted
- * unchanged but a fresh clone built at once, and built again after the
- * next clone, is hashed and found in the cache, not rebuilt. */
+ * touch -d) is safe to record. A racily clean file is still recorded as
+ * seen, with its size and mode and a ctime of 0, which no file has (the
+ * kernel sets ctime, to the time of the change), so that it is never
+ * trusted unchanged but a fresh clone built at once, and built again
+ * after the next clone, is hashed and found in the cache, not rebuilt. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

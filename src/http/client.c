@@ -108,6 +108,8 @@ int ims_http_new(ims_http **out, const ims_http_options *o, ims_error **err)
 	static const ims_http_options none = { 0 };
 	if (!o)
 		o = &none;
+	if (ims_http__need_curl(err) < 0)
+		return IMS_EGENERIC;
 	ims_http *h = xcalloc(1, sizeof(*h));
 	new_share(h);
 	set_defaults(h, o);

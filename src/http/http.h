@@ -20,6 +20,8 @@
 #include "util/buf.h"
 #include "util/stream.h"
 
+/* libcurl is loaded when the room first needs it (util/lazylib.h); the
+ * global set-up is libcurl's, run then, and undone here. */
 int ims_http_global_init(void);
 void ims_http_global_cleanup(void);
 

@@ -20,8 +20,6 @@
  */
 #include "layer/layer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +31,7 @@
 #include <unistd.h>
 
 #include "digest/sha256_stream.h"
+#include "layer/archive_api.h"
 #include "layer/glob.h"
 #include "layer/lpath.h"
 #include "layer/tarw.h"
@@ -163,6 +162,9 @@ static int open_pass(actx *c, struct archive **out, ims_error **err)
 {
 	if (lseek(c->fd, 0, SEEK_SET) < 0)
 		return ims_error_sys(err, errno, IMS_EGENERIC, "archive `%s`: seek", c->shown);
+	int lr = ims_layer__need_archive(err);
+	if (lr < 0)
+		return lr;
 	struct archive *a = archive_read_new();
 	if (!a)
 		abort();

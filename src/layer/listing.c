@@ -3,12 +3,11 @@
  * hashed in 64 KiB pieces on its way past. */
 #include "layer/listing.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "layer/archive_api.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -168,6 +167,9 @@ static int list_all(struct archive *a, const char *shown, src *s, ims_list_fn fn
 
 int ims_layer_list(ims_reader *r, const char *shown, ims_list_fn fn, void *ud, ims_error **err)
 {
+	int lr = ims_layer__need_archive(err);
+	if (lr < 0)
+		return lr;
 	struct archive *a = archive_read_new();
 	if (!a)
 		abort();

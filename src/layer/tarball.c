@@ -1,7 +1,5 @@
 #include "layer/tarball.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "layer/archive_api.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -248,6 +247,9 @@ int ims_tarball_extract(const char *path, const char *dir, const char *shown, im
 	if (!S_ISREG(st.st_mode))
 		return ims_error_set(err, IMS_EGENERIC, "%s is not a regular file", shown);
 
+	int r = ims_layer__need_archive(err);
+	if (r < 0)
+		return r;
 	/* tar only, plain or gzip: nothing else is an image archive, and each
 	 * extra reader is attack surface. */
 	_cleanup_(archive_freep) struct archive *a = archive_read_new();
@@ -412,10 +414,13 @@ int ims_tarball_write(const char *path, ims_tarball_entry *v, size_t n, const ch
 
 	/* FILE.tmp-XXXXXX next to FILE, locked, so that a re-run removes
 	 * what a killed writer left (ims_tarball_sweep) */
+	int r = ims_layer__need_archive(err);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *dir = ims_path_dirname(path);
 	_cleanup_free_ char *prefix = tmp_prefix(path);
 	ims_tmpfile tf;
-	int r = ims_tmpfile_open(&tf, dir, prefix, err);
+	r = ims_tmpfile_open(&tf, dir, prefix, err);
 	if (r < 0)
 		return ims_error_wrap(err, "create %s", shown);
 	int fd = tf.fd;

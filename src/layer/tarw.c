@@ -1,11 +1,10 @@
 #include "layer/tarw.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <locale.h>
 #include <string.h>
 
 #include "digest/sha256_stream.h"
+#include "layer/archive_api.h"
 #include "layer/compress.h"
 #include "layer/lpath.h"
 #include "util/async_sink.h"
@@ -157,6 +156,9 @@ static int fail(ims_tarw *w, const char *name, ims_error **err)
 
 int ims_tarw_open(ims_tarw **out, ims_layer_alg alg, int level, int threads, ims_sink *sink, ims_error **err)
 {
+	int lr = ims_layer__need_archive(err);
+	if (lr < 0)
+		return lr;
 	ims_tarw *w = xcalloc(1, sizeof(*w));
 	w->sink = *sink;
 	/* Below the compressor: every byte for the sink is hashed for the

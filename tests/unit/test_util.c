@@ -1,9 +1,12 @@
 /* The util room (capped buffers, files, paths, errors) and the digest room. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "digest/digest.h"
 #include "util/buf.h"
@@ -21,6 +25,7 @@
 #include "util/fanout.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
+#include "util/lazylib.h"
 #include "util/stream.h"
 #include "util/text.h"
 #include "util/tmpfile.h"
@@ -804,6 +809,84 @@ static void test_events_log(void)
 	ims_buf_dispose(&b);
 }
 
+/* util/lazylib: a library loaded on first need. libz.so.1 stands for
+ * libcurl (the test links it: loading it again binds the same copy). */
+static const char *(*zversion)(void);
+static atomic_int setups;
+
+static const char *bind_z(void *h)
+{
+	zversion = (const char *(*)(void))dlsym(h, "zlibVersion");
+	return zversion ? NULL : "zlibVersion";
+}
+
+static const char *bind_missing_symbol(void *h)
+{
+	return dlsym(h, "ims_no_such_function") ? NULL : "ims_no_such_function";
+}
+
+static const char *count_setup(void)
+{
+	atomic_fetch_add(&setups, 1);
+	return NULL;
+}
+
+static const char *failing_setup(void)
+{
+	return "the set-up said no";
+}
+
+static void *need_z(void *ud)
+{
+	ims_error *e = NULL;
+	if (ims_lazylib_need(ud, &e) < 0)
+		ims_error_free(e);
+	return NULL;
+}
+
+static void test_lazylib(void)
+{
+	static ims_lazylib missing = IMS_LAZYLIB_INIT("libims-test-missing.so.9", "ims-test-pkg", bind_z, NULL);
+	ims_error *e = NULL;
+	ok(ims_lazylib_need(&missing, &e) == IMS_EGENERIC && e && strstr(e->message, "cannot load libims-test-missing.so.9") &&
+		   e->hint && strstr(e->hint, "apt-get install ims-test-pkg"),
+	   "lazylib: a missing library is an error naming it and the package (%s; %s)", e ? e->message : "",
+	   e && e->hint ? e->hint : "");
+	ims_error_free(e);
+	e = NULL;
+	ok(ims_lazylib_need(&missing, &e) == IMS_EGENERIC && !ims_lazylib_ready(&missing), "lazylib: and stays one");
+	ims_error_free(e);
+	e = NULL;
+
+	static ims_lazylib nosym = IMS_LAZYLIB_INIT("libz.so.1", "zlib1g", bind_missing_symbol, count_setup);
+	ok(ims_lazylib_need(&nosym, &e) < 0 && e && strstr(e->message, "no symbol `ims_no_such_function`") &&
+		   atomic_load(&setups) == 0,
+	   "lazylib: a missing symbol is named, and the set-up is not run (%s)", e ? e->message : "");
+	ims_error_free(e);
+	e = NULL;
+
+	static ims_lazylib refused = IMS_LAZYLIB_INIT("libz.so.1", "zlib1g", bind_z, failing_setup);
+	ok(ims_lazylib_need(&refused, &e) < 0 && e && strstr(e->message, "the set-up said no"),
+	   "lazylib: a failed set-up is the error (%s)", e ? e->message : "");
+	ims_error_free(e);
+	e = NULL;
+
+	/* Eight threads ask at once: one loads and sets up, the others wait. */
+	static ims_lazylib z = IMS_LAZYLIB_INIT("libz.so.1", "zlib1g", bind_z, count_setup);
+	zversion = NULL;
+	ok(!ims_lazylib_ready(&z), "lazylib: not loaded before the first need");
+	pthread_t t[8];
+	for (int i = 0; i < 8; i++)
+		pthread_create(&t[i], NULL, need_z, &z);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	ok(ims_lazylib_ready(&z) && atomic_load(&setups) == 1 && zversion && !strcmp(zversion(), zlibVersion()),
+	   "lazylib: eight threads at once: loaded and set up once (%d), its functions bound",
+	   atomic_load(&setups));
+	ims_lazylib_must(&z);
+	ok(ims_lazylib_need(&z, NULL) == 0 && atomic_load(&setups) == 1, "lazylib: later needs do nothing");
+}
+
 int main(void)
 {
 	umask(022);
@@ -825,6 +908,7 @@ int main(void)
 	test_interrupt();
 	test_fanout();
 	test_events_log();
+	test_lazylib();
 	ok(ims_rm_rf(tmpdir, NULL) == 0 && !ims_path_exists(tmpdir), "the temp dir is removed");
 	free(tmpdir);
 	return tap_done();

@@ -55,7 +55,8 @@ static bool stats_seen(void *ud, const char *path, const struct stat *st)
 	return ims_cache_stats_seen(ims_exec_cache_stats(ud), path, st);
 }
 
-void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_plan *p, bool readonly)
+void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_plan *p, bool readonly,
+			 ims_prewalk *walked)
 {
 	memset(c, 0, sizeof(*c));
 	c->ev = &env->ev;
@@ -69,7 +70,9 @@ void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_p
 		ims_error_free(e);
 		return;
 	}
-	if (p->spec_dir) {
+	if (p->spec_dir && (c->stats = ims_prewalk_take_stats(walked, p->spec_dir))) {
+		/* read while the registries answered */
+	} else if (p->spec_dir) {
 		/* Read beside the walk of the first layer's files (a table of
 		 * 5,000 files takes about as long as a tenth of an unchanged
 		 * rebuild); c does not move until it is closed. */

@@ -8,6 +8,7 @@
 
 #include "cache/cache.h"
 #include "exec/exec_int.h"
+#include "exec/prewalk.h"
 #include "layer/layer.h"
 
 typedef struct {
@@ -26,8 +27,10 @@ typedef struct {
 } ims_exec_cache;
 
 /* Opens env's cache (none without a cache_dir). A cache that cannot be
- * opened is a warning: the build goes on without it. */
-void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_plan *p, bool readonly);
+ * opened is a warning: the build goes on without it. The stat table is
+ * walked's when it read it (may be NULL). */
+void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_plan *p, bool readonly,
+			 ims_prewalk *walked);
 /* The stat table, once read (NULL: none). */
 ims_cache_stats *ims_exec_cache_stats(ims_exec_cache *c);
 /* Saves what was learned and trims the store to its cap. */

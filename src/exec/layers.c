@@ -413,7 +413,7 @@ int ims_exec_build_layers(const ims_exec_env *env, const ims_plan *p, const ims_
 {
 	ims_new_layer *layers = xcalloc(p->nsteps + 1, sizeof(*layers));
 	ims_exec_cache cache;
-	ims_exec_cache_open(&cache, env, p, target == NULL);
+	ims_exec_cache_open(&cache, env, p, target == NULL, walked);
 	cache.remote = remote && remote->n;
 	cache.exported = p->cache_to != NULL;
 	int r = 0;

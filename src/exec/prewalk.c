@@ -3,10 +3,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cache/cache.h"
 #include "exec/skips.h"
+#include "util/cleanup.h"
 #include "util/error.h"
 #include "util/event.h"
 #include "util/xalloc.h"
@@ -24,6 +24,12 @@ struct ims_prewalk {
 	ims_layer_files *lf; /* the walk's listing, until taken */
 	int r;
 	ims_error *err;
+	/* the stat table of the spec's directory, read beside the walk */
+	ims_cache *cache;
+	const char *stats_root;
+	pthread_t stats_thread;
+	bool stats_running;
+	ims_cache_stats *stats; /* until taken */
 };
 
 static void *walk(void *ud)
@@ -33,36 +39,41 @@ static void *walk(void *ud)
 	return NULL;
 }
 
-/* The walk leaves the cache directory out by its inode (exec/skips.c), so
- * a missing one is made first, as the base's load would make it next
- * (ims_cache_open). A cache that cannot be opened (that load says why)
- * means no walk ahead. */
-static bool cache_ready(const ims_exec_env *env)
+static void *load_stats(void *ud)
 {
-	struct stat st;
-	if (!env->cache_dir || stat(env->cache_dir, &st) == 0)
-		return true;
-	ims_cache *c = NULL;
+	ims_prewalk *w = ud;
+	w->stats = ims_cache_stats_load(w->cache, w->stats_root);
+	return NULL;
+}
+
+/* The walk leaves the cache directory out by its inode (exec/skips.c), so
+ * a missing one is made first (ims_cache_open), as the base's load would
+ * make it next. A cache that cannot be opened (that load says why) means
+ * no walk ahead. */
+static bool cache_ready(const ims_exec_env *env, ims_cache **c)
+{
+	*c = NULL;
 	ims_error *e = NULL;
-	if (ims_cache_open(&c, env->cache_dir, env->cache_max, &e) < 0) {
+	if (env->cache_dir && ims_cache_open(c, env->cache_dir, env->cache_max, &e) < 0) {
 		ims_error_free(e);
 		return false;
 	}
-	ims_cache_close(c);
 	return true;
 }
 
-static bool wanted(const ims_exec_env *env, const ims_plan *p)
+static bool wanted(const ims_plan *p)
 {
 	return p->nsteps > 0 && p->steps[0].kind == IMS_STEP_FILES && !p->steps[0].per_platform && p->target &&
-	       p->target->kind == IMS_REF_REGISTRY && cache_ready(env);
+	       p->target->kind == IMS_REF_REGISTRY;
 }
 
 ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
 {
-	if (!wanted(env, p))
+	ims_cache *cache;
+	if (!wanted(p) || !cache_ready(env, &cache))
 		return NULL;
 	ims_prewalk *w = xcalloc(1, sizeof(*w));
+	w->cache = cache;
 	w->s = &p->steps[0];
 	w->verbose = env->verbose > 0;
 	ims_exec_skips_collect(&w->skips, env, p);
@@ -77,7 +88,22 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
 		ims_prewalk_free(w);
 		return NULL;
 	}
+	/* the same table ims_exec_cache_open would read after the registries
+	 * answered; without a thread, it reads it then */
+	if (w->cache && p->spec_dir) {
+		w->stats_root = p->spec_dir;
+		w->stats_running = pthread_create(&w->stats_thread, NULL, load_stats, w) == 0;
+	}
 	return w;
+}
+
+ims_cache_stats *ims_prewalk_take_stats(ims_prewalk *w, const char *root)
+{
+	if (!w || !w->stats_running || strcmp(root, w->stats_root))
+		return NULL;
+	pthread_join(w->stats_thread, NULL);
+	w->stats_running = false;
+	return steal_pointer(&w->stats);
 }
 
 static void join(ims_prewalk *w)
@@ -112,6 +138,10 @@ void ims_prewalk_free(ims_prewalk *w)
 		return;
 	atomic_store(&w->stop, true);
 	join(w);
+	if (w->stats_running)
+		pthread_join(w->stats_thread, NULL);
+	ims_cache_stats_free(w->stats);
+	ims_cache_close(w->cache);
 	ims_layer_files_free(w->lf);
 	ims_error_free(w->err);
 	ims_events_log_dispose(&w->said);

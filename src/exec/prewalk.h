@@ -7,7 +7,9 @@
  * loads the base and asks the target, and the layer step takes the
  * listing instead of walking again. Nothing is read but directories and
  * inodes, so a refused password still fails before any byte is
- * compressed. What the walk says (a secret left out, a dropped mode bit)
+ * compressed. The stat table of the spec's directory (cache/stats.c) is
+ * read on another thread meanwhile, for the step to take with the
+ * listing. What the walk says (a secret left out, a dropped mode bit)
  * is kept and said when the step takes the walk, where it was said
  * before; a failed walk fails the step with the same error.
  *
@@ -18,6 +20,7 @@
 #ifndef IMS_EXEC_PREWALK_H
 #define IMS_EXEC_PREWALK_H
 
+#include "cache/cache.h"
 #include "exec/exec_int.h"
 #include "layer/layer.h"
 
@@ -33,6 +36,10 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p);
  * in *lf (1) or its error (< 0). Once only. */
 int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, ims_layer_files **lf,
 		     ims_error **err);
+
+/* The stat table of root (the spec's directory) that w read beside its
+ * walk, waited for, once; NULL when w read none (the caller reads it). */
+ims_cache_stats *ims_prewalk_take_stats(ims_prewalk *w, const char *root);
 
 /* Stops a walk still running, waits for it and frees w; NULL-safe. */
 void ims_prewalk_free(ims_prewalk *w);

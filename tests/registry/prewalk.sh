@@ -4,6 +4,8 @@
 # target; -v says when the layer step took the listing made ahead, so each
 # case below checks that it did.
 #   - The listing made ahead is used: the image runs (skopeo, umoci, chroot).
+#   - Pushed again with nothing changed, the stat table read beside the walk
+#     knows every file: none is opened (strace), the layer is the cache's.
 #   - A cache directory that does not exist yet is made before the walk, so
 #     the walk is made ahead on a first build too, and a cache directory
 #     inside the tree is left out of the layer as before.
@@ -15,7 +17,7 @@
 #     blob is uploaded.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
-need skopeo umoci htpasswd curl
+need skopeo umoci htpasswd curl strace
 [ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
 
 PASS="pw-$RANDOM$RANDOM"
@@ -64,6 +66,26 @@ DESC="push to an oci: layout: no listing made ahead (an output could land in the
 	run_expect 0 '' "$IMAGESPEC" build "$(spec ok ./app "$PW_ADDR/team/ok:1")" --cache-dir "$CACHE" -v \
 	--output "oci:$TMP/layout-ok"
 check_nomatch "... and -v does not say it was" "$AHEAD" "$RUN_STDERR"
+
+# --- nothing changed: the stat table read beside the walk knows every file -----
+# Times set in the past, so that no file is racily clean (cache/stats.c).
+mkdir -p "$W/same/d1"
+echo "hello from an unchanged tree" >"$W/same/d1/hello.txt"
+echo two >"$W/same/d1/two.txt"
+touch -d 2020-01-01 "$W/same/d1/hello.txt" "$W/same/d1/two.txt"
+DESC="first push of an unchanged tree: exit 0" \
+	run_expect 0 "$AHEAD" "$IMAGESPEC" build "$(spec same ./same "$PW_ADDR/team/same:1")" --cache-dir "$CACHE" -v
+# LeakSanitizer cannot work under ptrace (tests/e2e/cache.sh does the same).
+NOLEAKS=("ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
+DESC="the same push again (strace: which files are opened): the listing made ahead was taken" \
+	run_expect 0 "$AHEAD" env "${NOLEAKS[@]}" strace -f -qq -e trace=open,openat -o "$TMP/strace-same.log" \
+	"$IMAGESPEC" build "$(spec same ./same "$PW_ADDR/team/same:1")" --cache-dir "$CACHE" -v
+check_match "... the layer comes from the cache" 'layer 1/1: sha256:[0-9a-f]{64} \([0-9]+ bytes, from the cache\)' \
+	"$RUN_STDERR"
+check_eq "... no source file was opened for reading (the stat table knew them)" 0 \
+	"$(grep -Ec '"(hello|two)\.txt", O_RDONLY' "$TMP/strace-same.log")"
+check_eq "... the image runs (skopeo, umoci, chroot)" "hello from an unchanged tree" \
+	"$(pull_and_run "$PW_ADDR/team/same:1")"
 
 # --- a cache directory that does not exist yet ---------------------------------
 DESC="push with a cache directory not made yet: exit 0, the listing made ahead was taken" \

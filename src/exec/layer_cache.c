@@ -108,7 +108,14 @@ static void *close_now(void *ud)
 		}
 	}
 	ims_cache_close(c->cache);
+	ims_layer_files_free(c->spare);
 	return NULL;
+}
+
+void ims_exec_cache_drop_listing(ims_exec_cache *c, ims_layer_files *lf)
+{
+	ims_layer_files_free(c->spare);
+	c->spare = lf;
 }
 
 /* Moves c, its stat table read, into a closer. */

@@ -24,6 +24,7 @@ typedef struct {
 	bool readonly; /* a dry run: look, never write */
 	bool remote;   /* caches shared through a registry are read: recipes are worth hashing for */
 	bool exported; /* a cache artifact is written: every layer's recipe is wanted */
+	ims_layer_files *spare; /* the listing of a layer that came from a cache, freed by the closer */
 } ims_exec_cache;
 
 /* Opens env's cache (none without a cache_dir). A cache that cannot be
@@ -31,6 +32,11 @@ typedef struct {
  * walked's when it read it (may be NULL). */
 void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_plan *p, bool readonly,
 			 ims_prewalk *walked);
+/* lf, the listing of a layer that came from a cache, is freed when c is
+ * closed (on the closer's thread: freeing 5,000 entries took 2 ms of a
+ * push with nothing to upload, before its last requests); an earlier one
+ * is freed now, so that c holds one at most. */
+void ims_exec_cache_drop_listing(ims_exec_cache *c, ims_layer_files *lf);
 /* The stat table, once read (NULL: none). */
 ims_cache_stats *ims_exec_cache_stats(ims_exec_cache *c);
 /* Saves what was learned and trims the store to its cap. */

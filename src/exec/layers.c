@@ -388,7 +388,10 @@ static int build_one(step_job *j, ims_error **err)
 	}
 out:
 	ims_cache_unlock(lock);
-	ims_layer_files_free(j->lf);
+	if (hit)
+		ims_exec_cache_drop_listing(j->cache, j->lf);
+	else
+		ims_layer_files_free(j->lf);
 	j->lf = NULL;
 	return r;
 }

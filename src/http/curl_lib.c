@@ -13,7 +13,9 @@
 
 static struct {
 #define MEMBER(ret, name, params, args) __typeof__(name) *name;
-	IMS_CURL_FUNCS(MEMBER)
+#define MEMBER_VOID(name, params, args) MEMBER(void, name, params, args)
+	IMS_CURL_FUNCS(MEMBER, MEMBER_VOID)
+#undef MEMBER_VOID
 #undef MEMBER
 	__typeof__((curl_easy_setopt)) *easy_setopt;
 	__typeof__((curl_easy_getinfo)) *easy_getinfo;
@@ -31,7 +33,9 @@ static struct {
 static const char *bind_curl(void *h)
 {
 #define BIND(ret, name, params, args) BIND_AS(name, #name);
-	IMS_CURL_FUNCS(BIND)
+#define BIND_VOID(name, params, args) BIND(void, name, params, args)
+	IMS_CURL_FUNCS(BIND, BIND_VOID)
+#undef BIND_VOID
 #undef BIND
 	BIND_AS(easy_setopt, "curl_easy_setopt");
 	BIND_AS(easy_getinfo, "curl_easy_getinfo");
@@ -71,7 +75,14 @@ void ims_http_global_cleanup(void)
 		ims_lazylib_must(&curl); \
 		return fn.name args;     \
 	}
-IMS_CURL_FUNCS(WRAP)
+#define WRAP_VOID(name, params, args)    \
+	void(name) params                \
+	{                                \
+		ims_lazylib_must(&curl); \
+		fn.name args;            \
+	}
+IMS_CURL_FUNCS(WRAP, WRAP_VOID)
+#undef WRAP_VOID
 #undef WRAP
 
 /* The argument after the option, read as libcurl reads it (lib/setopt.c):

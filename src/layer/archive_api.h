@@ -15,25 +15,26 @@
 
 #include "imagespec/error.h"
 
-/* X(return type, name, parameters, arguments) */
-#define IMS_ARCHIVE_FUNCS(X)                                                                        \
-	X(void, archive_entry_copy_hardlink, (struct archive_entry * a, const char *b), (a, b))     \
-	X(void, archive_entry_copy_pathname, (struct archive_entry * a, const char *b), (a, b))     \
-	X(void, archive_entry_copy_symlink, (struct archive_entry * a, const char *b), (a, b))      \
+/* X(return type, name, parameters, arguments), or XV(name, parameters,
+ * arguments) for those that return nothing */
+#define IMS_ARCHIVE_FUNCS(X, XV)                                                                    \
+	XV(archive_entry_copy_hardlink, (struct archive_entry * a, const char *b), (a, b))          \
+	XV(archive_entry_copy_pathname, (struct archive_entry * a, const char *b), (a, b))          \
+	XV(archive_entry_copy_symlink, (struct archive_entry * a, const char *b), (a, b))           \
 	X(__LA_MODE_T, archive_entry_filetype, (struct archive_entry * a), (a))                     \
-	X(void, archive_entry_free, (struct archive_entry * a), (a))                                \
+	XV(archive_entry_free, (struct archive_entry * a), (a))                                     \
 	X(la_int64_t, archive_entry_gid, (struct archive_entry * a), (a))                           \
 	X(const char *, archive_entry_hardlink, (struct archive_entry * a), (a))                    \
 	X(struct archive_entry *, archive_entry_new, (void), ())                                    \
 	X(const char *, archive_entry_pathname, (struct archive_entry * a), (a))                    \
 	X(__LA_MODE_T, archive_entry_perm, (struct archive_entry * a), (a))                         \
-	X(void, archive_entry_set_filetype, (struct archive_entry * a, unsigned int b), (a, b))     \
-	X(void, archive_entry_set_gid, (struct archive_entry * a, la_int64_t b), (a, b))            \
-	X(void, archive_entry_set_mtime, (struct archive_entry * a, time_t b, long c), (a, b, c))   \
-	X(void, archive_entry_set_pathname, (struct archive_entry * a, const char *b), (a, b))      \
-	X(void, archive_entry_set_perm, (struct archive_entry * a, __LA_MODE_T b), (a, b))          \
-	X(void, archive_entry_set_size, (struct archive_entry * a, la_int64_t b), (a, b))           \
-	X(void, archive_entry_set_uid, (struct archive_entry * a, la_int64_t b), (a, b))            \
+	XV(archive_entry_set_filetype, (struct archive_entry * a, unsigned int b), (a, b))          \
+	XV(archive_entry_set_gid, (struct archive_entry * a, la_int64_t b), (a, b))                 \
+	XV(archive_entry_set_mtime, (struct archive_entry * a, time_t b, long c), (a, b, c))        \
+	XV(archive_entry_set_pathname, (struct archive_entry * a, const char *b), (a, b))           \
+	XV(archive_entry_set_perm, (struct archive_entry * a, __LA_MODE_T b), (a, b))               \
+	XV(archive_entry_set_size, (struct archive_entry * a, la_int64_t b), (a, b))                \
+	XV(archive_entry_set_uid, (struct archive_entry * a, la_int64_t b), (a, b))                 \
 	X(la_int64_t, archive_entry_size, (struct archive_entry * a), (a))                          \
 	X(int, archive_entry_size_is_set, (struct archive_entry * a), (a))                          \
 	X(const char *, archive_entry_symlink, (struct archive_entry * a), (a))                     \
@@ -68,7 +69,9 @@
 	X(int, archive_write_set_format_pax_restricted, (struct archive * a), (a))
 
 #define IMS_ARCHIVE_RENAME(ret, name, params, args) extern ret(name) params __asm__("ims_" #name);
-IMS_ARCHIVE_FUNCS(IMS_ARCHIVE_RENAME)
+#define IMS_ARCHIVE_RENAME_VOID(name, params, args) IMS_ARCHIVE_RENAME(void, name, params, args)
+IMS_ARCHIVE_FUNCS(IMS_ARCHIVE_RENAME, IMS_ARCHIVE_RENAME_VOID)
+#undef IMS_ARCHIVE_RENAME_VOID
 #undef IMS_ARCHIVE_RENAME
 
 /* Loads libarchive, once: the room's readers and writers call it before

@@ -11,7 +11,9 @@
 
 static struct {
 #define MEMBER(ret, name, params, args) __typeof__(name) *name;
-	IMS_ARCHIVE_FUNCS(MEMBER)
+#define MEMBER_VOID(name, params, args) MEMBER(void, name, params, args)
+	IMS_ARCHIVE_FUNCS(MEMBER, MEMBER_VOID)
+#undef MEMBER_VOID
 #undef MEMBER
 } fn;
 
@@ -20,7 +22,9 @@ static const char *bind_archive(void *h)
 #define BIND(ret, name, params, args)                          \
 	if (!(fn.name = (__typeof__(fn.name))dlsym(h, #name))) \
 		return #name;
-	IMS_ARCHIVE_FUNCS(BIND)
+#define BIND_VOID(name, params, args) BIND(void, name, params, args)
+	IMS_ARCHIVE_FUNCS(BIND, BIND_VOID)
+#undef BIND_VOID
 #undef BIND
 	return NULL;
 }
@@ -38,5 +42,12 @@ int ims_layer__need_archive(ims_error **err)
 		ims_lazylib_must(&archive); \
 		return fn.name args;        \
 	}
-IMS_ARCHIVE_FUNCS(WRAP)
+#define WRAP_VOID(name, params, args)       \
+	void(name) params                   \
+	{                                   \
+		ims_lazylib_must(&archive); \
+		fn.name args;               \
+	}
+IMS_ARCHIVE_FUNCS(WRAP, WRAP_VOID)
+#undef WRAP_VOID
 #undef WRAP

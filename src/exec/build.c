@@ -317,7 +317,8 @@ static int write_platforms(build *b, ims_error **err)
 				       .uncompressed = b->uncompressed,
 				       .http = b->session.http,
 				       .rm = rm,
-				       .prefetch = b->prefetch };
+				       .prefetch = b->prefetch,
+				       .top_name = b->base.n == 1 && b->nnames ? b->names[0] : NULL };
 		ims_events_info(&b->env->ev, "writing image for %s",
 				rm->platform ? rm->platform : "the base's platform");
 		platform_layers pl = { 0 };

@@ -17,6 +17,9 @@ typedef struct {
 	ims_http *http;    /* for foreign layers' urls; may be NULL */
 	ims_result_manifest *rm;
 	struct ims_blob_sync *prefetch; /* base blobs synced already; may be NULL */
+	/* The name the target will give this manifest first (one platform:
+	 * the reference's tag); NULL when an index will name it. */
+	const char *top_name;
 	char *config_digest; /* out; caller frees */
 } ims_platform_job;
 

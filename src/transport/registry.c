@@ -53,6 +53,10 @@ typedef struct {
 	size_t nnotes, cap_notes;
 	kept_manifest *kept;
 	size_t nkept, cap_kept;
+	/* What tag_name named when manifest_there asked (a digest, or "" for
+	 * nothing), until the PUT of that name uses it instead of a HEAD. */
+	char *tag_name;
+	char tag_at[IMS_DIGEST_BUFSZ];
 } registry_transport;
 
 static const char *repo_of(const registry_transport *t)
@@ -152,6 +156,7 @@ static void reg_close(ims_transport *base)
 	}
 	free(t->kept);
 	free(t->notes);
+	free(t->tag_name);
 	free(t->tmp_dir);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -370,8 +375,16 @@ static int put_unless_there(registry_transport *t, const char *reference, kept_m
 	bool have = false;
 	char at[IMS_DIGEST_BUFSZ] = "";
 	int rc = 0;
-	if (!t->put_always && (rc = ims_registry_manifest_head(t->reg, repo_of(t), reference, &have, at, err)) < 0)
+	if (t->tag_name && !strcmp(reference, t->tag_name)) {
+		/* asked by manifest_there; the PUT below changes the answer */
+		have = *t->tag_at != '\0';
+		memcpy(at, t->tag_at, sizeof(at));
+		free(t->tag_name);
+		t->tag_name = NULL;
+	} else if (!t->put_always &&
+		   (rc = ims_registry_manifest_head(t->reg, repo_of(t), reference, &have, at, err)) < 0) {
 		return rc;
+	}
 	if (!(have && !strcmp(at, k->digest)))
 		rc = ims_registry_manifest_put(t->reg, repo_of(t), reference, k->data, k->len, k->media_type, err);
 	if (rc == 0)
@@ -465,6 +478,27 @@ static int reg_mount_blob(ims_transport *base, ims_transport *src, const ims_des
 	return rc;
 }
 
+static int reg_manifest_there(ims_transport *base, const char *name, const char *digest, bool *there,
+			      ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	*there = false;
+	if (t->put_always)
+		return 0; /* sync.ignoreExists: every name gets its PUT */
+	if (!ims_ref_tag_valid(name))
+		return ims_error_set(err, IMS_EINVALID, "invalid tag `%s`", name);
+	bool have = false;
+	char at[IMS_DIGEST_BUFSZ] = "";
+	int rc = ims_registry_manifest_head(t->reg, repo_of(t), name, &have, at, err);
+	if (rc < 0)
+		return rc;
+	free(t->tag_name);
+	t->tag_name = xstrdup(name);
+	snprintf(t->tag_at, sizeof(t->tag_at), "%s", have ? at : "");
+	*there = have && !strcmp(at, digest);
+	return 0;
+}
+
 static int reg_list_tags(ims_transport *base, char ***tags, size_t *n, ims_error **err)
 {
 	registry_transport *t = (registry_transport *)base;
@@ -491,4 +525,5 @@ const ims_transport_ops ims_transport_registry_ops = {
 	.close = reg_close,
 	.mount_blob = reg_mount_blob,
 	.list_tags = reg_list_tags,
+	.manifest_there = reg_manifest_there,
 };

@@ -194,6 +194,20 @@ int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_des
 	return t->ops->mount_blob(t, src, d, mounted, err);
 }
 
+int ims_transport_manifest_there(ims_transport *t, const char *name, const char *digest, bool *there,
+				 ims_error **err)
+{
+	int r;
+	*there = false;
+	if (!t->ops->manifest_there)
+		return 0; /* optional: the caller writes what it would anyway */
+	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
+		return r;
+	if ((r = ims_digest_check(digest, "manifest", err)) < 0)
+		return r;
+	return t->ops->manifest_there(t, name, digest, there, err);
+}
+
 int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)
 {
 	*tags = NULL;

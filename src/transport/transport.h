@@ -68,9 +68,10 @@ typedef struct {
 	bool put_always;
 } ims_transport_opts;
 
-/* 2: list_tags was added (at the end, after mount_blob). A table of
- * another version is refused when opened. */
-#define IMS_TRANSPORT_OPS_VERSION 2
+/* 2: list_tags was added (at the end, after mount_blob); 3:
+ * manifest_there (after list_tags). A table of another version is refused
+ * when opened. */
+#define IMS_TRANSPORT_OPS_VERSION 3
 
 typedef struct ims_transport_ops {
 	int version; /* IMS_TRANSPORT_OPS_VERSION */
@@ -118,6 +119,13 @@ typedef struct ims_transport_ops {
 	 * NULL on success; no name appears twice, and names that are not
 	 * valid in their format are left out rather than passed on. */
 	int (*list_tags)(ims_transport *t, char ***tags, size_t *n, ims_error **err);
+
+	/* Optional, for a transport opened for writing. Whether name (a tag,
+	 * as for tag) names the manifest digest now: then its blobs are there
+	 * too (a registry checked them when it took the manifest), and the
+	 * writer need not ask for them. A registry asks with a HEAD and keeps
+	 * the answer for the PUT of that name, which asks no more. */
+	int (*manifest_there)(ims_transport *t, const char *name, const char *digest, bool *there, ims_error **err);
 } ims_transport_ops;
 
 /* Every transport struct starts with this header. */
@@ -162,6 +170,10 @@ int ims_transport_commit(ims_transport *t, ims_error **err);
  * copies instead. */
 int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
 			     ims_error **err);
+/* ops->manifest_there, after checking digest; *there false, and 0, when t
+ * has no such op. */
+int ims_transport_manifest_there(ims_transport *t, const char *name, const char *digest, bool *there,
+				 ims_error **err);
 /* ops->list_tags; IMS_EUNSUPPORTED when the transport has none. *tags is
  * NULL and *n 0 on failure. */
 int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err);

@@ -5,7 +5,10 @@
 # case below checks that it did.
 #   - The listing made ahead is used: the image runs (skopeo, umoci, chroot).
 #   - Pushed again with nothing changed, the stat table read beside the walk
-#     knows every file: none is opened (strace), the layer is the cache's.
+#     knows every file: none is opened (strace), the layer is the cache's,
+#     and the tag, asked once, names the manifest already: its config is
+#     not asked for and nothing is PUT. After a change, the tag is still
+#     asked once, and the manifest PUT under it.
 #   - A cache directory that does not exist yet is made before the walk, so
 #     the walk is made ahead on a first build too, and a cache directory
 #     inside the tree is left out of the layer as before.
@@ -17,7 +20,7 @@
 #     blob is uploaded.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
-need skopeo umoci htpasswd curl strace
+need skopeo umoci htpasswd curl strace jq
 [ -x /usr/bin/docker-registry ] || need /usr/bin/docker-registry
 
 PASS="pw-$RANDOM$RANDOM"
@@ -77,6 +80,9 @@ DESC="first push of an unchanged tree: exit 0" \
 	run_expect 0 "$AHEAD" "$IMAGESPEC" build "$(spec same ./same "$PW_ADDR/team/same:1")" --cache-dir "$CACHE" -v
 # LeakSanitizer cannot work under ptrace (tests/e2e/cache.sh does the same).
 NOLEAKS=("ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
+config=$(skopeo inspect --raw --tls-verify=false "docker://$PW_ADDR/team/same:1" | jq -r .config.digest)
+check_match "... its config's digest" '^sha256:[0-9a-f]{64}$' "$config"
+m=$(registry_log_mark PW)
 DESC="the same push again (strace: which files are opened): the listing made ahead was taken" \
 	run_expect 0 "$AHEAD" env "${NOLEAKS[@]}" strace -f -qq -e trace=open,openat -o "$TMP/strace-same.log" \
 	"$IMAGESPEC" build "$(spec same ./same "$PW_ADDR/team/same:1")" --cache-dir "$CACHE" -v
@@ -84,7 +90,22 @@ check_match "... the layer comes from the cache" 'layer 1/1: sha256:[0-9a-f]{64}
 	"$RUN_STDERR"
 check_eq "... no source file was opened for reading (the stat table knew them)" 0 \
 	"$(grep -Ec '"(hello|two)\.txt", O_RDONLY' "$TMP/strace-same.log")"
+# The tag names the same manifest already, so its config is there: one
+# HEAD of the tag, none of the config, no PUT (exec/platform.c).
+check_eq "... the tag is asked once" 1 "$(registry_requests PW "$m" '"HEAD /v2/team/same/manifests/1 ')"
+check_eq "... the config is not asked for" 0 "$(registry_requests PW "$m" "/v2/team/same/blobs/$config ")"
+check_eq "... and nothing is PUT" 0 "$(registry_requests PW "$m" '"PUT /v2/')"
 check_eq "... the image runs (skopeo, umoci, chroot)" "hello from an unchanged tree" \
+	"$(pull_and_run "$PW_ADDR/team/same:1")"
+# One file changed: the tag names another manifest, and it is asked once
+# still, before the config's upload and the manifest's PUT.
+echo "hello from a changed tree" >"$W/same/d1/hello.txt"
+m=$(registry_log_mark PW)
+DESC="the push after a change: exit 0" \
+	run_expect 0 "$AHEAD" "$IMAGESPEC" build "$(spec same ./same "$PW_ADDR/team/same:1")" --cache-dir "$CACHE" -v
+check_eq "... the tag is asked once" 1 "$(registry_requests PW "$m" '"HEAD /v2/team/same/manifests/1 ')"
+check_eq "... the manifest is PUT under it once" 1 "$(registry_requests PW "$m" '"PUT /v2/team/same/manifests/1 ')"
+check_eq "... the changed image runs (skopeo, umoci, chroot)" "hello from a changed tree" \
 	"$(pull_and_run "$PW_ADDR/team/same:1")"
 
 # --- a cache directory that does not exist yet ---------------------------------

@@ -1102,6 +1102,9 @@ static void test_wrappers(void)
 	ok(open_ref(&t, "oci:mnt", IMS_TRANSPORT_WRITE, &e) == 0, "open a layout (no mount op)");
 	ok(ims_transport_mount_blob(t, t, &d, &mounted, &e) == 0 && !mounted && !e,
 	   "mount_blob without the op: not mounted, no error");
+	bool there = true;
+	ok(ims_transport_manifest_there(t, "x", d.digest, &there, &e) == 0 && !there && !e,
+	   "manifest_there without the op: not there, no error");
 	ims_transport_close(t);
 
 	ims_ref ref = { .kind = IMS_REF_OCI, .path = (char *)"fake" };
@@ -1118,9 +1121,13 @@ static void test_wrappers(void)
 		   strstr(e->message, "unknown interface version"),
 	   "a version 1 table is refused");
 	ims_error_clear(&e);
+	ops.version = 2;
+	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == IMS_EUNSUPPORTED,
+	   "a version 2 table is refused");
+	ims_error_clear(&e);
 	ops.version = IMS_TRANSPORT_OPS_VERSION;
-	is_int(IMS_TRANSPORT_OPS_VERSION, 2, "the interface is version 2");
-	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == 0, "a version 2 table opens");
+	is_int(IMS_TRANSPORT_OPS_VERSION, 3, "the interface is version 3");
+	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == 0, "a version 3 table opens");
 	ok(ims_transport_list_tags(t, &v, &n, &e) == 0 && v && !v[0] && n == 0, "no names: an empty list");
 	ims_strv_free(v);
 	fake_fail = true;

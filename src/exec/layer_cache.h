@@ -35,7 +35,8 @@ void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_p
 /* lf, the listing of a layer that came from a cache, is freed when c is
  * closed (on the closer's thread: freeing 5,000 entries took 2 ms of a
  * push with nothing to upload, before its last requests); an earlier one
- * is freed now, so that c holds one at most. */
+ * is freed now, so that c holds one at most. lf NULL: frees the one held
+ * (before a layer is built, so that the peak memory is not raised). */
 void ims_exec_cache_drop_listing(ims_exec_cache *c, ims_layer_files *lf);
 /* The stat table, once read (NULL: none). */
 ims_cache_stats *ims_exec_cache_stats(ims_exec_cache *c);

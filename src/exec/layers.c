@@ -384,6 +384,8 @@ static int build_one(step_job *j, ims_error **err)
 	}
 	if (!hit) {
 		ims_events_info(&j->env->ev, "building layer %zu/%zu: %s", j->index + 1, j->count, j->s->created_by);
+		/* an earlier layer's listing is not held while this one is built */
+		ims_exec_cache_drop_listing(j->cache, NULL);
 		r = build_fresh(j, err);
 	}
 out:

@@ -10,6 +10,9 @@ Location URLs keep pointing at the proxy. Bodies are streamed both ways, and
 `Expect: 100-continue` works.
 
 Faults:
+  --latency SECONDS         every request waits this long before it is passed
+                            on (a distant registry: each round trip costs it;
+                            bench/README.md measures with it)
   --rate BYTES_PER_SECOND   request bodies reach the registry at most this
                             fast (a slow uplink: uploads take long enough
                             for tokens to expire on the way)
@@ -277,6 +280,8 @@ def handle(client):
         if head is None:
             return
         method, target, version, headers = parse_head(head)
+        if ARGS.latency:
+            time.sleep(ARGS.latency)
         start = time.time()
         answer, tok = revoke(method, target, headers)
         injected = unauthorized(target) if answer is None else None
@@ -376,6 +381,7 @@ def main():
     p.add_argument("--upstream-port", type=int, required=True)
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
+    p.add_argument("--latency", type=float, default=0)
     p.add_argument("--rate", type=float, default=0)
     p.add_argument("--rate-down", type=float, default=0)
     p.add_argument("--revoke-bearer-after", type=int)

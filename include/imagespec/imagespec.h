@@ -24,9 +24,15 @@
 
 IMS_BEGIN_DECL
 
-/** Global initialisation (libcurl, OpenSSL). Returns 0 or a negative code. */
+/**
+ * Global initialisation. Returns 0 or a negative code. libcurl and
+ * libarchive are not linked: each is loaded (dlopen) when first needed, by
+ * a registry client or a layer written or read, once and under a lock,
+ * and libcurl's global set-up (curl_global_init) runs then; a library
+ * that cannot be loaded is the error of the call that needed it.
+ */
 IMS_EXTERN(int) ims_init(void);
-/** Releases what ims_init() set up. */
+/** Releases what was set up (libcurl's global state, when it was loaded). */
 IMS_EXTERN(void) ims_shutdown(void);
 /**
  * Asks every operation in progress, in every thread, to stop: each returns

@@ -5,7 +5,8 @@
 
 extern const char ims_schema_json[];
 
-/* The only global state of the library: libcurl's, set up below exec. */
+/* The only global state of the library: libcurl's and libarchive's, loaded
+ * below exec when first needed (util/lazylib.c). */
 int ims_init(void)
 {
 	return ims_exec_global_init();

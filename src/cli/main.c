@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	if (!v)
 		return unknown_verb(name);
 	if (ims_init() < 0) {
-		fputs("imagespec: cannot initialise libcurl\n", stderr);
+		fputs("imagespec: cannot initialise the library\n", stderr);
 		return 1;
 	}
 	/* the verbs that write or wait on the network; auth login keeps the

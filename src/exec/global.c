@@ -1,4 +1,5 @@
-/* The library's only global state: libcurl's, set up through the http room. */
+/* The library's only global state: libcurl's, set up through the http room
+ * when it first makes a client (http/curl_lib.c). */
 #include "exec/exec.h"
 #include "http/http.h"
 

@@ -65,12 +65,13 @@ void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_p
 	if (!env->cache_dir)
 		return;
 	ims_error *e = NULL;
-	if (ims_cache_open(&c->cache, env->cache_dir, env->cache_max, &e) < 0) {
+	if (!ims_prewalk_take_cache(walked, p->spec_dir, &c->cache, &c->stats) &&
+	    ims_cache_open(&c->cache, env->cache_dir, env->cache_max, &e) < 0) {
 		ims_events_warn(&env->ev, "building without the cache: %s", e->message);
 		ims_error_free(e);
 		return;
 	}
-	if (p->spec_dir && (c->stats = ims_prewalk_take_stats(walked, p->spec_dir))) {
+	if (c->stats) {
 		/* read while the registries answered */
 	} else if (p->spec_dir) {
 		/* Read beside the walk of the first layer's files (a table of

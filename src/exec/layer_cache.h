@@ -28,8 +28,9 @@ typedef struct {
 } ims_exec_cache;
 
 /* Opens env's cache (none without a cache_dir). A cache that cannot be
- * opened is a warning: the build goes on without it. The stat table is
- * walked's when it read it (may be NULL). */
+ * opened is a warning: the build goes on without it. The cache and the
+ * stat table are walked's when it opened and read them (walked may be
+ * NULL). */
 void ims_exec_cache_open(ims_exec_cache *c, const ims_exec_env *env, const ims_plan *p, bool readonly,
 			 ims_prewalk *walked);
 /* lf, the listing of a layer that came from a cache, is freed when c is

@@ -88,8 +88,9 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
 		ims_prewalk_free(w);
 		return NULL;
 	}
-	/* the same table ims_exec_cache_open would read after the registries
-	 * answered; without a thread, it reads it then */
+	/* the cache and the table ims_exec_cache_open would open and read
+	 * after the registries answered; without a thread, it reads the table
+	 * then */
 	if (w->cache && p->spec_dir) {
 		w->stats_root = p->spec_dir;
 		w->stats_running = pthread_create(&w->stats_thread, NULL, load_stats, w) == 0;
@@ -97,13 +98,18 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
 	return w;
 }
 
-ims_cache_stats *ims_prewalk_take_stats(ims_prewalk *w, const char *root)
+bool ims_prewalk_take_cache(ims_prewalk *w, const char *root, ims_cache **cache, ims_cache_stats **stats)
 {
-	if (!w || !w->stats_running || strcmp(root, w->stats_root))
-		return NULL;
-	pthread_join(w->stats_thread, NULL);
+	*stats = NULL;
+	if (!w || !w->cache)
+		return false;
+	if (w->stats_running) /* it reads through the cache */
+		pthread_join(w->stats_thread, NULL);
 	w->stats_running = false;
-	return steal_pointer(&w->stats);
+	if (root && w->stats_root && !strcmp(root, w->stats_root))
+		*stats = steal_pointer(&w->stats);
+	*cache = steal_pointer(&w->cache);
+	return true;
 }
 
 static void join(ims_prewalk *w)

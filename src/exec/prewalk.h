@@ -37,9 +37,11 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p);
 int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, ims_layer_files **lf,
 		     ims_error **err);
 
-/* The stat table of root (the spec's directory) that w read beside its
- * walk, waited for, once; NULL when w read none (the caller reads it). */
-ims_cache_stats *ims_prewalk_take_stats(ims_prewalk *w, const char *root);
+/* The cache w opened (for the env's cache_dir), and in *stats the stat
+ * table of root (the spec's directory) it read beside its walk, waited
+ * for: once; NULL when it read none (the caller reads it). False when w
+ * opened no cache (the caller opens it). */
+bool ims_prewalk_take_cache(ims_prewalk *w, const char *root, ims_cache **cache, ims_cache_stats **stats);
 
 /* Stops a walk still running, waits for it and frees w; NULL-safe. */
 void ims_prewalk_free(ims_prewalk *w);

@@ -108,12 +108,13 @@ int ims_http_new(ims_http **out, const ims_http_options *o, ims_error **err)
 	static const ims_http_options none = { 0 };
 	if (!o)
 		o = &none;
-	if (ims_http__need_curl(err) < 0)
-		return IMS_EGENERIC;
+	int rc = ims_http__need_curl(err);
+	if (rc < 0)
+		return rc;
 	ims_http *h = xcalloc(1, sizeof(*h));
 	new_share(h);
 	set_defaults(h, o);
-	int rc = copy_hosts(h, o, err);
+	rc = copy_hosts(h, o, err);
 	if (rc == 0)
 		rc = ims_http__tls_init(h, o, err);
 	if (rc < 0) {

@@ -2,8 +2,7 @@
  * program starts. libcurl and libarchive bring some forty libraries with
  * them (GnuTLS, Kerberos, LDAP, ICU, ...), whose loading and relocation
  * took 19 ms of every run, 3 of every 4 ms of a `validate` and a quarter
- * of a push with nothing to upload (docs/choices.md, "Libraries loaded
- * when needed").
+ * of a push with nothing to upload (docs/choices.md, "Packaging").
  *
  * The room that owns the library (http/ for libcurl, layer/ for
  * libarchive) keeps its table of functions and its wrappers; this file

@@ -10,6 +10,7 @@
 #include "exec/platform.h"
 #include "exec/platform_steps.h"
 #include "exec/remote_cache.h"
+#include "exec/target_tag.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -224,16 +225,12 @@ static int open_all(build *b, ims_error **err)
 		}
 	}
 	/* the target first: a refused password or an unreachable registry
-	 * fails before any byte is compressed */
+	 * fails before any byte is compressed (target_tag.h) */
 	ims_transport *t = b->target ? b->target : b->probe;
-	if (t && p->target->kind == IMS_REF_REGISTRY) {
-		char none[IMS_DIGEST_BUFSZ];
-		bool have = false;
-		ims_sha256_buf("", 0, none);
-		if ((r = ims_transport_has_blob(t, none, &have, err)) < 0) {
-			_cleanup_free_ char *ts = ims_ref_string(p->target);
-			return ims_error_wrap(err, "target `%s`", ts);
-		}
+	if (t && p->target->kind == IMS_REF_REGISTRY &&
+	    (r = ims_exec_target_ask(t, b->nnames ? b->names[0] : NULL, !p->ignore_exists, b->env, err)) < 0) {
+		_cleanup_free_ char *ts = ims_ref_string(p->target);
+		return ims_error_wrap(err, "target `%s`", ts);
 	}
 	b->uncompressed = flags & IMS_TRANSPORT_UNCOMPRESSED_LAYERS;
 	b->docker = b->uncompressed || want_docker(p, &b->base, &b->env->ev);
@@ -296,6 +293,13 @@ static int check_platform_steps(build *b, ims_error **err)
 	return 0;
 }
 
+/* A push of one platform keeps its manifest in the local cache, for the
+ * next build to ask ahead for its layers (target_tag.h). */
+static bool keep_manifests(const build *b)
+{
+	return !b->dry && b->target && b->p->target->kind == IMS_REF_REGISTRY && b->base.n == 1 && b->env->cache_dir;
+}
+
 /* Each platform's config and manifest, on the shared new layers. */
 static int write_platforms(build *b, ims_error **err)
 {
@@ -318,7 +322,8 @@ static int write_platforms(build *b, ims_error **err)
 				       .http = b->session.http,
 				       .rm = rm,
 				       .prefetch = b->prefetch,
-				       .top_name = b->base.n == 1 && b->nnames ? b->names[0] : NULL };
+				       .top_name = b->base.n == 1 && b->nnames ? b->names[0] : NULL,
+				       .keep_manifest = keep_manifests(b) };
 		ims_events_info(&b->env->ev, "writing image for %s",
 				rm->platform ? rm->platform : "the base's platform");
 		platform_layers pl = { 0 };
@@ -327,6 +332,9 @@ static int write_platforms(build *b, ims_error **err)
 			j.nl = pl.merged;
 		if (r >= 0)
 			r = ims_exec_platform(&j, &b->descs[b->ndescs], err);
+		if (r >= 0 && j.manifest_data)
+			ims_exec_target_remember(b->env, j.manifest_data, j.manifest_len, b->descs[b->ndescs].digest);
+		free(j.manifest_data);
 		platform_layers_dispose(&pl);
 		if (r >= 0) {
 			ims_descriptor_copy(&rm->manifest, &b->descs[b->ndescs++]);

@@ -255,6 +255,10 @@ int ims_exec_platform(ims_platform_job *j, ims_descriptor *out, ims_error **err)
 		if ((r = ims_transport_put_manifest(j->target, mbytes, mlen, man.media_type, out->digest, err)) < 0)
 			goto out;
 	}
+	if (j->keep_manifest) {
+		j->manifest_data = steal_pointer(&mbytes);
+		j->manifest_len = mlen;
+	}
 out:
 	free(man.media_type);
 	ims_descriptor_dispose(&man.config);

@@ -21,6 +21,9 @@ typedef struct {
 	 * the reference's tag); NULL when an index will name it. */
 	const char *top_name;
 	char *config_digest; /* out; caller frees */
+	bool keep_manifest;  /* give the manifest's bytes in manifest_data */
+	char *manifest_data; /* out with keep_manifest; caller frees */
+	size_t manifest_len;
 } ims_platform_job;
 
 int ims_exec_platform(ims_platform_job *j, ims_descriptor *out, ims_error **err);

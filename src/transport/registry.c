@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ref/ref.h"
+#include "transport/registry_ahead.h"
 #include "transport/registry_pool.h"
 #include "transport/registry_eager.h"
 #include "transport/registry_queue.h"
@@ -53,10 +54,12 @@ typedef struct {
 	size_t nnotes, cap_notes;
 	kept_manifest *kept;
 	size_t nkept, cap_kept;
-	/* What tag_name named when manifest_there asked (a digest, or "" for
-	 * nothing), until the PUT of that name uses it instead of a HEAD. */
+	/* What tag_name named when tag_names asked (a digest, or "" for
+	 * nothing): asked once, and the PUT of that name uses it instead of a
+	 * HEAD. */
 	char *tag_name;
 	char tag_at[IMS_DIGEST_BUFSZ];
+	ims_blob_ahead *ahead; /* blobs asked for ahead (ask_ahead) */
 } registry_transport;
 
 static const char *repo_of(const registry_transport *t)
@@ -145,6 +148,7 @@ static int reg_open(ims_transport **out, const ims_ref *ref, int mode, const ims
 static void reg_close(ims_transport *base)
 {
 	registry_transport *t = (registry_transport *)base;
+	ims_blob_ahead_free(t->ahead);
 	ims_upload_queue_free(t->queue);
 	for (size_t i = 0; i < t->neager; i++)
 		ims_eager_wait(t->eager[i], NULL);
@@ -202,10 +206,16 @@ static int reg_has_blob(ims_transport *base, const char *digest, bool *exists, i
 {
 	registry_transport *t = (registry_transport *)base;
 	/* Committed in this run (perhaps still uploading): it will be there
-	 * before any manifest that needs it. */
+	 * before any manifest that needs it; or found there in this run. */
 	int a = noted(t, digest);
-	if (a == IMS_REGISTRY_BLOB_UPLOADED || a == IMS_REGISTRY_BLOB_MOUNTED) {
+	if (a == IMS_REGISTRY_BLOB_UPLOADED || a == IMS_REGISTRY_BLOB_MOUNTED || a == IMS_REGISTRY_BLOB_SKIPPED) {
 		*exists = true;
+		return 0;
+	}
+	/* asked for ahead: the answer given, or the one in flight */
+	int ahead = ims_blob_ahead_take(t->ahead, digest);
+	if (ahead != IMS_AHEAD_ASK) {
+		*exists = ahead == IMS_AHEAD_PRESENT;
 		return 0;
 	}
 	ims_error *e = NULL;
@@ -375,14 +385,15 @@ static int put_unless_there(registry_transport *t, const char *reference, kept_m
 	bool have = false;
 	char at[IMS_DIGEST_BUFSZ] = "";
 	int rc = 0;
-	if (t->tag_name && !strcmp(reference, t->tag_name)) {
-		/* asked by manifest_there; the PUT below changes the answer */
+	if (t->put_always) {
+		/* sync.ignoreExists: every name gets its PUT */
+	} else if (t->tag_name && !strcmp(reference, t->tag_name)) {
+		/* asked by tag_names; the PUT below changes the answer */
 		have = *t->tag_at != '\0';
 		memcpy(at, t->tag_at, sizeof(at));
 		free(t->tag_name);
 		t->tag_name = NULL;
-	} else if (!t->put_always &&
-		   (rc = ims_registry_manifest_head(t->reg, repo_of(t), reference, &have, at, err)) < 0) {
+	} else if ((rc = ims_registry_manifest_head(t->reg, repo_of(t), reference, &have, at, err)) < 0) {
 		return rc;
 	}
 	if (!(have && !strcmp(at, k->digest)))
@@ -478,25 +489,40 @@ static int reg_mount_blob(ims_transport *base, ims_transport *src, const ims_des
 	return rc;
 }
 
-static int reg_manifest_there(ims_transport *base, const char *name, const char *digest, bool *there,
-			      ims_error **err)
+static int reg_tag_names(ims_transport *base, const char *name, char digest[IMS_DIGEST_BUFSZ], ims_error **err)
 {
 	registry_transport *t = (registry_transport *)base;
-	*there = false;
-	if (t->put_always)
-		return 0; /* sync.ignoreExists: every name gets its PUT */
-	if (!ims_ref_tag_valid(name))
-		return ims_error_set(err, IMS_EINVALID, "invalid tag `%s`", name);
-	bool have = false;
-	char at[IMS_DIGEST_BUFSZ] = "";
-	int rc = ims_registry_manifest_head(t->reg, repo_of(t), name, &have, at, err);
-	if (rc < 0)
-		return rc;
-	free(t->tag_name);
-	t->tag_name = xstrdup(name);
-	snprintf(t->tag_at, sizeof(t->tag_at), "%s", have ? at : "");
-	*there = have && !strcmp(at, digest);
+	if (!t->tag_name || strcmp(t->tag_name, name) != 0) {
+		bool have = false;
+		char at[IMS_DIGEST_BUFSZ] = "";
+		int rc = ims_registry_manifest_head(t->reg, repo_of(t), name, &have, at, err);
+		if (rc < 0)
+			return rc;
+		free(t->tag_name);
+		t->tag_name = xstrdup(name);
+		snprintf(t->tag_at, sizeof(t->tag_at), "%s", have ? at : "");
+	}
+	memcpy(digest, t->tag_at, IMS_DIGEST_BUFSZ);
 	return 0;
+}
+
+/* On the ahead thread: a HEAD, noted as has_blob notes it. */
+static int ask_blob(void *ud, const char *digest, bool *exists)
+{
+	registry_transport *t = ud;
+	ims_error *e = NULL;
+	int rc = ims_registry_blob_head(t->reg, repo_of(t), digest, exists, NULL, &e);
+	ims_error_free(e); /* has_blob asks again, and reports it */
+	if (rc == 0 && *exists)
+		note(t, digest, IMS_REGISTRY_BLOB_SKIPPED);
+	return rc;
+}
+
+static void reg_ask_ahead(ims_transport *base, const char *const *digests, size_t n)
+{
+	registry_transport *t = (registry_transport *)base;
+	if (!t->ahead) /* once: a second list would wait for the first */
+		t->ahead = ims_blob_ahead_start(digests, n, ask_blob, t);
 }
 
 static int reg_list_tags(ims_transport *base, char ***tags, size_t *n, ims_error **err)
@@ -525,5 +551,6 @@ const ims_transport_ops ims_transport_registry_ops = {
 	.close = reg_close,
 	.mount_blob = reg_mount_blob,
 	.list_tags = reg_list_tags,
-	.manifest_there = reg_manifest_there,
+	.tag_names = reg_tag_names,
+	.ask_ahead = reg_ask_ahead,
 };

@@ -194,18 +194,49 @@ int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_des
 	return t->ops->mount_blob(t, src, d, mounted, err);
 }
 
+int ims_transport_tag_names(ims_transport *t, const char *name, char digest[IMS_DIGEST_BUFSZ], ims_error **err)
+{
+	*digest = '\0';
+	if (!t->ops->tag_names)
+		return 0; /* optional: the caller writes what it would anyway */
+	if (!name || !ims_ref_tag_valid(name))
+		return ims_error_set(err, IMS_EINVALID, "invalid tag `%s`", name ? name : "");
+	char got[IMS_DIGEST_BUFSZ] = "";
+	int r = t->ops->tag_names(t, name, got, err);
+	if (r < 0)
+		return r;
+	if (*got && !ims_digest_valid(got))
+		return ims_error_set(err, IMS_EDIGEST, "`%s` names an invalid digest", name);
+	memcpy(digest, got, IMS_DIGEST_BUFSZ);
+	return 0;
+}
+
 int ims_transport_manifest_there(ims_transport *t, const char *name, const char *digest, bool *there,
 				 ims_error **err)
 {
 	int r;
 	*there = false;
-	if (!t->ops->manifest_there)
-		return 0; /* optional: the caller writes what it would anyway */
-	if ((r = need_mode(t, IMS_TRANSPORT_WRITE, err)) < 0)
-		return r;
 	if ((r = ims_digest_check(digest, "manifest", err)) < 0)
 		return r;
-	return t->ops->manifest_there(t, name, digest, there, err);
+	char at[IMS_DIGEST_BUFSZ];
+	if ((r = ims_transport_tag_names(t, name, at, err)) < 0)
+		return r;
+	*there = !strcmp(at, digest);
+	return 0;
+}
+
+void ims_transport_ask_ahead(ims_transport *t, const char *const *digests, size_t n)
+{
+	if (!t->ops->ask_ahead || !n)
+		return;
+	const char **valid = xcalloc(n, sizeof(*valid));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (digests[i] && ims_digest_valid(digests[i]))
+			valid[k++] = digests[i];
+	if (k)
+		t->ops->ask_ahead(t, valid, k);
+	free(valid);
 }
 
 int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)

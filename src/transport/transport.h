@@ -69,9 +69,9 @@ typedef struct {
 } ims_transport_opts;
 
 /* 2: list_tags was added (at the end, after mount_blob); 3:
- * manifest_there (after list_tags). A table of another version is refused
- * when opened. */
-#define IMS_TRANSPORT_OPS_VERSION 3
+ * manifest_there (after list_tags); 4: tag_names and ask_ahead in its
+ * place. A table of another version is refused when opened. */
+#define IMS_TRANSPORT_OPS_VERSION 4
 
 typedef struct ims_transport_ops {
 	int version; /* IMS_TRANSPORT_OPS_VERSION */
@@ -120,12 +120,20 @@ typedef struct ims_transport_ops {
 	 * valid in their format are left out rather than passed on. */
 	int (*list_tags)(ims_transport *t, char ***tags, size_t *n, ims_error **err);
 
-	/* Optional, for a transport opened for writing. Whether name (a tag,
-	 * as for tag) names the manifest digest now: then its blobs are there
-	 * too (a registry checked them when it took the manifest), and the
-	 * writer need not ask for them. A registry asks with a HEAD and keeps
-	 * the answer for the PUT of that name, which asks no more. */
-	int (*manifest_there)(ims_transport *t, const char *name, const char *digest, bool *there, ims_error **err);
+	/* Optional. The digest of the manifest or index that name (a tag, as
+	 * for tag) names now, in digest ("" when it names none): asked once,
+	 * and the answer kept. A registry asks with a HEAD; opened for
+	 * writing, it uses the kept answer for the PUT of that name instead of
+	 * asking again (the build is then the one writer of the name it knows
+	 * of, so the PUT is skipped when the name names that manifest). */
+	int (*tag_names)(ims_transport *t, const char *name, char digest[IMS_DIGEST_BUFSZ], ims_error **err);
+
+	/* Optional. Starts asking now, on a thread of the transport's own,
+	 * whether it holds these blobs (digests checked by the wrapper, copied):
+	 * has_blob then takes an answer given, waits for one being asked
+	 * instead of asking again, and asks itself for one not asked yet. An
+	 * answer that failed is asked again by has_blob, which reports it. */
+	void (*ask_ahead)(ims_transport *t, const char *const *digests, size_t n);
 } ims_transport_ops;
 
 /* Every transport struct starts with this header. */
@@ -170,10 +178,18 @@ int ims_transport_commit(ims_transport *t, ims_error **err);
  * copies instead. */
 int ims_transport_mount_blob(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted,
 			     ims_error **err);
-/* ops->manifest_there, after checking digest; *there false, and 0, when t
- * has no such op. */
+/* ops->tag_names, after checking name; digest "" and 0 when t has no such
+ * op (the caller writes what it would anyway). */
+int ims_transport_tag_names(ims_transport *t, const char *name, char digest[IMS_DIGEST_BUFSZ], ims_error **err);
+/* Whether name names the manifest digest now (ims_transport_tag_names):
+ * then its blobs are there too (a registry checked them when it took the
+ * manifest), and the writer need not ask for them. *there false, and 0,
+ * when t has no tag_names. */
 int ims_transport_manifest_there(ims_transport *t, const char *name, const char *digest, bool *there,
 				 ims_error **err);
+/* ops->ask_ahead with the valid digests among digests; nothing when t has
+ * no such op. */
+void ims_transport_ask_ahead(ims_transport *t, const char *const *digests, size_t n);
 /* ops->list_tags; IMS_EUNSUPPORTED when the transport has none. *tags is
  * NULL and *n 0 on failure. */
 int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err);

@@ -1076,6 +1076,25 @@ static int fake_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error *
 	return 0; /* leaves *tags NULL: the wrapper gives an empty list */
 }
 
+/* What fake_tag_names answers, and what fake_ask_ahead was given. */
+static const char *fake_tag_answer = "";
+static char fake_asked[4][IMS_DIGEST_BUFSZ];
+static size_t fake_nasked;
+
+static int fake_tag_names(ims_transport *t, const char *name, char digest[IMS_DIGEST_BUFSZ], ims_error **err)
+{
+	fake_calls++;
+	snprintf(digest, IMS_DIGEST_BUFSZ, "%s", fake_tag_answer);
+	return 0;
+}
+
+static void fake_ask_ahead(ims_transport *t, const char *const *digests, size_t n)
+{
+	fake_calls++;
+	for (size_t i = 0; i < n && fake_nasked < 4; i++)
+		snprintf(fake_asked[fake_nasked++], IMS_DIGEST_BUFSZ, "%s", digests[i]);
+}
+
 static int fake_mount(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted, ims_error **err)
 {
 	fake_calls++;
@@ -1104,7 +1123,11 @@ static void test_wrappers(void)
 	   "mount_blob without the op: not mounted, no error");
 	bool there = true;
 	ok(ims_transport_manifest_there(t, "x", d.digest, &there, &e) == 0 && !there && !e,
-	   "manifest_there without the op: not there, no error");
+	   "manifest_there without tag_names: not there, no error");
+	char at[IMS_DIGEST_BUFSZ] = "x";
+	ok(ims_transport_tag_names(t, "x", at, &e) == 0 && !*at && !e, "tag_names without the op: names nothing");
+	const char *one[] = { d.digest };
+	ims_transport_ask_ahead(t, one, 1); /* nothing to call: no crash */
 	ims_transport_close(t);
 
 	ims_ref ref = { .kind = IMS_REF_OCI, .path = (char *)"fake" };
@@ -1116,6 +1139,8 @@ static void test_wrappers(void)
 		.close = fake_close,
 		.list_tags = fake_list_tags,
 		.mount_blob = fake_mount,
+		.tag_names = fake_tag_names,
+		.ask_ahead = fake_ask_ahead,
 	};
 	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == IMS_EUNSUPPORTED &&
 		   strstr(e->message, "unknown interface version"),
@@ -1125,9 +1150,39 @@ static void test_wrappers(void)
 	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == IMS_EUNSUPPORTED,
 	   "a version 2 table is refused");
 	ims_error_clear(&e);
+	ops.version = 3;
+	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == IMS_EUNSUPPORTED,
+	   "a version 3 table (manifest_there where tag_names is) is refused");
+	ims_error_clear(&e);
 	ops.version = IMS_TRANSPORT_OPS_VERSION;
-	is_int(IMS_TRANSPORT_OPS_VERSION, 3, "the interface is version 3");
-	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == 0, "a version 3 table opens");
+	is_int(IMS_TRANSPORT_OPS_VERSION, 4, "the interface is version 4");
+	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == 0, "a version 4 table opens");
+	fake_calls = 0;
+	is_int(ims_transport_tag_names(t, "bad tag", at, &e), IMS_EINVALID, "tag_names: an invalid tag is refused");
+	ok(fake_calls == 0, "before the op sees it");
+	ims_error_clear(&e);
+	fake_tag_answer = "sha256:../x";
+	is_int(ims_transport_tag_names(t, "1", at, &e), IMS_EDIGEST, "an invalid digest from the op is refused");
+	ok(!*at, "and not given");
+	ims_error_clear(&e);
+	fake_tag_answer = d.digest;
+	ok(ims_transport_tag_names(t, "1", at, &e) == 0 && !strcmp(at, d.digest), "the op's digest is given");
+	ok(ims_transport_manifest_there(t, "1", d.digest, &there, &e) == 0 && there, "manifest_there: there");
+	ims_descriptor other = { 0 };
+	ims_sha256_buf("o", 1, other.digest);
+	ok(ims_transport_manifest_there(t, "1", other.digest, &there, &e) == 0 && !there,
+	   "manifest_there: another manifest is not");
+	fake_tag_answer = "";
+	ok(ims_transport_manifest_there(t, "1", d.digest, &there, &e) == 0 && !there, "manifest_there: a name unset");
+	const char *list[] = { d.digest, "sha256:../x", NULL, other.digest };
+	fake_calls = 0;
+	ims_transport_ask_ahead(t, list, 4);
+	ok(fake_calls == 1 && fake_nasked == 2 && !strcmp(fake_asked[0], d.digest) &&
+		   !strcmp(fake_asked[1], other.digest),
+	   "ask_ahead: the op gets the valid digests, in order");
+	const char *bad_only[] = { "sha256:../x" };
+	ims_transport_ask_ahead(t, bad_only, 1);
+	ok(fake_calls == 1, "ask_ahead with no valid digest: the op is not called");
 	ok(ims_transport_list_tags(t, &v, &n, &e) == 0 && v && !v[0] && n == 0, "no names: an empty list");
 	ims_strv_free(v);
 	fake_fail = true;

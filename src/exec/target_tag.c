@@ -1,0 +1,80 @@
+#include "exec/target_tag.h"
+
+#include <stdlib.h>
+
+#include "cache/cache.h"
+#include "digest/digest.h"
+#include "json/oci.h"
+#include "ref/ref.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+/* The layers of the manifest digest names, when the local cache holds it
+ * (checked against the digest as it is read); NULL, *n 0, otherwise. */
+static char **remembered_layers(const ims_exec_env *env, const char *digest, size_t *n)
+{
+	*n = 0;
+	ims_cache *c = NULL;
+	ims_error *e = NULL;
+	if (!env->cache_dir || ims_cache_open(&c, env->cache_dir, env->cache_max, &e) < 0) {
+		ims_error_free(e); /* the layer step warns about a cache it cannot open */
+		return NULL;
+	}
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	bool found = ims_cache_blob_read(c, digest, IMS_MANIFEST_MAX, &data, &len);
+	ims_cache_close(c);
+	ims_manifest *m = NULL;
+	_cleanup_free_ char *detected = NULL;
+	ims_doc_kind kind;
+	if (!found || ims_doc_detect(data, len, NULL, &kind, &detected, &e) < 0 || kind != IMS_DOC_MANIFEST ||
+	    ims_manifest_parse(&m, data, len, &e) < 0) {
+		ims_error_free(e); /* an index, or bytes no build of ours wrote: ask as usual */
+		return NULL;
+	}
+	char **v = xcalloc(m->nlayers + 1, sizeof(*v));
+	for (size_t i = 0; i < m->nlayers; i++)
+		v[(*n)++] = xstrdup(m->layers[i].digest);
+	ims_manifest_free(m);
+	return v;
+}
+
+int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, const ims_exec_env *env, ims_error **err)
+{
+	if (!tag) {
+		char none[IMS_DIGEST_BUFSZ];
+		bool have = false;
+		ims_sha256_buf("", 0, none);
+		return ims_transport_has_blob(t, none, &have, err);
+	}
+	char at[IMS_DIGEST_BUFSZ];
+	int r = ims_transport_tag_names(t, tag, at, err);
+	if (r < 0 || !*at || !ahead)
+		return r;
+	size_t n = 0;
+	char **layers = remembered_layers(env, at, &n);
+	if (n) {
+		if (env->verbose > 0) {
+			_cleanup_free_ char *ts = ims_ref_string(t->ref);
+			ims_events_info(&env->ev, "asking ahead for the %zu layer%s of the manifest `%s` names now", n,
+					n == 1 ? "" : "s", ts);
+		}
+		ims_transport_ask_ahead(t, (const char *const *)layers, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(layers[i]);
+	free(layers);
+	return 0;
+}
+
+void ims_exec_target_remember(const ims_exec_env *env, const char *data, size_t len, const char *digest)
+{
+	ims_cache *c = NULL;
+	ims_error *e = NULL;
+	if (env->cache_dir && ims_cache_open(&c, env->cache_dir, env->cache_max, &e) >= 0 &&
+	    !ims_cache_blob_has(c, digest, NULL))
+		ims_cache_blob_put(c, digest, data, len, &e); /* not kept: the next build asks as usual */
+	ims_error_free(e);
+	ims_cache_close(c);
+}

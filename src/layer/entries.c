@@ -267,7 +267,23 @@ typedef struct {
 	int fd;
 } dircache;
 
-static int open_source(int rootfd, dircache *dc, const ims_fent *e, int *out, ims_error **err)
+static int changed_error(const ims_fent *e, ims_error **err)
+{
+	return ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
+}
+
+/* Whether st is the file e was walked as, whole: a regular file with its
+ * identity and size. */
+static bool same_file(const struct stat *st, const ims_fent *e)
+{
+	return S_ISREG(st->st_mode) && st->st_dev == e->dev && st->st_ino == e->ino && st->st_size == e->size;
+}
+
+/* Opens e's source. check: make sure before the first byte is read that it
+ * is the file walked (bytes that go into a layer may be on their way to a
+ * registry before the file is done); else the caller checks once it has
+ * read, with the fstat it makes anyway (read_hashed). */
+static int open_source(int rootfd, dircache *dc, const ims_fent *e, bool check, int *out, ims_error **err)
 {
 	const char *slash = strrchr(e->canon, '/');
 	_cleanup_free_ char *dir = slash ? xstrndup(e->canon, (size_t)(slash - e->canon)) : xstrdup("");
@@ -288,24 +304,24 @@ static int open_source(int rootfd, dircache *dc, const ims_fent *e, int *out, im
 	if (fd < 0)
 		goto failed;
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
+	if (check && fstat(fd, &st) < 0) {
 		int e2 = errno;
 		close(fd);
 		return ims_error_sys(err, e2, IMS_ESOURCE, "stat `%s`", e->shown);
 	}
-	if (!S_ISREG(st.st_mode) || st.st_dev != e->dev || st.st_ino != e->ino || st.st_size != e->size) {
+	if (check && !same_file(&st, e)) {
 		close(fd);
-		return ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
+		return changed_error(e, err);
 	}
 	/* A bigger read-ahead matters only beyond the kernel's default window
 	 * (128 KiB); a call for every small file cost more than it gained. */
-	if (st.st_size >= IMS_FADVISE_MIN)
+	if (e->size >= IMS_FADVISE_MIN)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	*out = fd;
 	return 0;
 failed:
 	if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
-		return ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
+		return changed_error(e, err);
 	return ims_error_sys(err, errno, IMS_ESOURCE, "open `%s`", e->shown);
 }
 
@@ -328,14 +344,32 @@ size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h, size_t *unseen)
 	return unknown;
 }
 
-/* Whether fd, just read, still has the stat e was walked with: a file
- * written meanwhile gets a new mtime and ctime (or size). */
-static bool same_stat(int fd, const ims_fent *e)
+/* Whether st, of the file just read, has the times e was walked with: a
+ * file written meanwhile gets a new mtime and ctime. */
+static bool same_times(const struct stat *st, const ims_fent *e)
 {
-	struct stat st;
-	return fstat(fd, &st) == 0 && st.st_size == e->st.st_size && st.st_ino == e->st.st_ino &&
-	       st.st_mtim.tv_sec == e->st.st_mtim.tv_sec && st.st_mtim.tv_nsec == e->st.st_mtim.tv_nsec &&
-	       st.st_ctim.tv_sec == e->st.st_ctim.tv_sec && st.st_ctim.tv_nsec == e->st.st_ctim.tv_nsec;
+	return st->st_mtim.tv_sec == e->st.st_mtim.tv_sec && st->st_mtim.tv_nsec == e->st.st_mtim.tv_nsec &&
+	       st->st_ctim.tv_sec == e->st.st_ctim.tv_sec && st->st_ctim.tv_nsec == e->st.st_ctim.tv_nsec;
+}
+
+/* A file's bytes up to the size it was walked with, and then an end
+ * without asking the system: that the file did not grow is told by the
+ * fstat after the read, which the changed check makes anyway (one read
+ * call fewer per file). */
+typedef struct {
+	ims_reader fd;
+	int64_t left;
+} sized_reader;
+
+static ssize_t sized_read(void *ud, void *p, size_t n, ims_error **err)
+{
+	sized_reader *s = ud;
+	if (s->left <= 0)
+		return 0;
+	ssize_t got = s->fd.read(s->fd.ud, p, (int64_t)n < s->left ? n : (size_t)s->left, err);
+	if (got > 0)
+		s->left -= got;
+	return got;
 }
 
 /* Tells the stat cache e's content hash, unless e changed as it was read
@@ -346,14 +380,20 @@ static void learn(const ims_layer_hashes *h, const ims_fent *e)
 		h->learn(h->ud, e->canon, &e->st, e->digest);
 }
 
-/* Reads e's source through a hash into sink (a tar writer, or nowhere). */
+/* Reads e's source through a hash into a tar writer w, or nowhere (its
+ * content hash only). Either way one fstat after the read says that the
+ * bytes read were the walked file's, whole; for a hash only, that is the
+ * check (nothing read has left the process), for a tar writer, the file
+ * was checked at open too. Four system calls a file for a hash (open,
+ * read, fstat, close), five for a layer. */
 static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const ims_tar_entry *te, ims_error **err)
 {
 	int fd = -1;
-	int r = open_source(rootfd, dc, e, &fd, err);
+	int r = open_source(rootfd, dc, e, w != NULL, &fd, err);
 	if (r < 0)
 		return r;
-	ims_reader src = ims_reader_fd(fd);
+	sized_reader sized = { ims_reader_fd(fd), e->size };
+	ims_reader src = { sized_read, NULL, &sized };
 	ims_sha256_reader hr;
 	ims_sha256_reader_init(&hr, &src);
 	if (w) {
@@ -363,15 +403,23 @@ static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const
 		long long n = 0;
 		r = ims_stream_copy(&hr.reader, &null, &n, err);
 		if (r >= 0 && n != e->size)
-			r = ims_error_set(err, IMS_ESOURCE, "`%s` changed as we read it", e->shown);
+			r = changed_error(e, err);
+	}
+	struct stat st;
+	bool whole = fstat(fd, &st) == 0 && same_file(&st, e);
+	if (!whole && (r >= 0 || !w)) {
+		/* another file, or one that grew: what was read is not the
+		 * walked file (a read error of a hash too: a FIFO swapped in) */
+		ims_error_clear(err);
+		r = changed_error(e, err);
 	}
 	if (r >= 0) {
 		ims_sha256_reader_final(&hr, e->digest);
-		e->changed = !same_stat(fd, e);
+		e->changed = !same_times(&st, e);
 	} else {
 		ims_sha256_reader_dispose(&hr);
 	}
-	ims_reader_close(&src);
+	close(fd);
 	return r;
 }
 

@@ -1130,6 +1130,26 @@ static void test_tarw(void)
 	ims_buf_dispose(&out);
 }
 
+/* The same change, seen by the content hash alone (ims_layer_files_hash,
+ * which checks the file once it has read it). */
+static void toctou_hash_case(const char *name, const char *root, void (*swap)(const char *root))
+{
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	ims_layer_mapping m = copy_m(root, "/app/");
+	ims_layer_files *lf = NULL;
+	ims_error *err = NULL;
+	ok(ims_layer_files_prepare(&lf, &m, 1, &o, &err) == 0, "toctou hash %s: the walk succeeds", name);
+	ims_error_clear(&err);
+	if (!lf)
+		return;
+	swap(root);
+	int rc = ims_layer_files_hash(lf, NULL, &err);
+	ok(rc == IMS_ESOURCE && err && strstr(err->message, "dir/f.txt` changed as we read it"),
+	   "toctou hash %s: refused, naming the file (%s)", name, err ? err->message : "no error");
+	ims_error_clear(&err);
+	ims_layer_files_free(lf);
+}
+
 /* Catalogue item 21: the tree changes between the walk (prepare) and the
  * read (write): a file swapped for another of the same size, and a
  * directory swapped for a symlink to a look-alike elsewhere. */
@@ -1178,19 +1198,65 @@ static void swap_dir(const char *root)
 	free(old);
 }
 
+/* A file that grew after the walk: its first bytes are read as they were
+ * sized, and the fstat after the read tells the rest. */
+static void grow_file(const char *root)
+{
+	char *f = xasprintf("%s/%s/dir/f.txt", tmp, root);
+	FILE *fp = fopen(f, "a");
+	if (!fp || fputs("more\n", fp) < 0)
+		printf("# grow: %s\n", strerror(errno));
+	if (fp)
+		fclose(fp);
+	free(f);
+}
+
+/* n copies of line (6 bytes), as one string. */
+static char *lines(const char *line, size_t n)
+{
+	char *v = xmalloc(6 * n + 1);
+	for (size_t i = 0; i < n; i++)
+		memcpy(v + 6 * i, line, 6);
+	v[6 * n] = '\0';
+	return v;
+}
+
 static void test_toctou(void)
 {
+	/* 192 KiB, more than the tar writer holds back: a swapped file's
+	 * bytes would reach the sink if the file were not checked at open */
+	char *hello = lines("hello\n", 32768), *evil = lines("EVIL!\n", 32768);
 	mkd("toc1", 0755);
 	mkd("toc1/dir", 0755);
-	put("toc1/dir/f.txt", "hello\n", 0644);
+	put("toc1/dir/f.txt", hello, 0644);
 	mkd("decoy", 0755);
-	put("decoy/f.txt", "EVIL!\n", 0644); /* the same size */
+	put("decoy/f.txt", evil, 0644); /* the same size */
 	toctou_case("file swapped", "toc1", swap_file);
+	free(hello);
+	free(evil);
 	mkd("toc2", 0755);
 	mkd("toc2/dir", 0755);
 	put("toc2/dir/f.txt", "hello\n", 0644);
 	put("decoy/f.txt", "EVIL!\n", 0644);
 	toctou_case("directory swapped for a symlink", "toc2", swap_dir);
+	mkd("toc3", 0755);
+	mkd("toc3/dir", 0755);
+	put("toc3/dir/f.txt", "hello\n", 0644);
+	toctou_case("file grown", "toc3", grow_file);
+	mkd("toc4", 0755);
+	mkd("toc4/dir", 0755);
+	put("toc4/dir/f.txt", "hello\n", 0644);
+	put("decoy/f.txt", "EVIL!\n", 0644);
+	toctou_hash_case("file swapped", "toc4", swap_file);
+	mkd("toc5", 0755);
+	mkd("toc5/dir", 0755);
+	put("toc5/dir/f.txt", "hello\n", 0644);
+	put("decoy/f.txt", "EVIL!\n", 0644);
+	toctou_hash_case("directory swapped for a symlink", "toc5", swap_dir);
+	mkd("toc6", 0755);
+	mkd("toc6/dir", 0755);
+	put("toc6/dir/f.txt", "hello\n", 0644);
+	toctou_hash_case("file grown", "toc6", grow_file);
 }
 
 /* ims_layer_opts.stop: a walk that is no longer wanted (the build failed

@@ -17,6 +17,7 @@
 #include "transport/registry_eager.h"
 #include "transport/registry_queue.h"
 #include "transport/registry_spool.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -197,6 +198,31 @@ static int reg_open_blob(ims_transport *base, const char *digest, ims_reader *ou
 		return ims_error_set(err, IMS_ENOTFOUND, "blob %s not found in `%s/%s`", digest,
 				     ims_registry_host(t->reg), repo_of(t));
 	ims_spool_reader(out, t->reg, repo_of(t), digest, size, t->tmp_dir);
+	return 0;
+}
+
+static int buf_write(void *ud, const void *p, size_t n, ims_error **err)
+{
+	return ims_buf_add(ud, p, n, err);
+}
+
+/* A config or a cache map: one GET (the registry client checks the digest
+ * as the bytes come); a HEAD first would cost a round trip, and a missing
+ * blob is the GET's 404 anyway. */
+static int reg_read_blob(ims_transport *base, const char *digest, size_t max, char **data, size_t *len,
+			 ims_error **err)
+{
+	registry_transport *t = (registry_transport *)base;
+	ims_buf buf = IMS_BUF_INIT(max);
+	ims_sink sink = { buf_write, &buf };
+	int rc = ims_registry_blob_get(t->reg, repo_of(t), digest, -1, &sink, err);
+	if (rc < 0) {
+		ims_buf_dispose(&buf);
+		return rc;
+	}
+	if (!buf.data)
+		ims_buf_puts(&buf, "");
+	*data = ims_buf_steal(&buf, len);
 	return 0;
 }
 
@@ -553,4 +579,5 @@ const ims_transport_ops ims_transport_registry_ops = {
 	.list_tags = reg_list_tags,
 	.tag_names = reg_tag_names,
 	.ask_ahead = reg_ask_ahead,
+	.read_blob = reg_read_blob,
 };

@@ -262,6 +262,10 @@ int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error
 int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
 			    ims_error **err)
 {
+	if (t->ops->read_blob) {
+		int r = ims_digest_check(digest, "blob", err);
+		return r < 0 ? r : t->ops->read_blob(t, digest, max, data, len, err);
+	}
 	ims_reader rd = { 0 };
 	int r = ims_transport_open_blob(t, digest, &rd, err);
 	if (r < 0)

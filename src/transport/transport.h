@@ -70,7 +70,8 @@ typedef struct {
 
 /* 2: list_tags was added (at the end, after mount_blob); 3:
  * manifest_there (after list_tags); 4: tag_names and ask_ahead in its
- * place. A table of another version is refused when opened. */
+ * place, and read_blob. A table of another version is refused when
+ * opened. */
 #define IMS_TRANSPORT_OPS_VERSION 4
 
 typedef struct ims_transport_ops {
@@ -134,6 +135,13 @@ typedef struct ims_transport_ops {
 	 * instead of asking again, and asks itself for one not asked yet. An
 	 * answer that failed is asked again by has_blob, which reports it. */
 	void (*ask_ahead)(ims_transport *t, const char *const *digests, size_t n);
+
+	/* Optional. A small blob (at most max bytes) read whole, its digest
+	 * checked, in fewer steps than open_blob and a read (a registry: one
+	 * GET, whose 404 is the answer, where open_blob asks with a HEAD
+	 * first). Without it, ims_transport_read_blob goes through open_blob. */
+	int (*read_blob)(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
+			 ims_error **err);
 } ims_transport_ops;
 
 /* Every transport struct starts with this header. */

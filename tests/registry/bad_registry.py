@@ -6,6 +6,10 @@
 
   bad-blob-digest      the layer's bytes do not match its digest (one byte
                        flipped, same length)
+  bad-config-digest    the config's bytes do not match its digest (one byte
+                       flipped, same length)
+  huge-config          the config is 5 MiB (valid JSON, a padded label), and
+                       its descriptor says so
   bad-manifest-digest  the Docker-Content-Digest header of the manifest lies
   huge-manifest        the manifest is 5 MiB (valid JSON, padded annotation)
   500-always           every request answers 500
@@ -135,6 +139,10 @@ def make_image(mode, arch, offsite_origin=""):
         "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "bad_registry.py"}] *
         (3 if mode == "bad-history" else 1),
     }, sort_keys=True).encode()
+    if mode == "huge-config":
+        cfg = json.loads(config)
+        cfg["config"]["Labels"] = {"padding": "x" * (5 * 1024 * 1024)}
+        config = json.dumps(cfg, sort_keys=True).encode()
     manifest = {
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
@@ -173,6 +181,10 @@ def make_image(mode, arch, offsite_origin=""):
         bad = bytearray(layer)
         bad[len(bad) // 2] ^= 0x01
         served[sha(layer)] = bytes(bad)
+    if mode == "bad-config-digest":
+        bad = bytearray(config)
+        bad[len(bad) // 2] ^= 0x01
+        served[sha(config)] = bytes(bad)
     return mbytes, sha(mbytes), blobs, served, sha(layer)
 
 
@@ -471,7 +483,8 @@ def make_handler(opts, listener, image, lock, store):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", required=True,
-                    choices=["bad-blob-digest", "bad-manifest-digest", "huge-manifest", "500-always",
+                    choices=["bad-blob-digest", "bad-config-digest", "huge-config", "bad-manifest-digest",
+                             "huge-manifest", "500-always",
                              "bad-media-type", "mismatched-media-type", "bad-www-authenticate", "corrupt-gzip", "huge-header",
                              "multi-error-500", "bad-history", "foreign-layer", "foreign-layer-missing",
                              "redirect-offsite", "upload-offsite", "warning-headers", "bad-content-range", "bad-put-blob-digest",

@@ -77,6 +77,28 @@ DESC="bad-blob-digest: imagespec copy refuses too" \
 	run_expect 1 '[Dd]igest' ims copy "docker://$BAD_REF" "oci:$TMP/badcopy:1"
 bad_registry_stop
 
+# --- a base config whose bytes do not match its digest, or too large -------------------------
+# A config is read in one GET, with no HEAD first (transport/registry.c
+# read_blob): the digest and the cap are checked on the bytes as they come.
+bad_registry_start bad-config-digest || bail "cannot start bad_registry.py"
+M=$(registry_log_mark REG)
+DESC="bad-config-digest base: exit 1 naming the config's digest" \
+	run_expect 1 'sha256:[0-9a-f]{64}.*([Dd]igest|content has)|[Dd]igest.*sha256:[0-9a-f]{64}' \
+	ims build "$(spec badcfg "$BAD_REF" "$REG_ADDR/team/badcfg:1")" --progress quiet --no-cache
+check "... nothing pushed (skopeo finds no team/badcfg:1)" absent "$REG_ADDR/team/badcfg:1"
+check_eq "... the registry saw no PUT or POST" 0 "$(registry_requests REG "$M" '"(PUT|POST|PATCH) /v2/team/badcfg/')"
+check_eq "... the config was asked with one GET and no HEAD" "GET" \
+	"$(jq -rs --arg c "$(curl -s "http://$BAD_ADDR/v2/bad/img/manifests/1" | jq -r .config.digest)" \
+		'[.[] | select(.path | endswith("/blobs/" + $c)) | .method] | join(" ")' "$BAD_LOG")"
+DESC="... imagespec inspect refuses it too" run_expect 1 '[Dd]igest' ims inspect "docker://$BAD_REF"
+bad_registry_stop
+bad_registry_start huge-config || bail "cannot start bad_registry.py"
+DESC="a 5 MiB config: refused (exit 1, the limit)" \
+	run_expect 1 'limit of 4194304 bytes' ims build "$(spec hugecfg "$BAD_REF" "$REG_ADDR/team/hugecfg:1")" \
+	--progress quiet --no-cache
+check "... nothing pushed" absent "$REG_ADDR/team/hugecfg:1"
+bad_registry_stop
+
 # --- a Docker-Content-Digest that lies ---------------------------------------------------------
 bad_registry_start bad-manifest-digest || bail "cannot start bad_registry.py"
 DESC="a manifest whose Docker-Content-Digest lies: refused (exit 1, digest)" \

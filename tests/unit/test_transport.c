@@ -1095,6 +1095,15 @@ static void fake_ask_ahead(ims_transport *t, const char *const *digests, size_t 
 		snprintf(fake_asked[fake_nasked++], IMS_DIGEST_BUFSZ, "%s", digests[i]);
 }
 
+static int fake_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
+			  ims_error **err)
+{
+	fake_calls++;
+	*data = xstrdup("from the op");
+	*len = strlen(*data);
+	return 0;
+}
+
 static int fake_mount(ims_transport *t, ims_transport *src, const ims_descriptor *d, bool *mounted, ims_error **err)
 {
 	fake_calls++;
@@ -1141,6 +1150,7 @@ static void test_wrappers(void)
 		.mount_blob = fake_mount,
 		.tag_names = fake_tag_names,
 		.ask_ahead = fake_ask_ahead,
+		.read_blob = fake_read_blob,
 	};
 	ok(ims_transport_open_with(&t, &ops, &ref, IMS_TRANSPORT_READ, NULL, &e) == IMS_EUNSUPPORTED &&
 		   strstr(e->message, "unknown interface version"),
@@ -1183,6 +1193,17 @@ static void test_wrappers(void)
 	const char *bad_only[] = { "sha256:../x" };
 	ims_transport_ask_ahead(t, bad_only, 1);
 	ok(fake_calls == 1, "ask_ahead with no valid digest: the op is not called");
+	char *blob = NULL;
+	size_t blen = 0;
+	fake_calls = 0;
+	is_int(ims_transport_read_blob(t, "sha256:../x", 100, &blob, &blen, &e), IMS_EINVALID,
+	       "read_blob: a bad digest is refused");
+	ok(fake_calls == 0 && !blob, "before the op sees it");
+	ims_error_clear(&e);
+	ok(ims_transport_read_blob(t, d.digest, 100, &blob, &blen, &e) == 0 && fake_calls == 1 && blob &&
+		   !strcmp(blob, "from the op") && blen == 11,
+	   "read_blob: the op reads the blob");
+	free(blob);
 	ok(ims_transport_list_tags(t, &v, &n, &e) == 0 && v && !v[0] && n == 0, "no names: an empty list");
 	ims_strv_free(v);
 	fake_fail = true;

@@ -229,6 +229,18 @@ NTOK=$(jq -s length "$TOKEN_LOG")
 check "token server: tokens are reused, not fetched per request ($NTOK requests, <= 10)" test "$NTOK" -le 10
 check_jq "--json: the base's layers mounted or skipped" \
 	'[.manifests[0].layers[:-1][] | .action] | length > 0 and all(IN("mounted", "skipped"))' "$TMP/tok.json"
+# The same push again: the tag names the manifest the cache kept, so its
+# layers are asked on the transport's own thread while the main one goes
+# on (src/exec/target_tag.c), with the tokens the first requests fetched.
+: >"$TOKEN_LOG"
+DESC="token auth: the same push again asks for the layers ahead" \
+	run_expect 0 'asking ahead for the [0-9]+ layers? of the manifest' \
+	env TOK_PASS="$TPASS" "$IMAGESPEC" build "$(spec tok "$TOK_ADDR" 1 "$TAUTH")" -v
+check_eq "... the same digest" "$TD" "$(digest_of_output "$RUN_OUT")"
+NTOK2=$(jq -s length "$TOKEN_LOG")
+check "... with no more token requests than the first push ($NTOK2, <= $NTOK)" test "$NTOK2" -le "$NTOK"
+check_jsonl "... each one with credentials, granted" \
+	'all(.[]; .authorization and .outcome == "granted")' "$TOKEN_LOG"
 
 : >"$TOKEN_LOG"
 DESC="token auth: a wrong password exits 3" \

@@ -274,17 +274,21 @@ static int load_source(ims_base *b, const config_cache *cc, const ims_exec_env *
 	return check_single(b, p, err);
 }
 
+ims_cache *ims_exec_docs_open(const ims_exec_env *env)
+{
+	ims_cache *c = NULL;
+	ims_error *e = NULL;
+	if (env->cache_dir && ims_cache_open(&c, env->cache_dir, env->cache_max, &e) < 0)
+		ims_error_free(e); /* the layers' turn to warn about it */
+	return c;
+}
+
 int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, const ims_session *s, bool dry,
-		       ims_error **err)
+		       ims_cache *docs, ims_error **err)
 {
 	memset(b, 0, sizeof(*b));
 	if (p->source->kind == IMS_REF_SCRATCH)
 		return load_scratch(b, p, err);
-	config_cache cc = { NULL, !dry };
-	ims_error *e = NULL;
-	if (env->cache_dir && ims_cache_open(&cc.c, env->cache_dir, env->cache_max, &e) < 0)
-		ims_error_free(e); /* the layers' turn to warn about it */
-	int r = load_source(b, cc.c ? &cc : NULL, env, p, s, err);
-	ims_cache_close(cc.c);
-	return r;
+	config_cache cc = { docs, !dry };
+	return load_source(b, docs ? &cc : NULL, env, p, s, err);
 }

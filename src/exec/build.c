@@ -163,6 +163,7 @@ typedef struct {
 	ims_remote_cache remote; /* --cache-from */
 	ims_blob_sync *prefetch; /* base blobs synced while the layers are built */
 	ims_prewalk *walked;     /* the first layer's files, listed ahead */
+	ims_cache *docs;         /* base configs, pushed manifests (ims_exec_docs_open) */
 	ims_exec_cache_closer *closer; /* the layer cache, being saved and closed */
 	ims_new_layer *nl;
 	size_t nnew;
@@ -188,6 +189,7 @@ static void build_dispose(build *b)
 	ims_transport_close(b->target);
 	ims_transport_close(b->probe);
 	ims_exec_base_dispose(&b->base);
+	ims_cache_close(b->docs);
 	if (b->have_session)
 		ims_session_close(&b->session);
 }
@@ -202,7 +204,8 @@ static int open_all(build *b, ims_error **err)
 			return r;
 		b->have_session = true;
 	}
-	if ((r = ims_exec_base_load(&b->base, b->env, p, &b->session, b->dry, err)) < 0 ||
+	b->docs = ims_exec_docs_open(b->env);
+	if ((r = ims_exec_base_load(&b->base, b->env, p, &b->session, b->dry, b->docs, err)) < 0 ||
 	    (r = target_names(p, &b->names, &b->nnames, err)) < 0)
 		return r;
 	unsigned flags;
@@ -228,7 +231,8 @@ static int open_all(build *b, ims_error **err)
 	 * fails before any byte is compressed (target_tag.h) */
 	ims_transport *t = b->target ? b->target : b->probe;
 	if (t && p->target->kind == IMS_REF_REGISTRY &&
-	    (r = ims_exec_target_ask(t, b->nnames ? b->names[0] : NULL, !p->ignore_exists, b->env, err)) < 0) {
+	    (r = ims_exec_target_ask(t, b->nnames ? b->names[0] : NULL, !p->ignore_exists, b->docs, b->env, err)) <
+		    0) {
 		_cleanup_free_ char *ts = ims_ref_string(p->target);
 		return ims_error_wrap(err, "target `%s`", ts);
 	}
@@ -297,7 +301,7 @@ static int check_platform_steps(build *b, ims_error **err)
  * next build to ask ahead for its layers (target_tag.h). */
 static bool keep_manifests(const build *b)
 {
-	return !b->dry && b->target && b->p->target->kind == IMS_REF_REGISTRY && b->base.n == 1 && b->env->cache_dir;
+	return !b->dry && b->target && b->p->target->kind == IMS_REF_REGISTRY && b->base.n == 1 && b->docs;
 }
 
 /* Each platform's config and manifest, on the shared new layers. */
@@ -333,7 +337,7 @@ static int write_platforms(build *b, ims_error **err)
 		if (r >= 0)
 			r = ims_exec_platform(&j, &b->descs[b->ndescs], err);
 		if (r >= 0 && j.manifest_data)
-			ims_exec_target_remember(b->env, j.manifest_data, j.manifest_len, b->descs[b->ndescs].digest);
+			ims_exec_target_remember(b->docs, j.manifest_data, j.manifest_len, b->descs[b->ndescs].digest);
 		free(j.manifest_data);
 		platform_layers_dispose(&pl);
 		if (r >= 0) {
@@ -470,12 +474,7 @@ static void export_cache(build *b)
 {
 	if (!b->p->cache_to)
 		return;
-	ims_cache *local = NULL;
-	ims_error *e = NULL;
-	if (b->env->cache_dir && ims_cache_open(&local, b->env->cache_dir, b->env->cache_max, &e) < 0)
-		ims_error_clear(&e);
-	ims_remote_cache_export(b->env, b->p, &b->session, b->target, local, b->nl, b->nnew, b->docker);
-	ims_cache_close(local);
+	ims_remote_cache_export(b->env, b->p, &b->session, b->target, b->docs, b->nl, b->nnew, b->docker);
 }
 
 /* One foreign layer: unless the target or the base holds its blob, one of

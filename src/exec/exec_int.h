@@ -3,6 +3,7 @@
 #ifndef IMS_EXEC_EXEC_INT_H
 #define IMS_EXEC_EXEC_INT_H
 
+#include "cache/cache.h"
 #include "exec/exec.h"
 #include "exec/session.h"
 #include "layer/layer.h"
@@ -28,10 +29,14 @@ typedef struct {
 } ims_base;
 
 /* Opens the plan's source and loads a manifest and config per wanted
- * platform (base.c). Configs are read from the local cache when it has
- * them, and stored there unless dry. */
+ * platform (base.c). Configs are read from the local cache docs when it
+ * has them (docs may be NULL), and stored there unless dry. */
 int ims_exec_base_load(ims_base *b, const ims_exec_env *env, const ims_plan *p, const ims_session *s, bool dry,
-		       ims_error **err);
+		       ims_cache *docs, ims_error **err);
+/* The local cache for the small documents a run reads and keeps (base
+ * configs, pushed manifests): env's, or NULL when there is none or it
+ * cannot be opened (the layer step says why). */
+ims_cache *ims_exec_docs_open(const ims_exec_env *env);
 /* Loads one image (manifest + verified config) by digest. */
 int ims_exec_load_image(ims_transport *t, const char *digest, ims_base_image *out, ims_error **err);
 void ims_exec_base_dispose(ims_base *b);

@@ -12,7 +12,8 @@ int ims_exec_preview_config(const ims_exec_env *env, const ims_plan *p, char **j
 	int r = 0;
 	if (p->source->kind == IMS_REF_REGISTRY)
 		r = ims_session_open(&s, env, p, err);
-	if (r >= 0 && (r = ims_exec_base_load(&b, env, p, &s, true, err)) >= 0) {
+	ims_cache *docs = ims_exec_docs_open(env);
+	if (r >= 0 && (r = ims_exec_base_load(&b, env, p, &s, true, docs, err)) >= 0) {
 		ims_config *cfg = ims_config_clone(b.images[0].config);
 		if (p->config_override)
 			r = ims_config_set_tree(cfg, ims_json_clone(p->config_override), err);
@@ -26,6 +27,7 @@ int ims_exec_preview_config(const ims_exec_env *env, const ims_plan *p, char **j
 		ims_config_free(cfg);
 	}
 	ims_exec_base_dispose(&b);
+	ims_cache_close(docs);
 	ims_session_close(&s);
 	return r < 0 ? r : 0;
 }

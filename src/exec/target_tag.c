@@ -10,21 +10,16 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-/* The layers of the manifest digest names, when the local cache holds it
- * (checked against the digest as it is read); NULL, *n 0, otherwise. */
-static char **remembered_layers(const ims_exec_env *env, const char *digest, size_t *n)
+/* The layers of the manifest digest names, when the local cache docs
+ * holds it (checked against the digest as it is read); NULL, *n 0,
+ * otherwise. */
+static char **remembered_layers(ims_cache *docs, const char *digest, size_t *n)
 {
 	*n = 0;
-	ims_cache *c = NULL;
-	ims_error *e = NULL;
-	if (!env->cache_dir || ims_cache_open(&c, env->cache_dir, env->cache_max, &e) < 0) {
-		ims_error_free(e); /* the layer step warns about a cache it cannot open */
-		return NULL;
-	}
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
-	bool found = ims_cache_blob_read(c, digest, IMS_MANIFEST_MAX, &data, &len);
-	ims_cache_close(c);
+	bool found = docs && ims_cache_blob_read(docs, digest, IMS_MANIFEST_MAX, &data, &len);
+	ims_error *e = NULL;
 	ims_manifest *m = NULL;
 	_cleanup_free_ char *detected = NULL;
 	ims_doc_kind kind;
@@ -40,7 +35,8 @@ static char **remembered_layers(const ims_exec_env *env, const char *digest, siz
 	return v;
 }
 
-int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, const ims_exec_env *env, ims_error **err)
+int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, ims_cache *docs, const ims_exec_env *env,
+			ims_error **err)
 {
 	if (!tag) {
 		char none[IMS_DIGEST_BUFSZ];
@@ -53,7 +49,7 @@ int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, const ims
 	if (r < 0 || !*at || !ahead)
 		return r;
 	size_t n = 0;
-	char **layers = remembered_layers(env, at, &n);
+	char **layers = remembered_layers(docs, at, &n);
 	if (n) {
 		if (env->verbose > 0) {
 			_cleanup_free_ char *ts = ims_ref_string(t->ref);
@@ -68,13 +64,10 @@ int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, const ims
 	return 0;
 }
 
-void ims_exec_target_remember(const ims_exec_env *env, const char *data, size_t len, const char *digest)
+void ims_exec_target_remember(ims_cache *docs, const char *data, size_t len, const char *digest)
 {
-	ims_cache *c = NULL;
 	ims_error *e = NULL;
-	if (env->cache_dir && ims_cache_open(&c, env->cache_dir, env->cache_max, &e) >= 0 &&
-	    !ims_cache_blob_has(c, digest, NULL))
-		ims_cache_blob_put(c, digest, data, len, &e); /* not kept: the next build asks as usual */
+	if (docs && !ims_cache_blob_has(docs, digest, NULL))
+		ims_cache_blob_put(docs, digest, data, len, &e); /* not kept: the next build asks as usual */
 	ims_error_free(e);
-	ims_cache_close(c);
 }

@@ -17,12 +17,14 @@
 
 /* Asks t (a registry target, or a dry run's probe) what tag names; tag
  * NULL: whether t has the empty blob (the question, without an answer to
- * keep). ahead: ask ahead as above (not with sync.ignoreExists, where
- * every blob is written anyway). */
-int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, const ims_exec_env *env, ims_error **err);
+ * keep). ahead: ask ahead as above, with the manifests docs keeps (not
+ * with sync.ignoreExists, where every blob is written anyway; docs may be
+ * NULL). */
+int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, ims_cache *docs, const ims_exec_env *env,
+			ims_error **err);
 
-/* Keeps a manifest pushed to a registry in the local cache (nothing
- * without one, or when the cache cannot keep it). */
-void ims_exec_target_remember(const ims_exec_env *env, const char *data, size_t len, const char *digest);
+/* Keeps a manifest pushed to a registry in docs, the local cache (nothing
+ * when docs is NULL, or when it cannot keep it). */
+void ims_exec_target_remember(ims_cache *docs, const char *data, size_t len, const char *digest);
 
 #endif

@@ -212,7 +212,8 @@ static void parse_line(ims_cache_stats *s, char *line, size_t len)
 	memcpy(e.digest, "sha256:", 7);
 	memcpy(e.digest + 7, line, 64);
 	e.digest[71] = '\0';
-	e.path = get_path(line + (p - line), len - (size_t)(p - line));
+	size_t at = (size_t)(p - line); /* p reads line; the path is unescaped in line */
+	e.path = get_path(line + at, len - at);
 	put(s, &e);
 }
 

@@ -412,11 +412,11 @@ int ims_tarball_write(const char *path, ims_tarball_entry *v, size_t n, const ch
 		if (!strcmp(v[i - 1].name, v[i].name))
 			return ims_error_set(err, IMS_EGENERIC, "%s: entry `%s` would appear twice", shown, v[i].name);
 
-	/* FILE.tmp-XXXXXX next to FILE, locked, so that a re-run removes
-	 * what a killed writer left (ims_tarball_sweep) */
 	int r = ims_layer__need_archive(err);
 	if (r < 0)
 		return r;
+	/* FILE.tmp-XXXXXX next to FILE, locked, so that a re-run removes
+	 * what a killed writer left (ims_tarball_sweep) */
 	_cleanup_free_ char *dir = ims_path_dirname(path);
 	_cleanup_free_ char *prefix = tmp_prefix(path);
 	ims_tmpfile tf;

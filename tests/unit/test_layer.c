@@ -1221,41 +1221,40 @@ static char *lines(const char *line, size_t n)
 	return v;
 }
 
+/* ROOT/dir/f.txt holding text, and, when decoy is not NULL, decoy/f.txt
+ * (the same size) for a swap to bring in. */
+static void toc_tree(const char *root, const char *text, const char *decoy)
+{
+	char *dir = xasprintf("%s/dir", root), *f = xasprintf("%s/dir/f.txt", root);
+	mkd(root, 0755);
+	mkd(dir, 0755);
+	put(f, text, 0644);
+	if (decoy) {
+		mkd("decoy", 0755);
+		put("decoy/f.txt", decoy, 0644);
+	}
+	free(dir);
+	free(f);
+}
+
 static void test_toctou(void)
 {
 	/* 192 KiB, more than the tar writer holds back: a swapped file's
 	 * bytes would reach the sink if the file were not checked at open */
 	char *hello = lines("hello\n", 32768), *evil = lines("EVIL!\n", 32768);
-	mkd("toc1", 0755);
-	mkd("toc1/dir", 0755);
-	put("toc1/dir/f.txt", hello, 0644);
-	mkd("decoy", 0755);
-	put("decoy/f.txt", evil, 0644); /* the same size */
+	toc_tree("toc1", hello, evil);
 	toctou_case("file swapped", "toc1", swap_file);
 	free(hello);
 	free(evil);
-	mkd("toc2", 0755);
-	mkd("toc2/dir", 0755);
-	put("toc2/dir/f.txt", "hello\n", 0644);
-	put("decoy/f.txt", "EVIL!\n", 0644);
+	toc_tree("toc2", "hello\n", "EVIL!\n");
 	toctou_case("directory swapped for a symlink", "toc2", swap_dir);
-	mkd("toc3", 0755);
-	mkd("toc3/dir", 0755);
-	put("toc3/dir/f.txt", "hello\n", 0644);
+	toc_tree("toc3", "hello\n", NULL);
 	toctou_case("file grown", "toc3", grow_file);
-	mkd("toc4", 0755);
-	mkd("toc4/dir", 0755);
-	put("toc4/dir/f.txt", "hello\n", 0644);
-	put("decoy/f.txt", "EVIL!\n", 0644);
+	toc_tree("toc4", "hello\n", "EVIL!\n");
 	toctou_hash_case("file swapped", "toc4", swap_file);
-	mkd("toc5", 0755);
-	mkd("toc5/dir", 0755);
-	put("toc5/dir/f.txt", "hello\n", 0644);
-	put("decoy/f.txt", "EVIL!\n", 0644);
+	toc_tree("toc5", "hello\n", "EVIL!\n");
 	toctou_hash_case("directory swapped for a symlink", "toc5", swap_dir);
-	mkd("toc6", 0755);
-	mkd("toc6/dir", 0755);
-	put("toc6/dir/f.txt", "hello\n", 0644);
+	toc_tree("toc6", "hello\n", NULL);
 	toctou_hash_case("file grown", "toc6", grow_file);
 }
 

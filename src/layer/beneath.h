@@ -3,16 +3,21 @@
  * 18-21). Paths called "canonical" here are relative to the root, clean,
  * and made of components that were not symlinks when they were resolved;
  * "" is the root itself. Everything is opened with O_NOFOLLOW, component by
- * component, so a symlink swapped in later makes the open fail instead of
- * escaping. */
+ * component (in one openat2 call with RESOLVE_BENEATH and
+ * RESOLVE_NO_SYMLINKS where Linux has it), so a symlink swapped in later
+ * makes the open fail instead of escaping. */
 #ifndef IMS_LAYER_BENEATH_H
 #define IMS_LAYER_BENEATH_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 
 /* Opens canonical path p beneath rootfd with flags (O_NOFOLLOW and
  * O_CLOEXEC are added). Returns an fd, or -1 with errno set. */
 int ims_beneath_open(int rootfd, const char *p, int flags);
+/* For tests: false makes ims_beneath_open walk component by component, as
+ * it does where openat2 is refused. */
+void ims_beneath__use_openat2(bool on);
 
 /* Resolves `path`, relative to the canonical directory `start`, following
  * symlinks (at most 40) but never above rootfd. An absolute path, or link

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "digest/digest.h"
+#include "layer/beneath.h"
 #include "layer/layer.h"
 #include "layer/tarw.h"
 #include "util/buf.h"
@@ -1258,6 +1259,69 @@ static void test_toctou(void)
 	toctou_hash_case("file grown", "toc6", grow_file);
 }
 
+/* ims_beneath_open with openat2 and, as where the kernel or a seccomp
+ * filter refuses it, component by component: the same answers. */
+static void beneath_case(const char *how, int rootfd)
+{
+	char text[16] = "";
+	int fd = ims_beneath_open(rootfd, "a/b/c.txt", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (n > 0)
+		text[n] = '\0';
+	same_str(text, "deep\n", "beneath (%s): a file three levels down is opened", how);
+	if (fd >= 0)
+		close(fd);
+	fd = ims_beneath_open(rootfd, "a/b", O_PATH | O_DIRECTORY);
+	ok(fd >= 0, "beneath (%s): ... and a directory, with O_PATH", how);
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	fd = ims_beneath_open(rootfd, "a/link/c.txt", O_RDONLY);
+	ok(fd < 0 && (errno == ELOOP || errno == ENOTDIR), "beneath (%s): a symlinked directory on the way is refused",
+	   how);
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	fd = ims_beneath_open(rootfd, "out/passwd", O_RDONLY);
+	ok(fd < 0 && (errno == ELOOP || errno == ENOTDIR), "beneath (%s): ... and one that leaves the root", how);
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	fd = ims_beneath_open(rootfd, "a/flink", O_RDONLY);
+	ok(fd < 0 && errno == ELOOP, "beneath (%s): a symlink at the end is not followed", how);
+	if (fd >= 0)
+		close(fd);
+	fd = ims_beneath_open(rootfd, "a/flink", O_PATH);
+	struct stat st;
+	ok(fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode), "beneath (%s): ... with O_PATH, the link itself is",
+	   how);
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	fd = ims_beneath_open(rootfd, "a/none/c.txt", O_RDONLY);
+	ok(fd < 0 && errno == ENOENT, "beneath (%s): a missing directory is ENOENT", how);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void test_beneath(void)
+{
+	mkd("bn", 0755);
+	mkd("bn/a", 0755);
+	mkd("bn/a/b", 0755);
+	put("bn/a/b/c.txt", "deep\n", 0644);
+	lnk("bn/a/link", "b");
+	lnk("bn/a/flink", "b/c.txt");
+	lnk("bn/out", "/etc");
+	_cleanup_free_ char *root = tpath("bn");
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	beneath_case("openat2", rootfd);
+	ims_beneath__use_openat2(false);
+	beneath_case("component by component", rootfd);
+	ims_beneath__use_openat2(true);
+	close(rootfd);
+}
+
 /* ims_layer_opts.stop: a walk that is no longer wanted (the build failed
  * at the registry while the first layer's tree was listed ahead) gives up
  * at the next directory, with IMS_EINTERRUPTED; unset, the same walk
@@ -1694,6 +1758,7 @@ int main(void)
 	test_whiteouts();
 	test_tarw();
 	test_toctou();
+	test_beneath();
 	test_long_and_unicode();
 	test_decompress();
 	test_big_sparse();

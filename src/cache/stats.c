@@ -11,16 +11,37 @@
  * seen, with its size and mode and a ctime of 0, which no file has (the
  * kernel sets ctime, to the time of the change), so that it is never
  * trusted unchanged but a fresh clone built at once, and built again
- * after the next clone, is hashed and found in the cache, not rebuilt. */
-#include <errno.h>
+ * after the next clone, is hashed and found in the cache, not rebuilt. *
+ * The table is one file, written whole and renamed into place, and read
+ * whole at the start of every build, so it is kept in binary, looked up
+ * where it was read (no line is parsed, no entry copied), and checked by a
+ * sha256 of all of it:
+ *
+ *   header   "ims-stat", u32 version (2), u32 n, u32 nslots, u32 0,
+ *            u64 paths_len (32 bytes)
+ *   records  n x 88 bytes: i64 size, mtime_ns, ctime_ns; u64 ino, dev,
+ *            path_off; u32 path_len, mode; the 32 bytes of the sha256 of
+ *            the file's content
+ *   slots    nslots x u32: the index + 1 of the record whose path's
+ *            FNV-1a hash, or a later free slot, lands there; 0 is none
+ *            (nslots is a power of two, at least twice n)
+ *   paths    paths_len bytes: each record's path, then a NUL
+ *   trailer  "sha256:" and the hex of every byte before it (71 bytes)
+ *
+ * all little-endian. A table damaged anywhere (its trailer tells), of
+ * another version or in the text of imagespec before it is not read at
+ * all: the table is only a hint, so its files are hashed again, and the
+ * table is written anew. What a build learns is kept beside the table
+ * read, and the two are merged when it is saved. */
+#include <endian.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cache/cache_int.h"
-#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -29,19 +50,35 @@
 #define MAX_ENTRIES 1000000
 #define MAX_FILE ((size_t)256 << 20)
 
+#define MAGIC "ims-stat"
+#define VERSION 2
+#define HEADER 32
+#define RECORD 88
+#define TRAILER IMS_DIGEST_LEN
+
+/* One entry, learned in this build or read from the table. */
 typedef struct {
-	char *path; /* relative to the root: in text when read from the file, else owned */
+	char *path; /* owned; NULL for an entry of the table read (rec_path) */
 	int64_t size, mtime_ns, ctime_ns;
 	uint64_t ino, dev;
 	uint32_t mode;
 	char digest[IMS_DIGEST_BUFSZ];
 } stat_entry;
 
+/* The table as read: everything points into data. */
+typedef struct {
+	char *data;
+	const unsigned char *recs;
+	const unsigned char *slots;
+	const char *paths;
+	uint32_t n, nslots;
+	uint64_t paths_len;
+} table;
+
 struct ims_cache_stats {
 	char *file;
-	char *text; /* the file as read, each path unescaped in place */
-	size_t text_len;
-	stat_entry *v;   /* the entries, in the order they came */
+	table t;
+	stat_entry *v; /* learned in this build, in the order they came */
 	size_t n, vcap;
 	uint32_t *slots; /* open addressing keyed by path: index in v + 1, 0 for none */
 	size_t cap;
@@ -56,17 +93,131 @@ static uint64_t hash(const char *s)
 	return h;
 }
 
-/* Whether e's path is its own allocation, not a piece of the file read. */
-static bool owns_path(const ims_cache_stats *s, const char *path)
+static uint64_t get64(const unsigned char *p)
 {
-	return !s->text || path < s->text || path >= s->text + s->text_len;
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
 }
 
-static void free_path(const ims_cache_stats *s, char *path)
+static uint32_t get32(const unsigned char *p)
 {
-	if (owns_path(s, path))
-		free(path);
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
 }
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void to_digest(const unsigned char raw[32], char out[IMS_DIGEST_BUFSZ])
+{
+	memcpy(out, "sha256:", 7);
+	for (int i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hexdig[raw[i] >> 4];
+		out[8 + 2 * i] = hexdig[raw[i] & 15];
+	}
+	out[IMS_DIGEST_LEN] = '\0';
+}
+
+static int nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* A valid digest's 32 bytes. */
+static void from_digest(const char *digest, unsigned char raw[32])
+{
+	const char *h = ims_digest_hex(digest);
+	for (int i = 0; i < 32; i++)
+		raw[i] = (unsigned char)(nibble(h[2 * i]) << 4 | nibble(h[2 * i + 1]));
+}
+
+/* ---- the table read ---- */
+
+/* Whether every count and offset of the table in data[0..len) holds, and
+ * its trailer is the sha256 of the rest. */
+static bool table_valid(table *t, char *data, size_t len)
+{
+	const unsigned char *d = (const unsigned char *)data;
+	if (len < HEADER + TRAILER || memcmp(d, MAGIC, 8) || get32(d + 8) != VERSION || get32(d + 20) != 0)
+		return false;
+	uint64_t n = get32(d + 12), nslots = get32(d + 16), paths_len = get64(d + 24);
+	if (n > MAX_ENTRIES || nslots < 2 * n || nslots < 1 || nslots > ((uint64_t)4 << 20) ||
+	    (nslots & (nslots - 1)) || paths_len > len ||
+	    (uint64_t)HEADER + n * RECORD + nslots * 4 + paths_len + TRAILER != len)
+		return false;
+	char sum[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf(data, len - TRAILER, sum);
+	if (memcmp(sum, data + len - TRAILER, TRAILER))
+		return false;
+	t->data = data;
+	t->recs = d + HEADER;
+	t->slots = t->recs + n * RECORD;
+	t->paths = (const char *)(t->slots + nslots * 4);
+	t->n = (uint32_t)n;
+	t->nslots = (uint32_t)nslots;
+	t->paths_len = paths_len;
+	/* each record's path within the paths, and ended there */
+	for (uint32_t i = 0; i < t->n; i++) {
+		const unsigned char *r = t->recs + (size_t)i * RECORD;
+		uint64_t off = get64(r + 40), plen = get32(r + 48);
+		if (off > paths_len || plen >= paths_len - off || t->paths[off + plen] != '\0')
+			return false;
+	}
+	return true;
+}
+
+static const char *rec_path(const table *t, const unsigned char *r)
+{
+	return t->paths + get64(r + 40);
+}
+
+/* r's fields, but its path (rec_path gives it). */
+static void rec_entry(const unsigned char *r, stat_entry *e)
+{
+	e->path = NULL;
+	e->size = (int64_t)get64(r);
+	e->mtime_ns = (int64_t)get64(r + 8);
+	e->ctime_ns = (int64_t)get64(r + 16);
+	e->ino = get64(r + 24);
+	e->dev = get64(r + 32);
+	e->mode = get32(r + 52);
+	to_digest(r + 56, e->digest);
+}
+
+/* The record of path in the table read, or NULL. At most nslots probes:
+ * a table whose slots were all taken still ends. */
+static const unsigned char *table_find(const table *t, const char *path)
+{
+	if (!t->data)
+		return NULL;
+	uint32_t mask = t->nslots - 1, i = (uint32_t)hash(path) & mask;
+	for (uint32_t probes = 0; probes < t->nslots; probes++, i = (i + 1) & mask) {
+		uint32_t k = get32(t->slots + (size_t)i * 4);
+		if (!k)
+			return NULL;
+		if (k > t->n)
+			return NULL; /* cannot be: the trailer was checked */
+		const unsigned char *r = t->recs + (size_t)(k - 1) * RECORD;
+		if (!strcmp(rec_path(t, r), path))
+			return r;
+	}
+	return NULL;
+}
+
+/* ---- what this build learned ---- */
 
 /* The slot of path: where its index is, or where it would go. */
 static uint32_t *slot(const ims_cache_stats *s, const char *path)
@@ -77,7 +228,7 @@ static uint32_t *slot(const ims_cache_stats *s, const char *path)
 	return &s->slots[i];
 }
 
-static stat_entry *find(const ims_cache_stats *s, const char *path)
+static stat_entry *learned(const ims_cache_stats *s, const char *path)
 {
 	if (!s->n)
 		return NULL;
@@ -87,33 +238,13 @@ static stat_entry *find(const ims_cache_stats *s, const char *path)
 
 /* The table of slots holds 4 bytes an entry and stays at most half full;
  * the entries themselves are one array, so growing copies no entry. */
-static void grow_to(ims_cache_stats *s, size_t cap)
+static void grow(ims_cache_stats *s)
 {
 	free(s->slots);
-	s->cap = cap;
+	s->cap = s->cap ? s->cap * 2 : 1024;
 	s->slots = xcalloc(s->cap, sizeof(*s->slots));
 	for (size_t i = 0; i < s->n; i++)
 		*slot(s, s->v[i].path) = (uint32_t)(i + 1);
-}
-
-static void grow(ims_cache_stats *s)
-{
-	grow_to(s, s->cap ? s->cap * 2 : 1024);
-}
-
-/* Room for n entries, made present at once (ims_prefault): the table is
- * read at the start of every build, and its 5,000 entries of the
- * benchmark took 300 page faults as they came. */
-static void reserve(ims_cache_stats *s, size_t n)
-{
-	size_t cap = 1024;
-	while (cap < 2 * n && cap < ((size_t)1 << 40))
-		cap *= 2;
-	if (cap > s->cap)
-		grow_to(s, cap);
-	ims_prefault(s->slots, s->cap * sizeof(*s->slots));
-	s->v = xgrow(s->v, &s->vcap, n, sizeof(*s->v));
-	ims_prefault(s->v, s->vcap * sizeof(*s->v));
 }
 
 static void put(ims_cache_stats *s, const stat_entry *e)
@@ -123,7 +254,7 @@ static void put(ims_cache_stats *s, const stat_entry *e)
 	uint32_t *k = slot(s, e->path);
 	if (*k) {
 		stat_entry *d = &s->v[*k - 1];
-		free_path(s, d->path);
+		free(d->path);
 		*d = *e;
 		return;
 	}
@@ -132,89 +263,20 @@ static void put(ims_cache_stats *s, const stat_entry *e)
 	*k = (uint32_t)s->n;
 }
 
-/* Paths are written with `\\` and newline escaped. */
-static void put_path(ims_buf *b, const char *p)
+/* path's entry, learned in this build or else read: false when neither
+ * has it. */
+static bool get(const ims_cache_stats *s, const char *path, stat_entry *out)
 {
-	for (; *p; p++) {
-		if (*p == '\\')
-			ims_buf_puts(b, "\\\\");
-		else if (*p == '\n')
-			ims_buf_puts(b, "\\n");
-		else
-			ims_buf_putc(b, *p);
+	const stat_entry *e = learned(s, path);
+	if (e) {
+		*out = *e;
+		return true;
 	}
-}
-
-/* Unescapes the n bytes at p where they are (the result is never longer),
- * and ends them with a NUL: a path of the table read points into it, one
- * allocation for the whole table instead of one for each of its paths. */
-static char *get_path(char *p, size_t n)
-{
-	char *out = p, *o = out;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\\' && i + 1 < n) {
-			*o++ = p[i + 1] == 'n' ? '\n' : p[i + 1];
-			i++;
-		} else {
-			*o++ = p[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-/* One number of a line, then its single space; false on anything else. The
- * table is read at the start of every build, so this is strtoll, not
- * sscanf, which took about a tenth of the CPU time of an unchanged build of
- * 5,000 files (perf stat: 63-68 ms with it, 57-59 ms without). */
-static bool num(const char **p, bool sign, int base, unsigned long long *v)
-{
-	char *end;
-	errno = 0;
-	if (sign)
-		*v = (unsigned long long)strtoll(*p, &end, base);
-	else if (**p >= '0' && **p <= '9')
-		*v = strtoull(*p, &end, base);
-	else
+	const unsigned char *r = table_find(&s->t, path);
+	if (!r)
 		return false;
-	if (errno || end == *p || *end != ' ')
-		return false;
-	*p = end + 1;
+	rec_entry(r, out);
 	return true;
-}
-
-/* 64 lowercase hex digits, as the table is written (ims_digest_valid, for
- * the 5,000 lines of a table, was a tenth of the time it takes to read). */
-static bool hex64(const char *p)
-{
-	for (int i = 0; i < 64; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return false;
-	return true;
-}
-
-static void parse_line(ims_cache_stats *s, char *line, size_t len)
-{
-	unsigned long long size, mt, ct, ino, dev, mode;
-	if (len <= 65 || line[64] != ' ' || !hex64(line))
-		return;
-	const char *p = line + 65;
-	if (!num(&p, true, 10, &size) || !num(&p, true, 10, &mt) ||
-	    !num(&p, true, 10, &ct) || !num(&p, false, 10, &ino) || !num(&p, false, 10, &dev) ||
-	    !num(&p, false, 8, &mode) || mode > UINT32_MAX || (size_t)(p - line) >= len)
-		return; /* a line that cannot be read is skipped: it is only a hint */
-	stat_entry e = { .size = (int64_t)size,
-			 .mtime_ns = (int64_t)mt,
-			 .ctime_ns = (int64_t)ct,
-			 .ino = ino,
-			 .dev = dev,
-			 .mode = (uint32_t)mode };
-	memcpy(e.digest, "sha256:", 7);
-	memcpy(e.digest + 7, line, 64);
-	e.digest[71] = '\0';
-	size_t at = (size_t)(p - line); /* p reads line; the path is unescaped in line */
-	e.path = get_path(line + at, len - at);
-	put(s, &e);
 }
 
 ims_cache_stats *ims_cache_stats_load(ims_cache *c, const char *root)
@@ -230,20 +292,9 @@ ims_cache_stats *ims_cache_stats_load(ims_cache *c, const char *root)
 		ims_error_free(e);
 		return s;
 	}
-	s->text = data;
-	s->text_len = len + 1; /* and its NUL */
-	/* Lines long enough to be read (see parse_line): a damaged table of
-	 * empty lines reserves nothing. */
-	size_t lines = 0;
-	for (const char *p = data, *nl; (nl = memchr(p, '\n', len - (size_t)(p - data))); p = nl + 1)
-		lines += nl - p > 65;
-	reserve(s, lines < MAX_ENTRIES ? lines : MAX_ENTRIES);
-	for (size_t i = 0; i < len && s->n < MAX_ENTRIES;) {
-		const char *nl = memchr(data + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
-		data[i + n] = '\0';
-		parse_line(s, data + i, n);
-		i += n + 1;
+	if (!table_valid(&s->t, data, len)) {
+		free(data);
+		memset(&s->t, 0, sizeof(s->t));
 	}
 	return s;
 }
@@ -257,21 +308,17 @@ static bool same(const stat_entry *e, const struct stat *st)
 
 bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct stat *st, char digest[IMS_DIGEST_BUFSZ])
 {
-	if (!s)
+	stat_entry e;
+	if (!s || !get(s, path, &e) || !same(&e, st))
 		return false;
-	const stat_entry *e = find(s, path);
-	if (!e || !same(e, st))
-		return false;
-	memcpy(digest, e->digest, IMS_DIGEST_BUFSZ);
+	memcpy(digest, e.digest, IMS_DIGEST_BUFSZ);
 	return true;
 }
 
 bool ims_cache_stats_seen(ims_cache_stats *s, const char *path, const struct stat *st)
 {
-	if (!s)
-		return false;
-	const stat_entry *e = find(s, path);
-	return e && e->size == st->st_size && e->mode == st->st_mode;
+	stat_entry e;
+	return s && get(s, path, &e) && e.size == st->st_size && e.mode == st->st_mode;
 }
 
 void ims_cache_stats_learn(ims_cache_stats *s, const char *path, const struct stat *st, const char *digest)
@@ -302,12 +349,86 @@ void ims_cache_stats_free(ims_cache_stats *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
-		free_path(s, s->v[i].path);
-	free(s->text);
+		free(s->v[i].path);
+	free(s->t.data);
 	free(s->v);
 	free(s->slots);
 	free(s->file);
 	free(s);
+}
+
+/* ---- the table written ---- */
+
+typedef struct {
+	unsigned char *recs, *slots;
+	char *paths;
+	uint32_t n, mask;
+	uint64_t paths_len;
+} writer;
+
+static void write_entry(writer *w, const stat_entry *e, const char *path)
+{
+	unsigned char *r = w->recs + (size_t)w->n * RECORD;
+	size_t plen = strlen(path);
+	put64(r, (uint64_t)e->size);
+	put64(r + 8, (uint64_t)e->mtime_ns);
+	put64(r + 16, (uint64_t)e->ctime_ns);
+	put64(r + 24, e->ino);
+	put64(r + 32, e->dev);
+	put64(r + 40, w->paths_len);
+	put32(r + 48, (uint32_t)plen);
+	put32(r + 52, e->mode);
+	from_digest(e->digest, r + 56);
+	memcpy(w->paths + w->paths_len, path, plen + 1);
+	w->paths_len += plen + 1;
+	uint32_t i = (uint32_t)hash(path) & w->mask;
+	while (get32(w->slots + (size_t)i * 4))
+		i = (i + 1) & w->mask;
+	put32(w->slots + (size_t)i * 4, ++w->n);
+}
+
+/* The records of the table read that were not learned again, then what
+ * was learned: one file, at most MAX_ENTRIES records. */
+static char *encode(const ims_cache_stats *s, size_t *len)
+{
+	const table *t = &s->t;
+	size_t n = s->n, plen = 0;
+	for (size_t i = 0; i < s->n; i++)
+		plen += strlen(s->v[i].path) + 1;
+	for (uint32_t i = 0; i < t->n && n < MAX_ENTRIES; i++) {
+		const char *p = rec_path(t, t->recs + (size_t)i * RECORD);
+		if (!learned(s, p)) {
+			n++;
+			plen += strlen(p) + 1;
+		}
+	}
+	uint32_t nslots = 16;
+	while (nslots < 2 * n)
+		nslots *= 2;
+	*len = HEADER + n * RECORD + (size_t)nslots * 4 + plen + TRAILER;
+	unsigned char *d = xcalloc(1, *len);
+	writer w = { .recs = d + HEADER, .slots = d + HEADER + n * RECORD, .mask = nslots - 1 };
+	w.paths = (char *)w.slots + (size_t)nslots * 4;
+	for (uint32_t i = 0; i < t->n && w.n < n - s->n; i++) {
+		const unsigned char *r = t->recs + (size_t)i * RECORD;
+		const char *p = rec_path(t, r);
+		if (learned(s, p))
+			continue;
+		stat_entry e;
+		rec_entry(r, &e);
+		write_entry(&w, &e, p);
+	}
+	for (size_t i = 0; i < s->n; i++)
+		write_entry(&w, &s->v[i], s->v[i].path);
+	memcpy(d, MAGIC, 8);
+	put32(d + 8, VERSION);
+	put32(d + 12, w.n);
+	put32(d + 16, nslots);
+	put64(d + 24, w.paths_len);
+	char sum[IMS_DIGEST_BUFSZ];
+	ims_sha256_buf(d, *len - TRAILER, sum);
+	memcpy(d + *len - TRAILER, sum, TRAILER);
+	return (char *)d;
 }
 
 void ims_cache_stats_save(ims_cache_stats *s)
@@ -315,20 +436,11 @@ void ims_cache_stats_save(ims_cache_stats *s)
 	if (!s)
 		return;
 	if (s->dirty) {
-		ims_buf b = IMS_BUF_INIT(0);
-		for (size_t i = 0; i < s->n; i++) {
-			const stat_entry *e = &s->v[i];
-			ims_buf_printf(&b, "%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64 " %o ",
-				       ims_digest_hex(e->digest), e->size, e->mtime_ns, e->ctime_ns, e->ino, e->dev,
-				       e->mode);
-			put_path(&b, e->path);
-			ims_buf_putc(&b, '\n');
-		}
 		size_t len = 0;
-		_cleanup_free_ char *text = ims_buf_steal(&b, &len);
+		_cleanup_free_ char *data = encode(s, &len);
 		ims_error *e = NULL;
 		/* a table that cannot be written costs a re-read next time, no more */
-		if (ims_write_file_atomic(s->file, text ? text : "", len, 0600, &e) < 0)
+		if (ims_write_file_atomic(s->file, data, len, 0600, &e) < 0)
 			ims_error_free(e);
 	}
 	ims_cache_stats_free(s);

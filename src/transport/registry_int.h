@@ -26,7 +26,7 @@ struct ims_registry {
 	pthread_mutex_t lock;
 	char *base;   /* "https://host[:port]" once decided, else NULL */
 	char *origin; /* ims_http_origin(base) */
-	long ping_status;
+	long ping_status; /* of GET /v2/; 0 when another request decided the scheme */
 };
 
 /* One operation: its message prefix and the scopes its requests need. */
@@ -44,7 +44,8 @@ void ims_registry__call_init(ims_registry_call *c, const ims_registry *r, const 
 void ims_registry__call_dispose(ims_registry_call *c);
 
 /* Decides the scheme (GET /v2/ over https, then plain http for loopback or
- * insecure hosts that do not speak TLS). Idempotent; thread-safe. */
+ * insecure hosts that do not speak TLS). Idempotent; thread-safe.
+ * ims_registry__send_path needs no GET /v2/: its first request decides. */
 int ims_registry__connect(ims_registry *r, ims_error **err);
 
 /* Sends req with the Authorization for c's scopes and answers challenges:
@@ -57,9 +58,12 @@ int ims_registry__connect(ims_registry *r, ims_error **err);
 int ims_registry__send(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
 		       ims_error **err);
 
-/* Connects, points req at base + "/v2/" + the formatted path, and sends
- * it (ims_registry__send). req->url is cleared again; resp->url has the URL
- * that answered. */
+/* Points req at base + "/v2/" + the formatted path and sends it
+ * (ims_registry__send). The first request to r (but one with a streamed
+ * body) is what decides the scheme, with no GET /v2/ before it: sent
+ * without credentials over https, then over plain http where that is
+ * allowed, and a 401 to it is answered as usual. req->url is cleared
+ * again; resp->url has the URL that answered. */
 int ims_registry__send_path(ims_registry *r, const ims_registry_call *c, ims_http_request *req, ims_http_response *resp,
 			    ims_error **err, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 

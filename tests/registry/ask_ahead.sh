@@ -83,6 +83,9 @@ check_eq "... the tag is asked once" 1 "$(heads "$m" manifests/1)"
 check_eq "... the empty blob is not asked (the tag was the first question)" 0 "$(heads "$m" "$EMPTY")"
 check_eq "... the config is not asked" 0 "$(registry_requests R "$m" "/v2/team/aa/blobs/$config ")"
 check_eq "... nothing is PUT" 0 "$(registry_requests R "$m" '"PUT /v2/')"
+check_eq "... no GET /v2/ (the first request decides http or https)" 0 "$(registry_requests R "$m" '"GET /v2/ ')"
+check_eq "... four requests in all: the base's manifest, the tag, the two layers" 4 \
+	"$(registry_requests R "$m" '.')"
 check_eq "... the image runs (skopeo, umoci, chroot)" "hello from the first push" "$(pull_and_run "$R_ADDR/team/aa:1")"
 
 # --- a layer lost since: asked, not assumed ----------------------------------

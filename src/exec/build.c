@@ -2,6 +2,7 @@
  * The target only becomes visible at commit, after every blob it names. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "exec/exec_int.h"
 #include "exec/layer_cache.h"
@@ -195,6 +196,44 @@ static void build_dispose(build *b)
 }
 
 /* The session, the base, the names and the target, before any layer. */
+/* The target's transport (or, for a dry run against a registry, the
+ * probe that asks it which blobs it has); *flags gets its kind's flags. */
+static int open_target(build *b, unsigned *flags, ims_error **err)
+{
+	const ims_plan *p = b->p;
+	int r;
+	if (!b->dry) {
+		ims_transport_opts o = ims_exec_transport_opts(b->env, p->target_dir, &b->session);
+		o.put_always = p->ignore_exists;
+		if ((r = ims_transport_open(&b->target, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0) {
+			_cleanup_free_ char *ts = ims_ref_string(p->target);
+			return ims_error_wrap(err, "open target `%s`", ts);
+		}
+		*flags = ims_transport_flags(b->target);
+		return 0;
+	}
+	/* a dry run computes what the real target would get, and asks a
+	 * registry which blobs it has */
+	*flags = ims_transport_kind_flags(p->target->kind);
+	if (b->probing && p->target->kind == IMS_REF_REGISTRY) {
+		ims_transport_opts o = ims_exec_transport_opts(b->env, p->target_dir, &b->session);
+		if ((r = ims_transport_open(&b->probe, p->target, IMS_TRANSPORT_READ, &o, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A push whose base lives on another registry: the target's first
+ * question is asked on a thread while the base is loaded, so that the
+ * slower of the two sets the pace, not their sum (a base on Docker Hub
+ * and a tag on the team's registry). On one registry they go one after
+ * the other, so that a refused password is not presented twice as often. */
+static bool two_registries(const ims_plan *p)
+{
+	return p->source->kind == IMS_REF_REGISTRY && p->target->kind == IMS_REF_REGISTRY && p->source->registry &&
+	       p->target->registry && strcasecmp(p->source->registry, p->target->registry) != 0;
+}
+
 static int open_all(build *b, ims_error **err)
 {
 	const ims_plan *p = b->p;
@@ -205,34 +244,31 @@ static int open_all(build *b, ims_error **err)
 		b->have_session = true;
 	}
 	b->docs = ims_exec_docs_open(b->env);
-	if ((r = ims_exec_base_load(&b->base, b->env, p, &b->session, b->dry, b->docs, err)) < 0 ||
-	    (r = target_names(p, &b->names, &b->nnames, err)) < 0)
-		return r;
-	unsigned flags;
-	if (!b->dry) {
-		ims_transport_opts o = ims_exec_transport_opts(b->env, p->target_dir, &b->session);
-		o.put_always = p->ignore_exists;
-		if ((r = ims_transport_open(&b->target, p->target, IMS_TRANSPORT_WRITE, &o, err)) < 0) {
-			_cleanup_free_ char *ts = ims_ref_string(p->target);
-			return ims_error_wrap(err, "open target `%s`", ts);
-		}
-		flags = ims_transport_flags(b->target);
-	} else {
-		/* a dry run computes what the real target would get, and asks a
-		 * registry which blobs it has */
-		flags = ims_transport_kind_flags(p->target->kind);
-		if (b->probing && p->target->kind == IMS_REF_REGISTRY) {
-			ims_transport_opts o = ims_exec_transport_opts(b->env, p->target_dir, &b->session);
-			if ((r = ims_transport_open(&b->probe, p->target, IMS_TRANSPORT_READ, &o, err)) < 0)
-				return r;
-		}
+	bool ahead = !p->ignore_exists;
+	unsigned flags = 0;
+	ims_exec_target_question *q = NULL;
+	bool opened = false;
+	if (!b->dry && two_registries(p)) {
+		if ((r = target_names(p, &b->names, &b->nnames, err)) < 0 || (r = open_target(b, &flags, err)) < 0)
+			return r;
+		opened = true;
+		q = ims_exec_target_ask_start(b->target, b->nnames ? b->names[0] : NULL, ahead, b->docs, b->env);
 	}
+	r = ims_exec_base_load(&b->base, b->env, p, &b->session, b->dry, b->docs, err);
+	if (r < 0) {
+		ims_exec_target_ask_finish(q, false, NULL); /* the base's error first, as without the thread */
+		return r;
+	}
+	if (!opened && ((r = target_names(p, &b->names, &b->nnames, err)) < 0 || (r = open_target(b, &flags, err)) < 0))
+		return r;
 	/* the target first: a refused password or an unreachable registry
 	 * fails before any byte is compressed (target_tag.h) */
 	ims_transport *t = b->target ? b->target : b->probe;
-	if (t && p->target->kind == IMS_REF_REGISTRY &&
-	    (r = ims_exec_target_ask(t, b->nnames ? b->names[0] : NULL, !p->ignore_exists, b->docs, b->env, err)) <
-		    0) {
+	if (q)
+		r = ims_exec_target_ask_finish(q, true, err);
+	else if (t && p->target->kind == IMS_REF_REGISTRY)
+		r = ims_exec_target_ask(t, b->nnames ? b->names[0] : NULL, ahead, b->docs, b->env, err);
+	if (r < 0) {
 		_cleanup_free_ char *ts = ims_ref_string(p->target);
 		return ims_error_wrap(err, "target `%s`", ts);
 	}
@@ -370,9 +406,10 @@ static void foreign_hint(const ims_build_result *res, ims_error **err)
 			foreign |= res->manifests[i].layers[k].desc.nurls > 0;
 	if (foreign && err && *err && !(*err)->hint && (*err)->message &&
 	    strstr((*err)->message, "MANIFEST_BLOB_UNKNOWN"))
-		ims_error_hint(err, "the image keeps layers with `urls` (sync.copyRemoteLayers: false), and the "
-				    "registry refuses them or their urls; let the output hold those blobs with "
-				    "`sync: {copyRemoteLayers: true}`");
+		ims_error_hint(err,
+			       "the image keeps layers with `urls` (sync.copyRemoteLayers: false), and the "
+			       "registry refuses them or their urls; let the output hold those blobs with "
+			       "`sync: {copyRemoteLayers: true}`");
 }
 
 /* The base layer a registry's MANIFEST_BLOB_UNKNOWN names (its message
@@ -545,8 +582,8 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 	if (r >= 0 && !dry)
 		b.prefetch = ims_exec_prefetch_start(p, &b.base, b.target, env->jobs);
 	if (r >= 0)
-		r = ims_exec_build_layers(env, p, NULL, b.target, b.probe, &b.base, b.session.http, &b.remote,
-					  b.walked, b.uncompressed, &b.nl, &b.nnew, &b.closer, err);
+		r = ims_exec_build_layers(env, p, NULL, b.target, b.probe, &b.base, b.session.http, &b.remote, b.walked,
+					  b.uncompressed, &b.nl, &b.nnew, &b.closer, err);
 	/* every base blob in the target (or failed) before any manifest */
 	ims_exec_blob_sync_finish(b.prefetch, r < 0);
 	if (r >= 0)

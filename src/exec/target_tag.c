@@ -1,5 +1,6 @@
 #include "exec/target_tag.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "cache/cache.h"
@@ -62,6 +63,62 @@ int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, ims_cache
 		free(layers[i]);
 	free(layers);
 	return 0;
+}
+
+struct ims_exec_target_question {
+	ims_transport *t;
+	char *tag;
+	bool ahead;
+	ims_cache *docs;
+	const ims_exec_env *env; /* the caller's: said to when finished */
+	ims_exec_env own;        /* the same, saying into said */
+	ims_events_log said;
+	pthread_t thread;
+	int r;
+	ims_error *err;
+};
+
+static void *ask(void *ud)
+{
+	ims_exec_target_question *q = ud;
+	q->r = ims_exec_target_ask(q->t, q->tag, q->ahead, q->docs, &q->own, &q->err);
+	return NULL;
+}
+
+ims_exec_target_question *ims_exec_target_ask_start(ims_transport *t, const char *tag, bool ahead, ims_cache *docs,
+						    const ims_exec_env *env)
+{
+	ims_exec_target_question *q = xcalloc(1, sizeof(*q));
+	*q = (ims_exec_target_question){
+		.t = t, .tag = tag ? xstrdup(tag) : NULL, .ahead = ahead, .docs = docs, .env = env, .own = *env
+	};
+	ims_events_log_init(&q->said);
+	q->own.ev = q->said.ev;
+	if (pthread_create(&q->thread, NULL, ask, q) != 0) {
+		ims_events_log_dispose(&q->said);
+		free(q->tag);
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
+int ims_exec_target_ask_finish(ims_exec_target_question *q, bool wanted, ims_error **err)
+{
+	if (!q)
+		return 0;
+	pthread_join(q->thread, NULL);
+	int r = wanted ? q->r : 0;
+	if (wanted) {
+		ims_events_log_replay(&q->said, &q->env->ev);
+		if (r < 0)
+			ims_error_pass(err, &q->err);
+	}
+	ims_error_free(q->err);
+	ims_events_log_dispose(&q->said);
+	free(q->tag);
+	free(q);
+	return r;
 }
 
 void ims_exec_target_remember(ims_cache *docs, const char *data, size_t len, const char *digest)

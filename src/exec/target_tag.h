@@ -23,6 +23,18 @@
 int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, ims_cache *docs, const ims_exec_env *env,
 			ims_error **err);
 
+/* The same question on a thread of its own, while the caller does
+ * something else (loads the base from another registry). What it says
+ * (env's events) is kept and said when it is finished. NULL when no
+ * thread could start: finish then asks the question itself. */
+typedef struct ims_exec_target_question ims_exec_target_question;
+ims_exec_target_question *ims_exec_target_ask_start(ims_transport *t, const char *tag, bool ahead, ims_cache *docs,
+						    const ims_exec_env *env);
+/* Waits for q and frees it. wanted: says what it said and returns its
+ * answer (as ims_exec_target_ask); else (the build failed meanwhile)
+ * drops both and returns 0. q NULL: returns 0. */
+int ims_exec_target_ask_finish(ims_exec_target_question *q, bool wanted, ims_error **err);
+
 /* Keeps a manifest pushed to a registry in docs, the local cache (nothing
  * when docs is NULL, or when it cannot keep it). */
 void ims_exec_target_remember(ims_cache *docs, const char *data, size_t len, const char *digest);

@@ -20,6 +20,10 @@
 #   - With --no-cache nothing is kept or asked ahead, and the push works.
 #   - A tag that names a manifest this machine did not push: nothing is
 #     asked ahead, and the push works.
+#   - A base on another registry: the tag is asked while the base's
+#     manifest is still on its way. A proxy in front of the base holds that
+#     GET until a proxy in front of the target has seen the tag's HEAD, so
+#     the check does not depend on the machine's speed.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need skopeo umoci curl jq sha256sum
@@ -142,5 +146,20 @@ DESC="a push over it: exit 0, nothing asked ahead (the cache does not know that 
 	run_expect 0 '' "$IMAGESPEC" build "$W/image.yaml" --cache-dir "$CACHE" -v
 check_nomatch "... -v does not say it asked ahead" 'asking ahead' "$RUN_STDERR"
 check_eq "... the image runs (skopeo, umoci, chroot)" "hello without a cache" "$(pull_and_run "$R_ADDR/team/aa:1")"
+
+# --- a base on another registry: both asked at once --------------------------------
+# Two proxies in front of R are two registries to imagespec. BP holds the
+# base's manifest GET until TP has seen the tag's HEAD (at most 20 s: one
+# after the other, the GET would wait that long, then say held: false).
+fault_proxy_start BP "$R_ADDR" --hold '^GET /v2/base/busybox/manifests/' --until "$W/tag-asked" --hold-max 20 ||
+	bail "fault_proxy.py did not start"
+fault_proxy_start TP "$R_ADDR" --touch '^HEAD /v2/team/two/manifests/' "$W/tag-asked" ||
+	bail "fault_proxy.py did not start"
+sed "s|^base: .*|base: $BP_ADDR/base/busybox:1|; s|^target: .*|target: $TP_ADDR/team/two:1|" "$W/image.yaml" >"$W/two.yaml"
+DESC="a push whose base is on another registry: exit 0" \
+	run_expect 0 '' "$IMAGESPEC" build "$W/two.yaml" --cache-dir "$CACHE"
+check_eq "... the tag was asked while the base's manifest was held" true \
+	"$(jq -s -r '[.[] | select(.method == "GET" and (.path | test("/manifests/")))][0].held' "$BP_LOG")"
+check_eq "... the image runs (skopeo, umoci, chroot)" "hello without a cache" "$(pull_and_run "$R_ADDR/team/two:1")"
 
 done_testing

@@ -64,6 +64,16 @@ Faults:
   --strip-range             the Range header of requests is dropped: the
                             registry answers 200 with the whole blob, as a
                             server that does not do ranges.
+  --hold REGEX --until FILE a request whose "METHOD PATH" matches REGEX is
+                            held until FILE exists (looked for every 10 ms),
+                            at most --hold-max seconds (default 60), then
+                            passed on; the log says "held": true when FILE
+                            came, false when the wait ran out. With another
+                            proxy's --touch, a test sees that two requests
+                            were under way at once, whatever the machine's
+                            speed.
+  --touch REGEX FILE        FILE is made when a request whose "METHOD PATH"
+                            matches REGEX arrives, before it is passed on.
 
 Log: one JSON line per request (--log): method, path, token (a short hash of
 the Bearer value, never the value), outcome (forwarded | revoked |
@@ -280,6 +290,15 @@ def handle(client):
         if head is None:
             return
         method, target, version, headers = parse_head(head)
+        line = "%s %s" % (method, target.split("?")[0])
+        if ARGS.touch and re.search(ARGS.touch[0], line):
+            open(ARGS.touch[1], "a").close()
+        held = None
+        if ARGS.hold and re.search(ARGS.hold, line):
+            deadline = time.time() + ARGS.hold_max
+            while not os.path.exists(ARGS.until) and time.time() < deadline:
+                time.sleep(0.01)
+            held = os.path.exists(ARGS.until)
         if ARGS.latency:
             time.sleep(ARGS.latency)
         start = time.time()
@@ -365,7 +384,7 @@ def handle(client):
         else:
             log(method=method, path=target.split("?")[0], token=tok, outcome=outcome,
                 asked=m.group(1) if outcome == "head-from" else None,
-                status=status[0] if status else None, range=rng, start=start, end=time.time())
+                status=status[0] if status else None, range=rng, start=start, end=time.time(), held=held)
     except (OSError, ValueError) as e:
         log(outcome="error", error=str(e))
     finally:
@@ -397,6 +416,10 @@ def main():
     p.add_argument("--head-from")
     p.add_argument("--head-in")
     p.add_argument("--challenge", default='Basic realm="fault-proxy"')
+    p.add_argument("--hold")
+    p.add_argument("--until")
+    p.add_argument("--hold-max", type=float, default=60)
+    p.add_argument("--touch", nargs=2)
     ARGS = p.parse_args()
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

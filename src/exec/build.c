@@ -577,6 +577,8 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 		r = check_platform_steps(&b, err);
 	if (r >= 0)
 		ims_remote_cache_load(&b.remote, env, p, &b.session);
+	if (r >= 0 && b.remote.n && !p->ignore_exists && p->target->kind == IMS_REF_REGISTRY)
+		ims_remote_cache_ask_ahead(&b.remote, b.target ? b.target : b.probe, env);
 	/* after every check that can fail the build before a byte is
 	 * written: from here on, base blobs cross over while layers build */
 	if (r >= 0 && !dry)

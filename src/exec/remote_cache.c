@@ -99,6 +99,20 @@ void ims_remote_cache_load(ims_remote_cache *rc, const ims_exec_env *env, const 
 	}
 }
 
+void ims_remote_cache_ask_ahead(const ims_remote_cache *rc, ims_transport *target, const ims_exec_env *env)
+{
+	size_t n = rc->n < IMS_REMOTE_AHEAD_MAX ? rc->n : IMS_REMOTE_AHEAD_MAX;
+	if (!target || !n)
+		return;
+	const char **v = xcalloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = rc->v[i].desc.digest;
+	if (env->verbose > 0)
+		ims_events_info(&env->ev, "asking ahead for the %zu layer%s the layer caches name", n, n == 1 ? "" : "s");
+	ims_transport_ask_ahead(target, v, n);
+	free(v);
+}
+
 void ims_remote_cache_dispose(ims_remote_cache *rc)
 {
 	for (size_t i = 0; i < rc->n; i++)

@@ -24,6 +24,14 @@ typedef struct ims_remote_cache_s {
 /* Reads the plan's cache_from artifacts; warns about those it cannot use. */
 void ims_remote_cache_load(ims_remote_cache *rc, const ims_exec_env *env, const ims_plan *p, ims_session *s);
 void ims_remote_cache_dispose(ims_remote_cache *rc);
+/* Asks target ahead (ims_transport_ask_ahead) for the first
+ * IMS_REMOTE_AHEAD_MAX layers the caches name, while the build hashes its
+ * files: a fresh runner whose recipes hit finds the target's answers
+ * given when its hashes are done, instead of making a round trip per
+ * layer then. Nothing when the target was asked ahead already (the tag
+ * named a manifest the local cache keeps): one list a transport. */
+#define IMS_REMOTE_AHEAD_MAX 64
+void ims_remote_cache_ask_ahead(const ims_remote_cache *rc, ims_transport *target, const ims_exec_env *env);
 const ims_remote_entry *ims_remote_cache_find(const ims_remote_cache *rc, const char *recipe);
 /* Makes e's layer present in target: skipped, mounted from the cache
  * repository, or copied (verified). */

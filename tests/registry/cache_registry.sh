@@ -54,8 +54,12 @@ find "$TMP/w2" -exec touch -h -d @1600000000 {} +
 sed -i "s#team/app:1#team/fresh:2#" "$TMP/w2/image.yaml"
 M=$(registry_log_mark REG)
 DESC="a fresh machine with --cache-from" run_expect 0 '' "$IMAGESPEC" build "$TMP/w2/image.yaml" \
-	--cache-dir "$TMP/c2" --cache-from "$CACHE_REF" --json
+	--cache-dir "$TMP/c2" --cache-from "$CACHE_REF" --json -v
 check_eq "... builds no layer" 0 "$(built)"
+check_match "... asks the target ahead for the layers the cache names, while it hashes" \
+	'asking ahead for the 2 layers the layer caches name' "$RUN_STDERR"
+check_eq "... and asks for each once (the layer step took the answers)" "1 1" \
+	"$(for l in $LAYERS; do registry_requests REG "$M" "\"HEAD /v2/team/fresh/blobs/$l "; done | paste -sd' ')"
 check_eq "... uploads no layer (the config is the only blob PUT)" 0 \
 	"$(registry_requests REG "$M" "\"PUT /v2/team/fresh/blobs/uploads/[^ ]*digest=($(tr '\n' '|' <<<"$LAYERS" | sed 's/|$//'))")"
 check_eq "... the layers were mounted from the cache repository" "mounted mounted" \

@@ -30,13 +30,11 @@
  *
  * all little-endian. A table damaged anywhere (its trailer tells), of
  * another version or in the text of imagespec before it is not read at
- * all: the table is only a hint, so its files are hashed again, and the
+ * all: the table is only a hint, so its files are read again, and the
  * table is written anew. What a build learns is kept beside the table
  * read, and the two are merged when it is saved. */
 #include <endian.h>
-#include <inttypes.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -36,7 +36,7 @@ void ims_auth_free(ims_auth *a)
 
 typedef struct {
 	ims_auth *a;
-	const char *origin, *registry;
+	const char *origin, *registry, *repository;
 	const ims_challenge *ch;
 	const char *const *scopes;
 	size_t nscopes;
@@ -73,17 +73,32 @@ static int direct(call *k, char **out, ims_error **err)
 	return 0;
 }
 
+/* What Basic credentials are also kept under: they answer for their
+ * repository whatever the scopes, as docker sends them to every request
+ * once a registry asked for them. Not a scope set (those are empty or
+ * start with "repository:"), so the two never meet. */
+static char *any_scope(const char *repository)
+{
+	return xasprintf("@%s", repository ? repository : "");
+}
+
 static int basic(call *k, char **out, ims_error **err)
 {
 	_cleanup_free_ char *key = xasprintf("basic\n%s\n%s\n%s", k->origin, k->scope_set, k->identity);
-	if (k->renew)
+	_cleanup_free_ char *any = any_scope(k->repository);
+	_cleanup_free_ char *any_key = xasprintf("basic\n%s\n%s\n%s", k->origin, any, k->identity);
+	if (k->renew) {
 		ims_auth__cache_drop(&k->a->cache, key);
+		ims_auth__cache_drop(&k->a->cache, any_key);
+	}
 	/* Credentials that worked before are presented again once: the 401
 	 * was a server's lost session, not a refusal (the caller gives up
 	 * when the next answer is a 401 too). */
 	int rc = ims_auth__basic(&k->creds, k->registry, k->renew && !k->stale, out, err);
-	if (rc == 0)
+	if (rc == 0) {
 		ims_auth__cache_put(&k->a->cache, key, k->origin, k->scope_set, *out, 0, 0);
+		ims_auth__cache_put(&k->a->cache, any_key, k->origin, any, *out, 0, 0);
+	}
 	return rc;
 }
 
@@ -155,6 +170,7 @@ int ims_auth_header(ims_auth *a, const char *origin, const char *registry, const
 		.a = a,
 		.origin = origin,
 		.registry = registry,
+		.repository = repository,
 		.ch = ch,
 		.scopes = own ? (const char *const *)own : scopes,
 		.nscopes = own ? nown : nscopes,
@@ -185,10 +201,27 @@ done:
 	return rc;
 }
 
+/* The repository of a scope "repository:NAME:ACTIONS", or NULL. */
+static char *scope_repository(const char *scope)
+{
+	const char *p = scope && !strncmp(scope, "repository:", 11) ? scope + 11 : NULL;
+	const char *end = p ? strrchr(p, ':') : NULL;
+	return end && end > p ? xstrndup(p, (size_t)(end - p)) : NULL;
+}
+
 char *ims_auth_cached(ims_auth *a, const char *origin, const char *const *scopes, size_t nscopes)
 {
 	if (!a || !origin)
 		return NULL;
 	_cleanup_free_ char *set = ims_auth__scope_set(scopes, nscopes);
-	return ims_auth__cache_find(&a->cache, origin, set);
+	char *v = ims_auth__cache_find(&a->cache, origin, set);
+	if (v || !nscopes)
+		return v;
+	/* Basic credentials given for the first scope's repository (whose
+	 * credentials the request would be answered with) */
+	_cleanup_free_ char *repo = scope_repository(scopes[0]);
+	if (!repo)
+		return NULL;
+	_cleanup_free_ char *any = any_scope(repo);
+	return ims_auth__cache_find(&a->cache, origin, any);
 }

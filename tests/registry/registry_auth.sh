@@ -43,9 +43,15 @@ $RUN_STDERR"
 }
 
 # --- the spec's auth, ${host:REG_PASS} -----------------------------------------------
+M0=$(registry_log_mark HT)
 DESC="htpasswd: auth from the spec (\${host:REG_PASS})" \
 	run_expect 0 '' env REG_PASS="$PASS" "$IMAGESPEC" build "$(spec ok "$HT_ADDR" 1 "$AUTH_HOST")" -v
 D=$(digest_of_output "$RUN_OUT")
+# Basic credentials go with every request to a repository once it asked
+# for them, whatever the scopes (the tag's HEAD, the mount, the upload):
+# one 401 for the base's repository, one for the target's.
+check_eq "... one 401 a repository (Basic credentials sent before a 401 after that)" 2 \
+	"$(registry_requests HT "$M0" '" 401 ')"
 no_secret "success with -v"
 check_nomatch "no Authorization value in the -v trace" 'Basic [A-Za-z0-9+/=]{8,}|Bearer [A-Za-z0-9._-]{8,}' "$RUN_STDERR"
 check_digest "skopeo --creds reads the printed digest" "$D" \

@@ -770,9 +770,21 @@ static void test_main_server(void)
 	free(v);
 	is_str(v = ims_auth_cached(k.a, ORIGIN, pull, 1), "Basic YWxpY2U6cHc=", "Basic value cached");
 	free(v);
+	/* Basic credentials answer for their repository whatever the scopes
+	 * (the first scope's repository is the one they were looked up for) */
+	is_str(v = ims_auth_cached(k.a, ORIGIN, push, 2), "Basic YWxpY2U6cHc=",
+	       "... and sent with other scopes of that repository, before a 401");
+	free(v);
+	const char *other[] = { "repository:other/src:pull" };
+	ok(!(v = ims_auth_cached(k.a, ORIGIN, other, 1)), "... not with another repository's");
+	free(v);
+	ok(!(v = ims_auth_cached(k.a, "https://elsewhere.example", push, 2)), "... nor to another origin");
+	free(v);
 	is_int(header(&k, "Basic realm=\"Registry\"", pull, 1, true, &v, &e), IMS_EAUTH, "basic refused on renew");
 	ok(e && has(e->message, SOURCE), "basic refusal names the source");
 	ims_error_clear(&e);
+	ok(!(v = ims_auth_cached(k.a, ORIGIN, push, 2)), "refused credentials are not sent again before a 401");
+	free(v);
 	k.creds = (test_creds){ 0 };
 	is_int(header(&k, "Basic realm=\"Registry\"", pull, 1, false, &v, &e), IMS_EAUTH, "anonymous basic");
 	ok(e && has(e->message, "anonymous access to `" REGISTRY "`"), "anonymous basic names the registry");

@@ -116,7 +116,7 @@ check_eq "... with the files" "dependency 7 console.log(\"v1\") tool" \
 # The table (cache/stats.c) is binary and ends with a sha256 of all of it.
 # A damaged one is only a lost hint: every source is read again, the image
 # has the same digest, and the table is written anew, so that the build
-# after it reads no source. Bytes added, then a bit flipped inside.
+# after it reads no source. Bytes added, then one byte changed inside.
 stats=$(grep -l 'mod7\.txt' "$C"/stats/* 2>/dev/null)
 check "the stat table names mod7.txt" test -n "$stats"
 check_eq "... in binary, version 2" "ims-stat" "$(head -c 8 "$stats")"

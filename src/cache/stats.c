@@ -60,6 +60,7 @@ typedef struct {
 	int64_t size, mtime_ns, ctime_ns;
 	uint64_t ino, dev;
 	uint32_t mode;
+	const unsigned char *raw; /* the table's 32 bytes of the digest; NULL: digest has it */
 	char digest[IMS_DIGEST_BUFSZ];
 } stat_entry;
 
@@ -182,7 +183,8 @@ static const char *rec_path(const table *t, const unsigned char *r)
 	return t->paths + get64(r + 40);
 }
 
-/* r's fields, but its path (rec_path gives it). */
+/* r's fields, but its path (rec_path gives it); its digest stays in raw,
+ * spelled out only for a lookup that needs it. */
 static void rec_entry(const unsigned char *r, stat_entry *e)
 {
 	e->path = NULL;
@@ -192,7 +194,7 @@ static void rec_entry(const unsigned char *r, stat_entry *e)
 	e->ino = get64(r + 24);
 	e->dev = get64(r + 32);
 	e->mode = get32(r + 52);
-	to_digest(r + 56, e->digest);
+	e->raw = r + 56;
 }
 
 /* The record of path in the table read, or NULL. At most nslots probes:
@@ -309,7 +311,10 @@ bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct s
 	stat_entry e;
 	if (!s || !get(s, path, &e) || !same(&e, st))
 		return false;
-	memcpy(digest, e.digest, IMS_DIGEST_BUFSZ);
+	if (e.raw)
+		to_digest(e.raw, digest);
+	else
+		memcpy(digest, e.digest, IMS_DIGEST_BUFSZ);
 	return true;
 }
 
@@ -376,7 +381,10 @@ static void write_entry(writer *w, const stat_entry *e, const char *path)
 	put64(r + 40, w->paths_len);
 	put32(r + 48, (uint32_t)plen);
 	put32(r + 52, e->mode);
-	from_digest(e->digest, r + 56);
+	if (e->raw)
+		memcpy(r + 56, e->raw, 32);
+	else
+		from_digest(e->digest, r + 56);
 	memcpy(w->paths + w->paths_len, path, plen + 1);
 	w->paths_len += plen + 1;
 	uint32_t i = (uint32_t)hash(path) & w->mask;

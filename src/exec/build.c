@@ -569,7 +569,7 @@ static int run(ims_build_result *res, const ims_exec_env *env, const ims_plan *p
 	build b = { .env = env, .p = p, .dry = dry, .probing = mode == IMS_EXEC_DRY, .res = res };
 	/* the first layer's files are listed while libcurl loads and the
 	 * registries answer */
-	b.walked = ims_prewalk_start(env, p);
+	b.walked = ims_prewalk_start(env, p, dry);
 	int r = open_all(&b, err);
 	if (r >= 0)
 		r = check_foreign_layers(&b, err);

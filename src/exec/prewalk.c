@@ -30,12 +30,59 @@ struct ims_prewalk {
 	pthread_t stats_thread;
 	bool stats_running;
 	ims_cache_stats *stats; /* until taken */
+	/* hashing ahead (hash_ahead): set before the walk starts */
+	bool remote;   /* the plan reads caches shared through a registry */
+	bool readonly; /* a dry run: the table learns nothing */
+	size_t hashed; /* files hashed ahead (the walk thread's; read once joined) */
 };
+
+static bool stats_lookup(void *ud, const char *path, const struct stat *st, char digest[IMS_DIGEST_BUFSZ])
+{
+	return ims_cache_stats_lookup(((ims_prewalk *)ud)->stats, path, st, digest);
+}
+
+static void stats_learn(void *ud, const char *path, const struct stat *st, const char *digest)
+{
+	ims_cache_stats_learn(((ims_prewalk *)ud)->stats, path, st, digest);
+}
+
+static bool stats_seen(void *ud, const char *path, const struct stat *st)
+{
+	return ims_cache_stats_seen(((ims_prewalk *)ud)->stats, path, st);
+}
+
+/* The walked files the stat table does not know are hashed here, on the
+ * walk's thread, when the layer step would hash them before it knows its
+ * recipe (ims_exec_recipe's rule): with a cache shared through a registry
+ * to read, always (a fresh runner), and with the local cache alone when
+ * the table has seen every such file (a fresh clone). The step would wait
+ * for the registries first; this hashing overlaps their round trips. A
+ * file that cannot be hashed is left for the step, which hashes what is
+ * left and says why it cannot; a remote cache that turns out unreadable
+ * makes the step build the layer, reading the files a second time. */
+static void hash_ahead(ims_prewalk *w)
+{
+	if (w->stats_running) /* the table, read on its own thread */
+		pthread_join(w->stats_thread, NULL);
+	else if (w->stats_root && !w->stats) /* that thread could not start */
+		w->stats = ims_cache_stats_load(w->cache, w->stats_root);
+	w->stats_running = false;
+	ims_layer_hashes h = { stats_lookup, w->readonly ? NULL : stats_learn, stats_seen, w };
+	size_t unseen = 0, unknown = ims_layer_files_known(w->lf, &h, &unseen);
+	if (unknown == 0 || (!w->remote && (!w->cache || unseen > 0)))
+		return;
+	ims_error *e = NULL;
+	if (ims_layer_files_hash(w->lf, &h, &e) == 0)
+		w->hashed = unknown;
+	ims_error_free(e);
+}
 
 static void *walk(void *ud)
 {
 	ims_prewalk *w = ud;
 	w->r = ims_layer_files_prepare(&w->lf, w->s->maps, w->s->nmaps, &w->o, &w->err);
+	if (w->r >= 0)
+		hash_ahead(w);
 	return NULL;
 }
 
@@ -67,13 +114,15 @@ static bool wanted(const ims_plan *p)
 	       p->target->kind == IMS_REF_REGISTRY;
 }
 
-ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
+ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p, bool readonly)
 {
 	ims_cache *cache;
 	if (!wanted(p) || !cache_ready(env, &cache))
 		return NULL;
 	ims_prewalk *w = xcalloc(1, sizeof(*w));
 	w->cache = cache;
+	w->remote = p->ncache_from > 0;
+	w->readonly = readonly;
 	w->s = &p->steps[0];
 	w->verbose = env->verbose > 0;
 	ims_exec_skips_collect(&w->skips, env, p);
@@ -83,33 +132,19 @@ ims_prewalk *ims_prewalk_start(const ims_exec_env *env, const ims_plan *p)
 	w->o.ev = &w->said.ev;
 	atomic_init(&w->stop, false);
 	w->o.stop = &w->stop;
+	/* the cache and the table ims_exec_cache_open would open and read
+	 * after the registries answered (started first: the walk's thread
+	 * reads stats_running when it is done) */
+	if (w->cache && p->spec_dir) {
+		w->stats_root = p->spec_dir;
+		w->stats_running = pthread_create(&w->stats_thread, NULL, load_stats, w) == 0;
+	}
 	if (pthread_create(&w->thread, NULL, walk, w) != 0) {
 		w->joined = true;
 		ims_prewalk_free(w);
 		return NULL;
 	}
-	/* the cache and the table ims_exec_cache_open would open and read
-	 * after the registries answered; without a thread, it reads the table
-	 * then */
-	if (w->cache && p->spec_dir) {
-		w->stats_root = p->spec_dir;
-		w->stats_running = pthread_create(&w->stats_thread, NULL, load_stats, w) == 0;
-	}
 	return w;
-}
-
-bool ims_prewalk_take_cache(ims_prewalk *w, const char *root, ims_cache **cache, ims_cache_stats **stats)
-{
-	*stats = NULL;
-	if (!w || !w->cache)
-		return false;
-	if (w->stats_running) /* it reads through the cache */
-		pthread_join(w->stats_thread, NULL);
-	w->stats_running = false;
-	if (root && w->stats_root && !strcmp(root, w->stats_root))
-		*stats = steal_pointer(&w->stats);
-	*cache = steal_pointer(&w->cache);
-	return true;
 }
 
 static void join(ims_prewalk *w)
@@ -119,6 +154,21 @@ static void join(ims_prewalk *w)
 	w->joined = true;
 }
 
+bool ims_prewalk_take_cache(ims_prewalk *w, const char *root, ims_cache **cache, ims_cache_stats **stats)
+{
+	*stats = NULL;
+	if (!w || !w->cache)
+		return false;
+	join(w); /* the walk's thread may be hashing, through the table */
+	if (w->stats_running) /* it reads through the cache */
+		pthread_join(w->stats_thread, NULL);
+	w->stats_running = false;
+	if (root && w->stats_root && !strcmp(root, w->stats_root))
+		*stats = steal_pointer(&w->stats);
+	*cache = steal_pointer(&w->cache);
+	return true;
+}
+
 int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, ims_layer_files **lf,
 		     ims_error **err)
 {
@@ -126,7 +176,11 @@ int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, im
 		return 0;
 	join(w); /* before anything the walk reads changes */
 	w->taken = true;
-	if (w->verbose)
+	if (w->verbose && w->hashed)
+		ims_events_info(ev, "the files of the first layer were listed, and %zu of them hashed, while the "
+				    "registries answered",
+				w->hashed);
+	else if (w->verbose)
 		ims_events_info(ev, "the files of the first layer were listed while the registries answered");
 	ims_events_log_replay(&w->said, ev);
 	if (w->r < 0) {

@@ -359,11 +359,14 @@ static bool same_times(const struct stat *st, const ims_fent *e)
 typedef struct {
 	ims_reader fd;
 	int64_t left;
+	const atomic_bool *stop; /* a hash only: ends it at the next read (may be NULL) */
 } sized_reader;
 
 static ssize_t sized_read(void *ud, void *p, size_t n, ims_error **err)
 {
 	sized_reader *s = ud;
+	if (s->stop && atomic_load(s->stop))
+		return ims_error_set(err, IMS_EINTERRUPTED, "the hashing of the source files was stopped");
 	if (s->left <= 0)
 		return 0;
 	ssize_t got = s->fd.read(s->fd.ud, p, (int64_t)n < s->left ? n : (size_t)s->left, err);
@@ -386,13 +389,14 @@ static void learn(const ims_layer_hashes *h, const ims_fent *e)
  * check (nothing read has left the process), for a tar writer, the file
  * was checked at open too. Four system calls a file for a hash (open,
  * read, fstat, close), five for a layer. */
-static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const ims_tar_entry *te, ims_error **err)
+static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const ims_tar_entry *te,
+		       const atomic_bool *stop, ims_error **err)
 {
 	int fd = -1;
 	int r = open_source(rootfd, dc, e, w != NULL, &fd, err);
 	if (r < 0)
 		return r;
-	sized_reader sized = { ims_reader_fd(fd), e->size };
+	sized_reader sized = { ims_reader_fd(fd), e->size, stop };
 	ims_reader src = { sized_read, NULL, &sized };
 	ims_sha256_reader hr;
 	ims_sha256_reader_init(&hr, &src);
@@ -427,6 +431,7 @@ static int read_hashed(int rootfd, dircache *dc, ims_fent *e, ims_tarw *w, const
 typedef struct {
 	ims_fents *l;
 	int rootfd;
+	const atomic_bool *stop; /* may be NULL */
 	const size_t *todo;    /* indexes into l->v */
 	size_t from, to;       /* of todo */
 	size_t done;           /* todo[from..done) are hashed */
@@ -444,7 +449,7 @@ static void hash_run(void *ud)
 	/* Parts after one that failed are not read: with one thread, the
 	 * hashing stops at the first error, as it always did. */
 	for (; p->done < p->to && atomic_load(p->failed) > p->index; p->done++) {
-		if ((p->r = read_hashed(p->rootfd, &dc, &p->l->v[p->todo[p->done]], NULL, NULL, &p->err)) < 0) {
+		if ((p->r = read_hashed(p->rootfd, &dc, &p->l->v[p->todo[p->done]], NULL, NULL, p->stop, &p->err)) < 0) {
 			size_t was = atomic_load(p->failed);
 			while (was > p->index && !atomic_compare_exchange_weak(p->failed, &was, p->index))
 				;
@@ -465,7 +470,8 @@ static void hash_run(void *ud)
 #define HASH_PART_BYTES ((int64_t)4 << 20)
 #define HASH_PART_FILES 256
 
-int ims_fents_hash(ims_fents *l, int rootfd, int threads, const ims_layer_hashes *h, ims_error **err)
+int ims_fents_hash(ims_fents *l, int rootfd, int threads, const atomic_bool *stop, const ims_layer_hashes *h,
+		   ims_error **err)
 {
 	size_t *todo = xcalloc(l->n ? l->n : 1, sizeof(*todo));
 	size_t ntodo = 0;
@@ -485,7 +491,8 @@ int ims_fents_hash(ims_fents *l, int rootfd, int threads, const ims_layer_hashes
 			bytes += l->v[todo[to++]].size;
 		hash_part *p = xcalloc(1, sizeof(*p));
 		*p = (hash_part){
-			.l = l, .rootfd = rootfd, .todo = todo, .from = i, .to = to, .failed = &failed, .index = np
+			.l = l, .rootfd = rootfd, .stop = stop, .todo = todo, .from = i, .to = to, .failed = &failed,
+			.index = np
 		};
 		parts[np++] = p;
 		i = to;
@@ -579,7 +586,7 @@ int ims_fents_write(ims_fents *l, int rootfd, const ims_layer_opts *o, const ims
 			r = ims_tarw_add_buf(w, &te, e->mem, (size_t)e->size, err);
 		} else if (e->type == IMS_TAR_FILE && e->canon) {
 			bool known = *e->digest;
-			if ((r = read_hashed(rootfd, &dc, e, w, &te, err)) < 0)
+			if ((r = read_hashed(rootfd, &dc, e, w, &te, NULL, err)) < 0)
 				break;
 			if (!known)
 				learn(h, e);

@@ -7,6 +7,7 @@
 #ifndef IMS_LAYER_ENTRIES_H
 #define IMS_LAYER_ENTRIES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -65,8 +66,11 @@ int ims_fents_finalize(ims_fents *l, const ims_layer_mapping *maps, ims_error **
  * h->seen does not recognise. */
 size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h, size_t *unseen);
 /* Reads and hashes the files whose hash is unknown, on up to threads
- * threads, telling h (in the list's order, from the caller's thread). */
-int ims_fents_hash(ims_fents *l, int rootfd, int threads, const ims_layer_hashes *h, ims_error **err);
+ * threads, telling h (in the list's order, from the caller's thread).
+ * Once *stop is true (stop may be NULL), no more files are read and the
+ * error is IMS_EINTERRUPTED. */
+int ims_fents_hash(ims_fents *l, int rootfd, int threads, const atomic_bool *stop, const ims_layer_hashes *h,
+		   ims_error **err);
 /* The canonical description of the finalized entries (every hash known). */
 int ims_fents_describe(const ims_fents *l, ims_sink *out, ims_error **err);
 /* Streams the finalized entries into a new layer, hashing each file it

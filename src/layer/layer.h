@@ -52,7 +52,7 @@ typedef struct {
 	const char *progress;   /* label of the progress events sent to ev ("layer 1/3"); NULL: none */
 	const ims_layer_skip *skip; /* left out of files layers */
 	size_t nskip;
-	const atomic_bool *stop; /* once true, a walk in progress gives up (IMS_EINTERRUPTED); may be NULL */
+	const atomic_bool *stop; /* once true, a walk or a hash in progress gives up (IMS_EINTERRUPTED); may be NULL */
 } ims_layer_opts;
 
 typedef struct {

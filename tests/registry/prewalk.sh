@@ -14,10 +14,17 @@
 #     inside the tree is left out of the layer as before.
 #   - A walk that fails (a missing src; a FIFO deep in the tree) fails the
 #     push with the message an `oci:` build gives, and nothing is pushed.
+#   - A fresh clone of a pushed tree (new inodes and times, the same sizes
+#     and modes), and a fresh runner (an empty cache directory) with
+#     --cache-from: the files are hashed on the walk's thread while the
+#     registries answer, and -v says how many. Each source file is opened
+#     once (strace: not again by the layer step), the layer is the cache's,
+#     nothing is uploaded, and the manifest's digest is the first push's.
 #   - A refused password ends the build with the registry's answer while a
 #     larger tree is being listed: the walk is stopped (the ASan build checks
 #     that its thread is joined and freed), nothing of it is said, and no
-#     blob is uploaded.
+#     blob is uploaded. The same with --cache-from and an empty cache
+#     directory, where the walk goes on to hash the files.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/fixture.sh"
 need skopeo umoci htpasswd curl strace jq
@@ -124,6 +131,56 @@ check_eq "... the image runs (skopeo, umoci, chroot)" "hello from beside the cac
 check "... the cache directory is not in the layer" test ! -e "$PULLED_BUNDLE/rootfs/app/.cache/imagespec"
 check "... the source file is" test -f "$PULLED_BUNDLE/rootfs/app/d1/hello.txt"
 
+# --- files hashed while the registries answer ---------------------------------
+# hashed N: what -v says when N files were hashed on the walk's thread.
+hashed() {
+	echo "the files of the first layer were listed, and $1 of them hashed, while the registries answered"
+}
+# opens LOG NAME: how many times strace saw NAME opened for reading.
+opens() {
+	grep -Ec "\"([^\"]*/)?$2\", (\{flags=)?O_RDONLY" "$1"
+}
+mkdir -p "$W/orig/d1/d2"
+echo "hello from a fresh clone" >"$W/orig/d1/hello.txt"
+echo two >"$W/orig/d1/d2/two.txt"
+echo three >"$W/orig/three.txt"
+touch -d 2020-01-01 "$W/orig/d1/hello.txt" "$W/orig/d1/d2/two.txt" "$W/orig/three.txt"
+cp -a "$W/orig" "$W/clone"
+DESC="first push of the tree to clone: exit 0" \
+	run_expect 0 "$AHEAD" "$IMAGESPEC" build "$(spec clone ./clone "$PW_ADDR/team/clone:1")" --cache-dir "$CACHE" -v \
+	--cache-to "$PW_ADDR/cache/clone:1"
+first=$(skopeo_raw_digest "$PW_ADDR/team/clone:1")
+check_match "... its manifest's digest" '^sha256:[0-9a-f]{64}$' "$first"
+rm -rf "$W/clone"
+cp -a "$W/orig" "$W/clone" # new inodes and ctimes, the same sizes, modes and mtimes
+m=$(registry_log_mark PW)
+DESC="the fresh clone pushed again (strace): the walk's thread hashed its 3 files" \
+	run_expect 0 "$(hashed 3)" env "${NOLEAKS[@]}" strace -f -qq -e trace=open,openat,openat2 \
+	-o "$TMP/strace-clone.log" "$IMAGESPEC" build "$(spec clone ./clone "$PW_ADDR/team/clone:1")" \
+	--cache-dir "$CACHE" -v
+check_match "... the layer comes from the cache" 'layer 1/1: sha256:[0-9a-f]{64} \([0-9]+ bytes, from the cache\)' \
+	"$RUN_STDERR"
+check_eq "... hello.txt is opened once" 1 "$(opens "$TMP/strace-clone.log" hello.txt)"
+check_eq "... two.txt is opened once" 1 "$(opens "$TMP/strace-clone.log" two.txt)"
+check_eq "... three.txt is opened once" 1 "$(opens "$TMP/strace-clone.log" three.txt)"
+check_eq "... no blob uploaded" 0 "$(registry_blob_puts PW "$m")"
+check_eq "... the manifest's digest is the first push's" "$first" \
+	"$(skopeo_raw_digest "$PW_ADDR/team/clone:1")"
+m=$(registry_log_mark PW)
+DESC="a fresh runner (an empty cache directory) with --cache-from (strace): the walk's thread hashed the 3 files" \
+	run_expect 0 "$(hashed 3)" env "${NOLEAKS[@]}" strace -f -qq -e trace=open,openat,openat2 \
+	-o "$TMP/strace-runner.log" "$IMAGESPEC" build "$(spec clone ./clone "$PW_ADDR/team/clone:1")" \
+	--cache-dir "$TMP/runner-cache" -v --cache-from "$PW_ADDR/cache/clone:1"
+check_match "... the layer comes from the registry's cache" \
+	'layer 1/1: sha256:[0-9a-f]{64} \([0-9]+ bytes, from the cache\)' "$RUN_STDERR"
+check_eq "... hello.txt is opened once" 1 "$(opens "$TMP/strace-runner.log" hello.txt)"
+check_eq "... two.txt is opened once" 1 "$(opens "$TMP/strace-runner.log" two.txt)"
+check_eq "... no blob uploaded" 0 "$(registry_blob_puts PW "$m")"
+check_eq "... the manifest's digest is the first push's" "$first" \
+	"$(skopeo_raw_digest "$PW_ADDR/team/clone:1")"
+check_eq "... the image runs (skopeo, umoci, chroot)" "hello from a fresh clone" \
+	"$(pull_and_run "$PW_ADDR/team/clone:1")"
+
 # same_error NAME SRC REPO WHAT: the push fails as the oci: build does, after
 # taking the listing made ahead, and REPO:1 has no manifest and no blob.
 same_error() {
@@ -171,5 +228,18 @@ check_nomatch "... the password is not in the output" "$PASS" "$RUN_STDOUT
 $RUN_STDERR"
 check_eq "... no blob uploaded" 0 "$(registry_blob_puts HT "$m")"
 check_eq "... no manifest pushed" 404 "$(manifest_code "$HT_ADDR" team/wrong -u "alice:$PASS")"
+# With --cache-from and an empty cache directory, the walk goes on to read
+# every file for its hash: stopped too, at its next read.
+for d in "$W"/big/d*; do
+	for f in "$d"/f*; do echo "${f#"$W"}" >"$f"; done
+done
+m=$(registry_log_mark HT)
+DESC="a wrong password with a large tree hashed ahead (--cache-from, an empty cache directory): exit 3" \
+	run_expect 3 'alice|password|credentials|401|unauthorized' \
+	env REG_PASS="$WRONG" "$IMAGESPEC" build "$(spec wrong ./big "$HT_ADDR/team/wrong:1" "$AUTH")" \
+	--cache-dir "$TMP/wrong-cache" --cache-from "$HT_ADDR/cache/wrong:1" -v
+check_nomatch "... the stopped walk says nothing (no 'stopped', no 'hashed', no layer)" \
+	'stopped|hashed|building layer|layer 1/1' "$RUN_STDERR"
+check_eq "... no blob uploaded" 0 "$(registry_blob_puts HT "$m")"
 
 done_testing

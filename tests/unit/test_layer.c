@@ -1457,6 +1457,39 @@ static void split_hash_errors(void)
 	put("pw/wide/d12/f3", "pw/wide/d12", 0644);
 }
 
+/* A hash stopped (ims_layer_opts.stop, which a build sets when it fails
+ * while its first layer's files are hashed ahead, exec/prewalk.c): no
+ * file is read, no hash is told, and the error says it was stopped. With
+ * the flag down, the same listing hashes every file. */
+static void hash_stopped(int threads)
+{
+	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
+	atomic_bool stop;
+	atomic_init(&stop, false);
+	o.stop = &stop;
+	o.threads = threads;
+	ims_layer_mapping m = copy_m("pw", "/app/");
+	ims_layer_files *lf = NULL;
+	ims_error *err = NULL;
+	ims_buf learned = IMS_BUF_INIT(0);
+	ims_layer_hashes h = { .learn = learn_path, .ud = &learned };
+	int r = ims_layer_files_prepare(&lf, &m, 1, &o, &err);
+	ok(r == 0, "stopped hash, -j %d: the walk is made", threads);
+	atomic_store(&stop, true);
+	r = lf ? ims_layer_files_hash(lf, &h, &err) : -1;
+	ok(r < 0 && err && err->code == IMS_EINTERRUPTED && strstr(err->message, "stopped"),
+	   "stopped hash, -j %d: it fails as stopped (%s)", threads, err ? err->message : "no error");
+	ok(learned.len == 0, "stopped hash, -j %d: no hash is told", threads);
+	ims_error_clear(&err);
+	atomic_store(&stop, false);
+	r = lf ? ims_layer_files_hash(lf, &h, &err) : -1;
+	ok(r == 0 && learned.len > 0 && ims_layer_files_known(lf, NULL, NULL) == 0,
+	   "stopped hash, -j %d: with the flag down, every file is hashed", threads);
+	ims_error_clear(&err);
+	ims_buf_dispose(&learned);
+	ims_layer_files_free(lf);
+}
+
 /* Ignore files under a split walk: each part takes a copy of the rules
  * read so far and adds its own directories' rules to it. A rule that
  * prunes a directory, one that applies at any depth, a `!` below that
@@ -1560,6 +1593,8 @@ static void test_split_walk(void)
 	unlink(f1);
 	unlink(f2);
 	split_hash_errors();
+	hash_stopped(1);
+	hash_stopped(4);
 	split_walk_ignore_files();
 }
 

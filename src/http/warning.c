@@ -43,8 +43,6 @@ static char *warn_text(const char *v, const char **rest)
 				if (!*q || *q == ',') {
 					*rest = q + (*q == ',');
 					size_t len;
-					if (!b.data)
-						ims_buf_puts(&b, "");
 					return ims_buf_steal(&b, &len);
 				}
 			}

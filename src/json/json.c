@@ -578,8 +578,6 @@ static char *encode(const ims_json *v, size_t *len)
 			*len = 0;
 		return NULL;
 	}
-	if (!b.data)
-		ims_buf_puts(&b, "");
 	return ims_buf_steal(&b, len);
 }
 

@@ -124,8 +124,6 @@ int ims_blobdir_read(ims_blobdir *b, const char *digest, size_t max, char **data
 		ims_buf_dispose(&buf);
 		return ims_error_set(err, IMS_EDIGEST, "blob %s in %s has digest %s", digest, b->shown, got);
 	}
-	if (!buf.data)
-		ims_buf_add(&buf, "", 0, NULL);
 	*data = ims_buf_steal(&buf, len);
 	return 0;
 }

@@ -220,8 +220,6 @@ static int reg_read_blob(ims_transport *base, const char *digest, size_t max, ch
 		ims_buf_dispose(&buf);
 		return rc;
 	}
-	if (!buf.data)
-		ims_buf_puts(&buf, "");
 	*data = ims_buf_steal(&buf, len);
 	return 0;
 }

@@ -97,8 +97,6 @@ int ims_registry_manifest_get(ims_registry *r, const char *repo, const char *ref
 		rc = ims_registry__not_spec(err, ims_error_wrap(err, "%s", c.what));
 		goto out;
 	}
-	if (!resp.body.data)
-		ims_buf_puts(&resp.body, "");
 	*data = ims_buf_steal(&resp.body, len);
 	if (media_type)
 		*media_type = steal_pointer(&mt);

@@ -298,8 +298,6 @@ int ims_transport_read_blob(ims_transport *t, const char *digest, size_t max, ch
 		ims_buf_dispose(&buf);
 		return r;
 	}
-	if (!buf.data)
-		ims_buf_puts(&buf, "");
 	*data = ims_buf_steal(&buf, len);
 	return 0;
 }

@@ -30,7 +30,8 @@ void ims_buf_put_int(ims_buf *b, long long v, unsigned base);
 void ims_buf_printf(ims_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ims_buf_reset(ims_buf *b);
 void ims_buf_dispose(ims_buf *b);
-/* Returns the data (caller frees) and empties the buffer. */
+/* Returns the data (caller frees) and empties the buffer: never NULL, and
+ * NUL-terminated (an empty string when nothing was added). */
 char *ims_buf_steal(ims_buf *b, size_t *len);
 
 #endif

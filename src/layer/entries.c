@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fanout.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 /* Entries made present ahead, at a time: 256 KiB, one system call where a
@@ -300,7 +301,7 @@ static int open_source(int rootfd, dircache *dc, const ims_fent *e, bool check, 
 		dc->dir = steal_pointer(&dir);
 	}
 	/* O_NONBLOCK: should a FIFO have been swapped in, open must not hang. */
-	int fd = openat(dc->fd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = ims_openat_noatime(dc->fd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		goto failed;
 	struct stat st;

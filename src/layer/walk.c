@@ -447,7 +447,7 @@ static int visit(walker *w, int dfd, const char *rel, const char *canon, const c
 
 	if (is_dir) {
 		int fd = follow ? ims_beneath_open(c->rootfd, target, O_RDONLY | O_DIRECTORY)
-				: openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				: ims_openat_noatime(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
 			if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT)
 				return ims_error_set(err, IMS_ESOURCE, "%s`%s` changed as we read it", w->where, sh);

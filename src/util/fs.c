@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,4 +309,30 @@ int ims_copy_fd(int src, int dst, ims_error **err)
 		if (ims_write_all(dst, buf, (size_t)r) < 0)
 			return ims_error_sys(err, errno, IMS_EGENERIC, "write");
 	}
+}
+
+/* Set once an open with O_NOATIME was refused (EPERM: not the owner);
+ * the files of one tree mostly have one owner, so the flag is not asked
+ * for again, which would cost a second open for each. */
+static atomic_bool noatime_refused;
+
+int ims_openat_noatime(int dirfd, const char *name, int flags)
+{
+	if (!atomic_load_explicit(&noatime_refused, memory_order_relaxed)) {
+		int fd = openat(dirfd, name, flags | O_NOATIME);
+		if (fd >= 0 || errno != EPERM)
+			return fd;
+		atomic_store_explicit(&noatime_refused, true, memory_order_relaxed);
+	}
+	return openat(dirfd, name, flags);
+}
+
+bool ims_noatime__on(void)
+{
+	return !atomic_load(&noatime_refused);
+}
+
+void ims_noatime__reset(void)
+{
+	atomic_store(&noatime_refused, false);
 }

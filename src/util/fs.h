@@ -38,4 +38,16 @@ int ims_check_output_path(const char *path, const char *shown, bool want_dir, im
 /* Copies a file from src fd to dst fd (copy_file_range/sendfile fallback to read/write). */
 int ims_copy_fd(int src, int dst, ims_error **err);
 
+/* openat(dirfd, name, flags) for reading a source (a file's bytes, a
+ * directory's names) without touching its access time: O_NOATIME, so that
+ * the read dirties no inode (under relatime, the first read after a
+ * checkout writes every file's). Linux allows that flag to the file's
+ * owner (or CAP_FOWNER) only; once it is refused, this process opens
+ * without it. errno as openat's. */
+int ims_openat_noatime(int dirfd, const char *name, int flags);
+/* Test hook: whether O_NOATIME is still asked for (false once refused),
+ * and setting it back. */
+bool ims_noatime__on(void);
+void ims_noatime__reset(void);
+
 #endif

@@ -1762,6 +1762,61 @@ static void changed_case(bool touch)
 	ims_buf_dispose(&t.out);
 }
 
+/* Reading sources leaves their access times alone (util/fs.c,
+ * ims_openat_noatime): a file and the directory it is in, with access
+ * times older than their mtimes (which relatime would update on a read),
+ * hashed for a recipe, then written into a layer. A plain read of a twin
+ * first tells whether this filesystem keeps access times at all. */
+static time_t atime_of(const char *rel)
+{
+	_cleanup_free_ char *p = tpath(rel);
+	struct stat st;
+	return stat(p, &st) == 0 ? st.st_atim.tv_sec : -1;
+}
+
+static void set_old_times(const char *rel)
+{
+	_cleanup_free_ char *p = tpath(rel);
+	struct timespec ts[2] = { { 946684800, 0 }, { 1262304000, 0 } }; /* 2000, 2010 */
+	utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+static void test_atime(void)
+{
+	mkd("at", 0755);
+	mkd("at/d", 0755);
+	put("at/d/f", "read for a layer\n", 0644);
+	put("at-twin", "read plainly\n", 0644);
+	set_old_times("at/d/f");
+	set_old_times("at/d");
+	set_old_times("at-twin");
+	_cleanup_free_ char *twin = tpath("at-twin");
+	char c;
+	int fd = open(twin, O_RDONLY | O_CLOEXEC);
+	bool kept = fd >= 0 && read(fd, &c, 1) == 1 && atime_of("at-twin") != 946684800;
+	if (fd >= 0)
+		close(fd);
+	if (!kept)
+		printf("# this filesystem keeps no access times: the checks below cannot fail\n");
+	ims_layer_opts o = opts(IMS_LAYER_ALG_GZIP);
+	ims_layer_mapping m = copy_m("at", "/app/");
+	ims_layer_files *lf = NULL;
+	ims_error *err = NULL;
+	ims_layer_result res;
+	ims_sink null = ims_sink_null();
+	int r = ims_layer_files_prepare(&lf, &m, 1, &o, &err);
+	if (r == 0)
+		r = ims_layer_files_hash(lf, NULL, &err);
+	ok(r == 0 && atime_of("at/d/f") == 946684800, "atime: hashing a file leaves its access time (%s)",
+	   err ? err->message : "read");
+	if (r == 0)
+		r = ims_layer_files_write(lf, NULL, &null, &res, &err);
+	ok(r == 0 && atime_of("at/d/f") == 946684800, "atime: writing it into a layer too");
+	ok(r == 0 && atime_of("at/d") == 946684800, "atime: listing its directory too");
+	ims_error_clear(&err);
+	ims_layer_files_free(lf);
+}
+
 static void test_changed_while_read(void)
 {
 	mkd("chg", 0755);
@@ -1801,6 +1856,7 @@ int main(void)
 	test_stop();
 	test_split_walk();
 	test_changed_while_read();
+	test_atime();
 	/* Last: its zstd workers' buffers, once freed, would sit in ASan's
 	 * quarantine and count in the RSS of test_big_sparse's fork. */
 	test_threads();

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <limits.h>
 #include <pthread.h>
@@ -887,6 +888,57 @@ static void test_lazylib(void)
 	ok(ims_lazylib_need(&z, NULL) == 0 && atomic_load(&setups) == 1, "lazylib: later needs do nothing");
 }
 
+/* ims_openat_noatime (util/fs.c): the owner opens with O_NOATIME; where
+ * Linux refuses it (a file of another owner, no CAP_FOWNER: /etc/passwd,
+ * opened as nobody when the test runs as root), the open is made without
+ * it and later opens do not ask again; a missing file is ENOENT and
+ * changes nothing. */
+static int refused_as_nobody(void)
+{
+	if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
+		return 0x80;
+	ims_noatime__reset();
+	int fd = ims_openat_noatime(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+	int r = (fd >= 0) | (!ims_noatime__on()) << 1;
+	if (fd >= 0)
+		close(fd);
+	fd = ims_openat_noatime(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+	r |= (fd >= 0) << 2;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static void test_noatime(void)
+{
+	put("na", "x");
+	char *p = tpath("na"), *q = tpath("na-missing");
+	ims_noatime__reset();
+	int fd = ims_openat_noatime(AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
+	ok(fd >= 0 && (fcntl(fd, F_GETFL) & O_NOATIME) && ims_noatime__on(),
+	   "noatime: the owner's open has O_NOATIME");
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	fd = ims_openat_noatime(AT_FDCWD, q, O_RDONLY | O_CLOEXEC);
+	ok(fd < 0 && errno == ENOENT && ims_noatime__on(), "noatime: a missing file is ENOENT, and changes nothing");
+	int r;
+	if (geteuid() == 0) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(refused_as_nobody());
+		int status = 0;
+		r = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status) : 0x80;
+	} else {
+		r = refused_as_nobody();
+		ims_noatime__reset();
+	}
+	is_int(r, 7, "noatime: refused to another owner's file, the open is made without it, and not asked again");
+	free(p);
+	free(q);
+}
+
 int main(void)
 {
 	umask(022);
@@ -909,6 +961,7 @@ int main(void)
 	test_fanout();
 	test_events_log();
 	test_lazylib();
+	test_noatime();
 	ok(ims_rm_rf(tmpdir, NULL) == 0 && !ims_path_exists(tmpdir), "the temp dir is removed");
 	free(tmpdir);
 	return tap_done();

@@ -83,7 +83,7 @@ IMAGESPEC=$(realpath "$IMAGESPEC")
 # Installed only when missing, and only as root: a contributor's machine is
 # not changed behind their back, and nothing is built from source.
 missing=()
-for pair in umoci:umoci skopeo:skopeo /usr/bin/docker-registry:docker-registry /usr/bin/time:time \
+for pair in umoci:umoci skopeo:skopeo /usr/bin/docker-registry:docker-registry cc:gcc \
 	jq:jq curl:curl python3:python3; do
 	command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
@@ -137,6 +137,9 @@ trap 'exit 129' HUP
 # A JSON left by an earlier run must not pass for this run's if it fails.
 rm -rf "$P" "$JSON"
 mkdir -p "$P/log" "$P/cache"
+# The timer (bench/timed.c): a small C program, so that what it costs of
+# its own (a fork and an exec) is not Python's start of /usr/bin/time.
+cc -O2 -o "$P/timed" "$here/timed.c" || { echo "peers: cannot compile bench/timed.c" >&2; exit 2; }
 
 # Everything here is on loopback: an ambient proxy must never see it, and no
 # ambient credentials may change what is sent.
@@ -298,13 +301,13 @@ cache_from=false
 : >"$P/alone.tsv"
 W='' R='' # the last timed command's wall time and peak RSS
 
-# timed NAME CMD...: CMD under bench/timed.py (wall time to the millisecond,
-# peak RSS from /usr/bin/time); sets W and R. Its output goes to
+# timed NAME CMD...: CMD under bench/timed.c (wall time to the millisecond,
+# peak RSS from wait4); sets W and R. Its output goes to
 # $P/log/NAME.{out,err}; on failure they are shown.
 timed() {
 	local name=$1
 	shift
-	if ! python3 "$here/timed.py" -o "$P/time.out" "$@" >"$P/log/$name.out" 2>"$P/log/$name.err"; then
+	if ! "$P/timed" -o "$P/time.out" "$@" >"$P/log/$name.out" 2>"$P/log/$name.err"; then
 		echo "peers: $name failed: $*" >&2
 		tail -n 15 "$P/log/$name.err" "$P/log/$name.out" >&2
 		return 1

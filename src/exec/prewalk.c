@@ -159,7 +159,8 @@ bool ims_prewalk_take_cache(ims_prewalk *w, const char *root, ims_cache **cache,
 	*stats = NULL;
 	if (!w || !w->cache)
 		return false;
-	join(w); /* the walk's thread may be hashing, through the table */
+	/* the walk's thread may be hashing, through the table */
+	join(w);
 	if (w->stats_running) /* it reads through the cache */
 		pthread_join(w->stats_thread, NULL);
 	w->stats_running = false;
@@ -177,8 +178,9 @@ int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, im
 	join(w); /* before anything the walk reads changes */
 	w->taken = true;
 	if (w->verbose && w->hashed)
-		ims_events_info(ev, "the files of the first layer were listed, and %zu of them hashed, while the "
-				    "registries answered",
+		ims_events_info(ev,
+				"the files of the first layer were listed, and %zu of them hashed, while the "
+				"registries answered",
 				w->hashed);
 	else if (w->verbose)
 		ims_events_info(ev, "the files of the first layer were listed while the registries answered");

@@ -12,9 +12,9 @@
  * --cache-from, a fresh clone), the walk's thread reads them once walked,
  * while the registries still answer. Nothing is compressed or sent, so a
  * refused password still fails before any byte is compressed, and stops
- * that reading at its next read. What the walk says (a secret left out, a dropped mode bit)
- * is kept and said when the step takes the walk, where it was said
- * before; a failed walk fails the step with the same error.
+ * that reading at its next read. What the walk says (a secret left out, a
+ * dropped mode bit) is kept and said when the step takes the walk, where
+ * it was said before; a failed walk fails the step with the same error.
  *
  * Only for a registry target (an output path could appear in the tree
  * after the list of what to leave out was made); a cache directory that
@@ -45,8 +45,9 @@ int ims_prewalk_take(ims_prewalk *w, const ims_step *s, const ims_events *ev, im
 
 /* The cache w opened (for the env's cache_dir), and in *stats the stat
  * table of root (the spec's directory) it read beside its walk, waited
- * for with the walk (whose hashing reads and teaches it): once; NULL when it read none (the caller reads it). False when w
- * opened no cache (the caller opens it). */
+ * for with the walk (whose hashing reads and teaches it): once; NULL when
+ * it read none (the caller reads it). False when w opened no cache (the
+ * caller opens it). */
 bool ims_prewalk_take_cache(ims_prewalk *w, const char *root, ims_cache **cache, ims_cache_stats **stats);
 
 /* Stops a walk still running, waits for it and frees w; NULL-safe. */

@@ -115,18 +115,25 @@ static int add_page(const ims_registry_call *c, const ims_buf *body, char ***tag
 	return 0;
 }
 
-/* Fetches one page into *body and the next page's URL into *next. */
-static int get_page(ims_registry *r, const ims_registry_call *c, const char *url, ims_buf *body, char **next,
-		    ims_error **err)
+/* Fetches one page into *body and the next page's URL into *next: the
+ * first by its path below /v2/ (url NULL), which, as any first request to
+ * a registry, decides its scheme with no GET /v2/ before it; the next ones
+ * by the URL the page before named. */
+static int get_page(ims_registry *r, const ims_registry_call *c, const char *url, const char *path, ims_buf *body,
+		    char **next, ims_error **err)
 {
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "GET";
 	req.url = url;
 	req.max_body = TAGS_PAGE_MAX;
 	ims_http_response resp = { 0 };
-	int rc = ims_registry__send(r, c, &req, &resp, err);
+	int rc = url ? ims_registry__send(r, c, &req, &resp, err)
+		     : ims_registry__send_path(r, c, &req, &resp, err, "%s", path);
 	if (rc < 0)
 		return rc;
+	_cleanup_free_ char *asked = url ? NULL : xasprintf("%s/v2/%s", r->base, path);
+	if (!url)
+		url = asked;
 	if (resp.status != 200) {
 		rc = ims_registry__fail(c, &resp, err);
 		ims_http_response_dispose(&resp);
@@ -163,17 +170,15 @@ int ims_registry_tags_paged(ims_registry *r, const char *repo, int page_size, ch
 	char **out = NULL;
 	size_t count = 0, cap = 0;
 	char *url = NULL;
-	if ((rc = ims_registry__connect(r, err)) < 0)
-		goto fail;
-	url = xasprintf("%s/v2/%s/tags/list?n=%d", r->base, repo, page_size);
-	for (int page = 0; url; page++) {
+	_cleanup_free_ char *first = xasprintf("%s/tags/list?n=%d", repo, page_size);
+	for (int page = 0; page == 0 || url; page++) {
 		if (page == TAGS_MAX_PAGES) {
 			rc = ims_error_set(err, IMS_EGENERIC, "%s: more than %d pages", c.what, TAGS_MAX_PAGES);
 			goto fail;
 		}
 		ims_buf body = IMS_BUF_INIT(0);
 		char *next = NULL;
-		if ((rc = get_page(r, &c, url, &body, &next, err)) < 0)
+		if ((rc = get_page(r, &c, url, first, &body, &next, err)) < 0)
 			goto fail;
 		rc = add_page(&c, &body, &out, &count, &cap, err);
 		ims_buf_dispose(&body);
@@ -182,7 +187,8 @@ int ims_registry_tags_paged(ims_registry *r, const char *repo, int page_size, ch
 			goto fail;
 		}
 		/* A page that points at itself would loop until the cap. */
-		if (next && strcmp(next, url) == 0) {
+		_cleanup_free_ char *asked = url ? NULL : xasprintf("%s/v2/%s", r->base, first);
+		if (next && strcmp(next, url ? url : asked) == 0) {
 			free(next);
 			next = NULL;
 		}

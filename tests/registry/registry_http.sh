@@ -174,8 +174,12 @@ check_digest "oci -> registry: skopeo reads the same digest" "$D" "$(skopeo_raw_
 check_eq "oci -> registry: the image runs" "$EXPECTED_RUN" "$(pull_and_run "$REG2_ADDR/from/oci:1")"
 
 # --- tags --------------------------------------------------------------------------
+MT=$(registry_log_mark REG)
 DESC="imagespec tags HOST:PORT/team/app" run_expect 0 '' ims tags "$REG_ADDR/team/app"
 check_eq "tags: the four tags, one per line" "1 2 extra extra2" "$(sort "$RUN_OUT" | tr '\n' ' ' | sed 's/ $//')"
+# The list is the first request: it decides http or https itself.
+check_eq "tags: one GET of the list" 1 "$(registry_requests REG "$MT" '"GET /v2/team/app/tags/list')"
+check_eq "tags: no GET /v2/ before it" 0 "$(registry_requests REG "$MT" '"GET /v2/ HTTP')"
 DESC="imagespec tags docker://HOST:PORT/team/app" run_expect 0 '' ims tags "docker://$REG_ADDR/team/app"
 check_eq "tags (docker:// prefix): same list" "1 2 extra extra2" "$(sort "$RUN_OUT" | tr '\n' ' ' | sed 's/ $//')"
 

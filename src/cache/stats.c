@@ -118,31 +118,6 @@ static void put32(unsigned char *p, uint32_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-static const char hexdig[] = "0123456789abcdef";
-
-static void to_digest(const unsigned char raw[32], char out[IMS_DIGEST_BUFSZ])
-{
-	memcpy(out, "sha256:", 7);
-	for (int i = 0; i < 32; i++) {
-		out[7 + 2 * i] = hexdig[raw[i] >> 4];
-		out[8 + 2 * i] = hexdig[raw[i] & 15];
-	}
-	out[IMS_DIGEST_LEN] = '\0';
-}
-
-static int nibble(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c - 'a' + 10;
-}
-
-/* A valid digest's 32 bytes. */
-static void from_digest(const char *digest, unsigned char raw[32])
-{
-	const char *h = ims_digest_hex(digest);
-	for (int i = 0; i < 32; i++)
-		raw[i] = (unsigned char)(nibble(h[2 * i]) << 4 | nibble(h[2 * i + 1]));
-}
-
 /* ---- the table read ---- */
 
 /* Whether every count and offset of the table in data[0..len) holds, and
@@ -312,7 +287,7 @@ bool ims_cache_stats_lookup(ims_cache_stats *s, const char *path, const struct s
 	if (!s || !get(s, path, &e) || !same(&e, st))
 		return false;
 	if (e.raw)
-		to_digest(e.raw, digest);
+		ims_digest_from_raw(e.raw, digest);
 	else
 		memcpy(digest, e.digest, IMS_DIGEST_BUFSZ);
 	return true;
@@ -384,7 +359,7 @@ static void write_entry(writer *w, const stat_entry *e, const char *path)
 	if (e->raw)
 		memcpy(r + 56, e->raw, 32);
 	else
-		from_digest(e->digest, r + 56);
+		ims_digest_to_raw(e->digest, r + 56);
 	memcpy(w->paths + w->paths_len, path, plen + 1);
 	w->paths_len += plen + 1;
 	uint32_t i = (uint32_t)hash(path) & w->mask;

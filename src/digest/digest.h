@@ -28,6 +28,10 @@ bool ims_digest_valid(const char *s);
 int ims_digest_check(const char *s, const char *what, ims_error **err);
 /* The hex part of a valid digest. */
 const char *ims_digest_hex(const char *digest);
+/* "sha256:<hex>" of the 32 bytes of a SHA-256, into out. */
+void ims_digest_from_raw(const unsigned char raw[32], char out[IMS_DIGEST_BUFSZ]);
+/* The 32 bytes a valid digest spells out. */
+void ims_digest_to_raw(const char *digest, unsigned char raw[32]);
 
 /* Fills buf with n cryptographically random bytes. */
 int ims_random_bytes(void *buf, size_t n, ims_error **err);

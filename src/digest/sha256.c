@@ -42,15 +42,27 @@ void ims_sha256_update(ims_sha256 *h, const void *p, size_t n)
 		abort();
 }
 
-static void to_hex(const unsigned char *md, unsigned len, char out[IMS_DIGEST_BUFSZ])
+void ims_digest_from_raw(const unsigned char raw[32], char out[IMS_DIGEST_BUFSZ])
 {
 	static const char hex[] = "0123456789abcdef";
 	memcpy(out, "sha256:", 7);
-	for (unsigned i = 0; i < len; i++) {
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 15];
+	for (int i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[raw[i] >> 4];
+		out[8 + 2 * i] = hex[raw[i] & 15];
 	}
-	out[7 + 2 * len] = '\0';
+	out[IMS_DIGEST_LEN] = '\0';
+}
+
+static int nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+void ims_digest_to_raw(const char *digest, unsigned char raw[32])
+{
+	const char *h = ims_digest_hex(digest);
+	for (int i = 0; i < 32; i++)
+		raw[i] = (unsigned char)(nibble(h[2 * i]) << 4 | nibble(h[2 * i + 1]));
 }
 
 void ims_sha256_final(ims_sha256 *h, char out[IMS_DIGEST_BUFSZ])
@@ -59,7 +71,7 @@ void ims_sha256_final(ims_sha256 *h, char out[IMS_DIGEST_BUFSZ])
 	unsigned len = 0;
 	if (EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32)
 		abort();
-	to_hex(md, len, out);
+	ims_digest_from_raw(md, out);
 }
 
 void ims_sha256_free(ims_sha256 *h)

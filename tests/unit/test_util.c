@@ -521,6 +521,12 @@ static void test_digest(void)
 	ims_sha256_buf(ABC448, strlen(ABC448), out);
 	is_str(out, ABC448_SHA, "sha256 of the 448-bit vector");
 	is_int(strlen(out), IMS_DIGEST_LEN, "a digest is IMS_DIGEST_LEN long");
+	unsigned char raw[32];
+	char back[IMS_DIGEST_BUFSZ];
+	ims_digest_to_raw(ABC448_SHA, raw);
+	ims_digest_from_raw(raw, back);
+	ok(raw[0] == 0x24 && raw[31] == 0xc1, "a digest's 32 bytes");
+	is_str(back, ABC448_SHA, "... spelled out again, the same digest");
 
 	/* Streaming in uneven chunks gives the one-shot digest. */
 	char data[1000];

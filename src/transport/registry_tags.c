@@ -115,25 +115,25 @@ static int add_page(const ims_registry_call *c, const ims_buf *body, char ***tag
 	return 0;
 }
 
-/* Fetches one page into *body and the next page's URL into *next: the
- * first by its path below /v2/ (url NULL), which, as any first request to
- * a registry, decides its scheme with no GET /v2/ before it; the next ones
- * by the URL the page before named. */
-static int get_page(ims_registry *r, const ims_registry_call *c, const char *url, const char *path, ims_buf *body,
+/* Fetches one page into *body and the next page's URL into *next. The
+ * first (*url NULL) is asked by its path below /v2/, which, as any first
+ * request to a registry, decides its scheme with no GET /v2/ before it;
+ * *url is then set to the URL it was asked at. The next ones are asked by
+ * the URL the page before named. */
+static int get_page(ims_registry *r, const ims_registry_call *c, char **url, const char *path, ims_buf *body,
 		    char **next, ims_error **err)
 {
 	ims_http_request req = IMS_HTTP_REQUEST_INIT;
 	req.method = "GET";
-	req.url = url;
+	req.url = *url;
 	req.max_body = TAGS_PAGE_MAX;
 	ims_http_response resp = { 0 };
-	int rc = url ? ims_registry__send(r, c, &req, &resp, err)
-		     : ims_registry__send_path(r, c, &req, &resp, err, "%s", path);
+	int rc = *url ? ims_registry__send(r, c, &req, &resp, err)
+		      : ims_registry__send_path(r, c, &req, &resp, err, "%s", path);
 	if (rc < 0)
 		return rc;
-	_cleanup_free_ char *asked = url ? NULL : xasprintf("%s/v2/%s", r->base, path);
-	if (!url)
-		url = asked;
+	if (!*url)
+		*url = xasprintf("%s/v2/%s", r->base, path);
 	if (resp.status != 200) {
 		rc = ims_registry__fail(c, &resp, err);
 		ims_http_response_dispose(&resp);
@@ -143,7 +143,7 @@ static int get_page(ims_registry *r, const ims_registry_call *c, const char *url
 	const char *link = ims_http_header(&resp, "link");
 	_cleanup_free_ char *target = link ? ims_registry__link_next(link) : NULL;
 	if (target) {
-		*next = ims_http_resolve_url(resp.url ? resp.url : url, target);
+		*next = ims_http_resolve_url(resp.url ? resp.url : *url, target);
 		_cleanup_free_ char *origin = *next ? ims_http_origin(*next) : NULL;
 		if (!origin || strcmp(origin, r->origin) != 0) {
 			free(*next);
@@ -178,7 +178,7 @@ int ims_registry_tags_paged(ims_registry *r, const char *repo, int page_size, ch
 		}
 		ims_buf body = IMS_BUF_INIT(0);
 		char *next = NULL;
-		if ((rc = get_page(r, &c, url, first, &body, &next, err)) < 0)
+		if ((rc = get_page(r, &c, &url, first, &body, &next, err)) < 0)
 			goto fail;
 		rc = add_page(&c, &body, &out, &count, &cap, err);
 		ims_buf_dispose(&body);
@@ -187,8 +187,7 @@ int ims_registry_tags_paged(ims_registry *r, const char *repo, int page_size, ch
 			goto fail;
 		}
 		/* A page that points at itself would loop until the cap. */
-		_cleanup_free_ char *asked = url ? NULL : xasprintf("%s/v2/%s", r->base, first);
-		if (next && strcmp(next, url ? url : asked) == 0) {
+		if (next && strcmp(next, url) == 0) {
 			free(next);
 			next = NULL;
 		}

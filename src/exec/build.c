@@ -195,7 +195,6 @@ static void build_dispose(build *b)
 		ims_session_close(&b->session);
 }
 
-/* The session, the base, the names and the target, before any layer. */
 /* The target's transport (or, for a dry run against a registry, the
  * probe that asks it which blobs it has); *flags gets its kind's flags. */
 static int open_target(build *b, unsigned *flags, ims_error **err)
@@ -234,6 +233,7 @@ static bool two_registries(const ims_plan *p)
 	       p->target->registry && strcasecmp(p->source->registry, p->target->registry) != 0;
 }
 
+/* The session, the base, the names and the target, before any layer. */
 static int open_all(build *b, ims_error **err)
 {
 	const ims_plan *p = b->p;

@@ -26,7 +26,8 @@ int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, ims_cache
 /* The same question on a thread of its own, while the caller does
  * something else (loads the base from another registry). What it says
  * (env's events) is kept and said when it is finished. NULL when no
- * thread could start: finish then asks the question itself. */
+ * thread could start: the caller then asks the question itself
+ * (ims_exec_target_ask). */
 typedef struct ims_exec_target_question ims_exec_target_question;
 ims_exec_target_question *ims_exec_target_ask_start(ims_transport *t, const char *tag, bool ahead, ims_cache *docs,
 						    const ims_exec_env *env);

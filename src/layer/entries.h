@@ -65,12 +65,11 @@ int ims_fents_finalize(ims_fents *l, const ims_layer_mapping *maps, ims_error **
  * unknown (h may be NULL), and in *unseen (may be NULL) how many of those
  * h->seen does not recognise. */
 size_t ims_fents_known(ims_fents *l, const ims_layer_hashes *h, size_t *unseen);
-/* Reads and hashes the files whose hash is unknown, on up to threads
- * threads, telling h (in the list's order, from the caller's thread).
- * Once *stop is true (stop may be NULL), no more files are read and the
- * error is IMS_EINTERRUPTED. */
-int ims_fents_hash(ims_fents *l, int rootfd, int threads, const atomic_bool *stop, const ims_layer_hashes *h,
-		   ims_error **err);
+/* Reads and hashes the files whose hash is unknown, on o->pool, or on
+ * up to o->threads threads of its own, telling h (in the list's order,
+ * from the caller's thread). Once *o->stop is true (stop may be NULL), no
+ * more files are read and the error is IMS_EINTERRUPTED. */
+int ims_fents_hash(ims_fents *l, int rootfd, const ims_layer_opts *o, const ims_layer_hashes *h, ims_error **err);
 /* The canonical description of the finalized entries (every hash known). */
 int ims_fents_describe(const ims_fents *l, ims_sink *out, ims_error **err);
 /* Streams the finalized entries into a new layer, hashing each file it

@@ -205,7 +205,7 @@ size_t ims_layer_files_known(ims_layer_files *lf, const ims_layer_hashes *h, siz
 
 int ims_layer_files_hash(ims_layer_files *lf, const ims_layer_hashes *h, ims_error **err)
 {
-	return ims_fents_hash(&lf->l, lf->sd.rootfd, ims_fanout_threads(lf->o->threads), lf->o->stop, h, err);
+	return ims_fents_hash(&lf->l, lf->sd.rootfd, lf->o, h, err);
 }
 
 int ims_layer_files_describe(const ims_layer_files *lf, ims_sink *out, ims_error **err)

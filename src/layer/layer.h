@@ -16,6 +16,7 @@
 #include "imagespec/error.h"
 #include "layer/input.h"
 #include "util/event.h"
+#include "util/fanout.h"
 #include "util/stream.h"
 
 /* The version of the layer bytes: it changes whenever the bytes a given
@@ -53,6 +54,12 @@ typedef struct {
 	const ims_layer_skip *skip; /* left out of files layers */
 	size_t nskip;
 	const atomic_bool *stop; /* once true, a walk or a hash in progress gives up (IMS_EINTERRUPTED); may be NULL */
+	/* Threads for the walk's splits and the content hashes, started by
+	 * the caller (NULL: each starts its own, and only if it splits). A
+	 * thread started while another thread of the process runs dlopen
+	 * waits for the dlopen to end: the prewalk starts its pool before
+	 * the registry's library is loaded. Borrowed. */
+	ims_fanout *pool;
 } ims_layer_opts;
 
 typedef struct {

@@ -39,6 +39,7 @@ typedef struct {
 	int threads; /* -j, at most the CPUs; below 2, no split */
 	bool tried;
 	ims_fanout *f;
+	bool own_f; /* f was started here (not the caller's pool) */
 	pthread_mutex_t mu; /* c->out, while parts run */
 } splitter;
 
@@ -525,7 +526,10 @@ static bool splits(walker *w, const dent *names, size_t n)
 		return false;
 	if (!w->sp->tried) {
 		w->sp->tried = true;
-		w->sp->f = ims_fanout_new(w->sp->threads);
+		w->sp->f = w->c->o->pool;
+		w->sp->own_f = !w->sp->f;
+		if (w->sp->own_f)
+			w->sp->f = ims_fanout_new(w->sp->threads);
 	}
 	return w->sp->f != NULL;
 }
@@ -731,7 +735,7 @@ static int copy_file(walker *w, const struct stat *st, ims_error **err)
 int ims_layer_copy(const ims_copy_ctx *c, ims_error **err)
 {
 	walker *w = xcalloc(1, sizeof(*w));
-	splitter sp = { ims_fanout_threads(c->o->threads), false, NULL, PTHREAD_MUTEX_INITIALIZER };
+	splitter sp = { ims_fanout_threads(c->o->threads), false, NULL, false, PTHREAD_MUTEX_INITIALIZER };
 	w->c = c;
 	w->ev = c->o->ev;
 	w->sp = &sp;
@@ -747,7 +751,8 @@ int ims_layer_copy(const ims_copy_ctx *c, ims_error **err)
 		else
 			r = refuse_special(w, w->src_shown, st.st_mode, err);
 	}
-	ims_fanout_free(sp.f);
+	if (sp.own_f)
+		ims_fanout_free(sp.f);
 	ims_patterns_free(w->include);
 	ims_patterns_free(w->exclude);
 	ims_patterns_free(w->ignore);

@@ -1363,13 +1363,14 @@ typedef struct {
 	char *error;
 } walked;
 
-static walked walk_ignoring(const char *root, int threads, const char *ignore_file)
+static walked walk_full(const char *root, int threads, const char *ignore_file, ims_fanout *pool)
 {
 	walked r = { IMS_BUF_INIT(0), IMS_BUF_INIT(0), 0, NULL };
 	ims_layer_opts o = opts(IMS_LAYER_ALG_NONE);
 	ims_events ev = { warn_cb, &r.said };
 	o.ev = &ev;
 	o.threads = threads;
+	o.pool = pool;
 	ims_layer_mapping m = copy_m(root, "/app/");
 	if (ignore_file)
 		m.ignore_files = vals1(ignore_file), m.nignore_files = 1;
@@ -1385,6 +1386,11 @@ static walked walk_ignoring(const char *root, int threads, const char *ignore_fi
 	ims_error_clear(&err);
 	ims_layer_files_free(lf);
 	return r;
+}
+
+static walked walk_ignoring(const char *root, int threads, const char *ignore_file)
+{
+	return walk_full(root, threads, ignore_file, NULL);
 }
 
 static walked walk_with(const char *root, int threads)
@@ -1541,7 +1547,7 @@ static void test_split_walk(void)
 		}
 		snprintf(f, sizeof(f), "%s/.env", d); /* a warning per part */
 		put(f, "X=1", 0644);
-		for (int k = 0; k < 40; k++) { /* 736 files: hashed in 3 parts */
+		for (int k = 0; k < 40; k++) { /* 736 files: hashed in 12 parts */
 			snprintf(f, sizeof(f), "%s/g%02d", d, k);
 			put(f, f, 0644);
 		}
@@ -1570,6 +1576,18 @@ static void test_split_walk(void)
 			walked_dispose(&many);
 		}
 	}
+	/* On a pool the caller started (ims_layer_opts.pool, as the prewalk
+	 * starts one before libcurl is loaded): the splits and the hashing
+	 * run on it with one thread's results, and it stays the caller's,
+	 * to use again and to free. */
+	ims_fanout *pool = ims_fanout_new(4);
+	for (int round = 0; round < 3; round++) {
+		walked pooled = walk_full("pw", 4, NULL, pool);
+		ok(pooled.rc == 0 && same_buf(&one.recipe, &pooled.recipe) && same_buf(&one.said, &pooled.said),
+		   "split walk: on the caller's pool, round %d: the recipe and the warnings of one thread", round + 1);
+		walked_dispose(&pooled);
+	}
+	ims_fanout_free(pool);
 	walked_dispose(&one);
 
 	/* Two FIFOs: the one first in walk order is the error, whatever the

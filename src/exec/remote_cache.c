@@ -107,9 +107,8 @@ void ims_remote_cache_ask_ahead(const ims_remote_cache *rc, ims_transport *targe
 	const char **v = xcalloc(n, sizeof(*v));
 	for (size_t i = 0; i < n; i++)
 		v[i] = rc->v[i].desc.digest;
-	if (env->verbose > 0)
+	if (ims_transport_ask_ahead(target, v, n) && env->verbose > 0)
 		ims_events_info(&env->ev, "asking ahead for the %zu layer%s the layer caches name", n, n == 1 ? "" : "s");
-	ims_transport_ask_ahead(target, v, n);
 	free(v);
 }
 

@@ -51,13 +51,10 @@ int ims_exec_target_ask(ims_transport *t, const char *tag, bool ahead, ims_cache
 		return r;
 	size_t n = 0;
 	char **layers = remembered_layers(docs, at, &n);
-	if (n) {
-		if (env->verbose > 0) {
-			_cleanup_free_ char *ts = ims_ref_string(t->ref);
-			ims_events_info(&env->ev, "asking ahead for the %zu layer%s of the manifest `%s` names now", n,
-					n == 1 ? "" : "s", ts);
-		}
-		ims_transport_ask_ahead(t, (const char *const *)layers, n);
+	if (n && ims_transport_ask_ahead(t, (const char *const *)layers, n) && env->verbose > 0) {
+		_cleanup_free_ char *ts = ims_ref_string(t->ref);
+		ims_events_info(&env->ev, "asking ahead for the %zu layer%s of the manifest `%s` names now", n,
+				n == 1 ? "" : "s", ts);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(layers[i]);

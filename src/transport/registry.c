@@ -542,11 +542,13 @@ static int ask_blob(void *ud, const char *digest, bool *exists)
 	return rc;
 }
 
-static void reg_ask_ahead(ims_transport *base, const char *const *digests, size_t n)
+static bool reg_ask_ahead(ims_transport *base, const char *const *digests, size_t n)
 {
 	registry_transport *t = (registry_transport *)base;
-	if (!t->ahead) /* once: a second list would wait for the first */
-		t->ahead = ims_blob_ahead_start(digests, n, ask_blob, t);
+	if (t->ahead) /* once: a second list would wait for the first */
+		return false;
+	t->ahead = ims_blob_ahead_start(digests, n, ask_blob, t);
+	return t->ahead != NULL;
 }
 
 static int reg_list_tags(ims_transport *base, char ***tags, size_t *n, ims_error **err)

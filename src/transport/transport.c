@@ -225,18 +225,18 @@ int ims_transport_manifest_there(ims_transport *t, const char *name, const char 
 	return 0;
 }
 
-void ims_transport_ask_ahead(ims_transport *t, const char *const *digests, size_t n)
+bool ims_transport_ask_ahead(ims_transport *t, const char *const *digests, size_t n)
 {
 	if (!t->ops->ask_ahead || !n)
-		return;
+		return false;
 	const char **valid = xcalloc(n, sizeof(*valid));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (digests[i] && ims_digest_valid(digests[i]))
 			valid[k++] = digests[i];
-	if (k)
-		t->ops->ask_ahead(t, valid, k);
+	bool asked = k && t->ops->ask_ahead(t, valid, k);
 	free(valid);
+	return asked;
 }
 
 int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err)

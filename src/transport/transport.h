@@ -133,8 +133,10 @@ typedef struct ims_transport_ops {
 	 * whether it holds these blobs (digests checked by the wrapper, copied):
 	 * has_blob then takes an answer given, waits for one being asked
 	 * instead of asking again, and asks itself for one not asked yet. An
-	 * answer that failed is asked again by has_blob, which reports it. */
-	void (*ask_ahead)(ims_transport *t, const char *const *digests, size_t n);
+	 * answer that failed is asked again by has_blob, which reports it.
+	 * Returns whether these blobs are being asked for: false when the
+	 * transport takes no (further) list. */
+	bool (*ask_ahead)(ims_transport *t, const char *const *digests, size_t n);
 
 	/* Optional. A small blob (at most max bytes) read whole, its digest
 	 * checked, in fewer steps than open_blob and a read (a registry: one
@@ -196,8 +198,9 @@ int ims_transport_tag_names(ims_transport *t, const char *name, char digest[IMS_
 int ims_transport_manifest_there(ims_transport *t, const char *name, const char *digest, bool *there,
 				 ims_error **err);
 /* ops->ask_ahead with the valid digests among digests; nothing when t has
- * no such op. */
-void ims_transport_ask_ahead(ims_transport *t, const char *const *digests, size_t n);
+ * no such op. Whether they are being asked for (false: no op, no valid
+ * digest, or the op declined them). */
+bool ims_transport_ask_ahead(ims_transport *t, const char *const *digests, size_t n);
 /* ops->list_tags; IMS_EUNSUPPORTED when the transport has none. *tags is
  * NULL and *n 0 on failure. */
 int ims_transport_list_tags(ims_transport *t, char ***tags, size_t *n, ims_error **err);

@@ -67,6 +67,15 @@ check_eq "... the layers were mounted from the cache repository" "mounted mounte
 check_digest "... the same digest as the first machine's" "$FIRST" "$(jq -r .digest "$RUN_OUT")"
 check_digest "... which skopeo reads" "$FIRST" "$(skopeo_raw_digest "$REG_ADDR/team/fresh:2")"
 check_eq "... and the image runs" "from the cache" "$(pull_and_run "$REG_ADDR/team/fresh:2")"
+# The same machine again: the tag now names the manifest this cache
+# directory pushed, and --cache-from names the same layers. The target
+# transport asks one list ahead and declines the other, and -v says so
+# once, whichever list came first.
+DESC="the fresh machine again, --cache-from and its own pushed manifest" run_expect 0 '' "$IMAGESPEC" build \
+	"$TMP/w2/image.yaml" --cache-dir "$TMP/c2" --cache-from "$CACHE_REF" --json -v
+check_digest "... same digest" "$FIRST" "$(jq -r .digest "$RUN_OUT")"
+check_eq "... -v says once that it asks ahead (a second list is not asked)" 1 \
+	"$(grep -c 'asking ahead for the' <<<"$RUN_STDERR")"
 DESC="the same with --no-cache too (no local cache at all)" run_expect 0 '' "$IMAGESPEC" build \
 	"$TMP/w2/image.yaml" --no-cache --cache-from "$CACHE_REF" --json
 check_eq "... builds no layer" 0 "$(built)"

@@ -1088,11 +1088,15 @@ static int fake_tag_names(ims_transport *t, const char *name, char digest[IMS_DI
 	return 0;
 }
 
-static void fake_ask_ahead(ims_transport *t, const char *const *digests, size_t n)
+/* Takes one list, as the registry's does, and declines any other. */
+static bool fake_ask_ahead(ims_transport *t, const char *const *digests, size_t n)
 {
 	fake_calls++;
+	if (fake_nasked)
+		return false;
 	for (size_t i = 0; i < n && fake_nasked < 4; i++)
 		snprintf(fake_asked[fake_nasked++], IMS_DIGEST_BUFSZ, "%s", digests[i]);
+	return true;
 }
 
 static int fake_read_blob(ims_transport *t, const char *digest, size_t max, char **data, size_t *len,
@@ -1136,7 +1140,7 @@ static void test_wrappers(void)
 	char at[IMS_DIGEST_BUFSZ] = "x";
 	ok(ims_transport_tag_names(t, "x", at, &e) == 0 && !*at && !e, "tag_names without the op: names nothing");
 	const char *one[] = { d.digest };
-	ims_transport_ask_ahead(t, one, 1); /* nothing to call: no crash */
+	ok(!ims_transport_ask_ahead(t, one, 1), "ask_ahead without the op: nothing is asked");
 	ims_transport_close(t);
 
 	ims_ref ref = { .kind = IMS_REF_OCI, .path = (char *)"fake" };
@@ -1186,13 +1190,15 @@ static void test_wrappers(void)
 	ok(ims_transport_manifest_there(t, "1", d.digest, &there, &e) == 0 && !there, "manifest_there: a name unset");
 	const char *list[] = { d.digest, "sha256:../x", NULL, other.digest };
 	fake_calls = 0;
-	ims_transport_ask_ahead(t, list, 4);
-	ok(fake_calls == 1 && fake_nasked == 2 && !strcmp(fake_asked[0], d.digest) &&
+	bool asked = ims_transport_ask_ahead(t, list, 4);
+	ok(asked && fake_calls == 1 && fake_nasked == 2 && !strcmp(fake_asked[0], d.digest) &&
 		   !strcmp(fake_asked[1], other.digest),
 	   "ask_ahead: the op gets the valid digests, in order");
 	const char *bad_only[] = { "sha256:../x" };
-	ims_transport_ask_ahead(t, bad_only, 1);
-	ok(fake_calls == 1, "ask_ahead with no valid digest: the op is not called");
+	ok(!ims_transport_ask_ahead(t, bad_only, 1) && fake_calls == 1,
+	   "ask_ahead with no valid digest: the op is not called, and nothing is asked");
+	ok(!ims_transport_ask_ahead(t, list, 4) && fake_calls == 2 && fake_nasked == 2,
+	   "ask_ahead: a list the op declines is not being asked");
 	char *blob = NULL;
 	size_t blen = 0;
 	fake_calls = 0;

@@ -16,7 +16,7 @@ struct ims_prewalk {
 	const ims_step *s;
 	ims_exec_skips skips;
 	ims_layer_opts o;
-	ims_fanout *pool; /* o.pool: the walk's and the hashing's threads */
+	ims_fanout *pool;    /* o.pool: the walk's and the hashing's threads */
 	ims_events_log said; /* o.ev: what the walk says (its thread only; read once joined) */
 	atomic_bool stop;
 	pthread_t thread;

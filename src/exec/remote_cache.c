@@ -108,7 +108,8 @@ void ims_remote_cache_ask_ahead(const ims_remote_cache *rc, ims_transport *targe
 	for (size_t i = 0; i < n; i++)
 		v[i] = rc->v[i].desc.digest;
 	if (ims_transport_ask_ahead(target, v, n) && env->verbose > 0)
-		ims_events_info(&env->ev, "asking ahead for the %zu layer%s the layer caches name", n, n == 1 ? "" : "s");
+		ims_events_info(&env->ev, "asking ahead for the %zu layer%s the layer caches name", n,
+				n == 1 ? "" : "s");
 	free(v);
 }
 

@@ -39,7 +39,7 @@ typedef struct {
 	int threads; /* -j, at most the CPUs; below 2, no split */
 	bool tried;
 	ims_fanout *f;
-	bool own_f; /* f was started here (not the caller's pool) */
+	bool own_f;         /* f was started here (not the caller's pool) */
 	pthread_mutex_t mu; /* c->out, while parts run */
 } splitter;
 

@@ -70,7 +70,13 @@ static char *join(const char *a, const char *b)
 		return xstrdup(b);
 	if (!*b)
 		return xstrdup(a);
-	return xasprintf("%s/%s", a, b);
+	/* four times for every entry walked: no printf */
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = xmalloc(la + lb + 2);
+	memcpy(s, a, la);
+	s[la] = '/';
+	memcpy(s + la + 1, b, lb + 1);
+	return s;
 }
 
 static char *shown(const walker *w, const char *rel)

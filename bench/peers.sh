@@ -31,7 +31,9 @@
 # repetition, so that no tool can mount a layer it pushed before.
 # Each case runs imagespec, peer, imagespec, peer, ... (REPS times each), so
 # that a machine busy with other work slows both alike; the table reports
-# medians and the ratio imagespec/peer, never a time alone.
+# medians and the ratio imagespec/peer, never a time alone. Last, each of
+# issue 8's targets that the run's cases measure, with "met" or "NOT met"
+# (peers.json keeps them under "targets").
 #
 # usage: bench/peers.sh [--big] [--reps N] [--only CASE[,CASE...]]
 #   --only     run these cases alone (e.g. --only cold,big; big implies --big)
@@ -666,6 +668,10 @@ if own.get("cold") and own.get("edit-2l") is not None:
     doc["edit_2l_over_own_cold"] = round(own["edit-2l"] / own["cold"], 3)
     print("imagespec edit-2l / imagespec cold: {:.2f} (only the source layer is built)".format(
         own["edit-2l"] / own["cold"]))
+if own.get("cold") and own.get("cache-from") is not None:
+    doc["cache_from_over_own_cold"] = round(own["cache-from"] / own["cold"], 3)
+    print("imagespec cache-from / imagespec cold: {:.2f} (a fresh runner, nothing built)".format(
+        own["cache-from"] / own["cold"]))
 print("blob uploads per run (median), imagespec / umoci+skopeo: " + ", ".join(
     "{} {:g} / {:g}".format(c["case"], c["imagespec"]["median_blob_uploads"], c["umoci+skopeo"]["median_blob_uploads"])
     for c in doc["cases"] if "imagespec" in c and c["imagespec"]["median_blob_uploads"] is not None
@@ -691,6 +697,49 @@ print("umoci+skopeo steps (median s, pull/insert/config/push): " + ", ".join(
     "{} {}".format(c["case"], "/".join("{:.2f}".format(x) if x is not None else "-"
                                        for x in c["umoci+skopeo"]["steps_median_wall_s"].values()))
     for c in st))
+
+# Issue 8's targets, each as this run measured it: "met" or "NOT met". A
+# case left out of the run (--only) leaves its targets out.
+by = {c["case"]: c for c in doc["cases"] if "imagespec" in c}
+targets = []
+
+
+def target(name, value, ok):
+    targets.append({"target": name, "value": value, "met": bool(ok)})
+
+
+def uploads(case):
+    return max(by[case]["imagespec"]["blob_uploads"], default=None)
+
+
+def ratio_target(case, limit, label):
+    r = by.get(case, {}).get("ratio_wall")
+    if r is not None:
+        target("{} <= {}x umoci+skopeo".format(label, limit), "{:.3f}".format(r), r <= limit)
+
+
+ratio_target("cold", 0.5, "cold push")
+if "cold" in by and by["cold"].get("imagespec_layer_le_umoci") is not None:
+    lb = by["cold"]["layer_bytes"]
+    target("cold layer bytes <= umoci's", "{:.3f}x".format(
+        lb["imagespec"]["added_layer"] / lb["umoci+skopeo"]["added_layer"]), by["cold"]["imagespec_layer_le_umoci"])
+ratio_target("big", 0.5, "1 GiB push")
+ratio_target("again", 0.05, "unchanged push")
+if "again" in by and uploads("again") is not None:
+    target("unchanged push uploads no blob", str(uploads("again")), uploads("again") == 0)
+for key, label in (("edit_2l_over_own_cold", "edit-2l"), ("cache_from_over_own_cold", "cache-from")):
+    if key in doc:
+        target("{} <= 0.2x imagespec's cold".format(label), "{:.3f}".format(doc[key]), doc[key] <= 0.2)
+if "cache-from" in by and uploads("cache-from") is not None:
+    target("cache-from uploads no layer", str(uploads("cache-from")), uploads("cache-from") == 0)
+peak = max((k for c in by.values() for k in c["imagespec"]["rss_kib"]), default=None)
+if peak is not None:
+    target("peak RSS <= 24 MB in every case", "{:.1f} MB".format(peak * 1024 / 1e6), peak * 1024 <= 24e6)
+doc["targets"] = targets
+if targets:
+    print("targets (issue 8), as this run measured them:")
+    for t in targets:
+        print("  {}: {}, {}".format(t["target"], t["value"], "met" if t["met"] else "NOT met"))
 with open(env["JSON"], "w") as f:
     json.dump(doc, f, indent=2)
     f.write("\n")

@@ -734,7 +734,7 @@ if "cache-from" in by and uploads("cache-from") is not None:
     target("cache-from uploads no layer", str(uploads("cache-from")), uploads("cache-from") == 0)
 peak = max((k for c in by.values() for k in c["imagespec"]["rss_kib"]), default=None)
 if peak is not None:
-    target("peak RSS <= 24 MB in every case", "{:.1f} MB".format(peak * 1024 / 1e6), peak * 1024 <= 24e6)
+    target("peak RSS <= 24 MB in every case run", "{:.1f} MB".format(peak * 1024 / 1e6), peak * 1024 <= 24e6)
 doc["targets"] = targets
 if targets:
     print("targets (issue 8), as this run measured them:")

@@ -213,6 +213,11 @@ static int archive_hash(ims_exec_cache *c, const char *path, char digest[IMS_DIG
 	return 0;
 }
 
+bool ims_exec_hash_first(bool remote, bool local, size_t unseen)
+{
+	return remote || (local && unseen == 0);
+}
+
 int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *o, ims_layer_files *lf,
 		    char recipe[IMS_DIGEST_BUFSZ], bool *known, ims_error **err)
 {
@@ -241,7 +246,8 @@ int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *
 		 * built, hashing as it goes, and no file is read twice. */
 		size_t unseen = 0;
 		if (ims_layer_files_known(lf, &c->hashes, &unseen) > 0 &&
-		    ((!c->remote && (!c->cache || unseen > 0)) || (r = ims_layer_files_hash(lf, &c->hashes, err)) < 0))
+		    (!ims_exec_hash_first(c->remote, c->cache != NULL, unseen) ||
+		     (r = ims_layer_files_hash(lf, &c->hashes, err)) < 0))
 			goto out;
 		if ((r = ims_sink_write(&h.sink, b.data, b.len, err)) < 0 ||
 		    (r = ims_layer_files_describe(lf, &h.sink, err)) < 0)

@@ -63,5 +63,11 @@ void ims_exec_cache_join(ims_exec_cache_closer *k);
  * (ims_cache_stats_seen). */
 int ims_exec_recipe(ims_exec_cache *c, const ims_step *s, const ims_layer_opts *o, ims_layer_files *lf,
 		    char recipe[IMS_DIGEST_BUFSZ], bool *known, ims_error **err);
+/* That rule, for files the stat table does not know (unseen: how many of
+ * them it has not seen at all): whether they are read for their hash
+ * before the recipe is known. remote: caches shared through a registry
+ * are read; local: a local cache is open. The first walk (prewalk.c)
+ * hashes ahead by it. */
+bool ims_exec_hash_first(bool remote, bool local, size_t unseen);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cache/cache.h"
+#include "exec/layer_cache.h"
 #include "exec/skips.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -71,7 +72,7 @@ static void hash_ahead(ims_prewalk *w)
 	w->stats_running = false;
 	ims_layer_hashes h = { stats_lookup, w->readonly ? NULL : stats_learn, stats_seen, w };
 	size_t unseen = 0, unknown = ims_layer_files_known(w->lf, &h, &unseen);
-	if (unknown == 0 || (!w->remote && (!w->cache || unseen > 0)))
+	if (unknown == 0 || !ims_exec_hash_first(w->remote, w->cache != NULL, unseen))
 		return;
 	ims_error *e = NULL;
 	if (ims_layer_files_hash(w->lf, &h, &e) == 0)
